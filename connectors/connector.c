@@ -1,0 +1,130 @@
+/*
+ * connector.c - picks the implementation for a source's kind and forwards
+ * the public conn_* calls to it.
+ */
+#include "dagdoc/util.h"
+
+#include "conn_impl.h"
+
+static const struct dd_conn_ops *ops_for(enum dd_source_kind kind)
+{
+	switch (kind) {
+	case DD_SOURCE_AIRFLOW: return &dd_airflow_ops != NULL ? &dd_airflow_ops : NULL;
+	case DD_SOURCE_PREFECT: return &dd_prefect_ops != NULL ? &dd_prefect_ops : NULL;
+	case DD_SOURCE_LOGS: return &dd_logdir_ops != NULL ? &dd_logdir_ops : NULL;
+	}
+	return NULL;
+}
+
+int conn_open(const struct dd_source *src, int verbose, struct dd_conn **out,
+              struct dd_error *err)
+{
+	const struct dd_conn_ops *ops = ops_for(src->kind);
+	struct dd_conn *c;
+
+	if (ops && !ops->open)
+		ops = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!ops)
+		return dd_error_set(err, DD_EUSAGE, "source %s has an unknown kind", src->name);
+	c = dd_xcalloc(1, sizeof(*c));
+	c->source = src;
+	c->ops = ops;
+	c->verbose = verbose;
+	snprintf(c->description, sizeof(c->description), "%s source %s", ops->kind, src->name);
+	rc = ops->open(c, err);
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void conn_close(struct dd_conn *c)
+{
+	if (!c)
+		return;
+	c->ops->close(c);
+	free(c);
+}
+
+const char *conn_describe(const struct dd_conn *c)
+{
+	return c->description;
+}
+
+int conn_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_error *err)
+{
+	return c->ops->list_dags(c, cb, ud, err);
+}
+
+int conn_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out, struct dd_error *err)
+{
+	return c->ops->get_dag(c, dag_id, out, err);
+}
+
+int conn_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
+                   dd_run_cb cb, void *ud, struct dd_error *err)
+{
+	return c->ops->list_runs(c, dag_id, since_ms, cb, ud, err);
+}
+
+int conn_list_task_instances(struct dd_conn *c, const char *dag_id, const char *run_id,
+                             dd_ti_cb cb, void *ud, struct dd_error *err)
+{
+	return c->ops->list_task_instances(c, dag_id, run_id, cb, ud, err);
+}
+
+int conn_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_task_instance *ti,
+                    dd_try_cb cb, void *ud, struct dd_error *err)
+{
+	return c->ops->list_tries(c, dag_id, ti, cb, ud, err);
+}
+
+int conn_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, size_t n,
+                    dd_log_cb cb, void *ud, struct dd_error *err)
+{
+	return c->ops->fetch_logs(c, reqs, n, cb, ud, err);
+}
+
+int conn_health(struct dd_conn *c, struct dd_health *out, struct dd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!c->ops->health)
+		return 0;
+	return c->ops->health(c, out, err);
+}
+
+int conn_list_import_errors(struct dd_conn *c, dd_import_error_cb cb, void *ud,
+                            struct dd_error *err)
+{
+	if (!c->ops->list_import_errors)
+		return 0;
+	return c->ops->list_import_errors(c, cb, ud, err);
+}
+
+void conn_stats(const struct dd_conn *c, struct dd_conn_stats *out)
+{
+	*out = c->stats;
+}
+
+char *conn_ui_url(const struct dd_source *src, const char *dag_id, const char *run_id,
+                  const char *task_id)
+{
+	const struct dd_conn_ops *ops = ops_for(src->kind);
+
+	if (!ops || !ops->ui_url)
+		return NULL;
+	return ops->ui_url(src, dag_id, run_id, task_id);
+}
+
+void dd_health_release(struct dd_health *h)
+{
+	free(h->scheduler_status);
+	free(h->metadatabase_status);
+	free(h->detail);
+	memset(h, 0, sizeof(*h));
+}

@@ -1,0 +1,88 @@
+/*
+ * cli.h - what the commands (src/cmd_*.c) share: the command signature,
+ * common options, colour, and printing of errors.  Only main.c and the
+ * cmd_*.c files include this header; modules never print.
+ *
+ * Each command is `int cmd_NAME(int argc, char **argv, struct dd_cli *cli)`:
+ * argv[0] is the command name, getopt_long is ready to run (optind reset),
+ * and the return value is the process exit code:
+ *   0 nothing failing, 1 failures found (triage/report), 2 usage or runtime error.
+ */
+#ifndef DAGDOC_CLI_H
+#define DAGDOC_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "dagdoc/config.h"
+#include "dagdoc/error.h"
+
+enum {
+	DD_EXIT_OK = 0,
+	DD_EXIT_FAILING = 1,
+	DD_EXIT_ERROR = 2,
+};
+
+struct dd_cli {
+	const char *config_path;   /* --config */
+	const char *store_path;    /* --store */
+	int verbose;               /* --verbose */
+	int color;                 /* stdout is a terminal and NO_COLOR is unset */
+	struct dd_config cfg;
+	int cfg_loaded;
+};
+
+/* Options every command accepts.  Put CLI_COMMON_LONGOPTS in the command's
+ * long option table and pass unknown option codes to cli_common_option. */
+enum {
+	CLI_OPT_CONFIG = 0x1000,
+	CLI_OPT_STORE,
+	CLI_OPT_COMMON_LAST,        /* commands number their own options above this */
+};
+#define CLI_COMMON_LONGOPTS \
+	{ "config", required_argument, NULL, CLI_OPT_CONFIG }, \
+	{ "store", required_argument, NULL, CLI_OPT_STORE }, \
+	{ "verbose", no_argument, NULL, 'v' }
+
+/*
+ * Handles a common option (returns 1), or reports an unknown option or a
+ * missing argument for command `cmd` ('?' or ':', prints the one-line error
+ * and returns -1: the command then returns DD_EXIT_ERROR), or returns 0 for
+ * a code that is the command's own.  Set opterr = 0 before getopt_long.
+ */
+int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv);
+
+/* Loads the configuration once (file, environment, --config), printing its
+ * warnings to stderr.  Returns 0, or prints the error and returns -1. */
+int cli_config(struct dd_cli *cli, const char *cmd, struct dd_config **out);
+
+/* The store path: --store, else config `store:`, else the XDG default.
+ * Caller frees. */
+char *cli_store_path(struct dd_cli *cli);
+
+/* "dagdoc CMD: MESSAGE" on stderr; returns DD_EXIT_ERROR. */
+int cli_error(const char *cmd, const struct dd_error *err);
+int cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "dagdoc CMD: MESSAGE; see 'dagdoc help CMD'" on stderr; returns DD_EXIT_ERROR. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ANSI sequences when cli->color, "" otherwise. */
+enum cli_style { CLI_RESET, CLI_BOLD, CLI_DIM, CLI_RED, CLI_GREEN, CLI_YELLOW, CLI_BLUE, CLI_CYAN };
+const char *cli_style(const struct dd_cli *cli, enum cli_style s);
+
+/* Commands. */
+int cmd_help(int argc, char **argv, struct dd_cli *cli);
+int cmd_version(int argc, char **argv, struct dd_cli *cli);
+int cmd_config(int argc, char **argv, struct dd_cli *cli);
+int cmd_classify(int argc, char **argv, struct dd_cli *cli);
+int cmd_patterns(int argc, char **argv, struct dd_cli *cli);
+int cmd_sync(int argc, char **argv, struct dd_cli *cli);
+int cmd_triage(int argc, char **argv, struct dd_cli *cli);
+int cmd_report(int argc, char **argv, struct dd_cli *cli);
+int cmd_runbook(int argc, char **argv, struct dd_cli *cli);
+
+/* Prints the help of one command (main.c's table); 0 or -1 when unknown. */
+int cli_print_command_help(const char *name, FILE *out);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * config.h - the effective configuration: config file (YAML, libyaml),
+ * then environment variables, then command-line flags, later winning.
+ *
+ * File: $XDG_CONFIG_HOME/dagdoc/config.yaml (~/.config/dagdoc/config.yaml),
+ * or --config FILE.  Store: $XDG_STATE_HOME/dagdoc/dagdoc.db
+ * (~/.local/state/dagdoc/dagdoc.db), or `store:` in the file, or --store.
+ *
+ * Credentials are read from the environment variables that the file names
+ * (`token_env: AIRFLOW_PROD_TOKEN`); a literal `token:` / `password:` /
+ * `api_key:` in the file is accepted but warned about.  Resolved secret
+ * values live only in the dd_source fields marked SECRET below and must
+ * never be printed: config_print masks them.
+ *
+ * Ownership: config_load fills a caller-provided struct dd_config whose
+ * fields it owns; config_release frees them.
+ */
+#ifndef DAGDOC_CONFIG_H
+#define DAGDOC_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dagdoc/error.h"
+#include "dagdoc/util.h"
+
+enum dd_source_kind {
+	DD_SOURCE_AIRFLOW = 1,
+	DD_SOURCE_PREFECT,
+	DD_SOURCE_LOGS,
+};
+
+const char *dd_source_kind_name(enum dd_source_kind k);   /* "airflow" ... */
+
+struct dd_source {
+	char *name;                 /* "prod", or "airflow"/"prefect" from env */
+	enum dd_source_kind kind;
+	char *url;                  /* API base URL (airflow: server root, e.g.
+	                             * http://host:8080; prefect: .../api) */
+	char *ui_url;               /* for links; defaults from url */
+	char *path;                 /* kind logs: the log folder */
+	char *username;
+	char *password;             /* SECRET */
+	char *token;                /* SECRET: Airflow bearer token */
+	char *api_key;              /* SECRET: Prefect Cloud key */
+	char *auth_string;          /* SECRET: Prefect "user:pass" basic auth */
+	char *username_env, *password_env, *token_env, *api_key_env, *auth_string_env;
+	char *ca_file;
+	int insecure;               /* TLS verification off (warned) */
+	int concurrency;            /* parallel transfers, default 8 */
+	int timeout_s;              /* total per request, default 60 */
+	int connect_timeout_s;      /* default 10 */
+	int64_t max_log_bytes;      /* cap per log, default 16 MiB */
+	char *origin;               /* "config.yaml:12" or "environment" */
+};
+
+struct dd_path_map {
+	char *from;                 /* orchestrator prefix, "/opt/airflow/dags/" */
+	char *to;                   /* repo-relative prefix, "dags/" */
+};
+
+struct dd_repo {
+	char *path;
+	char *branch;               /* deployed ref, default HEAD */
+	int64_t deploy_lag_s;       /* default 6h */
+	struct dd_path_map *maps;
+	size_t n_maps;
+	struct dd_strv requirement_globs;  /* default set when empty */
+};
+
+struct dd_config {
+	char *file;                 /* path of the file read, NULL if none */
+	char *store_path;
+	struct dd_strv pattern_dirs;
+	struct dd_source *sources;
+	size_t n_sources;
+	struct dd_repo *repos;
+	size_t n_repos;
+	struct dd_strv warnings;    /* for the command to print (permissions, literal secrets) */
+};
+
+/*
+ * Loads `path` (or the default location when NULL; a missing default file
+ * is not an error), then adds sources from the environment
+ * (DAGDOC_AIRFLOW_URL/_USERNAME/_PASSWORD/_TOKEN, PREFECT_API_URL,
+ * PREFECT_API_KEY, PREFECT_API_AUTH_STRING) when no configured source has
+ * that kind.  Errors: DD_EPARSE "FILE:LINE:COL: what was expected".
+ */
+int config_load(const char *path, struct dd_config *cfg, struct dd_error *err);
+
+/* Same, from a string (tests, fuzzing); `name` is used in messages. */
+int config_load_string(const char *name, const char *text, size_t len,
+                       struct dd_config *cfg, struct dd_error *err);
+
+void config_release(struct dd_config *cfg);
+
+/* Finds a source by name; NULL name returns the only/first source.
+ * DD_ENOTFOUND with the list of names when absent. */
+int config_find_source(const struct dd_config *cfg, const char *name,
+                       struct dd_source **out, struct dd_error *err);
+
+/* Adds a repo from --repo PATH (defaults for the rest). */
+void config_add_repo(struct dd_config *cfg, const char *path);
+
+/* Writes the effective configuration as YAML, every secret as "****". */
+void config_print(const struct dd_config *cfg, FILE *out);
+
+/* The default file and store paths (allocated, caller frees). */
+char *config_default_file(void);
+char *config_default_store(void);
+
+#endif

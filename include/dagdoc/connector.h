@@ -1,0 +1,99 @@
+/*
+ * connector.h - the one interface behind which each orchestrator API hides.
+ * Nothing outside connectors/ knows an API exists.
+ *
+ * A connector is opened for one configured source, then asked for DAGs,
+ * runs, task instances, tries and logs.  Listing functions stream results
+ * through callbacks (a callback returning non-zero stops the listing and
+ * that value is returned).  Structs passed to callbacks are owned by the
+ * connector and valid only during the call: copy what you keep.
+ *
+ * Ownership: conn_open allocates *out; conn_close frees it.
+ */
+#ifndef DAGDOC_CONNECTOR_H
+#define DAGDOC_CONNECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dagdoc/config.h"
+#include "dagdoc/error.h"
+#include "dagdoc/model.h"
+#include "dagdoc/util.h"
+
+struct dd_conn;
+
+struct dd_conn_stats {
+	uint64_t requests;
+	uint64_t retries;
+	uint64_t bytes;
+};
+
+struct dd_health {
+	char *scheduler_status;       /* "healthy", "unhealthy", NULL unknown */
+	int64_t scheduler_heartbeat_ms;
+	char *metadatabase_status;
+	char *detail;                 /* Prefect: work pool / worker summary */
+};
+void dd_health_release(struct dd_health *h);
+
+struct dd_import_error {
+	char *filename;
+	char *stack_trace;
+	int64_t timestamp_ms;
+};
+
+/* One log to fetch: one try of one task instance. */
+struct dd_log_request {
+	const char *dag_id;
+	const char *run_id;
+	const char *task_id;
+	int map_index;
+	int try_number;
+	const char *external_id;      /* Prefect task run id; NULL = flow-level log */
+	void *user;                   /* passed back to the callback */
+};
+
+typedef int (*dd_dag_id_cb)(const char *dag_id, void *ud);
+typedef int (*dd_run_cb)(const struct dd_run *run, void *ud);
+typedef int (*dd_ti_cb)(const struct dd_task_instance *ti, void *ud);
+typedef int (*dd_try_cb)(const struct dd_try *t, void *ud);
+typedef int (*dd_import_error_cb)(const struct dd_import_error *ie, void *ud);
+/* text is the log as plain text lines (connectors convert JSON/structured
+ * forms to one line per event); truncated is set when the cap was hit.
+ * err is non-NULL when this one log could not be fetched. */
+typedef int (*dd_log_cb)(const struct dd_log_request *req, const char *text,
+                         size_t len, int truncated, const struct dd_error *err,
+                         void *ud);
+
+int conn_open(const struct dd_source *src, int verbose, struct dd_conn **out,
+              struct dd_error *err);
+void conn_close(struct dd_conn *c);
+
+/* "airflow 2.10.5 (api v1)", "prefect 3.1.0", "log folder /x". */
+const char *conn_describe(const struct dd_conn *c);
+
+int conn_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_error *err);
+/* DD_ENOTFOUND "no DAG named X on SOURCE; did you mean Y?" */
+int conn_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out, struct dd_error *err);
+/* Runs whose logical date (or start) is >= since_ms, oldest first. */
+int conn_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
+                   dd_run_cb cb, void *ud, struct dd_error *err);
+int conn_list_task_instances(struct dd_conn *c, const char *dag_id, const char *run_id,
+                             dd_ti_cb cb, void *ud, struct dd_error *err);
+/* Every try of one task instance, oldest first (synthesised from the
+ * task instance when the API has no try history). */
+int conn_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_task_instance *ti,
+                    dd_try_cb cb, void *ud, struct dd_error *err);
+/* Fetches n logs, up to the source's concurrency at once. */
+int conn_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, size_t n,
+                    dd_log_cb cb, void *ud, struct dd_error *err);
+int conn_health(struct dd_conn *c, struct dd_health *out, struct dd_error *err);
+int conn_list_import_errors(struct dd_conn *c, dd_import_error_cb cb, void *ud,
+                            struct dd_error *err);
+void conn_stats(const struct dd_conn *c, struct dd_conn_stats *out);
+/* A link to a run (task_id may be NULL) in the orchestrator's UI. */
+char *conn_ui_url(const struct dd_source *src, const char *dag_id, const char *run_id,
+                  const char *task_id);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * util.h - small shared helpers: allocation, growable buffers, string
+ * vectors, time and duration parsing, whole-file reads.
+ *
+ * Allocation: the dd_x* allocators never return NULL; on exhaustion they
+ * print "dagdoc: out of memory" and abort (as git's xmalloc does).  Every
+ * other module may therefore treat allocation as infallible.
+ *
+ * Include this header first in every .c file of the project: it pulls in
+ * the common system headers and then banned.h.
+ */
+#ifndef DAGDOC_UTIL_H
+#define DAGDOC_UTIL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dagdoc/error.h"
+
+#define DD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *dd_xmalloc(size_t n);
+void *dd_xcalloc(size_t nmemb, size_t size);
+void *dd_xrealloc(void *p, size_t n);
+char *dd_xstrdup(const char *s);               /* NULL in, NULL out */
+char *dd_xstrndup(const char *s, size_t n);
+char *dd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grows *array (of *cap elements of `size` bytes) to hold at least `need`. */
+void dd_grow(void **array, size_t *cap, size_t need, size_t size);
+#define DD_GROW(arr, cap, need) dd_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* ---- growable byte buffer (git's strbuf) ------------------------------
+ * `data` is always NUL-terminated when non-NULL.  Owned by the struct;
+ * dd_buf_release frees it, dd_buf_detach hands it to the caller. */
+struct dd_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+#define DD_BUF_INIT { NULL, 0, 0 }
+
+void dd_buf_init(struct dd_buf *b);
+void dd_buf_release(struct dd_buf *b);
+void dd_buf_reset(struct dd_buf *b);            /* len = 0, keeps memory */
+void dd_buf_grow(struct dd_buf *b, size_t extra);
+void dd_buf_add(struct dd_buf *b, const void *p, size_t n);
+void dd_buf_adds(struct dd_buf *b, const char *s);
+void dd_buf_addch(struct dd_buf *b, char c);
+void dd_buf_addf(struct dd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dd_buf_vaddf(struct dd_buf *b, const char *fmt, va_list ap);
+char *dd_buf_detach(struct dd_buf *b);          /* never NULL; caller frees */
+const char *dd_buf_str(const struct dd_buf *b); /* "" when empty */
+
+/* ---- string vector ------------------------------------------------------
+ * Owns its strings.  v[n] is NULL. */
+struct dd_strv {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+#define DD_STRV_INIT { NULL, 0, 0 }
+
+void dd_strv_push(struct dd_strv *sv, const char *s);      /* copies s */
+void dd_strv_push_owned(struct dd_strv *sv, char *s);      /* takes s */
+void dd_strv_release(struct dd_strv *sv);
+int dd_strv_contains(const struct dd_strv *sv, const char *s);
+
+/* ---- strings ------------------------------------------------------------ */
+int dd_starts_with(const char *s, const char *prefix);
+int dd_ends_with(const char *s, const char *suffix);
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t dd_edit_distance(const char *a, const char *b);
+
+/* ---- time ---------------------------------------------------------------
+ * All times in dagdoc are int64 milliseconds since the Unix epoch, UTC;
+ * 0 means unknown. */
+int64_t dd_now_ms(void);
+/* Parses ISO 8601 / RFC 3339 ("2024-05-01T02:00:13.123+0000",
+ * "2024-05-01T02:00:13Z", "2024-05-01 02:00:13,123", "2024-05-01T02:00:13.123456+00:00",
+ * "2024-05-01"); returns 0 or DD_EPARSE. */
+int dd_parse_time(const char *s, int64_t *out_ms);
+/* Writes "2024-05-01T02:00:13Z" (or with ".123" when ms != 0 and
+ * with_ms) into out (>= 32 bytes). */
+void dd_format_time(int64_t ms, int with_ms, char *out, size_t outlen);
+/* "30d", "24h", "90m", "45s", "2w", or a bare number of seconds.
+ * Returns 0 or DD_EUSAGE with a message. */
+int dd_parse_duration(const char *s, int64_t *out_seconds, struct dd_error *err);
+
+/* ---- files --------------------------------------------------------------
+ * Reads a whole file (at most max bytes, 0 = no limit) into b (appends).
+ * DD_EIO with "cannot read PATH: strerror" or DD_ELIMIT when larger. */
+int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error *err);
+/* mkdir -p for the parent directories of path (mode 0700). */
+int dd_mkdir_parents(const char *path, struct dd_error *err);
+
+#include "dagdoc/banned.h"
+
+#endif

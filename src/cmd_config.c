@@ -1,0 +1,30 @@
+/*
+ * cmd_config.c - `dagdoc config`: the effective configuration, masked.
+ */
+#include "dagdoc/util.h"
+
+#include "dagdoc/cli.h"
+
+int cmd_config(int argc, char **argv, struct dd_cli *cli)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dd_config *cfg;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1)
+		if (cli_common_option(cli, "config", c, argv) <= 0)
+			return DD_EXIT_ERROR;
+	if (optind < argc)
+		return cli_usage_error("config", "unexpected argument '%s'", argv[optind]);
+	if (cli_config(cli, "config", &cfg) < 0)
+		return DD_EXIT_ERROR;
+	if (cli->store_path) {
+		free(cfg->store_path);
+		cfg->store_path = dd_xstrdup(cli->store_path);
+	}
+	config_print(cfg, stdout);
+	return DD_EXIT_OK;
+}

@@ -1,0 +1,450 @@
+/*
+ * util.c - allocation, dd_buf, dd_strv, time and duration parsing, files.
+ */
+#include "dagdoc/util.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+static void die_oom(void)
+{
+	fputs("dagdoc: out of memory\n", stderr);
+	abort();
+}
+
+void *dd_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		die_oom();
+	return p;
+}
+
+void *dd_xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		die_oom();
+	return p;
+}
+
+void *dd_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		die_oom();
+	return q;
+}
+
+char *dd_xstrdup(const char *s)
+{
+	return s ? dd_xstrndup(s, strlen(s)) : NULL;
+}
+
+char *dd_xstrndup(const char *s, size_t n)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	p = dd_xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *dd_xasprintf(const char *fmt, ...)
+{
+	struct dd_buf b = DD_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	dd_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	return dd_buf_detach(&b);
+}
+
+void dd_grow(void **array, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+
+	if (need <= *cap)
+		return;
+	ncap = *cap ? *cap : 8;
+	while (ncap < need)
+		ncap *= 2;
+	*array = dd_xrealloc(*array, ncap * size);
+	*cap = ncap;
+}
+
+/* ---- dd_buf ------------------------------------------------------------- */
+
+void dd_buf_init(struct dd_buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void dd_buf_release(struct dd_buf *b)
+{
+	free(b->data);
+	dd_buf_init(b);
+}
+
+void dd_buf_reset(struct dd_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void dd_buf_grow(struct dd_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+
+	if (need <= b->cap)
+		return;
+	if (need < b->cap * 2)
+		need = b->cap * 2;
+	if (need < 64)
+		need = 64;
+	b->data = dd_xrealloc(b->data, need);
+	b->cap = need;
+}
+
+void dd_buf_add(struct dd_buf *b, const void *p, size_t n)
+{
+	dd_buf_grow(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void dd_buf_adds(struct dd_buf *b, const char *s)
+{
+	dd_buf_add(b, s, strlen(s));
+}
+
+void dd_buf_addch(struct dd_buf *b, char c)
+{
+	dd_buf_add(b, &c, 1);
+}
+
+void dd_buf_vaddf(struct dd_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	dd_buf_grow(b, 64);
+	va_copy(cp, ap);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	if ((size_t)n >= b->cap - b->len) {
+		dd_buf_grow(b, (size_t)n);
+		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+	}
+	b->len += (size_t)n;
+}
+
+void dd_buf_addf(struct dd_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dd_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+char *dd_buf_detach(struct dd_buf *b)
+{
+	char *p;
+
+	if (!b->data)
+		dd_buf_grow(b, 0);
+	p = b->data;
+	p[b->len] = '\0';
+	dd_buf_init(b);
+	return p;
+}
+
+const char *dd_buf_str(const struct dd_buf *b)
+{
+	return b->data ? b->data : "";
+}
+
+/* ---- dd_strv ------------------------------------------------------------ */
+
+void dd_strv_push_owned(struct dd_strv *sv, char *s)
+{
+	DD_GROW(sv->v, sv->cap, sv->n + 2);
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+void dd_strv_push(struct dd_strv *sv, const char *s)
+{
+	dd_strv_push_owned(sv, dd_xstrdup(s));
+}
+
+void dd_strv_release(struct dd_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+int dd_strv_contains(const struct dd_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* ---- strings ------------------------------------------------------------ */
+
+int dd_starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+int dd_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !memcmp(s + n - m, suffix, m);
+}
+
+size_t dd_edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	size_t *row = dd_xmalloc((m + 1) * sizeof(*row));
+	size_t result;
+
+	for (size_t j = 0; j <= m; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= m; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	result = row[m];
+	free(row);
+	return result;
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+int64_t dd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era;
+	int64_t yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int read_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+int dd_parse_time(const char *s, int64_t *out_ms)
+{
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+	int64_t offset_s = 0;
+
+	if (!s)
+		return DD_EPARSE;
+	while (*p == ' ')
+		p++;
+	if (read_digits(&p, 4, &y) || *p++ != '-' || read_digits(&p, 2, &mo) ||
+	    *p++ != '-' || read_digits(&p, 2, &d))
+		return DD_EPARSE;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31)
+		return DD_EPARSE;
+	if (*p == 'T' || *p == ' ' || *p == 't') {
+		p++;
+		if (read_digits(&p, 2, &h) || *p++ != ':' || read_digits(&p, 2, &mi))
+			return DD_EPARSE;
+		if (*p == ':') {
+			p++;
+			if (read_digits(&p, 2, &sec))
+				return DD_EPARSE;
+		}
+		if (*p == '.' || *p == ',') {
+			int scale = 100;
+
+			p++;
+			if (*p < '0' || *p > '9')
+				return DD_EPARSE;
+			while (*p >= '0' && *p <= '9') {
+				ms += (*p - '0') * scale;
+				scale /= 10;
+				p++;
+			}
+		}
+		if (h > 23 || mi > 59 || sec > 60)
+			return DD_EPARSE;
+		while (*p == ' ')
+			p++;
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			int sign = *p == '-' ? -1 : 1, oh, om = 0;
+
+			p++;
+			if (read_digits(&p, 2, &oh))
+				return DD_EPARSE;
+			if (*p == ':')
+				p++;
+			if (*p >= '0' && *p <= '9' && read_digits(&p, 2, &om))
+				return DD_EPARSE;
+			offset_s = sign * (oh * 3600 + om * 60);
+		} else if (!strncmp(p, "UTC", 3)) {
+			p += 3;
+		}
+	}
+	while (*p == ' ')
+		p++;
+	if (*p)
+		return DD_EPARSE;
+	*out_ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - offset_s) * 1000 + ms;
+	return 0;
+}
+
+void dd_format_time(int64_t ms, int with_ms, char *out, size_t outlen)
+{
+	time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	int rem = (int)(ms - (int64_t)t * 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (with_ms && rem)
+		snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rem);
+	else
+		snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int dd_parse_duration(const char *s, int64_t *out_seconds, struct dd_error *err)
+{
+	char *end;
+	long long v;
+	int64_t unit = 1;
+
+	if (!s || !*s)
+		return dd_error_set(err, DD_EUSAGE, "empty duration; use e.g. 30d, 24h, 90m");
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || errno || v < 0)
+		goto bad;
+	switch (*end) {
+	case '\0': case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case 'w': unit = 7 * 86400; break;
+	default: goto bad;
+	}
+	if (*end && end[1])
+		goto bad;
+	if (v > INT64_MAX / unit)
+		goto bad;
+	*out_seconds = (int64_t)v * unit;
+	return 0;
+bad:
+	return dd_error_set(err, DD_EUSAGE, "'%s' is not a duration; use a number with s, m, h, d or w (e.g. 30d, 24h)", s);
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[65536];
+	size_t n, total = 0;
+
+	if (!f)
+		return dd_error_set(err, DD_EIO, "cannot read %s: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		total += n;
+		if (max && total > max) {
+			fclose(f);
+			return dd_error_set(err, DD_ELIMIT, "%s is larger than %zu bytes", path, max);
+		}
+		dd_buf_add(b, chunk, n);
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		fclose(f);
+		return dd_error_set(err, DD_EIO, "cannot read %s: %s", path, strerror(e));
+	}
+	fclose(f);
+	return 0;
+}
+
+int dd_mkdir_parents(const char *path, struct dd_error *err)
+{
+	char *copy = dd_xstrdup(path);
+
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) && errno != EEXIST) {
+			int e = errno;
+
+			dd_error_set(err, DD_EIO, "cannot create directory %s: %s", copy, strerror(e));
+			free(copy);
+			return DD_EIO;
+		}
+		*p = '/';
+	}
+	free(copy);
+	return 0;
+}

@@ -1,0 +1,61 @@
+# Shared helpers for end-to-end scripts: source it, call the checks, end
+# with `finish`.  Each check prints "ok - NAME" or "not ok - NAME" plus
+# what differed; finish exits non-zero when any check failed.
+#
+#   run CMD...                  runs CMD, keeps $out (stdout), $errout (stderr), $rc
+#   expect_rc NAME N            the last run exited N
+#   expect_out NAME REGEX       stdout of the last run matches (grep -E)
+#   expect_err NAME REGEX       stderr of the last run matches
+#   expect_no NAME REGEX        neither stdout nor stderr matches
+#   check NAME CMD...           CMD exits 0
+: "${DAGDOC:?DAGDOC must name the binary}"
+: "${ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${SHARED:=$ROOT/../shared}"
+_failed=0
+TMP=$(mktemp -d)
+_cleanup_fns=()
+trap 'for f in "${_cleanup_fns[@]}"; do $f; done; rm -rf "$TMP"' EXIT
+at_exit() { _cleanup_fns+=("$1"); }
+
+# Commands run with an empty configuration and store unless a test says otherwise.
+export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state" HOME="$TMP/home"
+unset DAGDOC_AIRFLOW_URL DAGDOC_AIRFLOW_USERNAME DAGDOC_AIRFLOW_PASSWORD DAGDOC_AIRFLOW_TOKEN \
+      PREFECT_API_URL PREFECT_API_KEY PREFECT_API_AUTH_STRING DAGDOC_STORE NO_COLOR
+mkdir -p "$HOME"
+
+run() {
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	out=$(cat "$TMP/out")
+	errout=$(cat "$TMP/err")
+}
+
+_pass() { echo "ok - $1"; }
+_fail() {
+	echo "not ok - $1"
+	shift
+	for l in "$@"; do printf '    %s\n' "$l"; done
+	_failed=$((_failed + 1))
+}
+
+expect_rc() {
+	if [ "$rc" = "$2" ]; then _pass "$1"; else _fail "$1" "exit $rc, wanted $2" "stdout: ${out:0:600}" "stderr: ${errout:0:600}"; fi
+}
+expect_out() {
+	if grep -Eq -- "$2" <<<"$out"; then _pass "$1"; else _fail "$1" "stdout lacks /$2/" "stdout: ${out:0:800}" "stderr: ${errout:0:400}"; fi
+}
+expect_err() {
+	if grep -Eq -- "$2" <<<"$errout"; then _pass "$1"; else _fail "$1" "stderr lacks /$2/" "stderr: ${errout:0:800}"; fi
+}
+expect_no() {
+	if grep -Eq -- "$2" <<<"$out$errout"; then _fail "$1" "output has /$2/" "stdout: ${out:0:600}" "stderr: ${errout:0:600}"; else _pass "$1"; fi
+}
+check() {
+	local name=$1
+	shift
+	if "$@" >"$TMP/check.out" 2>&1; then _pass "$name"; else _fail "$name" "$(head -20 "$TMP/check.out")"; fi
+}
+finish() {
+	[ "$_failed" -eq 0 ]
+	exit $?
+}

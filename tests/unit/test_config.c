@@ -1,0 +1,153 @@
+/* Unit tests: src/config.c and src/model.c state names. */
+#include "dagdoc/util.h"
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "dagdoc/config.h"
+#include "dagdoc/model.h"
+
+static int load(const char *text, struct dd_config *cfg, struct dd_error *err)
+{
+	return config_load_string("t.yaml", text, strlen(text), cfg, err);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	unsetenv("DAGDOC_AIRFLOW_URL");
+	unsetenv("PREFECT_API_URL");
+	unsetenv("DAGDOC_LOGS_PATH");
+	unsetenv("DAGDOC_STORE");
+	setenv("HOME", "/home/u", 1);
+	setenv("XDG_STATE_HOME", "/state", 1);
+	return 0;
+}
+
+static void test_full(void **state)
+{
+	struct dd_config cfg;
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_source *src;
+
+	(void)state;
+	setenv("MY_TOKEN", "tok-123", 1);
+	assert_int_equal(load("sources:\n"
+	                      "  - name: prod\n    kind: airflow\n    url: http://a\n    token_env: MY_TOKEN\n"
+	                      "    insecure: true\n    timeout: 30\n"
+	                      "  - name: pf\n    kind: prefect\n    url: http://p/api\n"
+	                      "repos:\n  - ~/repo\n  - path: /r2\n    branch: main\n    deploy_lag: 3h\n"
+	                      "    requirements: [reqs/*.txt]\n"
+	                      "patterns: [/p1, /p2]\n",
+	                      &cfg, &err), 0);
+	assert_int_equal(cfg.n_sources, 2);
+	assert_string_equal(cfg.sources[0].token, "tok-123");
+	assert_int_equal(cfg.sources[0].insecure, 1);
+	assert_int_equal(cfg.sources[0].timeout_s, 30);
+	assert_int_equal(cfg.sources[0].concurrency, 8);
+	assert_int_equal(cfg.sources[1].kind, DD_SOURCE_PREFECT);
+	assert_int_equal(cfg.n_repos, 2);
+	assert_string_equal(cfg.repos[0].path, "/home/u/repo");
+	assert_string_equal(cfg.repos[0].branch, "HEAD");
+	assert_int_equal(cfg.repos[0].deploy_lag_s, 6 * 3600);
+	assert_true(dd_strv_contains(&cfg.repos[0].requirement_globs, "poetry.lock"));
+	assert_int_equal(cfg.repos[1].deploy_lag_s, 3 * 3600);
+	assert_int_equal(cfg.repos[1].requirement_globs.n, 1);
+	assert_int_equal(cfg.pattern_dirs.n, 2);
+	assert_string_equal(cfg.store_path, "/state/dagdoc/dagdoc.db");
+	assert_int_equal(config_find_source(&cfg, "pf", &src, &err), 0);
+	assert_string_equal(src->name, "pf");
+	assert_int_equal(config_find_source(&cfg, "nope", &src, &err), DD_ENOTFOUND);
+	assert_string_equal(err.msg, "no source named 'nope'; configured sources: prod, pf");
+	config_release(&cfg);
+	unsetenv("MY_TOKEN");
+}
+
+static void test_env_only(void **state)
+{
+	struct dd_config cfg;
+	struct dd_error err = DD_ERROR_INIT;
+
+	(void)state;
+	setenv("DAGDOC_AIRFLOW_URL", "http://air", 1);
+	setenv("DAGDOC_AIRFLOW_USERNAME", "admin", 1);
+	setenv("DAGDOC_AIRFLOW_PASSWORD", "pw", 1);
+	setenv("PREFECT_API_URL", "http://pf/api", 1);
+	setenv("PREFECT_API_AUTH_STRING", "u:p", 1);
+	assert_int_equal(load("", &cfg, &err), 0);
+	assert_int_equal(cfg.n_sources, 2);
+	assert_string_equal(cfg.sources[0].name, "airflow");
+	assert_string_equal(cfg.sources[0].username, "admin");
+	assert_string_equal(cfg.sources[0].password, "pw");
+	assert_string_equal(cfg.sources[1].auth_string, "u:p");
+	assert_null(cfg.sources[1].api_key);
+	config_release(&cfg);
+	unsetenv("DAGDOC_AIRFLOW_URL");
+	unsetenv("PREFECT_API_URL");
+}
+
+static void expect_error(const char *text, const char *msg)
+{
+	struct dd_config cfg;
+	struct dd_error err = DD_ERROR_INIT;
+
+	assert_int_equal(load(text, &cfg, &err), DD_EPARSE);
+	assert_string_equal(err.msg, msg);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("sources: 3\n", "t.yaml:1:10: 'sources' must be a list, not a scalar");
+	expect_error("color: red\n", "t.yaml:1:1: unknown key 'color' in the configuration; expected one of: sources, repos, store, patterns");
+	expect_error("sources:\n  - name: a\n    kind: airflow\n", "t.yaml:2:5: source a needs 'url', the API base URL");
+	expect_error("sources:\n  - {name: a, kind: logs}\n", "t.yaml:2:5: source a is of kind logs and needs 'path', the log folder");
+	expect_error("sources:\n  - {name: a, kind: logs, path: /x}\n  - {name: a, kind: logs, path: /y}\n",
+	             "t.yaml:3:5: a source named a is defined twice");
+	expect_error("repos:\n  - path: /r\n    deploy_lag: soon\n",
+	             "t.yaml:3:17: 'deploy_lag': 'soon' is not a duration; use a number with s, m, h, d or w (e.g. 30d, 24h)");
+	expect_error("repos:\n  - path: /r\n    map: [{from: /a}]\n", "t.yaml:3:11: a 'map' entry needs both 'from' and 'to'");
+	expect_error("- a\n", "t.yaml:1:1: the configuration must be a mapping (sources:, repos:, store:, patterns:)");
+}
+
+static void test_literal_secret_warns(void **state)
+{
+	struct dd_config cfg;
+	struct dd_error err = DD_ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(load("sources:\n  - {name: a, kind: prefect, url: http://x, api_key: k}\n", &cfg, &err), 0);
+	assert_int_equal(cfg.warnings.n, 1);
+	assert_string_equal(cfg.warnings.v[0], "t.yaml:2: source a holds a literal api_key; prefer api_key_env naming an environment variable");
+	config_release(&cfg);
+}
+
+static void test_states(void **state)
+{
+	(void)state;
+	assert_int_equal(dd_state_parse("up_for_retry"), DD_STATE_UP_FOR_RETRY);
+	assert_int_equal(dd_state_parse("COMPLETED"), DD_STATE_SUCCESS);
+	assert_int_equal(dd_state_parse("AwaitingRetry"), DD_STATE_UP_FOR_RETRY);
+	assert_int_equal(dd_state_parse("NotReady"), DD_STATE_UPSTREAM_FAILED);
+	assert_int_equal(dd_state_parse("Late"), DD_STATE_LATE);
+	assert_int_equal(dd_state_parse("CRASHED"), DD_STATE_CRASHED);
+	assert_int_equal(dd_state_parse(NULL), DD_STATE_UNKNOWN);
+	assert_string_equal(dd_state_name(DD_STATE_UPSTREAM_FAILED), "upstream_failed");
+	assert_true(dd_state_is_failure(DD_STATE_TIMED_OUT));
+	assert_false(dd_state_is_failure(DD_STATE_UP_FOR_RETRY));
+	assert_true(dd_state_is_terminal(DD_STATE_SKIPPED));
+	assert_false(dd_state_is_terminal(DD_STATE_RUNNING));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_full, setup),
+		cmocka_unit_test_setup(test_env_only, setup),
+		cmocka_unit_test_setup(test_errors, setup),
+		cmocka_unit_test_setup(test_literal_secret_warns, setup),
+		cmocka_unit_test(test_states),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
