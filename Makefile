@@ -20,11 +20,15 @@ CC         ?= cc
 BUILD      ?= build
 SAN        ?=
 OPT        ?= -O2
-CFLAGS_ALL := -std=c11 -Wall -Wextra -Werror $(OPT) -g $(SAN) \
+# pkg-config runs lazily, once, at first use: after `make deps` has
+# installed the libraries on a fresh machine.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+CFLAGS_ALL  = -std=c11 -Wall -Wextra -Werror $(OPT) -g $(SAN) \
               -Iinclude -Iconnectors \
               -DDD_VERSION='"$(VERSION)"' -DDD_DATADIR='"$(DATADIR)"' \
-              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread $(LDLIBS)
+              $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL  = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 LIB_SRC    := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard connectors/*.c)
