@@ -1,0 +1,76 @@
+/*
+ * gitcorr.h - what changed in a pipeline's git repository around the time
+ * its failures began (libgit2).
+ *
+ * A repository is opened from its configuration (struct dd_repo: path,
+ * deployed branch, path maps, requirement globs).  gitcorr_window lists
+ * the commits of the deployed branch in a time window, newest first, with
+ * the files each touched and the exact package versions each moved in the
+ * requirement files.  The walk is ordered by commit time and stops as soon
+ * as everything left is older than the window (as `git log --since` does),
+ * so a recent window costs the same in a 50-commit or a 50,000-commit
+ * repository.
+ *
+ * Ownership: gitcorr_open allocates the repository handle (gitcorr_close
+ * frees it); commit arrays are the caller's (gitcorr_commits_free);
+ * strings returned by gitcorr_map_path are the caller's.
+ */
+#ifndef DAGDOC_GITCORR_H
+#define DAGDOC_GITCORR_H
+
+#include <stdint.h>
+
+#include "dagdoc/config.h"
+#include "dagdoc/error.h"
+#include "dagdoc/reqparse.h"
+#include "dagdoc/util.h"
+
+#define GITCORR_ID_HEX 40
+
+struct gitcorr_commit {
+	char id[GITCORR_ID_HEX + 1];
+	char *summary;                 /* first line of the message */
+	char *author;                  /* "Name <email>" */
+	int64_t time_ms;               /* committer time */
+	struct dd_strv files;          /* repository paths touched (vs first parent) */
+	int files_truncated;           /* more than GITCORR_MAX_FILES were touched */
+	struct dd_req_change *req_changes;   /* moved package versions, by file */
+	size_t n_req_changes;
+};
+#define GITCORR_MAX_FILES 500
+
+struct gitcorr_repo;
+
+int gitcorr_open(const struct dd_repo *cfg, struct gitcorr_repo **out, struct dd_error *err);
+void gitcorr_close(struct gitcorr_repo *r);
+const char *gitcorr_path(const struct gitcorr_repo *r);
+
+/* Commits with committer time in [from_ms, to_ms], newest first. */
+int gitcorr_window(struct gitcorr_repo *r, int64_t from_ms, int64_t to_ms,
+                   struct gitcorr_commit **out, size_t *n_out, struct dd_error *err);
+void gitcorr_commits_free(struct gitcorr_commit *c, size_t n);
+
+/* True when path is a requirement file by the repo's globs. */
+int gitcorr_is_requirement_file(const struct gitcorr_repo *r, const char *path);
+
+/* The repository path of a file the orchestrator names (Airflow fileloc,
+ * a traceback frame, a Prefect entrypoint): the configured maps first,
+ * else the longest suffix of it that exists in the deployed tree
+ * (/opt/airflow/dags/etl/load.py finds dags/etl/load.py).  NULL if none. */
+char *gitcorr_map_path(struct gitcorr_repo *r, const char *orchestrator_path);
+
+/* The commit that last changed line `line` of repository path `path` as
+ * the deployed branch stood at as_of_ms (the newest commit not after it).
+ * Fills id, summary, author and time of *out (no files).  DD_ENOTFOUND
+ * when the path or line does not exist then. */
+int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64_t as_of_ms,
+                       struct gitcorr_commit *out, struct dd_error *err);
+
+/* The package versions pinned by the repo's requirement files at the
+ * newest commit not after as_of_ms (for "pandas 2.0.0 is deployed"). */
+int gitcorr_requirements_at(struct gitcorr_repo *r, int64_t as_of_ms, struct dd_reqset *out,
+                            struct dd_error *err);
+
+void gitcorr_commit_release(struct gitcorr_commit *c);
+
+#endif
