@@ -1,10 +1,17 @@
 /*
  * cli.c - helpers shared by the commands: common options, configuration,
- * colour, error printing.
+ * colour, error printing, the pattern library, and sync with progress.
  */
 #include "dagdoc/util.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include "dagdoc/classify.h"
 #include "dagdoc/cli.h"
+#include "dagdoc/connector.h"
+#include "dagdoc/store.h"
+#include "dagdoc/sync.h"
 
 int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv)
 {
@@ -109,4 +116,137 @@ const char *cli_style(const struct dd_cli *cli, enum cli_style s)
 	};
 
 	return cli->color ? seq[s] : "";
+}
+
+/* ---- sync, shared by sync, triage and report ------------------------------------ */
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+	signal(sig, SIG_DFL);      /* a second Ctrl-C kills at once; the store stays consistent */
+}
+
+void cli_format_bytes(uint64_t n, char *out, size_t len)
+{
+	if (n >= 1000000)
+		snprintf(out, len, "%.1f MB", (double)n / 1e6);
+	else if (n >= 1000)
+		snprintf(out, len, "%.1f kB", (double)n / 1e3);
+	else
+		snprintf(out, len, "%llu bytes", (unsigned long long)n);
+}
+
+struct progress_ctx {
+	const char *source;
+	int shown;
+};
+
+static void on_progress(const struct dd_sync_stats *st, void *ud)
+{
+	struct progress_ctx *p = ud;
+	char bytes[32];
+
+	cli_format_bytes(st->log_bytes, bytes, sizeof(bytes));
+	fprintf(stderr, "\rsync %s: %zu runs, %zu logs, %s, %llu retries\033[K", p->source,
+	        st->runs_listed, st->logs, bytes, (unsigned long long)st->retries);
+	fflush(stderr);
+	p->shown = 1;
+}
+
+/* TEST ONLY: DAGDOC_TEST_SLOW_BATCH=N prints "test: batch K open" inside
+ * every run batch's transaction and holds batch N open (up to 60 s, or
+ * until a signal) before its commit, so the crash tests
+ * (tests/e2e/store_crash.sh) can SIGKILL or SIGINT a writer mid-batch. */
+static void slow_batch(size_t batch, void *ud)
+{
+	long target = *(long *)ud;
+	struct timespec ts = { 60, 0 };
+
+	fprintf(stderr, "dagdoc sync: test: batch %zu open\n", batch);
+	fflush(stderr);
+	if ((long)batch != target)
+		return;
+	while (nanosleep(&ts, &ts) && !got_signal)
+		;
+}
+
+int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *src,
+                 struct dd_store *store, const char *const *dag_ids, size_t n, int64_t since_s,
+                 struct dd_sync_stats *stats, char *describe, size_t describe_len)
+{
+	struct dd_sync_options opts;
+	struct dd_sync_stats local;
+	struct dd_error err = DD_ERROR_INIT;
+	struct progress_ctx pc = { src->name, 0 };
+	struct sigaction sa, old_int, old_term;
+	struct dd_conn *conn = NULL;
+	const char *slow = getenv("DAGDOC_TEST_SLOW_BATCH");
+	long slow_batch_no = 0;
+	int rc;
+
+	if (!stats)
+		stats = &local;
+	memset(&opts, 0, sizeof(opts));
+	opts.dag_ids = dag_ids;
+	opts.n_dag_ids = n;
+	opts.since_ms = dd_now_ms() - since_s * 1000;
+	opts.interrupted = &got_signal;
+	if (isatty(STDERR_FILENO)) {
+		opts.progress = on_progress;
+		opts.progress_ud = &pc;
+	}
+	if (slow && *slow) {
+		slow_batch_no = strtol(slow, NULL, 10);
+		opts.batch_hook = slow_batch;
+		opts.batch_hook_ud = &slow_batch_no;
+	}
+	if (conn_open(src, cli->verbose, &conn, &err) < 0) {
+		cli_error(cmd, &err);
+		return -1;
+	}
+	if (describe)
+		snprintf(describe, describe_len, "%s", conn_describe(conn));
+	got_signal = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	rc = sync_run(store, conn, src, &opts, stats, &err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (pc.shown)
+		fputs("\r\033[K", stderr);
+	conn_close(conn);
+	if (rc < 0) {
+		cli_error(cmd, &err);
+		return -1;
+	}
+	return 0;
+}
+
+struct pat_library *cli_patterns(struct dd_cli *cli, const char *cmd)
+{
+	struct dd_config *cfg;
+	struct pat_library *lib = NULL;
+	struct dd_strv problems = DD_STRV_INIT;
+	struct dd_error err = DD_ERROR_INIT;
+
+	if (cli_config(cli, cmd, &cfg) < 0)
+		return NULL;
+	if (classify_library_load(NULL, &cfg->pattern_dirs, &lib, &problems, &err) < 0) {
+		for (size_t i = 0; i < problems.n; i++)
+			fprintf(stderr, "%s\n", problems.v[i]);
+		if (!problems.n)
+			cli_error(cmd, &err);
+		else
+			fprintf(stderr, "dagdoc %s: the pattern library has %zu problem(s); fix them and run again\n",
+			        cmd, problems.n);
+		dd_strv_release(&problems);
+		return NULL;
+	}
+	dd_strv_release(&problems);
+	return lib;
 }

@@ -82,6 +82,11 @@ const char *gitcorr_path(const struct gitcorr_repo *r)
 	return r->path;
 }
 
+int64_t gitcorr_deploy_lag_ms(const struct gitcorr_repo *r)
+{
+	return r->cfg->deploy_lag_s * 1000;
+}
+
 void gitcorr_commit_release(struct gitcorr_commit *c)
 {
 	free(c->summary);

@@ -12,6 +12,7 @@
 #define DAGDOC_CLI_H
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "dagdoc/config.h"
@@ -70,6 +71,25 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* ANSI sequences when cli->color, "" otherwise. */
 enum cli_style { CLI_RESET, CLI_BOLD, CLI_DIM, CLI_RED, CLI_GREEN, CLI_YELLOW, CLI_BLUE, CLI_CYAN };
 const char *cli_style(const struct dd_cli *cli, enum cli_style s);
+
+/*
+ * Syncs dag_ids (n 0: every DAG) of src into store as `dagdoc sync` does:
+ * Ctrl-C stops after the current batch, a progress line on stderr when it
+ * is a terminal.  Prints what went wrong as command `cmd` and returns -1;
+ * 0 when done (*logs_failed tells whether some logs must wait for the
+ * next sync).  describe (may be NULL) receives conn_describe().
+ */
+struct dd_store;
+struct dd_sync_stats;
+int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *src,
+                 struct dd_store *store, const char *const *dag_ids, size_t n, int64_t since_s,
+                 struct dd_sync_stats *stats, char *describe, size_t describe_len);
+void cli_format_bytes(uint64_t n, char *out, size_t len);
+
+/* Loads the pattern library (built-ins + the config's pattern dirs),
+ * printing every problem; NULL after printing when it cannot be used. */
+struct pat_library;
+struct pat_library *cli_patterns(struct dd_cli *cli, const char *cmd);
 
 /* Commands. */
 int cmd_help(int argc, char **argv, struct dd_cli *cli);

@@ -44,6 +44,7 @@ struct gitcorr_repo;
 int gitcorr_open(const struct dd_repo *cfg, struct gitcorr_repo **out, struct dd_error *err);
 void gitcorr_close(struct gitcorr_repo *r);
 const char *gitcorr_path(const struct gitcorr_repo *r);
+int64_t gitcorr_deploy_lag_ms(const struct gitcorr_repo *r);
 
 /* Commits with committer time in [from_ms, to_ms], newest first. */
 int gitcorr_window(struct gitcorr_repo *r, int64_t from_ms, int64_t to_ms,

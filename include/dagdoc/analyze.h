@@ -1,0 +1,141 @@
+/*
+ * analyze.h - what a DAG's stored run history says: failures grouped by
+ * fingerprint with their onset, flaky tasks, stalls, and health.
+ *
+ * analyze_dag reads the store only (no network).  Failed tries whose log
+ * is stored are classified with the pattern library; classifications are
+ * cached in the store keyed by the library's hash, so a warm triage does
+ * not classify again.
+ *
+ * Definitions used throughout:
+ *  - a task's run state is the final state of its task instance in that
+ *    run; "good" is success (skipped counts as neither good nor bad);
+ *  - a failure group is the set of failed tries (failed, up_for_retry,
+ *    crashed, timed_out) that share a fingerprint; a failed try without a
+ *    log gets the fingerprint "state:<state>:<task_id>";
+ *  - onset: for each task of a group, the first run failing with that
+ *    fingerprint after the last good run before it; the group's onset is
+ *    the earliest of its tasks' onsets of the current (or last) streak;
+ *  - still failing: the task's newest run in the window failed with it.
+ *
+ * Ownership: analyze_dag fills a caller-provided struct an_result whose
+ * fields it owns; analyze_release frees them.  The result borrows nothing.
+ */
+#ifndef DAGDOC_ANALYZE_H
+#define DAGDOC_ANALYZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dagdoc/classify.h"
+#include "dagdoc/logparse.h"
+#include "dagdoc/model.h"
+#include "dagdoc/pattern.h"
+#include "dagdoc/store.h"
+#include "dagdoc/util.h"
+
+/* One run of the DAG, as the analysis sees it. */
+struct an_run {
+	char *run_id;
+	enum dd_state state;
+	int64_t logical_ms;
+	int64_t start_ms, end_ms;
+};
+
+/* One task's history in the window. */
+struct an_task {
+	char *task_id;
+	char *operator_name;
+	int is_sensor;
+	size_t runs;               /* runs in which the task has an instance */
+	size_t success, failed, upstream_failed, skipped, running;
+	size_t retried;            /* task instances with more than one try */
+	size_t retry_recovered;    /* ... that ended in success after a failed try */
+	size_t flips;              /* good <-> bad changes along the runs */
+	double median_duration_s;  /* of successful tries, 0 when none */
+	double median_queue_s;     /* start - queued, 0 when unknown */
+	double intermittent;       /* 0..1: passes on retry, failures scattered */
+	int64_t last_good_ms;      /* logical date of its newest good run, 0 none */
+	char *last_good_run;
+};
+
+/* Failed tries sharing a fingerprint. */
+struct an_group {
+	char *fingerprint;
+	struct dd_failure failure;  /* the newest failed try's classification */
+	struct dd_strv task_ids;    /* tasks failing with it, by first failure */
+	size_t n_tries;             /* failed tries in the window */
+	size_t n_runs;              /* runs with at least one such try */
+	size_t n_runs_final;        /* ... whose task ended failed (not recovered by a retry) */
+	size_t retry_recovered;     /* task instances where a later try succeeded */
+	int64_t first_ms, last_ms;  /* logical dates of the first and last such run */
+	char *first_run, *last_run;
+	int64_t onset_ms;           /* first failing run of the current/last streak */
+	char *onset_run;
+	int64_t last_good_ms;       /* newest good run of those tasks before onset, 0 none */
+	char *last_good_run;
+	size_t good_before;         /* good runs of those tasks before the onset (window) */
+	size_t runs_since_onset;    /* runs of those tasks from onset on */
+	size_t failed_since_onset;  /* ... that failed with this fingerprint */
+	int still_failing;
+	double onset_sharpness;     /* 0..1: all good before and all bad after = 1 */
+	size_t downstream_upstream_failed;  /* task instances it left upstream_failed */
+	int64_t try_ref;            /* the newest failed try (for its log) */
+	struct dd_frame *frames;    /* its decisive traceback, outermost first (copies) */
+	size_t n_frames;
+	struct dd_strv packages;    /* site-packages packages in any of its tracebacks */
+};
+
+enum an_stall_kind {
+	AN_STALL_SENSOR_TIMEOUT,     /* a sensor timed out or kept rescheduling */
+	AN_STALL_LONG_QUEUE,         /* queued far longer than usual */
+	AN_STALL_LONG_RUNNING,       /* ran far longer than usual */
+	AN_STALL_UPSTREAM_DAG,       /* a sensor waits on a DAG whose last success is old */
+	AN_STALL_FAST_SUCCESS,       /* succeeded far faster than usual (empty input?) */
+	AN_STALL_SCHEDULER,          /* scheduler unhealthy or heartbeat stale */
+	AN_STALL_IMPORT_ERROR,       /* the DAG's file has an import error */
+	AN_STALL_UPSTREAM_FAILED,    /* upstream_failed chain traced to its root task */
+};
+const char *an_stall_kind_name(enum an_stall_kind k);
+
+struct an_stall {
+	enum an_stall_kind kind;
+	char *task_id;               /* NULL for DAG-wide findings */
+	char *run_id;                /* newest run it was seen in, NULL if none */
+	char *detail;                /* one sentence with the numbers */
+	char *entity;                /* upstream DAG, root task, file ... or NULL */
+	size_t count;                /* how many runs/instances show it */
+	double severity;             /* 0..1 */
+};
+
+struct an_result {
+	char *dag_id;
+	char *source;
+	char *fileloc;
+	int64_t from_ms, to_ms;
+	struct an_run *runs;         /* oldest first */
+	size_t n_runs;
+	size_t n_failed, n_success, n_running;
+	struct an_task *tasks;       /* by task_id */
+	size_t n_tasks;
+	struct an_group *groups;     /* most failed runs first */
+	size_t n_groups;
+	struct an_stall *stalls;
+	size_t n_stalls;
+	size_t n_classified;         /* tries classified now (not from the cache) */
+	size_t n_unlogged;           /* failed tries without a stored log */
+	char *library_hash;
+};
+
+/* Analyses dag_ref's runs with logical date in [from_ms, to_ms]. */
+int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library *lib,
+                int64_t from_ms, int64_t to_ms, struct an_result *out, struct dd_error *err);
+void analyze_release(struct an_result *r);
+
+/* The cache key of a library's classifications (16 hex chars, static in lib's lifetime
+ * is not guaranteed: the string is allocated, caller frees). */
+char *analyze_library_hash(const struct pat_library *lib);
+
+const struct an_task *an_result_task(const struct an_result *r, const char *task_id);
+
+#endif

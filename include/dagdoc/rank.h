@@ -1,0 +1,93 @@
+/*
+ * rank.h - candidate causes of a DAG's failures, each scored by a
+ * transparent sum of evidence weights and normalised to a confidence.
+ *
+ * For each failure group of the analysis (analyze.h) rank_causes weighs
+ * every kind of cause: the pattern's category and confidence, how sharp
+ * the onset is, the commits of the onset window (last good run minus the
+ * repository's deploy lag, to the first bad run) that moved a package the
+ * traceback or the pattern names, touched the DAG file or a frame's file,
+ * or last changed the failing frame's line (blame), retries that pass,
+ * failures scattered between successes, stalls and health findings, and
+ * the absence of any commit.  The score of a cause is the sum of its
+ * evidence weights; confidence = 1 - exp(-score).  Every weight is kept
+ * with its reason so --explain can show it.  The weights live in rank.c,
+ * in one table.
+ *
+ * Ownership: rank_causes fills a caller-provided struct rk_result whose
+ * fields it owns (rank_release frees them).  It borrows the analysis and
+ * the repositories only during the call.
+ */
+#ifndef DAGDOC_RANK_H
+#define DAGDOC_RANK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dagdoc/analyze.h"
+#include "dagdoc/gitcorr.h"
+#include "dagdoc/util.h"
+
+enum rk_kind {
+	RK_DEPENDENCY_CHANGE,
+	RK_CODE_CHANGE,
+	RK_CONFIG_CHANGE,
+	RK_UPSTREAM_STALL,
+	RK_INTERMITTENT_FAULT,
+	RK_RESOURCE_EXHAUSTION,
+	RK_ORCHESTRATOR_FAULT,
+	RK_DATA_ISSUE,
+	RK_UNKNOWN,
+	RK__COUNT
+};
+const char *rk_kind_name(enum rk_kind k);   /* "dependency_change" ... */
+
+struct rk_evidence {
+	char *text;
+	double weight;
+};
+
+struct rk_commit {
+	struct gitcorr_commit commit;
+	char *repo;                 /* repository path */
+	double suspicion;           /* sum of the weights that name it */
+	struct dd_strv why;         /* what implicates it */
+};
+
+struct rk_cause {
+	enum rk_kind kind;
+	char *category;             /* of the failure group ("unknown" ...) */
+	double score;
+	double confidence;
+	char *summary;              /* one line: "Dependency upgrade: pandas 1.5.3 -> 2.0.0" */
+	char *failure;              /* the failure line: "AttributeError: 'DataFrame' ..." */
+	char *pattern;              /* pattern id or NULL */
+	struct dd_strv task_ids;
+	char *fingerprint;
+	char *first_bad_run, *last_good_run;
+	int64_t first_bad_ms, last_good_ms;
+	size_t failed_runs, runs_since_onset, failed_since_onset, tries;
+	int still_failing;
+	struct dd_entity *entities; /* the failure's, plus package/from/to of an implicated change */
+	size_t n_entities;
+	struct rk_commit *commits;  /* implicated commits, most suspect first */
+	size_t n_commits;
+	struct rk_evidence *evidence;
+	size_t n_evidence;
+	struct dd_strv checks;
+	struct dd_strv fix;
+	char *excerpt;              /* redacted log lines around the failure, may be NULL */
+	int64_t window_from_ms, window_to_ms;  /* git window searched, 0 when no repository */
+};
+
+struct rk_result {
+	struct rk_cause *causes;    /* best first */
+	size_t n_causes;
+	struct dd_strv notes;       /* things the user should know (a repository could not be read ...) */
+};
+
+int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t n_repos,
+                struct rk_result *out, struct dd_error *err);
+void rank_release(struct rk_result *r);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * triage.h - one DAG's diagnosis: analysis of its stored history, ranked
+ * causes, and their rendering as text, Markdown or JSON.  `dagdoc
+ * triage`, `report` and `runbook` all go through triage_dag.
+ *
+ * The window is the `since` period ending at the DAG's newest stored run
+ * (on a live system, now), so a diagnosis of an old incident reads the
+ * same as it did then.
+ *
+ * Ownership: triage_dag fills a caller-provided struct triage_result
+ * (triage_release frees it).  It borrows the store, library and
+ * repositories during the call only.  triage_to_json returns a new cJSON
+ * tree the caller deletes.
+ */
+#ifndef DAGDOC_TRIAGE_H
+#define DAGDOC_TRIAGE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dagdoc/analyze.h"
+#include "dagdoc/gitcorr.h"
+#include "dagdoc/pattern.h"
+#include "dagdoc/rank.h"
+#include "dagdoc/store.h"
+
+struct triage_result {
+	struct an_result an;
+	struct rk_result rk;
+	int failing;             /* still failing: exit 1 */
+	int64_t newest_ms;       /* logical date of the newest run */
+	char *ui_url;            /* link to the failing run in the orchestrator's UI, or NULL */
+};
+
+/* dag_ref: from store_dag_ref.  since_s: window length. */
+int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library *lib,
+               struct gitcorr_repo **repos, size_t n_repos, int64_t since_s,
+               struct triage_result *out, struct dd_error *err);
+void triage_release(struct triage_result *t);
+
+struct cJSON;
+struct cJSON *triage_to_json(const struct triage_result *t, int explain);
+
+struct triage_style {
+	int color;               /* ANSI colours */
+	int explain;             /* every evidence weight */
+	size_t max_causes;       /* 0: all */
+};
+void triage_render_text(const struct triage_result *t, const struct triage_style *st, FILE *out);
+void triage_render_md(const struct triage_result *t, const struct triage_style *st, FILE *out);
+
+/* "2026-03-04 02:00" (UTC) into out (>= 20 bytes); "?" for 0. */
+void triage_format_minute(int64_t ms, char *out, size_t outlen);
+
+#endif

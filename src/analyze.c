@@ -1,0 +1,1126 @@
+/*
+ * analyze.c - a DAG's stored history turned into failure groups with
+ * onsets, per-task flakiness, and stalls.  See include/dagdoc/analyze.h.
+ */
+#include "dagdoc/util.h"
+
+#include <math.h>
+#include <cJSON.h>
+
+#include "dagdoc/analyze.h"
+
+/* Thresholds of the stall findings: a duration is "far" from usual past
+ * FAR_FACTOR times the task's median and at least FAR_MIN_S seconds; a
+ * success is "far faster" under FAST_FACTOR of the median when the median
+ * is at least FAST_MIN_S; the scheduler heartbeat is stale past
+ * HEARTBEAT_STALE_S; an upstream DAG is stale when its newest success is
+ * older than STALE_INTERVALS of its usual interval. */
+#define FAR_FACTOR 3.0
+#define FAR_MIN_S 300.0
+#define FAST_FACTOR 0.2
+#define FAST_MIN_S 60.0
+#define HEARTBEAT_STALE_S 300
+#define STALE_INTERVALS 2.0
+#define MIN_HISTORY 3          /* runs of a task needed before "usual" means anything */
+
+/* ---- what is loaded from the store --------------------------------------- */
+
+struct try_rec {
+	int64_t ref;
+	int try_number;
+	enum dd_state state;
+	int64_t start_ms, end_ms;
+	int has_log;
+	char *fp;                 /* group key, for failed tries */
+};
+
+struct ti_rec {
+	char *task_id;
+	int map_index;
+	enum dd_state state;
+	int64_t queued_ms, start_ms, end_ms;
+	struct try_rec *tries;
+	size_t n_tries, cap_tries;
+};
+
+struct run_rec {
+	int64_t ref;
+	struct ti_rec *tis;
+	size_t n_tis, cap_tis;
+};
+
+struct ctx {
+	struct dd_store *store;
+	const struct pat_library *lib;
+	struct an_result *res;
+	struct run_rec *runs;      /* parallel to res->runs */
+	size_t cap_runs;
+	struct dd_dag dag;
+	struct dd_error *err;
+};
+
+static char *fnv_hex(uint64_t h)
+{
+	return dd_xasprintf("%016llx", (unsigned long long)h);
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h * 1099511628211ULL;   /* separator */
+}
+
+char *analyze_library_hash(const struct pat_library *lib)
+{
+	uint64_t h = 1469598103934665603ULL;
+	char conf[32];
+
+	h = fnv(h, DD_VERSION);
+	for (size_t i = 0; i < pat_library_count(lib); i++) {
+		const struct pat_pattern *p = pat_library_get(lib, i);
+
+		h = fnv(h, p->id);
+		h = fnv(h, p->category);
+		snprintf(conf, sizeof(conf), "%.4f", p->confidence);
+		h = fnv(h, conf);
+		for (size_t j = 0; j < p->regex.n; j++)
+			h = fnv(h, p->regex.v[j]);
+		for (size_t j = 0; j < p->checks.n; j++)
+			h = fnv(h, p->checks.v[j]);
+		for (size_t j = 0; j < p->fix.n; j++)
+			h = fnv(h, p->fix.v[j]);
+	}
+	return fnv_hex(h);
+}
+
+const char *an_stall_kind_name(enum an_stall_kind k)
+{
+	switch (k) {
+	case AN_STALL_SENSOR_TIMEOUT: return "sensor_timeout";
+	case AN_STALL_LONG_QUEUE: return "long_queue";
+	case AN_STALL_LONG_RUNNING: return "long_running";
+	case AN_STALL_UPSTREAM_DAG: return "upstream_dag_stale";
+	case AN_STALL_FAST_SUCCESS: return "fast_success";
+	case AN_STALL_SCHEDULER: return "scheduler";
+	case AN_STALL_IMPORT_ERROR: return "import_error";
+	case AN_STALL_UPSTREAM_FAILED: return "upstream_failed";
+	}
+	return "stall";
+}
+
+/* ---- loading ------------------------------------------------------------------ */
+
+static int on_try(const struct dd_store_try *t, void *ud)
+{
+	struct run_rec *rr = ud;
+
+	for (size_t i = 0; i < rr->n_tis; i++) {
+		struct ti_rec *ti = &rr->tis[i];
+		struct try_rec *tr;
+
+		if (ti->map_index != t->t.map_index || strcmp(ti->task_id, t->t.task_id))
+			continue;
+		DD_GROW(ti->tries, ti->cap_tries, ti->n_tries + 1);
+		tr = &ti->tries[ti->n_tries++];
+		memset(tr, 0, sizeof(*tr));
+		tr->ref = t->ref;
+		tr->try_number = t->t.try_number;
+		tr->state = t->t.state;
+		tr->start_ms = t->t.start_ms;
+		tr->end_ms = t->t.end_ms;
+		tr->has_log = t->has_log && !t->log_missing;
+		return 0;
+	}
+	return 0;
+}
+
+static int on_ti(const struct dd_store_ti *t, void *ud)
+{
+	struct run_rec *rr = ud;
+	struct ti_rec *ti;
+
+	DD_GROW(rr->tis, rr->cap_tis, rr->n_tis + 1);
+	ti = &rr->tis[rr->n_tis++];
+	memset(ti, 0, sizeof(*ti));
+	ti->task_id = dd_xstrdup(t->ti.task_id);
+	ti->map_index = t->ti.map_index;
+	ti->state = t->ti.state;
+	ti->queued_ms = t->ti.queued_ms;
+	ti->start_ms = t->ti.start_ms;
+	ti->end_ms = t->ti.end_ms;
+	return 0;
+}
+
+static int on_run(const struct dd_store_run *r, void *ud)
+{
+	struct ctx *c = ud;
+	struct an_result *res = c->res;
+	struct an_run *ar;
+	struct run_rec *rr;
+	size_t cap = c->cap_runs;
+
+	DD_GROW(res->runs, c->cap_runs, res->n_runs + 1);
+	if (c->cap_runs != cap)
+		c->runs = dd_xrealloc(c->runs, c->cap_runs * sizeof(*c->runs));
+	ar = &res->runs[res->n_runs];
+	rr = &c->runs[res->n_runs];
+	res->n_runs++;
+	memset(ar, 0, sizeof(*ar));
+	memset(rr, 0, sizeof(*rr));
+	ar->run_id = dd_xstrdup(r->run.run_id);
+	ar->state = r->run.state;
+	ar->logical_ms = r->run.logical_ms ? r->run.logical_ms : r->run.start_ms;
+	ar->start_ms = r->run.start_ms;
+	ar->end_ms = r->run.end_ms;
+	rr->ref = r->ref;
+	return 0;
+}
+
+static int load(struct ctx *c, int64_t dag_ref, int64_t from_ms, int64_t to_ms)
+{
+	int rc = store_runs(c->store, dag_ref, from_ms, to_ms ? to_ms + 1 : 0, on_run, c, c->err);
+
+	for (size_t i = 0; rc == 0 && i < c->res->n_runs; i++) {
+		rc = store_task_instances(c->store, c->runs[i].ref, on_ti, &c->runs[i], c->err);
+		if (rc == 0)
+			rc = store_tries(c->store, c->runs[i].ref, on_try, &c->runs[i], c->err);
+	}
+	return rc;
+}
+
+/* ---- classification of failed tries ---------------------------------------------- */
+
+static int is_failed_try(enum dd_state s)
+{
+	return s == DD_STATE_FAILED || s == DD_STATE_UP_FOR_RETRY || s == DD_STATE_CRASHED ||
+	       s == DD_STATE_TIMED_OUT;
+}
+
+static char *fallback_key(const char *what, const char *task_id)
+{
+	return dd_xasprintf("%s:%s", what, task_id);
+}
+
+struct tb_collect {
+	struct dd_tbparser *tb;
+};
+
+static int tb_line(const struct dd_logline *line, void *ud)
+{
+	tbparser_line(((struct tb_collect *)ud)->tb, line);
+	return 0;
+}
+
+/* Frames of the decisive traceback and every package named by any frame. */
+static void collect_frames(struct an_group *g, const char *text, size_t len)
+{
+	struct dd_logreader *lr = logreader_new();
+	struct tb_collect tc = { tbparser_new() };
+	struct dd_error e2 = DD_ERROR_INIT;
+	const struct dd_traceback *last;
+
+	if (logreader_feed(lr, text, len, tb_line, &tc, &e2) == 0)
+		logreader_finish(lr, tb_line, &tc, &e2);
+	tbparser_finish(tc.tb);
+	for (size_t i = 0; i < tbparser_count(tc.tb); i++) {
+		const struct dd_traceback *tb = tbparser_get(tc.tb, i);
+
+		for (size_t f = 0; f < tb->n_frames; f++)
+			if (tb->frames[f].package && !dd_strv_contains(&g->packages, tb->frames[f].package))
+				dd_strv_push(&g->packages, tb->frames[f].package);
+	}
+	last = tbparser_last(tc.tb);
+	if (last && last->n_frames) {
+		g->frames = dd_xcalloc(last->n_frames, sizeof(*g->frames));
+		for (size_t f = 0; f < last->n_frames; f++) {
+			g->frames[f].file = dd_xstrdup(last->frames[f].file);
+			g->frames[f].line = last->frames[f].line;
+			g->frames[f].func = dd_xstrdup(last->frames[f].func);
+			g->frames[f].package = dd_xstrdup(last->frames[f].package);
+			g->frames[f].in_app = last->frames[f].in_app;
+			g->frames[f].kind = last->frames[f].kind;
+		}
+		g->n_frames = last->n_frames;
+	}
+	tbparser_free(tc.tb);
+	logreader_free(lr);
+}
+
+/* The group's newest failed try, classified in full, with its frames. */
+static int classify_group(struct ctx *c, struct an_group *g)
+{
+	struct dd_buf log = DD_BUF_INIT;
+	struct dd_store_log_info info;
+	int rc = store_log_get(c->store, g->try_ref, &log, &info, c->err);
+
+	if (rc == 0)
+		rc = classify_buffer(c->lib, "log", dd_buf_str(&log), log.len, &g->failure, c->err);
+	if (rc == 0)
+		collect_frames(g, dd_buf_str(&log), log.len);
+	dd_buf_release(&log);
+	return rc;
+}
+
+static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out)
+{
+	struct dd_buf log = DD_BUF_INIT;
+	struct dd_store_log_info info;
+	int rc = store_log_get(c->store, try_ref, &log, &info, c->err);
+
+	if (rc == 0)
+		rc = classify_buffer(c->lib, "log", dd_buf_str(&log), log.len, out, c->err);
+	dd_buf_release(&log);
+	return rc;
+}
+
+/* The group key of one failed try: from the cache, else classified now. */
+static int try_key(struct ctx *c, const struct ti_rec *ti, const struct try_rec *tr, char **key)
+{
+	struct dd_store_classification sc;
+	struct dd_failure f;
+	int rc;
+
+	*key = NULL;
+	if (!tr->has_log) {
+		c->res->n_unlogged++;
+		*key = fallback_key(dd_state_name(tr->state == DD_STATE_UP_FOR_RETRY ? DD_STATE_FAILED : tr->state),
+		                    ti->task_id);
+		return 0;
+	}
+	memset(&sc, 0, sizeof(sc));
+	rc = store_classification_get(c->store, tr->ref, c->res->library_hash, &sc, c->err);
+	if (rc == 0) {
+		*key = sc.fingerprint ? dd_xstrdup(sc.fingerprint)
+		                      : fallback_key(sc.category ? sc.category : "none", ti->task_id);
+		store_classification_release(&sc);
+		return 0;
+	}
+	if (rc != DD_ENOTFOUND)
+		return rc;
+	memset(&f, 0, sizeof(f));
+	rc = classify_try(c, tr->ref, &f);
+	if (rc == DD_ENOTFOUND) {         /* the log went missing: treat as unlogged */
+		c->res->n_unlogged++;
+		*key = fallback_key(dd_state_name(tr->state), ti->task_id);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	c->res->n_classified++;
+	{
+		cJSON *j = dd_failure_to_json(&f);
+		char *json = cJSON_PrintUnformatted(j);
+
+		*key = f.fingerprint ? dd_xstrdup(f.fingerprint) : fallback_key(f.category, ti->task_id);
+		sc.category = f.category;
+		sc.pattern_id = f.pattern;
+		sc.fingerprint = *key;
+		sc.confidence = f.confidence;
+		sc.failure_json = json;
+		sc.created_ms = dd_now_ms();
+		rc = store_classification_put(c->store, tr->ref, c->res->library_hash, &sc, c->err);
+		free(json);
+		cJSON_Delete(j);
+	}
+	dd_failure_release(&f);
+	return rc;
+}
+
+/* ---- groups ---------------------------------------------------------------------- */
+
+static struct an_group *group_for(struct an_result *res, size_t *cap, const char *key)
+{
+	struct an_group *g;
+
+	for (size_t i = 0; i < res->n_groups; i++)
+		if (!strcmp(res->groups[i].fingerprint, key))
+			return &res->groups[i];
+	DD_GROW(res->groups, *cap, res->n_groups + 1);
+	g = &res->groups[res->n_groups++];
+	memset(g, 0, sizeof(*g));
+	g->fingerprint = dd_xstrdup(key);
+	return g;
+}
+
+static int task_index(const struct an_result *res, const char *task_id)
+{
+	for (size_t i = 0; i < res->n_tasks; i++)
+		if (!strcmp(res->tasks[i].task_id, task_id))
+			return (int)i;
+	return -1;
+}
+
+const struct an_task *an_result_task(const struct an_result *r, const char *task_id)
+{
+	int i = task_index(r, task_id);
+
+	return i < 0 ? NULL : &r->tasks[i];
+}
+
+static void set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = dd_xstrdup(s);
+}
+
+/* The state of task t in run i: failed if any map index failed, success if
+ * all succeeded; DD_STATE__COUNT when the run has no such task. */
+static enum dd_state task_state(const struct run_rec *rr, const char *task_id)
+{
+	enum dd_state st = DD_STATE__COUNT;
+
+	for (size_t k = 0; k < rr->n_tis; k++) {
+		const struct ti_rec *ti = &rr->tis[k];
+
+		if (strcmp(ti->task_id, task_id))
+			continue;
+		if (st == DD_STATE__COUNT || dd_state_is_failure(ti->state) ||
+		    (st == DD_STATE_SUCCESS && ti->state != DD_STATE_SUCCESS))
+			st = ti->state;
+	}
+	return st;
+}
+
+/* Whether run i has a failed try of task_id with group key `key`. */
+static int run_has_key(const struct run_rec *rr, const char *task_id, const char *key, int *final_failed)
+{
+	int found = 0;
+
+	*final_failed = 0;
+	for (size_t k = 0; k < rr->n_tis; k++) {
+		const struct ti_rec *ti = &rr->tis[k];
+
+		if (strcmp(ti->task_id, task_id))
+			continue;
+		for (size_t t = 0; t < ti->n_tries; t++)
+			if (ti->tries[t].fp && !strcmp(ti->tries[t].fp, key)) {
+				found = 1;
+				if (dd_state_is_failure(ti->state))
+					*final_failed = 1;
+			}
+	}
+	return found;
+}
+
+static double median(double *v, size_t n)
+{
+	if (!n)
+		return 0;
+	for (size_t i = 1; i < n; i++)          /* insertion sort: n is small */
+		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void compute_tasks(struct ctx *c)
+{
+	struct an_result *res = c->res;
+	size_t cap = 0;
+
+	/* Tasks: the DAG's, then any seen in runs only. */
+	for (size_t i = 0; i < c->dag.n_tasks; i++) {
+		DD_GROW(res->tasks, cap, res->n_tasks + 1);
+		memset(&res->tasks[res->n_tasks], 0, sizeof(res->tasks[0]));
+		res->tasks[res->n_tasks].task_id = dd_xstrdup(c->dag.tasks[i].task_id);
+		res->tasks[res->n_tasks].operator_name = dd_xstrdup(c->dag.tasks[i].operator_name);
+		res->tasks[res->n_tasks].is_sensor = c->dag.tasks[i].is_sensor;
+		res->n_tasks++;
+	}
+	for (size_t r = 0; r < res->n_runs; r++)
+		for (size_t k = 0; k < c->runs[r].n_tis; k++)
+			if (task_index(res, c->runs[r].tis[k].task_id) < 0) {
+				DD_GROW(res->tasks, cap, res->n_tasks + 1);
+				memset(&res->tasks[res->n_tasks], 0, sizeof(res->tasks[0]));
+				res->tasks[res->n_tasks].task_id = dd_xstrdup(c->runs[r].tis[k].task_id);
+				res->n_tasks++;
+			}
+
+	for (size_t t = 0; t < res->n_tasks; t++) {
+		struct an_task *at = &res->tasks[t];
+		double *durs = dd_xcalloc(res->n_runs + 1, sizeof(double));
+		double *queues = dd_xcalloc(res->n_runs + 1, sizeof(double));
+		size_t nd = 0, nq = 0;
+		int prev = -1;     /* 1 good, 0 bad */
+		size_t failed_tis = 0;
+
+		for (size_t r = 0; r < res->n_runs; r++) {
+			enum dd_state st = task_state(&c->runs[r], at->task_id);
+
+			if (st == DD_STATE__COUNT)
+				continue;
+			at->runs++;
+			if (st == DD_STATE_SUCCESS) {
+				at->success++;
+				at->last_good_ms = res->runs[r].logical_ms;
+				set_str(&at->last_good_run, res->runs[r].run_id);
+			} else if (st == DD_STATE_UPSTREAM_FAILED) {
+				at->upstream_failed++;
+			} else if (dd_state_is_failure(st)) {
+				at->failed++;
+			} else if (st == DD_STATE_SKIPPED) {
+				at->skipped++;
+			} else if (!dd_state_is_terminal(st)) {
+				at->running++;
+			}
+			if (st == DD_STATE_SUCCESS || (dd_state_is_failure(st) && st != DD_STATE_UPSTREAM_FAILED)) {
+				int now = st == DD_STATE_SUCCESS;
+
+				if (prev >= 0 && prev != now)
+					at->flips++;
+				prev = now;
+			}
+			for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+				const struct ti_rec *ti = &c->runs[r].tis[k];
+				int had_failed_try = 0;
+
+				if (strcmp(ti->task_id, at->task_id))
+					continue;
+				for (size_t x = 0; x < ti->n_tries; x++)
+					if (is_failed_try(ti->tries[x].state))
+						had_failed_try = 1;
+				if (ti->n_tries > 1)
+					at->retried++;
+				if (had_failed_try) {
+					failed_tis++;
+					if (ti->state == DD_STATE_SUCCESS)
+						at->retry_recovered++;
+				}
+				if (ti->state == DD_STATE_SUCCESS && ti->n_tries) {
+					const struct try_rec *last = &ti->tries[ti->n_tries - 1];
+
+					if (last->start_ms && last->end_ms > last->start_ms)
+						durs[nd++] = (double)(last->end_ms - last->start_ms) / 1000.0;
+				} else if (ti->state == DD_STATE_SUCCESS && ti->start_ms && ti->end_ms > ti->start_ms) {
+					durs[nd++] = (double)(ti->end_ms - ti->start_ms) / 1000.0;
+				}
+				if (ti->queued_ms && ti->start_ms > ti->queued_ms)
+					queues[nq++] = (double)(ti->start_ms - ti->queued_ms) / 1000.0;
+			}
+		}
+		at->median_duration_s = median(durs, nd);
+		at->median_queue_s = median(queues, nq);
+		free(durs);
+		free(queues);
+		/* Intermittent: recovering on retry, and failures scattered among
+		 * successes (many flips for few failures) rather than one streak. */
+		if (failed_tis || at->failed) {
+			double recover = failed_tis ? (double)at->retry_recovered / (double)failed_tis : 0;
+			double bad = (double)(at->failed + at->retry_recovered);
+			double scatter = bad > 0 && at->success > 0 ? fmin(1.0, (double)at->flips / (2.0 * bad)) : 0;
+
+			at->intermittent = fmin(1.0, 0.6 * recover + 0.4 * scatter +
+			                             (recover > 0 && scatter > 0.5 ? 0.1 : 0));
+		}
+	}
+}
+
+static int build_groups(struct ctx *c)
+{
+	struct an_result *res = c->res;
+	size_t cap = 0;
+	int rc;
+
+	for (size_t r = 0; r < res->n_runs; r++) {
+		struct run_rec *rr = &c->runs[r];
+
+		for (size_t k = 0; k < rr->n_tis; k++) {
+			struct ti_rec *ti = &rr->tis[k];
+
+			/* A failed task instance with no failed try stored: its state is the evidence. */
+			if (dd_state_is_failure(ti->state) && ti->state != DD_STATE_UPSTREAM_FAILED) {
+				int any = 0;
+
+				for (size_t t = 0; t < ti->n_tries; t++)
+					any |= is_failed_try(ti->tries[t].state);
+				if (!any) {
+					DD_GROW(ti->tries, ti->cap_tries, ti->n_tries + 1);
+					memset(&ti->tries[ti->n_tries], 0, sizeof(ti->tries[0]));
+					ti->tries[ti->n_tries].state = ti->state;
+					ti->tries[ti->n_tries].try_number = ti->n_tries + 1;
+					ti->n_tries++;
+				}
+			}
+			for (size_t t = 0; t < ti->n_tries; t++) {
+				struct try_rec *tr = &ti->tries[t];
+				struct an_group *g;
+
+				if (!is_failed_try(tr->state))
+					continue;
+				rc = try_key(c, ti, tr, &tr->fp);
+				if (rc < 0)
+					return rc;
+				g = group_for(res, &cap, tr->fp);
+				g->n_tries++;
+				if (!dd_strv_contains(&g->task_ids, ti->task_id))
+					dd_strv_push(&g->task_ids, ti->task_id);
+				if (tr->ref && res->runs[r].logical_ms >= g->last_ms) {
+					g->try_ref = tr->ref;
+				}
+				if (ti->state == DD_STATE_SUCCESS && t + 1 < ti->n_tries)
+					g->retry_recovered++;
+			}
+		}
+	}
+
+	/* Per group: runs, onset, sharpness.  Each run touching the group's
+	 * tasks is labelled B (a task ended failed with this fingerprint), G (a
+	 * task succeeded, none ended failed with it) or N (neither: recovered
+	 * on retry, upstream_failed, another failure).  The onset is the first
+	 * B after the last G that precedes the newest B. */
+	{
+		char *label = dd_xcalloc(res->n_runs + 1, 1);
+
+		for (size_t gi = 0; gi < res->n_groups; gi++) {
+			struct an_group *g = &res->groups[gi];
+			size_t last_b = (size_t)-1, onset = (size_t)-1, good_before = 0;
+
+			for (size_t r = 0; r < res->n_runs; r++) {
+				int in_run = 0, final_any = 0, good = 0, touched = 0;
+
+				for (size_t t = 0; t < g->task_ids.n; t++) {
+					int final_failed;
+					enum dd_state st = task_state(&c->runs[r], g->task_ids.v[t]);
+
+					if (st != DD_STATE__COUNT)
+						touched = 1;
+					if (run_has_key(&c->runs[r], g->task_ids.v[t], g->fingerprint, &final_failed)) {
+						in_run = 1;
+						final_any |= final_failed;
+					} else if (st == DD_STATE_SUCCESS) {
+						good = 1;
+					}
+				}
+				label[r] = !touched ? 0 : final_any ? 'B' : good && !in_run ? 'G' : 'N';
+				if (in_run) {
+					g->n_runs++;
+					if (final_any)
+						g->n_runs_final++;
+					if (!g->first_run) {
+						g->first_ms = res->runs[r].logical_ms;
+						set_str(&g->first_run, res->runs[r].run_id);
+					}
+					g->last_ms = res->runs[r].logical_ms;
+					set_str(&g->last_run, res->runs[r].run_id);
+				}
+				if (label[r] == 'B')
+					last_b = r;
+			}
+			if (last_b == (size_t)-1) {        /* every failure recovered on retry */
+				g->onset_ms = g->first_ms;
+				set_str(&g->onset_run, g->first_run);
+				continue;
+			}
+			onset = last_b;
+			for (size_t r = last_b + 1; r-- > 0; ) {
+				if (label[r] == 'G')
+					break;
+				if (label[r] == 'B')
+					onset = r;
+			}
+			for (size_t r = 0; r < onset; r++)
+				if (label[r] == 'G') {
+					good_before++;
+					g->last_good_ms = res->runs[r].logical_ms;
+					set_str(&g->last_good_run, res->runs[r].run_id);
+				}
+			g->onset_ms = res->runs[onset].logical_ms;
+			set_str(&g->onset_run, res->runs[onset].run_id);
+			g->good_before = good_before;
+			g->still_failing = 1;
+			for (size_t r = onset; r < res->n_runs; r++) {
+				if (!label[r])
+					continue;
+				g->runs_since_onset++;
+				if (label[r] == 'B')
+					g->failed_since_onset++;
+				if (label[r] == 'G' && r > last_b)
+					g->still_failing = 0;
+			}
+			{
+				double after = (double)g->failed_since_onset / (double)g->runs_since_onset;
+				double before = good_before >= MIN_HISTORY ? 1.0
+				              : good_before ? 0.5 + 0.5 * (double)good_before / MIN_HISTORY : 0.3;
+
+				g->onset_sharpness = after * before;
+			}
+		}
+		free(label);
+	}
+	return 0;
+}
+
+/* upstream_failed task instances traced to the failed task(s) upstream of
+ * them in the same run; counted on the groups of those roots. */
+static void trace_upstream_failed(struct ctx *c)
+{
+	struct an_result *res = c->res;
+	size_t nt = c->dag.n_tasks;
+
+	if (!nt)
+		return;
+	for (size_t r = 0; r < res->n_runs; r++) {
+		struct run_rec *rr = &c->runs[r];
+
+		for (size_t k = 0; k < rr->n_tis; k++) {
+			const char *target = rr->tis[k].task_id;
+			unsigned char *seen;
+			size_t *queue, qh = 0, qt = 0;
+
+			if (rr->tis[k].state != DD_STATE_UPSTREAM_FAILED)
+				continue;
+			seen = dd_xcalloc(nt, 1);
+			queue = dd_xcalloc(nt, sizeof(*queue));
+			for (size_t i = 0; i < nt; i++)
+				if (!strcmp(c->dag.tasks[i].task_id, target)) {
+					seen[i] = 1;
+					queue[qt++] = i;
+				}
+			while (qh < qt) {
+				const char *cur = c->dag.tasks[queue[qh++]].task_id;
+
+				/* upstream of cur: tasks listing cur downstream */
+				for (size_t u = 0; u < nt; u++) {
+					const struct dd_task *up = &c->dag.tasks[u];
+					int is_up = 0;
+
+					if (seen[u])
+						continue;
+					for (size_t d = 0; d < up->n_downstream; d++)
+						if (!strcmp(up->downstream[d], cur))
+							is_up = 1;
+					if (!is_up)
+						continue;
+					seen[u] = 1;
+					if (task_state(rr, up->task_id) == DD_STATE_UPSTREAM_FAILED) {
+						queue[qt++] = u;
+						continue;
+					}
+					for (size_t gi = 0; gi < res->n_groups; gi++) {
+						int ff;
+
+						if (run_has_key(rr, up->task_id, res->groups[gi].fingerprint, &ff) && ff)
+							res->groups[gi].downstream_upstream_failed++;
+					}
+				}
+			}
+			free(seen);
+			free(queue);
+		}
+	}
+}
+
+/* ---- stalls ------------------------------------------------------------------------ */
+
+static void add_stall(struct an_result *res, size_t *cap, enum an_stall_kind kind, const char *task_id,
+                      const char *run_id, const char *entity, size_t count, double severity,
+                      char *detail)
+{
+	struct an_stall *s;
+
+	DD_GROW(res->stalls, *cap, res->n_stalls + 1);
+	s = &res->stalls[res->n_stalls++];
+	s->kind = kind;
+	s->task_id = dd_xstrdup(task_id);
+	s->run_id = dd_xstrdup(run_id);
+	s->entity = dd_xstrdup(entity);
+	s->count = count;
+	s->severity = severity;
+	s->detail = detail;
+}
+
+static void duration_stalls(struct ctx *c, size_t *cap)
+{
+	struct an_result *res = c->res;
+
+	for (size_t t = 0; t < res->n_tasks; t++) {
+		const struct an_task *at = &res->tasks[t];
+		size_t long_q = 0, long_run = 0, fast = 0;
+		const char *q_run = NULL, *l_run = NULL, *f_run = NULL;
+		double worst_q = 0, worst_l = 0, fastest = 0;
+
+		if (at->success < MIN_HISTORY)
+			continue;
+		for (size_t r = 0; r < res->n_runs; r++)
+			for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+				const struct ti_rec *ti = &c->runs[r].tis[k];
+				double q, d;
+
+				if (strcmp(ti->task_id, at->task_id))
+					continue;
+				q = ti->queued_ms && ti->start_ms > ti->queued_ms ? (double)(ti->start_ms - ti->queued_ms) / 1000.0 : 0;
+				d = ti->start_ms && ti->end_ms > ti->start_ms ? (double)(ti->end_ms - ti->start_ms) / 1000.0 : 0;
+				if (at->median_queue_s > 0 && q > FAR_FACTOR * at->median_queue_s && q > FAR_MIN_S) {
+					long_q++;
+					q_run = res->runs[r].run_id;
+					worst_q = fmax(worst_q, q);
+				}
+				/* Failed tries that ran far longer than a success (one try
+				 * at a time: a task instance's span includes retry delays). */
+				for (size_t x = 0; x < ti->n_tries; x++) {
+					const struct try_rec *tr = &ti->tries[x];
+					double td = tr->start_ms && tr->end_ms > tr->start_ms
+					          ? (double)(tr->end_ms - tr->start_ms) / 1000.0 : 0;
+
+					if (is_failed_try(tr->state) && at->median_duration_s > 0 &&
+					    td > FAR_FACTOR * at->median_duration_s && td > FAR_MIN_S) {
+						long_run++;
+						l_run = res->runs[r].run_id;
+						worst_l = fmax(worst_l, td);
+					}
+				}
+				if (ti->state == DD_STATE_SUCCESS && at->median_duration_s >= FAST_MIN_S && d > 0 &&
+				    d < FAST_FACTOR * at->median_duration_s) {
+					fast++;
+					f_run = res->runs[r].run_id;
+					fastest = fastest == 0 ? d : fmin(fastest, d);
+				}
+			}
+		if (long_q)
+			add_stall(res, cap, AN_STALL_LONG_QUEUE, at->task_id, q_run, NULL, long_q, 0.5,
+			          dd_xasprintf("%s waited up to %.0f s in the queue (usually %.0f s) in %zu run(s)",
+			                       at->task_id, worst_q, at->median_queue_s, long_q));
+		if (long_run)
+			add_stall(res, cap, AN_STALL_LONG_RUNNING, at->task_id, l_run, NULL, long_run, 0.5,
+			          dd_xasprintf("%s ran up to %.0f s before failing (a success usually takes %.0f s): %zu failed tries",
+			                       at->task_id, worst_l, at->median_duration_s, long_run));
+		if (fast)
+			add_stall(res, cap, AN_STALL_FAST_SUCCESS, at->task_id, f_run, NULL, fast, 0.4,
+			          dd_xasprintf("%s succeeded in %.0f s where it usually takes %.0f s (%zu run(s)): empty input?",
+			                       at->task_id, fastest, at->median_duration_s, fast));
+	}
+}
+
+struct dag_last_success {
+	int64_t last_ms;
+	int64_t prev_ms;
+	double interval_s;
+	size_t n;
+	int64_t stamps[64];
+};
+
+static int on_upstream_run(const struct dd_store_run *r, void *ud)
+{
+	struct dag_last_success *ls = ud;
+	int64_t t = r->run.logical_ms ? r->run.logical_ms : r->run.start_ms;
+
+	if (ls->n < DD_ARRAY_SIZE(ls->stamps))
+		ls->stamps[ls->n++] = t;
+	else {
+		memmove(ls->stamps, ls->stamps + 1, sizeof(ls->stamps) - sizeof(ls->stamps[0]));
+		ls->stamps[ls->n - 1] = t;
+	}
+	if (r->run.state == DD_STATE_SUCCESS)
+		ls->last_ms = t;
+	return 0;
+}
+
+/* Sensors naming an upstream DAG (entity upstream_dag) whose newest success is old. */
+static void upstream_dag_stalls(struct ctx *c, size_t *cap)
+{
+	struct an_result *res = c->res;
+
+	for (size_t gi = 0; gi < res->n_groups; gi++) {
+		const char *up = dd_failure_entity(&res->groups[gi].failure, "upstream_dag");
+		struct dag_last_success ls;
+		struct dd_error e2 = DD_ERROR_INIT;
+		int64_t ref;
+		double *iv;
+		size_t ni = 0;
+		char when[40];
+
+		if (!up || store_dag_ref(c->store, NULL, up, &ref, &e2) < 0)
+			continue;
+		memset(&ls, 0, sizeof(ls));
+		if (store_runs(c->store, ref, 0, 0, on_upstream_run, &ls, &e2) < 0 || ls.n < 2)
+			continue;
+		iv = dd_xcalloc(ls.n, sizeof(double));
+		for (size_t i = 1; i < ls.n; i++)
+			if (ls.stamps[i] > ls.stamps[i - 1])
+				iv[ni++] = (double)(ls.stamps[i] - ls.stamps[i - 1]) / 1000.0;
+		ls.interval_s = median(iv, ni);
+		free(iv);
+		if (ls.interval_s <= 0)
+			continue;
+		{
+			int64_t ref_time = res->groups[gi].last_ms ? res->groups[gi].last_ms : res->to_ms;
+			double age = ls.last_ms ? (double)(ref_time - ls.last_ms) / 1000.0 : 1e18;
+
+			if (age < STALE_INTERVALS * ls.interval_s)
+				continue;
+			if (ls.last_ms)
+				dd_format_time(ls.last_ms, 0, when, sizeof(when));
+			add_stall(res, cap, AN_STALL_UPSTREAM_DAG, res->groups[gi].task_ids.v[0],
+			          res->groups[gi].last_run, up, 1, 0.9,
+			          ls.last_ms ? dd_xasprintf("upstream DAG %s last succeeded at %s, %.1f of its usual intervals before this failure",
+			                                    up, when, age / ls.interval_s)
+			                     : dd_xasprintf("upstream DAG %s has no successful run in the store", up));
+		}
+	}
+}
+
+static void sensor_stalls(struct ctx *c, size_t *cap)
+{
+	struct an_result *res = c->res;
+
+	for (size_t t = 0; t < res->n_tasks; t++) {
+		const struct an_task *at = &res->tasks[t];
+		size_t resched = 0, timeouts = 0;
+		const char *last_run = NULL;
+
+		if (!at->is_sensor)
+			continue;
+		for (size_t r = 0; r < res->n_runs; r++)
+			for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+				const struct ti_rec *ti = &c->runs[r].tis[k];
+
+				if (strcmp(ti->task_id, at->task_id))
+					continue;
+				for (size_t x = 0; x < ti->n_tries; x++)
+					if (ti->tries[x].state == DD_STATE_UP_FOR_RESCHEDULE)
+						resched++;
+				if (dd_state_is_failure(ti->state) && ti->state != DD_STATE_UPSTREAM_FAILED) {
+					timeouts++;
+					last_run = res->runs[r].run_id;
+				}
+			}
+		if (timeouts)
+			add_stall(res, cap, AN_STALL_SENSOR_TIMEOUT, at->task_id, last_run, NULL, timeouts, 0.8,
+			          dd_xasprintf("sensor %s failed in %zu run(s)%s", at->task_id, timeouts,
+			                       resched ? " after rescheduling" : ""));
+	}
+}
+
+static int on_import_error(const struct dd_import_error *ie, void *ud)
+{
+	void **p = ud;
+	struct ctx *c = p[0];
+	size_t *cap = p[1];
+	const char *fl = c->res->fileloc;
+	const char *base;
+
+	if (!fl || !ie->filename)
+		return 0;
+	base = strrchr(fl, '/');
+	base = base ? base + 1 : fl;
+	if (strcmp(ie->filename, fl) && !dd_ends_with(ie->filename, base))
+		return 0;
+	{
+		const char *last = ie->stack_trace ? ie->stack_trace : "";
+		const char *end = last + strlen(last);
+		const char *line;
+
+		while (end > last && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		line = end;
+		while (line > last && line[-1] != '\n')
+			line--;
+		add_stall(c->res, cap, AN_STALL_IMPORT_ERROR, NULL, NULL, ie->filename, 1, 1.0,
+		          dd_xasprintf("%s does not parse: %.*s", ie->filename, (int)(end - line), line));
+	}
+	return 0;
+}
+
+static void health_stalls(struct ctx *c, int64_t source_ref, size_t *cap)
+{
+	struct dd_health h;
+	struct dd_error e2 = DD_ERROR_INIT;
+	int64_t taken;
+	void *p[2] = { c, cap };
+
+	store_import_errors(c->store, source_ref, on_import_error, p, &e2);
+	memset(&h, 0, sizeof(h));
+	if (store_health_latest(c->store, source_ref, &h, &taken, &e2) < 0)
+		return;
+	if (h.scheduler_status && strcmp(h.scheduler_status, "healthy")) {
+		add_stall(c->res, cap, AN_STALL_SCHEDULER, NULL, NULL, "scheduler", 1, 0.8,
+		          dd_xasprintf("the scheduler reported itself %s", h.scheduler_status));
+	} else if (h.scheduler_heartbeat_ms && taken - h.scheduler_heartbeat_ms > HEARTBEAT_STALE_S * 1000LL) {
+		add_stall(c->res, cap, AN_STALL_SCHEDULER, NULL, NULL, "scheduler", 1, 0.7,
+		          dd_xasprintf("the scheduler's last heartbeat was %lld s old when checked",
+		                       (long long)((taken - h.scheduler_heartbeat_ms) / 1000)));
+	}
+	dd_health_release(&h);
+}
+
+static void upstream_failed_stalls(struct ctx *c, size_t *cap)
+{
+	struct an_result *res = c->res;
+
+	for (size_t gi = 0; gi < res->n_groups; gi++) {
+		const struct an_group *g = &res->groups[gi];
+
+		if (g->downstream_upstream_failed)
+			add_stall(res, cap, AN_STALL_UPSTREAM_FAILED, g->task_ids.v[0], g->last_run,
+			          g->task_ids.v[0], g->downstream_upstream_failed, 0.3,
+			          dd_xasprintf("%zu downstream task instance(s) were left upstream_failed by %s",
+			                       g->downstream_upstream_failed, g->task_ids.v[0]));
+	}
+}
+
+/* ---- entry --------------------------------------------------------------------- */
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct an_group *x = a, *y = b;
+
+	if (x->n_runs_final != y->n_runs_final)
+		return x->n_runs_final < y->n_runs_final ? 1 : -1;
+	if (x->n_tries != y->n_tries)
+		return x->n_tries < y->n_tries ? 1 : -1;
+	return x->last_ms < y->last_ms ? 1 : x->last_ms > y->last_ms ? -1 : 0;
+}
+
+struct find_dag {
+	int64_t ref;
+	char *source;
+	int64_t source_ref;
+};
+
+static int find_dag_cb(const struct dd_store_dag *d, void *ud)
+{
+	struct find_dag *f = ud;
+
+	if (d->ref != f->ref)
+		return 0;
+	f->source = dd_xstrdup(d->source_name);
+	f->source_ref = d->source_ref;
+	return 1;
+}
+
+int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library *lib,
+                int64_t from_ms, int64_t to_ms, struct an_result *out, struct dd_error *err)
+{
+	struct ctx c;
+	struct find_dag fd = { dag_ref, NULL, 0 };
+	size_t stall_cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	c.store = store;
+	c.lib = lib;
+	c.res = out;
+	c.err = err;
+	out->from_ms = from_ms;
+	out->to_ms = to_ms;
+	out->library_hash = analyze_library_hash(lib);
+	rc = store_dag_get(store, dag_ref, &c.dag, err);
+	if (rc < 0)
+		goto done;
+	out->dag_id = dd_xstrdup(c.dag.dag_id);
+	out->fileloc = dd_xstrdup(c.dag.fileloc);
+	rc = store_dags(store, 0, find_dag_cb, &fd, err);
+	if (rc < 0)
+		goto done;
+	out->source = fd.source;
+	rc = load(&c, dag_ref, from_ms, to_ms);
+	if (rc < 0)
+		goto done;
+	for (size_t r = 0; r < out->n_runs; r++) {
+		if (out->runs[r].state == DD_STATE_SUCCESS)
+			out->n_success++;
+		else if (dd_state_is_failure(out->runs[r].state))
+			out->n_failed++;
+		else if (!dd_state_is_terminal(out->runs[r].state))
+			out->n_running++;
+	}
+	compute_tasks(&c);
+	rc = store_begin(store, err);
+	if (rc < 0)
+		goto done;
+	rc = build_groups(&c);
+	if (rc < 0) {
+		store_rollback(store);
+		goto done;
+	}
+	rc = store_commit(store, err);
+	if (rc < 0)
+		goto done;
+	/* The newest failed try of each group, classified in full. */
+	for (size_t gi = 0; gi < out->n_groups; gi++) {
+		struct an_group *g = &out->groups[gi];
+
+		if (g->try_ref && classify_group(&c, g) == 0)
+			continue;
+		dd_failure_release(&g->failure);
+		memset(&g->failure, 0, sizeof(g->failure));
+		dd_error_clear(err);
+	}
+	if (out->n_groups)
+		qsort(out->groups, out->n_groups, sizeof(*out->groups), cmp_group);
+	trace_upstream_failed(&c);
+	sensor_stalls(&c, &stall_cap);
+	duration_stalls(&c, &stall_cap);
+	upstream_dag_stalls(&c, &stall_cap);
+	upstream_failed_stalls(&c, &stall_cap);
+	health_stalls(&c, fd.source_ref, &stall_cap);
+	rc = 0;
+done:
+	for (size_t r = 0; r < out->n_runs; r++) {
+		for (size_t k = 0; k < c.runs[r].n_tis; k++) {
+			struct ti_rec *ti = &c.runs[r].tis[k];
+
+			for (size_t t = 0; t < ti->n_tries; t++)
+				free(ti->tries[t].fp);
+			free(ti->tries);
+			free(ti->task_id);
+		}
+		free(c.runs[r].tis);
+	}
+	free(c.runs);
+	dd_dag_release(&c.dag);
+	if (rc < 0)
+		analyze_release(out);
+	return rc;
+}
+
+void analyze_release(struct an_result *r)
+{
+	free(r->dag_id);
+	free(r->source);
+	free(r->fileloc);
+	for (size_t i = 0; i < r->n_runs; i++)
+		free(r->runs[i].run_id);
+	free(r->runs);
+	for (size_t i = 0; i < r->n_tasks; i++) {
+		free(r->tasks[i].task_id);
+		free(r->tasks[i].operator_name);
+		free(r->tasks[i].last_good_run);
+	}
+	free(r->tasks);
+	for (size_t i = 0; i < r->n_groups; i++) {
+		struct an_group *g = &r->groups[i];
+
+		free(g->fingerprint);
+		dd_failure_release(&g->failure);
+		dd_strv_release(&g->task_ids);
+		free(g->first_run);
+		free(g->last_run);
+		free(g->onset_run);
+		free(g->last_good_run);
+		for (size_t f = 0; f < g->n_frames; f++) {
+			free(g->frames[f].file);
+			free(g->frames[f].func);
+			free(g->frames[f].package);
+		}
+		free(g->frames);
+		dd_strv_release(&g->packages);
+	}
+	free(r->groups);
+	for (size_t i = 0; i < r->n_stalls; i++) {
+		free(r->stalls[i].task_id);
+		free(r->stalls[i].run_id);
+		free(r->stalls[i].detail);
+		free(r->stalls[i].entity);
+	}
+	free(r->stalls);
+	free(r->library_hash);
+	memset(r, 0, sizeof(*r));
+}

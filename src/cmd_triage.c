@@ -1,0 +1,205 @@
+/*
+ * cmd_triage.c - `dagdoc triage <dag_id|flow_name>`: sync (unless
+ * --offline), analyse, rank and print the likely causes.
+ *
+ * Exit status: 1 when the DAG is failing, 0 when it is healthy, 2 on error.
+ */
+#include "dagdoc/util.h"
+
+#include <cJSON.h>
+
+#include "dagdoc/classify.h"
+#include "dagdoc/cli.h"
+#include "dagdoc/gitcorr.h"
+#include "dagdoc/store.h"
+#include "dagdoc/sync.h"
+#include "dagdoc/triage.h"
+
+struct suggest {
+	const char *want;
+	const char *best;
+	char *best_copy;
+	size_t best_d;
+};
+
+static int on_dag(const struct dd_store_dag *d, void *ud)
+{
+	struct suggest *s = ud;
+	size_t dist = dd_edit_distance(s->want, d->dag_id);
+
+	if (dist < s->best_d) {
+		s->best_d = dist;
+		free(s->best_copy);
+		s->best_copy = dd_xstrdup(d->dag_id);
+	}
+	return 0;
+}
+
+/* "no DAG named X in the store; did you mean Y?" */
+static int no_such_dag(struct dd_store *store, const char *dag_id, int offline)
+{
+	struct suggest s = { dag_id, NULL, NULL, (size_t)-1 };
+	struct dd_error err = DD_ERROR_INIT;
+
+	store_dags(store, 0, on_dag, &s, &err);
+	if (s.best_copy && s.best_d <= strlen(dag_id) / 2 + 1)
+		cli_errorf("triage", "no DAG named '%s' in the store; did you mean '%s'?", dag_id, s.best_copy);
+	else if (offline)
+		cli_errorf("triage", "no DAG named '%s' in the store; run 'dagdoc sync' first or drop --offline", dag_id);
+	else
+		cli_errorf("triage", "no DAG named '%s' in the store", dag_id);
+	free(s.best_copy);
+	return DD_EXIT_ERROR;
+}
+
+/* Opens every configured repository; one that cannot be read is a warning. */
+static size_t open_repos(const struct dd_config *cfg, struct gitcorr_repo ***out)
+{
+	struct gitcorr_repo **v = dd_xcalloc(cfg->n_repos + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_repos; i++) {
+		struct dd_error err = DD_ERROR_INIT;
+
+		if (gitcorr_open(&cfg->repos[i], &v[n], &err) < 0)
+			cli_warnf("%s; git correlation skips it", err.msg);
+		else
+			n++;
+	}
+	*out = v;
+	return n;
+}
+
+static void close_repos(struct gitcorr_repo **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		gitcorr_close(v[i]);
+	free(v);
+}
+
+int cmd_triage(int argc, char **argv, struct dd_cli *cli)
+{
+	enum { OPT_SOURCE = CLI_OPT_COMMON_LAST + 1, OPT_SINCE, OPT_REPO, OPT_OFFLINE, OPT_EXPLAIN, OPT_FORMAT };
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "repo", required_argument, NULL, OPT_REPO },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "explain", no_argument, NULL, OPT_EXPLAIN },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *source_name = NULL, *since = "30d", *format = "text", *dag_id;
+	struct dd_strv repo_args = DD_STRV_INIT;
+	int offline = 0, explain = 0, c, exit_code = DD_EXIT_ERROR;
+	struct dd_config *cfg;
+	struct dd_source *src = NULL;
+	struct dd_store *store = NULL;
+	struct pat_library *lib = NULL;
+	struct gitcorr_repo **repos = NULL;
+	size_t n_repos = 0;
+	struct triage_result t;
+	struct dd_error err = DD_ERROR_INIT;
+	char *store_path = NULL;
+	int64_t since_s, dag_ref;
+
+	memset(&t, 0, sizeof(t));
+	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOURCE: source_name = optarg; break;
+		case OPT_SINCE: since = optarg; break;
+		case OPT_REPO: dd_strv_push(&repo_args, optarg); break;
+		case OPT_OFFLINE: offline = 1; break;
+		case OPT_EXPLAIN: explain = 1; break;
+		case OPT_FORMAT: format = optarg; break;
+		default:
+			if (cli_common_option(cli, "triage", c, argv) <= 0)
+				goto out;
+		}
+	}
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "md")) {
+		cli_usage_error("triage", "--format must be text, json or md, not '%s'", format);
+		goto out;
+	}
+	if (dd_parse_duration(since, &since_s, &err) < 0) {
+		cli_usage_error("triage", "--since: %s", err.msg);
+		goto out;
+	}
+	if (optind + 1 != argc) {
+		cli_usage_error("triage", optind == argc ? "name the DAG (or Prefect flow) to triage"
+		                                         : "triage takes one DAG; use 'dagdoc report' for several");
+		goto out;
+	}
+	dag_id = argv[optind];
+	if (cli_config(cli, "triage", &cfg) < 0)
+		goto out;
+	for (size_t i = 0; i < repo_args.n; i++)
+		config_add_repo(cfg, repo_args.v[i]);
+
+	store_path = cli_store_path(cli);
+	if (store_open(store_path, &store, &err) < 0) {
+		cli_error("triage", &err);
+		goto out;
+	}
+	if (!offline || source_name) {
+		if (config_find_source(cfg, source_name, &src, &err) < 0) {
+			cli_error("triage", &err);
+			if (!offline && !cfg->n_sources)
+				fputs("hint: 'dagdoc triage --offline' reads what the store already holds\n", stderr);
+			goto out;
+		}
+	}
+	if (!offline) {
+		const char *ids[1] = { dag_id };
+
+		if (cli_run_sync(cli, "triage", src, store, ids, 1, since_s, NULL, NULL, 0) < 0)
+			goto out;
+	}
+	if (store_dag_ref(store, src ? src->name : NULL, dag_id, &dag_ref, &err) < 0) {
+		exit_code = no_such_dag(store, dag_id, offline);
+		goto out;
+	}
+	lib = cli_patterns(cli, "triage");
+	if (!lib)
+		goto out;
+	n_repos = open_repos(cfg, &repos);
+	if (triage_dag(store, dag_ref, lib, repos, n_repos, since_s, &t, &err) < 0) {
+		cli_error("triage", &err);
+		goto out;
+	}
+	if (src && t.rk.n_causes && t.rk.causes[0].first_bad_run) {
+		const struct rk_cause *top = &t.rk.causes[0];
+		const char *last = top->task_ids.n ? top->task_ids.v[0] : NULL;
+		const char *run = NULL;
+
+		for (size_t i = 0; i < t.an.n_groups; i++)
+			if (!strcmp(t.an.groups[i].fingerprint, top->fingerprint))
+				run = t.an.groups[i].last_run;
+		t.ui_url = conn_ui_url(src, dag_id, run ? run : top->first_bad_run, last);
+	}
+	if (!strcmp(format, "json")) {
+		cJSON *j = triage_to_json(&t, explain);
+		char *s = cJSON_Print(j);
+
+		puts(s);
+		free(s);
+		cJSON_Delete(j);
+	} else {
+		struct triage_style st = { cli->color, explain, 0 };
+
+		if (!strcmp(format, "md"))
+			triage_render_md(&t, &st, stdout);
+		else
+			triage_render_text(&t, &st, stdout);
+	}
+	exit_code = t.failing ? DD_EXIT_FAILING : DD_EXIT_OK;
+out:
+	triage_release(&t);
+	close_repos(repos, n_repos);
+	pat_library_free(lib);
+	store_close(store);
+	free(store_path);
+	dd_strv_release(&repo_args);
+	return exit_code;
+}

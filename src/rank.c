@@ -1,0 +1,781 @@
+/*
+ * rank.c - candidate causes with transparent evidence weights.
+ * See include/dagdoc/rank.h.
+ */
+#include "dagdoc/util.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <strings.h>
+
+#include "dagdoc/rank.h"
+
+/*
+ * The weights, in one place.  A cause's score is the sum of the weights of
+ * its evidence; confidence = 1 - exp(-score), so one strong piece of
+ * evidence gives ~0.6, two ~0.85, three ~0.95.
+ */
+#define W_PATTERN        1.00  /* x pattern confidence: the log says what failed */
+#define W_UNEXPLAINED    0.25  /* a failure no pattern explained */
+#define W_COVERAGE       0.30  /* x share of the runs since onset that failed with it */
+#define W_SHARP_ONSET    0.50  /* x onset sharpness, for changes: good runs, then it always fails */
+#define W_PKG_NAMED      1.20  /* a package the failure names moved in the window */
+#define W_REQS_CHANGED   0.30  /* requirements moved in the window, none the failure names */
+#define W_BLAME          1.20  /* a commit in the window last changed the failing line */
+#define W_BLAME_OLD     -0.30  /* the failing line is older than the window */
+#define W_TOUCH_FRAME    0.60  /* a commit in the window touched a file of the traceback */
+#define W_TOUCH_DAG      0.40  /* a commit in the window touched the DAG file */
+#define W_TOUCH_CONFIG   0.40  /* a commit in the window touched configuration files */
+#define W_NO_COMMIT      0.30  /* nothing was committed in the window: look elsewhere */
+#define W_RETRY_PASSES   0.90  /* x share of failed task instances a retry recovered */
+#define W_SCATTERED      0.60  /* x the task's intermittent score */
+#define W_STALL          0.80  /* x stall severity (sensor, upstream DAG, queue, scheduler) */
+#define W_IMPORT_ERROR   1.00  /* the DAG's file has an import error */
+#define DEV_FILE_FACTOR  0.30  /* weight kept for a dev/test-only requirement file */
+#define ALT_CAUSE_RATIO  0.60  /* a second kind for the same group is shown above this share */
+#define MAX_CAUSES       6
+#define MAX_GROUPS       8
+
+const char *rk_kind_name(enum rk_kind k)
+{
+	static const char *const names[RK__COUNT] = {
+		"dependency_change", "code_change", "config_change", "upstream_stall",
+		"intermittent_fault", "resource_exhaustion", "orchestrator_fault", "data_issue", "unknown",
+	};
+
+	return (int)k >= 0 && k < RK__COUNT ? names[k] : "unknown";
+}
+
+static int is_change_kind(enum rk_kind k)
+{
+	return k == RK_DEPENDENCY_CHANGE || k == RK_CODE_CHANGE || k == RK_CONFIG_CHANGE;
+}
+
+static int contains_ci(const char *hay, const char *needle)
+{
+	return hay && strcasestr(hay, needle) != NULL;
+}
+
+/* The kind a failure category points at. */
+static enum rk_kind kind_of_category(const struct dd_failure *f)
+{
+	const char *cat = f->category ? f->category : "unknown";
+
+	if (!strcmp(cat, "dependency_upgrade")) return RK_DEPENDENCY_CHANGE;
+	if (!strcmp(cat, "import_error")) return RK_CODE_CHANGE;
+	if (!strcmp(cat, "code_bug")) return RK_CODE_CHANGE;
+	if (!strcmp(cat, "data_quality")) return RK_DATA_ISSUE;
+	if (!strcmp(cat, "stalled_upstream")) return RK_UPSTREAM_STALL;
+	if (!strcmp(cat, "intermittent")) return RK_INTERMITTENT_FAULT;
+	if (!strcmp(cat, "resource")) return RK_RESOURCE_EXHAUSTION;
+	if (!strcmp(cat, "orchestrator")) return RK_ORCHESTRATOR_FAULT;
+	if (!strcmp(cat, "config_credentials")) return RK_CONFIG_CHANGE;
+	if (!strcmp(cat, "ml_training")) {
+		/* Training failures split by what ran out or went wrong. */
+		if (contains_ci(f->title, "memory") || contains_ci(f->title, "OOM"))
+			return RK_RESOURCE_EXHAUSTION;
+		if (contains_ci(f->title, "NaN") || contains_ci(f->title, "infinit"))
+			return RK_DATA_ISSUE;
+		if (contains_ci(f->title, "NCCL") || contains_ci(f->title, "timeout") || contains_ci(f->title, "timed out"))
+			return RK_INTERMITTENT_FAULT;
+		return RK_CODE_CHANGE;
+	}
+	return RK_UNKNOWN;
+}
+
+/* ---- evidence bookkeeping ----------------------------------------------------- */
+
+struct cand {
+	double score;
+	struct rk_evidence *ev;
+	size_t n_ev, cap_ev;
+	struct rk_commit *commits;
+	size_t n_commits, cap_commits;
+	struct dd_req_change change;          /* the implicated package change (owned; package NULL: none) */
+};
+
+static void set_change(struct cand *c, const struct dd_req_change *ch)
+{
+	free(c->change.package);
+	free(c->change.from);
+	free(c->change.to);
+	free(c->change.file);
+	c->change.package = dd_xstrdup(ch->package);
+	c->change.from = dd_xstrdup(ch->from);
+	c->change.to = dd_xstrdup(ch->to);
+	c->change.file = dd_xstrdup(ch->file);
+}
+
+static void evidence(struct cand *c, double w, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void evidence(struct cand *c, double w, const char *fmt, ...)
+{
+	struct dd_buf b = DD_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	dd_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	DD_GROW(c->ev, c->cap_ev, c->n_ev + 1);
+	c->ev[c->n_ev].text = dd_buf_detach(&b);
+	c->ev[c->n_ev].weight = w;
+	c->n_ev++;
+	c->score += w;
+}
+
+/* Adds weight to a commit of the candidate (copying it on first mention). */
+static void implicate(struct cand *c, const struct gitcorr_commit *gc, const char *repo, double w,
+                      const char *why)
+{
+	struct rk_commit *rc = NULL;
+
+	for (size_t i = 0; i < c->n_commits; i++)
+		if (!strcmp(c->commits[i].commit.id, gc->id))
+			rc = &c->commits[i];
+	if (!rc) {
+		DD_GROW(c->commits, c->cap_commits, c->n_commits + 1);
+		rc = &c->commits[c->n_commits++];
+		memset(rc, 0, sizeof(*rc));
+		memcpy(rc->commit.id, gc->id, sizeof(gc->id));
+		rc->commit.summary = dd_xstrdup(gc->summary);
+		rc->commit.author = dd_xstrdup(gc->author);
+		rc->commit.time_ms = gc->time_ms;
+		for (size_t i = 0; i < gc->files.n; i++)
+			dd_strv_push(&rc->commit.files, gc->files.v[i]);
+		if (gc->n_req_changes) {
+			rc->commit.req_changes = dd_xcalloc(gc->n_req_changes, sizeof(*gc->req_changes));
+			for (size_t i = 0; i < gc->n_req_changes; i++) {
+				rc->commit.req_changes[i].package = dd_xstrdup(gc->req_changes[i].package);
+				rc->commit.req_changes[i].from = dd_xstrdup(gc->req_changes[i].from);
+				rc->commit.req_changes[i].to = dd_xstrdup(gc->req_changes[i].to);
+				rc->commit.req_changes[i].file = dd_xstrdup(gc->req_changes[i].file);
+			}
+			rc->commit.n_req_changes = gc->n_req_changes;
+		}
+		rc->repo = dd_xstrdup(repo);
+	}
+	rc->suspicion += w;
+	if (!dd_strv_contains(&rc->why, why))
+		dd_strv_push(&rc->why, why);
+}
+
+static void cand_release(struct cand *c)
+{
+	for (size_t i = 0; i < c->n_ev; i++)
+		free(c->ev[i].text);
+	free(c->ev);
+	for (size_t i = 0; i < c->n_commits; i++) {
+		gitcorr_commit_release(&c->commits[i].commit);
+		free(c->commits[i].repo);
+		dd_strv_release(&c->commits[i].why);
+	}
+	free(c->commits);
+	free(c->change.package);
+	free(c->change.from);
+	free(c->change.to);
+	free(c->change.file);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- package names ------------------------------------------------------------ */
+
+/* Import names whose distribution is called something else. */
+static const struct {
+	const char *import_name, *dist;
+} dist_aliases[] = {
+	{ "sklearn", "scikit-learn" }, { "skimage", "scikit-image" }, { "cv2", "opencv-python" },
+	{ "yaml", "pyyaml" }, { "PIL", "pillow" }, { "bs4", "beautifulsoup4" },
+	{ "dateutil", "python-dateutil" }, { "jwt", "pyjwt" }, { "attr", "attrs" },
+	{ "MySQLdb", "mysqlclient" }, { "Crypto", "pycryptodome" }, { "dotenv", "python-dotenv" },
+	{ "docx", "python-docx" }, { "google.protobuf", "protobuf" }, { "psycopg2", "psycopg2-binary" },
+	{ "airflow", "apache-airflow" }, { "snowflake", "snowflake-connector-python" },
+	{ "tensorflow", "tensorflow-cpu" }, { "torch", "torch" }, { "magic", "python-magic" },
+};
+
+/* Whether requirement `req` (normalised) is the distribution of package/module `pkg`. */
+static int req_is_package(const char *req, const char *pkg)
+{
+	char *top, *norm;
+	int hit;
+
+	if (!pkg || !*pkg)
+		return 0;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(dist_aliases); i++)
+		if (!strcmp(pkg, dist_aliases[i].import_name) ||
+		    dd_starts_with(pkg, dist_aliases[i].import_name)) {
+			size_t n = strlen(dist_aliases[i].import_name);
+
+			if ((pkg[n] == '\0' || pkg[n] == '.') && !strcmp(req, dist_aliases[i].dist))
+				return 1;
+		}
+	top = dd_xstrndup(pkg, strcspn(pkg, "."));
+	norm = reqparse_normalize_name(top, strlen(top));
+	hit = !strcmp(req, norm) ||
+	      (strlen(norm) >= 4 && dd_starts_with(req, norm) && req[strlen(norm)] == '-');
+	free(norm);
+	free(top);
+	return hit;
+}
+
+/* The packages the failure names: entities and traceback frames. */
+static void failure_packages(const struct an_group *g, struct dd_strv *out)
+{
+	static const char *const keys[] = { "package", "module", "name" };
+
+	for (size_t k = 0; k < DD_ARRAY_SIZE(keys); k++) {
+		const char *v = dd_failure_entity(&g->failure, keys[k]);
+
+		if (v && !dd_strv_contains(out, v))
+			dd_strv_push(out, v);
+	}
+	for (size_t i = 0; i < g->packages.n; i++)
+		if (!dd_strv_contains(out, g->packages.v[i]) && strcmp(g->packages.v[i], "airflow") &&
+		    strcmp(g->packages.v[i], "prefect"))
+			dd_strv_push(out, g->packages.v[i]);
+}
+
+static int is_dev_file(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return strstr(base, "dev") || strstr(base, "test") || strstr(base, "lint") || strstr(base, "docs");
+}
+
+static int is_config_file(const char *path)
+{
+	static const char *const exts[] = { ".yaml", ".yml", ".json", ".cfg", ".ini", ".env", ".conf" };
+
+	if (strstr(path, "config") || strstr(path, "settings") || strstr(path, "connections") ||
+	    strstr(path, "variables") || strstr(path, ".env"))
+		return 1;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(exts); i++)
+		if (dd_ends_with(path, exts[i]) && !strstr(path, "environment"))
+			return 1;
+	return 0;
+}
+
+static const struct an_run *find_run(const struct an_result *an, const char *run_id)
+{
+	if (!run_id)
+		return NULL;
+	for (size_t i = 0; i < an->n_runs; i++)
+		if (!strcmp(an->runs[i].run_id, run_id))
+			return &an->runs[i];
+	return NULL;
+}
+
+/* When code of a run was deployed at the latest: its start, else logical date. */
+static int64_t run_time(const struct an_result *an, const char *run_id, int64_t fallback)
+{
+	const struct an_run *r = find_run(an, run_id);
+
+	if (!r)
+		return fallback;
+	return r->start_ms ? r->start_ms : r->logical_ms;
+}
+
+static const char *short_id(const char *id)
+{
+	static char buf[8];
+
+	snprintf(buf, sizeof(buf), "%.7s", id);
+	return buf;
+}
+
+/* ---- git evidence for one group ----------------------------------------------- */
+
+struct git_view {
+	struct gitcorr_repo *repo;
+	struct gitcorr_commit *commits;
+	size_t n;
+	int64_t from_ms, to_ms;
+};
+
+static void git_evidence(const struct an_result *an, const struct an_group *g, struct git_view *views,
+                         size_t n_views, struct cand *cands, struct dd_strv *notes)
+{
+	struct dd_strv pkgs = DD_STRV_INIT;
+	size_t total_commits = 0;
+	double sharp = 0.4 + 0.6 * g->onset_sharpness;   /* change evidence counts less without a sharp onset */
+	const struct dd_frame *top = NULL;
+
+	failure_packages(g, &pkgs);
+	for (size_t f = g->n_frames; f-- > 0; )
+		if (g->frames[f].in_app) {
+			top = &g->frames[f];
+			break;
+		}
+	for (size_t v = 0; v < n_views; v++) {
+		struct git_view *gv = &views[v];
+		const char *rp = gitcorr_path(gv->repo);
+		char *dag_path = an->fileloc ? gitcorr_map_path(gv->repo, an->fileloc) : NULL;
+		char *top_path = top ? gitcorr_map_path(gv->repo, top->file) : NULL;
+		struct dd_strv frame_paths = DD_STRV_INIT;
+		int req_any = 0;
+
+		total_commits += gv->n;
+		for (size_t f = 0; f < g->n_frames; f++) {
+			char *p;
+
+			if (!g->frames[f].in_app)
+				continue;
+			p = gitcorr_map_path(gv->repo, g->frames[f].file);
+			if (p && !dd_strv_contains(&frame_paths, p))
+				dd_strv_push(&frame_paths, p);
+			free(p);
+		}
+		for (size_t i = 0; i < gv->n; i++) {
+			const struct gitcorr_commit *c = &gv->commits[i];
+
+			for (size_t k = 0; k < c->n_req_changes; k++) {
+				const struct dd_req_change *ch = &c->req_changes[k];
+				double factor = is_dev_file(ch->file) ? DEV_FILE_FACTOR : 1.0;
+				char why[512];
+
+				for (size_t p = 0; p < pkgs.n; p++) {
+					if (!req_is_package(ch->package, pkgs.v[p]))
+						continue;
+					snprintf(why, sizeof(why), "%s %s -> %s in %s; the failure names %s", ch->package,
+					         ch->from ? ch->from : "(new)", ch->to ? ch->to : "(removed)", ch->file, pkgs.v[p]);
+					evidence(&cands[RK_DEPENDENCY_CHANGE], W_PKG_NAMED * factor * sharp,
+					         "commit %s \"%s\" moved %s", short_id(c->id), c->summary, why);
+					implicate(&cands[RK_DEPENDENCY_CHANGE], c, rp, W_PKG_NAMED * factor, why);
+					if (!cands[RK_DEPENDENCY_CHANGE].change.package || factor == 1.0)
+						set_change(&cands[RK_DEPENDENCY_CHANGE], ch);
+					break;
+				}
+				req_any = 1;
+			}
+			for (size_t f = 0; f < c->files.n; f++) {
+				const char *path = c->files.v[f];
+				char why[512];
+
+				if (dd_strv_contains(&frame_paths, path)) {
+					snprintf(why, sizeof(why), "touched %s, which is in the traceback", path);
+					evidence(&cands[RK_CODE_CHANGE], W_TOUCH_FRAME * sharp, "commit %s \"%s\" %s",
+					         short_id(c->id), c->summary, why);
+					implicate(&cands[RK_CODE_CHANGE], c, rp, W_TOUCH_FRAME, why);
+				} else if (dag_path && !strcmp(path, dag_path)) {
+					snprintf(why, sizeof(why), "touched the DAG file %s", path);
+					evidence(&cands[RK_CODE_CHANGE], W_TOUCH_DAG * sharp, "commit %s \"%s\" %s",
+					         short_id(c->id), c->summary, why);
+					implicate(&cands[RK_CODE_CHANGE], c, rp, W_TOUCH_DAG, why);
+				}
+				if (is_config_file(path) && !gitcorr_is_requirement_file(gv->repo, path)) {
+					snprintf(why, sizeof(why), "changed configuration file %s", path);
+					evidence(&cands[RK_CONFIG_CHANGE], W_TOUCH_CONFIG * sharp, "commit %s \"%s\" %s",
+					         short_id(c->id), c->summary, why);
+					implicate(&cands[RK_CONFIG_CHANGE], c, rp, W_TOUCH_CONFIG, why);
+				}
+			}
+		}
+		if (req_any && !cands[RK_DEPENDENCY_CHANGE].n_commits)
+			evidence(&cands[RK_DEPENDENCY_CHANGE], W_REQS_CHANGED * sharp,
+			         "requirements changed in the window, but no package the failure names");
+		/* Blame the failing line as deployed at the first bad run. */
+		if (top && top_path && top->line > 0) {
+			struct gitcorr_commit who;
+			struct dd_error e2 = DD_ERROR_INIT;
+
+			if (gitcorr_blame_line(gv->repo, top_path, top->line, gv->to_ms, &who, &e2) == 0) {
+				char why[512];
+
+				snprintf(why, sizeof(why), "last changed %s line %d, where the failure is raised", top_path, top->line);
+				if (who.time_ms >= gv->from_ms && who.time_ms <= gv->to_ms) {
+					evidence(&cands[RK_CODE_CHANGE], W_BLAME * sharp, "commit %s \"%s\" %s",
+					         short_id(who.id), who.summary, why);
+					/* the blamed commit may not be in the window list with files: use it as is */
+					implicate(&cands[RK_CODE_CHANGE], &who, rp, W_BLAME, why);
+				} else {
+					char when[40];
+
+					dd_format_time(who.time_ms, 0, when, sizeof(when));
+					evidence(&cands[RK_CODE_CHANGE], W_BLAME_OLD,
+					         "%s line %d last changed in %s on %s, before the window", top_path, top->line,
+					         short_id(who.id), when);
+				}
+				gitcorr_commit_release(&who);
+			}
+		}
+		dd_strv_release(&frame_paths);
+		free(dag_path);
+		free(top_path);
+	}
+	if (n_views && total_commits == 0) {
+		for (int k = 0; k < RK__COUNT; k++)
+			if (!is_change_kind((enum rk_kind)k) && k != RK_UNKNOWN)
+				evidence(&cands[k], W_NO_COMMIT, "no commit in the onset window of the repositories");
+	}
+	(void)notes;
+	dd_strv_release(&pkgs);
+}
+
+/* ---- history evidence ------------------------------------------------------------ */
+
+static void history_evidence(const struct an_result *an, const struct an_group *g, struct cand *cands)
+{
+	enum rk_kind base = kind_of_category(&g->failure);
+	size_t failed_tis = 0, recovered = 0;
+	double scatter = 0;
+	const char *scatter_task = NULL;
+
+	if (g->failure.pattern)
+		evidence(&cands[base], W_PATTERN * g->failure.confidence, "the log matches %s (confidence %.2f): %s",
+		         g->failure.pattern, g->failure.confidence, g->failure.title);
+	else
+		evidence(&cands[base], W_UNEXPLAINED, "the failure matched no pattern (%s)",
+		         g->failure.exc_type ? g->failure.exc_type : g->failure.category ? g->failure.category : "no log");
+	if (g->runs_since_onset)
+		evidence(&cands[base], W_COVERAGE * (double)g->failed_since_onset / (double)g->runs_since_onset,
+		         "%zu of %zu runs since the onset failed with it", g->failed_since_onset, g->runs_since_onset);
+	if (g->onset_sharpness > 0 && g->good_before) {
+		for (int k = 0; k < RK__COUNT; k++)
+			if (is_change_kind((enum rk_kind)k) && (cands[k].n_commits || (enum rk_kind)k == base))
+				evidence(&cands[k], W_SHARP_ONSET * g->onset_sharpness,
+				         "sharp onset: %zu good run(s), then %zu of %zu failed", g->good_before,
+				         g->failed_since_onset, g->runs_since_onset);
+	}
+	for (size_t t = 0; t < g->task_ids.n; t++) {
+		const struct an_task *at = an_result_task(an, g->task_ids.v[t]);
+
+		if (!at)
+			continue;
+		failed_tis += at->failed + at->retry_recovered;
+		recovered += at->retry_recovered;
+		if (at->intermittent > scatter) {
+			scatter = at->intermittent;
+			scatter_task = at->task_id;
+		}
+	}
+	if (recovered && failed_tis)
+		evidence(&cands[RK_INTERMITTENT_FAULT], W_RETRY_PASSES * (double)recovered / (double)failed_tis,
+		         "%zu of %zu failing task instances passed on a retry", recovered, failed_tis);
+	if (scatter > 0.2 && scatter_task)
+		evidence(&cands[RK_INTERMITTENT_FAULT], W_SCATTERED * scatter,
+		         "task %s fails and succeeds in turn (intermittent score %.2f)", scatter_task, scatter);
+	for (size_t i = 0; i < an->n_stalls; i++) {
+		const struct an_stall *s = &an->stalls[i];
+		int ours = !s->task_id || dd_strv_contains(&g->task_ids, s->task_id);
+		enum rk_kind k;
+
+		if (!ours)
+			continue;
+		switch (s->kind) {
+		case AN_STALL_SENSOR_TIMEOUT: case AN_STALL_UPSTREAM_DAG: k = RK_UPSTREAM_STALL; break;
+		case AN_STALL_LONG_QUEUE: case AN_STALL_SCHEDULER: k = RK_ORCHESTRATOR_FAULT; break;
+		case AN_STALL_LONG_RUNNING: k = RK_RESOURCE_EXHAUSTION; break;
+		case AN_STALL_FAST_SUCCESS: k = RK_DATA_ISSUE; break;
+		case AN_STALL_IMPORT_ERROR:
+			if (strcmp(g->failure.category ? g->failure.category : "", "import_error"))
+				continue;
+			evidence(&cands[RK_CODE_CHANGE], W_IMPORT_ERROR * s->severity, "%s", s->detail);
+			continue;
+		default:
+			continue;
+		}
+		evidence(&cands[k], W_STALL * s->severity, "%s", s->detail);
+	}
+}
+
+/* ---- building the causes ------------------------------------------------------------ */
+
+static void add_entity(struct rk_cause *c, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	for (size_t i = 0; i < c->n_entities; i++)
+		if (!strcmp(c->entities[i].name, name))
+			return;
+	c->entities = dd_xrealloc(c->entities, (c->n_entities + 1) * sizeof(*c->entities));
+	c->entities[c->n_entities].name = dd_xstrdup(name);
+	c->entities[c->n_entities].value = dd_xstrdup(value);
+	c->n_entities++;
+}
+
+static void push_unique(struct dd_strv *sv, char *s)
+{
+	if (dd_strv_contains(sv, s))
+		free(s);
+	else
+		dd_strv_push_owned(sv, s);
+}
+
+static int cmp_commit(const void *a, const void *b)
+{
+	const struct rk_commit *x = a, *y = b;
+
+	if (x->suspicion != y->suspicion)
+		return x->suspicion < y->suspicion ? 1 : -1;
+	return x->commit.time_ms < y->commit.time_ms ? 1 : x->commit.time_ms > y->commit.time_ms ? -1 : 0;
+}
+
+static char *failure_line(const struct dd_failure *f)
+{
+	if (f->exc_type)
+		return dd_xasprintf("%s%s%s", f->exc_type, f->exc_message && *f->exc_message ? ": " : "",
+		                    f->exc_message ? f->exc_message : "");
+	if (f->title)
+		return dd_xstrdup(f->title);
+	return dd_xstrdup(f->category ? f->category : "failed");
+}
+
+static void kind_advice(struct rk_cause *c, const struct cand *cd, const char *task)
+{
+	const struct dd_req_change *ch = cd->change.package ? &cd->change : NULL;
+	const struct rk_commit *top = c->n_commits ? &c->commits[0] : NULL;
+
+	switch (c->kind) {
+	case RK_DEPENDENCY_CHANGE:
+		if (ch) {
+			push_unique(&c->checks, dd_xasprintf("pip show %s   (on the worker image: is %s deployed?)", ch->package,
+			                                     ch->to ? ch->to : "it"));
+			if (top)
+				push_unique(&c->checks, dd_xasprintf("git show %s -- %s", short_id(top->commit.id), ch->file));
+			if (ch->from)
+				push_unique(&c->fix, dd_xasprintf("pin %s==%s in %s (the version before %s), then adapt the code to %s %s",
+				                                  ch->package, ch->from, ch->file, top ? short_id(top->commit.id) : "the change",
+				                                  ch->package, ch->to ? ch->to : ""));
+		}
+		break;
+	case RK_CODE_CHANGE:
+		if (top) {
+			push_unique(&c->checks, dd_xasprintf("git show %s", short_id(top->commit.id)));
+			push_unique(&c->fix, dd_xasprintf("revert %s \"%s\", or fix the change it made", short_id(top->commit.id),
+			                                  top->commit.summary));
+		}
+		break;
+	case RK_CONFIG_CHANGE:
+		if (top)
+			push_unique(&c->checks, dd_xasprintf("git show %s", short_id(top->commit.id)));
+		break;
+	case RK_INTERMITTENT_FAULT:
+		push_unique(&c->checks, dd_xasprintf("compare the hosts and times of the failed tries of %s", task));
+		push_unique(&c->fix, dd_xstrdup("give the task retries with exponential backoff (retries, retry_exponential_backoff) "
+		                                "and a timeout on the remote call"));
+		break;
+	case RK_UPSTREAM_STALL: {
+		const char *up = NULL;
+
+		for (size_t i = 0; i < c->n_entities; i++)
+			if (!strcmp(c->entities[i].name, "upstream_dag"))
+				up = c->entities[i].value;
+		if (up)
+			push_unique(&c->checks, dd_xasprintf("airflow dags list-runs -d %s   (did it run and succeed?)", up));
+		push_unique(&c->fix, dd_xstrdup("fix or unblock the upstream producer; give the sensor mode=\"reschedule\" and "
+		                                "a timeout that matches the upstream schedule"));
+		break;
+	}
+	case RK_RESOURCE_EXHAUSTION:
+		push_unique(&c->checks, dd_xasprintf("compare the input size and peak memory of %s with its last good run", task));
+		break;
+	case RK_ORCHESTRATOR_FAULT:
+		push_unique(&c->checks, dd_xstrdup("airflow jobs check --job-type SchedulerJob   (and the worker logs)"));
+		break;
+	case RK_DATA_ISSUE:
+		push_unique(&c->checks, dd_xasprintf("compare the input of %s with the last good run (row counts, schema, nulls)", task));
+		break;
+	default:
+		break;
+	}
+}
+
+static char *summary_of(const struct rk_cause *c, const struct cand *cd, const struct dd_failure *f)
+{
+	const char *title = f->title ? f->title : f->exc_type ? f->exc_type : "failure";
+	const char *task = c->task_ids.n ? c->task_ids.v[0] : "?";
+	const struct rk_commit *top = c->n_commits ? &c->commits[0] : NULL;
+
+	switch (c->kind) {
+	case RK_DEPENDENCY_CHANGE:
+		if (cd->change.package)
+			return dd_xasprintf("Dependency upgrade: %s %s -> %s", cd->change.package,
+			                    cd->change.from ? cd->change.from : "(new)", cd->change.to ? cd->change.to : "(removed)");
+		return dd_xasprintf("Dependency change: %s", title);
+	case RK_CODE_CHANGE:
+		if (top)
+			return dd_xasprintf("Code change: %s \"%s\" breaks task %s", short_id(top->commit.id), top->commit.summary, task);
+		return dd_xasprintf("Code bug in task %s: %s", task, title);
+	case RK_CONFIG_CHANGE:
+		return dd_xasprintf("Configuration: %s", title);
+	case RK_UPSTREAM_STALL:
+		for (size_t i = 0; i < c->n_entities; i++)
+			if (!strcmp(c->entities[i].name, "upstream_dag"))
+				return dd_xasprintf("Upstream stall: %s did not deliver (%s)", c->entities[i].value, task);
+		return dd_xasprintf("Upstream stall in task %s: %s", task, title);
+	case RK_INTERMITTENT_FAULT:
+		return dd_xasprintf("Intermittent fault in task %s: %s", task, title);
+	case RK_RESOURCE_EXHAUSTION:
+		return dd_xasprintf("Resource exhaustion in task %s: %s", task, title);
+	case RK_ORCHESTRATOR_FAULT:
+		return dd_xasprintf("Orchestrator fault in task %s: %s", task, title);
+	case RK_DATA_ISSUE:
+		return dd_xasprintf("Data issue in task %s: %s", task, title);
+	default:
+		return dd_xasprintf("Unexplained failure in task %s: %s", task, f->exc_type ? f->exc_type : title);
+	}
+}
+
+static void make_cause(struct rk_result *out, const struct an_group *g, enum rk_kind k, struct cand *cd,
+                       int64_t wfrom, int64_t wto)
+{
+	struct rk_cause *c;
+	const struct dd_failure *f = &g->failure;
+
+	out->causes = dd_xrealloc(out->causes, (out->n_causes + 1) * sizeof(*out->causes));
+	c = &out->causes[out->n_causes++];
+	memset(c, 0, sizeof(*c));
+	c->kind = k;
+	c->category = dd_xstrdup(f->category ? f->category : "unknown");
+	c->score = cd->score;
+	c->confidence = cd->score > 0 ? 1.0 - exp(-cd->score) : 0;
+	c->failure = failure_line(f);
+	c->pattern = dd_xstrdup(f->pattern);
+	for (size_t i = 0; i < g->task_ids.n; i++)
+		dd_strv_push(&c->task_ids, g->task_ids.v[i]);
+	c->fingerprint = dd_xstrdup(g->fingerprint);
+	c->first_bad_run = dd_xstrdup(g->onset_run);
+	c->last_good_run = dd_xstrdup(g->last_good_run);
+	c->first_bad_ms = g->onset_ms;
+	c->last_good_ms = g->last_good_ms;
+	c->failed_runs = g->n_runs_final;
+	c->runs_since_onset = g->runs_since_onset;
+	c->failed_since_onset = g->failed_since_onset;
+	c->tries = g->n_tries;
+	c->still_failing = g->still_failing;
+	c->window_from_ms = wfrom;
+	c->window_to_ms = wto;
+	c->excerpt = dd_xstrdup(f->excerpt);
+	for (size_t i = 0; i < f->n_entities; i++)
+		add_entity(c, f->entities[i].name, f->entities[i].value);
+	if (k == RK_DEPENDENCY_CHANGE && cd->change.package) {
+		add_entity(c, "package", cd->change.package);
+		add_entity(c, "from", cd->change.from);
+		add_entity(c, "to", cd->change.to);
+	}
+	/* move evidence and commits */
+	c->evidence = cd->ev;
+	c->n_evidence = cd->n_ev;
+	cd->ev = NULL;
+	cd->n_ev = cd->cap_ev = 0;
+	c->commits = cd->commits;
+	c->n_commits = cd->n_commits;
+	cd->commits = NULL;
+	cd->n_commits = cd->cap_commits = 0;
+	if (c->n_commits > 1)
+		qsort(c->commits, c->n_commits, sizeof(*c->commits), cmp_commit);
+	c->summary = summary_of(c, cd, f);
+	kind_advice(c, cd, c->task_ids.n ? c->task_ids.v[0] : "the task");
+	for (size_t i = 0; i < f->checks.n; i++)
+		push_unique(&c->checks, dd_xstrdup(f->checks.v[i]));
+	for (size_t i = 0; i < f->fix.n; i++)
+		push_unique(&c->fix, dd_xstrdup(f->fix.v[i]));
+}
+
+static int cmp_cause(const void *a, const void *b)
+{
+	const struct rk_cause *x = a, *y = b;
+
+	if (x->confidence != y->confidence)
+		return x->confidence < y->confidence ? 1 : -1;
+	return x->failed_runs < y->failed_runs ? 1 : x->failed_runs > y->failed_runs ? -1 : 0;
+}
+
+static void cause_release(struct rk_cause *c)
+{
+	for (size_t i = 0; i < c->n_evidence; i++)
+		free(c->evidence[i].text);
+	free(c->evidence);
+	for (size_t i = 0; i < c->n_commits; i++) {
+		gitcorr_commit_release(&c->commits[i].commit);
+		free(c->commits[i].repo);
+		dd_strv_release(&c->commits[i].why);
+	}
+	free(c->commits);
+	for (size_t i = 0; i < c->n_entities; i++) {
+		free(c->entities[i].name);
+		free(c->entities[i].value);
+	}
+	free(c->entities);
+	free(c->category);
+	free(c->summary);
+	free(c->failure);
+	free(c->pattern);
+	free(c->fingerprint);
+	free(c->first_bad_run);
+	free(c->last_good_run);
+	free(c->excerpt);
+	dd_strv_release(&c->task_ids);
+	dd_strv_release(&c->checks);
+	dd_strv_release(&c->fix);
+}
+
+int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t n_repos,
+                struct rk_result *out, struct dd_error *err)
+{
+	size_t n_groups = an->n_groups < MAX_GROUPS ? an->n_groups : MAX_GROUPS;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t gi = 0; gi < n_groups; gi++) {
+		const struct an_group *g = &an->groups[gi];
+		struct cand cands[RK__COUNT];
+		struct git_view *views = dd_xcalloc(n_repos + 1, sizeof(*views));
+		size_t n_views = 0;
+		int64_t onset_t = run_time(an, g->onset_run, g->onset_ms);
+		int64_t good_t = g->last_good_run ? run_time(an, g->last_good_run, g->last_good_ms) : 0;
+		int64_t wfrom = 0, wto = 0;
+		int best = RK_UNKNOWN, second = -1;
+
+		memset(cands, 0, sizeof(cands));
+		for (size_t r = 0; r < n_repos; r++) {
+			struct dd_error e2 = DD_ERROR_INIT;
+			int64_t lag = gitcorr_deploy_lag_ms(repos[r]);
+
+			views[n_views].repo = repos[r];
+			/* Without a good run before, look back a week before the onset. */
+			views[n_views].from_ms = (good_t ? good_t : onset_t - 7 * 86400000LL) - lag;
+			views[n_views].to_ms = onset_t;
+			if (gitcorr_window(repos[r], views[n_views].from_ms, views[n_views].to_ms,
+			                   &views[n_views].commits, &views[n_views].n, &e2) < 0) {
+				push_unique(&out->notes, dd_xasprintf("%s", e2.msg));
+				continue;
+			}
+			wfrom = views[n_views].from_ms;
+			wto = views[n_views].to_ms;
+			n_views++;
+		}
+		git_evidence(an, g, views, n_views, cands, &out->notes);
+		history_evidence(an, g, cands);
+		for (size_t v = 0; v < n_views; v++)
+			gitcorr_commits_free(views[v].commits, views[v].n);
+		free(views);
+
+		for (int k = 0; k < RK__COUNT; k++)
+			if (cands[k].score > cands[best].score)
+				best = k;
+		for (int k = 0; k < RK__COUNT; k++)
+			if (k != best && cands[k].score >= ALT_CAUSE_RATIO * cands[best].score && cands[k].score > 0.3 &&
+			    (second < 0 || cands[k].score > cands[second].score))
+				second = k;
+		make_cause(out, g, (enum rk_kind)best, &cands[best], wfrom, wto);
+		if (second >= 0)
+			make_cause(out, g, (enum rk_kind)second, &cands[second], wfrom, wto);
+		for (int k = 0; k < RK__COUNT; k++)
+			cand_release(&cands[k]);
+	}
+	if (out->n_causes > 1)
+		qsort(out->causes, out->n_causes, sizeof(*out->causes), cmp_cause);
+	while (out->n_causes > MAX_CAUSES)
+		cause_release(&out->causes[--out->n_causes]);
+	(void)err;
+	return 0;
+}
+
+void rank_release(struct rk_result *r)
+{
+	for (size_t i = 0; i < r->n_causes; i++)
+		cause_release(&r->causes[i]);
+	free(r->causes);
+	dd_strv_release(&r->notes);
+	memset(r, 0, sizeof(*r));
+}
