@@ -39,9 +39,8 @@ struct dd_conn {
 	struct dd_conn_stats stats;   /* kept up to date by the implementation */
 };
 
-/* Weak only while the implementations are being written (integration removes it). */
-extern const struct dd_conn_ops dd_airflow_ops __attribute__((weak));
-extern const struct dd_conn_ops dd_prefect_ops __attribute__((weak));
-extern const struct dd_conn_ops dd_logdir_ops __attribute__((weak));
+extern const struct dd_conn_ops dd_airflow_ops;
+extern const struct dd_conn_ops dd_prefect_ops;
+extern const struct dd_conn_ops dd_logdir_ops;
 
 #endif

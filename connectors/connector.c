@@ -9,9 +9,9 @@
 static const struct dd_conn_ops *ops_for(enum dd_source_kind kind)
 {
 	switch (kind) {
-	case DD_SOURCE_AIRFLOW: return &dd_airflow_ops != NULL ? &dd_airflow_ops : NULL;
-	case DD_SOURCE_PREFECT: return &dd_prefect_ops != NULL ? &dd_prefect_ops : NULL;
-	case DD_SOURCE_LOGS: return &dd_logdir_ops != NULL ? &dd_logdir_ops : NULL;
+	case DD_SOURCE_AIRFLOW: return &dd_airflow_ops;
+	case DD_SOURCE_PREFECT: return &dd_prefect_ops;
+	case DD_SOURCE_LOGS: return &dd_logdir_ops;
 	}
 	return NULL;
 }

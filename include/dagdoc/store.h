@@ -1,0 +1,282 @@
+/*
+ * store.h - the local SQLite store: the only way the rest of dagdoc
+ * touches SQLite.
+ *
+ * One file ($XDG_STATE_HOME/dagdoc/dagdoc.db or --store FILE) in WAL mode,
+ * busy_timeout 5000 ms, foreign_keys ON, synchronous NORMAL.  The schema is
+ * versioned with PRAGMA user_version; store_open applies the missing
+ * forward migrations in order, each in one transaction that also bumps
+ * user_version.  A store written by a newer dagdoc is refused (DD_ESTORE),
+ * and so is an SQLite file of another application (PRAGMA application_id
+ * is "dagd" in every dagdoc store; an empty file is taken as new).
+ * Schema: 1 = core tables; 2 = report_history + classifications by
+ * fingerprint.  Migration steps live in src/store.c, append only.
+ * Every statement is prepared once (cached in the store) with bound
+ * parameters.
+ *
+ * Rows are addressed by refs: int64 row ids handed out by the *_put and
+ * lookup functions (a source ref, a DAG ref, a run ref, a task-instance
+ * ref, a try ref).  Refs stay valid for the life of the file.
+ *
+ * Transactions: store_begin/store_commit/store_rollback wrap a batch of
+ * writes (BEGIN IMMEDIATE).  Outside of them every write commits on its
+ * own.  A process killed inside a transaction loses that transaction only.
+ *
+ * Ownership:
+ *  - store_open allocates the store; store_close frees it (NULL is fine).
+ *  - Structs passed to iteration callbacks (dd_store_run, dd_store_ti,
+ *    dd_store_try, ...) are owned by the store and valid only during the
+ *    call: copy what you keep.  A callback returning non-zero stops the
+ *    iteration and that value is returned.
+ *  - *_get functions fill caller-provided structs whose string fields are
+ *    then owned by the caller: free them with the matching *_release
+ *    (model.h releases for dd_run/dd_dag/..., store_*_release below).
+ *  - Input structs and strings are only read, never kept.
+ *
+ * Errors: 0 or a negative DD_E* code with err filled; DD_ENOTFOUND when a
+ * looked-up row does not exist; DD_ESTORE for SQLite failures, naming the
+ * file and what to do.
+ */
+#ifndef DAGDOC_STORE_H
+#define DAGDOC_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dagdoc/connector.h"
+#include "dagdoc/error.h"
+#include "dagdoc/model.h"
+#include "dagdoc/util.h"
+
+/* The schema version this binary writes. */
+#define STORE_SCHEMA_VERSION 2
+
+/* Logs longer than the cap keep their first STORE_LOG_HEAD_BYTES and their
+ * tail (the failure is at the end) around a one-line marker. */
+#define STORE_LOG_HEAD_BYTES 65536
+#define STORE_LOG_DEFAULT_MAX ((size_t)16 << 20)
+
+struct dd_store;
+
+/* Opens (creating the file, mode 0600, and its parent directories when
+ * missing) and migrates.  A corrupt or non-SQLite file, another
+ * application's database, or one from a newer dagdoc is DD_ESTORE with a
+ * sentence naming the path and what to do. */
+int store_open(const char *path, struct dd_store **out, struct dd_error *err);
+void store_close(struct dd_store *s);
+const char *store_path(const struct dd_store *s);
+int store_schema_version(struct dd_store *s);
+
+/* Test and tooling hook: creates or migrates the file at `path` only up
+ * to schema `version` (1..STORE_SCHEMA_VERSION) and closes it, so tests
+ * can build an older store and watch store_open migrate it. */
+int store_migrate_to(const char *path, int version, struct dd_error *err);
+
+int store_begin(struct dd_store *s, struct dd_error *err);
+int store_commit(struct dd_store *s, struct dd_error *err);
+void store_rollback(struct dd_store *s);   /* no-op outside a transaction */
+int store_in_transaction(const struct dd_store *s);
+
+/* ---- sources ------------------------------------------------------------ */
+
+/* Inserts or updates by name. */
+int store_source_put(struct dd_store *s, const char *name, const char *kind,
+                     const char *description, int64_t *source_ref, struct dd_error *err);
+int store_source_ref(struct dd_store *s, const char *name, int64_t *source_ref,
+                     struct dd_error *err);
+int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when_ms,
+                            struct dd_error *err);
+
+/* ---- DAGs, tasks, dependencies --------------------------------------- */
+
+/* Inserts or updates the DAG by (source, dag_id) and replaces its tasks
+ * and dependencies with dag->tasks (when dag->n_tasks > 0; a DAG given
+ * without tasks keeps the stored ones). */
+int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *dag,
+                  int64_t *dag_ref, struct dd_error *err);
+/* Looks up a DAG; source_name NULL matches any source (the first by name). */
+int store_dag_ref(struct dd_store *s, const char *source_name, const char *dag_id,
+                  int64_t *dag_ref, struct dd_error *err);
+/* Fills out with the DAG, its tasks (ordered by task_id) and each task's
+ * downstream ids.  Caller releases with dd_dag_release. */
+int store_dag_get(struct dd_store *s, int64_t dag_ref, struct dd_dag *out, struct dd_error *err);
+
+struct dd_store_dag {
+	int64_t ref;
+	int64_t source_ref;
+	const char *source_name;
+	const char *dag_id;
+	const char *fileloc;
+	int is_paused;
+	int64_t n_runs;
+	int64_t last_logical_ms;    /* newest run, 0 when none */
+};
+typedef int (*store_dag_cb)(const struct dd_store_dag *d, void *ud);
+/* DAGs of one source (source_ref 0: all sources), by source then dag_id. */
+int store_dags(struct dd_store *s, int64_t source_ref, store_dag_cb cb, void *ud,
+               struct dd_error *err);
+
+/* ---- runs, task instances, tries --------------------------------------- */
+
+struct dd_store_run {
+	int64_t ref;
+	int64_t dag_ref;
+	struct dd_run run;
+};
+struct dd_store_ti {
+	int64_t ref;
+	int64_t run_ref;
+	struct dd_task_instance ti;     /* ti.run_id is filled */
+};
+struct dd_store_try {
+	int64_t ref;
+	int64_t ti_ref;
+	int64_t run_ref;
+	struct dd_try t;                /* t.run_id, t.task_id, t.map_index filled */
+	int64_t logical_ms;             /* of its run */
+	const char *ti_external_id;     /* Prefect task run id, NULL for Airflow */
+	int has_log;                    /* a log (or a "missing" marker) is stored */
+	int log_missing;                /* the source had no log for it */
+	int64_t log_size;               /* original bytes, 0 when none */
+	int log_truncated;
+};
+typedef int (*store_run_cb)(const struct dd_store_run *r, void *ud);
+typedef int (*store_ti_cb)(const struct dd_store_ti *ti, void *ud);
+typedef int (*store_try_cb)(const struct dd_store_try *t, void *ud);
+
+/* Upserts by (dag, run_id) / (run, task_id, map_index) / (ti, try_number). */
+int store_run_put(struct dd_store *s, int64_t dag_ref, const struct dd_run *run,
+                  int64_t *run_ref, struct dd_error *err);
+int store_ti_put(struct dd_store *s, int64_t run_ref, const struct dd_task_instance *ti,
+                 int64_t *ti_ref, struct dd_error *err);
+int store_try_put(struct dd_store *s, int64_t ti_ref, const struct dd_try *t,
+                  int64_t *try_ref, struct dd_error *err);
+
+/* One run by id; caller releases out->run with dd_run_release. */
+int store_run_get(struct dd_store *s, int64_t dag_ref, const char *run_id,
+                  struct dd_store_run *out, struct dd_error *err);
+/* Runs of a DAG whose logical date is in [from_ms, to_ms) (to_ms 0: no
+ * upper bound), oldest first. */
+int store_runs(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+               store_run_cb cb, void *ud, struct dd_error *err);
+/* Counts of a DAG's runs and tries (for tests and summaries). */
+int store_count(struct dd_store *s, int64_t dag_ref, int64_t *n_runs, int64_t *n_tis,
+                int64_t *n_tries, int64_t *n_logs, struct dd_error *err);
+/* Task instances of a run by task_id, map_index. */
+int store_task_instances(struct dd_store *s, int64_t run_ref, store_ti_cb cb, void *ud,
+                         struct dd_error *err);
+/* Tries of a run by task_id, map_index, try_number. */
+int store_tries(struct dd_store *s, int64_t run_ref, store_try_cb cb, void *ud,
+                struct dd_error *err);
+/* Tries in a failure state (failed, up_for_retry, crashed, timed_out) of
+ * runs with logical date in [from_ms, to_ms) (to_ms 0: open), oldest run
+ * first.  only_without_log: skip tries whose log is already stored. */
+int store_failed_tries(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+                       int only_without_log, store_try_cb cb, void *ud, struct dd_error *err);
+/* The newest successful try of task_id (any map index) in a run with
+ * logical date < before_ms (0: any).  DD_ENOTFOUND when none.  out is
+ * delivered through cb (called at most once). */
+int store_last_success_try(struct dd_store *s, int64_t dag_ref, const char *task_id,
+                           int64_t before_ms, store_try_cb cb, void *ud, struct dd_error *err);
+
+/* ---- logs ----------------------------------------------------------------- */
+
+/* Stores the log of one try, compressed with zlib.  Text longer than
+ * max_bytes (0: STORE_LOG_DEFAULT_MAX) keeps its head and tail around a
+ * marker line; `truncated` records a cap already applied by the source. */
+int store_log_put(struct dd_store *s, int64_t try_ref, const char *text, size_t len,
+                  int truncated, size_t max_bytes, struct dd_error *err);
+/* The same in two steps, so a log can be capped and compressed outside a
+ * transaction and written quickly inside one.  store_log_pack fills out
+ * (caller releases with store_log_blob_release); store_log_put_blob
+ * writes it. */
+struct dd_store_log_blob {
+	void *data;              /* zlib stream */
+	size_t size;
+	int64_t original_size;   /* bytes delivered */
+	int64_t text_size;       /* bytes kept */
+	int truncated;
+};
+int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes,
+                   struct dd_store_log_blob *out, struct dd_error *err);
+int store_log_put_blob(struct dd_store *s, int64_t try_ref, const struct dd_store_log_blob *b,
+                       struct dd_error *err);
+void store_log_blob_release(struct dd_store_log_blob *b);
+
+/* Records that the source has no log for this try (not fetched again). */
+int store_log_put_missing(struct dd_store *s, int64_t try_ref, const char *reason,
+                          struct dd_error *err);
+struct dd_store_log_info {
+	int64_t original_size;   /* bytes the source delivered */
+	int64_t text_size;       /* bytes kept (after the cap) */
+	int64_t stored_size;     /* compressed bytes */
+	int truncated;
+	int missing;
+};
+/* Appends the log text to out (NUL-terminated).  DD_ENOTFOUND when no log
+ * is stored (or it is a "missing" marker: then info->missing is set). */
+int store_log_get(struct dd_store *s, int64_t try_ref, struct dd_buf *out,
+                  struct dd_store_log_info *info, struct dd_error *err);
+
+/* The capping rule on its own: writes text, capped, to out; returns the
+ * number of bytes omitted (0 when it fits). */
+size_t store_log_cap(const char *text, size_t len, size_t max_bytes, struct dd_buf *out);
+
+/* ---- classifications ---------------------------------------------------- */
+
+struct dd_store_classification {
+	char *category;
+	char *pattern_id;           /* NULL when unmatched */
+	char *fingerprint;
+	double confidence;
+	char *failure_json;         /* the whole failure as JSON text */
+	int64_t created_ms;
+};
+void store_classification_release(struct dd_store_classification *c);
+/* Keyed by try and the pattern library's version hash; replaces. */
+int store_classification_put(struct dd_store *s, int64_t try_ref, const char *library_hash,
+                             const struct dd_store_classification *c, struct dd_error *err);
+/* DD_ENOTFOUND when this try was not classified with this library. */
+int store_classification_get(struct dd_store *s, int64_t try_ref, const char *library_hash,
+                             struct dd_store_classification *out, struct dd_error *err);
+
+/* ---- import errors and health ------------------------------------------ */
+
+/* Replaces the source's import errors with these n. */
+int store_import_errors_replace(struct dd_store *s, int64_t source_ref,
+                                const struct dd_import_error *ies, size_t n,
+                                struct dd_error *err);
+int store_import_errors(struct dd_store *s, int64_t source_ref, dd_import_error_cb cb,
+                        void *ud, struct dd_error *err);
+int store_health_put(struct dd_store *s, int64_t source_ref, int64_t taken_ms,
+                     const struct dd_health *h, struct dd_error *err);
+/* The newest snapshot; caller releases with dd_health_release. */
+int store_health_latest(struct dd_store *s, int64_t source_ref, struct dd_health *out,
+                        int64_t *taken_ms, struct dd_error *err);
+
+/* ---- sync cursors ---------------------------------------------------------- */
+
+/* (source, dag_id, key) -> value; dag_id "" for source-wide cursors. */
+int store_cursor_put(struct dd_store *s, int64_t source_ref, const char *dag_id,
+                     const char *key, const char *value, struct dd_error *err);
+/* *value is allocated (caller frees); DD_ENOTFOUND when unset. */
+int store_cursor_get(struct dd_store *s, int64_t source_ref, const char *dag_id,
+                     const char *key, char **value, struct dd_error *err);
+int store_cursor_put_i64(struct dd_store *s, int64_t source_ref, const char *dag_id,
+                         const char *key, int64_t value, struct dd_error *err);
+int store_cursor_get_i64(struct dd_store *s, int64_t source_ref, const char *dag_id,
+                         const char *key, int64_t *value, struct dd_error *err);
+
+/* ---- report history ------------------------------------------------------ */
+
+/* Records that the report made at report_ms contained failure `fingerprint`
+ * for `scope` (e.g. "prod/etl_daily"). */
+int store_report_put(struct dd_store *s, int64_t report_ms, const char *scope,
+                     const char *fingerprint, struct dd_error *err);
+/* How many earlier reports (report_ms < before_ms; 0: all) had it, and the
+ * first one's time (0 when never: a new failure). */
+int store_report_seen(struct dd_store *s, const char *scope, const char *fingerprint,
+                      int64_t before_ms, int64_t *count, int64_t *first_ms,
+                      struct dd_error *err);
+
+#endif

@@ -1,0 +1,1645 @@
+/*
+ * store.c - the SQLite store (see include/dagdoc/store.h).
+ */
+#include "dagdoc/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "dagdoc/store.h"
+
+/* ---- schema ------------------------------------------------------------ */
+
+/* Migration N takes a store from user_version N-1 to N.  Append only:
+ * never edit a step that has shipped. */
+static const char *const migrations[] = {
+	/* 1: the core schema */
+	"CREATE TABLE sources ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL,"
+	"  description TEXT,"
+	"  last_sync_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE dags ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+	"  dag_id TEXT NOT NULL,"
+	"  fileloc TEXT,"
+	"  external_id TEXT,"
+	"  is_paused INTEGER NOT NULL DEFAULT 0,"
+	"  updated_ms INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (source_id, dag_id));"
+	"CREATE TABLE tasks ("
+	"  dag_ref INTEGER NOT NULL REFERENCES dags(id) ON DELETE CASCADE,"
+	"  task_id TEXT NOT NULL,"
+	"  operator TEXT,"
+	"  is_sensor INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (dag_ref, task_id));"
+	"CREATE TABLE task_deps ("
+	"  dag_ref INTEGER NOT NULL REFERENCES dags(id) ON DELETE CASCADE,"
+	"  upstream TEXT NOT NULL,"
+	"  downstream TEXT NOT NULL,"
+	"  PRIMARY KEY (dag_ref, upstream, downstream));"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  dag_ref INTEGER NOT NULL REFERENCES dags(id) ON DELETE CASCADE,"
+	"  run_id TEXT NOT NULL,"
+	"  run_name TEXT,"
+	"  state TEXT NOT NULL,"
+	"  run_type TEXT,"
+	"  logical_ms INTEGER NOT NULL DEFAULT 0,"
+	"  queued_ms INTEGER NOT NULL DEFAULT 0,"
+	"  start_ms INTEGER NOT NULL DEFAULT 0,"
+	"  end_ms INTEGER NOT NULL DEFAULT 0,"
+	"  note TEXT,"
+	"  UNIQUE (dag_ref, run_id));"
+	"CREATE INDEX runs_by_dag_date ON runs (dag_ref, logical_ms);"
+	"CREATE TABLE task_instances ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_ref INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  task_id TEXT NOT NULL,"
+	"  map_index INTEGER NOT NULL DEFAULT -1,"
+	"  state TEXT NOT NULL,"
+	"  try_number INTEGER NOT NULL DEFAULT 0,"
+	"  max_tries INTEGER NOT NULL DEFAULT 0,"
+	"  operator TEXT,"
+	"  hostname TEXT,"
+	"  external_id TEXT,"
+	"  queued_ms INTEGER NOT NULL DEFAULT 0,"
+	"  start_ms INTEGER NOT NULL DEFAULT 0,"
+	"  end_ms INTEGER NOT NULL DEFAULT 0,"
+	"  note TEXT,"
+	"  UNIQUE (run_ref, task_id, map_index));"
+	"CREATE INDEX tis_by_task ON task_instances (task_id);"
+	"CREATE TABLE tries ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ti_ref INTEGER NOT NULL REFERENCES task_instances(id) ON DELETE CASCADE,"
+	"  try_number INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  hostname TEXT,"
+	"  queued_ms INTEGER NOT NULL DEFAULT 0,"
+	"  start_ms INTEGER NOT NULL DEFAULT 0,"
+	"  end_ms INTEGER NOT NULL DEFAULT 0,"
+	"  note TEXT,"
+	"  UNIQUE (ti_ref, try_number));"
+	"CREATE INDEX tries_by_state ON tries (state);"
+	"CREATE TABLE logs ("
+	"  try_ref INTEGER PRIMARY KEY REFERENCES tries(id) ON DELETE CASCADE,"
+	"  original_size INTEGER NOT NULL,"
+	"  text_size INTEGER NOT NULL,"
+	"  truncated INTEGER NOT NULL DEFAULT 0,"
+	"  missing INTEGER NOT NULL DEFAULT 0,"
+	"  reason TEXT,"
+	"  data BLOB,"
+	"  fetched_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE classifications ("
+	"  try_ref INTEGER NOT NULL REFERENCES tries(id) ON DELETE CASCADE,"
+	"  library_hash TEXT NOT NULL,"
+	"  category TEXT,"
+	"  pattern_id TEXT,"
+	"  fingerprint TEXT,"
+	"  confidence REAL NOT NULL DEFAULT 0,"
+	"  failure_json TEXT,"
+	"  created_ms INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (try_ref, library_hash));"
+	"CREATE TABLE sync_cursors ("
+	"  source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+	"  dag_id TEXT NOT NULL DEFAULT '',"
+	"  key TEXT NOT NULL,"
+	"  value TEXT,"
+	"  PRIMARY KEY (source_id, dag_id, key));"
+	"CREATE TABLE import_errors ("
+	"  source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+	"  filename TEXT NOT NULL,"
+	"  stack_trace TEXT,"
+	"  timestamp_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX import_errors_by_source ON import_errors (source_id);"
+	"CREATE TABLE health_snapshots ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+	"  taken_ms INTEGER NOT NULL,"
+	"  scheduler_status TEXT,"
+	"  scheduler_heartbeat_ms INTEGER NOT NULL DEFAULT 0,"
+	"  metadatabase_status TEXT,"
+	"  detail TEXT);"
+	"CREATE INDEX health_by_source ON health_snapshots (source_id, taken_ms);"
+	"PRAGMA application_id = 1684105060;",   /* STORE_APPLICATION_ID */
+
+	/* 2: report history (new vs recurring failures) and lookups by
+	 * fingerprint */
+	"CREATE TABLE report_history ("
+	"  report_ms INTEGER NOT NULL,"
+	"  scope TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"
+	"  PRIMARY KEY (scope, fingerprint, report_ms));"
+	"CREATE INDEX classifications_by_fingerprint ON classifications (fingerprint);",
+};
+
+/* ---- prepared statements ------------------------------------------------ */
+
+enum stmt_id {
+	S_SOURCE_PUT,
+	S_SOURCE_REF,
+	S_SOURCE_SYNCED,
+	S_DAG_PUT,
+	S_DAG_REF,
+	S_DAG_REF_ANY,
+	S_DAG_GET,
+	S_TASKS_DEL,
+	S_DEPS_DEL,
+	S_TASK_INS,
+	S_DEP_INS,
+	S_TASKS_GET,
+	S_DEPS_GET,
+	S_DAGS,
+	S_RUN_PUT,
+	S_RUN_GET,
+	S_RUNS,
+	S_TI_PUT,
+	S_TIS,
+	S_TRY_PUT,
+	S_TRIES,
+	S_FAILED_TRIES,
+	S_LAST_SUCCESS,
+	S_COUNT,
+	S_LOG_PUT,
+	S_LOG_GET,
+	S_CLASS_PUT,
+	S_CLASS_GET,
+	S_IE_DEL,
+	S_IE_INS,
+	S_IE_GET,
+	S_HEALTH_PUT,
+	S_HEALTH_GET,
+	S_CURSOR_PUT,
+	S_CURSOR_GET,
+	S_REPORT_PUT,
+	S_REPORT_SEEN,
+	S__COUNT
+};
+
+/* Columns of a try row, shared by the try queries (see read_try). */
+#define TRY_COLS \
+	"t.id, t.ti_ref, ti.run_ref, r.run_id, ti.task_id, ti.map_index, t.try_number, " \
+	"t.state, t.hostname, t.queued_ms, t.start_ms, t.end_ms, t.note, r.logical_ms, " \
+	"ti.external_id, l.try_ref IS NOT NULL, coalesce(l.missing, 0), " \
+	"coalesce(l.original_size, 0), coalesce(l.truncated, 0) "
+#define TRY_FROM \
+	"FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref " \
+	"JOIN runs r ON r.id = ti.run_ref LEFT JOIN logs l ON l.try_ref = t.id "
+#define FAILURE_STATES "('failed', 'up_for_retry', 'crashed', 'timed_out')"
+
+static const char *const stmt_sql[S__COUNT] = {
+	[S_SOURCE_PUT] =
+		"INSERT INTO sources (name, kind, description) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
+		"description = coalesce(excluded.description, description) RETURNING id",
+	[S_SOURCE_REF] = "SELECT id FROM sources WHERE name = ?1",
+	[S_SOURCE_SYNCED] = "UPDATE sources SET last_sync_ms = ?2 WHERE id = ?1",
+	[S_DAG_PUT] =
+		"INSERT INTO dags (source_id, dag_id, fileloc, external_id, is_paused, updated_ms) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (source_id, dag_id) DO UPDATE SET "
+		"fileloc = coalesce(excluded.fileloc, fileloc), "
+		"external_id = coalesce(excluded.external_id, external_id), "
+		"is_paused = excluded.is_paused, updated_ms = excluded.updated_ms RETURNING id",
+	[S_DAG_REF] =
+		"SELECT d.id FROM dags d JOIN sources s ON s.id = d.source_id "
+		"WHERE s.name = ?1 AND d.dag_id = ?2",
+	[S_DAG_REF_ANY] =
+		"SELECT d.id FROM dags d JOIN sources s ON s.id = d.source_id "
+		"WHERE d.dag_id = ?1 ORDER BY s.name LIMIT 1",
+	[S_DAG_GET] = "SELECT dag_id, fileloc, external_id, is_paused FROM dags WHERE id = ?1",
+	[S_TASKS_DEL] = "DELETE FROM tasks WHERE dag_ref = ?1",
+	[S_DEPS_DEL] = "DELETE FROM task_deps WHERE dag_ref = ?1",
+	[S_TASK_INS] =
+		"INSERT OR REPLACE INTO tasks (dag_ref, task_id, operator, is_sensor) "
+		"VALUES (?1, ?2, ?3, ?4)",
+	[S_DEP_INS] =
+		"INSERT OR IGNORE INTO task_deps (dag_ref, upstream, downstream) VALUES (?1, ?2, ?3)",
+	[S_TASKS_GET] =
+		"SELECT task_id, operator, is_sensor FROM tasks WHERE dag_ref = ?1 ORDER BY task_id",
+	[S_DEPS_GET] =
+		"SELECT upstream, downstream FROM task_deps WHERE dag_ref = ?1 "
+		"ORDER BY upstream, downstream",
+	[S_DAGS] =
+		"SELECT d.id, d.source_id, s.name, d.dag_id, d.fileloc, d.is_paused, "
+		"(SELECT count(*) FROM runs r WHERE r.dag_ref = d.id), "
+		"(SELECT coalesce(max(logical_ms), 0) FROM runs r WHERE r.dag_ref = d.id) "
+		"FROM dags d JOIN sources s ON s.id = d.source_id "
+		"WHERE ?1 = 0 OR d.source_id = ?1 ORDER BY s.name, d.dag_id",
+	[S_RUN_PUT] =
+		"INSERT INTO runs (dag_ref, run_id, run_name, state, run_type, logical_ms, "
+		"queued_ms, start_ms, end_ms, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+		"ON CONFLICT (dag_ref, run_id) DO UPDATE SET run_name = excluded.run_name, "
+		"state = excluded.state, run_type = excluded.run_type, "
+		"logical_ms = excluded.logical_ms, queued_ms = excluded.queued_ms, "
+		"start_ms = excluded.start_ms, end_ms = excluded.end_ms, note = excluded.note "
+		"RETURNING id",
+	[S_RUN_GET] =
+		"SELECT id, dag_ref, run_id, run_name, state, run_type, logical_ms, queued_ms, "
+		"start_ms, end_ms, note FROM runs WHERE dag_ref = ?1 AND run_id = ?2",
+	[S_RUNS] =
+		"SELECT id, dag_ref, run_id, run_name, state, run_type, logical_ms, queued_ms, "
+		"start_ms, end_ms, note FROM runs WHERE dag_ref = ?1 AND logical_ms >= ?2 "
+		"AND (?3 = 0 OR logical_ms < ?3) ORDER BY logical_ms, id",
+	[S_TI_PUT] =
+		"INSERT INTO task_instances (run_ref, task_id, map_index, state, try_number, "
+		"max_tries, operator, hostname, external_id, queued_ms, start_ms, end_ms, note) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+		"ON CONFLICT (run_ref, task_id, map_index) DO UPDATE SET state = excluded.state, "
+		"try_number = excluded.try_number, max_tries = excluded.max_tries, "
+		"operator = excluded.operator, hostname = excluded.hostname, "
+		"external_id = excluded.external_id, queued_ms = excluded.queued_ms, "
+		"start_ms = excluded.start_ms, end_ms = excluded.end_ms, note = excluded.note "
+		"RETURNING id",
+	[S_TIS] =
+		"SELECT ti.id, ti.run_ref, r.run_id, ti.task_id, ti.map_index, ti.state, "
+		"ti.try_number, ti.max_tries, ti.operator, ti.hostname, ti.external_id, "
+		"ti.queued_ms, ti.start_ms, ti.end_ms, ti.note FROM task_instances ti "
+		"JOIN runs r ON r.id = ti.run_ref WHERE ti.run_ref = ?1 "
+		"ORDER BY ti.task_id, ti.map_index",
+	[S_TRY_PUT] =
+		"INSERT INTO tries (ti_ref, try_number, state, hostname, queued_ms, start_ms, "
+		"end_ms, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		"ON CONFLICT (ti_ref, try_number) DO UPDATE SET state = excluded.state, "
+		"hostname = excluded.hostname, queued_ms = excluded.queued_ms, "
+		"start_ms = excluded.start_ms, end_ms = excluded.end_ms, note = excluded.note "
+		"RETURNING id",
+	[S_TRIES] =
+		"SELECT " TRY_COLS TRY_FROM "WHERE ti.run_ref = ?1 "
+		"ORDER BY ti.task_id, ti.map_index, t.try_number",
+	[S_FAILED_TRIES] =
+		"SELECT " TRY_COLS TRY_FROM "WHERE r.dag_ref = ?1 AND r.logical_ms >= ?2 "
+		"AND (?3 = 0 OR r.logical_ms < ?3) AND t.state IN " FAILURE_STATES " "
+		"AND (?4 = 0 OR l.try_ref IS NULL) "
+		"ORDER BY r.logical_ms, r.id, ti.task_id, ti.map_index, t.try_number",
+	[S_LAST_SUCCESS] =
+		"SELECT " TRY_COLS TRY_FROM "WHERE r.dag_ref = ?1 AND ti.task_id = ?2 "
+		"AND t.state = 'success' AND (?3 = 0 OR r.logical_ms < ?3) "
+		"ORDER BY r.logical_ms DESC, r.id DESC, ti.map_index DESC, t.try_number DESC LIMIT 1",
+	[S_COUNT] =
+		"SELECT (SELECT count(*) FROM runs WHERE dag_ref = ?1), "
+		"(SELECT count(*) FROM task_instances ti JOIN runs r ON r.id = ti.run_ref "
+		" WHERE r.dag_ref = ?1), "
+		"(SELECT count(*) FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref "
+		" JOIN runs r ON r.id = ti.run_ref WHERE r.dag_ref = ?1), "
+		"(SELECT count(*) FROM logs l JOIN tries t ON t.id = l.try_ref "
+		" JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref "
+		" WHERE r.dag_ref = ?1 AND l.missing = 0)",
+	[S_LOG_PUT] =
+		"INSERT OR REPLACE INTO logs (try_ref, original_size, text_size, truncated, missing, "
+		"reason, data, fetched_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_LOG_GET] =
+		"SELECT original_size, text_size, truncated, missing, data FROM logs WHERE try_ref = ?1",
+	[S_CLASS_PUT] =
+		"INSERT OR REPLACE INTO classifications (try_ref, library_hash, category, pattern_id, "
+		"fingerprint, confidence, failure_json, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_CLASS_GET] =
+		"SELECT category, pattern_id, fingerprint, confidence, failure_json, created_ms "
+		"FROM classifications WHERE try_ref = ?1 AND library_hash = ?2",
+	[S_IE_DEL] = "DELETE FROM import_errors WHERE source_id = ?1",
+	[S_IE_INS] =
+		"INSERT INTO import_errors (source_id, filename, stack_trace, timestamp_ms) "
+		"VALUES (?1, ?2, ?3, ?4)",
+	[S_IE_GET] =
+		"SELECT filename, stack_trace, timestamp_ms FROM import_errors WHERE source_id = ?1 "
+		"ORDER BY filename, rowid",
+	[S_HEALTH_PUT] =
+		"INSERT INTO health_snapshots (source_id, taken_ms, scheduler_status, "
+		"scheduler_heartbeat_ms, metadatabase_status, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_HEALTH_GET] =
+		"SELECT taken_ms, scheduler_status, scheduler_heartbeat_ms, metadatabase_status, detail "
+		"FROM health_snapshots WHERE source_id = ?1 ORDER BY taken_ms DESC, id DESC LIMIT 1",
+	[S_CURSOR_PUT] =
+		"INSERT OR REPLACE INTO sync_cursors (source_id, dag_id, key, value) "
+		"VALUES (?1, ?2, ?3, ?4)",
+	[S_CURSOR_GET] =
+		"SELECT value FROM sync_cursors WHERE source_id = ?1 AND dag_id = ?2 AND key = ?3",
+	[S_REPORT_PUT] =
+		"INSERT OR IGNORE INTO report_history (report_ms, scope, fingerprint) VALUES (?1, ?2, ?3)",
+	[S_REPORT_SEEN] =
+		"SELECT count(*), coalesce(min(report_ms), 0) FROM report_history "
+		"WHERE scope = ?1 AND fingerprint = ?2 AND (?3 = 0 OR report_ms < ?3)",
+};
+
+struct dd_store {
+	sqlite3 *db;
+	char *path;
+	int in_tx;
+	sqlite3_stmt *stmts[S__COUNT];
+};
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static int db_error(struct dd_store *s, struct dd_error *err, const char *what)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return dd_error_set(err, DD_ESTORE,
+		                    "%s: the store %s is busy (another dagdoc is writing it); "
+		                    "try again when it has finished", what, s->path);
+	if ((rc & 0xff) == SQLITE_FULL)
+		return dd_error_set(err, DD_ESTORE, "%s: the disk holding %s is full; free some space",
+		                    what, s->path);
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+		return dd_error_set(err, DD_ESTORE,
+		                    "%s: the store %s is damaged (%s); move it away and run "
+		                    "'dagdoc sync' to rebuild it", what, s->path, sqlite3_errmsg(s->db));
+	return dd_error_set(err, DD_ESTORE, "%s: store %s: %s", what, s->path, sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *stmt(struct dd_store *s, enum stmt_id id, struct dd_error *err)
+{
+	sqlite3_stmt *st = s->stmts[id];
+
+	if (!st) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st,
+		                       NULL) != SQLITE_OK) {
+			db_error(s, err, "preparing a query");
+			return NULL;
+		}
+		s->stmts[id] = st;
+	}
+	return st;
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? dd_xstrdup((const char *)t) : NULL;
+}
+
+/* Steps a write that returns no rows. */
+static int exec_stmt(struct dd_store *s, sqlite3_stmt *st, struct dd_error *err, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	done(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(s, err, what);
+	return 0;
+}
+
+/* Steps a statement returning one integer (RETURNING id, SELECT id). */
+static int exec_ref(struct dd_store *s, sqlite3_stmt *st, int64_t *out, struct dd_error *err,
+                    const char *what, const char *notfound)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		if (out)
+			*out = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);   /* finish RETURNING statements */
+		done(st);
+		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+			return db_error(s, err, what);
+		return 0;
+	}
+	done(st);
+	if (rc == SQLITE_DONE)
+		return dd_error_set(err, DD_ENOTFOUND, "%s", notfound ? notfound : "not found in the store");
+	return db_error(s, err, what);
+}
+
+/* ---- open, migrate ---------------------------------------------------- */
+
+static int exec_sql(struct dd_store *s, const char *sql, struct dd_error *err, const char *what)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = db_error(s, err, what);
+
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+static int get_user_version(struct dd_store *s, int *out, struct dd_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "reading the schema version");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, "reading the schema version");
+	return 0;
+}
+
+#define STORE_APPLICATION_ID 1684105060   /* "dagd" */
+
+static int pragma_int(struct dd_store *s, const char *sql, int *out, struct dd_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "reading the store header");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, "reading the store header");
+	return 0;
+}
+
+/* A file that is SQLite but belongs to someone else is never written. */
+static int check_owner(struct dd_store *s, struct dd_error *err)
+{
+	int app = 0, version = 0, objects = 0, rc;
+
+	if ((rc = pragma_int(s, "PRAGMA application_id", &app, err)) < 0 ||
+	    (rc = pragma_int(s, "PRAGMA user_version", &version, err)) < 0 ||
+	    (rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &objects, err)) < 0)
+		return rc;
+	if (app == STORE_APPLICATION_ID || (app == 0 && version == 0 && objects == 0))
+		return 0;
+	return dd_error_set(err, DD_ESTORE, "%s is an SQLite database but not a dagdoc store "
+	                    "(application id %d, %d schema objects); dagdoc will not write into "
+	                    "it: pass another --store", s->path, app, objects);
+}
+
+static int migrate(struct dd_store *s, int target, struct dd_error *err)
+{
+	int version;
+	int rc = get_user_version(s, &version, err);
+
+	if (rc < 0)
+		return rc;
+	if (version > STORE_SCHEMA_VERSION)
+		return dd_error_set(err, DD_ESTORE,
+		                    "this store was written by a newer dagdoc (schema %d); upgrade "
+		                    "dagdoc or use another --store (%s, this dagdoc knows schema %d)",
+		                    version, s->path, STORE_SCHEMA_VERSION);
+	while (version < target) {
+		char pragma[64];
+
+		/* BEGIN IMMEDIATE, then re-read: another process may have migrated. */
+		if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err, "migrating the store")) < 0)
+			return rc;
+		if ((rc = get_user_version(s, &version, err)) < 0)
+			goto fail;
+		if (version >= target) {
+			exec_sql(s, "COMMIT", NULL, "migrating the store");
+			break;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+		if ((rc = exec_sql(s, migrations[version], err, "migrating the store")) < 0 ||
+		    (rc = exec_sql(s, pragma, err, "migrating the store")) < 0 ||
+		    (rc = exec_sql(s, "COMMIT", err, "migrating the store")) < 0)
+			goto fail;
+		version++;
+	}
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	dd_error_prefix(err, "schema migration to version %d failed: ", version + 1);
+	return DD_ESTORE;
+}
+
+static int open_at(const char *path, int target, struct dd_store **out, struct dd_error *err)
+{
+	struct dd_store *s;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path)
+		return dd_error_set(err, DD_EUSAGE, "no store path; pass --store FILE");
+	if (strchr(path, '/') && (rc = dd_mkdir_parents(path, err)) < 0)
+		return rc;
+	{
+		/* Logs may quote private data: a new store is readable by its owner only. */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	s = dd_xcalloc(1, sizeof(*s));
+	s->path = dd_xstrdup(path);
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		if (!s->db) {
+			rc = dd_error_set(err, DD_ESTORE, "cannot open the store %s: out of memory", path);
+		} else {
+			int e = sqlite3_system_errno(s->db);
+
+			rc = dd_error_set(err, DD_ESTORE, "cannot open the store %s: %s%s%s; check the "
+			                  "path and its permissions, or use another --store", path,
+			                  sqlite3_errmsg(s->db), e ? ": " : "", e ? strerror(e) : "");
+		}
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	/* The first statement reads the header: a non-SQLite file fails here. */
+	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		int code = rc & 0xff;
+
+		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+			rc = dd_error_set(err, DD_ESTORE, "%s is not a dagdoc store (%s); move it away "
+			                  "or pass another --store, and dagdoc will create a fresh one",
+			                  path, sqlite3_errmsg(s->db));
+		else
+			rc = db_error(s, err, "opening the store");
+		goto fail;
+	}
+	if ((rc = exec_sql(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err,
+	                   "opening the store")) < 0)
+		goto fail;
+	if ((rc = check_owner(s, err)) < 0 || (rc = migrate(s, target, err)) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return rc < 0 ? rc : DD_ESTORE;
+}
+
+int store_open(const char *path, struct dd_store **out, struct dd_error *err)
+{
+	return open_at(path, STORE_SCHEMA_VERSION, out, err);
+}
+
+int store_migrate_to(const char *path, int version, struct dd_error *err)
+{
+	struct dd_store *s;
+	int rc;
+
+	if (version < 1 || version > STORE_SCHEMA_VERSION)
+		return dd_error_set(err, DD_EUSAGE, "schema version %d is not between 1 and %d",
+		                    version, STORE_SCHEMA_VERSION);
+	rc = open_at(path, version, &s, err);
+	store_close(s);
+	return rc;
+}
+
+void store_close(struct dd_store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	if (s->db) {
+		if (s->in_tx)
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(s->db);
+	}
+	free(s->path);
+	free(s);
+}
+
+const char *store_path(const struct dd_store *s)
+{
+	return s->path;
+}
+
+int store_schema_version(struct dd_store *s)
+{
+	int v = -1;
+
+	get_user_version(s, &v, NULL);
+	return v;
+}
+
+int store_begin(struct dd_store *s, struct dd_error *err)
+{
+	int rc;
+
+	if (s->in_tx)
+		return dd_error_set(err, DD_ERR, "internal error: nested store transaction");
+	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err, "starting a store transaction")) < 0)
+		return rc;
+	s->in_tx = 1;
+	return 0;
+}
+
+int store_commit(struct dd_store *s, struct dd_error *err)
+{
+	int rc;
+
+	if (!s->in_tx)
+		return 0;
+	rc = exec_sql(s, "COMMIT", err, "saving to the store");
+	if (rc < 0) {
+		store_rollback(s);
+		return rc;
+	}
+	s->in_tx = 0;
+	return 0;
+}
+
+void store_rollback(struct dd_store *s)
+{
+	if (!s || !s->in_tx)
+		return;
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = 0;
+}
+
+int store_in_transaction(const struct dd_store *s)
+{
+	return s->in_tx;
+}
+
+/* ---- sources -------------------------------------------------------------- */
+
+int store_source_put(struct dd_store *s, const char *name, const char *kind,
+                     const char *description, int64_t *source_ref, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_SOURCE_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	bind_text(st, 1, name);
+	bind_text(st, 2, kind ? kind : "");
+	bind_text(st, 3, description);
+	return exec_ref(s, st, source_ref, err, "saving a source", NULL);
+}
+
+int store_source_ref(struct dd_store *s, const char *name, int64_t *source_ref,
+                     struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_SOURCE_REF, err);
+	char msg[300];
+
+	if (!st)
+		return DD_ESTORE;
+	snprintf(msg, sizeof(msg), "source %s has never been synced; run 'dagdoc sync --source %s'",
+	         name, name);
+	bind_text(st, 1, name);
+	return exec_ref(s, st, source_ref, err, "looking up a source", msg);
+}
+
+int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when_ms,
+                            struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_SOURCE_SYNCED, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, source_ref);
+	sqlite3_bind_int64(st, 2, when_ms);
+	return exec_stmt(s, st, err, "saving a source");
+}
+
+/* ---- DAGs ------------------------------------------------------------------ */
+
+int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *dag,
+                  int64_t *dag_ref, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_DAG_PUT, err);
+	int64_t ref = 0;
+	int rc;
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, source_ref);
+	bind_text(st, 2, dag->dag_id);
+	bind_text(st, 3, dag->fileloc);
+	bind_text(st, 4, dag->external_id);
+	sqlite3_bind_int(st, 5, dag->is_paused);
+	sqlite3_bind_int64(st, 6, dd_now_ms());
+	if ((rc = exec_ref(s, st, &ref, err, "saving a DAG", NULL)) < 0)
+		return rc;
+	if (dag_ref)
+		*dag_ref = ref;
+	if (!dag->n_tasks)
+		return 0;
+	if (!(st = stmt(s, S_TASKS_DEL, err)))
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, ref);
+	if ((rc = exec_stmt(s, st, err, "saving a DAG's tasks")) < 0)
+		return rc;
+	if (!(st = stmt(s, S_DEPS_DEL, err)))
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, ref);
+	if ((rc = exec_stmt(s, st, err, "saving a DAG's tasks")) < 0)
+		return rc;
+	for (size_t i = 0; i < dag->n_tasks; i++) {
+		const struct dd_task *t = &dag->tasks[i];
+
+		if (!t->task_id)
+			continue;
+		if (!(st = stmt(s, S_TASK_INS, err)))
+			return DD_ESTORE;
+		sqlite3_bind_int64(st, 1, ref);
+		bind_text(st, 2, t->task_id);
+		bind_text(st, 3, t->operator_name);
+		sqlite3_bind_int(st, 4, t->is_sensor);
+		if ((rc = exec_stmt(s, st, err, "saving a DAG's tasks")) < 0)
+			return rc;
+		for (size_t j = 0; j < t->n_downstream; j++) {
+			if (!t->downstream[j])
+				continue;
+			if (!(st = stmt(s, S_DEP_INS, err)))
+				return DD_ESTORE;
+			sqlite3_bind_int64(st, 1, ref);
+			bind_text(st, 2, t->task_id);
+			bind_text(st, 3, t->downstream[j]);
+			if ((rc = exec_stmt(s, st, err, "saving a DAG's dependencies")) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int store_dag_ref(struct dd_store *s, const char *source_name, const char *dag_id,
+                  int64_t *dag_ref, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, source_name ? S_DAG_REF : S_DAG_REF_ANY, err);
+	char msg[600];
+
+	if (!st)
+		return DD_ESTORE;
+	if (source_name) {
+		snprintf(msg, sizeof(msg), "no DAG named %s from source %s in the store; run "
+		         "'dagdoc sync --source %s %s' first", dag_id, source_name, source_name, dag_id);
+		bind_text(st, 1, source_name);
+		bind_text(st, 2, dag_id);
+	} else {
+		snprintf(msg, sizeof(msg), "no DAG named %s in the store; run 'dagdoc sync %s' first",
+		         dag_id, dag_id);
+		bind_text(st, 1, dag_id);
+	}
+	return exec_ref(s, st, dag_ref, err, "looking up a DAG", msg);
+}
+
+static struct dd_task *find_task(struct dd_dag *d, const char *task_id)
+{
+	for (size_t i = 0; i < d->n_tasks; i++)
+		if (!strcmp(d->tasks[i].task_id, task_id))
+			return &d->tasks[i];
+	return NULL;
+}
+
+int store_dag_get(struct dd_store *s, int64_t dag_ref, struct dd_dag *out, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_DAG_GET, err);
+	size_t cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, dag_ref);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		done(st);
+		if (rc == SQLITE_DONE)
+			return dd_error_set(err, DD_ENOTFOUND, "no DAG with ref %lld in the store",
+			                    (long long)dag_ref);
+		return db_error(s, err, "reading a DAG");
+	}
+	out->dag_id = col_text(st, 0);
+	out->fileloc = col_text(st, 1);
+	out->external_id = col_text(st, 2);
+	out->is_paused = sqlite3_column_int(st, 3);
+	done(st);
+
+	if (!(st = stmt(s, S_TASKS_GET, err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, dag_ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dd_task *t;
+
+		DD_GROW(out->tasks, cap, out->n_tasks + 1);
+		t = &out->tasks[out->n_tasks++];
+		memset(t, 0, sizeof(*t));
+		t->task_id = col_text(st, 0);
+		t->operator_name = col_text(st, 1);
+		t->is_sensor = sqlite3_column_int(st, 2);
+	}
+	done(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s, err, "reading a DAG's tasks");
+		goto fail;
+	}
+	if (!(st = stmt(s, S_DEPS_GET, err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, dag_ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dd_task *t = find_task(out, (const char *)sqlite3_column_text(st, 0));
+
+		if (!t)
+			continue;
+		t->downstream = dd_xrealloc(t->downstream, (t->n_downstream + 2) * sizeof(char *));
+		t->downstream[t->n_downstream++] = col_text(st, 1);
+		t->downstream[t->n_downstream] = NULL;
+	}
+	done(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s, err, "reading a DAG's dependencies");
+		goto fail;
+	}
+	return 0;
+fail:
+	dd_dag_release(out);
+	return DD_ESTORE;
+}
+
+int store_dags(struct dd_store *s, int64_t source_ref, store_dag_cb cb, void *ud,
+               struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_DAGS, err);
+	int rc, r = 0;
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, source_ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dd_store_dag d = {
+			.ref = sqlite3_column_int64(st, 0),
+			.source_ref = sqlite3_column_int64(st, 1),
+			.source_name = (const char *)sqlite3_column_text(st, 2),
+			.dag_id = (const char *)sqlite3_column_text(st, 3),
+			.fileloc = (const char *)sqlite3_column_text(st, 4),
+			.is_paused = sqlite3_column_int(st, 5),
+			.n_runs = sqlite3_column_int64(st, 6),
+			.last_logical_ms = sqlite3_column_int64(st, 7),
+		};
+
+		if ((r = cb(&d, ud)) != 0)
+			break;
+	}
+	done(st);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "listing DAGs");
+	return 0;
+}
+
+/* ---- runs, task instances, tries ---------------------------------------- */
+
+int store_run_put(struct dd_store *s, int64_t dag_ref, const struct dd_run *run,
+                  int64_t *run_ref, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_RUN_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, dag_ref);
+	bind_text(st, 2, run->run_id);
+	bind_text(st, 3, run->run_name);
+	bind_text(st, 4, dd_state_name(run->state));
+	bind_text(st, 5, run->run_type);
+	sqlite3_bind_int64(st, 6, run->logical_ms);
+	sqlite3_bind_int64(st, 7, run->queued_ms);
+	sqlite3_bind_int64(st, 8, run->start_ms);
+	sqlite3_bind_int64(st, 9, run->end_ms);
+	bind_text(st, 10, run->note);
+	return exec_ref(s, st, run_ref, err, "saving a run", NULL);
+}
+
+static void read_run(sqlite3_stmt *st, struct dd_store_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ref = sqlite3_column_int64(st, 0);
+	r->dag_ref = sqlite3_column_int64(st, 1);
+	r->run.run_id = col_text(st, 2);
+	r->run.run_name = col_text(st, 3);
+	r->run.state = dd_state_parse((const char *)sqlite3_column_text(st, 4));
+	r->run.run_type = col_text(st, 5);
+	r->run.logical_ms = sqlite3_column_int64(st, 6);
+	r->run.queued_ms = sqlite3_column_int64(st, 7);
+	r->run.start_ms = sqlite3_column_int64(st, 8);
+	r->run.end_ms = sqlite3_column_int64(st, 9);
+	r->run.note = col_text(st, 10);
+}
+
+int store_run_get(struct dd_store *s, int64_t dag_ref, const char *run_id,
+                  struct dd_store_run *out, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_RUN_GET, err);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, dag_ref);
+	bind_text(st, 2, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_run(st, out);
+	done(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return dd_error_set(err, DD_ENOTFOUND, "run %s is not in the store", run_id);
+	return db_error(s, err, "reading a run");
+}
+
+int store_runs(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+               store_run_cb cb, void *ud, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_RUNS, err);
+	int rc, r = 0;
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, dag_ref);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dd_store_run run;
+
+		read_run(st, &run);
+		r = cb(&run, ud);
+		dd_run_release(&run.run);
+		if (r)
+			break;
+	}
+	done(st);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "reading runs");
+	return 0;
+}
+
+int store_count(struct dd_store *s, int64_t dag_ref, int64_t *n_runs, int64_t *n_tis,
+                int64_t *n_tries, int64_t *n_logs, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_COUNT, err);
+	int rc;
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, dag_ref);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (n_runs)
+			*n_runs = sqlite3_column_int64(st, 0);
+		if (n_tis)
+			*n_tis = sqlite3_column_int64(st, 1);
+		if (n_tries)
+			*n_tries = sqlite3_column_int64(st, 2);
+		if (n_logs)
+			*n_logs = sqlite3_column_int64(st, 3);
+	}
+	done(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, "counting runs");
+	return 0;
+}
+
+int store_ti_put(struct dd_store *s, int64_t run_ref, const struct dd_task_instance *ti,
+                 int64_t *ti_ref, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_TI_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, run_ref);
+	bind_text(st, 2, ti->task_id);
+	sqlite3_bind_int(st, 3, ti->map_index);
+	bind_text(st, 4, dd_state_name(ti->state));
+	sqlite3_bind_int(st, 5, ti->try_number);
+	sqlite3_bind_int(st, 6, ti->max_tries);
+	bind_text(st, 7, ti->operator_name);
+	bind_text(st, 8, ti->hostname);
+	bind_text(st, 9, ti->external_id);
+	sqlite3_bind_int64(st, 10, ti->queued_ms);
+	sqlite3_bind_int64(st, 11, ti->start_ms);
+	sqlite3_bind_int64(st, 12, ti->end_ms);
+	bind_text(st, 13, ti->note);
+	return exec_ref(s, st, ti_ref, err, "saving a task instance", NULL);
+}
+
+int store_task_instances(struct dd_store *s, int64_t run_ref, store_ti_cb cb, void *ud,
+                         struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_TIS, err);
+	int rc, r = 0;
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, run_ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dd_store_ti x;
+
+		memset(&x, 0, sizeof(x));
+		x.ref = sqlite3_column_int64(st, 0);
+		x.run_ref = sqlite3_column_int64(st, 1);
+		x.ti.run_id = col_text(st, 2);
+		x.ti.task_id = col_text(st, 3);
+		x.ti.map_index = sqlite3_column_int(st, 4);
+		x.ti.state = dd_state_parse((const char *)sqlite3_column_text(st, 5));
+		x.ti.try_number = sqlite3_column_int(st, 6);
+		x.ti.max_tries = sqlite3_column_int(st, 7);
+		x.ti.operator_name = col_text(st, 8);
+		x.ti.hostname = col_text(st, 9);
+		x.ti.external_id = col_text(st, 10);
+		x.ti.queued_ms = sqlite3_column_int64(st, 11);
+		x.ti.start_ms = sqlite3_column_int64(st, 12);
+		x.ti.end_ms = sqlite3_column_int64(st, 13);
+		x.ti.note = col_text(st, 14);
+		r = cb(&x, ud);
+		dd_task_instance_release(&x.ti);
+		if (r)
+			break;
+	}
+	done(st);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "reading task instances");
+	return 0;
+}
+
+int store_try_put(struct dd_store *s, int64_t ti_ref, const struct dd_try *t,
+                  int64_t *try_ref, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_TRY_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, ti_ref);
+	sqlite3_bind_int(st, 2, t->try_number);
+	bind_text(st, 3, dd_state_name(t->state));
+	bind_text(st, 4, t->hostname);
+	sqlite3_bind_int64(st, 5, t->queued_ms);
+	sqlite3_bind_int64(st, 6, t->start_ms);
+	sqlite3_bind_int64(st, 7, t->end_ms);
+	bind_text(st, 8, t->note);
+	return exec_ref(s, st, try_ref, err, "saving a try", NULL);
+}
+
+/* Iterates try rows (TRY_COLS) of a bound statement. */
+static int each_try(struct dd_store *s, sqlite3_stmt *st, store_try_cb cb, void *ud,
+                    int *n_rows, struct dd_error *err)
+{
+	int rc, r = 0, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dd_store_try x;
+
+		memset(&x, 0, sizeof(x));
+		x.ref = sqlite3_column_int64(st, 0);
+		x.ti_ref = sqlite3_column_int64(st, 1);
+		x.run_ref = sqlite3_column_int64(st, 2);
+		x.t.run_id = col_text(st, 3);
+		x.t.task_id = col_text(st, 4);
+		x.t.map_index = sqlite3_column_int(st, 5);
+		x.t.try_number = sqlite3_column_int(st, 6);
+		x.t.state = dd_state_parse((const char *)sqlite3_column_text(st, 7));
+		x.t.hostname = col_text(st, 8);
+		x.t.queued_ms = sqlite3_column_int64(st, 9);
+		x.t.start_ms = sqlite3_column_int64(st, 10);
+		x.t.end_ms = sqlite3_column_int64(st, 11);
+		x.t.note = col_text(st, 12);
+		x.logical_ms = sqlite3_column_int64(st, 13);
+		x.ti_external_id = (const char *)sqlite3_column_text(st, 14);
+		x.has_log = sqlite3_column_int(st, 15);
+		x.log_missing = sqlite3_column_int(st, 16);
+		x.log_size = sqlite3_column_int64(st, 17);
+		x.log_truncated = sqlite3_column_int(st, 18);
+		n++;
+		r = cb(&x, ud);
+		dd_try_release(&x.t);
+		if (r)
+			break;
+	}
+	done(st);
+	if (n_rows)
+		*n_rows = n;
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "reading tries");
+	return 0;
+}
+
+int store_tries(struct dd_store *s, int64_t run_ref, store_try_cb cb, void *ud,
+                struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_TRIES, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, run_ref);
+	return each_try(s, st, cb, ud, NULL, err);
+}
+
+int store_failed_tries(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+                       int only_without_log, store_try_cb cb, void *ud, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_FAILED_TRIES, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, dag_ref);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	sqlite3_bind_int(st, 4, only_without_log ? 1 : 0);
+	return each_try(s, st, cb, ud, NULL, err);
+}
+
+int store_last_success_try(struct dd_store *s, int64_t dag_ref, const char *task_id,
+                           int64_t before_ms, store_try_cb cb, void *ud, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_LAST_SUCCESS, err);
+	int n = 0, rc;
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, dag_ref);
+	bind_text(st, 2, task_id);
+	sqlite3_bind_int64(st, 3, before_ms);
+	rc = each_try(s, st, cb, ud, &n, err);
+	if (rc)
+		return rc;
+	if (!n)
+		return dd_error_set(err, DD_ENOTFOUND, "task %s has no successful try in the store",
+		                    task_id);
+	return 0;
+}
+
+/* ---- logs ------------------------------------------------------------------ */
+
+size_t store_log_cap(const char *text, size_t len, size_t max_bytes, struct dd_buf *out)
+{
+	char marker[128];
+	size_t head, tail, mlen, omitted;
+
+	if (!max_bytes)
+		max_bytes = STORE_LOG_DEFAULT_MAX;
+	if (len <= max_bytes) {
+		dd_buf_add(out, text, len);
+		return 0;
+	}
+	/* The marker's length depends on the omitted count: size it for the
+	 * worst case, then fill the tail exactly. */
+	mlen = (size_t)snprintf(marker, sizeof(marker),
+	                        "[dagdoc: %zu bytes omitted; the log was longer than %zu bytes]\n",
+	                        len, max_bytes);
+	if (max_bytes < mlen + 2) {
+		dd_buf_add(out, text, max_bytes);
+		return len - max_bytes;
+	}
+	head = STORE_LOG_HEAD_BYTES;
+	if (head > (max_bytes - mlen - 1) / 2)
+		head = (max_bytes - mlen - 1) / 2;
+	/* End the head at a line boundary when there is one. */
+	for (size_t i = head; i > head / 2; i--)
+		if (text[i - 1] == '\n') {
+			head = i;
+			break;
+		}
+	tail = max_bytes > head + mlen + 1 ? max_bytes - head - mlen - 1 : 0;
+	/* Start the tail at a line boundary when there is one. */
+	{
+		size_t start = len - tail, lim = start + tail / 2;
+
+		for (size_t i = start; i < lim && i < len; i++)
+			if (text[i] == '\n' && i > 0) {
+				tail = len - (i + 1);
+				break;
+			}
+	}
+	omitted = len - head - tail;
+	mlen = (size_t)snprintf(marker, sizeof(marker),
+	                        "[dagdoc: %zu bytes omitted; the log was longer than %zu bytes]\n",
+	                        omitted, max_bytes);
+	dd_buf_add(out, text, head);
+	if (head && text[head - 1] != '\n')
+		dd_buf_addch(out, '\n');
+	dd_buf_add(out, marker, mlen);
+	dd_buf_add(out, text + len - tail, tail);
+	return omitted;
+}
+
+int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes,
+                   struct dd_store_log_blob *out, struct dd_error *err)
+{
+	struct dd_buf capped = DD_BUF_INIT;
+	const char *src = text ? text : "";
+	size_t src_len = text ? len : 0;
+	uLongf zlen;
+
+	memset(out, 0, sizeof(*out));
+	if (!max_bytes)
+		max_bytes = STORE_LOG_DEFAULT_MAX;
+	if (src_len > max_bytes) {
+		store_log_cap(src, src_len, max_bytes, &capped);
+		src = capped.data;
+		src_len = capped.len;
+		truncated = 1;
+	}
+	zlen = compressBound((uLong)src_len);
+	out->data = dd_xmalloc(zlen ? zlen : 1);
+	if (compress2(out->data, &zlen, (const Bytef *)src, (uLong)src_len, 6) != Z_OK) {
+		store_log_blob_release(out);
+		dd_buf_release(&capped);
+		return dd_error_set(err, DD_ERR, "compressing a log failed (zlib)");
+	}
+	/* Give back what compressBound over-reserved. */
+	out->data = dd_xrealloc(out->data, zlen ? zlen : 1);
+	out->size = zlen;
+	out->original_size = text ? (int64_t)len : 0;
+	out->text_size = (int64_t)src_len;
+	out->truncated = truncated ? 1 : 0;
+	dd_buf_release(&capped);
+	return 0;
+}
+
+void store_log_blob_release(struct dd_store_log_blob *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+int store_log_put_blob(struct dd_store *s, int64_t try_ref, const struct dd_store_log_blob *b,
+                       struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_LOG_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, try_ref);
+	sqlite3_bind_int64(st, 2, b->original_size);
+	sqlite3_bind_int64(st, 3, b->text_size);
+	sqlite3_bind_int(st, 4, b->truncated);
+	sqlite3_bind_int(st, 5, 0);
+	sqlite3_bind_null(st, 6);
+	sqlite3_bind_blob64(st, 7, b->data ? b->data : "", b->size, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, dd_now_ms());
+	return exec_stmt(s, st, err, "saving a log");
+}
+
+int store_log_put(struct dd_store *s, int64_t try_ref, const char *text, size_t len,
+                  int truncated, size_t max_bytes, struct dd_error *err)
+{
+	struct dd_store_log_blob b;
+	int rc = store_log_pack(text, len, truncated, max_bytes, &b, err);
+
+	if (rc < 0)
+		return rc;
+	rc = store_log_put_blob(s, try_ref, &b, err);
+	store_log_blob_release(&b);
+	return rc;
+}
+
+int store_log_put_missing(struct dd_store *s, int64_t try_ref, const char *reason,
+                          struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_LOG_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, try_ref);
+	sqlite3_bind_int64(st, 2, 0);
+	sqlite3_bind_int64(st, 3, 0);
+	sqlite3_bind_int(st, 4, 0);
+	sqlite3_bind_int(st, 5, 1);
+	bind_text(st, 6, reason);
+	sqlite3_bind_null(st, 7);
+	sqlite3_bind_int64(st, 8, dd_now_ms());
+	return exec_stmt(s, st, err, "saving a log");
+}
+
+int store_log_get(struct dd_store *s, int64_t try_ref, struct dd_buf *out,
+                  struct dd_store_log_info *info, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_LOG_GET, err);
+	struct dd_store_log_info li;
+	int rc;
+
+	memset(&li, 0, sizeof(li));
+	if (info)
+		*info = li;
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, try_ref);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		done(st);
+		if (rc == SQLITE_DONE)
+			return dd_error_set(err, DD_ENOTFOUND, "no log stored for this try; run "
+			                    "'dagdoc sync' to fetch it");
+		return db_error(s, err, "reading a log");
+	}
+	li.original_size = sqlite3_column_int64(st, 0);
+	li.text_size = sqlite3_column_int64(st, 1);
+	li.truncated = sqlite3_column_int(st, 2);
+	li.missing = sqlite3_column_int(st, 3);
+	li.stored_size = sqlite3_column_bytes(st, 4);
+	if (info)
+		*info = li;
+	if (li.missing) {
+		done(st);
+		return dd_error_set(err, DD_ENOTFOUND, "the source had no log for this try");
+	}
+	{
+		const Bytef *z = sqlite3_column_blob(st, 4);
+		uLongf n = (uLongf)li.text_size;
+
+		dd_buf_grow(out, (size_t)li.text_size + 1);
+		if (li.text_size && (!z || uncompress((Bytef *)out->data + out->len, &n, z,
+		                                      (uLong)li.stored_size) != Z_OK ||
+		                     n != (uLongf)li.text_size)) {
+			done(st);
+			if (out->data)
+				out->data[out->len] = '\0';
+			return dd_error_set(err, DD_ESTORE, "a stored log in %s is damaged; run "
+			                    "'dagdoc sync' again after deleting the store", s->path);
+		}
+		out->len += (size_t)li.text_size;
+		out->data[out->len] = '\0';
+	}
+	done(st);
+	return 0;
+}
+
+/* ---- classifications ---------------------------------------------------- */
+
+void store_classification_release(struct dd_store_classification *c)
+{
+	free(c->category);
+	free(c->pattern_id);
+	free(c->fingerprint);
+	free(c->failure_json);
+	memset(c, 0, sizeof(*c));
+}
+
+int store_classification_put(struct dd_store *s, int64_t try_ref, const char *library_hash,
+                             const struct dd_store_classification *c, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_CLASS_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, try_ref);
+	bind_text(st, 2, library_hash);
+	bind_text(st, 3, c->category);
+	bind_text(st, 4, c->pattern_id);
+	bind_text(st, 5, c->fingerprint);
+	sqlite3_bind_double(st, 6, c->confidence);
+	bind_text(st, 7, c->failure_json);
+	sqlite3_bind_int64(st, 8, c->created_ms ? c->created_ms : dd_now_ms());
+	return exec_stmt(s, st, err, "saving a classification");
+}
+
+int store_classification_get(struct dd_store *s, int64_t try_ref, const char *library_hash,
+                             struct dd_store_classification *out, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_CLASS_GET, err);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, try_ref);
+	bind_text(st, 2, library_hash);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->category = col_text(st, 0);
+		out->pattern_id = col_text(st, 1);
+		out->fingerprint = col_text(st, 2);
+		out->confidence = sqlite3_column_double(st, 3);
+		out->failure_json = col_text(st, 4);
+		out->created_ms = sqlite3_column_int64(st, 5);
+	}
+	done(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return dd_error_set(err, DD_ENOTFOUND, "this try has not been classified with this "
+		                    "pattern library");
+	return db_error(s, err, "reading a classification");
+}
+
+/* ---- import errors and health ------------------------------------------ */
+
+int store_import_errors_replace(struct dd_store *s, int64_t source_ref,
+                                const struct dd_import_error *ies, size_t n,
+                                struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_IE_DEL, err);
+	int rc;
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, source_ref);
+	if ((rc = exec_stmt(s, st, err, "saving import errors")) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (!(st = stmt(s, S_IE_INS, err)))
+			return DD_ESTORE;
+		sqlite3_bind_int64(st, 1, source_ref);
+		bind_text(st, 2, ies[i].filename ? ies[i].filename : "");
+		bind_text(st, 3, ies[i].stack_trace);
+		sqlite3_bind_int64(st, 4, ies[i].timestamp_ms);
+		if ((rc = exec_stmt(s, st, err, "saving import errors")) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int store_import_errors(struct dd_store *s, int64_t source_ref, dd_import_error_cb cb,
+                        void *ud, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_IE_GET, err);
+	int rc, r = 0;
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, source_ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dd_import_error ie = {
+			.filename = (char *)sqlite3_column_text(st, 0),
+			.stack_trace = (char *)sqlite3_column_text(st, 1),
+			.timestamp_ms = sqlite3_column_int64(st, 2),
+		};
+
+		if ((r = cb(&ie, ud)) != 0)
+			break;
+	}
+	done(st);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "reading import errors");
+	return 0;
+}
+
+int store_health_put(struct dd_store *s, int64_t source_ref, int64_t taken_ms,
+                     const struct dd_health *h, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_HEALTH_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, source_ref);
+	sqlite3_bind_int64(st, 2, taken_ms);
+	bind_text(st, 3, h->scheduler_status);
+	sqlite3_bind_int64(st, 4, h->scheduler_heartbeat_ms);
+	bind_text(st, 5, h->metadatabase_status);
+	bind_text(st, 6, h->detail);
+	return exec_stmt(s, st, err, "saving a health snapshot");
+}
+
+int store_health_latest(struct dd_store *s, int64_t source_ref, struct dd_health *out,
+                        int64_t *taken_ms, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_HEALTH_GET, err);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, source_ref);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (taken_ms)
+			*taken_ms = sqlite3_column_int64(st, 0);
+		out->scheduler_status = col_text(st, 1);
+		out->scheduler_heartbeat_ms = sqlite3_column_int64(st, 2);
+		out->metadatabase_status = col_text(st, 3);
+		out->detail = col_text(st, 4);
+	}
+	done(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return dd_error_set(err, DD_ENOTFOUND, "no health snapshot stored for this source");
+	return db_error(s, err, "reading a health snapshot");
+}
+
+/* ---- sync cursors ---------------------------------------------------------- */
+
+int store_cursor_put(struct dd_store *s, int64_t source_ref, const char *dag_id,
+                     const char *key, const char *value, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_CURSOR_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, source_ref);
+	bind_text(st, 2, dag_id ? dag_id : "");
+	bind_text(st, 3, key);
+	bind_text(st, 4, value);
+	return exec_stmt(s, st, err, "saving a sync cursor");
+}
+
+int store_cursor_get(struct dd_store *s, int64_t source_ref, const char *dag_id,
+                     const char *key, char **value, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_CURSOR_GET, err);
+	int rc;
+
+	*value = NULL;
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, source_ref);
+	bind_text(st, 2, dag_id ? dag_id : "");
+	bind_text(st, 3, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*value = col_text(st, 0);
+	done(st);
+	if (rc == SQLITE_ROW)
+		return *value ? 0 : dd_error_set(err, DD_ENOTFOUND, "sync cursor %s is unset", key);
+	if (rc == SQLITE_DONE)
+		return dd_error_set(err, DD_ENOTFOUND, "sync cursor %s is unset", key);
+	return db_error(s, err, "reading a sync cursor");
+}
+
+int store_cursor_put_i64(struct dd_store *s, int64_t source_ref, const char *dag_id,
+                         const char *key, int64_t value, struct dd_error *err)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)value);
+	return store_cursor_put(s, source_ref, dag_id, key, buf, err);
+}
+
+int store_cursor_get_i64(struct dd_store *s, int64_t source_ref, const char *dag_id,
+                         const char *key, int64_t *value, struct dd_error *err)
+{
+	char *v, *end;
+	long long x;
+	int rc = store_cursor_get(s, source_ref, dag_id, key, &v, err);
+
+	if (rc < 0)
+		return rc;
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (errno || end == v || *end) {
+		rc = dd_error_set(err, DD_EPARSE, "sync cursor %s holds '%s', not a number", key, v);
+		free(v);
+		return rc;
+	}
+	free(v);
+	*value = x;
+	return 0;
+}
+
+/* ---- report history ------------------------------------------------------ */
+
+int store_report_put(struct dd_store *s, int64_t report_ms, const char *scope,
+                     const char *fingerprint, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_REPORT_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 1, report_ms);
+	bind_text(st, 2, scope);
+	bind_text(st, 3, fingerprint);
+	return exec_stmt(s, st, err, "saving report history");
+}
+
+int store_report_seen(struct dd_store *s, const char *scope, const char *fingerprint,
+                      int64_t before_ms, int64_t *count, int64_t *first_ms,
+                      struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_REPORT_SEEN, err);
+	int rc;
+
+	if (!st)
+		return DD_ESTORE;
+	bind_text(st, 1, scope);
+	bind_text(st, 2, fingerprint);
+	sqlite3_bind_int64(st, 3, before_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (count)
+			*count = sqlite3_column_int64(st, 0);
+		if (first_ms)
+			*first_ms = sqlite3_column_int64(st, 1);
+	}
+	done(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, "reading report history");
+	return 0;
+}

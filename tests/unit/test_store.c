@@ -1,0 +1,744 @@
+/* Unit tests: src/store.c (schema, migrations, round trips, logs, crash safety). */
+#include "dagdoc/util.h"
+
+#include <setjmp.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dagdoc/store.h"
+
+static char tmpdir[64];
+static char dbpath[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/dd-store-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/sub/dir/dagdoc.db", tmpdir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+/* Runs one SQL statement on the raw file and returns the first column of
+ * the first row as an integer (or -1). */
+static long long raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static struct dd_store *open_ok(void)
+{
+	struct dd_store *s = NULL;
+	struct dd_error err = DD_ERROR_INIT;
+	int rc = store_open(dbpath, &s, &err);
+
+	if (rc)
+		fail_msg("store_open: %s", err.msg);
+	return s;
+}
+
+static void test_open_fresh(void **state)
+{
+	struct dd_store *s = open_ok();
+
+	(void)state;
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+	assert_string_equal(store_path(s), dbpath);
+	store_close(s);
+	assert_int_equal(raw_int(dbpath, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM sqlite_master WHERE name IN "
+	                                 "('runs_by_dag_date', 'tries_by_state')"), 2);
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	/* Opening again is a no-op migration. */
+	s = open_ok();
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+	store_close(s);
+}
+
+/* Fills a DAG "etl" with 3 runs; returns the DAG ref. */
+static int64_t fill(struct dd_store *s, int64_t *try_refs /* [4] */)
+{
+	struct dd_error err = DD_ERROR_INIT;
+	int64_t src, dag, run, ti;
+	char *down_a[] = { "b", "c", NULL };
+	struct dd_task tasks[] = {
+		{ .task_id = "a", .operator_name = "PythonOperator", .downstream = down_a, .n_downstream = 2 },
+		{ .task_id = "b", .operator_name = "ExternalTaskSensor", .is_sensor = 1 },
+		{ .task_id = "c" },
+	};
+	struct dd_dag d = { .dag_id = "etl", .fileloc = "/dags/etl.py", .tasks = tasks, .n_tasks = 3 };
+	const char *run_ids[] = { "scheduled__2026-03-03", "scheduled__2026-03-02", "scheduled__2026-03-04" };
+	const int64_t days[] = { 3, 2, 4 };
+	const enum dd_state states[] = { DD_STATE_SUCCESS, DD_STATE_SUCCESS, DD_STATE_FAILED };
+	int k = 0;
+
+	assert_int_equal(store_source_put(s, "prod", "airflow", "airflow 2.10.5", &src, &err), 0);
+	assert_int_equal(store_dag_put(s, src, &d, &dag, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		struct dd_run r = { .run_id = (char *)run_ids[i], .state = states[i],
+		                    .run_type = "scheduled",
+		                    .logical_ms = 1772409600000LL + days[i] * 86400000LL };
+		struct dd_task_instance x = { .task_id = "a", .map_index = -1, .state = states[i],
+		                              .try_number = states[i] == DD_STATE_FAILED ? 2 : 1,
+		                              .max_tries = 2 };
+
+		assert_int_equal(store_run_put(s, dag, &r, &run, &err), 0);
+		assert_int_equal(store_ti_put(s, run, &x, &ti, &err), 0);
+		for (int t = 1; t <= x.try_number; t++) {
+			struct dd_try y = { .try_number = t, .hostname = "w1",
+			                    .state = states[i] == DD_STATE_FAILED
+			                             ? (t == 1 ? DD_STATE_UP_FOR_RETRY : DD_STATE_FAILED)
+			                             : DD_STATE_SUCCESS };
+
+			assert_int_equal(store_try_put(s, ti, &y, &try_refs[k++], &err), 0);
+		}
+	}
+	assert_int_equal(k, 4);
+	return dag;
+}
+
+static int collect_runs(const struct dd_store_run *r, void *ud)
+{
+	struct dd_buf *b = ud;
+
+	dd_buf_addf(b, "%s:%s;", r->run.run_id, dd_state_name(r->run.state));
+	return 0;
+}
+
+static int collect_tries(const struct dd_store_try *t, void *ud)
+{
+	struct dd_buf *b = ud;
+
+	dd_buf_addf(b, "%s/%s/%d/%d:%s:%d;", t->t.run_id, t->t.task_id, t->t.map_index,
+	            t->t.try_number, dd_state_name(t->t.state), t->has_log);
+	return 0;
+}
+
+static int stop_at_first(const struct dd_store_run *r, void *ud)
+{
+	(void)r;
+	(*(int *)ud)++;
+	return 7;
+}
+
+static void test_roundtrip(void **state)
+{
+	struct dd_store *s = open_ok();
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_buf b = DD_BUF_INIT;
+	struct dd_dag d;
+	struct dd_store_run run;
+	int64_t tries[4], dag, ref, n_runs, n_tis, n_tries, n_logs;
+	int calls = 0;
+
+	(void)state;
+	dag = fill(s, tries);
+	assert_int_equal(store_dag_ref(s, "prod", "etl", &ref, &err), 0);
+	assert_int_equal(ref, dag);
+	assert_int_equal(store_dag_ref(s, NULL, "etl", &ref, &err), 0);
+	assert_int_equal(store_dag_ref(s, "prod", "nope", &ref, &err), DD_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "dagdoc sync --source prod nope"));
+
+	assert_int_equal(store_dag_get(s, dag, &d, &err), 0);
+	assert_string_equal(d.dag_id, "etl");
+	assert_string_equal(d.fileloc, "/dags/etl.py");
+	assert_int_equal(d.n_tasks, 3);
+	assert_string_equal(d.tasks[0].task_id, "a");
+	assert_string_equal(d.tasks[0].operator_name, "PythonOperator");
+	assert_int_equal(d.tasks[0].n_downstream, 2);
+	assert_string_equal(d.tasks[0].downstream[0], "b");
+	assert_string_equal(d.tasks[0].downstream[1], "c");
+	assert_null(d.tasks[0].downstream[2]);
+	assert_int_equal(d.tasks[1].is_sensor, 1);
+	assert_null(d.tasks[2].operator_name);
+	assert_int_equal(d.tasks[2].n_downstream, 0);
+	dd_dag_release(&d);
+
+	/* Ordered by logical date, window bounds honoured. */
+	assert_int_equal(store_runs(s, dag, 0, 0, collect_runs, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-02:success;scheduled__2026-03-03:success;"
+	                                    "scheduled__2026-03-04:failed;");
+	dd_buf_reset(&b);
+	assert_int_equal(store_runs(s, dag, 1772409600000LL + 3 * 86400000LL,
+	                            1772409600000LL + 4 * 86400000LL, collect_runs, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-03:success;");
+	assert_int_equal(store_runs(s, dag, 0, 0, stop_at_first, &calls, &err), 7);
+	assert_int_equal(calls, 1);
+
+	/* Upsert keeps one row and updates the state. */
+	assert_int_equal(store_run_get(s, dag, "scheduled__2026-03-04", &run, &err), 0);
+	assert_int_equal(run.run.state, DD_STATE_FAILED);
+	assert_int_equal(run.run.logical_ms, 1772409600000LL + 4 * 86400000LL);
+	run.run.state = DD_STATE_RUNNING;
+	assert_int_equal(store_run_put(s, dag, &run.run, &ref, &err), 0);
+	assert_int_equal(ref, run.ref);
+	dd_run_release(&run.run);
+	assert_int_equal(store_run_get(s, dag, "scheduled__2026-03-04", &run, &err), 0);
+	assert_int_equal(run.run.state, DD_STATE_RUNNING);
+	dd_run_release(&run.run);
+	assert_int_equal(store_run_get(s, dag, "nope", &run, &err), DD_ENOTFOUND);
+
+	assert_int_equal(store_count(s, dag, &n_runs, &n_tis, &n_tries, &n_logs, &err), 0);
+	assert_int_equal(n_runs, 3);
+	assert_int_equal(n_tis, 3);
+	assert_int_equal(n_tries, 4);
+	assert_int_equal(n_logs, 0);
+
+	/* Failed tries: both tries of the failing run; then only those without a log. */
+	dd_buf_reset(&b);
+	assert_int_equal(store_failed_tries(s, dag, 0, 0, 1, collect_tries, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-04/a/-1/1:up_for_retry:0;"
+	                                    "scheduled__2026-03-04/a/-1/2:failed:0;");
+	assert_int_equal(store_log_put(s, tries[2], "boom\n", 5, 0, 0, &err), 0);
+	dd_buf_reset(&b);
+	assert_int_equal(store_failed_tries(s, dag, 0, 0, 1, collect_tries, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-04/a/-1/2:failed:0;");
+	dd_buf_reset(&b);
+	assert_int_equal(store_failed_tries(s, dag, 0, 0, 0, collect_tries, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-04/a/-1/1:up_for_retry:1;"
+	                                    "scheduled__2026-03-04/a/-1/2:failed:0;");
+
+	/* Last success of task a: the 03-03 run; before 03-03: the 03-02 run. */
+	dd_buf_reset(&b);
+	assert_int_equal(store_last_success_try(s, dag, "a", 0, collect_tries, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-03/a/-1/1:success:0;");
+	dd_buf_reset(&b);
+	assert_int_equal(store_last_success_try(s, dag, "a", 1772409600000LL + 3 * 86400000LL,
+	                                        collect_tries, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-02/a/-1/1:success:0;");
+	assert_int_equal(store_last_success_try(s, dag, "zzz", 0, collect_tries, &b, &err),
+	                 DD_ENOTFOUND);
+
+	/* Tries of one run. */
+	dd_buf_reset(&b);
+	assert_int_equal(store_run_get(s, dag, "scheduled__2026-03-04", &run, &err), 0);
+	assert_int_equal(store_tries(s, run.ref, collect_tries, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-04/a/-1/1:up_for_retry:1;"
+	                                    "scheduled__2026-03-04/a/-1/2:failed:0;");
+	dd_run_release(&run.run);
+
+	dd_buf_release(&b);
+	store_close(s);
+}
+
+static int collect_tis(const struct dd_store_ti *x, void *ud)
+{
+	struct dd_buf *b = ud;
+
+	dd_buf_addf(b, "%s/%s/%d:%s:%d/%d:%s;", x->ti.run_id, x->ti.task_id, x->ti.map_index,
+	            dd_state_name(x->ti.state), x->ti.try_number, x->ti.max_tries,
+	            x->ti.hostname ? x->ti.hostname : "-");
+	return 0;
+}
+
+static int collect_dags(const struct dd_store_dag *d, void *ud)
+{
+	struct dd_buf *b = ud;
+
+	dd_buf_addf(b, "%s/%s:%lld;", d->source_name, d->dag_id, (long long)d->n_runs);
+	return 0;
+}
+
+static void test_task_instances_and_dags(void **state)
+{
+	struct dd_store *s = open_ok();
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_buf b = DD_BUF_INIT;
+	int64_t tries[4], dag, run;
+	struct dd_store_run r;
+	struct dd_task_instance m = { .task_id = "a", .map_index = 3, .state = DD_STATE_SUCCESS,
+	                              .try_number = 1, .hostname = "w2" };
+	struct dd_dag other = { .dag_id = "zeta" };
+
+	(void)state;
+	dag = fill(s, tries);
+	assert_int_equal(store_run_get(s, dag, "scheduled__2026-03-02", &r, &err), 0);
+	run = r.ref;
+	dd_run_release(&r.run);
+	assert_int_equal(store_ti_put(s, run, &m, NULL, &err), 0);
+	assert_int_equal(store_task_instances(s, run, collect_tis, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-02/a/-1:success:1/2:-;"
+	                                    "scheduled__2026-03-02/a/3:success:1/0:w2;");
+	/* A DAG given without tasks keeps its stored tasks. */
+	{
+		struct dd_dag bare = { .dag_id = "etl", .is_paused = 1 }, got;
+		int64_t src;
+
+		assert_int_equal(store_source_ref(s, "prod", &src, &err), 0);
+		assert_int_equal(store_dag_put(s, src, &bare, NULL, &err), 0);
+		assert_int_equal(store_dag_get(s, dag, &got, &err), 0);
+		assert_int_equal(got.n_tasks, 3);
+		assert_int_equal(got.is_paused, 1);
+		assert_string_equal(got.fileloc, "/dags/etl.py");
+		dd_dag_release(&got);
+		assert_int_equal(store_dag_put(s, src, &other, NULL, &err), 0);
+	}
+	assert_int_equal(store_source_ref(s, "staging", &run, &err), DD_ENOTFOUND);
+	dd_buf_reset(&b);
+	assert_int_equal(store_dags(s, 0, collect_dags, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "prod/etl:3;prod/zeta:0;");
+	dd_buf_release(&b);
+	store_close(s);
+}
+
+static void test_logs(void **state)
+{
+	struct dd_store *s = open_ok();
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_buf out = DD_BUF_INIT, big = DD_BUF_INIT;
+	struct dd_store_log_info info;
+	int64_t tries[4];
+	const size_t cap = 200000;
+
+	(void)state;
+	fill(s, tries);
+	/* Small log: exact round trip, compressed. */
+	for (int i = 0; i < 2000; i++)
+		dd_buf_addf(&big, "[2026-03-04T02:00:%02d.000+0000] {x.py:1} INFO - line %d\n", i % 60, i);
+	assert_int_equal(store_log_put(s, tries[0], big.data, big.len, 0, 0, &err), 0);
+	assert_int_equal(store_log_get(s, tries[0], &out, &info, &err), 0);
+	assert_int_equal(out.len, big.len);
+	assert_memory_equal(out.data, big.data, big.len);
+	assert_int_equal(info.original_size, (int64_t)big.len);
+	assert_int_equal(info.truncated, 0);
+	assert_true(info.stored_size < info.text_size / 4);
+
+	/* A log over the cap keeps head + marker + tail and says so. */
+	dd_buf_reset(&big);
+	dd_buf_adds(&big, "FIRST LINE\n");
+	while (big.len < 1000000)
+		dd_buf_adds(&big, "[2026-03-04T02:00:13.000+0000] {x.py:1} INFO - noise noise noise\n");
+	dd_buf_adds(&big, "ValueError: the failure at the end\n");
+	assert_int_equal(store_log_put(s, tries[1], big.data, big.len, 0, cap, &err), 0);
+	dd_buf_reset(&out);
+	assert_int_equal(store_log_get(s, tries[1], &out, &info, &err), 0);
+	assert_true(out.len <= cap);
+	assert_true(out.len > cap - 200);
+	assert_int_equal(info.truncated, 1);
+	assert_int_equal(info.original_size, (int64_t)big.len);
+	assert_int_equal(info.text_size, (int64_t)out.len);
+	assert_true(dd_starts_with(out.data, "FIRST LINE\n"));
+	assert_true(dd_ends_with(out.data, "ValueError: the failure at the end\n"));
+	assert_non_null(strstr(out.data, "bytes omitted; the log was longer than 200000 bytes]\n"));
+	/* Head is at most 64 KiB and ends at a line boundary. */
+	{
+		const char *m = strstr(out.data, "[dagdoc: ");
+		size_t head = (size_t)(m - out.data);
+		unsigned long long omitted = strtoull(m + 9, NULL, 10);
+
+		assert_true(head <= STORE_LOG_HEAD_BYTES);
+		assert_true(head > STORE_LOG_HEAD_BYTES - 100);
+		assert_int_equal(out.data[head - 1], '\n');
+		/* head + tail + omitted == original */
+		assert_int_equal(head + (out.len - (size_t)(strchr(m, '\n') + 1 - out.data)) + omitted,
+		                 big.len);
+	}
+	/* The source already truncated it: flag kept. */
+	assert_int_equal(store_log_put(s, tries[2], "tail only\n", 10, 1, 0, &err), 0);
+	dd_buf_reset(&out);
+	assert_int_equal(store_log_get(s, tries[2], &out, &info, &err), 0);
+	assert_string_equal(out.data, "tail only\n");
+	assert_int_equal(info.truncated, 1);
+
+	/* Missing marker; no log at all. */
+	assert_int_equal(store_log_put_missing(s, tries[3], "404", &err), 0);
+	assert_int_equal(store_log_get(s, tries[3], &out, &info, &err), DD_ENOTFOUND);
+	assert_int_equal(info.missing, 1);
+	store_close(s);
+	s = open_ok();
+	assert_int_equal(store_log_get(s, 99999, &out, &info, &err), DD_ENOTFOUND);
+	assert_int_equal(info.missing, 0);
+	/* Empty log. */
+	assert_int_equal(store_log_put(s, tries[3], "", 0, 0, 0, &err), 0);
+	dd_buf_reset(&out);
+	assert_int_equal(store_log_get(s, tries[3], &out, &info, &err), 0);
+	assert_int_equal(out.len, 0);
+	assert_string_equal(dd_buf_str(&out), "");
+
+	dd_buf_release(&out);
+	dd_buf_release(&big);
+	store_close(s);
+}
+
+static void test_log_cap_small(void **state)
+{
+	struct dd_buf out = DD_BUF_INIT;
+	const char *text = "aaaa\nbbbb\ncccc\ndddd\neeee\nffff\ngggg\nhhhh\niiii\njjjj\n"
+	                   "kkkk\nllll\nmmmm\nnnnn\noooo\npppp\nqqqq\nrrrr\nssss\ntttt\n"
+	                   "uuuu\nvvvv\nwwww\nxxxx\nyyyy\nzzzz\n";
+	size_t omitted;
+
+	(void)state;
+	assert_int_equal(store_log_cap(text, strlen(text), 1000, &out), 0);
+	assert_string_equal(out.data, text);
+	dd_buf_reset(&out);
+	omitted = store_log_cap(text, strlen(text), 100, &out);
+	assert_true(out.len <= 100);
+	assert_true(omitted > 0);
+	assert_true(dd_starts_with(out.data, "aaaa\n"));
+	assert_true(dd_ends_with(out.data, "zzzz\n"));
+	dd_buf_release(&out);
+}
+
+static void test_classification_cursors_misc(void **state)
+{
+	struct dd_store *s = open_ok();
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store_classification c = { .category = "dependency_upgrade",
+	                                     .pattern_id = "dep.import-name-removed",
+	                                     .fingerprint = "ImportError:x", .confidence = 0.9,
+	                                     .failure_json = "{\"category\":\"dependency_upgrade\"}" },
+	                               got;
+	int64_t tries[4], src, v, count, first;
+	char *value;
+
+	(void)state;
+	fill(s, tries);
+	assert_int_equal(store_source_ref(s, "prod", &src, &err), 0);
+	assert_int_equal(store_classification_put(s, tries[3], "lib1", &c, &err), 0);
+	assert_int_equal(store_classification_get(s, tries[3], "lib1", &got, &err), 0);
+	assert_string_equal(got.category, "dependency_upgrade");
+	assert_string_equal(got.pattern_id, "dep.import-name-removed");
+	assert_string_equal(got.fingerprint, "ImportError:x");
+	assert_true(got.confidence > 0.899 && got.confidence < 0.901);
+	assert_string_equal(got.failure_json, "{\"category\":\"dependency_upgrade\"}");
+	assert_true(got.created_ms > 0);
+	store_classification_release(&got);
+	assert_int_equal(store_classification_get(s, tries[3], "lib2", &got, &err), DD_ENOTFOUND);
+	c.category = "code_bug";
+	c.pattern_id = NULL;
+	assert_int_equal(store_classification_put(s, tries[3], "lib1", &c, &err), 0);
+	assert_int_equal(store_classification_get(s, tries[3], "lib1", &got, &err), 0);
+	assert_string_equal(got.category, "code_bug");
+	assert_null(got.pattern_id);
+	store_classification_release(&got);
+
+	assert_int_equal(store_cursor_get(s, src, "etl", "runs_from", &value, &err), DD_ENOTFOUND);
+	assert_int_equal(store_cursor_put_i64(s, src, "etl", "runs_from", 1234567890123LL, &err), 0);
+	assert_int_equal(store_cursor_get_i64(s, src, "etl", "runs_from", &v, &err), 0);
+	assert_int_equal(v, 1234567890123LL);
+	assert_int_equal(store_cursor_put(s, src, "etl", "runs_from", "x", &err), 0);
+	assert_int_equal(store_cursor_get_i64(s, src, "etl", "runs_from", &v, &err), DD_EPARSE);
+	assert_int_equal(store_cursor_get(s, src, NULL, "runs_from", &value, &err), DD_ENOTFOUND);
+
+	assert_int_equal(store_report_seen(s, "prod/etl", "fp1", 0, &count, &first, &err), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(first, 0);
+	assert_int_equal(store_report_put(s, 1000, "prod/etl", "fp1", &err), 0);
+	assert_int_equal(store_report_put(s, 2000, "prod/etl", "fp1", &err), 0);
+	assert_int_equal(store_report_put(s, 2000, "prod/etl", "fp1", &err), 0);
+	assert_int_equal(store_report_seen(s, "prod/etl", "fp1", 0, &count, &first, &err), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(first, 1000);
+	assert_int_equal(store_report_seen(s, "prod/etl", "fp1", 2000, &count, &first, &err), 0);
+	assert_int_equal(count, 1);
+	store_close(s);
+}
+
+static int collect_ie(const struct dd_import_error *ie, void *ud)
+{
+	struct dd_buf *b = ud;
+
+	dd_buf_addf(b, "%s:%s:%lld;", ie->filename, ie->stack_trace, (long long)ie->timestamp_ms);
+	return 0;
+}
+
+static void test_import_errors_health(void **state)
+{
+	struct dd_store *s = open_ok();
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_buf b = DD_BUF_INIT;
+	struct dd_import_error ies[] = { { "/dags/b.py", "SyntaxError", 5 }, { "/dags/a.py", "ImportError", 6 } };
+	struct dd_health h = { .scheduler_status = "unhealthy", .scheduler_heartbeat_ms = 77,
+	                       .metadatabase_status = "healthy" }, got;
+	int64_t src, taken = 0;
+
+	(void)state;
+	assert_int_equal(store_source_put(s, "prod", "airflow", NULL, &src, &err), 0);
+	assert_int_equal(store_import_errors_replace(s, src, ies, 2, &err), 0);
+	assert_int_equal(store_import_errors_replace(s, src, ies, 2, &err), 0);
+	assert_int_equal(store_import_errors(s, src, collect_ie, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "/dags/a.py:ImportError:6;/dags/b.py:SyntaxError:5;");
+	assert_int_equal(store_import_errors_replace(s, src, NULL, 0, &err), 0);
+	dd_buf_reset(&b);
+	assert_int_equal(store_import_errors(s, src, collect_ie, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "");
+
+	assert_int_equal(store_health_latest(s, src, &got, &taken, &err), DD_ENOTFOUND);
+	assert_int_equal(store_health_put(s, src, 100, &h, &err), 0);
+	h.scheduler_status = "healthy";
+	assert_int_equal(store_health_put(s, src, 200, &h, &err), 0);
+	assert_int_equal(store_health_latest(s, src, &got, &taken, &err), 0);
+	assert_int_equal(taken, 200);
+	assert_string_equal(got.scheduler_status, "healthy");
+	assert_string_equal(got.metadatabase_status, "healthy");
+	assert_int_equal(got.scheduler_heartbeat_ms, 77);
+	assert_null(got.detail);
+	dd_health_release(&got);
+	dd_buf_release(&b);
+	store_close(s);
+}
+
+static void test_migrate_from_v1(void **state)
+{
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store *s;
+	struct dd_store_run r;
+	int64_t dag, count, first;
+
+	(void)state;
+	assert_int_equal(store_migrate_to(dbpath, 1, &err), 0);
+	assert_int_equal(raw_int(dbpath, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM sqlite_master WHERE name = 'report_history'"), 0);
+	/* Data written by a v1 dagdoc, by hand. */
+	raw_exec(dbpath,
+	         "INSERT INTO sources (id, name, kind) VALUES (1, 'prod', 'airflow');"
+	         "INSERT INTO dags (id, source_id, dag_id) VALUES (1, 1, 'etl');"
+	         "INSERT INTO runs (dag_ref, run_id, state, logical_ms) VALUES (1, 'r1', 'failed', 42);");
+	s = open_ok();
+	assert_int_equal(store_schema_version(s), 2);
+	assert_int_equal(store_dag_ref(s, "prod", "etl", &dag, &err), 0);
+	assert_int_equal(store_run_get(s, dag, "r1", &r, &err), 0);
+	assert_int_equal(r.run.state, DD_STATE_FAILED);
+	assert_int_equal(r.run.logical_ms, 42);
+	dd_run_release(&r.run);
+	assert_int_equal(store_report_put(s, 5, "prod/etl", "fp", &err), 0);
+	assert_int_equal(store_report_seen(s, "prod/etl", "fp", 0, &count, &first, &err), 0);
+	assert_int_equal(count, 1);
+	store_close(s);
+	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM sqlite_master WHERE name = "
+	                                 "'classifications_by_fingerprint'"), 1);
+	assert_int_equal(store_migrate_to(dbpath, 3, &err), DD_EUSAGE);
+}
+
+static void test_migrate_from_v0(void **state)
+{
+	struct dd_store *s;
+	struct dd_error err = DD_ERROR_INIT;
+
+	(void)state;
+	/* v0: an SQLite file with no schema at all (user_version 0). */
+	assert_int_equal(dd_mkdir_parents(dbpath, NULL), 0);
+	raw_exec(dbpath, "PRAGMA user_version = 0; VACUUM;");
+	assert_int_equal(raw_int(dbpath, "PRAGMA user_version"), 0);
+	s = open_ok();
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+	store_close(s);
+	assert_int_equal(raw_int(dbpath, "PRAGMA application_id"), 1684105060);
+	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+	                                 "AND name IN ('sources','dags','tasks','task_deps','runs',"
+	                                 "'task_instances','tries','logs','classifications',"
+	                                 "'sync_cursors','import_errors','health_snapshots',"
+	                                 "'report_history')"), 13);
+
+	/* Someone else's SQLite database is refused and left untouched. */
+	snprintf(dbpath, sizeof(dbpath), "%s/other.db", tmpdir);
+	raw_exec(dbpath, "CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('keep');");
+	assert_int_equal(store_open(dbpath, &s, &err), DD_ESTORE);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "is an SQLite database but not a dagdoc store"));
+	assert_non_null(strstr(err.msg, "pass another --store"));
+	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM sqlite_master"), 1);
+	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM notes"), 1);
+}
+
+static void test_newer_store_refused(void **state)
+{
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store *s = open_ok();
+
+	(void)state;
+	store_close(s);
+	raw_exec(dbpath, "PRAGMA user_version = 99");
+	assert_int_equal(store_open(dbpath, &s, &err), DD_ESTORE);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "this store was written by a newer dagdoc (schema 99); "
+	                                "upgrade dagdoc or use another --store"));
+	assert_non_null(strstr(err.msg, dbpath));
+	/* Untouched. */
+	assert_int_equal(raw_int(dbpath, "PRAGMA user_version"), 99);
+}
+
+static void test_not_a_store(void **state)
+{
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store *s = (struct dd_store *)1;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(dd_mkdir_parents(dbpath, NULL), 0);
+	f = fopen(dbpath, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 300; i++)
+		fputs("this is a config file, not a database\n", f);
+	fclose(f);
+	assert_int_equal(store_open(dbpath, &s, &err), DD_ESTORE);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, dbpath));
+	assert_non_null(strstr(err.msg, "is not a dagdoc store"));
+	assert_non_null(strstr(err.msg, "another --store"));
+	/* A path in a directory that cannot be created. */
+	assert_int_equal(store_open("/proc/dagdoc-no/x.db", &s, &err) < 0, 1);
+	assert_null(s);
+}
+
+static void test_rollback(void **state)
+{
+	struct dd_store *s = open_ok();
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store_run r;
+	int64_t tries[4], dag;
+	struct dd_run run = { .run_id = "tx", .state = DD_STATE_SUCCESS };
+
+	(void)state;
+	dag = fill(s, tries);
+	assert_int_equal(store_begin(s, &err), 0);
+	assert_int_equal(store_in_transaction(s), 1);
+	assert_int_equal(store_begin(s, &err), DD_ERR);
+	assert_int_equal(store_run_put(s, dag, &run, NULL, &err), 0);
+	store_rollback(s);
+	assert_int_equal(store_in_transaction(s), 0);
+	assert_int_equal(store_run_get(s, dag, "tx", &r, &err), DD_ENOTFOUND);
+	assert_int_equal(store_begin(s, &err), 0);
+	assert_int_equal(store_run_put(s, dag, &run, NULL, &err), 0);
+	assert_int_equal(store_commit(s, &err), 0);
+	assert_int_equal(store_run_get(s, dag, "tx", &r, &err), 0);
+	dd_run_release(&r.run);
+	store_close(s);
+}
+
+/* A writer killed with SIGKILL inside a transaction leaves the previous
+ * state intact and the next writer completes. */
+static void test_sigkill_mid_transaction(void **state)
+{
+	struct dd_store *s = open_ok();
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store_run r;
+	int64_t tries[4], dag, n_runs;
+	int pipefd[2], status;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	dag = fill(s, tries);
+	store_close(s);
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct dd_store *cs = NULL;
+
+		close(pipefd[0]);
+		if (store_open(dbpath, &cs, NULL) || store_begin(cs, NULL))
+			_exit(3);
+		for (int i = 0; i < 500; i++) {
+			char id[32];
+			struct dd_run run = { .run_id = id, .state = DD_STATE_SUCCESS, .logical_ms = i };
+
+			snprintf(id, sizeof(id), "killed-%d", i);
+			if (store_run_put(cs, dag, &run, NULL, NULL))
+				_exit(4);
+			if (i == 250 && write(pipefd[1], "x", 1) != 1)
+				_exit(5);
+		}
+		/* Never commits: wait to be killed. */
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+
+	s = open_ok();
+	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM runs WHERE run_id LIKE 'killed-%'"), 0);
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	assert_int_equal(store_count(s, dag, &n_runs, NULL, NULL, NULL, &err), 0);
+	assert_int_equal(n_runs, 3);
+	assert_int_equal(store_begin(s, &err), 0);
+	{
+		struct dd_run run = { .run_id = "killed-1", .state = DD_STATE_FAILED };
+
+		assert_int_equal(store_run_put(s, dag, &run, NULL, &err), 0);
+	}
+	assert_int_equal(store_commit(s, &err), 0);
+	assert_int_equal(store_run_get(s, dag, "killed-1", &r, &err), 0);
+	assert_int_equal(r.run.state, DD_STATE_FAILED);
+	dd_run_release(&r.run);
+	store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_instances_and_dags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logs, setup, teardown),
+		cmocka_unit_test(test_log_cap_small),
+		cmocka_unit_test_setup_teardown(test_classification_cursors_misc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_errors_health, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v0, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_store_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigkill_mid_transaction, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
