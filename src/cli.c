@@ -10,6 +10,7 @@
 #include "dagdoc/classify.h"
 #include "dagdoc/cli.h"
 #include "dagdoc/connector.h"
+#include "dagdoc/http.h"
 #include "dagdoc/store.h"
 #include "dagdoc/sync.h"
 
@@ -172,6 +173,16 @@ static void slow_batch(size_t batch, void *ud)
 		;
 }
 
+/* HTTP traces (--verbose) and warnings (TLS verification off), redacted by http.c. */
+static void http_log_to_stderr(int level, const char *line, void *ud)
+{
+	(void)ud;
+	if (level == HTTP_LOG_WARN)
+		cli_warnf("%s", line);
+	else
+		fprintf(stderr, "dagdoc: http: %s\n", line);
+}
+
 int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *src,
                  struct dd_store *store, const char *const *dag_ids, size_t n, int64_t since_s,
                  struct dd_sync_stats *stats, char *describe, size_t describe_len)
@@ -202,6 +213,7 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
 		opts.batch_hook = slow_batch;
 		opts.batch_hook_ud = &slow_batch_no;
 	}
+	http_set_log_hook(http_log_to_stderr, NULL);
 	if (conn_open(src, cli->verbose, &conn, &err) < 0) {
 		cli_error(cmd, &err);
 		return -1;

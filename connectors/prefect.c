@@ -1,0 +1,1254 @@
+/*
+ * prefect.c - the Prefect connector: a self-hosted server (PREFECT_API_URL,
+ * optional basic auth from PREFECT_API_AUTH_STRING) or Prefect Cloud
+ * (https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>, bearer
+ * PREFECT_API_KEY).
+ *
+ * Mapping: a flow plays the DAG (or a deployment, named "flow/deployment"),
+ * a flow run a run, a task run a task instance (task_id = the task run's
+ * name, stable across runs: "extract-0"), and each Running..terminal (or
+ * ..AwaitingRetry) segment of a task run's state history a try.  Upstream
+ * edges come from task_inputs (task_run entries under any key but
+ * "__parents__").  Logs come from POST /logs/filter (200 per page),
+ * restricted to the try's time window, and are rendered one record per line:
+ * "YYYY-MM-DD HH:MM:SS.mmm | LEVEL | logger - message".
+ */
+#include "dagdoc/util.h"
+
+#include <ctype.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "dagdoc/http.h"
+#include "conn_impl.h"
+
+#define PAGE 200
+#define MAX_LOG_PAGES 5000
+#define SENTINEL_STOP (-1000)
+
+struct flow_ref {
+	char *dag_id;          /* as asked: "flow" or "flow/deployment" */
+	char *flow_id;
+	char *deployment_id;   /* NULL for a flow */
+	char *entrypoint;
+};
+
+struct try_window {
+	char *task_run_id;
+	int64_t *starts;       /* start of try k at [k-1] */
+	size_t n;
+};
+
+struct pf {
+	struct http_client *http;
+	char *base;
+	int cloud;
+	char *account, *workspace;
+	char *version;
+	char *url_env, *auth_hint;
+	struct flow_ref *flows;
+	size_t n_flows, cap_flows;
+	struct dd_strv names;
+	int names_loaded;
+	struct try_window *wins;
+	size_t n_wins, cap_wins;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static char *jdup(const cJSON *o, const char *k)
+{
+	const char *s = jstr(o, k);
+	return s ? dd_xstrdup(s) : NULL;
+}
+
+static int64_t jtime(const cJSON *o, const char *k)
+{
+	const char *s = jstr(o, k);
+	int64_t ms = 0;
+
+	if (s && dd_parse_time(s, &ms) < 0)
+		ms = 0;
+	return ms;
+}
+
+static void sync_stats(struct dd_conn *c)
+{
+	struct pf *p = c->impl;
+	struct http_stats s;
+
+	http_client_stats(p->http, &s);
+	c->stats.requests = s.requests;
+	c->stats.retries = s.retries;
+	c->stats.bytes = s.bytes;
+}
+
+static char *print_json(cJSON *j)
+{
+	char *s = cJSON_PrintUnformatted(j);
+	char *out = dd_xstrdup(s ? s : "{}");
+
+	cJSON_free(s);
+	cJSON_Delete(j);
+	return out;
+}
+
+static cJSON *any_of(const char *id)
+{
+	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "any_");
+	cJSON_AddItemToArray(a, cJSON_CreateString(id));
+	return o;
+}
+
+static void iso(int64_t ms, char *out, size_t n)
+{
+	dd_format_time(ms, 1, out, n);
+}
+
+static int pf_json(struct dd_conn *c, const char *url, const char *post, cJSON **out,
+                   long *status, struct dd_error *err)
+{
+	struct pf *p = c->impl;
+	struct http_xfer x = { 0 };
+	void *j = NULL;
+	int rc;
+
+	x.url = (char *)url;
+	x.post = post;
+	x.post_len = post ? strlen(post) : 0;
+	rc = http_fetch_json(p->http, &x, &j, err);
+	if (status)
+		*status = x.status;
+	http_xfer_release(&x);
+	sync_stats(c);
+	*out = j;
+	return rc;
+}
+
+/* POSTs `body` (with "limit"/"offset" set per page) to a /filter endpoint
+ * and calls item() for each element of the array answered. */
+static int pf_pages(struct dd_conn *c, const char *path, cJSON *body,
+                    int (*item)(struct dd_conn *, const cJSON *, void *), void *ud,
+                    struct dd_error *err)
+{
+	int64_t offset = 0;
+	int rc = 0;
+
+	cJSON_AddNumberToObject(body, "limit", PAGE);
+	cJSON_AddNumberToObject(body, "offset", 0);
+	for (;;) {
+		cJSON *j = NULL, *el;
+		char *post;
+		int n = 0;
+
+		cJSON_ReplaceItemInObject(body, "offset", cJSON_CreateNumber((double)offset));
+		post = cJSON_PrintUnformatted(body);
+		rc = pf_json(c, path, post, &j, NULL, err);
+		cJSON_free(post);
+		if (rc < 0)
+			break;
+		if (!cJSON_IsArray(j)) {
+			struct pf *p = c->impl;
+			cJSON_Delete(j);
+			rc = dd_error_set(err, DD_EPROTO, "Prefect at %s answered POST %s with something other "
+			                  "than a list; is PREFECT_API_URL the API (ending in /api)?",
+			                  http_client_base(p->http), path);
+			break;
+		}
+		cJSON_ArrayForEach(el, j) {
+			n++;
+			rc = item(c, el, ud);
+			if (rc)
+				break;
+		}
+		cJSON_Delete(j);
+		if (rc)
+			break;
+		offset += n;
+		if (n < PAGE)
+			break;
+	}
+	cJSON_Delete(body);
+	return rc;
+}
+
+/* ---- open/close --------------------------------------------------------- */
+
+static void pf_free(struct pf *p)
+{
+	if (!p)
+		return;
+	http_client_free(p->http);
+	free(p->base);
+	free(p->account);
+	free(p->workspace);
+	free(p->version);
+	free(p->url_env);
+	free(p->auth_hint);
+	for (size_t i = 0; i < p->n_flows; i++) {
+		free(p->flows[i].dag_id);
+		free(p->flows[i].flow_id);
+		free(p->flows[i].deployment_id);
+		free(p->flows[i].entrypoint);
+	}
+	free(p->flows);
+	for (size_t i = 0; i < p->n_wins; i++) {
+		free(p->wins[i].task_run_id);
+		free(p->wins[i].starts);
+	}
+	free(p->wins);
+	dd_strv_release(&p->names);
+	free(p);
+}
+
+/* Cloud URLs: .../accounts/<a>/workspaces/<w>[/...] */
+static void parse_cloud(struct pf *p, const char *url)
+{
+	const char *a = strstr(url, "/accounts/"), *w = strstr(url, "/workspaces/");
+
+	if (a) {
+		a += 10;
+		p->account = dd_xstrndup(a, strcspn(a, "/?#"));
+	}
+	if (w) {
+		w += 12;
+		p->workspace = dd_xstrndup(w, strcspn(w, "/?#"));
+	}
+	p->cloud = strstr(url, "api.prefect.cloud") != NULL || (a && w);
+}
+
+static int pf_open(struct dd_conn *c, struct dd_error *err)
+{
+	const struct dd_source *s = c->source;
+	struct pf *p = dd_xcalloc(1, sizeof(*p));
+	struct http_opts o = { 0 };
+	struct http_xfer x = { 0 };
+	char *user = NULL;
+	const char *pass = NULL;
+	size_t n;
+	int rc;
+
+	c->impl = p;
+	if (!s->url || !*s->url) {
+		c->impl = NULL;
+		pf_free(p);
+		return dd_error_set(err, DD_EUSAGE, "source %s has no url; set PREFECT_API_URL (e.g. "
+		                    "http://127.0.0.1:4200/api)", s->name);
+	}
+	n = strlen(s->url);
+	while (n > 0 && s->url[n - 1] == '/')
+		n--;
+	p->base = dd_xstrndup(s->url, n);
+	parse_cloud(p, p->base);
+	p->url_env = s->origin && strcmp(s->origin, "environment") ?
+	             dd_xasprintf("the url of source %s (%s)", s->name, s->origin) :
+	             dd_xstrdup("PREFECT_API_URL");
+	if (s->api_key && *s->api_key)
+		p->auth_hint = dd_xasprintf("check %s (a Prefect Cloud key, pnu_... or pnb_..., with "
+		                            "access to this workspace)",
+		                            s->api_key_env ? s->api_key_env : "PREFECT_API_KEY");
+	else if (s->auth_string && *s->auth_string)
+		p->auth_hint = dd_xasprintf("check %s (user:password, as the server's "
+		                            "PREFECT_SERVER_API_AUTH_STRING)",
+		                            s->auth_string_env ? s->auth_string_env : "PREFECT_API_AUTH_STRING");
+	else
+		p->auth_hint = dd_xstrdup(p->cloud ? "set PREFECT_API_KEY" :
+		                          "set PREFECT_API_AUTH_STRING (user:password) for a server with "
+		                          "basic auth, or PREFECT_API_KEY for Prefect Cloud");
+	if (p->cloud && !(s->api_key && *s->api_key)) {
+		rc = dd_error_set(err, DD_EAUTH, "Prefect Cloud needs an API key; set %s",
+		                  s->api_key_env ? s->api_key_env : "PREFECT_API_KEY");
+		goto fail;
+	}
+	if (p->cloud && (!p->account || !p->workspace)) {
+		rc = dd_error_set(err, DD_EUSAGE, "a Prefect Cloud URL names an account and a workspace "
+		                  "(https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>); fix %s",
+		                  p->url_env);
+		goto fail;
+	}
+	o.base_url = p->base;
+	o.service = p->cloud ? "Prefect Cloud" : "Prefect";
+	o.url_env = p->url_env;
+	o.server_hint = "is the Prefect server running";
+	o.auth_hint = p->auth_hint;
+	if (s->api_key && *s->api_key) {
+		o.bearer = s->api_key;
+	} else if (s->auth_string && *s->auth_string) {
+		const char *colon = strchr(s->auth_string, ':');
+		user = colon ? dd_xstrndup(s->auth_string, (size_t)(colon - s->auth_string)) :
+		       dd_xstrdup(s->auth_string);
+		pass = colon ? colon + 1 : "";
+		o.username = user;
+		o.password = pass;
+	}
+	o.ca_file = s->ca_file;
+	o.insecure = s->insecure;
+	o.concurrency = s->concurrency;
+	o.timeout_s = s->timeout_s;
+	o.connect_timeout_s = s->connect_timeout_s;
+	o.trace = c->verbose;
+	rc = http_client_new(&o, &p->http, err);
+	free(user);
+	if (rc < 0)
+		goto fail;
+
+	/* an authenticated call that every server has: the package version */
+	x.url = (char *)"/admin/version";
+	http_run1(p->http, &x);
+	sync_stats(c);
+	if (x.rc == 0 && (x.status == 404 || x.status == 405)) {
+		/* Cloud and some proxies do not expose it: check the key elsewhere */
+		cJSON *j = NULL;
+		http_xfer_release(&x);
+		rc = pf_json(c, "/flows/filter", "{\"limit\":1}", &j, NULL, err);
+		cJSON_Delete(j);
+		if (rc < 0)
+			goto fail;
+	} else {
+		void *jv = NULL;
+		rc = http_check(p->http, &x, err);
+		if (rc == 0)
+			rc = http_parse_json(p->http, &x, &jv, err);
+		http_xfer_release(&x);
+		if (rc < 0)
+			goto fail;
+		if (cJSON_IsString((cJSON *)jv))
+			p->version = dd_xstrdup(((cJSON *)jv)->valuestring);
+		cJSON_Delete(jv);
+	}
+	if (p->cloud)
+		snprintf(c->description, sizeof(c->description), "prefect cloud (workspace %s)",
+		         p->workspace);
+	else
+		snprintf(c->description, sizeof(c->description), "prefect %s",
+		         p->version ? p->version : "server");
+	return 0;
+fail:
+	if (p->http)
+		sync_stats(c);
+	c->impl = NULL;
+	pf_free(p);
+	return rc;
+}
+
+static void pf_close(struct dd_conn *c)
+{
+	pf_free(c->impl);
+	c->impl = NULL;
+}
+
+/* ---- flows -------------------------------------------------------------- */
+
+struct name_ud {
+	dd_dag_id_cb cb;
+	void *ud;
+};
+
+static int name_item(struct dd_conn *c, const cJSON *el, void *ud)
+{
+	struct name_ud *u = ud;
+	const char *name = jstr(el, "name");
+
+	(void)c;
+	return name ? u->cb(name, u->ud) : 0;
+}
+
+static int pf_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_error *err)
+{
+	struct name_ud u = { cb, ud };
+	cJSON *body = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(body, "sort", "NAME_ASC");
+	return pf_pages(c, "/flows/filter", body, name_item, &u, err);
+}
+
+static int collect_name(const char *id, void *ud)
+{
+	dd_strv_push(ud, id);
+	return 0;
+}
+
+static int no_such_flow(struct dd_conn *c, const char *dag_id, struct dd_error *err)
+{
+	struct pf *p = c->impl;
+	struct dd_error e2 = DD_ERROR_INIT;
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	char flow[256];
+
+	snprintf(flow, sizeof(flow), "%.*s", (int)strcspn(dag_id, "/"), dag_id);
+	if (!p->names_loaded && pf_list_dags(c, collect_name, &p->names, &e2) == 0)
+		p->names_loaded = 1;
+	for (size_t i = 0; i < p->names.n; i++) {
+		size_t d = dd_edit_distance(flow, p->names.v[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = p->names.v[i];
+		}
+	}
+	if (best && best_d <= (strlen(flow) / 3 > 2 ? strlen(flow) / 3 : 2))
+		return dd_error_set(err, DD_ENOTFOUND, "no flow named %s on %s; did you mean %s?", flow,
+		                    c->source->name, best);
+	return dd_error_set(err, DD_ENOTFOUND, "no flow named %s on %s%s", flow, c->source->name,
+	                    p->names_loaded ? (p->names.n ? "" : " (it has no flows yet)") : "");
+}
+
+/* Finds (and caches) the flow or deployment a dag_id names. */
+static int resolve(struct dd_conn *c, const char *dag_id, struct flow_ref **out, struct dd_error *err)
+{
+	struct pf *p = c->impl;
+	struct dd_buf url = DD_BUF_INIT;
+	const char *slash = strchr(dag_id, '/');
+	struct flow_ref r = { 0 };
+	cJSON *j = NULL;
+	long status = 0;
+	int rc;
+
+	for (size_t i = 0; i < p->n_flows; i++)
+		if (!strcmp(p->flows[i].dag_id, dag_id)) {
+			*out = &p->flows[i];
+			return 0;
+		}
+	if (slash) {
+		char *flow = dd_xstrndup(dag_id, (size_t)(slash - dag_id));
+		dd_buf_adds(&url, "/deployments/name/");
+		http_buf_add_escaped(&url, flow);
+		dd_buf_addch(&url, '/');
+		http_buf_add_escaped(&url, slash + 1);
+		free(flow);
+	} else {
+		dd_buf_adds(&url, "/flows/name/");
+		http_buf_add_escaped(&url, dag_id);
+	}
+	rc = pf_json(c, url.data, NULL, &j, &status, err);
+	dd_buf_release(&url);
+	if (rc < 0) {
+		if (status == 404) {
+			if (slash) {
+				/* is it the flow or the deployment that is missing? */
+				char *flow = dd_xstrndup(dag_id, (size_t)(slash - dag_id));
+				struct flow_ref *fr;
+				rc = resolve(c, flow, &fr, err);
+				free(flow);
+				if (rc < 0)
+					return rc;
+				return dd_error_set(err, DD_ENOTFOUND, "no deployment named %s on %s",
+				                    dag_id, c->source->name);
+			}
+			return no_such_flow(c, dag_id, err);
+		}
+		return rc;
+	}
+	r.dag_id = dd_xstrdup(dag_id);
+	if (slash) {
+		r.flow_id = jdup(j, "flow_id");
+		r.deployment_id = jdup(j, "id");
+		r.entrypoint = jdup(j, "entrypoint");
+	} else {
+		r.flow_id = jdup(j, "id");
+	}
+	cJSON_Delete(j);
+	if (!r.flow_id) {
+		free(r.dag_id);
+		free(r.deployment_id);
+		free(r.entrypoint);
+		return dd_error_set(err, DD_EPROTO, "Prefect at %s answered the lookup of %s without an "
+		                    "id", http_client_base(p->http), dag_id);
+	}
+	DD_GROW(p->flows, p->cap_flows, p->n_flows + 1);
+	p->flows[p->n_flows] = r;
+	*out = &p->flows[p->n_flows++];
+	return 0;
+}
+
+/* The run filter body for a flow or deployment. */
+static cJSON *runs_body(const struct flow_ref *f)
+{
+	cJSON *body = cJSON_CreateObject();
+
+	if (f->deployment_id) {
+		cJSON *d = cJSON_AddObjectToObject(body, "deployments");
+		cJSON_AddItemToObject(d, "id", any_of(f->deployment_id));
+	} else {
+		cJSON *fl = cJSON_AddObjectToObject(body, "flows");
+		cJSON_AddItemToObject(fl, "id", any_of(f->flow_id));
+	}
+	return body;
+}
+
+struct tr_rec {
+	char *id, *name;
+	struct dd_strv upstream_ids;
+};
+
+struct tr_list {
+	struct tr_rec *v;
+	size_t n, cap;
+};
+
+static int collect_tr(struct dd_conn *c, const cJSON *el, void *ud)
+{
+	struct tr_list *l = ud;
+	struct tr_rec *r;
+	const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(el, "task_inputs"), *param, *in;
+
+	(void)c;
+	if (!jstr(el, "id") || !jstr(el, "name"))
+		return 0;
+	DD_GROW(l->v, l->cap, l->n + 1);
+	r = &l->v[l->n++];
+	memset(r, 0, sizeof(*r));
+	r->id = jdup(el, "id");
+	r->name = jdup(el, "name");
+	cJSON_ArrayForEach(param, inputs) {
+		if (param->string && !strcmp(param->string, "__parents__"))
+			continue;
+		cJSON_ArrayForEach(in, param) {
+			const char *t = jstr(in, "input_type");
+			if (t && !strcmp(t, "task_run") && jstr(in, "id") &&
+			    !dd_strv_contains(&r->upstream_ids, jstr(in, "id")))
+				dd_strv_push(&r->upstream_ids, jstr(in, "id"));
+		}
+	}
+	return 0;
+}
+
+static void tr_list_release(struct tr_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].id);
+		free(l->v[i].name);
+		dd_strv_release(&l->v[i].upstream_ids);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static cJSON *task_runs_body(const char *flow_run_id)
+{
+	cJSON *body = cJSON_CreateObject(), *tr = cJSON_AddObjectToObject(body, "task_runs");
+
+	cJSON_AddItemToObject(tr, "flow_run_id", any_of(flow_run_id));
+	cJSON_AddStringToObject(body, "sort", "EXPECTED_START_TIME_ASC");
+	return body;
+}
+
+/* Collects the ids of the latest few runs. */
+static int recent_run_ids(struct dd_conn *c, const cJSON *el, void *ud)
+{
+	struct dd_strv *v = ud;
+
+	(void)c;
+	if (jstr(el, "id"))
+		dd_strv_push(v, jstr(el, "id"));
+	return v->n >= 5 ? 1 : 0;
+}
+
+static int pf_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out, struct dd_error *err)
+{
+	struct flow_ref *f;
+	struct tr_list l = { 0 };
+	struct dd_strv runs = DD_STRV_INIT;
+	cJSON *body;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = resolve(c, dag_id, &f, err);
+	if (rc < 0)
+		return rc;
+	out->dag_id = dd_xstrdup(dag_id);
+	out->external_id = dd_xstrdup(f->deployment_id ? f->deployment_id : f->flow_id);
+	if (!f->entrypoint) {
+		/* the file: the entrypoint of the flow's first deployment */
+		cJSON *j = NULL, *b = cJSON_CreateObject(), *fl = cJSON_AddObjectToObject(b, "flows");
+		char *post;
+		cJSON_AddItemToObject(fl, "id", any_of(f->flow_id));
+		cJSON_AddNumberToObject(b, "limit", 1);
+		post = print_json(b);
+		rc = pf_json(c, "/deployments/filter", post, &j, NULL, err);
+		free(post);
+		if (rc < 0) {
+			dd_dag_release(out);
+			return rc;
+		}
+		if (cJSON_GetArraySize(j) > 0)
+			f->entrypoint = jdup(cJSON_GetArrayItem(j, 0), "entrypoint");
+		cJSON_Delete(j);
+	}
+	if (f->entrypoint)
+		out->fileloc = dd_xstrndup(f->entrypoint, strcspn(f->entrypoint, ":"));
+
+	/* tasks: those of the latest few runs, edges from task_inputs */
+	body = runs_body(f);
+	cJSON_AddStringToObject(body, "sort", "EXPECTED_START_TIME_DESC");
+	rc = pf_pages(c, "/flow_runs/filter", body, recent_run_ids, &runs, err);
+	if (rc < 0) {
+		dd_strv_release(&runs);
+		dd_dag_release(out);
+		return rc;
+	}
+	rc = 0;
+	if (runs.n) {
+		cJSON *b = cJSON_CreateObject(), *tr = cJSON_AddObjectToObject(b, "task_runs");
+		cJSON *fr = cJSON_AddObjectToObject(tr, "flow_run_id");
+		cJSON *any = cJSON_AddArrayToObject(fr, "any_");
+		for (size_t i = 0; i < runs.n; i++)
+			cJSON_AddItemToArray(any, cJSON_CreateString(runs.v[i]));
+		cJSON_AddStringToObject(b, "sort", "EXPECTED_START_TIME_ASC");
+		rc = pf_pages(c, "/task_runs/filter", b, collect_tr, &l, err);
+	}
+	dd_strv_release(&runs);
+	if (rc < 0) {
+		tr_list_release(&l);
+		dd_dag_release(out);
+		return rc;
+	}
+	out->tasks = dd_xcalloc(l.n + 1, sizeof(*out->tasks));
+	for (size_t i = 0; i < l.n; i++) {
+		struct dd_task *t = NULL;
+		for (size_t k = 0; k < out->n_tasks; k++)
+			if (!strcmp(out->tasks[k].task_id, l.v[i].name))
+				t = &out->tasks[k];
+		if (!t) {
+			t = &out->tasks[out->n_tasks++];
+			t->task_id = dd_xstrdup(l.v[i].name);
+			t->downstream = dd_xcalloc(l.n + 1, sizeof(char *));
+		}
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		for (size_t u = 0; u < l.v[i].upstream_ids.n; u++) {
+			const char *up_name = NULL;
+			for (size_t k = 0; k < l.n; k++)
+				if (!strcmp(l.v[k].id, l.v[i].upstream_ids.v[u]))
+					up_name = l.v[k].name;
+			if (!up_name)
+				continue;
+			for (size_t k = 0; k < out->n_tasks; k++) {
+				struct dd_task *t = &out->tasks[k];
+				int have = 0;
+				if (strcmp(t->task_id, up_name))
+					continue;
+				for (size_t d = 0; d < t->n_downstream; d++)
+					have |= !strcmp(t->downstream[d], l.v[i].name);
+				if (!have && t->n_downstream < l.n)
+					t->downstream[t->n_downstream++] = dd_xstrdup(l.v[i].name);
+			}
+		}
+	}
+	tr_list_release(&l);
+	return 0;
+}
+
+/* ---- runs, task runs, tries --------------------------------------------- */
+
+static enum dd_state state_of(const cJSON *el)
+{
+	const char *name = jstr(el, "state_name"), *type = jstr(el, "state_type");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(el, "state");
+	enum dd_state s;
+
+	if (!name)
+		name = jstr(st, "name");
+	if (!type)
+		type = jstr(st, "type");
+	s = dd_state_parse(name);
+	if (s == DD_STATE_UNKNOWN)
+		s = dd_state_parse(type);
+	return s;
+}
+
+static char *state_message(const cJSON *el)
+{
+	const char *m = jstr(cJSON_GetObjectItemCaseSensitive(el, "state"), "message");
+	return m && *m ? dd_xstrdup(m) : NULL;
+}
+
+struct run_ud {
+	dd_run_cb cb;
+	void *ud;
+};
+
+static int run_item(struct dd_conn *c, const cJSON *el, void *ud)
+{
+	struct run_ud *u = ud;
+	struct dd_run r = { 0 };
+	int rc;
+
+	(void)c;
+	r.run_id = jdup(el, "id");
+	if (!r.run_id)
+		return 0;
+	r.run_name = jdup(el, "name");
+	r.state = state_of(el);
+	r.run_type = dd_xstrdup(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(el, "auto_scheduled")) ?
+	                        "scheduled" : "manual");
+	r.logical_ms = jtime(el, "expected_start_time");
+	r.start_ms = jtime(el, "start_time");
+	r.end_ms = jtime(el, "end_time");
+	if (!r.logical_ms)
+		r.logical_ms = r.start_ms;
+	r.note = state_message(el);
+	rc = u->cb(&r, u->ud);
+	dd_run_release(&r);
+	return rc;
+}
+
+static int pf_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
+                        dd_run_cb cb, void *ud, struct dd_error *err)
+{
+	struct flow_ref *f;
+	struct run_ud u = { cb, ud };
+	cJSON *body;
+	int rc = resolve(c, dag_id, &f, err);
+
+	if (rc < 0)
+		return rc;
+	body = runs_body(f);
+	if (since_ms > 0) {
+		char t[40];
+		cJSON *fr = cJSON_AddObjectToObject(body, "flow_runs");
+		cJSON *est = cJSON_AddObjectToObject(fr, "expected_start_time");
+		iso(since_ms, t, sizeof(t));
+		cJSON_AddStringToObject(est, "after_", t);
+	}
+	cJSON_AddStringToObject(body, "sort", "EXPECTED_START_TIME_ASC");
+	return pf_pages(c, "/flow_runs/filter", body, run_item, &u, err);
+}
+
+static void ti_from_json(const cJSON *el, struct dd_task_instance *ti)
+{
+	const cJSON *pol = cJSON_GetObjectItemCaseSensitive(el, "empirical_policy");
+	const cJSON *retries = cJSON_GetObjectItemCaseSensitive(pol, "retries");
+	const cJSON *rcount = cJSON_GetObjectItemCaseSensitive(el, "run_count");
+
+	memset(ti, 0, sizeof(*ti));
+	ti->run_id = jdup(el, "flow_run_id");
+	ti->task_id = jdup(el, "name");
+	ti->map_index = -1;
+	ti->state = state_of(el);
+	ti->try_number = cJSON_IsNumber(rcount) ? (int)rcount->valuedouble : 0;
+	if (cJSON_IsNumber(retries))
+		ti->max_tries = (int)retries->valuedouble + 1;
+	else if (!cJSON_IsNull(retries) && retries == NULL)
+		ti->max_tries = 0;
+	{
+		/* the task's own name: the run's name less "-<dynamic_key>" */
+		const char *name = jstr(el, "name"), *dyn = jstr(el, "dynamic_key");
+		size_t n = name ? strlen(name) : 0, dl = dyn ? strlen(dyn) : 0;
+		if (name && dyn && n > dl + 1 && name[n - dl - 1] == '-' && !strcmp(name + n - dl, dyn))
+			n -= dl + 1;
+		ti->operator_name = name ? dd_xstrndup(name, n) : NULL;
+	}
+	ti->external_id = jdup(el, "id");
+	ti->queued_ms = 0;
+	ti->start_ms = jtime(el, "start_time");
+	ti->end_ms = jtime(el, "end_time");
+	ti->note = state_message(el);
+}
+
+struct ti_ud {
+	dd_ti_cb cb;
+	void *ud;
+	const char *run_id;
+};
+
+static int ti_item(struct dd_conn *c, const cJSON *el, void *ud)
+{
+	struct ti_ud *u = ud;
+	struct dd_task_instance ti;
+	int rc;
+
+	(void)c;
+	ti_from_json(el, &ti);
+	if (!ti.run_id)
+		ti.run_id = dd_xstrdup(u->run_id);
+	rc = ti.task_id ? u->cb(&ti, u->ud) : 0;
+	dd_task_instance_release(&ti);
+	return rc;
+}
+
+static int pf_list_task_instances(struct dd_conn *c, const char *dag_id, const char *run_id,
+                                  dd_ti_cb cb, void *ud, struct dd_error *err)
+{
+	struct ti_ud u = { cb, ud, run_id };
+
+	(void)dag_id;
+	return pf_pages(c, "/task_runs/filter", task_runs_body(run_id), ti_item, &u, err);
+}
+
+static struct try_window *window_for(struct pf *p, const char *id)
+{
+	for (size_t i = 0; i < p->n_wins; i++)
+		if (!strcmp(p->wins[i].task_run_id, id))
+			return &p->wins[i];
+	return NULL;
+}
+
+/* Turns a state history into tries; records the try windows. */
+static size_t tries_from_states(struct pf *p, const cJSON *states, const struct dd_task_instance *ti,
+                                struct dd_try **out)
+{
+	size_t cap = (size_t)cJSON_GetArraySize(states) + 2, n = 0;
+	struct dd_try *v = dd_xcalloc(cap, sizeof(*v));
+	struct try_window *w;
+	const cJSON *s;
+	int open = 0;
+
+	cJSON_ArrayForEach(s, states) {
+		const char *type = jstr(s, "type"), *name = jstr(s, "name"), *msg = jstr(s, "message");
+		int64_t ts = jtime(s, "timestamp");
+		int terminal, retry;
+
+		if (!type)
+			continue;
+		terminal = !strcmp(type, "COMPLETED") || !strcmp(type, "FAILED") ||
+		           !strcmp(type, "CRASHED") || !strcmp(type, "CANCELLED");
+		retry = name && !strcmp(name, "AwaitingRetry");
+		if (!strcmp(type, "RUNNING")) {
+			struct dd_try *t;
+			if (open)   /* Running again without an end: that try is lost */
+				v[n - 1].state = DD_STATE_UNKNOWN;
+			if (n + 1 >= cap)
+				continue;
+			t = &v[n++];
+			t->try_number = (int)n;
+			t->state = DD_STATE_RUNNING;
+			t->start_ms = ts;
+			open = 1;
+		} else if (open && (terminal || retry)) {
+			struct dd_try *t = &v[n - 1];
+			t->state = retry ? DD_STATE_UP_FOR_RETRY : dd_state_parse(name ? name : type);
+			if (t->state == DD_STATE_UNKNOWN)
+				t->state = dd_state_parse(type);
+			t->end_ms = ts;
+			t->note = msg && *msg ? dd_xstrdup(msg) : NULL;
+			open = 0;
+		} else if (!open && terminal && n + 1 < cap &&
+		           (!strcmp(type, "CRASHED") || !strcmp(type, "FAILED"))) {
+			/* failed or crashed without ever running */
+			struct dd_try *t = &v[n++];
+			t->try_number = (int)n;
+			t->state = dd_state_parse(name ? name : type);
+			t->start_ms = t->end_ms = ts;
+			t->note = msg && *msg ? dd_xstrdup(msg) : NULL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i].run_id = dd_xstrdup(ti ? ti->run_id : NULL);
+		v[i].task_id = dd_xstrdup(ti ? ti->task_id : NULL);
+		v[i].map_index = -1;
+	}
+	if (ti && ti->external_id) {
+		w = window_for(p, ti->external_id);
+		if (!w) {
+			DD_GROW(p->wins, p->cap_wins, p->n_wins + 1);
+			w = &p->wins[p->n_wins++];
+			memset(w, 0, sizeof(*w));
+			w->task_run_id = dd_xstrdup(ti->external_id);
+		}
+		free(w->starts);
+		w->starts = dd_xcalloc(n + 1, sizeof(int64_t));
+		w->n = n;
+		for (size_t i = 0; i < n; i++)
+			w->starts[i] = v[i].start_ms;
+	}
+	*out = v;
+	return n;
+}
+
+static int get_states(struct dd_conn *c, const char *task_run_id, cJSON **out, struct dd_error *err)
+{
+	struct dd_buf url = DD_BUF_INIT;
+	int rc;
+
+	dd_buf_adds(&url, "/task_run_states/?task_run_id=");
+	http_buf_add_escaped(&url, task_run_id);
+	rc = pf_json(c, url.data, NULL, out, NULL, err);
+	dd_buf_release(&url);
+	if (rc == 0 && !cJSON_IsArray(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return dd_error_set(err, DD_EPROTO, "Prefect answered GET /task_run_states/ with something "
+		                    "other than a list of states");
+	}
+	return rc;
+}
+
+static int pf_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_task_instance *ti,
+                         dd_try_cb cb, void *ud, struct dd_error *err)
+{
+	struct pf *p = c->impl;
+	struct dd_try *v = NULL;
+	cJSON *states = NULL;
+	size_t n;
+	int rc;
+
+	(void)dag_id;
+	if (!ti->external_id)
+		return dd_error_set(err, DD_EUSAGE, "task run %s has no Prefect id", ti->task_id);
+	if (ti->try_number == 1) {
+		/* one run: the task run itself is the try, no request needed */
+		n = 0;
+	} else {
+		rc = get_states(c, ti->external_id, &states, err);
+		if (rc < 0)
+			return rc;
+		n = tries_from_states(p, states, ti, &v);
+		cJSON_Delete(states);
+	}
+	if (n == 0 && ti->try_number > 0) {
+		/* no history kept: one try per run_count, the last in the current state */
+		free(v);
+		n = (size_t)ti->try_number;
+		v = dd_xcalloc(n + 1, sizeof(*v));
+		for (size_t i = 0; i < n; i++) {
+			v[i].run_id = dd_xstrdup(ti->run_id);
+			v[i].task_id = dd_xstrdup(ti->task_id);
+			v[i].map_index = -1;
+			v[i].try_number = (int)i + 1;
+			v[i].state = i + 1 < n ? DD_STATE_UP_FOR_RETRY : ti->state;
+			if (i + 1 == n) {
+				v[i].start_ms = ti->start_ms;
+				v[i].end_ms = ti->end_ms;
+				v[i].note = dd_xstrdup(ti->note);
+			}
+		}
+	}
+	rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!rc)
+			rc = cb(&v[i], ud);
+		dd_try_release(&v[i]);
+	}
+	free(v);
+	return rc;
+}
+
+/* ---- logs --------------------------------------------------------------- */
+
+struct logjob {
+	struct dd_conn *c;
+	const struct dd_log_request *req;
+	struct http_xfer x;
+	struct http_capbuf cap;
+	cJSON *filter;       /* body without limit/offset */
+	char *post;
+	int64_t offset;
+	int pages;
+	dd_log_cb cb;
+	void *ud;
+	int *cb_ret;
+};
+
+static const char *level_name(int lv)
+{
+	if (lv >= 50) return "CRITICAL";
+	if (lv >= 40) return "ERROR";
+	if (lv >= 30) return "WARNING";
+	if (lv >= 20) return "INFO";
+	if (lv >= 10) return "DEBUG";
+	return "NOTSET";
+}
+
+static void set_post(struct logjob *j)
+{
+	cJSON *b = cJSON_Duplicate(j->filter, 1);
+
+	cJSON_AddNumberToObject(b, "limit", PAGE);
+	cJSON_AddNumberToObject(b, "offset", (double)j->offset);
+	free(j->post);
+	j->post = print_json(b);
+	j->x.post = j->post;
+	j->x.post_len = strlen(j->post);
+}
+
+static int deliver(struct logjob *j, const struct dd_error *e)
+{
+	size_t len = 0;
+	char *text = NULL;
+	int r;
+
+	if (!e) {
+		text = http_capbuf_finish(&j->cap, &len);
+		r = j->cb(j->req, text, len, http_capbuf_truncated(&j->cap), NULL, j->ud);
+	} else {
+		r = j->cb(j->req, "", 0, 0, e, j->ud);
+	}
+	free(text);
+	http_capbuf_release(&j->cap);
+	if (r) {
+		*j->cb_ret = r;
+		return SENTINEL_STOP;
+	}
+	return 0;
+}
+
+static int log_done(struct http_xfer *x)
+{
+	struct logjob *j = x->ud;
+	struct pf *p = j->c->impl;
+	struct dd_error e = DD_ERROR_INIT;
+	void *jv = NULL;
+	const cJSON *rec;
+	int rc, n = 0;
+	struct dd_buf line = DD_BUF_INIT;
+
+	sync_stats(j->c);
+	rc = http_check(p->http, x, &e);
+	if (rc == 0)
+		rc = http_parse_json(p->http, x, &jv, &e);
+	if (rc == 0 && !cJSON_IsArray((cJSON *)jv)) {
+		cJSON_Delete(jv);
+		rc = dd_error_set(&e, DD_EPROTO, "Prefect answered POST /logs/filter with something "
+		                  "other than a list of log records");
+	}
+	if (rc < 0)
+		return deliver(j, &e);
+	cJSON_ArrayForEach(rec, (cJSON *)jv) {
+		const cJSON *lv = cJSON_GetObjectItemCaseSensitive(rec, "level");
+		const char *msg = jstr(rec, "message"), *name = jstr(rec, "name");
+		int64_t ts = jtime(rec, "timestamp");
+		struct tm tm;
+		time_t secs = (time_t)(ts / 1000);
+
+		n++;
+		dd_buf_reset(&line);
+		gmtime_r(&secs, &tm);
+		dd_buf_addf(&line, "%04d-%02d-%02d %02d:%02d:%02d.%03d | %s | %s - %s\n",
+		            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		            (int)(ts % 1000), level_name(cJSON_IsNumber(lv) ? (int)lv->valuedouble : 0),
+		            name ? name : "prefect", msg ? msg : "");
+		http_capbuf_add(&j->cap, line.data, line.len);
+	}
+	dd_buf_release(&line);
+	cJSON_Delete(jv);
+	j->pages++;
+	if (n >= PAGE && j->pages < MAX_LOG_PAGES) {
+		j->offset += n;
+		set_post(j);
+		return 1;
+	}
+	return deliver(j, NULL);
+}
+
+/* Fills try windows for task runs not seen by list_tries (concurrently). */
+static void prefetch_windows(struct dd_conn *c, const struct dd_log_request *reqs, size_t n)
+{
+	struct pf *p = c->impl;
+	struct http_xfer *xv = dd_xcalloc(n + 1, sizeof(*xv));
+	struct http_xfer **xs = dd_xcalloc(n + 1, sizeof(*xs));
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct dd_buf url = DD_BUF_INIT;
+		int dup = 0;
+		if (!reqs[i].external_id || window_for(p, reqs[i].external_id))
+			continue;
+		for (size_t k = 0; k < i; k++)
+			dup |= reqs[k].external_id && !strcmp(reqs[k].external_id, reqs[i].external_id);
+		if (dup)
+			continue;
+		dd_buf_adds(&url, "/task_run_states/?task_run_id=");
+		http_buf_add_escaped(&url, reqs[i].external_id);
+		xv[m].url = dd_buf_detach(&url);
+		xv[m].ud = (void *)&reqs[i];
+		xs[m] = &xv[m];
+		m++;
+	}
+	if (m)
+		http_run(p->http, xs, m, NULL);
+	for (size_t i = 0; i < m; i++) {
+		const struct dd_log_request *r = xv[i].ud;
+		void *jv = NULL;
+		struct dd_error e = DD_ERROR_INIT;
+		if (http_check(p->http, &xv[i], &e) == 0 && http_parse_json(p->http, &xv[i], &jv, &e) == 0 &&
+		    cJSON_IsArray((cJSON *)jv)) {
+			struct dd_task_instance ti = { 0 };
+			struct dd_try *v = NULL;
+			size_t k;
+			ti.external_id = (char *)r->external_id;
+			k = tries_from_states(p, jv, &ti, &v);
+			for (size_t t = 0; t < k; t++)
+				dd_try_release(&v[t]);
+			free(v);
+		}
+		cJSON_Delete(jv);
+		http_xfer_release(&xv[i]);
+		free(xv[i].url);
+	}
+	free(xv);
+	free(xs);
+	sync_stats(c);
+}
+
+static int pf_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, size_t n,
+                         dd_log_cb cb, void *ud, struct dd_error *err)
+{
+	struct pf *p = c->impl;
+	struct logjob *jobs = dd_xcalloc(n + 1, sizeof(*jobs));
+	struct http_xfer **xs = dd_xcalloc(n + 1, sizeof(*xs));
+	size_t cap = c->source->max_log_bytes > 0 ? (size_t)c->source->max_log_bytes : 16u << 20;
+	int cb_ret = 0, rc;
+
+	prefetch_windows(c, reqs, n);
+	for (size_t i = 0; i < n; i++) {
+		struct logjob *j = &jobs[i];
+		cJSON *logs;
+
+		j->c = c;
+		j->req = &reqs[i];
+		j->cb = cb;
+		j->ud = ud;
+		j->cb_ret = &cb_ret;
+		http_capbuf_init(&j->cap, cap);
+		j->filter = cJSON_CreateObject();
+		logs = cJSON_AddObjectToObject(j->filter, "logs");
+		if (reqs[i].external_id) {
+			struct try_window *w = window_for(p, reqs[i].external_id);
+			int k = reqs[i].try_number;
+			cJSON_AddItemToObject(logs, "task_run_id", any_of(reqs[i].external_id));
+			if (w && k >= 1 && (size_t)k <= w->n && w->n > 1) {
+				cJSON *ts = cJSON_AddObjectToObject(logs, "timestamp");
+				char t[40];
+				if (k > 1 && w->starts[k - 1]) {
+					iso(w->starts[k - 1], t, sizeof(t));
+					cJSON_AddStringToObject(ts, "after_", t);
+				}
+				if ((size_t)k < w->n && w->starts[k]) {
+					iso(w->starts[k] - 1, t, sizeof(t));
+					cJSON_AddStringToObject(ts, "before_", t);
+				}
+			}
+		} else {
+			cJSON *tr = cJSON_AddObjectToObject(logs, "task_run_id");
+			cJSON_AddItemToObject(logs, "flow_run_id", any_of(reqs[i].run_id));
+			cJSON_AddBoolToObject(tr, "is_null_", 1);
+		}
+		cJSON_AddStringToObject(j->filter, "sort", "TIMESTAMP_ASC");
+		j->x.url = (char *)"/logs/filter";
+		j->x.ud = j;
+		j->x.done = log_done;
+		set_post(j);
+		xs[i] = &j->x;
+	}
+	rc = http_run(p->http, xs, n, NULL);
+	sync_stats(c);
+	for (size_t i = 0; i < n; i++) {
+		http_capbuf_release(&jobs[i].cap);
+		http_xfer_release(&jobs[i].x);
+		cJSON_Delete(jobs[i].filter);
+		free(jobs[i].post);
+	}
+	free(jobs);
+	free(xs);
+	if (rc == SENTINEL_STOP)
+		return cb_ret;
+	if (rc < 0)
+		return dd_error_set(err, rc, "fetching logs from %s was stopped", c->source->name);
+	return 0;
+}
+
+/* ---- health ------------------------------------------------------------- */
+
+static int pool_item(struct dd_conn *c, const cJSON *el, void *ud)
+{
+	struct dd_buf *b = ud;
+	const char *name = jstr(el, "name"), *st = jstr(el, "status");
+
+	(void)c;
+	if (name)
+		dd_buf_addf(b, "%s%s %s", b->len ? ", " : "work pools: ", name, st ? st : "?");
+	return 0;
+}
+
+static int pf_health(struct dd_conn *c, struct dd_health *out, struct dd_error *err)
+{
+	struct pf *p = c->impl;
+	struct http_xfer x = { 0 };
+	struct dd_buf d = DD_BUF_INIT;
+	struct dd_error e2 = DD_ERROR_INIT;
+	cJSON *j = NULL;
+	int rc;
+
+	rc = pf_json(c, "/health", NULL, &j, NULL, err);
+	if (rc < 0)
+		return rc;
+	out->scheduler_status = dd_xstrdup(cJSON_IsTrue(j) ? "healthy" : "unhealthy");
+	cJSON_Delete(j);
+	if (!p->cloud) {
+		x.url = (char *)"/ready";
+		http_run1(p->http, &x);
+		sync_stats(c);
+		if (x.rc == 0 && x.status != 404)
+			out->metadatabase_status = dd_xstrdup(x.status == 200 ? "healthy" : "unhealthy");
+		http_xfer_release(&x);
+	}
+	/* work pools: NOT_READY means no worker is polling */
+	if (pf_pages(c, "/work_pools/filter", cJSON_CreateObject(), pool_item, &d, &e2) == 0 && d.len)
+		out->detail = dd_buf_detach(&d);
+	dd_buf_release(&d);
+	return 0;
+}
+
+/* ---- UI links ----------------------------------------------------------- */
+
+static char *pf_ui_url(const struct dd_source *src, const char *dag_id, const char *run_id,
+                       const char *task_id)
+{
+	struct dd_buf b = DD_BUF_INIT;
+	struct pf tmp = { 0 };
+
+	(void)dag_id;
+	(void)task_id;
+	if (!src->url && !src->ui_url)
+		return NULL;
+	if (src->url)
+		parse_cloud(&tmp, src->url);
+	if (src->ui_url) {
+		size_t n = strlen(src->ui_url);
+		while (n > 0 && src->ui_url[n - 1] == '/')
+			n--;
+		dd_buf_add(&b, src->ui_url, n);
+	} else if (tmp.cloud && tmp.account && tmp.workspace) {
+		dd_buf_adds(&b, "https://app.prefect.cloud/account/");
+		http_buf_add_escaped(&b, tmp.account);
+		dd_buf_adds(&b, "/workspace/");
+		http_buf_add_escaped(&b, tmp.workspace);
+	} else {
+		size_t n = strlen(src->url);
+		while (n > 0 && src->url[n - 1] == '/')
+			n--;
+		if (n >= 4 && !strncmp(src->url + n - 4, "/api", 4))
+			n -= 4;
+		dd_buf_add(&b, src->url, n);
+	}
+	free(tmp.account);
+	free(tmp.workspace);
+	if (run_id) {
+		dd_buf_adds(&b, "/runs/flow-run/");
+		http_buf_add_escaped(&b, run_id);
+	}
+	return dd_buf_detach(&b);
+}
+
+const struct dd_conn_ops dd_prefect_ops = {
+	.kind = "prefect",
+	.open = pf_open,
+	.close = pf_close,
+	.list_dags = pf_list_dags,
+	.get_dag = pf_get_dag,
+	.list_runs = pf_list_runs,
+	.list_task_instances = pf_list_task_instances,
+	.list_tries = pf_list_tries,
+	.fetch_logs = pf_fetch_logs,
+	.health = pf_health,
+	.list_import_errors = NULL,
+	.ui_url = pf_ui_url,
+};

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# dagdoc sync against the fake Airflow (API v1 and v2, tests/fakes): what is
+# stored, incrementality counted in requests, a permanent error mid-sync
+# (exit 2, nothing half-written, resumed), a killed sync resumed, and a huge
+# log capped with memory bounded.
+. "$(dirname "$0")/lib.sh"
+
+WORLD="$ROOT/tests/fakes/worlds/basic.json"
+PY=/usr/bin/python3
+pids=()
+stop_fakes() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
+at_exit stop_fakes
+
+# start_fake NAME ARGS... : starts fake_airflow.py, sets $port.
+start_fake() {
+	local name=$1
+	shift
+	rm -f "$TMP/$name.port"
+	"$PY" "$ROOT/tests/fakes/fake_airflow.py" --port-file "$TMP/$name.port" \
+		--request-log "$TMP/$name.req" "$@" 2>"$TMP/$name.err" &
+	pids+=($!)
+	for _ in $(seq 100); do
+		[ -s "$TMP/$name.port" ] && break
+		sleep 0.1
+	done
+	port=$(cat "$TMP/$name.port" 2>/dev/null)
+}
+config() {   # FILE PORT [extra yaml lines]
+	{
+		echo "sources:"
+		echo "  - name: prod"
+		echo "    kind: airflow"
+		echo "    url: http://127.0.0.1:$2"
+		shift 2
+		for l in "$@"; do echo "    $l"; done
+	} >"$TMP/$1"
+}
+eq() {
+	if [ "$2" = "$3" ]; then _pass "$1"; else _fail "$1" "got:  $2" "want: $3"; fi
+}
+# getlog DB DAG RUN TASK TRY: the stored log text (decompressed with Python's zlib).
+getlog() {
+	"$PY" - "$@" <<'PY'
+import sqlite3, sys, zlib
+db, dag, run, task, try_ = sys.argv[1:6]
+row = sqlite3.connect(db).execute(
+    "SELECT l.data FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref "
+    "JOIN runs r ON r.id = ti.run_ref JOIN dags d ON d.id = r.dag_ref "
+    "WHERE d.dag_id = ? AND r.run_id = ? AND ti.task_id = ? AND t.try_number = ?", (dag, run, task, int(try_))).fetchone()
+sys.stdout.write(zlib.decompress(row[0]).decode() if row and row[0] is not None else "<none>")
+PY
+}
+counts() { sqlite3 "$1" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM tries) || ' ' || (SELECT count(*) FROM logs)"; }
+
+export AF_TOKEN=t0ken-e2e-9f8e7d AF_PASSWORD=pa55-e2e-4c3b
+SINCE=--since=3650d
+
+# ---- API v1 (Airflow 2.x), bearer token -----------------------------------
+start_fake v1 --api v1 --world "$WORLD" --token "$AF_TOKEN"
+config v1.yaml "$port" "token_env: AF_TOKEN"
+DB="$TMP/v1.db"
+run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE
+expect_rc "v1: sync exits 0" 0
+expect_out "v1: summary" '^synced 3 DAGs from prod \(airflow 2\.10\.5 \(api v1\)\): 31 runs \(31 new\), 122 tries, 23 logs \([0-9.]+ kB\)$'
+eq "v1: no progress line off a terminal" "$errout" ""
+eq "v1: runs, tries, logs stored" "$(counts "$DB")" "31 122 23"
+eq "v1: run states of etl_daily" "$(sqlite3 "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY r.logical_ms)")" \
+	"success,success,success,success,failed,failed,failed,failed,failed,running"
+eq "v1: retries of transform on 03-05" "$(sqlite3 "$DB" "SELECT group_concat(t.try_number || ':' || t.state, ',') FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE r.run_id = 'scheduled__2026-03-05T02:00:00+00:00' AND ti.task_id = 'transform'")" \
+	"1:up_for_retry,2:failed"
+check "v1: the failed try's log is stored and ends with its failure" \
+	grep -q "AttributeError: 'DataFrame' object has no attribute 'append'" <(getlog "$DB" etl_daily scheduled__2026-03-05T02:00:00+00:00 transform 2)
+check "v1: baseline: transform's last success (03-04) is stored" \
+	grep -q "Marking task as SUCCESS" <(getlog "$DB" etl_daily scheduled__2026-03-04T02:00:00+00:00 transform 1)
+eq "v1: no log for tries that did not fail (besides baselines)" "$(sqlite3 "$DB" "SELECT count(*) FROM logs l JOIN tries t ON t.id = l.try_ref WHERE t.state = 'success'")" "6"
+eq "v1: DAG dependencies" "$(sqlite3 "$DB" "SELECT group_concat(upstream || '>' || downstream, ',') FROM (SELECT upstream, downstream FROM task_deps p JOIN dags d ON d.id = p.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY 1)")" \
+	"extract>transform,load>notify,transform>load,wait_for_raw_events>extract"
+eq "v1: import errors" "$(sqlite3 "$DB" "SELECT filename FROM import_errors")" "/opt/airflow/dags/quality/check_orders.py"
+eq "v1: health snapshot" "$(sqlite3 "$DB" "SELECT scheduler_status || ' ' || metadatabase_status FROM health_snapshots")" "healthy healthy"
+check "v1: the token never reaches the store" sh -c "! grep -aq '$AF_TOKEN' '$DB' '$DB-wal' 2>/dev/null"
+
+# Second sync: only the unfinished runs are asked for their task instances,
+# and no log at all.
+before=$(wc -l <"$TMP/v1.req")
+run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE
+expect_rc "v1: second sync exits 0" 0
+expect_out "v1: second sync summary" '^synced 3 DAGs from prod .*: 31 runs \(0 new\), 2 tries, 0 logs \(0 bytes\)$'
+tail -n +"$((before + 1))" "$TMP/v1.req" >"$TMP/v1.req2"
+eq "v1: second sync lists task instances of the 2 unfinished runs only" \
+	"$(grep -c '/taskInstances?' "$TMP/v1.req2")" "2"
+eq "v1: second sync fetches no log" "$(grep -c '/logs/' "$TMP/v1.req2")" "0"
+eq "v1: second sync lists runs from the cursor, not the whole window" \
+	"$(grep -c 'dagRuns?.*execution_date_gte=2026-03-10' "$TMP/v1.req2")" "3"
+eq "v1: nothing duplicated" "$(counts "$DB")" "31 122 23"
+
+# Unknown DAG: the connector's sentence, exit 2, nothing written.
+run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE etl_dialy
+expect_rc "v1: unknown DAG exits 2" 2
+expect_err "v1: unknown DAG named" "^dagdoc sync: .*etl_dialy"
+eq "v1: unknown DAG not stored" "$(sqlite3 "$DB" "SELECT count(*) FROM dags WHERE dag_id = 'etl_dialy'")" "0"
+
+# Wrong token: permanent, exit 2, nothing written to a fresh store.
+AF_TOKEN=wrong run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$TMP/bad.db" $SINCE
+expect_rc "v1: wrong token exits 2" 2
+expect_err "v1: wrong token explained" "^dagdoc sync: .*(401|[Uu]nauthori[sz]ed|token)"
+expect_no "v1: wrong token not echoed" "wrong"
+eq "v1: wrong token: nothing stored" "$(counts "$TMP/bad.db")" "0 0 0"
+
+# ---- a permanent error in the middle of a sync ----------------------------
+cat >"$TMP/faults.json" <<'JSON'
+[{"path": "dagRuns/scheduled__2026-03-06T02.*/taskInstances$", "kind": "malformed", "times": 1}]
+JSON
+start_fake mid --api v1 --world "$WORLD" --token "$AF_TOKEN" --faults "$TMP/faults.json"
+config mid.yaml "$port" "token_env: AF_TOKEN"
+DB="$TMP/mid.db"
+run "$DAGDOC" sync --config "$TMP/mid.yaml" --store "$DB" $SINCE etl_daily
+expect_rc "mid-sync protocol error exits 2" 2
+expect_err "mid-sync protocol error: the connector's sentence" "^dagdoc sync: Airflow at .* (not JSON|malformed|protocol)"
+eq "mid-sync error: runs before it whole, that run absent" "$(sqlite3 "$DB" "SELECT group_concat(substr(run_id, 12, 10), ',') FROM (SELECT run_id FROM runs ORDER BY logical_ms)")" \
+	"2026-03-01,2026-03-02,2026-03-03,2026-03-04,2026-03-05"
+eq "mid-sync error: no orphan task instance" "$(sqlite3 "$DB" "SELECT count(*) FROM task_instances WHERE run_ref NOT IN (SELECT id FROM runs)")" "0"
+eq "mid-sync error: integrity" "$(sqlite3 "$DB" "PRAGMA integrity_check")" "ok"
+run "$DAGDOC" sync --config "$TMP/mid.yaml" --store "$DB" $SINCE etl_daily
+expect_rc "after the error, the next sync completes" 0
+expect_out "the next sync stores the rest" '10 runs \(5 new\)'
+
+# ---- a killed sync, resumed -----------------------------------------------
+DB="$TMP/killed.db"
+DAGDOC_TEST_SLOW_BATCH=7 "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE >"$TMP/k.out" 2>"$TMP/k.err" &
+kpid=$!
+for _ in $(seq 300); do grep -q "batch 7 open" "$TMP/k.err" && break; sleep 0.1; done
+check "killed: writer reached batch 7" grep -q "batch 7 open" "$TMP/k.err"
+kill -KILL "$kpid"
+wait "$kpid" 2>/dev/null
+eq "killed: integrity_check" "$(sqlite3 "$DB" "PRAGMA integrity_check")" "ok"
+eq "killed: only the 6 committed runs" "$(sqlite3 "$DB" "SELECT count(*) FROM runs")" "6"
+run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE
+expect_rc "killed: resumed sync exits 0" 0
+expect_out "killed: resumed sync stores the rest" '31 runs \(25 new\)'
+eq "killed: same content as an uninterrupted sync" "$(counts "$DB")" "31 122 23"
+
+# ---- API v2 (Airflow 3.x), username/password -> JWT ------------------------
+start_fake v2 --api v2 --world "$WORLD" --user admin --password "$AF_PASSWORD"
+config v2.yaml "$port" "username: admin" "password_env: AF_PASSWORD"
+DB="$TMP/v2.db"
+run "$DAGDOC" sync --config "$TMP/v2.yaml" --store "$DB" $SINCE
+expect_rc "v2: sync exits 0" 0
+expect_out "v2: summary" '^synced 3 DAGs from prod \(airflow [0-9.]+ \(api v2\)\): 31 runs \(31 new\), 122 tries, 23 logs'
+eq "v2: runs, tries, logs stored" "$(counts "$DB")" "31 122 23"
+check "v2: the failed try's log is stored" \
+	grep -q "AttributeError: 'DataFrame' object has no attribute 'append'" <(getlog "$DB" etl_daily scheduled__2026-03-05T02:00:00+00:00 transform 2)
+run "$DAGDOC" sync --config "$TMP/v2.yaml" --store "$DB" $SINCE
+expect_out "v2: second sync fetches nothing finished" '31 runs \(0 new\), 2 tries, 0 logs'
+
+# ---- a huge log: capped, memory bounded ------------------------------------
+"$PY" - "$WORLD" "$TMP/huge.json" <<'PY'
+import json, sys
+w = json.load(open(sys.argv[1]))
+for r in w["runs"]:
+    if r["dag_id"] == "etl_daily" and r["run_id"] == "scheduled__2026-03-05T02:00:00+00:00":
+        for ti in r["task_instances"]:
+            if ti["task_id"] == "transform":
+                ti["tries"][1]["log_generate_mb"] = 120
+json.dump(w, open(sys.argv[2], "w"))
+PY
+start_fake huge --api v1 --world "$TMP/huge.json" --token "$AF_TOKEN"
+config huge.yaml "$port" "token_env: AF_TOKEN" "max_log_mb: 1"
+DB="$TMP/huge.db"
+/usr/bin/time -f '%M' -o "$TMP/rss" "$DAGDOC" sync --config "$TMP/huge.yaml" --store "$DB" $SINCE etl_daily >"$TMP/out" 2>"$TMP/err"
+rc=$?
+out=$(cat "$TMP/out") errout=$(cat "$TMP/err")
+expect_rc "huge: sync exits 0" 0
+eq "huge: the 120 MB log is stored capped at 1 MiB" "$(sqlite3 "$DB" "SELECT l.truncated || ' ' || (l.text_size <= 1048576) || ' ' || (l.text_size > 900000) FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE r.run_id = 'scheduled__2026-03-05T02:00:00+00:00' AND ti.task_id = 'transform' AND t.try_number = 2")" "1 1 1"
+check "huge: the failure at the end survives the cap" \
+	grep -q "AttributeError: 'DataFrame' object has no attribute 'append'" <(getlog "$DB" etl_daily scheduled__2026-03-05T02:00:00+00:00 transform 2)
+rss=$(cat "$TMP/rss")
+check "huge: memory bounded (max RSS $rss kB < 100000 kB for a 120 MB log)" test "$rss" -lt 100000
+
+finish

@@ -1,0 +1,530 @@
+/* test_connector_prefect.c - the Prefect connector against the fake
+ * server of tests/fakes/ (self-hosted with basic auth, and Cloud), through
+ * the public conn_* interface. */
+#include "dagdoc/util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "dagdoc/connector.h"
+#include "dagdoc/http.h"
+#include "fakeproc.h"
+
+struct dd_conn_ops;
+extern const struct dd_conn_ops dd_prefect_ops;
+const void *force_link_prefect = &dd_prefect_ops;
+
+#define ACCOUNT "11111111-1111-4111-8111-111111111111"
+#define WORKSPACE "22222222-2222-4222-8222-222222222222"
+
+static char world_basic[512];
+static struct fake srv;
+static char api_url[160];
+
+static void src_init(struct dd_source *s, const char *url)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = "test";
+	s->kind = DD_SOURCE_PREFECT;
+	s->url = (char *)url;
+	s->concurrency = 8;
+	s->timeout_s = 20;
+	s->connect_timeout_s = 5;
+	s->max_log_bytes = 16 << 20;
+	s->origin = "environment";
+}
+
+static int add_id(const char *id, void *ud)
+{
+	dd_strv_push(ud, id);
+	return 0;
+}
+
+static int add_run(const struct dd_run *r, void *ud)
+{
+	dd_strv_push_owned(ud, dd_xasprintf("%s %s %s", r->run_id, dd_state_name(r->state),
+	                                    r->note ? r->note : "-"));
+	return 0;
+}
+
+static int add_ti(const struct dd_task_instance *t, void *ud)
+{
+	/* the operator is the task's name: the run's name less its "-0" */
+	assert_int_equal(strncmp(t->task_id, t->operator_name, strlen(t->operator_name)), 0);
+	assert_string_equal(t->task_id + strlen(t->operator_name), "-0");
+	dd_strv_push_owned(ud, dd_xasprintf("%s %s try=%d max=%d %s", t->task_id, dd_state_name(t->state),
+	                                    t->try_number, t->max_tries, t->external_id));
+	return 0;
+}
+
+static int add_try(const struct dd_try *t, void *ud)
+{
+	char s[40], e[40];
+	dd_format_time(t->start_ms, 0, s, sizeof(s));
+	dd_format_time(t->end_ms, 0, e, sizeof(e));
+	dd_strv_push_owned(ud, dd_xasprintf("%d %s %s %s %s", t->try_number, dd_state_name(t->state),
+	                                    t->start_ms ? s : "-", t->end_ms ? e : "-",
+	                                    t->note ? t->note : "-"));
+	return 0;
+}
+
+struct logs {
+	char *text[8];
+	int truncated[8];
+	struct dd_error err[8];
+	int n;
+};
+
+static int add_log(const struct dd_log_request *r, const char *text, size_t len, int truncated,
+                   const struct dd_error *err, void *ud)
+{
+	struct logs *l = ud;
+	int i = (int)(intptr_t)r->user;
+
+	assert_int_equal(strlen(text), len);
+	l->text[i] = dd_xstrndup(text, len);
+	l->truncated[i] = truncated;
+	if (err)
+		l->err[i] = *err;
+	l->n++;
+	return 0;
+}
+
+static void logs_release(struct logs *l)
+{
+	for (int i = 0; i < 8; i++)
+		free(l->text[i]);
+	memset(l, 0, sizeof(*l));
+}
+
+static char *joined(const struct dd_strv *v)
+{
+	struct dd_buf b = DD_BUF_INIT;
+	for (size_t i = 0; i < v->n; i++)
+		dd_buf_addf(&b, "%s\n", v->v[i]);
+	return dd_buf_detach(&b);
+}
+
+static struct dd_buf trace;
+
+static void hook(int level, const char *line, void *ud)
+{
+	(void)ud;
+	dd_buf_addf(&trace, "%d %s\n", level, line);
+}
+
+static int setup_server(void **state)
+{
+	const char *args[] = { "--mode", "server", "--world", world_basic, "--auth-string",
+	                       "admin:pf-Secret-9", NULL };
+	if (fake_start(&srv, "fake_prefect.py", args) < 0)
+		return -1;
+	snprintf(api_url, sizeof(api_url), "%s/api", srv.url);
+	return 0;
+}
+
+static int teardown_server(void **state)
+{
+	fake_stop(&srv);
+	return 0;
+}
+
+static struct dd_conn *open_srv(struct dd_source *s, const char *auth)
+{
+	struct dd_conn *c = NULL;
+	struct dd_error e = DD_ERROR_INIT;
+
+	src_init(s, api_url);
+	s->auth_string = (char *)auth;
+	assert_int_equal(conn_open(s, 0, &c, &e), 0);
+	return c;
+}
+
+/* The id of the n-th run (0-based, oldest first) of a flow. */
+static char *nth_run(struct dd_conn *c, const char *flow, size_t n)
+{
+	struct dd_strv v = DD_STRV_INIT;
+	struct dd_error e = DD_ERROR_INIT;
+	char *id;
+
+	assert_int_equal(conn_list_runs(c, flow, 0, add_run, &v, &e), 0);
+	assert_true(v.n > n);
+	id = dd_xstrndup(v.v[n], strcspn(v.v[n], " "));
+	dd_strv_release(&v);
+	return id;
+}
+
+static void test_open_and_flows(void **state)
+{
+	struct dd_source s;
+	struct dd_conn *c = open_srv(&s, "admin:pf-Secret-9");
+	struct dd_strv v = DD_STRV_INIT;
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_dag d;
+	char *j;
+
+	assert_string_equal(conn_describe(c), "prefect 3.8.3");
+	assert_int_equal(conn_list_dags(c, add_id, &v, &e), 0);
+	j = joined(&v);
+	assert_string_equal(j, "etl_daily\nsync_crm\ntrain_churn\n");
+	free(j);
+	dd_strv_release(&v);
+
+	assert_int_equal(conn_get_dag(c, "etl_daily", &d, &e), 0);
+	assert_string_equal(d.dag_id, "etl_daily");
+	assert_string_equal(d.fileloc, "flows/etl/etl_daily.py");
+	assert_non_null(d.external_id);
+	assert_int_equal(d.n_tasks, 5);
+	for (size_t i = 0; i < d.n_tasks; i++) {
+		struct dd_buf b = DD_BUF_INIT;
+		for (size_t k = 0; k < d.tasks[i].n_downstream; k++)
+			dd_buf_addf(&b, " %s", d.tasks[i].downstream[k]);
+		dd_strv_push_owned(&v, dd_xasprintf("%s ->%s", d.tasks[i].task_id, dd_buf_str(&b)));
+		dd_buf_release(&b);
+	}
+	j = joined(&v);
+	assert_string_equal(j, "wait_for_raw_events-0 -> extract-0\nextract-0 -> transform-0\n"
+	                       "transform-0 -> load-0\nnotify-0 ->\nload-0 -> notify-0\n");
+	free(j);
+	dd_strv_release(&v);
+	dd_dag_release(&d);
+
+	assert_int_equal(conn_get_dag(c, "etl_dayly", &d, &e), DD_ENOTFOUND);
+	assert_string_equal(e.msg, "no flow named etl_dayly on test; did you mean etl_daily?");
+	assert_int_equal(conn_list_runs(c, "sync_cmr", 0, add_run, NULL, &e), DD_ENOTFOUND);
+	assert_string_equal(e.msg, "no flow named sync_cmr on test; did you mean sync_crm?");
+
+	/* a deployment plays the DAG when named "flow/deployment" */
+	assert_int_equal(conn_get_dag(c, "etl_daily/default", &d, &e), 0);
+	assert_string_equal(d.dag_id, "etl_daily/default");
+	assert_string_equal(d.fileloc, "flows/etl/etl_daily.py");
+	assert_int_equal(d.n_tasks, 5);
+	dd_dag_release(&d);
+	assert_int_equal(conn_list_runs(c, "etl_daily/default", 0, add_run, &v, &e), 0);
+	assert_int_equal(v.n, 10);
+	dd_strv_release(&v);
+	assert_int_equal(conn_list_runs(c, "etl_daily/nightly", 0, add_run, &v, &e), DD_ENOTFOUND);
+	assert_string_equal(e.msg, "no deployment named etl_daily/nightly on test");
+	conn_close(c);
+}
+
+static void test_runs_late_crashed(void **state)
+{
+	struct dd_source s;
+	struct dd_conn *c = open_srv(&s, "admin:pf-Secret-9");
+	struct dd_strv v = DD_STRV_INIT;
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_buf states = DD_BUF_INIT;
+	int64_t since;
+
+	assert_int_equal(conn_list_runs(c, "sync_crm", 0, add_run, &v, &e), 0);
+	assert_int_equal(v.n, 10);
+	for (size_t i = 0; i < v.n; i++) {
+		const char *sp = strchr(v.v[i], ' ') + 1;
+		dd_buf_add(&states, sp, strcspn(sp, " "));
+		dd_buf_addch(&states, ',');
+	}
+	assert_string_equal(states.data, "success,success,success,success,success,failed,failed,"
+	                    "crashed,success,late,");
+	/* the Crashed run keeps its state message */
+	assert_non_null(strstr(v.v[7], " crashed "));
+	assert_string_not_equal(strstr(v.v[7], " crashed ") + 9, "-");
+	dd_strv_release(&v);
+	dd_buf_release(&states);
+
+	/* since: by expected start time */
+	assert_int_equal(dd_parse_time("2026-03-08T00:00:00Z", &since), 0);
+	assert_int_equal(conn_list_runs(c, "sync_crm", since, add_run, &v, &e), 0);
+	assert_int_equal(v.n, 4);
+	dd_strv_release(&v);
+	conn_close(c);
+}
+
+static void test_tis_tries_logs(void **state)
+{
+	struct dd_source s;
+	struct dd_conn *c = open_srv(&s, "admin:pf-Secret-9");
+	struct dd_strv v = DD_STRV_INIT;
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_task_instance ti = { 0 };
+	struct dd_log_request r[3];
+	struct logs l = { 0 };
+	char *run = nth_run(c, "etl_daily", 4), *j, *tr_id = NULL;
+
+	assert_int_equal(conn_list_task_instances(c, "etl_daily", run, add_ti, &v, &e), 0);
+	assert_int_equal(v.n, 5);
+	for (size_t i = 0; i < v.n; i++) {
+		if (dd_starts_with(v.v[i], "transform-0 failed try=2 max=2 "))
+			tr_id = dd_xstrdup(strrchr(v.v[i], ' ') + 1);
+	}
+	assert_non_null(tr_id);
+	j = joined(&v);
+	assert_non_null(strstr(j, "extract-0 success try=1 max=3 "));
+	assert_non_null(strstr(j, "load-0 upstream_failed try=0 max=2 "));
+	free(j);
+	dd_strv_release(&v);
+
+	ti.run_id = run;
+	ti.task_id = "transform-0";
+	ti.map_index = -1;
+	ti.try_number = 2;
+	ti.state = DD_STATE_FAILED;
+	ti.external_id = tr_id;
+	assert_int_equal(conn_list_tries(c, "etl_daily", &ti, add_try, &v, &e), 0);
+	j = joined(&v);
+	assert_string_equal(j,
+	    "1 up_for_retry 2026-03-06T02:02:13Z 2026-03-06T02:02:25Z Task run encountered an exception "
+	    "AttributeError: 'DataFrame' object has no attribute 'append'\n"
+	    "2 failed 2026-03-06T02:07:27Z 2026-03-06T02:07:38Z Task run encountered an exception "
+	    "AttributeError: 'DataFrame' object has no attribute 'append'\n");
+	free(j);
+	dd_strv_release(&v);
+
+	/* each try's log holds its own lines only */
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 3; i++) {
+		r[i].dag_id = "etl_daily";
+		r[i].run_id = run;
+		r[i].task_id = "transform-0";
+		r[i].map_index = -1;
+		r[i].try_number = i + 1;
+		r[i].external_id = tr_id;
+		r[i].user = (void *)(intptr_t)i;
+	}
+	r[2].external_id = NULL;     /* flow-level lines */
+	r[2].task_id = NULL;
+	assert_int_equal(conn_fetch_logs(c, r, 3, add_log, &l, &e), 0);
+	assert_int_equal(l.n, 3);
+	assert_true(dd_starts_with(l.text[1], "2026-03-06 02:07:27.000 | INFO | prefect.task_runs - "
+	                           "::group::Pre task execution logs\n"));
+	assert_non_null(strstr(l.text[1], "Starting attempt 2 of 2"));
+	assert_null(strstr(l.text[1], "Starting attempt 1 of 2"));
+	assert_non_null(strstr(l.text[0], "Starting attempt 1 of 2"));
+	assert_null(strstr(l.text[0], "Starting attempt 2 of 2"));
+	assert_non_null(strstr(l.text[1], " | ERROR | prefect.task_runs - Task failed with exception\n"
+	                       "Traceback (most recent call last):\n"));
+	assert_int_equal(l.err[2].code, 0);
+	assert_null(strstr(l.text[2], "Starting attempt"));
+	logs_release(&l);
+
+	/* the window came from list_tries; a fresh connection finds it itself */
+	conn_close(c);
+	c = open_srv(&s, "admin:pf-Secret-9");
+	assert_int_equal(conn_fetch_logs(c, r, 2, add_log, &l, &e), 0);
+	assert_non_null(strstr(l.text[1], "Starting attempt 2 of 2"));
+	assert_null(strstr(l.text[1], "Starting attempt 1 of 2"));
+	logs_release(&l);
+
+	free(run);
+	free(tr_id);
+	conn_close(c);
+}
+
+static void test_health_and_ui(void **state)
+{
+	struct dd_source s;
+	struct dd_conn *c = open_srv(&s, "admin:pf-Secret-9");
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_health h;
+	char *u, *w;
+
+	assert_int_equal(conn_health(c, &h, &e), 0);
+	assert_string_equal(h.scheduler_status, "healthy");
+	assert_string_equal(h.metadatabase_status, "healthy");
+	assert_string_equal(h.detail, "work pools: crm-pool NOT_READY, k8s-pool READY");
+	dd_health_release(&h);
+	u = conn_ui_url(&s, "etl_daily", "8cd4fb20-d24e-5190-8b3d-9237cd3626ef", NULL);
+	w = dd_xasprintf("%s/runs/flow-run/8cd4fb20-d24e-5190-8b3d-9237cd3626ef", srv.url);
+	assert_string_equal(u, w);
+	free(u);
+	free(w);
+	conn_close(c);
+}
+
+static void test_bad_auth(void **state)
+{
+	struct dd_source s;
+	struct dd_conn *c = NULL;
+	struct dd_error e = DD_ERROR_INIT;
+	char *w;
+
+	src_init(&s, api_url);
+	s.auth_string = "admin:WRONG-pw-77";
+	dd_buf_reset(&trace);
+	http_set_log_hook(hook, NULL);
+	assert_int_equal(conn_open(&s, 1, &c, &e), DD_EAUTH);
+	http_set_log_hook(NULL, NULL);
+	w = dd_xasprintf("Prefect at %s rejected the credentials (401: Unauthorized); check "
+	                 "PREFECT_API_AUTH_STRING (user:password, as the server's "
+	                 "PREFECT_SERVER_API_AUTH_STRING)", srv.url);
+	assert_string_equal(e.msg, w);
+	free(w);
+	assert_null(strstr(trace.data, "WRONG-pw-77"));
+	assert_non_null(strstr(trace.data, "GET "));
+
+	s.auth_string = NULL;
+	assert_int_equal(conn_open(&s, 0, &c, &e), DD_EAUTH);
+	assert_non_null(strstr(e.msg, "set PREFECT_API_AUTH_STRING (user:password) for a server with "
+	                       "basic auth, or PREFECT_API_KEY for Prefect Cloud"));
+}
+
+/* ---- Cloud, faults, paging ---------------------------------------------- */
+
+static void test_cloud(void **state)
+{
+	struct fake f;
+	char dir[256], faults[300], url[256], *w, *u;
+	const char *args[] = { "--mode", "cloud", "--world", world_basic, "--api-key", "pnu_TESTKEY123",
+	                       "--faults", faults, NULL };
+	struct dd_source s;
+	struct dd_conn *c = NULL;
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_strv v = DD_STRV_INIT;
+	struct dd_conn_stats st;
+	struct dd_log_request r = { 0 };
+	struct logs l = { 0 };
+	char *run;
+
+	fake_tmpdir(dir, sizeof(dir));
+	snprintf(faults, sizeof(faults), "%s/faults.json", dir);
+	fake_write(faults,
+	           "[{\"path\": \"/flow_runs/filter$\", \"kind\": \"429\", \"times\": 1, \"retry_after\": \"0\"},\n"
+	           " {\"path\": \"/task_runs/filter$\", \"kind\": \"503\", \"times\": 2},\n"
+	           " {\"path\": \"/logs/filter$\", \"kind\": \"malformed\", \"times\": 1}]\n");
+	assert_int_equal(fake_start(&f, "fake_prefect.py", args), 0);
+	snprintf(url, sizeof(url), "%s/api/accounts/%s/workspaces/%s", f.url, ACCOUNT, WORKSPACE);
+	src_init(&s, url);
+
+	/* no key: said before any request */
+	assert_int_equal(conn_open(&s, 0, &c, &e), DD_EAUTH);
+	assert_string_equal(e.msg, "Prefect Cloud needs an API key; set PREFECT_API_KEY");
+	s.api_key = "pnu_WRONGKEY";
+	assert_int_equal(conn_open(&s, 0, &c, &e), DD_EAUTH);
+	w = dd_xasprintf("Prefect Cloud at %s rejected the credentials (401: Invalid authentication "
+	                 "credentials); check PREFECT_API_KEY (a Prefect Cloud key, pnu_... or pnb_..., "
+	                 "with access to this workspace)", f.url);
+	assert_string_equal(e.msg, w);
+	free(w);
+	assert_null(strstr(e.msg, "pnu_WRONGKEY"));
+
+	s.api_key = "pnu_TESTKEY123";
+	assert_int_equal(conn_open(&s, 0, &c, &e), 0);
+	assert_string_equal(conn_describe(c), "prefect cloud (workspace " WORKSPACE ")");
+	run = nth_run(c, "etl_daily", 4);
+	assert_int_equal(conn_list_task_instances(c, "etl_daily", run, add_ti, &v, &e), 0);
+	assert_int_equal(v.n, 5);
+	dd_strv_release(&v);
+	conn_stats(c, &st);
+	assert_int_equal(st.retries, 3);
+	assert_int_equal(fake_count(&f, "/flow_runs/filter 429 fault=429"), 1);
+	assert_int_equal(fake_count(&f, "/task_runs/filter 503 fault=503"), 2);
+
+	/* a malformed page: the log fails with one sentence, the rest goes on */
+	r.dag_id = "etl_daily";
+	r.run_id = run;
+	r.task_id = NULL;
+	r.map_index = -1;
+	r.try_number = 1;
+	assert_int_equal(conn_fetch_logs(c, &r, 1, add_log, &l, &e), 0);
+	assert_int_equal(l.err[0].code, DD_EPROTO);
+	w = dd_xasprintf("Prefect Cloud at %s answered POST /api/accounts/%s/workspaces/%s/logs/filter "
+	                 "with a body that is not JSON", f.url, ACCOUNT, WORKSPACE);
+	assert_true(dd_starts_with(l.err[0].msg, w));
+	free(w);
+	logs_release(&l);
+
+	u = conn_ui_url(&s, "etl_daily", run, NULL);
+	w = dd_xasprintf("https://app.prefect.cloud/account/%s/workspace/%s/runs/flow-run/%s", ACCOUNT,
+	                 WORKSPACE, run);
+	assert_string_equal(u, w);
+	free(u);
+	free(w);
+	free(run);
+	conn_close(c);
+	fake_stop(&f);
+	fake_rmdir(dir);
+}
+
+static void test_log_paging_and_cap(void **state)
+{
+	struct fake f;
+	char dir[256], world[300], cmd[1024];
+	const char *args[] = { "--mode", "server", "--world", world, NULL };
+	struct dd_source s;
+	struct dd_conn *c = NULL;
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_strv v = DD_STRV_INIT;
+	struct dd_log_request r = { 0 };
+	struct logs l = { 0 };
+	char *run, *tr_id;
+	int pages;
+
+	fake_tmpdir(dir, sizeof(dir));
+	snprintf(world, sizeof(world), "%s/world.json", dir);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/bench/gen_world.py --runs 250 --tries 2 "
+	         "--log-mb 1 %s", fake_root(), world);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fake_start(&f, "fake_prefect.py", args), 0);
+	snprintf(cmd, sizeof(cmd), "%s/api", f.url);
+	src_init(&s, cmd);
+	s.max_log_bytes = 256 * 1024;
+	assert_int_equal(conn_open(&s, 0, &c, &e), 0);
+	/* 250 runs: two pages of 200 */
+	assert_int_equal(conn_list_runs(c, "bench_dag", 0, add_run, &v, &e), 0);
+	assert_int_equal(v.n, 250);
+	assert_int_equal(fake_count(&f, "POST /api/flow_runs/filter 200"), 2);
+	dd_strv_release(&v);
+	run = nth_run(c, "bench_dag", 0);
+	assert_int_equal(conn_list_task_instances(c, "bench_dag", run, add_ti, &v, &e), 0);
+	assert_true(dd_starts_with(v.v[0], "extract-0 failed try=2 max=2 "));
+	tr_id = dd_xstrdup(strrchr(v.v[0], ' ') + 1);
+	dd_strv_release(&v);
+
+	r.dag_id = "bench_dag";
+	r.run_id = run;
+	r.task_id = "extract-0";
+	r.map_index = -1;
+	r.try_number = 2;
+	r.external_id = tr_id;
+	assert_int_equal(conn_fetch_logs(c, &r, 1, add_log, &l, &e), 0);
+	assert_int_equal(l.err[0].code, 0);
+	pages = fake_count(&f, "POST /api/logs/filter 200");
+	assert_true(pages > 5);
+	/* paged to the end: the failure is there, and the cap held */
+	assert_true(l.truncated[0]);
+	assert_true(strlen(l.text[0]) <= 256 * 1024 + 64);
+	assert_non_null(strstr(l.text[0], " bytes omitted]\n"));
+	assert_non_null(strstr(strstr(l.text[0], " bytes omitted]\n"), "Traceback (most recent call last):"));
+	logs_release(&l);
+	free(run);
+	free(tr_id);
+	conn_close(c);
+	fake_stop(&f);
+	fake_rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest server_tests[] = {
+		cmocka_unit_test(test_open_and_flows),
+		cmocka_unit_test(test_runs_late_crashed),
+		cmocka_unit_test(test_tis_tries_logs),
+		cmocka_unit_test(test_health_and_ui),
+		cmocka_unit_test(test_bad_auth),
+	};
+	const struct CMUnitTest other_tests[] = {
+		cmocka_unit_test(test_cloud),
+		cmocka_unit_test(test_log_paging_and_cap),
+	};
+	int rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(world_basic, sizeof(world_basic), "%s/tests/fakes/worlds/basic.json", fake_root());
+	rc = cmocka_run_group_tests_name("prefect server", server_tests, setup_server, teardown_server);
+	rc += cmocka_run_group_tests_name("prefect cloud and paging", other_tests, NULL, NULL);
+	dd_buf_release(&trace);
+	return rc;
+}
