@@ -176,6 +176,28 @@ struct scan {
 	int saw_error;
 };
 
+/* "1", "-9", or Airflow's "Negsignal.SIGKILL" (a process killed by a
+ * signal): the latter as minus the signal number. */
+static int parse_return_code(const char *s)
+{
+	static const struct {
+		const char *name;
+		int num;
+	} sigs[] = {
+		{ "SIGKILL", 9 }, { "SIGTERM", 15 }, { "SIGSEGV", 11 }, { "SIGABRT", 6 },
+		{ "SIGINT", 2 }, { "SIGBUS", 7 }, { "SIGHUP", 1 }, { "SIGILL", 4 }, { "SIGFPE", 8 },
+	};
+
+	if (dd_starts_with(s, "Negsignal.")) {
+		s += 10;
+		for (size_t i = 0; i < DD_ARRAY_SIZE(sigs); i++)
+			if (dd_starts_with(s, sigs[i].name))
+				return -sigs[i].num;
+		return -1;       /* some other signal: still not a success */
+	}
+	return atoi(s);
+}
+
 static void scan_line(struct scan *sc, char *line, int in_head)
 {
 	cJSON *json = NULL;
@@ -246,7 +268,7 @@ static void scan_line(struct scan *sc, char *line, int in_head)
 		if (strstr(text, "Pausing task as DEFERRED"))
 			sc->marked = DD_STATE_DEFERRED;
 		if ((m = strstr(text, "Task exited with return code "))) {
-			sc->rc = atoi(m + 29);
+			sc->rc = parse_return_code(m + 29);
 			sc->have_rc = 1;
 		}
 		if (strstr(text, "ERROR - Task failed with exception"))

@@ -21,6 +21,8 @@
 #define FAST_MIN_S 60.0
 #define HEARTBEAT_STALE_S 300
 #define STALE_INTERVALS 2.0
+#define GROWTH_FACTOR 2.0      /* newest third of successes vs oldest third */
+#define GROWTH_MIN_RUNS 6
 #define MIN_HISTORY 3          /* runs of a task needed before "usual" means anything */
 
 /* ---- what is loaded from the store --------------------------------------- */
@@ -107,6 +109,7 @@ const char *an_stall_kind_name(enum an_stall_kind k)
 	case AN_STALL_SCHEDULER: return "scheduler";
 	case AN_STALL_IMPORT_ERROR: return "import_error";
 	case AN_STALL_UPSTREAM_FAILED: return "upstream_failed";
+	case AN_STALL_DURATION_GROWTH: return "duration_growth";
 	}
 	return "stall";
 }
@@ -550,6 +553,7 @@ static int build_groups(struct ctx *c)
 			for (size_t t = 0; t < ti->n_tries; t++) {
 				struct try_rec *tr = &ti->tries[t];
 				struct an_group *g;
+				int seen_in_ti = 0;
 
 				if (!is_failed_try(tr->state))
 					continue;
@@ -560,11 +564,16 @@ static int build_groups(struct ctx *c)
 				g->n_tries++;
 				if (!dd_strv_contains(&g->task_ids, ti->task_id))
 					dd_strv_push(&g->task_ids, ti->task_id);
-				if (tr->ref && res->runs[r].logical_ms >= g->last_ms) {
+				if (tr->ref && res->runs[r].logical_ms >= g->last_ms)
 					g->try_ref = tr->ref;
+				for (size_t u = 0; u < t; u++)
+					if (ti->tries[u].fp && !strcmp(ti->tries[u].fp, tr->fp))
+						seen_in_ti = 1;
+				if (!seen_in_ti) {        /* once per task instance */
+					g->n_tis++;
+					if (ti->state == DD_STATE_SUCCESS)
+						g->retry_recovered++;
 				}
-				if (ti->state == DD_STATE_SUCCESS && t + 1 < ti->n_tries)
-					g->retry_recovered++;
 			}
 		}
 	}
@@ -726,6 +735,7 @@ static void add_stall(struct an_result *res, size_t *cap, enum an_stall_kind kin
 
 	DD_GROW(res->stalls, *cap, res->n_stalls + 1);
 	s = &res->stalls[res->n_stalls++];
+	memset(s, 0, sizeof(*s));
 	s->kind = kind;
 	s->task_id = dd_xstrdup(task_id);
 	s->run_id = dd_xstrdup(run_id);
@@ -733,6 +743,38 @@ static void add_stall(struct an_result *res, size_t *cap, enum an_stall_kind kin
 	s->count = count;
 	s->severity = severity;
 	s->detail = detail;
+}
+
+/* Successful tries of a task getting steadily longer: the median of the
+ * newest third against the oldest third. */
+static void growth_stall(struct ctx *c, const struct an_task *at, size_t *cap)
+{
+	struct an_result *res = c->res;
+	double *d = dd_xcalloc(res->n_runs + 1, sizeof(double));
+	size_t n = 0;
+
+	for (size_t r = 0; r < res->n_runs; r++)
+		for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+			const struct ti_rec *ti = &c->runs[r].tis[k];
+			const struct try_rec *last;
+
+			if (strcmp(ti->task_id, at->task_id) || ti->state != DD_STATE_SUCCESS || !ti->n_tries)
+				continue;
+			last = &ti->tries[ti->n_tries - 1];
+			if (last->start_ms && last->end_ms > last->start_ms)
+				d[n++] = (double)(last->end_ms - last->start_ms) / 1000.0;
+		}
+	if (n >= GROWTH_MIN_RUNS) {
+		size_t third = n / 3;
+		double first = median(d, third);              /* median() sorts its slice: */
+		double last = median(d + n - third, third);   /* the two slices do not overlap */
+
+		if (first > 0 && last >= FAST_MIN_S && last >= GROWTH_FACTOR * first)
+			add_stall(res, cap, AN_STALL_DURATION_GROWTH, at->task_id, NULL, NULL, n, 0.5,
+			          dd_xasprintf("%s's successful runs grew from %.0f s to %.0f s (x%.1f) over the window: more input?",
+			                       at->task_id, first, last, last / first));
+	}
+	free(d);
 }
 
 static void duration_stalls(struct ctx *c, size_t *cap)
@@ -782,6 +824,7 @@ static void duration_stalls(struct ctx *c, size_t *cap)
 					fastest = fastest == 0 ? d : fmin(fastest, d);
 				}
 			}
+		growth_stall(c, at, cap);
 		if (long_q)
 			add_stall(res, cap, AN_STALL_LONG_QUEUE, at->task_id, q_run, NULL, long_q, 0.5,
 			          dd_xasprintf("%s waited up to %.0f s in the queue (usually %.0f s) in %zu run(s)",
@@ -921,8 +964,23 @@ static int on_import_error(const struct dd_import_error *ie, void *ud)
 		line = end;
 		while (line > last && line[-1] != '\n')
 			line--;
+		struct dd_failure f;
+		struct dd_error e2 = DD_ERROR_INIT;
+		struct an_stall *st;
+
 		add_stall(c->res, cap, AN_STALL_IMPORT_ERROR, NULL, NULL, ie->filename, 1, 1.0,
 		          dd_xasprintf("%s does not parse: %.*s", ie->filename, (int)(end - line), line));
+		/* What the stack trace names (the missing module, the bad line ...). */
+		st = &c->res->stalls[c->res->n_stalls - 1];
+		memset(&f, 0, sizeof(f));
+		if (ie->stack_trace && classify_buffer(c->lib, ie->filename, ie->stack_trace, strlen(ie->stack_trace),
+		                                       &f, &e2) == 0) {
+			st->entities = f.entities;
+			st->n_entities = f.n_entities;
+			f.entities = NULL;
+			f.n_entities = 0;
+		}
+		dd_failure_release(&f);
 	}
 	return 0;
 }
@@ -1119,6 +1177,11 @@ void analyze_release(struct an_result *r)
 		free(r->stalls[i].run_id);
 		free(r->stalls[i].detail);
 		free(r->stalls[i].entity);
+		for (size_t e = 0; e < r->stalls[i].n_entities; e++) {
+			free(r->stalls[i].entities[e].name);
+			free(r->stalls[i].entities[e].value);
+		}
+		free(r->stalls[i].entities);
 	}
 	free(r->stalls);
 	free(r->library_hash);

@@ -533,16 +533,19 @@ static size_t count_lines(git_commit *c, const char *path)
 	return n;
 }
 
-int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64_t as_of_ms,
-                       struct gitcorr_commit *out, struct dd_error *err)
+int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
+                       int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
+                       struct dd_error *err)
 {
 	git_blame_options opts;
 	git_blame *blame = NULL;
 	const git_blame_hunk *hunk;
-	git_commit *asof, *c;
+	git_commit *asof, *c, *boundary = NULL;
+	struct dd_error ignored = DD_ERROR_INIT;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	*before_since = 0;
 	if (line < 1)
 		return dd_error_set(err, DD_ENOTFOUND, "no line %d in %s", line, path);
 	rc = commit_as_of(r, as_of_ms, &asof, err);
@@ -555,22 +558,80 @@ int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64
 	}
 	git_blame_options_init(&opts, GIT_BLAME_OPTIONS_VERSION);
 	git_oid_cpy(&opts.newest_commit, git_commit_id(asof));
+	if (since_ms && commit_as_of(r, since_ms, &boundary, &ignored) == 0)
+		git_oid_cpy(&opts.oldest_commit, git_commit_id(boundary));
 	opts.min_line = (size_t)line;
 	opts.max_line = (size_t)line;
 	git_commit_free(asof);
-	if (git_blame_file(&blame, r->repo, path, &opts) < 0)
-		return dd_error_set(err, DD_ENOTFOUND, "%s has no line %d in %s at that time", path, line, r->path);
-	hunk = git_blame_get_hunk_byline(blame, (size_t)line);
-	if (!hunk || (size_t)line < hunk->final_start_line_number ||
-	    (size_t)line >= hunk->final_start_line_number + hunk->lines_in_hunk ||
-	    git_commit_lookup(&c, r->repo, &hunk->final_commit_id) < 0) {
-		git_blame_free(blame);
+	if (git_blame_file(&blame, r->repo, path, &opts) < 0) {
+		git_commit_free(boundary);
 		return dd_error_set(err, DD_ENOTFOUND, "%s has no line %d in %s at that time", path, line, r->path);
 	}
+	hunk = git_blame_get_hunk_byline(blame, (size_t)line);
+	if (!hunk || git_commit_lookup(&c, r->repo, &hunk->final_commit_id) < 0) {
+		git_blame_free(blame);
+		git_commit_free(boundary);
+		return dd_error_set(err, DD_ENOTFOUND, "%s has no line %d in %s at that time", path, line, r->path);
+	}
+	/* Tracked to the boundary: the line is older than the window. */
+	if (boundary && (hunk->boundary || git_oid_equal(&hunk->final_commit_id, git_commit_id(boundary))))
+		*before_since = 1;
 	fill_header(out, c);
 	git_commit_free(c);
+	git_commit_free(boundary);
 	git_blame_free(blame);
 	return 0;
+}
+
+struct mention {
+	const char *needle;
+	int found;
+};
+
+static int mention_line(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l, void *ud)
+{
+	struct mention *m = ud;
+	char *text;
+
+	(void)d;
+	(void)h;
+	if (l->origin != GIT_DIFF_LINE_ADDITION && l->origin != GIT_DIFF_LINE_DELETION)
+		return 0;
+	text = dd_xstrndup(l->content, l->content_len);
+	if (strcasestr(text, m->needle))
+		m->found = 1;
+	free(text);
+	return m->found ? 1 : 0;      /* non-zero stops the walk */
+}
+
+int gitcorr_diff_mentions(struct gitcorr_repo *r, const char *id, const char *path,
+                          const char *needle)
+{
+	git_oid oid;
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	char *paths[1];
+	struct mention m = { needle, 0 };
+
+	if (!needle || !*needle || git_oid_fromstr(&oid, id) < 0 || git_commit_lookup(&c, r->repo, &oid) < 0)
+		return 0;
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	paths[0] = (char *)path;
+	opts.pathspec.strings = paths;
+	opts.pathspec.count = 1;
+	opts.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH;
+	if (git_commit_tree(&tree, c) == 0 &&
+	    (git_commit_parentcount(c) == 0 || (git_commit_parent(&parent, c, 0) == 0 && git_commit_tree(&ptree, parent) == 0)) &&
+	    git_diff_tree_to_tree(&diff, r->repo, ptree, tree, &opts) == 0)
+		git_diff_foreach(diff, NULL, NULL, NULL, mention_line, &m);
+	git_diff_free(diff);
+	git_tree_free(tree);
+	git_tree_free(ptree);
+	git_commit_free(parent);
+	git_commit_free(c);
+	return m.found;
 }
 
 struct req_walk {

@@ -26,6 +26,7 @@
 #define W_TOUCH_FRAME    0.60  /* a commit in the window touched a file of the traceback */
 #define W_TOUCH_DAG      0.40  /* a commit in the window touched the DAG file */
 #define W_TOUCH_CONFIG   0.40  /* a commit in the window touched configuration files */
+#define W_DIFF_NAMES     0.80  /* that commit's diff adds or removes what the failure names */
 #define W_NO_COMMIT      0.30  /* nothing was committed in the window: look elsewhere */
 #define W_RETRY_PASSES   0.90  /* x share of failed task instances a retry recovered */
 #define W_SCATTERED      0.60  /* x the task's intermittent score */
@@ -192,6 +193,11 @@ static const struct {
 	{ "tensorflow", "tensorflow-cpu" }, { "torch", "torch" }, { "magic", "python-magic" },
 };
 
+/* Import roots shared by many distributions (google-cloud-*, azure-*, ...). */
+static const char *const namespace_roots[] = {
+	"google", "azure", "opentelemetry", "apache", "backports", "jaraco", "zope", "sphinxcontrib",
+};
+
 /* Whether requirement `req` (normalised) is the distribution of package/module `pkg`. */
 static int req_is_package(const char *req, const char *pkg)
 {
@@ -210,8 +216,11 @@ static int req_is_package(const char *req, const char *pkg)
 		}
 	top = dd_xstrndup(pkg, strcspn(pkg, "."));
 	norm = reqparse_normalize_name(top, strlen(top));
-	hit = !strcmp(req, norm) ||
-	      (strlen(norm) >= 4 && dd_starts_with(req, norm) && req[strlen(norm)] == '-');
+	hit = !strcmp(req, norm);
+	/* Namespace packages: google.cloud.bigquery comes from google-cloud-bigquery. */
+	for (size_t i = 0; !hit && i < DD_ARRAY_SIZE(namespace_roots); i++)
+		if (!strcmp(norm, namespace_roots[i]) && dd_starts_with(req, norm) && req[strlen(norm)] == '-')
+			hit = 1;
 	free(norm);
 	free(top);
 	return hit;
@@ -283,6 +292,36 @@ static const char *short_id(const char *id)
 	return buf;
 }
 
+/* Entities worth finding in a diff: names of things, not generic words. */
+static int nameable_entity(const struct dd_entity *e)
+{
+	static const char *const skip[] = { "exception", "signal", "exit_code", "status", "timeout", "version" };
+
+	for (size_t i = 0; i < DD_ARRAY_SIZE(skip); i++)
+		if (!strcmp(e->name, skip[i]))
+			return 0;
+	return e->value && strlen(e->value) >= 3;
+}
+
+/* More weight for a commit whose diff of `path` adds or removes a name the
+ * failure carries (the connection id, the missing key, the column ...). */
+static void diff_names(struct gitcorr_repo *repo, const char *rp, const struct gitcorr_commit *c,
+                       const char *path, const struct an_group *g, struct cand *cd, double sharp)
+{
+	for (size_t i = 0; i < g->failure.n_entities; i++) {
+		const struct dd_entity *e = &g->failure.entities[i];
+		char why[512];
+
+		if (!nameable_entity(e) || !gitcorr_diff_mentions(repo, c->id, path, e->value))
+			continue;
+		snprintf(why, sizeof(why), "its change to %s adds or removes '%s', the %s the failure names", path,
+		         e->value, e->name);
+		evidence(cd, W_DIFF_NAMES * sharp, "commit %s \"%s\": %s", short_id(c->id), c->summary, why);
+		implicate(cd, c, rp, W_DIFF_NAMES, why);
+		return;
+	}
+}
+
 /* ---- git evidence for one group ----------------------------------------------- */
 
 struct git_view {
@@ -349,6 +388,7 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 			}
 			for (size_t f = 0; f < c->files.n; f++) {
 				const char *path = c->files.v[f];
+				enum rk_kind k = RK__COUNT;
 				char why[512];
 
 				if (dd_strv_contains(&frame_paths, path)) {
@@ -356,18 +396,23 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 					evidence(&cands[RK_CODE_CHANGE], W_TOUCH_FRAME * sharp, "commit %s \"%s\" %s",
 					         short_id(c->id), c->summary, why);
 					implicate(&cands[RK_CODE_CHANGE], c, rp, W_TOUCH_FRAME, why);
+					k = RK_CODE_CHANGE;
 				} else if (dag_path && !strcmp(path, dag_path)) {
 					snprintf(why, sizeof(why), "touched the DAG file %s", path);
 					evidence(&cands[RK_CODE_CHANGE], W_TOUCH_DAG * sharp, "commit %s \"%s\" %s",
 					         short_id(c->id), c->summary, why);
 					implicate(&cands[RK_CODE_CHANGE], c, rp, W_TOUCH_DAG, why);
+					k = RK_CODE_CHANGE;
 				}
 				if (is_config_file(path) && !gitcorr_is_requirement_file(gv->repo, path)) {
 					snprintf(why, sizeof(why), "changed configuration file %s", path);
 					evidence(&cands[RK_CONFIG_CHANGE], W_TOUCH_CONFIG * sharp, "commit %s \"%s\" %s",
 					         short_id(c->id), c->summary, why);
 					implicate(&cands[RK_CONFIG_CHANGE], c, rp, W_TOUCH_CONFIG, why);
+					diff_names(gv->repo, rp, c, path, g, &cands[RK_CONFIG_CHANGE], sharp);
 				}
+				if (k == RK_CODE_CHANGE)
+					diff_names(gv->repo, rp, c, path, g, &cands[RK_CODE_CHANGE], sharp);
 			}
 		}
 		if (req_any && !cands[RK_DEPENDENCY_CHANGE].n_commits)
@@ -378,22 +423,20 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 			struct gitcorr_commit who;
 			struct dd_error e2 = DD_ERROR_INIT;
 
-			if (gitcorr_blame_line(gv->repo, top_path, top->line, gv->to_ms, &who, &e2) == 0) {
+			int before;
+
+			if (gitcorr_blame_line(gv->repo, top_path, top->line, gv->from_ms, gv->to_ms, &who, &before, &e2) == 0) {
 				char why[512];
 
 				snprintf(why, sizeof(why), "last changed %s line %d, where the failure is raised", top_path, top->line);
-				if (who.time_ms >= gv->from_ms && who.time_ms <= gv->to_ms) {
+				if (!before && who.time_ms >= gv->from_ms && who.time_ms <= gv->to_ms) {
 					evidence(&cands[RK_CODE_CHANGE], W_BLAME * sharp, "commit %s \"%s\" %s",
 					         short_id(who.id), who.summary, why);
-					/* the blamed commit may not be in the window list with files: use it as is */
 					implicate(&cands[RK_CODE_CHANGE], &who, rp, W_BLAME, why);
 				} else {
-					char when[40];
-
-					dd_format_time(who.time_ms, 0, when, sizeof(when));
 					evidence(&cands[RK_CODE_CHANGE], W_BLAME_OLD,
-					         "%s line %d last changed in %s on %s, before the window", top_path, top->line,
-					         short_id(who.id), when);
+					         "%s line %d, where the failure is raised, did not change in the window", top_path,
+					         top->line);
 				}
 				gitcorr_commit_release(&who);
 			}
@@ -436,13 +479,13 @@ static void history_evidence(const struct an_result *an, const struct an_group *
 				         "sharp onset: %zu good run(s), then %zu of %zu failed", g->good_before,
 				         g->failed_since_onset, g->runs_since_onset);
 	}
+	failed_tis = g->n_tis;
+	recovered = g->retry_recovered;
 	for (size_t t = 0; t < g->task_ids.n; t++) {
 		const struct an_task *at = an_result_task(an, g->task_ids.v[t]);
 
 		if (!at)
 			continue;
-		failed_tis += at->failed + at->retry_recovered;
-		recovered += at->retry_recovered;
 		if (at->intermittent > scatter) {
 			scatter = at->intermittent;
 			scatter_task = at->task_id;
@@ -464,7 +507,7 @@ static void history_evidence(const struct an_result *an, const struct an_group *
 		switch (s->kind) {
 		case AN_STALL_SENSOR_TIMEOUT: case AN_STALL_UPSTREAM_DAG: k = RK_UPSTREAM_STALL; break;
 		case AN_STALL_LONG_QUEUE: case AN_STALL_SCHEDULER: k = RK_ORCHESTRATOR_FAULT; break;
-		case AN_STALL_LONG_RUNNING: k = RK_RESOURCE_EXHAUSTION; break;
+		case AN_STALL_LONG_RUNNING: case AN_STALL_DURATION_GROWTH: k = RK_RESOURCE_EXHAUSTION; break;
 		case AN_STALL_FAST_SUCCESS: k = RK_DATA_ISSUE; break;
 		case AN_STALL_IMPORT_ERROR:
 			if (strcmp(g->failure.category ? g->failure.category : "", "import_error"))
@@ -616,8 +659,8 @@ static char *summary_of(const struct rk_cause *c, const struct cand *cd, const s
 	}
 }
 
-static void make_cause(struct rk_result *out, const struct an_group *g, enum rk_kind k, struct cand *cd,
-                       int64_t wfrom, int64_t wto)
+static void make_cause(struct rk_result *out, const struct an_result *an, const struct an_group *g,
+                       enum rk_kind k, struct cand *cd, int64_t wfrom, int64_t wto)
 {
 	struct rk_cause *c;
 	const struct dd_failure *f = &g->failure;
@@ -648,6 +691,17 @@ static void make_cause(struct rk_result *out, const struct an_group *g, enum rk_
 	c->excerpt = dd_xstrdup(f->excerpt);
 	for (size_t i = 0; i < f->n_entities; i++)
 		add_entity(c, f->entities[i].name, f->entities[i].value);
+	/* A DAG that stopped parsing: what its import error names, and the file. */
+	if (f->category && !strcmp(f->category, "import_error"))
+		for (size_t i = 0; i < an->n_stalls; i++) {
+			const struct an_stall *st = &an->stalls[i];
+
+			if (st->kind != AN_STALL_IMPORT_ERROR)
+				continue;
+			for (size_t e = 0; e < st->n_entities; e++)
+				add_entity(c, st->entities[e].name, st->entities[e].value);
+			add_entity(c, "file", st->entity);
+		}
 	if (k == RK_DEPENDENCY_CHANGE && cd->change.package) {
 		add_entity(c, "package", cd->change.package);
 		add_entity(c, "from", cd->change.from);
@@ -757,9 +811,9 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 			if (k != best && cands[k].score >= ALT_CAUSE_RATIO * cands[best].score && cands[k].score > 0.3 &&
 			    (second < 0 || cands[k].score > cands[second].score))
 				second = k;
-		make_cause(out, g, (enum rk_kind)best, &cands[best], wfrom, wto);
+		make_cause(out, an, g, (enum rk_kind)best, &cands[best], wfrom, wto);
 		if (second >= 0)
-			make_cause(out, g, (enum rk_kind)second, &cands[second], wfrom, wto);
+			make_cause(out, an, g, (enum rk_kind)second, &cands[second], wfrom, wto);
 		for (int k = 0; k < RK__COUNT; k++)
 			cand_release(&cands[k]);
 	}

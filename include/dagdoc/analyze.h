@@ -67,7 +67,8 @@ struct an_group {
 	size_t n_tries;             /* failed tries in the window */
 	size_t n_runs;              /* runs with at least one such try */
 	size_t n_runs_final;        /* ... whose task ended failed (not recovered by a retry) */
-	size_t retry_recovered;     /* task instances where a later try succeeded */
+	size_t n_tis;               /* task instances with such a try */
+	size_t retry_recovered;     /* ... that a later try recovered (ended in success) */
 	int64_t first_ms, last_ms;  /* logical dates of the first and last such run */
 	char *first_run, *last_run;
 	int64_t onset_ms;           /* first failing run of the current/last streak */
@@ -95,6 +96,7 @@ enum an_stall_kind {
 	AN_STALL_SCHEDULER,          /* scheduler unhealthy or heartbeat stale */
 	AN_STALL_IMPORT_ERROR,       /* the DAG's file has an import error */
 	AN_STALL_UPSTREAM_FAILED,    /* upstream_failed chain traced to its root task */
+	AN_STALL_DURATION_GROWTH,    /* successful runs keep getting longer (input growth?) */
 };
 const char *an_stall_kind_name(enum an_stall_kind k);
 
@@ -106,6 +108,8 @@ struct an_stall {
 	char *entity;                /* upstream DAG, root task, file ... or NULL */
 	size_t count;                /* how many runs/instances show it */
 	double severity;             /* 0..1 */
+	struct dd_entity *entities;  /* import errors: what classifying the stack trace found */
+	size_t n_entities;
 };
 
 struct an_result {

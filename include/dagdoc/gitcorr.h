@@ -62,10 +62,19 @@ char *gitcorr_map_path(struct gitcorr_repo *r, const char *orchestrator_path);
 
 /* The commit that last changed line `line` of repository path `path` as
  * the deployed branch stood at as_of_ms (the newest commit not after it).
- * Fills id, summary, author and time of *out (no files).  DD_ENOTFOUND
- * when the path or line does not exist then. */
-int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64_t as_of_ms,
-                       struct gitcorr_commit *out, struct dd_error *err);
+ * The search stops at since_ms (0: no bound): when the line is older than
+ * that, *before_since is set and *out is the last commit before since_ms
+ * (so a recent window costs little however long the history).  Fills id,
+ * summary, author and time of *out (no files).  DD_ENOTFOUND when the
+ * path or line does not exist then. */
+int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
+                       int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
+                       struct dd_error *err);
+
+/* Whether the change commit `id` made to `path` (vs its first parent)
+ * adds or removes a line containing `needle` (case-insensitive). */
+int gitcorr_diff_mentions(struct gitcorr_repo *r, const char *id, const char *path,
+                          const char *needle);
 
 /* The package versions pinned by the repo's requirement files at the
  * newest commit not after as_of_ms (for "pandas 2.0.0 is deployed"). */

@@ -123,6 +123,7 @@ static void test_map_and_blame(void **state)
 	struct gitcorr_commit who;
 	struct dd_error err = DD_ERROR_INIT;
 	struct dd_path_map map = { (char *)"/srv/af/", (char *)"dags/" };
+	int before;
 	char *p;
 
 	(void)state;
@@ -138,14 +139,37 @@ static void test_map_and_blame(void **state)
 
 	/* Line 4 as deployed on the 3rd at 17:30 came from the first commit;
 	 * by the 4th it came from "Tweak load". */
-	if (gitcorr_blame_line(r, "dags/etl/load.py", 4, at(3, 17, 30), &who, &err) != 0)
+	if (gitcorr_blame_line(r, "dags/etl/load.py", 4, 0, at(3, 17, 30), &who, &before, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_string_equal(who.summary, "Initial pipeline");
+	assert_int_equal(before, 0);
 	gitcorr_commit_release(&who);
-	assert_int_equal(gitcorr_blame_line(r, "dags/etl/load.py", 4, at(4, 0, 0), &who, &err), 0);
+	assert_int_equal(gitcorr_blame_line(r, "dags/etl/load.py", 4, 0, at(4, 0, 0), &who, &before, &err), 0);
 	assert_string_equal(who.summary, "Tweak load");
 	gitcorr_commit_release(&who);
-	assert_int_equal(gitcorr_blame_line(r, "dags/etl/load.py", 99, at(4, 0, 0), &who, &err), DD_ENOTFOUND);
+	/* Bounded by a window start: found inside it, or flagged as older. */
+	assert_int_equal(gitcorr_blame_line(r, "dags/etl/load.py", 4, at(3, 0, 0), at(4, 0, 0), &who, &before, &err), 0);
+	assert_string_equal(who.summary, "Tweak load");
+	assert_int_equal(before, 0);
+	gitcorr_commit_release(&who);
+	assert_int_equal(gitcorr_blame_line(r, "dags/etl/load.py", 3, at(3, 0, 0), at(4, 0, 0), &who, &before, &err), 0);
+	assert_int_equal(before, 1);
+	gitcorr_commit_release(&who);
+	assert_int_equal(gitcorr_blame_line(r, "dags/etl/load.py", 99, 0, at(4, 0, 0), &who, &before, &err), DD_ENOTFOUND);
+	/* What a commit's diff of a file adds or removes. */
+	{
+		struct gitcorr_commit *c;
+		size_t n;
+
+		assert_int_equal(gitcorr_window(r, at(3, 0, 0), at(4, 0, 0), &c, &n, &err), 0);
+		assert_int_equal(n, 2);
+		assert_true(gitcorr_diff_mentions(r, c[0].id, "dags/etl/load.py", "PD.CONCAT"));
+		assert_true(gitcorr_diff_mentions(r, c[0].id, "dags/etl/load.py", "df.append"));
+		assert_false(gitcorr_diff_mentions(r, c[0].id, "dags/etl/load.py", "def load"));
+		assert_true(gitcorr_diff_mentions(r, c[1].id, "requirements.txt", "polars"));
+		assert_false(gitcorr_diff_mentions(r, c[1].id, "dags/etl/load.py", "pandas"));
+		gitcorr_commits_free(c, n);
+	}
 	gitcorr_close(r);
 
 	cfg.maps = &map;
