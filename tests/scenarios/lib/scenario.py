@@ -1,0 +1,655 @@
+#!/usr/bin/env python3
+"""Builds and checks the end-to-end triage scenarios (tests/scenarios/NAME/).
+
+    scenario.py build SCENARIO_DIR OUT      writes OUT/repo, OUT/logs or OUT/world.json,
+                                            OUT/meta.json (dag, source, since)
+    scenario.py check SCENARIO_DIR RC JSON  compares a triage result with "expect";
+                                            prints one "ok -"/"not ok -" line, exits 1 on a miss
+
+A scenario is tests/scenarios/NAME/scenario.json:
+
+  description   one paragraph: what happened, what the right diagnosis is
+  source        "logs" (Airflow 2 task log folder), "airflow-v1" (fake Airflow 2.x API),
+                "airflow-v2" (fake Airflow 3.x API, JSON-lines logs), "prefect" (fake Prefect 3)
+  dags          list of DAGs (the first is the one triaged):
+                  {"dag_id", "fileloc", "hour", "retries", "runs", "every_hours" (default 24),
+                   "tasks": [{"task_id", "operator", "info": [templates], "seconds": N|[from, to],
+                              "rows": [from, to], "retries": N}],           (a linear chain)
+                   "outcomes": [{"runs": [first, last], "task": T, "tries": [FAILURE|"ok"|"hang", ...],
+                                 "params": {...} or {"@": NAME, ...}}],
+                   "import_error": {...}, "stop_after": N}
+  base          another scenario's directory name: start from its scenario.json, replace the
+                keys given here (a variant on another source, say)
+  params        {NAME: {...}}: failure parameters shared by several outcomes
+  history       mkrepo.py commits whose "at" is "D<n> HH:MM": the calendar day of run n's logical
+                date (D0 = the first run; negative and past-the-end days are fine)
+  repo          {"deploy_lag": "6h", "map": true}  (map /opt/airflow/dags/ -> dags/ when true)
+  expect        {"exit": 1, "kind": "dependency_change", "entity": {"package": "pandas"},
+                 "task": "features", "commit_summary": "Bump ML deps" | null (no commit implicated)}
+
+Dates are relative to the day the scenario is built: run n of a DAG with R runs has
+logical date (today - R - 1 + n) at HH:00 UTC and starts one day later (Airflow's
+data-interval end), so the newest run started yesterday and `--since` of R + 10 days
+covers every run whatever the date.  FAILURE names are the keys of FAILURES below:
+real exception texts and real log line formats of Airflow 2.9/2.10 (text), Airflow 3
+(structlog JSON lines with error_detail) and Prefect 3 (API log records).
+"""
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+A2_SITE = "/home/airflow/.local/lib/python3.11/site-packages"
+A3_SITE = "/home/airflow/.local/lib/python3.12/site-packages"
+PF_SITE = "/usr/local/lib/python3.12/site-packages"
+HOSTS = ["worker-1.internal", "worker-2.internal"]
+
+
+# ---- failures ----------------------------------------------------------------
+# Each returns a dict:
+#   lines    [(seconds_after_start, level, source, message)] logged before the failure
+#   frames   traceback frames [(file, line, function, code)], outermost first (user + library)
+#   exc      (qualified type, message)
+#   end      "exception" (the task raised) or "sigkill" (the process was killed)
+#   seconds  how long the try ran
+
+def _p(params, key, default):
+    return params.get(key, default)
+
+
+def f_pandas_append(ctx, p):
+    user = _p(p, "file", "/opt/airflow/dags/churn/features.py")
+    site = ctx.site
+    return {
+        "lines": [(3, "INFO", f"{ctx.user_src}", _p(p, "info", "building features for 48211 customers"))],
+        "frames": [(user, _p(p, "line", 14), _p(p, "func", "build_features"),
+                    _p(p, "code", "df = df.append(extra, ignore_index=True)")),
+                   (f"{site}/pandas/core/generic.py", 6299, "__getattr__",
+                    "return object.__getattribute__(self, name)")],
+        "exc": ("AttributeError", "'DataFrame' object has no attribute 'append'"),
+        "end": "exception", "seconds": 9,
+    }
+
+
+def f_keyerror(ctx, p):
+    user = p["file"]
+    return {
+        "lines": [(2, "INFO", ctx.user_src, _p(p, "info", "loaded 1842 active subscriptions"))],
+        "frames": [(user, p["line"], p["func"], p["code"])] + [tuple(f) for f in p.get("more_frames", [])],
+        "exc": ("KeyError", f"'{p['key']}'"),
+        "end": "exception", "seconds": 6,
+    }
+
+
+def f_read_timeout(ctx, p):
+    host, path = p["host"], p["path"]
+    site = ctx.site
+    return {
+        "lines": [(1, "INFO", ctx.user_src, f"GET https://{host}{path}"),
+                  (31, "WARNING", "connectionpool.py:870",
+                   f"Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection "
+                   f"broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='{host}', port=443): Read timed out. "
+                   f"(read timeout=30)\")': {path}")],
+        "frames": [(p["file"], p["line"], p["func"], p["code"]),
+                   (f"{site}/requests/sessions.py", 602, "get", 'return self.request("GET", url, **kwargs)'),
+                   (f"{site}/requests/sessions.py", 589, "request", "resp = self.send(prep, **send_kwargs)"),
+                   (f"{site}/requests/sessions.py", 703, "send", "r = adapter.send(request, **kwargs)"),
+                   (f"{site}/requests/adapters.py", 713, "send", "raise ReadTimeout(e, request=request)")],
+        "exc": ("requests.exceptions.ReadTimeout",
+                f"HTTPSConnectionPool(host='{host}', port=443): Read timed out. (read timeout=30)"),
+        "end": "exception", "seconds": 62,
+    }
+
+
+def f_connection_error(ctx, p):
+    host, path = p["host"], p["path"]
+    site = ctx.site
+    return {
+        "lines": [(1, "INFO", ctx.user_src, f"GET https://{host}{path}")],
+        "frames": [(p["file"], p["line"], p["func"], p["code"]),
+                   (f"{site}/requests/sessions.py", 602, "get", 'return self.request("GET", url, **kwargs)'),
+                   (f"{site}/requests/sessions.py", 589, "request", "resp = self.send(prep, **send_kwargs)"),
+                   (f"{site}/requests/sessions.py", 703, "send", "r = adapter.send(request, **kwargs)"),
+                   (f"{site}/requests/adapters.py", 700, "send", "raise ConnectionError(e, request=request)")],
+        "exc": ("requests.exceptions.ConnectionError",
+                f"HTTPSConnectionPool(host='{host}', port=443): Max retries exceeded with url: {path} "
+                f"(Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f3a2c1d5e90>: "
+                f"Failed to establish a new connection: [Errno 111] Connection refused'))"),
+        "end": "exception", "seconds": 4,
+    }
+
+
+def f_sensor_timeout(ctx, p):
+    up_dag, up_task = p["upstream_dag"], p["upstream_task"]
+    timeout, every = p.get("timeout", 3600), p.get("poke_interval", 600)
+    when = (ctx.logical - dt.timedelta(hours=p.get("delta_hours", 0))).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    lines = [(k * every, "INFO", "external_task.py:266",
+              f"Poking for tasks ['{up_task}'] in dag {up_dag} on {when} ... ")
+             for k in range(timeout // every + 1)]
+    site = ctx.site
+    return {
+        "lines": lines,
+        "frames": [(f"{site}/airflow/sensors/base.py", 297, "execute",
+                    "raise AirflowSensorTimeout(message)")],
+        "exc": ("airflow.exceptions.AirflowSensorTimeout",
+                f"Sensor has timed out; run duration of {timeout + 1.734:.6f} seconds exceeds the specified "
+                f"timeout of {float(timeout)}."),
+        "end": "exception", "seconds": timeout + 2, "library_only": True,
+    }
+
+
+def f_sigkill(ctx, p):
+    rows = ctx.rows or 0
+    return {
+        "lines": [(2, "INFO", ctx.user_src, f"reading {rows:,} rows from events_raw for {ctx.logical:%Y-%m-%d}"),
+                  (40, "INFO", ctx.user_src, f"loaded {rows:,} rows into memory; building session aggregates")],
+        "frames": None, "exc": None, "end": "sigkill", "seconds": int(ctx.seconds or 600),
+        "return_code": p.get("return_code", "-9"),     # or "Negsignal.SIGKILL" (Airflow 2 via Celery)
+    }
+
+
+def f_conn_missing(ctx, p):
+    conn = p["conn_id"]
+    site = ctx.site
+    return {
+        "lines": [],
+        "frames": [(p["file"], p["line"], p["func"], p["code"]),
+                   (f"{site}/airflow/providers/postgres/hooks/postgres.py", 175, "get_conn",
+                    "conn = deepcopy(self.connection)"),
+                   (f"{site}/airflow/utils/functools.py", 59, "__get__", "val = self.func(instance)"),
+                   (f"{site}/airflow/providers/common/sql/hooks/sql.py", 222, "connection",
+                    "return self.get_connection(getattr(self, self.conn_name_attr))"),
+                   (f"{site}/airflow/hooks/base.py", 83, "get_connection",
+                    "conn = Connection.get_connection_from_secrets(conn_id)"),
+                   (f"{site}/airflow/models/connection.py", 537, "get_connection_from_secrets",
+                    'raise AirflowNotFoundException(f"The conn_id `{conn_id}` isn\'t defined")')],
+        "exc": ("airflow.exceptions.AirflowNotFoundException", f"The conn_id `{conn}` isn't defined"),
+        "end": "exception", "seconds": 2,
+    }
+
+
+def f_dag_not_found(ctx, p):
+    site = ctx.site
+    return {
+        "lines": [],
+        "frames": [(f"{site}/airflow/task/task_runner/standard_task_runner.py", 117, "_start_by_fork",
+                    "ret = args.func(args, dag=self.dag)"),
+                   (f"{site}/airflow/cli/cli_config.py", 49, "command", "return func(*args, **kwargs)"),
+                   (f"{site}/airflow/utils/cli.py", 115, "wrapper", "return f(*args, **kwargs)"),
+                   (f"{site}/airflow/cli/commands/task_command.py", 441, "task_run",
+                    "dag = get_dag(args.subdir, args.dag_id, args.read_from_db)"),
+                   (f"{site}/airflow/utils/cli.py", 254, "get_dag", "raise AirflowException(")],
+        "exc": ("airflow.exceptions.AirflowException",
+                f"Dag '{ctx.dag_id}' could not be found; either it does not exist or it failed to parse."),
+        "end": "exception", "seconds": 3, "library_only": True, "no_operator_frames": True,
+    }
+
+
+FAILURES = {
+    "pandas_append": f_pandas_append,
+    "keyerror": f_keyerror,
+    "read_timeout": f_read_timeout,
+    "connection_error": f_connection_error,
+    "sensor_timeout": f_sensor_timeout,
+    "sigkill": f_sigkill,
+    "conn_missing": f_conn_missing,
+    "dag_not_found": f_dag_not_found,
+}
+
+
+# ---- rendering one try -------------------------------------------------------
+
+class Ctx:
+    pass
+
+
+def a2_ts(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}+0000"
+
+
+def iso_z(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond:06d}Z"
+
+
+def operator_frames(ctx):
+    """The orchestrator's own frames above the user's callable."""
+    s = ctx.site
+    if ctx.flavour == "a2":
+        return [(f"{s}/airflow/models/taskinstance.py", 767, "_execute_task",
+                 "result = _execute_callable(context=context, **execute_callable_kwargs)"),
+                (f"{s}/airflow/models/taskinstance.py", 733, "_execute_callable", "return ExecutionCallableRunner("),
+                (f"{s}/airflow/utils/operator_helpers.py", 252, "run", "return self.func(*args, **kwargs)"),
+                (f"{s}/airflow/models/baseoperator.py", 417, "wrapper", "return func(self, *args, **kwargs)"),
+                (f"{s}/airflow/operators/python.py", 238, "execute", "return_value = self.execute_callable()"),
+                (f"{s}/airflow/operators/python.py", 256, "execute_callable",
+                 "return runner.run(*self.op_args, **self.op_kwargs)"),
+                (f"{s}/airflow/utils/operator_helpers.py", 252, "run", "return self.func(*args, **kwargs)")]
+    if ctx.flavour == "a3":
+        return [(f"{s}/airflow/sdk/execution_time/task_runner.py", 867, "run",
+                 "result = _execute_task(context=context, ti=ti, log=log)"),
+                (f"{s}/airflow/sdk/execution_time/task_runner.py", 1159, "_execute_task",
+                 "result = ctx.run(execute, context=context)"),
+                (f"{s}/airflow/sdk/bases/operator.py", 397, "wrapper", "return func(self, *args, **kwargs)"),
+                (f"{s}/airflow/providers/standard/operators/python.py", 216, "execute",
+                 "return_value = self.execute_callable()"),
+                (f"{s}/airflow/providers/standard/operators/python.py", 239, "execute_callable",
+                 "return runner.run(*self.op_args, **self.op_kwargs)"),
+                (f"{s}/airflow/sdk/execution_time/callback_runner.py", 81, "run",
+                 "return func(*args, **kwargs)")]
+    return [(f"{s}/prefect/task_engine.py", 1491, "run_context", "yield self"),
+            (f"{s}/prefect/task_engine.py", 1563, "run_task_sync", "engine.call_task_fn(txn)"),
+            (f"{s}/prefect/task_engine.py", 828, "call_task_fn",
+             "result = call_with_parameters(self.task.fn, parameters)"),
+            (f"{s}/prefect/utilities/callables.py", 208, "call_with_parameters", "return fn(*args, **kwargs)")]
+
+
+def traceback_text(frames, exc):
+    out = ["Traceback (most recent call last):"]
+    for f, ln, fn, code in frames:
+        out.append(f'  File "{f}", line {ln}, in {fn}')
+        if code:
+            out.append(f"    {code}")
+    typ, msg = exc
+    out.append(f"{typ}: {msg}" if msg else typ)
+    return out
+
+
+def render_try(ctx, spec):
+    """Text of one try's log and its end time.  spec: failure dict, or None for success."""
+    t0 = ctx.start
+    seconds = spec["seconds"] if spec else (ctx.seconds or 8)
+    if spec and spec["end"] == "hang":
+        seconds = 0
+    end = t0 + dt.timedelta(seconds=seconds, milliseconds=417)
+    if ctx.flavour == "a2":
+        return render_a2(ctx, spec, t0, end), end
+    if ctx.flavour == "a3":
+        return render_a3(ctx, spec, t0, end), end
+    return render_prefect(ctx, spec, t0, end), end
+
+
+def user_lines(ctx):
+    out = []
+    for k, tmpl in enumerate(ctx.info):
+        out.append((2 + k, "INFO", ctx.user_src, tmpl.format(rows=ctx.rows or 0, date=ctx.logical)))
+    return out
+
+
+def render_a2(ctx, spec, t0, end):
+    dag, task, run_id = ctx.dag_id, ctx.task_id, ctx.run_id
+    ti = f"<TaskInstance: {dag}.{task} {run_id}"
+    job = 4000 + ctx.seq
+    pid = 21000 + ctx.seq * 7
+
+    def ln(t, src, level, msg):
+        return f"[{a2_ts(t)}] {{{src}}} {level} - {msg}"
+
+    out = [
+        ln(t0, "local_task_job_runner.py:123", "INFO", "::group::Pre task execution logs"),
+        ln(t0, "taskinstance.py:2614", "INFO", f"Dependencies all met for dep_context=non-requeueable deps ti={ti} [queued]>"),
+        ln(t0, "taskinstance.py:2614", "INFO", f"Dependencies all met for dep_context=requeueable deps ti={ti} [queued]>"),
+        ln(t0, "taskinstance.py:2867", "INFO", f"Starting attempt {ctx.attempt} of {ctx.tries_allowed}"),
+        ln(t0, "taskinstance.py:2890", "INFO", f"Executing <Task({ctx.operator}): {task}> on {ctx.logical:%Y-%m-%d %H:%M:%S}+00:00"),
+        ln(t0, "standard_task_runner.py:72", "INFO", f"Started process {pid} to run task"),
+        ln(t0, "standard_task_runner.py:104", "INFO",
+           f"Running: ['airflow', 'tasks', 'run', '{dag}', '{task}', '{run_id}', '--job-id', '{job}', '--raw', "
+           f"'--subdir', 'DAGS_FOLDER/{ctx.fileloc_rel}', '--cfg-path', '/tmp/tmp{ctx.seq:05x}q']"),
+        ln(t0, "standard_task_runner.py:105", "INFO", f"Job {job}: Subtask {task}"),
+        ln(t0, "task_command.py:467", "INFO", f"Running {ti} [running]> on host {ctx.host}"),
+        ln(t0, "taskinstance.py:732", "INFO", "::endgroup::"),
+    ]
+    if spec and spec.get("no_operator_frames"):
+        # the worker could not load the DAG: nothing ran
+        out = out[:8]
+    body = spec["lines"] if spec and spec["lines"] else (user_lines(ctx) if not spec or spec["end"] != "hang" else [])
+    if spec and spec["end"] == "hang":
+        body = user_lines(ctx)[:1]
+    for off, level, src, msg in body:
+        out.append(ln(t0 + dt.timedelta(seconds=off), src, level, msg))
+    stamp = (f"dag_id={dag}, task_id={task}, run_id={run_id}, execution_date={ctx.logical:%Y%m%dT%H%M%S}, "
+             f"start_date={t0:%Y%m%dT%H%M%S}, end_date={end:%Y%m%dT%H%M%S}")
+    if spec is None:
+        if ctx.operator.endswith("Sensor"):
+            out.append(ln(end, "base.py:336", "INFO", "Success criteria met. Exiting."))
+        elif ctx.operator == "PythonOperator":
+            out.append(ln(end, "python.py:240", "INFO", "Done. Returned value was: None"))
+        out.append(ln(end, "taskinstance.py:1205", "INFO", f"Marking task as SUCCESS. {stamp}"))
+        out.append(ln(end, "local_task_job_runner.py:243", "INFO", "Task exited with return code 0"))
+        out.append(ln(end, "taskinstance.py:3503", "INFO", "1 downstream tasks scheduled from follow-on schedule check"))
+        return "\n".join(out) + "\n"
+    if spec["end"] == "hang":
+        return "\n".join(out) + "\n"
+    if spec["end"] == "sigkill":
+        out.append(ln(end, "local_task_job_runner.py:243", "INFO",
+                      f"Task exited with return code {spec.get('return_code', '-9')}"))
+        out.append(ln(end, "taskinstance.py:3503", "INFO", "0 downstream tasks scheduled from follow-on schedule check"))
+        return "\n".join(out) + "\n"
+    typ, msg = spec["exc"]
+    frames = spec["frames"] if spec.get("library_only") else operator_frames(ctx) + spec["frames"]
+    if spec.get("no_operator_frames"):
+        out.append(ln(end, "standard_task_runner.py:124", "ERROR", f"Failed to execute job {job} for task {task} ({msg}; {pid})"))
+        out.extend(traceback_text(frames, spec["exc"]))
+        out.append(ln(end, "local_task_job_runner.py:243", "INFO", "Task exited with return code 1"))
+        return "\n".join(out) + "\n"
+    out.append(ln(end, "taskinstance.py:3310", "ERROR", "Task failed with exception"))
+    out.extend(traceback_text(frames, spec["exc"]))
+    state = "UP_FOR_RETRY" if ctx.attempt < ctx.tries_allowed else "FAILED"
+    out.append(ln(end, "taskinstance.py:1225", "INFO", f"Marking task as {state}. {stamp}"))
+    out.append(ln(end, "standard_task_runner.py:110", "ERROR",
+                  f"Failed to execute job {job} for task {task} ({msg}; {pid})"))
+    out.append(ln(end, "local_task_job_runner.py:243", "INFO", "Task exited with return code 1"))
+    out.append(ln(end, "taskinstance.py:3503", "INFO", "0 downstream tasks scheduled from follow-on schedule check"))
+    return "\n".join(out) + "\n"
+
+
+def render_a3(ctx, spec, t0, end):
+    def j(t, level, event, logger, **kw):
+        d = {"timestamp": iso_z(t), "level": level, "event": event, "logger": logger}
+        d.update(kw)
+        return json.dumps(d)
+
+    out = [
+        j(t0, "info", "DAG bundles loaded: dags-folder", "airflow.dag_processing.bundles.manager.DagBundlesManager"),
+        j(t0, "info", f"Filling up the DagBag from {ctx.fileloc}", "airflow.models.dagbag.DagBag"),
+        j(t0, "info", "Task instance is in running state", "task.stdout"),
+        j(t0, "info", " Previous state of the Task instance: TaskInstanceState.QUEUED", "task.stdout"),
+        j(t0, "info", f"Current task name:{ctx.task_id}", "task.stdout"),
+        j(t0, "info", f"Dag name:{ctx.dag_id}", "task.stdout"),
+    ]
+    body = spec["lines"] if spec and spec["lines"] else user_lines(ctx)
+    for off, level, src, msg in body:
+        out.append(j(t0 + dt.timedelta(seconds=off), level.lower(), msg, "task.stdout" if src == ctx.user_src else "task"))
+    if spec is None:
+        out.append(j(end, "info", "Done. Returned value was: None", "airflow.task.operators.airflow.providers.standard.operators.python.PythonOperator"))
+        out.append(j(end, "info", "Task instance in success state", "task.stdout"))
+        out.append(j(end, "info", "Task finished", "supervisor", exit_code=0, duration=(end - t0).total_seconds(),
+                     final_state="success"))
+        return "\n".join(out) + "\n"
+    if spec["end"] == "sigkill":
+        out.append(j(end, "error", "Process exited abnormally", "supervisor", exit_code=-9))
+        return "\n".join(out) + "\n"
+    typ, msg = spec["exc"]
+    frames = spec["frames"] if spec.get("library_only") else operator_frames(ctx) + spec["frames"]
+    detail = [{"exc_type": typ.rsplit(".", 1)[-1], "exc_value": msg, "exc_notes": [], "syntax_error": None,
+               "is_cause": False, "frames": [{"filename": f, "lineno": ln, "name": fn} for f, ln, fn, _ in frames]}]
+    out.append(j(end, "error", "Task failed with exception", "task", error_detail=detail))
+    out.append(j(end, "info", "Task instance in failure state", "task.stdout"))
+    out.append(j(end, "info", "Task start", "task.stdout"))
+    out.append(j(end, "info", f"Task:<Task({ctx.operator}): {ctx.task_id}>", "task.stdout"))
+    out.append(j(end, "info", f"Failure caused by {msg}", "task.stdout"))
+    final = "up_for_retry" if ctx.attempt < ctx.tries_allowed else "failed"
+    out.append(j(end, "info", "Task finished", "supervisor", exit_code=0, duration=(end - t0).total_seconds(),
+                 final_state=final))
+    return "\n".join(out) + "\n"
+
+
+def render_prefect(ctx, spec, t0, end):
+    """Prefect API log records of one task-run try, as JSON lines the fake turns
+    into records (a traceback's plain lines join the record above them, as
+    Prefect's API handler sends exc_info)."""
+    def j(t, level, event):
+        return json.dumps({"timestamp": iso_z(t), "level": level, "event": event})
+
+    out = []
+    body = spec["lines"] if spec and spec["lines"] else user_lines(ctx)
+    for off, level, src, msg in body:
+        out.append(j(t0 + dt.timedelta(seconds=off), level.lower(), msg))
+    if spec is None:
+        return "\n".join(out) + "\n"
+    typ, msg = spec["exc"]
+    short = typ.rsplit(".", 1)[-1]
+    out.append(j(end, "error", f"Encountered exception during execution: {short}({msg!r})"))
+    frames = operator_frames(ctx) + spec["frames"]
+    out.extend(traceback_text(frames, spec["exc"]))
+    return "\n".join(out) + "\n"
+
+
+# ---- building a scenario -------------------------------------------------------
+
+def lerp(v, i, n):
+    if isinstance(v, list):
+        return v[0] + (v[1] - v[0]) * (i / max(n - 1, 1))
+    return v
+
+
+def parse_at(at, day0):
+    m = re.fullmatch(r"D(-?\d+)\s+(\d\d):(\d\d)", at)
+    if not m:
+        raise SystemExit(f"bad history date {at!r}: want 'D<n> HH:MM'")
+    return day0 + dt.timedelta(days=int(m.group(1)), hours=int(m.group(2)), minutes=int(m.group(3)))
+
+
+def outcome_for(dag, i, task_id):
+    for o in dag.get("outcomes", []):
+        lo, hi = o["runs"]
+        if o["task"] == task_id and lo <= i <= hi:
+            return o
+    return None
+
+
+def build_dag(dag, source, today, seq, shared=None):
+    """Runs of one DAG: list of world-format runs (tries carry 'log' text)."""
+    n = dag["runs"]
+    hour = dag.get("hour", 2)
+    every = dt.timedelta(hours=dag.get("every_hours", 24))
+    day0 = today - (n + 1) * every
+    flavour = {"logs": "a2", "airflow-v1": "a2", "airflow-v2": "a3", "prefect": "pf"}[source]
+    site = {"a2": A2_SITE, "a3": A3_SITE, "pf": PF_SITE}[flavour]
+    fileloc = dag["fileloc"]
+    runs = []
+    last = dag.get("stop_after", n - 1)
+    for i in range(min(n, last + 1)):
+        logical = day0 + i * every + dt.timedelta(hours=hour)
+        run_id = f"scheduled__{logical:%Y-%m-%dT%H:%M:%S}+00:00"
+        t = logical + every + dt.timedelta(seconds=3)
+        run = {"dag_id": dag["dag_id"], "run_id": run_id, "run_type": "scheduled", "logical_date": logical.isoformat(),
+               "queued_at": (t - dt.timedelta(seconds=2)).isoformat(), "start_date": t.isoformat(), "note": None,
+               "task_instances": []}
+        blocked = False
+        running = False
+        for task in dag["tasks"]:
+            tid = task["task_id"]
+            retries = task.get("retries", dag.get("retries", 0))
+            ti = {"task_id": tid, "map_index": -1, "operator": task.get("operator", "PythonOperator"),
+                  "max_tries": retries, "hostname": HOSTS[i % 2], "tries": []}
+            if blocked or running:
+                ti.update(state="upstream_failed" if blocked else "scheduled", try_number=0,
+                          start_date=None, end_date=None, queued_when=None)
+                run["task_instances"].append(ti)
+                continue
+            o = outcome_for(dag, i, tid)
+            plan = o["tries"] if o else ["ok"]
+            params = dict(o.get("params", {})) if o else {}
+            if "@" in params:          # {"@": NAME}: the scenario's shared "params"[NAME], then the rest
+                params = dict((shared or {})[params.pop("@")], **params)
+            ti["queued_when"] = (t - dt.timedelta(seconds=1)).isoformat()
+            ti["start_date"] = t.isoformat()
+            for k, what in enumerate(plan):
+                ctx = Ctx()
+                seq[0] += 1
+                ctx.seq, ctx.flavour, ctx.site = seq[0], flavour, site
+                ctx.dag_id, ctx.task_id, ctx.run_id, ctx.logical = dag["dag_id"], tid, run_id, logical
+                ctx.attempt, ctx.tries_allowed = k + 1, retries + 1
+                ctx.operator = task.get("operator", "PythonOperator")
+                ctx.fileloc = fileloc
+                ctx.fileloc_rel = fileloc.split("/dags/", 1)[-1]
+                ctx.host = HOSTS[(i + k) % 2]
+                ctx.start = t
+                ctx.user_src = task.get("log_source", "logging_mixin.py:190")
+                ctx.info = task.get("info", [])
+                ctx.rows = int(lerp(task["rows"], i, n)) if "rows" in task else None
+                ctx.seconds = lerp(task.get("seconds", 8), i, n)
+                if what == "ok":
+                    spec = None
+                elif what == "hang":
+                    spec = {"end": "hang", "lines": [], "seconds": 0}
+                else:
+                    spec = FAILURES[what](ctx, params)
+                text, end = render_try(ctx, spec)
+                state = ("success" if spec is None else "running" if what == "hang" else
+                         "up_for_retry" if k + 1 < len(plan) else "failed")
+                ti["tries"].append({"try_number": k + 1, "state": state, "start_date": t.isoformat(),
+                                    "end_date": None if what == "hang" else end.isoformat(),
+                                    "hostname": ctx.host, "log": text})
+                t = end + dt.timedelta(minutes=5 if k + 1 < len(plan) else 0, seconds=2)
+            final = ti["tries"][-1]["state"]
+            ti.update(state=final, try_number=len(plan), end_date=ti["tries"][-1]["end_date"])
+            if final == "failed":
+                blocked = True
+            if final == "running":
+                running = True
+            run["task_instances"].append(ti)
+        run["state"] = "failed" if blocked else "running" if running else "success"
+        run["end_date"] = None if running else t.isoformat()
+        runs.append(run)
+    return runs
+
+
+def world_of(sc, runs, today, now):
+    dags = []
+    for d in sc["dags"]:
+        tasks = d["tasks"]
+        dags.append({"dag_id": d["dag_id"], "fileloc": d["fileloc"], "is_paused": False, "owners": ["data"],
+                     "schedule": f"0 {d.get('hour', 2)} * * *",
+                     "start_date": (today - dt.timedelta(days=400)).isoformat(),
+                     "tasks": [{"task_id": t["task_id"], "operator": t.get("operator", "PythonOperator"),
+                                "retries": t.get("retries", d.get("retries", 0)),
+                                "downstream": [tasks[k + 1]["task_id"]] if k + 1 < len(tasks) else []}
+                               for k, t in enumerate(tasks)]})
+    errors = []
+    for d in sc["dags"]:
+        ie = d.get("import_error")
+        if ie:
+            errors.append({"filename": d["fileloc"], "stack_trace": ie["stack_trace"],
+                           "timestamp": parse_at(ie["at"], today - dt.timedelta(days=d["runs"] + 1)).isoformat()})
+    return {"version": sc.get("version", {"airflow-v1": "2.10.5", "airflow-v2": "3.0.6", "prefect": "3.4.11"}.get(
+                sc["source"], "2.10.5")),
+            "now": now.isoformat(), "dags": dags, "runs": runs, "import_errors": errors,
+            "health": {"scheduler": {"status": "healthy", "latest_scheduler_heartbeat": now.isoformat()},
+                       "metadatabase": {"status": "healthy"}}}
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def load(sdir):
+    """scenario.json; with "base": NAME, the scenario NAME's with these keys replaced
+    (its "@file" paths stay relative to the base's directory)."""
+    with open(os.path.join(sdir, "scenario.json")) as f:
+        sc = json.load(f)
+    if "base" in sc:
+        bdir = os.path.join(os.path.dirname(os.path.normpath(sdir)), sc.pop("base"))
+        base, _ = load(bdir)
+        base.update(sc)
+        return base, base.get("_dir", bdir)
+    sc.setdefault("_dir", sdir)
+    return sc, sc["_dir"]
+
+
+def build(sdir, out):
+    sc, sdir = load(sdir)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    today = now.replace(hour=0, minute=0, second=0)
+    seq = [0]
+    runs = []
+    for d in sc["dags"]:
+        runs.extend(build_dag(d, sc["source"], today, seq, sc.get("params")))
+    main = sc["dags"][0]
+    day0 = today - dt.timedelta(days=main["runs"] + 1)
+    os.makedirs(out, exist_ok=True)
+    if sc["source"] == "logs":
+        for r in runs:
+            for ti in r["task_instances"]:
+                for tr in ti["tries"]:
+                    write(os.path.join(out, "logs", f"dag_id={r['dag_id']}", f"run_id={r['run_id']}",
+                                       f"task_id={ti['task_id']}", f"attempt={tr['try_number']}.log"), tr["log"])
+    else:
+        write(os.path.join(out, "world.json"), json.dumps(world_of(sc, runs, today, now), indent=1))
+    history = sc["history"]
+    if isinstance(history, str):
+        with open(os.path.join(sdir, history)) as f:
+            history = json.load(f)
+    def files_of(c):
+        # "@path" is relative to the scenario directory; mkrepo reads it from there
+        return {k: ("@" + os.path.abspath(os.path.join(sdir, v[1:])) if isinstance(v, str) and v.startswith("@") else v)
+                for k, v in c.get("files", {}).items()}
+
+    commits = [{"date": parse_at(c["at"], day0).isoformat(), "author": c.get("author", "Dev <dev@example.com>"),
+                "message": c["message"], "files": files_of(c)} for c in history]
+    for k in range(1, len(commits)):
+        if commits[k]["date"] < commits[k - 1]["date"]:
+            raise SystemExit(f"{sdir}: history is not in date order at {history[k]['message']!r}")
+    write(os.path.join(out, "history.json"), json.dumps(commits, indent=1))
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "lib", "mkrepo.py"),
+                    os.path.join(out, "history.json"), os.path.join(out, "repo")], check=True)
+    meta = {"dag_id": main["dag_id"], "source": sc["source"], "since": f"{main['runs'] + 10}d",
+            "deploy_lag": sc.get("repo", {}).get("deploy_lag", "6h"), "map": sc.get("repo", {}).get("map", True)}
+    write(os.path.join(out, "meta.json"), json.dumps(meta))
+    print(" ".join([meta["dag_id"], meta["source"], meta["since"], meta["deploy_lag"], "map" if meta["map"] else "nomap"]))
+
+
+# ---- checking a triage result ---------------------------------------------------
+
+def check(sdir, rc, json_path):
+    name = os.path.basename(os.path.normpath(sdir))
+    sc = load(sdir)[0]
+    exp = sc["expect"]
+    misses = []
+    try:
+        with open(json_path) as f:
+            res = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"not ok - scenario {name}: triage printed no JSON ({e}); exit {rc}")
+        return 1
+    if "exit" in exp and int(rc) != exp["exit"]:
+        misses.append(f"exit {rc}, wanted {exp['exit']}")
+    causes = res.get("causes") or []
+    top = causes[0] if causes else {}
+    if top.get("kind") != exp["kind"]:
+        misses.append(f"rank-1 kind {top.get('kind')!r}, wanted {exp['kind']!r}")
+    ents = top.get("entities") or {}
+    for k, v in exp.get("entity", {}).items():
+        if ents.get(k) != v:
+            misses.append(f"rank-1 entity {k}={ents.get(k)!r}, wanted {v!r}")
+    # a Prefect task run is named after its task plus a dynamic key ("features-0")
+    tasks = [re.sub(r"-\d+$", "", t) if sc["source"] == "prefect" else t for t in (top.get("task_ids") or [])]
+    if "task" in exp and exp["task"] not in tasks:
+        misses.append(f"rank-1 tasks {top.get('task_ids')}, wanted {exp['task']!r} among them")
+    commits = top.get("commits") or []
+    if "commit_summary" in exp:
+        want = exp["commit_summary"]
+        got = commits[0]["summary"] if commits else None
+        if got != want:
+            misses.append(f"rank-1 first commit {got!r}, wanted {want!r}")
+    what = f"{exp['kind']}" + "".join(f" {k}={v}" for k, v in exp.get("entity", {}).items())
+    if exp.get("commit_summary"):
+        what += f", commit \"{exp['commit_summary']}\""
+    if misses:
+        print(f"not ok - scenario {name}: {what}")
+        for m in misses:
+            print(f"    {m}")
+        if top:
+            print(f"    rank 1: {top.get('summary')} (confidence {top.get('confidence')})")
+            for e in top.get("evidence", []):
+                print(f"      evidence: {e}")
+        for c in causes[1:4]:
+            print(f"    rank {c.get('rank')}: {c.get('kind')}: {c.get('summary')} (confidence {c.get('confidence')})")
+        return 1
+    print(f"ok - scenario {name}: {what}")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "build":
+        build(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2], sys.argv[3], sys.argv[4]))
+    else:
+        sys.exit(__doc__)
