@@ -206,6 +206,16 @@ static int req_is_package(const char *req, const char *pkg)
 
 	if (!pkg || !*pkg)
 		return 0;
+	/* Airflow providers: airflow.providers.http -> apache-airflow-providers-http */
+	if (dd_starts_with(pkg, "airflow.providers.")) {
+		char *dist = dd_xasprintf("apache-airflow-providers-%.*s", (int)strcspn(pkg + 18, "."), pkg + 18);
+		char *ndist = reqparse_normalize_name(dist, strlen(dist));
+
+		hit = !strcmp(req, ndist);
+		free(dist);
+		free(ndist);
+		return hit;
+	}
 	for (size_t i = 0; i < DD_ARRAY_SIZE(dist_aliases); i++)
 		if (!strcmp(pkg, dist_aliases[i].import_name) ||
 		    dd_starts_with(pkg, dist_aliases[i].import_name)) {
