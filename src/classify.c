@@ -60,32 +60,7 @@ int classify_add_markers(struct pat_library *lib, struct dd_error *err)
 int classify_library_load(const char *builtin_dir, const struct dd_strv *user_dirs,
                           struct pat_library **out, struct dd_strv *problems, struct dd_error *err)
 {
-	struct pat_library *lib = pat_library_new();
-	char *dir = builtin_dir ? dd_xstrdup(builtin_dir) : pat_builtin_dir();
-	int rc;
-	*out = NULL;
-	if (!dir) {
-		pat_library_free(lib);
-		return dd_error_set(err, DD_ENOTFOUND,
-		                    "cannot find the built-in pattern directory; set DAGDOC_PATTERNS_DIR or reinstall dagdoc");
-	}
-	rc = pat_library_add_dir(lib, dir, 0, problems, err);
-	free(dir);
-	for (size_t i = 0; user_dirs && i < user_dirs->n; i++) {
-		int r = pat_library_add_dir(lib, user_dirs->v[i], 1, problems, err);
-		if (r < 0 && rc == 0)
-			rc = r;
-	}
-	if (rc == 0)
-		rc = classify_add_markers(lib, err);
-	if (rc == 0)
-		rc = pat_library_finalize(lib, err);
-	if (rc < 0) {
-		pat_library_free(lib);
-		return rc;
-	}
-	*out = lib;
-	return 0;
+	return pat_library_load(builtin_dir, user_dirs, classify_add_markers, out, problems, err);
 }
 
 /* ---------------------------------------------------------------- state */

@@ -1284,6 +1284,7 @@ char *pat_builtin_dir(void)
 }
 
 int pat_library_load(const char *builtin_dir, const struct dd_strv *user_dirs,
+                     int (*before_finalize)(struct pat_library *lib, struct dd_error *err),
                      struct pat_library **out, struct dd_strv *problems, struct dd_error *err)
 {
 	struct pat_library *lib = pat_library_new();
@@ -1302,6 +1303,8 @@ int pat_library_load(const char *builtin_dir, const struct dd_strv *user_dirs,
 		if (r < 0 && rc == 0)
 			rc = r;
 	}
+	if (rc == 0 && before_finalize)
+		rc = before_finalize(lib, err);
 	if (rc == 0)
 		rc = pat_library_finalize(lib, err);
 	if (rc < 0) {

@@ -195,10 +195,12 @@ char *pat_builtin_dir(void);
 
 /*
  * Convenience for commands: new library + built-in dir (when builtin_dir
- * is NULL, pat_builtin_dir()) + each user dir + finalize.  On problems
+ * is NULL, pat_builtin_dir()) + each user dir + before_finalize (may be
+ * NULL; the classifier adds its markers there) + finalize.  On problems
  * returns DD_EPARSE with every problem in `problems` and *out = NULL.
  */
 int pat_library_load(const char *builtin_dir, const struct dd_strv *user_dirs,
+                     int (*before_finalize)(struct pat_library *lib, struct dd_error *err),
                      struct pat_library **out, struct dd_strv *problems, struct dd_error *err);
 
 #endif

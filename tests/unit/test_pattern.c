@@ -157,7 +157,7 @@ static void test_user_override(void **state)
 	struct dd_error err = DD_ERROR_INIT;
 	struct pat_library *lib = NULL;
 	dd_strv_push(&dirs, FIXTURES "/patterns-user");
-	assert_int_equal(pat_library_load(FIXTURES "/patterns-unit", &dirs, &lib, &problems, &err), 0);
+	assert_int_equal(pat_library_load(FIXTURES "/patterns-unit", &dirs, NULL, &lib, &problems, &err), 0);
 	assert_int_equal(pat_library_count(lib), 6);
 	const struct pat_pattern *p = pat_library_find(lib, "t.keyerror");
 	assert_string_equal(p->category, "data_quality");
