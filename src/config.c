@@ -653,6 +653,7 @@ int config_find_source(const struct dd_config *cfg, const char *name,
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		if (!strcmp(cfg->sources[i].name, name)) {
 			*out = &cfg->sources[i];
+			dd_buf_release(&names);
 			return 0;
 		}
 		dd_buf_addf(&names, "%s%s", i ? ", " : "", cfg->sources[i].name);
