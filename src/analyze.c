@@ -447,8 +447,13 @@ static void compute_tasks(struct ctx *c)
 
 	for (size_t t = 0; t < res->n_tasks; t++) {
 		struct an_task *at = &res->tasks[t];
-		double *durs = dd_xcalloc(res->n_runs + 1, sizeof(double));
-		double *queues = dd_xcalloc(res->n_runs + 1, sizeof(double));
+		size_t n_tis = 1;     /* a mapped task has several instances per run */
+		double *durs, *queues;
+
+		for (size_t r = 0; r < res->n_runs; r++)
+			n_tis += c->runs[r].n_tis;
+		durs = dd_xcalloc(n_tis, sizeof(double));
+		queues = dd_xcalloc(n_tis, sizeof(double));
 		size_t nd = 0, nq = 0;
 		int prev = -1;     /* 1 good, 0 bad */
 		size_t failed_tis = 0;
@@ -750,9 +755,12 @@ static void add_stall(struct an_result *res, size_t *cap, enum an_stall_kind kin
 static void growth_stall(struct ctx *c, const struct an_task *at, size_t *cap)
 {
 	struct an_result *res = c->res;
-	double *d = dd_xcalloc(res->n_runs + 1, sizeof(double));
-	size_t n = 0;
+	size_t n = 0, n_tis = 1;     /* a mapped task has several instances per run */
+	double *d;
 
+	for (size_t r = 0; r < res->n_runs; r++)
+		n_tis += c->runs[r].n_tis;
+	d = dd_xcalloc(n_tis, sizeof(double));
 	for (size_t r = 0; r < res->n_runs; r++)
 		for (size_t k = 0; k < c->runs[r].n_tis; k++) {
 			const struct ti_rec *ti = &c->runs[r].tis[k];

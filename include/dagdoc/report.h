@@ -1,0 +1,180 @@
+/*
+ * report.h - the nightly report over many DAGs: a model built from each
+ * DAG's triage plus its run x task grid, the new-vs-recurring bookkeeping
+ * against earlier reports kept in the store, and four renderers (text,
+ * Markdown, JSON, self-contained HTML) plus the short summary sent to a
+ * chat webhook.
+ *
+ * The period: a report covers the runs that ran in [from_ms, made_ms],
+ * where a run's time is the latest of its logical date, start and end (a
+ * daily Airflow run's logical date is a day before it actually runs).
+ * Each DAG's triage looks further back (its own history window) to find
+ * onsets and flakiness; only the period decides which DAGs are reported
+ * and which failures count as "in this report".
+ *
+ * DAG status:
+ *  - failing: the triage says still failing (its newest run failed, or a
+ *    failure group is still failing);
+ *  - recovered: not failing, but a run in the period failed or a failure
+ *    group had a run in the period (e.g. a task that passed on retry);
+ *  - healthy: otherwise.
+ *
+ * New vs recurring: every failure cause with a run in the period (or
+ * still failing) is looked up by (scope "SOURCE/DAG", fingerprint) among
+ * earlier reports (report_ms < made_ms): never seen = new; two causes of
+ * one DAG with the same fingerprint are one failure.  Then this
+ * report is recorded (report_record) so the next one sees it.
+ *
+ * Escaping: every string that reaches HTML goes through report_html_escape
+ * (& < > " ' as entities, control characters dropped), so log text can
+ * never inject markup.  The HTML page loads nothing from the network: CSS
+ * and the SVG grids are inline, there is no script.
+ *
+ * Ownership: report_init/report_release own everything in struct report.
+ * report_add_dag takes over the triage result it is given (the caller's
+ * struct is zeroed) and borrows the store during the call only.
+ * report_to_json returns a new cJSON tree the caller deletes;
+ * report_webhook_text returns a string the caller frees.
+ */
+#ifndef DAGDOC_REPORT_H
+#define DAGDOC_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dagdoc/config.h"
+#include "dagdoc/model.h"
+#include "dagdoc/store.h"
+#include "dagdoc/triage.h"
+#include "dagdoc/util.h"
+
+#define REPORT_GRID_RUNS 14      /* newest runs shown in a DAG's grid */
+#define REPORT_FLAKY_MIN 0.40    /* an_task.intermittent from which a task is called flaky */
+
+/* One task in one run. */
+struct report_cell {
+	enum dd_state state;         /* the task instance's final state (worst over map indexes);
+	                              * DD_STATE__COUNT when the run has no instance of the task */
+	int tries;                   /* tries of its newest instance (0 unknown) */
+	int failed_tries;            /* tries that failed (a success with failed_tries > 0 passed on retry) */
+	char *category;              /* of the newest failed try's classification, NULL when none */
+	char *error;                 /* "AttributeError: ..." (redacted by classification), NULL */
+};
+
+struct report_grid {
+	size_t n_runs, n_tasks;
+	char **run_ids;              /* oldest first */
+	int64_t *run_ms;             /* logical dates */
+	enum dd_state *run_states;
+	char **task_ids;
+	struct report_cell *cells;   /* n_tasks * n_runs: cells[task * n_runs + run] */
+};
+const struct report_cell *report_grid_cell(const struct report_grid *g, size_t task, size_t run);
+
+enum report_status { REPORT_HEALTHY = 0, REPORT_RECOVERED, REPORT_FAILING };
+const char *report_status_name(enum report_status s);    /* "healthy" ... */
+
+/* Per cause of a DAG's triage. */
+struct report_cause_mark {
+	int in_report;               /* failing now or a run in the period */
+	int is_new;                  /* in_report and never in an earlier report */
+	int64_t seen_before;         /* earlier reports that had it */
+	int64_t first_seen_ms;       /* the first of them, 0 when new */
+	int dup;                     /* an earlier cause of the DAG has the same fingerprint:
+	                              * the failure is counted, listed and recorded once */
+};
+
+struct report_dag {
+	char *source;
+	char *dag_id;
+	enum report_status status;
+	size_t runs_in_period, failed_in_period;
+	struct triage_result triage; /* owned */
+	struct report_cause_mark *marks;   /* one per triage.rk.causes */
+	struct report_grid grid;
+};
+
+struct report_source {
+	char *name;
+	char *kind;                  /* "airflow", "prefect", "logs" */
+	char *describe;              /* "airflow 2.10.5 (api v1)", NULL when not reached */
+	char *error;                 /* why it could not be synced, NULL when fine */
+	int synced;                  /* 0 with --offline */
+};
+
+struct report_flaky {
+	size_t dag;                  /* index into dags */
+	char *task_id;
+	double score;
+	size_t retry_recovered, failed, runs;
+};
+
+struct report {
+	int64_t made_ms;
+	int64_t from_ms;             /* made_ms - since */
+	char *since;                 /* as given: "24h" */
+	struct report_source *sources;
+	size_t n_sources;
+	struct report_dag *dags;     /* failing first, then recovered, then healthy; by source, dag_id */
+	size_t n_dags;
+	struct report_flaky *flaky;  /* most flaky first (report_finish) */
+	size_t n_flaky;
+	struct dd_strv notes;        /* DAGs named but not found, ... */
+};
+
+void report_init(struct report *r, int64_t made_ms, int64_t since_s, const char *since_label);
+void report_release(struct report *r);
+
+void report_add_source(struct report *r, const char *name, const char *kind,
+                       const char *describe, const char *error, int synced);
+
+/* Adds a DAG: takes over *t (zeroed on return, also on error), reads the
+ * store for its run x task grid (the newest REPORT_GRID_RUNS runs of the
+ * triage window; classifications keyed by t->an.library_hash). */
+int report_add_dag(struct report *r, struct dd_store *store, int64_t dag_ref,
+                   const char *source, struct triage_result *t, struct dd_error *err);
+
+/* The time a run "ran": the latest of its logical date, start and end. */
+int64_t report_run_time(const struct an_run *run);
+
+/* Sorts the DAGs, collects flaky tasks, and marks each cause new or
+ * recurring against the store's report history (before made_ms).  With
+ * record set, also records this report's failures in the store. */
+int report_finish(struct report *r, struct dd_store *store, int record, struct dd_error *err);
+
+size_t report_count(const struct report *r, enum report_status s);
+size_t report_count_new(const struct report *r, size_t *recurring);
+/* Sources that could not be synced. */
+size_t report_sources_failed(const struct report *r);
+
+struct report_style {
+	int color;                   /* ANSI colours (text only) */
+	int explain;                 /* every evidence weight */
+};
+void report_render_text(const struct report *r, const struct report_style *st, FILE *out);
+void report_render_md(const struct report *r, const struct report_style *st, FILE *out);
+void report_render_html(const struct report *r, FILE *out);
+struct cJSON;
+struct cJSON *report_to_json(const struct report *r, int explain);
+
+/* The summary for a Slack-compatible incoming webhook: mrkdwn text with
+ * &, <, > escaped as Slack asks.  Caller frees. */
+char *report_webhook_text(const struct report *r);
+/* {"text": report_webhook_text} as JSON.  Caller frees. */
+char *report_webhook_payload(const struct report *r);
+
+/* Appends s HTML-escaped (& < > " ' as entities; control characters other
+ * than newline and tab dropped) to b.  NULL appends nothing. */
+void report_html_escape(struct dd_buf *b, const char *s);
+
+/* The compact letter for a grid cell in text and Markdown: '.' success,
+ * 'r' success after a failed try, 'X' failed, 'u' upstream_failed,
+ * 's' skipped, '~' running/queued, '-' other, ' ' no instance. */
+char report_cell_letter(const struct report_cell *c);
+
+/* A link to the top cause's newest failing run (or the newest run) in the
+ * orchestrator's UI; NULL for sources without a UI (log folders). */
+char *report_ui_link(const struct dd_source *src, const struct triage_result *t);
+
+#endif

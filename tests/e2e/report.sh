@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# dagdoc report on the bundled demo (a log folder + git repository): each
+# format, -o FILE written atomically, the exit status (1 failing, 0 healthy),
+# new vs recurring over two successive reports, and --post to a fake
+# Slack-compatible webhook (retried on 500, a 404 is a clear error, the URL
+# never printed).
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+D="$TMP/demo"
+"$PY" "$ROOT/examples/demo/make_demo.py" "$D" >/dev/null || { echo "not ok - make_demo.py"; exit 1; }
+CFG="$D/config.yaml"
+R=("$DAGDOC" report --config "$CFG" --since 35d)
+eq() {
+	if [ "$2" = "$3" ]; then _pass "$1"; else _fail "$1" "got:  $2" "want: $3"; fi
+}
+# mkdags SRC_LOGS DEST_LOGS DAG failing|healthy: a DAG folder derived from the
+# demo's train_churn (failing: a KeyError instead, so another fingerprint;
+# healthy: only its runs without a failed try).
+mkdags() {
+	"$PY" - "$@" <<'PY'
+import os, sys
+src, dest, dag, mode = sys.argv[1:5]
+base = os.path.join(src, "dag_id=train_churn")
+for run in sorted(os.listdir(base)):
+    logs = [os.path.join(r, f) for r, _, fs in os.walk(os.path.join(base, run)) for f in fs]
+    texts = {p: open(p).read() for p in logs}
+    if mode == "healthy" and any("Marking task as FAILED" in t or "UP_FOR_RETRY" in t for t in texts.values()):
+        continue
+    for p, text in texts.items():
+        out = os.path.join(dest, "dag_id=" + dag, os.path.relpath(p, base))
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        text = text.replace("train_churn", dag).replace("AttributeError: 'DataFrame' object has no attribute 'append'",
+                                                        "KeyError: 'customer_id'")
+        with open(out, "w") as f:
+            f.write(text)
+PY
+}
+
+# ---- text ------------------------------------------------------------------
+run "${R[@]}" --store "$TMP/text.db" --format text
+expect_rc "text: exit 1 when a DAG is failing" 1
+expect_out "text: summary line" '^1 DAG ran: 1 failing, 0 recovered, 0 healthy; failures: 1 new, 0 recurring$'
+expect_out "text: the failing DAG and its top cause" '^   failing   train_churn \(demo\): Dependency upgrade: pandas 1\.5\.3 -> 2\.0\.0, confidence 0\.95 \[new\]$'
+expect_out "text: the commit" '"Bump ML deps"'
+expect_out "text: grid row of the failing task (8 good, 6 failed)" '^   features \.{8}X{6}$'
+expect_out "text: grid row of the run states" '^   run      \.{8}X{6}$'
+eq "text: nothing on stderr" "$errout" ""
+
+# ---- Markdown --------------------------------------------------------------
+run "${R[@]}" --store "$TMP/md.db" --format md --no-record
+expect_rc "md: exit 1" 1
+expect_out "md: summary table row" '^\| `train_churn` \| demo \| failing \| Dependency upgrade: pandas 1\.5\.3 -\\> 2\.0\.0 \| 0\.95 \| \*\*new\*\* \|$'
+expect_out "md: heading per DAG" '^### train_churn — 6 of the last 30 runs failed'
+eq "md: code fences balanced" "$(( $(grep -c '^```' "$TMP/out") % 2 ))" "0"
+expect_no "md: no ANSI colour" $'\x1b\\['
+
+# ---- JSON ------------------------------------------------------------------
+run "${R[@]}" --store "$TMP/json.db" --format json --no-record
+expect_rc "json: exit 1" 1
+check "json: shape" "$PY" - "$TMP/out" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert sorted(j) == ["dags", "flaky_tasks", "fleet_causes", "new_failures", "notes", "recurring_failures",
+                     "report", "sources", "summary"], sorted(j)
+s = j["summary"]
+assert (s["dags"], s["failing"], s["recovered"], s["healthy"], s["new_failures"], s["recurring_failures"],
+        s["sources_failed"]) == (1, 1, 0, 0, 1, 0, 0), s
+assert j["report"]["since"] == "35d"
+assert j["sources"] == [{"name": "demo", "kind": "logs", "describe": "log folder " + sys.argv[1].rsplit("/", 1)[0]
+                         + "/demo/logs", "synced": True, "error": None}], j["sources"]
+d = j["dags"][0]
+assert (d["source"], d["dag_id"], d["status"], d["runs_in_period"], d["failed_in_period"]) == \
+    ("demo", "train_churn", "failing", 30, 6), d
+c = d["triage"]["causes"][0]
+assert c["failure"] == "AttributeError: 'DataFrame' object has no attribute 'append'", c["failure"]
+assert c["checks"] and c["fix"], c
+nf = j["new_failures"]
+assert len(nf) == 1 and nf[0]["dag_id"] == "train_churn" and nf[0]["fingerprint"] == c["fingerprint"], nf
+assert d["history"][0] == {"fingerprint": c["fingerprint"], "in_report": True, "new": True,
+                           "earlier_reports": 0, "first_reported": None}, d["history"]
+g = d["grid"]
+assert len(g["runs"]) == 14 and g["tasks"] == ["extract", "features", "train"], (len(g["runs"]), g["tasks"])
+assert len(g["cells"]) == 3 and all(len(row) == 14 for row in g["cells"]), "cells: one row per task, one per run"
+assert "".join("X" if c["state"] == "failed" else "." for c in g["cells"][1]) == "." * 8 + "X" * 6, g["cells"][1]
+assert g["cells"][1][-1]["category"] == "dependency_upgrade", g["cells"][1][-1]
+assert g["cells"][1][-1]["error"] == c["failure"], g["cells"][1][-1]
+assert [r["state"] for r in g["runs"]] == ["success"] * 8 + ["failed"] * 6, g["runs"]
+PY
+
+# ---- HTML and -o -------------------------------------------------------------
+mkdir -p "$TMP/outdir"
+run "${R[@]}" --store "$TMP/html.db" --format html -o "$TMP/outdir/report.html" --no-record
+expect_rc "html -o: exit 1" 1
+eq "html -o: nothing on stdout" "$out" ""
+eq "html -o: only the report in the directory (no temporary left)" "$(ls "$TMP/outdir")" "report.html"
+check "html: a complete page" grep -q '^</main></body></html>$' "$TMP/outdir/report.html"
+check "html: summary section" grep -q '<section id="summary"><h2>Summary</h2>' "$TMP/outdir/report.html"
+check "html: the DAG's section" grep -q '<section class="dag" id="dag-demo-train_churn">' "$TMP/outdir/report.html"
+eq "html: 14 run cells + 3 tasks x 14 cells" "$(grep -c '<rect ' "$TMP/outdir/report.html")" "56"
+eq "html: no script, nothing from the network" "$(grep -Ec '<script|<link|src="http|@import|url\(' "$TMP/outdir/report.html")" "0"
+# -o replaces an existing file whole; a missing directory is an error (2).
+echo stale >"$TMP/outdir/report.txt"
+run "${R[@]}" --store "$TMP/html.db" -o "$TMP/outdir/report.txt" --no-record
+expect_rc "-o text: exit 1" 1
+check "-o text: the old content replaced" grep -q '^1 DAG ran: 1 failing' "$TMP/outdir/report.txt"
+check "-o text: no stale line" bash -c "! grep -q '^stale' '$TMP/outdir/report.txt'"
+run "${R[@]}" --store "$TMP/html.db" -o "$TMP/nodir/report.html" --no-record
+expect_rc "-o into a missing directory: exit 2" 2
+expect_err "-o into a missing directory: says so" 'cannot write .*/nodir/report\.html.*: No such file or directory'
+run "${R[@]}" --store "$TMP/html.db" --format pdf
+expect_rc "--format pdf: exit 2" 2
+expect_err "--format pdf: lists the formats" 'text, md, json or html'
+
+# ---- all healthy: exit 0 ----------------------------------------------------
+mkdags "$D/logs" "$TMP/healthy/logs" ok_dag healthy
+printf 'sources:\n  - name: h\n    kind: logs\n    path: %s\n' "$TMP/healthy/logs" >"$TMP/healthy.yaml"
+run "$DAGDOC" report --config "$TMP/healthy.yaml" --store "$TMP/healthy.db" --since 35d
+expect_rc "healthy: exit 0" 0
+expect_out "healthy: summary" '^1 DAG ran: 0 failing, 0 recovered, 1 healthy; failures: 0 new, 0 recurring$'
+expect_out "healthy: listed" '^healthy: ok_dag \(24 runs\)$'
+
+# ---- new vs recurring over two successive reports ------------------------------
+cp -r "$D/logs" "$TMP/fleet"
+printf 'sources:\n  - name: fleet\n    kind: logs\n    path: %s\n' "$TMP/fleet" >"$TMP/fleet.yaml"
+FR=("$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --format json)
+run "${FR[@]}" --no-record    # a preview does not count as an earlier report
+run "${FR[@]}"
+expect_rc "first report: exit 1" 1
+cp "$TMP/out" "$TMP/first.json"
+mkdags "$D/logs" "$TMP/fleet" load_orders failing     # a new failing DAG appears
+run "${FR[@]}"
+expect_rc "second report: exit 1" 1
+cp "$TMP/out" "$TMP/second.json"
+check "new vs recurring" "$PY" - "$TMP/first.json" "$TMP/second.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+fp = a["dags"][0]["triage"]["causes"][0]["fingerprint"]
+assert [(f["dag_id"], f["fingerprint"]) for f in a["new_failures"]] == [("train_churn", fp)], a["new_failures"]
+assert a["recurring_failures"] == [], a["recurring_failures"]
+assert (a["summary"]["new_failures"], a["summary"]["recurring_failures"]) == (1, 0), a["summary"]
+assert [(f["dag_id"], f["fingerprint"], f["new"], f["earlier_reports"]) for f in b["recurring_failures"]] == \
+    [("train_churn", fp, False, 1)], b["recurring_failures"]
+assert b["recurring_failures"][0]["first_reported"] == a["report"]["made"], b["recurring_failures"][0]
+new = [(f["dag_id"], f["failure"], f["new"]) for f in b["new_failures"]]
+assert new == [("load_orders", "KeyError: 'customer_id'", True)], new
+assert b["new_failures"][0]["fingerprint"] != fp
+assert (b["summary"]["dags"], b["summary"]["failing"], b["summary"]["new_failures"],
+        b["summary"]["recurring_failures"]) == (2, 2, 1, 1), b["summary"]
+PY
+run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record
+expect_out "third report (text): both recurring now" '^2 DAGs ran: 2 failing, 0 recovered, 0 healthy; failures: 0 new, 2 recurring$'
+run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record load_orders
+expect_out "naming one DAG reports only it" '^1 DAG ran: 1 failing'
+run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record no_such_dag
+expect_rc "an unknown DAG named: exit 2" 2
+expect_err "an unknown DAG named: says so" "no DAG named 'no_such_dag'"
+
+# ---- --post to a fake webhook ------------------------------------------------
+SECRET_PATH=/services/T0E2E/B0E2E/s3cr3tW3bh00kT0k3n
+pids=()
+stop_fakes() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
+at_exit stop_fakes
+start_hook() {   # NAME ARGS...: sets $port
+	local name=$1
+	shift
+	"$PY" "$ROOT/tests/fakes/fake_webhook.py" --port-file "$TMP/$name.port" --record "$TMP/$name.rec" \
+		--path "$SECRET_PATH" "$@" 2>"$TMP/$name.err" &
+	pids+=($!)
+	for _ in $(seq 100); do
+		[ -s "$TMP/$name.port" ] && break
+		sleep 0.05
+	done
+	port=$(cat "$TMP/$name.port" 2>/dev/null)
+}
+start_hook flaky --fail 2
+run "${R[@]}" --store "$TMP/hook.db" --no-record --format html -o "$TMP/hook.html" --post "http://127.0.0.1:$port$SECRET_PATH"
+expect_rc "post: delivered after two 500s; exit 1 for the failing DAG" 1
+eq "post: three requests, 500 500 200" "$("$PY" -c 'import json,sys; print(" ".join(str(json.loads(l)["status"]) for l in open(sys.argv[1])))' "$TMP/flaky.rec")" "500 500 200"
+check "post: the summary as Slack JSON" "$PY" - "$TMP/flaky.rec" <<'PY'
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+assert all(r["content_type"].startswith("application/json") for r in reqs), [r["content_type"] for r in reqs]
+t = json.loads(reqs[-1]["body"])["text"]
+assert t.startswith("*dagdoc report* "), t
+assert "1 DAG ran: 1 failing, 0 recovered, 0 healthy; failures: 1 new, 0 recurring" in t, t
+assert "• *train_churn* (demo) failing, *new*: Dependency upgrade: pandas 1.5.3 -&gt; 2.0.0 (confidence 0.95), task features" in t, t
+PY
+check "post: the report is written too" grep -q '<section id="summary">' "$TMP/hook.html"
+expect_no "post: the webhook token is never printed" 's3cr3tW3bh00kT0k3n'
+
+start_hook down --fail 100
+run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
+expect_rc "post 500 every time: exit 2" 2
+expect_err "post 500 every time: a clear error" "the webhook at http://127\.0\.0\.1:$port kept answering 500 \(rollup_error\) after 4 attempts; the report was written but its summary not posted"
+eq "post 500 every time: four attempts" "$(wc -l <"$TMP/down.rec")" "4"
+expect_no "post 500 every time: the token is never printed" 's3cr3tW3bh00kT0k3n'
+
+start_hook busy --fail 100 --fail-status 503
+run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
+expect_rc "post 503 every time: exit 2" 2
+eq "post 503 every time: four attempts in all, not 4 x 4" "$(wc -l <"$TMP/busy.rec")" "4"
+expect_err "post 503 every time: a clear error" "kept answering 503 .*after 4 attempts"
+
+# nothing listening: the port of a server started and stopped
+start_hook gone0
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null
+run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
+expect_rc "post, nothing listening: exit 2" 2
+expect_err "post, nothing listening: a clear error" "cannot post to the webhook at http://127\.0\.0\.1:$port: "
+expect_no "post, nothing listening: the token is never printed" 's3cr3tW3bh00kT0k3n'
+
+start_hook gone --reject 404
+run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
+expect_rc "post 404: exit 2" 2
+expect_err "post 404: a clear error naming only the origin" "the webhook at http://127\.0\.0\.1:$port refused the summary with 404 \(invalid_payload\); check the --post URL"
+eq "post 404: not retried" "$(wc -l <"$TMP/gone.rec")" "1"
+expect_no "post 404: the webhook token is never printed" 's3cr3tW3bh00kT0k3n'
+check "post 404: the report is still written" grep -q '^1 DAG ran' "$TMP/hook.txt"
+
+start_hook wrongpath
+run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port/services/T0E2E/B0E2E/wrongT0k3nXYZ"
+expect_rc "post to a wrong path: exit 2" 2
+expect_err "post to a wrong path: 404 no_service" 'refused the summary with 404 \(no_service\)'
+expect_no "post to a wrong path: the token is never printed" 'wrongT0k3nXYZ'
+
+run "${R[@]}" --store "$TMP/hook.db" --no-record --post "ftp://127.0.0.1/x"
+expect_rc "post to a non-http URL: exit 2" 2
+finish

@@ -1,0 +1,535 @@
+/* Unit tests: src/report.c (HTML escaping, the run x task grid, status,
+ * new vs recurring over two reports, renderers). */
+#include "dagdoc/util.h"
+
+#include <setjmp.h>
+#include <cmocka.h>
+#include <cJSON.h>
+#include <unistd.h>
+
+#include "dagdoc/report.h"
+#include "dagdoc/store.h"
+
+#define DAY (86400LL * 1000)
+#define T0 1767225600000LL      /* 2026-01-01T00:00:00Z */
+
+static char tmpdir[64];
+static char dbpath[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/dd-report-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/dagdoc.db", tmpdir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static char *escaped(const char *s)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	report_html_escape(&b, s);
+	return dd_buf_detach(&b);
+}
+
+static void test_html_escape(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = escaped("<script>alert(1)</script>");
+	assert_string_equal(s, "&lt;script&gt;alert(1)&lt;/script&gt;");
+	free(s);
+	s = escaped("\"><img src=x onerror=alert(1)>");
+	assert_string_equal(s, "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
+	free(s);
+	s = escaped("a & b's \x1b[31mred\x1b[0m\r\n\tend\x7f");
+	assert_string_equal(s, "a &amp; b&#39;s [31mred[0m\n\tend");
+	free(s);
+	s = escaped("naïve — ok");
+	assert_string_equal(s, "naïve — ok");
+	free(s);
+	s = escaped(NULL);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+/* ---- a small store: DAG etl, tasks extract and load, three runs ---------- */
+
+static const char *XSS = "ValueError: bad row <script>alert(1)</script> \"><img src=x onerror=alert(2)>";
+
+static void put_try(struct dd_store *s, int64_t ti_ref, const char *run_id, const char *task, int n,
+                    enum dd_state st, int64_t *try_ref)
+{
+	struct dd_try t;
+	struct dd_error err = DD_ERROR_INIT;
+
+	memset(&t, 0, sizeof(t));
+	t.run_id = (char *)run_id;
+	t.task_id = (char *)task;
+	t.map_index = -1;
+	t.try_number = n;
+	t.state = st;
+	assert_int_equal(store_try_put(s, ti_ref, &t, try_ref, &err), 0);
+}
+
+static int64_t put_ti(struct dd_store *s, int64_t run_ref, const char *run_id, const char *task, enum dd_state st,
+                      int tries)
+{
+	struct dd_task_instance ti;
+	struct dd_error err = DD_ERROR_INIT;
+	int64_t ref;
+
+	memset(&ti, 0, sizeof(ti));
+	ti.run_id = (char *)run_id;
+	ti.task_id = (char *)task;
+	ti.map_index = -1;
+	ti.state = st;
+	ti.try_number = tries;
+	assert_int_equal(store_ti_put(s, run_ref, &ti, &ref, &err), 0);
+	return ref;
+}
+
+static int64_t put_run(struct dd_store *s, int64_t dag_ref, const char *run_id, int64_t logical, enum dd_state st)
+{
+	struct dd_run r;
+	struct dd_error err = DD_ERROR_INIT;
+	int64_t ref;
+
+	memset(&r, 0, sizeof(r));
+	r.run_id = (char *)run_id;
+	r.state = st;
+	r.logical_ms = logical;
+	r.start_ms = logical + DAY;
+	r.end_ms = logical + DAY + 60000;
+	assert_int_equal(store_run_put(s, dag_ref, &r, &ref, &err), 0);
+	return ref;
+}
+
+/* Fills the store and returns the DAG ref. */
+static int64_t fill_store(struct dd_store *s)
+{
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_dag dag;
+	struct dd_store_classification cl;
+	int64_t src, dag_ref, r, ti, tr;
+
+	assert_int_equal(store_source_put(s, "prod", "airflow", NULL, &src, &err), 0);
+	memset(&dag, 0, sizeof(dag));
+	dag.dag_id = "etl";
+	assert_int_equal(store_dag_put(s, src, &dag, &dag_ref, &err), 0);
+	/* run 1: all good */
+	r = put_run(s, dag_ref, "r1", T0, DD_STATE_SUCCESS);
+	put_try(s, put_ti(s, r, "r1", "extract", DD_STATE_SUCCESS, 1), "r1", "extract", 1, DD_STATE_SUCCESS, &tr);
+	put_try(s, put_ti(s, r, "r1", "load", DD_STATE_SUCCESS, 1), "r1", "load", 1, DD_STATE_SUCCESS, &tr);
+	/* run 2: extract fails twice (classified), load upstream_failed */
+	r = put_run(s, dag_ref, "r2", T0 + DAY, DD_STATE_FAILED);
+	ti = put_ti(s, r, "r2", "extract", DD_STATE_FAILED, 2);
+	put_try(s, ti, "r2", "extract", 1, DD_STATE_UP_FOR_RETRY, &tr);
+	put_try(s, ti, "r2", "extract", 2, DD_STATE_FAILED, &tr);
+	memset(&cl, 0, sizeof(cl));
+	cl.category = "data_quality";
+	cl.fingerprint = "fp-data";
+	cl.confidence = 0.8;
+	{
+		cJSON *j = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(j, "exception");
+
+		cJSON_AddStringToObject(e, "type", "ValueError");
+		cJSON_AddStringToObject(e, "message", XSS + strlen("ValueError: "));
+		cl.failure_json = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+	}
+	assert_int_equal(store_classification_put(s, tr, "libhash", &cl, &err), 0);
+	free(cl.failure_json);
+	put_ti(s, r, "r2", "load", DD_STATE_UPSTREAM_FAILED, 0);
+	/* run 3: extract passes on its second try; load has no instance */
+	r = put_run(s, dag_ref, "r3", T0 + 2 * DAY, DD_STATE_SUCCESS);
+	ti = put_ti(s, r, "r3", "extract", DD_STATE_SUCCESS, 2);
+	put_try(s, ti, "r3", "extract", 1, DD_STATE_UP_FOR_RETRY, &tr);
+	put_try(s, ti, "r3", "extract", 2, DD_STATE_SUCCESS, &tr);
+	return dag_ref;
+}
+
+/* A triage result as triage_dag would give it for that store. */
+static void fake_triage(struct triage_result *t, int failing, const char *fingerprint, int64_t group_last_ms,
+                        const char *group_last_run)
+{
+	static const char *runs[] = { "r1", "r2", "r3" };
+	static const enum dd_state states[] = { DD_STATE_SUCCESS, DD_STATE_FAILED, DD_STATE_SUCCESS };
+	struct an_result *an = &t->an;
+
+	memset(t, 0, sizeof(*t));
+	an->dag_id = dd_xstrdup("etl");
+	an->source = dd_xstrdup("prod");
+	an->library_hash = dd_xstrdup("libhash");
+	an->runs = dd_xcalloc(3, sizeof(*an->runs));
+	an->n_runs = 3;
+	for (int i = 0; i < 3; i++) {
+		an->runs[i].run_id = dd_xstrdup(runs[i]);
+		an->runs[i].state = states[i];
+		an->runs[i].logical_ms = T0 + i * DAY;
+		an->runs[i].start_ms = T0 + (i + 1) * DAY;
+		an->runs[i].end_ms = T0 + (i + 1) * DAY + 60000;
+	}
+	an->n_failed = 1;
+	an->n_success = 2;
+	an->tasks = dd_xcalloc(2, sizeof(*an->tasks));
+	an->n_tasks = 2;
+	an->tasks[0].task_id = dd_xstrdup("extract");
+	an->tasks[0].intermittent = 0.7;
+	an->tasks[0].retry_recovered = 1;
+	an->tasks[0].failed = 1;
+	an->tasks[0].runs = 3;
+	an->tasks[1].task_id = dd_xstrdup("load");
+	an->groups = dd_xcalloc(1, sizeof(*an->groups));
+	an->n_groups = 1;
+	an->groups[0].fingerprint = dd_xstrdup(fingerprint);
+	an->groups[0].last_run = dd_xstrdup(group_last_run);
+	an->groups[0].last_ms = group_last_ms;
+	t->rk.causes = dd_xcalloc(1, sizeof(*t->rk.causes));
+	t->rk.n_causes = 1;
+	t->rk.causes[0].kind = RK_DATA_ISSUE;
+	t->rk.causes[0].category = dd_xstrdup("data_quality");
+	t->rk.causes[0].summary = dd_xstrdup("Bad input rows <b>in</b> extract");
+	t->rk.causes[0].failure = dd_xstrdup(XSS);
+	t->rk.causes[0].fingerprint = dd_xstrdup(fingerprint);
+	t->rk.causes[0].confidence = 0.8;
+	t->rk.causes[0].still_failing = failing;
+	dd_strv_push(&t->rk.causes[0].task_ids, "extract");
+	dd_strv_push(&t->rk.causes[0].checks, "grep -c '<NULL>' /data/in.csv");
+	t->failing = failing;
+}
+
+static void test_grid(void **state)
+{
+	struct dd_store *s;
+	struct dd_error err = DD_ERROR_INIT;
+	struct report r;
+	struct triage_result t;
+	const struct report_grid *g;
+	int64_t dag_ref;
+
+	(void)state;
+	assert_int_equal(store_open(dbpath, &s, &err), 0);
+	dag_ref = fill_store(s);
+	report_init(&r, T0 + 4 * DAY, 2 * 86400, "48h");
+	fake_triage(&t, 0, "fp-data", T0 + DAY, "r2");
+	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	assert_null(t.an.dag_id);           /* taken over */
+	assert_int_equal(r.n_dags, 1);
+	g = &r.dags[0].grid;
+	assert_int_equal(g->n_runs, 3);
+	assert_int_equal(g->n_tasks, 2);
+	assert_string_equal(g->run_ids[0], "r1");
+	assert_string_equal(g->run_ids[2], "r3");
+	assert_string_equal(g->task_ids[0], "extract");
+	assert_int_equal(report_grid_cell(g, 0, 0)->state, DD_STATE_SUCCESS);
+	assert_int_equal(report_cell_letter(report_grid_cell(g, 0, 0)), '.');
+	assert_int_equal(report_grid_cell(g, 0, 1)->state, DD_STATE_FAILED);
+	assert_int_equal(report_grid_cell(g, 0, 1)->tries, 2);
+	assert_int_equal(report_grid_cell(g, 0, 1)->failed_tries, 2);
+	assert_string_equal(report_grid_cell(g, 0, 1)->category, "data_quality");
+	assert_string_equal(report_grid_cell(g, 0, 1)->error, XSS);
+	assert_int_equal(report_cell_letter(report_grid_cell(g, 0, 1)), 'X');
+	assert_int_equal(report_cell_letter(report_grid_cell(g, 0, 2)), 'r');
+	assert_null(report_grid_cell(g, 0, 2)->category);   /* not classified */
+	assert_int_equal(report_cell_letter(report_grid_cell(g, 1, 1)), 'u');
+	assert_int_equal(report_grid_cell(g, 1, 2)->state, DD_STATE__COUNT);
+	assert_int_equal(report_cell_letter(report_grid_cell(g, 1, 2)), ' ');
+	/* Period: runs r2 (ran T0+2d) and r3 (ran T0+3d) are inside [T0+2d, T0+4d]. */
+	assert_int_equal(r.dags[0].runs_in_period, 2);
+	assert_int_equal(r.dags[0].failed_in_period, 1);
+	assert_int_equal(r.dags[0].status, REPORT_RECOVERED);
+	assert_int_equal(r.dags[0].marks[0].in_report, 1);
+	report_release(&r);
+	store_close(s);
+}
+
+static void test_status_healthy_when_failure_before_period(void **state)
+{
+	struct dd_store *s;
+	struct dd_error err = DD_ERROR_INIT;
+	struct report r;
+	struct triage_result t;
+	int64_t dag_ref;
+
+	(void)state;
+	assert_int_equal(store_open(dbpath, &s, &err), 0);
+	dag_ref = fill_store(s);
+	/* Period [T0+3.5d, T0+4d]: r3 ran at T0+3d, before it; r2 long before. */
+	report_init(&r, T0 + 4 * DAY, 43200, "12h");
+	fake_triage(&t, 0, "fp-data", T0 + DAY, "r2");
+	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	assert_int_equal(r.dags[0].runs_in_period, 0);
+	assert_int_equal(r.dags[0].status, REPORT_HEALTHY);
+	assert_int_equal(r.dags[0].marks[0].in_report, 0);
+	assert_int_equal(report_finish(&r, s, 1, &err), 0);
+	assert_int_equal(report_count_new(&r, NULL), 0);
+	report_release(&r);
+	store_close(s);
+}
+
+/* Two successive reports: the same fingerprint is recurring in the second,
+ * a new one is new; --no-record does not count. */
+static void test_new_vs_recurring(void **state)
+{
+	struct dd_store *s;
+	struct dd_error err = DD_ERROR_INIT;
+	struct report r;
+	struct triage_result t;
+	size_t rec;
+	int64_t dag_ref;
+
+	(void)state;
+	assert_int_equal(store_open(dbpath, &s, &err), 0);
+	dag_ref = fill_store(s);
+
+	report_init(&r, T0 + 4 * DAY, 3 * 86400, "3d");
+	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
+	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	assert_int_equal(report_finish(&r, s, 0, &err), 0);     /* a preview */
+	assert_int_equal(r.dags[0].status, REPORT_FAILING);
+	assert_int_equal(report_count_new(&r, &rec), 1);
+	report_release(&r);
+
+	report_init(&r, T0 + 4 * DAY + 1000, 3 * 86400, "3d");
+	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
+	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	assert_int_equal(report_finish(&r, s, 1, &err), 0);
+	assert_int_equal(report_count_new(&r, &rec), 1);         /* the preview did not count */
+	assert_int_equal(rec, 0);
+	assert_true(r.dags[0].marks[0].is_new);
+	report_release(&r);
+
+	report_init(&r, T0 + 5 * DAY, 3 * 86400, "3d");
+	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
+	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	fake_triage(&t, 1, "fp-other", T0 + DAY, "r2");
+	free(t.an.dag_id);
+	t.an.dag_id = dd_xstrdup("etl_b");
+	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	assert_int_equal(report_finish(&r, s, 1, &err), 0);
+	assert_int_equal(report_count_new(&r, &rec), 1);
+	assert_int_equal(rec, 1);
+	/* Sorted by source then dag_id among failing DAGs: etl, etl_b. */
+	assert_string_equal(r.dags[0].dag_id, "etl");
+	assert_false(r.dags[0].marks[0].is_new);
+	assert_int_equal(r.dags[0].marks[0].seen_before, 1);
+	assert_int_equal(r.dags[0].marks[0].first_seen_ms, T0 + 4 * DAY + 1000);
+	assert_string_equal(r.dags[1].dag_id, "etl_b");
+	assert_true(r.dags[1].marks[0].is_new);
+	/* Flaky: extract of both DAGs (intermittent 0.7 >= REPORT_FLAKY_MIN). */
+	assert_int_equal(r.n_flaky, 2);
+	assert_string_equal(r.flaky[0].task_id, "extract");
+	report_release(&r);
+	store_close(s);
+}
+
+static char *render(const struct report *r, int which)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct report_style st = { 0, 0 };
+
+	assert_non_null(f);
+	if (which == 0)
+		report_render_html(r, f);
+	else if (which == 1)
+		report_render_md(r, &st, f);
+	else
+		report_render_text(r, &st, f);
+	fclose(f);
+	return buf;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void test_html_render(void **state)
+{
+	struct dd_store *s;
+	struct dd_error err = DD_ERROR_INIT;
+	struct report r;
+	struct triage_result t;
+	char *html, *md, *txt, *hook;
+	int64_t dag_ref;
+
+	(void)state;
+	assert_int_equal(store_open(dbpath, &s, &err), 0);
+	dag_ref = fill_store(s);
+	report_init(&r, T0 + 4 * DAY, 3 * 86400, "3d");
+	report_add_source(&r, "prod", "airflow", "airflow 2.10.5 (api v1)", NULL, 1);
+	report_add_source(&r, "<evil>", "prefect", NULL, "cannot connect to <b>host</b>", 1);
+	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
+	t.ui_url = dd_xstrdup("http://airflow:8080/dags/etl/grid?dag_run_id=r2&task_id=extract\"><script>x()</script>");
+	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	assert_int_equal(report_finish(&r, s, 1, &err), 0);
+
+	html = render(&r, 0);
+	/* No markup from data: the only "<script" / "<img" would be injected ones. */
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "<img"));
+	assert_null(strstr(html, "<b>in</b>"));
+	assert_null(strstr(html, "<evil>"));
+	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(html, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
+	assert_non_null(strstr(html, "Bad input rows &lt;b&gt;in&lt;/b&gt; extract"));
+	assert_non_null(strstr(html, "dag_run_id=r2&amp;task_id=extract&quot;&gt;&lt;script&gt;"));
+	assert_non_null(strstr(html, "Source &lt;evil&gt; could not be read:</b> cannot connect to &lt;b&gt;host&lt;/b&gt;"));
+	/* Self-contained, phone-ready. */
+	assert_non_null(strstr(html, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+	assert_null(strstr(html, "<link"));
+	assert_null(strstr(html, "src=\"http"));
+	assert_null(strstr(html, "url("));
+	/* The grid: 3 run cells + 6 task cells, one of them an empty slot; the
+	 * failed cell is coloured by its category and says so on hover. */
+	assert_int_equal(count(html, "<svg class=\"grid\""), 1);
+	assert_int_equal(count(html, "<rect "), 9);
+	assert_int_equal(count(html, "data-state=\"failed\""), 1);
+	assert_int_equal(count(html, "fill=\"#b08800\" data-state=\"failed\""), 1);
+	assert_non_null(strstr(html, "<title>extract in r2: failed after 2 tries\ncategory: data_quality\nerror: ValueError: bad row &lt;script&gt;"));
+	assert_non_null(strstr(html, "<title>extract in r3: success after 2 tries (1 failed try first)</title>"));
+	assert_non_null(strstr(html, "<title>load in r3: no task instance</title>"));
+	assert_non_null(strstr(html, "<span class=\"badge new\">new</span>"));
+	assert_non_null(strstr(html, "<section id=\"summary\">"));
+	assert_non_null(strstr(html, "<section class=\"dag\" id=\"dag-prod-etl\">"));
+	assert_non_null(strstr(html, "failed: data_quality"));   /* legend */
+	free(html);
+
+	md = render(&r, 1);
+	assert_non_null(strstr(md, "| `etl` | prod | failing | Bad input rows \\<b\\>in\\</b\\> extract | 0.80 | **new** |"));
+	assert_non_null(strstr(md, "\n```\nruns 2026-01-01 00:00 .. 2026-01-03 00:00, oldest first\nrun     .X.\nextract .Xr\nload    .u \n"));
+	free(md);
+
+	txt = render(&r, 2);
+	assert_non_null(strstr(txt, "1 DAG ran: 1 failing, 0 recovered, 0 healthy; failures: 1 new, 0 recurring\n"));
+	assert_non_null(strstr(txt, "source <evil> could not be read: cannot connect to <b>host</b>\n"));
+	assert_non_null(strstr(txt, "   extract .Xr\n"));
+	assert_non_null(strstr(txt, "   load    .u \n"));
+	free(txt);
+
+	hook = report_webhook_text(&r);
+	assert_non_null(strstr(hook, "• *etl* (prod) failing, *new*: Bad input rows &lt;b&gt;in&lt;/b&gt; extract (confidence 0.80), task extract"));
+	assert_non_null(strstr(hook, "Source &lt;evil&gt; could not be read: cannot connect to &lt;b&gt;host&lt;/b&gt;"));
+	assert_null(strstr(hook, "<"));
+	free(hook);
+	hook = report_webhook_payload(&r);
+	{
+		cJSON *j = cJSON_Parse(hook);
+
+		assert_non_null(j);
+		assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "text")));
+		cJSON_Delete(j);
+	}
+	free(hook);
+	report_release(&r);
+	store_close(s);
+}
+
+/* Hostile DAG, task and run ids reach the page only as text: the section
+ * id, the link, the grid's labels and hover titles; two causes with one
+ * fingerprint are one failure. */
+static void test_html_hostile_ids(void **state)
+{
+	static const char *DAG = "\"><img src=x onerror=alert(1)>";
+	static const char *TASK = "<script>alert(1)</script>";
+	static const char *RUN = "run'\"><svg onload=alert(3)>";
+	struct dd_store *s;
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_dag dag;
+	struct report r;
+	struct triage_result t;
+	int64_t src, dag_ref, run, tr;
+	char *html;
+	size_t rec;
+
+	(void)state;
+	assert_int_equal(store_open(dbpath, &s, &err), 0);
+	assert_int_equal(store_source_put(s, "prod", "airflow", NULL, &src, &err), 0);
+	memset(&dag, 0, sizeof(dag));
+	dag.dag_id = (char *)DAG;
+	assert_int_equal(store_dag_put(s, src, &dag, &dag_ref, &err), 0);
+	run = put_run(s, dag_ref, RUN, T0, DD_STATE_FAILED);
+	put_try(s, put_ti(s, run, RUN, TASK, DD_STATE_FAILED, 1), RUN, TASK, 1, DD_STATE_FAILED, &tr);
+
+	report_init(&r, T0 + 2 * DAY, 3 * 86400, "3d");
+	memset(&t, 0, sizeof(t));
+	t.an.dag_id = dd_xstrdup(DAG);
+	t.an.source = dd_xstrdup("prod");
+	t.an.runs = dd_xcalloc(1, sizeof(*t.an.runs));
+	t.an.n_runs = 1;
+	t.an.n_failed = 1;
+	t.an.runs[0].run_id = dd_xstrdup(RUN);
+	t.an.runs[0].state = DD_STATE_FAILED;
+	t.an.runs[0].logical_ms = T0;
+	t.an.tasks = dd_xcalloc(1, sizeof(*t.an.tasks));
+	t.an.n_tasks = 1;
+	t.an.tasks[0].task_id = dd_xstrdup(TASK);
+	t.rk.causes = dd_xcalloc(2, sizeof(*t.rk.causes));
+	t.rk.n_causes = 2;
+	for (int i = 0; i < 2; i++) {
+		t.rk.causes[i].kind = i ? RK_CODE_CHANGE : RK_DATA_ISSUE;
+		t.rk.causes[i].summary = dd_xstrdup(TASK);
+		t.rk.causes[i].failure = dd_xstrdup(XSS);
+		t.rk.causes[i].fingerprint = dd_xstrdup("fp-same");
+		t.rk.causes[i].confidence = 0.5;
+		t.rk.causes[i].still_failing = 1;
+		dd_strv_push(&t.rk.causes[i].task_ids, TASK);
+	}
+	t.failing = 1;
+	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	assert_int_equal(report_finish(&r, s, 1, &err), 0);
+	assert_int_equal(r.dags[0].marks[0].dup, 0);
+	assert_int_equal(r.dags[0].marks[1].dup, 1);
+	assert_int_equal(report_count_new(&r, &rec), 1);     /* one failure, not two */
+	assert_int_equal(rec, 0);
+
+	html = render(&r, 0);
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "<img"));
+	assert_null(strstr(html, "<svg onload"));
+	assert_null(strstr(html, "onerror=alert(1)>"));
+	assert_non_null(strstr(html, "<section class=\"dag\" id=\"dag-prod-&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\">"));
+	assert_non_null(strstr(html, "<a href=\"#dag-prod-&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\">"));
+	/* grid: the task's label and the cell's hover title */
+	assert_non_null(strstr(html, "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>"));
+	assert_non_null(strstr(html, "<title>&lt;script&gt;alert(1)&lt;/script&gt; in run&#39;&quot;&gt;&lt;svg onload=alert(3)&gt;: failed"));
+	assert_non_null(strstr(html, "<title>run&#39;&quot;&gt;&lt;svg onload=alert(3)&gt; ("));
+	assert_int_equal(count(html, "<rect "), 2);
+	assert_int_equal(count(html, "data-state=\"failed\""), 1);
+	free(html);
+	report_release(&r);
+	store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_html_escape),
+		cmocka_unit_test_setup_teardown(test_grid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_healthy_when_failure_before_period, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_vs_recurring, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_html_render, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_html_hostile_ids, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
