@@ -730,8 +730,16 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 		qsort(c->commits, c->n_commits, sizeof(*c->commits), cmp_commit);
 	c->summary = summary_of(c, cd, f);
 	kind_advice(c, cd, c->task_ids.n ? c->task_ids.v[0] : "the task");
-	for (size_t i = 0; i < f->checks.n; i++)
-		push_unique(&c->checks, dd_xstrdup(f->checks.v[i]));
+	for (size_t i = 0; i < f->checks.n; i++) {
+		/* "pip show pandas" adds nothing after "pip show pandas   (on the worker ...)" */
+		int covered = 0;
+
+		for (size_t k = 0; k < c->checks.n; k++)
+			if (dd_starts_with(c->checks.v[k], f->checks.v[i]))
+				covered = 1;
+		if (!covered)
+			push_unique(&c->checks, dd_xstrdup(f->checks.v[i]));
+	}
 	for (size_t i = 0; i < f->fix.n; i++)
 		push_unique(&c->fix, dd_xstrdup(f->fix.v[i]));
 }
