@@ -210,7 +210,7 @@ char *dd_fingerprint(const char *exc_type, const char *message, const struct dd_
  *   numbers (digits, with inner '.' or ','), except digits glued to a letter
  *     such as python3, s3, int64 -> <n>
  *   temp paths (/tmp/.., /var/tmp/.., /var/folders/.., /dev/shm/.., and any
- *     path with a tmpXXXXXX component) -> <tmp>
+ *     path with a mkstemp-style component (tmpk2x9ab)) -> <tmp>
  *   quoted values ('..', "..", `..`) -> '<*>' (same quote), except a plain
  *     dotted identifier such as 'pandas', 'x', 'DataFrame.append' which names
  *     what failed and is kept; the inside of a kept value is left as is
