@@ -31,7 +31,6 @@
 
 #define PAGE 100
 #define MAX_LOG_PAGES 1000
-#define SENTINEL_STOP (-1000)
 
 struct af {
 	struct http_client *http;
@@ -81,45 +80,14 @@ static int reg_get(const char *url)
 	return api;
 }
 
-/* ---- small JSON helpers ------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------ */
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static char *jdup(const cJSON *o, const char *k)
-{
-	const char *s = jstr(o, k);
-	return s ? dd_xstrdup(s) : NULL;
-}
-
-static int64_t jtime(const cJSON *o, const char *k)
-{
-	const char *s = jstr(o, k);
-	int64_t ms = 0;
-
-	if (s && dd_parse_time(s, &ms) < 0)
-		ms = 0;
-	return ms;
-}
-
-static int jint(const cJSON *o, const char *k, int dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? (int)v->valuedouble : dflt;
-}
-
+/* Copies the client's request counters into c->stats. */
 static void sync_stats(struct dd_conn *c)
 {
 	struct af *a = c->impl;
-	struct http_stats s;
 
-	http_client_stats(a->http, &s);
-	c->stats.requests = s.requests;
-	c->stats.retries = s.retries;
-	c->stats.bytes = s.bytes;
+	conn_sync_stats(c, a->http);
 }
 
 static char *strip_api(const char *url)
@@ -158,31 +126,18 @@ static int af_json(struct dd_conn *c, const char *url, const char *post, cJSON *
                    long *status, struct dd_error *err)
 {
 	struct af *a = c->impl;
-	struct http_xfer x = { 0 };
-	void *j = NULL;
-	int rc;
+	long st = 0;
+	int rc = conn_json(c, a->http, url, post, out, &st, err);
 
-	x.url = (char *)url;
-	x.post = post;
-	x.post_len = post ? strlen(post) : 0;
-	rc = http_fetch_json(a->http, &x, &j, err);
-	if (rc < 0 && x.status == 401 && a->exchanged) {
+	if (rc < 0 && st == 401 && a->exchanged) {
 		struct dd_error e2 = DD_ERROR_INIT;
 		if (exchange_token(c, &e2) == 0) {
-			http_xfer_release(&x);
-			memset(&x, 0, sizeof(x));
-			x.url = (char *)url;
-			x.post = post;
-			x.post_len = post ? strlen(post) : 0;
 			dd_error_clear(err);
-			rc = http_fetch_json(a->http, &x, &j, err);
+			rc = conn_json(c, a->http, url, post, out, &st, err);
 		}
 	}
 	if (status)
-		*status = x.status;
-	http_xfer_release(&x);
-	sync_stats(c);
-	*out = j;
+		*status = st;
 	return rc;
 }
 
@@ -222,14 +177,12 @@ static int exchange_token(struct dd_conn *c, struct dd_error *err)
 		http_xfer_release(&x);
 		return rc;
 	}
-	rc = http_check(a->http, &x, err);
-	if (rc == 0)
-		rc = http_parse_json(a->http, &x, &jv, err);
+	rc = http_check_json(a->http, &x, &jv, err);
 	http_xfer_release(&x);
 	if (rc < 0)
 		return rc;
 	j = jv;
-	tok = jstr(j, "access_token");
+	tok = conn_jstr(j, "access_token");
 	if (!tok || !*tok) {
 		cJSON_Delete(j);
 		return dd_error_set(err, DD_EPROTO, "Airflow at %s answered POST /auth/token without an "
@@ -276,41 +229,41 @@ static int probe_version(struct dd_conn *c, const char *path, struct dd_error *e
 		http_xfer_release(&x);
 		return 0;
 	}
-	rc = http_check(a->http, &x, err);
-	if (rc == 0)
-		rc = http_parse_json(a->http, &x, &jv, err);
+	rc = http_check_json(a->http, &x, &jv, err);
 	http_xfer_release(&x);
 	if (rc < 0)
 		return rc;
-	if (!jstr(jv, "version")) {
+	if (!conn_jstr(jv, "version")) {
 		cJSON_Delete(jv);
 		return 0;
 	}
 	free(a->version);
-	a->version = jdup(jv, "version");
+	a->version = conn_jdup(jv, "version");
 	cJSON_Delete(jv);
 	return 1;
+}
+
+static void af_close(struct dd_conn *c)
+{
+	af_free(c->impl);
+	c->impl = NULL;
 }
 
 static int af_open(struct dd_conn *c, struct dd_error *err)
 {
 	const struct dd_source *s = c->source;
-	struct af *a = dd_xcalloc(1, sizeof(*a));
+	struct af *a;
 	struct http_opts o = { 0 };
 	const char *fmt = getenv("DAGDOC_AIRFLOW_LOG_FORMAT");
 	int rc;
 
-	c->impl = a;
-	if (!s->url || !*s->url) {
-		c->impl = NULL;
-		af_free(a);
+	if (!s->url || !*s->url)
 		return dd_error_set(err, DD_EUSAGE, "source %s has no url; set DAGDOC_AIRFLOW_URL to the "
 		                    "Airflow webserver's address (e.g. http://localhost:8080)", s->name);
-	}
+	a = dd_xcalloc(1, sizeof(*a));
+	c->impl = a;
 	a->root = strip_api(s->url);
-	a->url_env = s->origin && strcmp(s->origin, "environment") ?
-	             dd_xasprintf("the url of source %s (%s)", s->name, s->origin) :
-	             dd_xstrdup("DAGDOC_AIRFLOW_URL");
+	a->url_env = conn_url_env(s, "DAGDOC_AIRFLOW_URL");
 	if (s->token && *s->token)
 		a->auth_hint = dd_xasprintf("check %s", s->token_env ? s->token_env : "DAGDOC_AIRFLOW_TOKEN");
 	else if (s->username && *s->username)
@@ -328,12 +281,7 @@ static int af_open(struct dd_conn *c, struct dd_error *err)
 	o.server_hint = "is the Airflow webserver running";
 	o.auth_hint = a->auth_hint;
 	o.bearer = s->token && *s->token ? s->token : NULL;
-	o.ca_file = s->ca_file;
-	o.insecure = s->insecure;
-	o.concurrency = s->concurrency;
-	o.timeout_s = s->timeout_s;
-	o.connect_timeout_s = s->connect_timeout_s;
-	o.trace = c->verbose;
+	conn_http_opts(&o, c);
 	if (!o.bearer && s->username && s->password) {
 		/* v1: basic auth; v2: replaced by the token from /auth/token */
 		o.username = s->username;
@@ -373,15 +321,8 @@ static int af_open(struct dd_conn *c, struct dd_error *err)
 fail:
 	if (a->http)
 		sync_stats(c);
-	c->impl = NULL;
-	af_free(a);
+	af_close(c);
 	return rc;
-}
-
-static void af_close(struct dd_conn *c)
-{
-	af_free(c->impl);
-	c->impl = NULL;
 }
 
 /* ---- DAGs --------------------------------------------------------------- */
@@ -431,37 +372,24 @@ static int af_pages(struct dd_conn *c, const char *base_url, const char *key, co
 	}
 }
 
-struct dagid_ud {
-	dd_dag_id_cb cb;
-	void *ud;
-};
-
-static int dagid_item(struct dd_conn *c, const cJSON *el, void *ud)
-{
-	struct dagid_ud *u = ud;
-	const char *id = jstr(el, "dag_id");
-
-	(void)c;
-	if (!id)
-		return 0;
-	return u->cb(id, u->ud);
-}
-
-static int af_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_error *err)
+/* af_pages over the collection at the API prefix + path. */
+static int af_list(struct dd_conn *c, const char *path, const char *key,
+                   int (*item)(struct dd_conn *, const cJSON *, void *), void *ud,
+                   struct dd_error *err)
 {
 	struct af *a = c->impl;
-	struct dagid_ud u = { cb, ud };
-	char *url = dd_xasprintf("%s/dags", a->prefix);
-	int rc = af_pages(c, url, "dags", NULL, dagid_item, &u, NULL, err);
+	char *url = dd_xasprintf("%s%s", a->prefix, path);
+	int rc = af_pages(c, url, key, NULL, item, ud, NULL, err);
 
 	free(url);
 	return rc;
 }
 
-static int collect_id(const char *id, void *ud)
+static int af_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_error *err)
 {
-	dd_strv_push(ud, id);
-	return 0;
+	struct conn_id_ud u = { cb, ud, "dag_id" };
+
+	return af_list(c, "/dags", "dags", conn_id_item, &u, err);
 }
 
 /* "no DAG named X on SOURCE; did you mean Y?" */
@@ -469,21 +397,14 @@ static int no_such_dag(struct dd_conn *c, const char *dag_id, struct dd_error *e
 {
 	struct af *a = c->impl;
 	struct dd_error e2 = DD_ERROR_INIT;
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
+	const char *best;
 
 	if (!a->dag_ids_loaded) {
-		if (af_list_dags(c, collect_id, &a->dag_ids, &e2) == 0)
+		if (af_list_dags(c, conn_collect_id, &a->dag_ids, &e2) == 0)
 			a->dag_ids_loaded = 1;
 	}
-	for (size_t i = 0; i < a->dag_ids.n; i++) {
-		size_t d = dd_edit_distance(dag_id, a->dag_ids.v[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = a->dag_ids.v[i];
-		}
-	}
-	if (best && best_d <= (strlen(dag_id) / 3 > 2 ? strlen(dag_id) / 3 : 2))
+	best = conn_closest(dag_id, &a->dag_ids);
+	if (best)
 		return dd_error_set(err, DD_ENOTFOUND, "no DAG named %s on %s; did you mean %s?", dag_id,
 		                    c->source->name, best);
 	if (a->dag_ids_loaded)
@@ -511,10 +432,10 @@ static int af_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 			return no_such_dag(c, dag_id, err);
 		return rc;
 	}
-	out->dag_id = jdup(j, "dag_id");
+	out->dag_id = conn_jdup(j, "dag_id");
 	if (!out->dag_id)
 		out->dag_id = dd_xstrdup(dag_id);
-	out->fileloc = jdup(j, "fileloc");
+	out->fileloc = conn_jdup(j, "fileloc");
 	out->is_paused = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "is_paused"));
 	cJSON_Delete(j);
 	j = NULL;
@@ -531,14 +452,14 @@ static int af_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 	cJSON_ArrayForEach(el, arr) {
 		struct dd_task *t = &out->tasks[out->n_tasks];
 		const cJSON *ds = cJSON_GetObjectItemCaseSensitive(el, "downstream_task_ids"), *d;
-		const char *op = jstr(el, "operator_name");
+		const char *op = conn_jstr(el, "operator_name");
 
-		if (!jstr(el, "task_id"))
+		if (!conn_jstr(el, "task_id"))
 			continue;
 		out->n_tasks++;
-		t->task_id = jdup(el, "task_id");
+		t->task_id = conn_jdup(el, "task_id");
 		if (!op)
-			op = jstr(cJSON_GetObjectItemCaseSensitive(el, "class_ref"), "class_name");
+			op = conn_jstr(cJSON_GetObjectItemCaseSensitive(el, "class_ref"), "class_name");
 		t->operator_name = op ? dd_xstrdup(op) : NULL;
 		t->is_sensor = op && strstr(op, "Sensor") != NULL;
 		t->downstream = dd_xcalloc((size_t)cJSON_GetArraySize(ds) + 1, sizeof(char *));
@@ -565,20 +486,20 @@ static int run_item(struct dd_conn *c, const cJSON *el, void *ud)
 	int rc;
 
 	(void)c;
-	r.run_id = jdup(el, "dag_run_id");
+	r.run_id = conn_jdup(el, "dag_run_id");
 	if (!r.run_id)
-		r.run_id = jdup(el, "run_id");
-	r.state = dd_state_parse(jstr(el, "state"));
-	r.run_type = jdup(el, "run_type");
-	r.logical_ms = jtime(el, "logical_date");
+		r.run_id = conn_jdup(el, "run_id");
+	r.state = dd_state_parse(conn_jstr(el, "state"));
+	r.run_type = conn_jdup(el, "run_type");
+	r.logical_ms = conn_jtime(el, "logical_date");
 	if (!r.logical_ms)
-		r.logical_ms = jtime(el, "execution_date");
+		r.logical_ms = conn_jtime(el, "execution_date");
 	if (!r.logical_ms)
-		r.logical_ms = jtime(el, "run_after");
-	r.queued_ms = jtime(el, "queued_at");
-	r.start_ms = jtime(el, "start_date");
-	r.end_ms = jtime(el, "end_date");
-	r.note = jdup(el, "note");
+		r.logical_ms = conn_jtime(el, "run_after");
+	r.queued_ms = conn_jtime(el, "queued_at");
+	r.start_ms = conn_jtime(el, "start_date");
+	r.end_ms = conn_jtime(el, "end_date");
+	r.note = conn_jdup(el, "note");
 	u->n++;
 	rc = r.run_id ? u->cb(&r, u->ud) : 0;
 	dd_run_release(&r);
@@ -633,45 +554,38 @@ static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 
 static void ti_from_json(const cJSON *el, struct dd_task_instance *ti, const char *run_id)
 {
-	const char *op = jstr(el, "operator_name");
+	const char *op = conn_jstr(el, "operator_name");
 
 	memset(ti, 0, sizeof(*ti));
-	ti->run_id = jdup(el, "dag_run_id");
+	ti->run_id = conn_jdup(el, "dag_run_id");
 	if (!ti->run_id)
 		ti->run_id = dd_xstrdup(run_id);
-	ti->task_id = jdup(el, "task_id");
-	ti->map_index = jint(el, "map_index", -1);
-	ti->state = dd_state_parse(jstr(el, "state"));
-	ti->try_number = jint(el, "try_number", 0);
+	ti->task_id = conn_jdup(el, "task_id");
+	ti->map_index = conn_jint(el, "map_index", -1);
+	ti->state = dd_state_parse(conn_jstr(el, "state"));
+	ti->try_number = conn_jint(el, "try_number", 0);
 	ti->max_tries = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(el, "max_tries")) ?
-	                jint(el, "max_tries", 0) + 1 : 0;
+	                conn_jint(el, "max_tries", 0) + 1 : 0;
 	if (!op)
-		op = jstr(el, "operator");
+		op = conn_jstr(el, "operator");
 	ti->operator_name = op ? dd_xstrdup(op) : NULL;
-	ti->hostname = jstr(el, "hostname") && *jstr(el, "hostname") ? jdup(el, "hostname") : NULL;
-	ti->queued_ms = jtime(el, "queued_when");
-	ti->start_ms = jtime(el, "start_date");
-	ti->end_ms = jtime(el, "end_date");
-	ti->note = jdup(el, "note");
+	ti->hostname = conn_jstr(el, "hostname") && *conn_jstr(el, "hostname") ?
+	               conn_jdup(el, "hostname") : NULL;
+	ti->queued_ms = conn_jtime(el, "queued_when");
+	ti->start_ms = conn_jtime(el, "start_date");
+	ti->end_ms = conn_jtime(el, "end_date");
+	ti->note = conn_jdup(el, "note");
 }
 
-struct ti_ud {
-	dd_ti_cb cb;
-	void *ud;
-	const char *run_id;
-};
-
+/* A page item callback (ud: struct conn_ti_ud): one task instance. */
 static int ti_item(struct dd_conn *c, const cJSON *el, void *ud)
 {
-	struct ti_ud *u = ud;
+	struct conn_ti_ud *u = ud;
 	struct dd_task_instance ti;
-	int rc;
 
 	(void)c;
 	ti_from_json(el, &ti, u->run_id);
-	rc = ti.task_id ? u->cb(&ti, u->ud) : 0;
-	dd_task_instance_release(&ti);
-	return rc;
+	return conn_ti_emit(u, &ti);
 }
 
 static void ti_path(struct af *a, struct dd_buf *url, const char *dag_id, const char *run_id)
@@ -689,7 +603,7 @@ static int af_list_task_instances(struct dd_conn *c, const char *dag_id, const c
 {
 	struct af *a = c->impl;
 	struct dd_buf url = DD_BUF_INIT;
-	struct ti_ud u = { cb, ud, run_id };
+	struct conn_ti_ud u = { cb, ud, run_id };
 	long status = 0;
 	int rc;
 
@@ -708,29 +622,33 @@ static int cmp_try(const void *x, const void *y)
 	return (a->try_number > b->try_number) - (a->try_number < b->try_number);
 }
 
+/* Try `number` of ti; with details only for the current try (the others
+ * failed and were retried, their details are gone). */
+static void try_of_ti(struct dd_try *t, const struct dd_task_instance *ti, int number)
+{
+	t->run_id = dd_xstrdup(ti->run_id);
+	t->task_id = dd_xstrdup(ti->task_id);
+	t->map_index = ti->map_index;
+	t->try_number = number;
+	if (number < ti->try_number) {
+		t->state = DD_STATE_UP_FOR_RETRY;
+		return;
+	}
+	t->state = ti->state;
+	t->hostname = dd_xstrdup(ti->hostname);
+	t->queued_ms = ti->queued_ms;
+	t->start_ms = ti->start_ms;
+	t->end_ms = ti->end_ms;
+	t->note = dd_xstrdup(ti->note);
+}
+
 static int synth_tries(const struct dd_task_instance *ti, struct dd_try **out, size_t *n)
 {
 	size_t k = ti->try_number > 0 ? (size_t)ti->try_number : 0;
 
 	*out = dd_xcalloc(k + 1, sizeof(**out));
-	for (size_t i = 0; i < k; i++) {
-		struct dd_try *t = &(*out)[i];
-		t->run_id = dd_xstrdup(ti->run_id);
-		t->task_id = dd_xstrdup(ti->task_id);
-		t->map_index = ti->map_index;
-		t->try_number = (int)i + 1;
-		if (i + 1 < k) {
-			/* earlier tries: failed, then retried (their details are gone) */
-			t->state = DD_STATE_UP_FOR_RETRY;
-		} else {
-			t->state = ti->state;
-			t->hostname = dd_xstrdup(ti->hostname);
-			t->queued_ms = ti->queued_ms;
-			t->start_ms = ti->start_ms;
-			t->end_ms = ti->end_ms;
-			t->note = dd_xstrdup(ti->note);
-		}
-	}
+	for (size_t i = 0; i < k; i++)
+		try_of_ti(&(*out)[i], ti, (int)i + 1);
 	*n = k;
 	return 0;
 }
@@ -795,19 +713,8 @@ static int af_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_
 			cJSON_Delete(j);
 			qsort(tries, n, sizeof(*tries), cmp_try);
 			/* the current try is left out while it is up_for_retry */
-			if (n == 0 || tries[n - 1].try_number < ti->try_number) {
-				struct dd_try *t = &tries[n++];
-				t->run_id = dd_xstrdup(ti->run_id);
-				t->task_id = dd_xstrdup(ti->task_id);
-				t->map_index = ti->map_index;
-				t->try_number = ti->try_number;
-				t->state = ti->state;
-				t->hostname = dd_xstrdup(ti->hostname);
-				t->queued_ms = ti->queued_ms;
-				t->start_ms = ti->start_ms;
-				t->end_ms = ti->end_ms;
-				t->note = dd_xstrdup(ti->note);
-			}
+			if (n == 0 || tries[n - 1].try_number < ti->try_number)
+				try_of_ti(&tries[n++], ti, ti->try_number);
 		} else {
 			/* 404: before Airflow 2.10 there is no /tries endpoint */
 			const char *m = e2.msg;
@@ -817,14 +724,7 @@ static int af_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_
 	}
 	if (!tries)
 		synth_tries(ti, &tries, &n);
-	rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!rc)
-			rc = cb(&tries[i], ud);
-		dd_try_release(&tries[i]);
-	}
-	free(tries);
-	return rc;
+	return conn_emit_tries(tries, n, cb, ud);
 }
 
 /* ---- logs --------------------------------------------------------------- */
@@ -833,9 +733,8 @@ enum { LF_TEXT, LF_JSON1, LF_NDJSON, LF_JSON2 };
 
 struct logjob {
 	struct dd_conn *c;
-	const struct dd_log_request *req;
+	struct conn_log_out out;    /* request, capped text, callback */
 	struct http_xfer x;
-	struct http_capbuf cap;
 	struct dd_buf line;         /* NDJSON: partial line */
 	char *url_base;             /* .../logs/N?full_content=true&map_index=M */
 	char *token;                /* last continuation token */
@@ -843,16 +742,13 @@ struct logjob {
 	int pages;
 	uint64_t page_bytes;        /* bytes this page yielded */
 	int64_t log_pos;            /* from the last token followed */
-	dd_log_cb cb;
-	void *ud;
-	int *cb_ret;
 };
 
 static int sink_text(struct http_xfer *x, const char *p, size_t n)
 {
 	struct logjob *j = x->ud;
 
-	http_capbuf_add(&j->cap, p, n);
+	http_capbuf_add(&j->out.cap, p, n);
 	j->page_bytes += n;
 	return 0;
 }
@@ -863,8 +759,8 @@ static void ndjson_line(struct logjob *j, const char *p, size_t n)
 		n--;
 	if (!n)
 		return;
-	http_capbuf_add(&j->cap, p, n);
-	http_capbuf_add(&j->cap, "\n", 1);
+	http_capbuf_add(&j->out.cap, p, n);
+	http_capbuf_add(&j->out.cap, "\n", 1);
 	j->page_bytes += n + 1;
 }
 
@@ -878,8 +774,8 @@ static int sink_ndjson(struct http_xfer *x, const char *p, size_t n)
 
 		if (j->line.len + k > (1u << 20)) {
 			/* an enormous line: pass it through in pieces */
-			http_capbuf_add(&j->cap, j->line.data ? j->line.data : "", j->line.len);
-			http_capbuf_add(&j->cap, p, k);
+			http_capbuf_add(&j->out.cap, j->line.data ? j->line.data : "", j->line.len);
+			http_capbuf_add(&j->out.cap, p, k);
 			j->page_bytes += j->line.len + k;
 			dd_buf_reset(&j->line);
 		} else {
@@ -901,7 +797,7 @@ static void reset_page(struct http_xfer *x)
 
 	/* a retry re-sends this page: forget what it delivered so far */
 	if (j->pages == 0)
-		http_capbuf_reset(&j->cap);
+		http_capbuf_reset(&j->out.cap);
 	dd_buf_reset(&j->line);
 	j->page_bytes = 0;
 }
@@ -1017,13 +913,13 @@ static void add_v1_content(struct logjob *j, const char *s)
 		}
 	}
 	if (ok) {
-		http_capbuf_add(&j->cap, text.data ? text.data : "", text.len);
+		http_capbuf_add(&j->out.cap, text.data ? text.data : "", text.len);
 		j->page_bytes += text.len;
 	} else {
 		size_t n = strlen(s);
-		http_capbuf_add(&j->cap, s, n);
+		http_capbuf_add(&j->out.cap, s, n);
 		if (n && s[n - 1] != '\n')
-			http_capbuf_add(&j->cap, "\n", 1);
+			http_capbuf_add(&j->out.cap, "\n", 1);
 		j->page_bytes += n;
 	}
 	dd_buf_release(&host);
@@ -1119,26 +1015,13 @@ static void set_page_url(struct logjob *j)
 	j->x.reset = reset_page;
 }
 
+/* Hands the log (or e) to the callback; frees the job's buffers. */
 static int deliver(struct logjob *j, const struct dd_error *e)
 {
-	size_t len = 0;
-	char *text = NULL;
-	int r;
+	int r = conn_log_deliver(&j->out, e);
 
-	if (!e) {
-		text = http_capbuf_finish(&j->cap, &len);
-		r = j->cb(j->req, text, len, http_capbuf_truncated(&j->cap), NULL, j->ud);
-	} else {
-		r = j->cb(j->req, "", 0, 0, e, j->ud);
-	}
-	free(text);
-	http_capbuf_release(&j->cap);
 	dd_buf_release(&j->line);
-	if (r) {
-		*j->cb_ret = r;
-		return SENTINEL_STOP;
-	}
-	return 0;
+	return r;
 }
 
 static int log_done(struct http_xfer *x)
@@ -1161,8 +1044,8 @@ static int log_done(struct http_xfer *x)
 	if (rc < 0) {
 		if (x->status == 404)
 			dd_error_set(&e, DD_ENOTFOUND, "no log of try %d of task %s in run %s of DAG %s on %s "
-			             "(404)", j->req->try_number, j->req->task_id, j->req->run_id,
-			             j->req->dag_id, j->c->source->name);
+			             "(404)", j->out.req->try_number, j->out.req->task_id, j->out.req->run_id,
+			             j->out.req->dag_id, j->c->source->name);
 		return deliver(j, &e);
 	}
 	j->pages++;
@@ -1180,7 +1063,7 @@ static int log_done(struct http_xfer *x)
 			add_v1_content(j, content->valuestring);
 		else if (cJSON_IsArray(content))
 			add_v2_content(j, content);
-		tok = jstr(jv, "continuation_token");
+		tok = conn_jstr(jv, "continuation_token");
 		if (follow_token(j, tok))
 			next = dd_xstrdup(tok);
 		cJSON_Delete(jv);
@@ -1209,7 +1092,6 @@ static int af_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 	struct af *a = c->impl;
 	struct logjob *jobs = dd_xcalloc(n + 1, sizeof(*jobs));
 	struct http_xfer **xs = dd_xcalloc(n + 1, sizeof(*xs));
-	size_t cap = c->source->max_log_bytes > 0 ? (size_t)c->source->max_log_bytes : 16u << 20;
 	int cb_ret = 0, rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -1217,12 +1099,8 @@ static int af_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 		struct dd_buf u = DD_BUF_INIT;
 
 		j->c = c;
-		j->req = &reqs[i];
-		j->cb = cb;
-		j->ud = ud;
-		j->cb_ret = &cb_ret;
+		conn_log_out_init(&j->out, c, &reqs[i], cb, ud, &cb_ret);
 		j->form = a->api == 2 ? (a->log_json ? LF_JSON2 : LF_NDJSON) : (a->log_json ? LF_JSON1 : LF_TEXT);
-		http_capbuf_init(&j->cap, cap);
 		ti_path(a, &u, reqs[i].dag_id, reqs[i].run_id);
 		add_seg(&u, reqs[i].task_id);
 		dd_buf_addf(&u, "/logs/%d?map_index=%d", reqs[i].try_number,
@@ -1233,10 +1111,9 @@ static int af_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 		set_page_url(j);
 		xs[i] = &j->x;
 	}
-	rc = http_run(a->http, xs, n, NULL);
-	sync_stats(c);
+	rc = conn_run_logs(c, a->http, xs, n, &cb_ret, err);
 	for (size_t i = 0; i < n; i++) {
-		http_capbuf_release(&jobs[i].cap);
+		http_capbuf_release(&jobs[i].out.cap);
 		dd_buf_release(&jobs[i].line);
 		http_xfer_release(&jobs[i].x);
 		free(jobs[i].x.url);
@@ -1245,11 +1122,7 @@ static int af_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 	}
 	free(jobs);
 	free(xs);
-	if (rc == SENTINEL_STOP)
-		return cb_ret;
-	if (rc < 0)
-		return dd_error_set(err, rc, "fetching logs from %s was stopped", c->source->name);
-	return 0;
+	return rc;
 }
 
 /* ---- health, import errors ---------------------------------------------- */
@@ -1265,14 +1138,15 @@ static int af_health(struct dd_conn *c, struct dd_health *out, struct dd_error *
 	if (rc < 0)
 		return rc;
 	s = cJSON_GetObjectItemCaseSensitive(j, "scheduler");
-	out->scheduler_status = jdup(s, "status");
-	out->scheduler_heartbeat_ms = jtime(s, "latest_scheduler_heartbeat");
-	out->metadatabase_status = jdup(cJSON_GetObjectItemCaseSensitive(j, "metadatabase"), "status");
+	out->scheduler_status = conn_jdup(s, "status");
+	out->scheduler_heartbeat_ms = conn_jtime(s, "latest_scheduler_heartbeat");
+	out->metadatabase_status = conn_jdup(cJSON_GetObjectItemCaseSensitive(j, "metadatabase"),
+	                                     "status");
 	{
 		struct dd_buf d = DD_BUF_INIT;
 		static const char *const extra[] = { "triggerer", "dag_processor" };
 		for (size_t i = 0; i < DD_ARRAY_SIZE(extra); i++) {
-			const char *st = jstr(cJSON_GetObjectItemCaseSensitive(j, extra[i]), "status");
+			const char *st = conn_jstr(cJSON_GetObjectItemCaseSensitive(j, extra[i]), "status");
 			if (st)
 				dd_buf_addf(&d, "%s%s %s", d.len ? ", " : "", extra[i], st);
 		}
@@ -1295,9 +1169,9 @@ static int ie_item(struct dd_conn *c, const cJSON *el, void *ud)
 	int rc;
 
 	(void)c;
-	ie.filename = jdup(el, "filename");
-	ie.stack_trace = jdup(el, "stack_trace");
-	ie.timestamp_ms = jtime(el, "timestamp");
+	ie.filename = conn_jdup(el, "filename");
+	ie.stack_trace = conn_jdup(el, "stack_trace");
+	ie.timestamp_ms = conn_jtime(el, "timestamp");
 	rc = u->cb(&ie, u->ud);
 	free(ie.filename);
 	free(ie.stack_trace);
@@ -1307,13 +1181,9 @@ static int ie_item(struct dd_conn *c, const cJSON *el, void *ud)
 static int af_list_import_errors(struct dd_conn *c, dd_import_error_cb cb, void *ud,
                                  struct dd_error *err)
 {
-	struct af *a = c->impl;
 	struct ie_ud u = { cb, ud };
-	char *url = dd_xasprintf("%s/importErrors", a->prefix);
-	int rc = af_pages(c, url, "import_errors", NULL, ie_item, &u, NULL, err);
 
-	free(url);
-	return rc;
+	return af_list(c, "/importErrors", "import_errors", ie_item, &u, err);
 }
 
 /* ---- UI links ----------------------------------------------------------- */

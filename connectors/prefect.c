@@ -25,7 +25,6 @@
 
 #define PAGE 200
 #define MAX_LOG_PAGES 5000
-#define SENTINEL_STOP (-1000)
 
 struct flow_ref {
 	char *dag_id;          /* as asked: "flow" or "flow/deployment" */
@@ -57,37 +56,12 @@ struct pf {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static char *jdup(const cJSON *o, const char *k)
-{
-	const char *s = jstr(o, k);
-	return s ? dd_xstrdup(s) : NULL;
-}
-
-static int64_t jtime(const cJSON *o, const char *k)
-{
-	const char *s = jstr(o, k);
-	int64_t ms = 0;
-
-	if (s && dd_parse_time(s, &ms) < 0)
-		ms = 0;
-	return ms;
-}
-
+/* Copies the client's request counters into c->stats. */
 static void sync_stats(struct dd_conn *c)
 {
 	struct pf *p = c->impl;
-	struct http_stats s;
 
-	http_client_stats(p->http, &s);
-	c->stats.requests = s.requests;
-	c->stats.retries = s.retries;
-	c->stats.bytes = s.bytes;
+	conn_sync_stats(c, p->http);
 }
 
 static char *print_json(cJSON *j)
@@ -112,24 +86,13 @@ static void iso(int64_t ms, char *out, size_t n)
 	dd_format_time(ms, 1, out, n);
 }
 
+/* One JSON request to the server (see conn_json). */
 static int pf_json(struct dd_conn *c, const char *url, const char *post, cJSON **out,
                    long *status, struct dd_error *err)
 {
 	struct pf *p = c->impl;
-	struct http_xfer x = { 0 };
-	void *j = NULL;
-	int rc;
 
-	x.url = (char *)url;
-	x.post = post;
-	x.post_len = post ? strlen(post) : 0;
-	rc = http_fetch_json(p->http, &x, &j, err);
-	if (status)
-		*status = x.status;
-	http_xfer_release(&x);
-	sync_stats(c);
-	*out = j;
-	return rc;
+	return conn_json(c, p->http, url, post, out, status, err);
 }
 
 /* POSTs `body` (with "limit"/"offset" set per page) to a /filter endpoint
@@ -224,10 +187,16 @@ static void parse_cloud(struct pf *p, const char *url)
 	p->cloud = strstr(url, "api.prefect.cloud") != NULL || (a && w);
 }
 
+static void pf_close(struct dd_conn *c)
+{
+	pf_free(c->impl);
+	c->impl = NULL;
+}
+
 static int pf_open(struct dd_conn *c, struct dd_error *err)
 {
 	const struct dd_source *s = c->source;
-	struct pf *p = dd_xcalloc(1, sizeof(*p));
+	struct pf *p;
 	struct http_opts o = { 0 };
 	struct http_xfer x = { 0 };
 	char *user = NULL;
@@ -235,21 +204,17 @@ static int pf_open(struct dd_conn *c, struct dd_error *err)
 	size_t n;
 	int rc;
 
-	c->impl = p;
-	if (!s->url || !*s->url) {
-		c->impl = NULL;
-		pf_free(p);
+	if (!s->url || !*s->url)
 		return dd_error_set(err, DD_EUSAGE, "source %s has no url; set PREFECT_API_URL (e.g. "
 		                    "http://127.0.0.1:4200/api)", s->name);
-	}
+	p = dd_xcalloc(1, sizeof(*p));
+	c->impl = p;
 	n = strlen(s->url);
 	while (n > 0 && s->url[n - 1] == '/')
 		n--;
 	p->base = dd_xstrndup(s->url, n);
 	parse_cloud(p, p->base);
-	p->url_env = s->origin && strcmp(s->origin, "environment") ?
-	             dd_xasprintf("the url of source %s (%s)", s->name, s->origin) :
-	             dd_xstrdup("PREFECT_API_URL");
+	p->url_env = conn_url_env(s, "PREFECT_API_URL");
 	if (s->api_key && *s->api_key)
 		p->auth_hint = dd_xasprintf("check %s (a Prefect Cloud key, pnu_... or pnb_..., with "
 		                            "access to this workspace)",
@@ -288,12 +253,7 @@ static int pf_open(struct dd_conn *c, struct dd_error *err)
 		o.username = user;
 		o.password = pass;
 	}
-	o.ca_file = s->ca_file;
-	o.insecure = s->insecure;
-	o.concurrency = s->concurrency;
-	o.timeout_s = s->timeout_s;
-	o.connect_timeout_s = s->connect_timeout_s;
-	o.trace = c->verbose;
+	conn_http_opts(&o, c);
 	rc = http_client_new(&o, &p->http, err);
 	free(user);
 	if (rc < 0)
@@ -313,9 +273,7 @@ static int pf_open(struct dd_conn *c, struct dd_error *err)
 			goto fail;
 	} else {
 		void *jv = NULL;
-		rc = http_check(p->http, &x, err);
-		if (rc == 0)
-			rc = http_parse_json(p->http, &x, &jv, err);
+		rc = http_check_json(p->http, &x, &jv, err);
 		http_xfer_release(&x);
 		if (rc < 0)
 			goto fail;
@@ -333,67 +291,33 @@ static int pf_open(struct dd_conn *c, struct dd_error *err)
 fail:
 	if (p->http)
 		sync_stats(c);
-	c->impl = NULL;
-	pf_free(p);
+	pf_close(c);
 	return rc;
-}
-
-static void pf_close(struct dd_conn *c)
-{
-	pf_free(c->impl);
-	c->impl = NULL;
 }
 
 /* ---- flows -------------------------------------------------------------- */
 
-struct name_ud {
-	dd_dag_id_cb cb;
-	void *ud;
-};
-
-static int name_item(struct dd_conn *c, const cJSON *el, void *ud)
-{
-	struct name_ud *u = ud;
-	const char *name = jstr(el, "name");
-
-	(void)c;
-	return name ? u->cb(name, u->ud) : 0;
-}
-
 static int pf_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_error *err)
 {
-	struct name_ud u = { cb, ud };
+	struct conn_id_ud u = { cb, ud, "name" };
 	cJSON *body = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(body, "sort", "NAME_ASC");
-	return pf_pages(c, "/flows/filter", body, name_item, &u, err);
-}
-
-static int collect_name(const char *id, void *ud)
-{
-	dd_strv_push(ud, id);
-	return 0;
+	return pf_pages(c, "/flows/filter", body, conn_id_item, &u, err);
 }
 
 static int no_such_flow(struct dd_conn *c, const char *dag_id, struct dd_error *err)
 {
 	struct pf *p = c->impl;
 	struct dd_error e2 = DD_ERROR_INIT;
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
+	const char *best;
 	char flow[256];
 
 	snprintf(flow, sizeof(flow), "%.*s", (int)strcspn(dag_id, "/"), dag_id);
-	if (!p->names_loaded && pf_list_dags(c, collect_name, &p->names, &e2) == 0)
+	if (!p->names_loaded && pf_list_dags(c, conn_collect_id, &p->names, &e2) == 0)
 		p->names_loaded = 1;
-	for (size_t i = 0; i < p->names.n; i++) {
-		size_t d = dd_edit_distance(flow, p->names.v[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = p->names.v[i];
-		}
-	}
-	if (best && best_d <= (strlen(flow) / 3 > 2 ? strlen(flow) / 3 : 2))
+	best = conn_closest(flow, &p->names);
+	if (best)
 		return dd_error_set(err, DD_ENOTFOUND, "no flow named %s on %s; did you mean %s?", flow,
 		                    c->source->name, best);
 	return dd_error_set(err, DD_ENOTFOUND, "no flow named %s on %s%s", flow, c->source->name,
@@ -448,11 +372,11 @@ static int resolve(struct dd_conn *c, const char *dag_id, struct flow_ref **out,
 	}
 	r.dag_id = dd_xstrdup(dag_id);
 	if (slash) {
-		r.flow_id = jdup(j, "flow_id");
-		r.deployment_id = jdup(j, "id");
-		r.entrypoint = jdup(j, "entrypoint");
+		r.flow_id = conn_jdup(j, "flow_id");
+		r.deployment_id = conn_jdup(j, "id");
+		r.entrypoint = conn_jdup(j, "entrypoint");
 	} else {
-		r.flow_id = jdup(j, "id");
+		r.flow_id = conn_jdup(j, "id");
 	}
 	cJSON_Delete(j);
 	if (!r.flow_id) {
@@ -500,21 +424,21 @@ static int collect_tr(struct dd_conn *c, const cJSON *el, void *ud)
 	const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(el, "task_inputs"), *param, *in;
 
 	(void)c;
-	if (!jstr(el, "id") || !jstr(el, "name"))
+	if (!conn_jstr(el, "id") || !conn_jstr(el, "name"))
 		return 0;
 	DD_GROW(l->v, l->cap, l->n + 1);
 	r = &l->v[l->n++];
 	memset(r, 0, sizeof(*r));
-	r->id = jdup(el, "id");
-	r->name = jdup(el, "name");
+	r->id = conn_jdup(el, "id");
+	r->name = conn_jdup(el, "name");
 	cJSON_ArrayForEach(param, inputs) {
 		if (param->string && !strcmp(param->string, "__parents__"))
 			continue;
 		cJSON_ArrayForEach(in, param) {
-			const char *t = jstr(in, "input_type");
-			if (t && !strcmp(t, "task_run") && jstr(in, "id") &&
-			    !dd_strv_contains(&r->upstream_ids, jstr(in, "id")))
-				dd_strv_push(&r->upstream_ids, jstr(in, "id"));
+			const char *t = conn_jstr(in, "input_type");
+			if (t && !strcmp(t, "task_run") && conn_jstr(in, "id") &&
+			    !dd_strv_contains(&r->upstream_ids, conn_jstr(in, "id")))
+				dd_strv_push(&r->upstream_ids, conn_jstr(in, "id"));
 		}
 	}
 	return 0;
@@ -546,8 +470,8 @@ static int recent_run_ids(struct dd_conn *c, const cJSON *el, void *ud)
 	struct dd_strv *v = ud;
 
 	(void)c;
-	if (jstr(el, "id"))
-		dd_strv_push(v, jstr(el, "id"));
+	if (conn_jstr(el, "id"))
+		dd_strv_push(v, conn_jstr(el, "id"));
 	return v->n >= 5 ? 1 : 0;
 }
 
@@ -579,7 +503,7 @@ static int pf_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 			return rc;
 		}
 		if (cJSON_GetArraySize(j) > 0)
-			f->entrypoint = jdup(cJSON_GetArrayItem(j, 0), "entrypoint");
+			f->entrypoint = conn_jdup(cJSON_GetArrayItem(j, 0), "entrypoint");
 		cJSON_Delete(j);
 	}
 	if (f->entrypoint)
@@ -650,14 +574,14 @@ static int pf_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 
 static enum dd_state state_of(const cJSON *el)
 {
-	const char *name = jstr(el, "state_name"), *type = jstr(el, "state_type");
+	const char *name = conn_jstr(el, "state_name"), *type = conn_jstr(el, "state_type");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(el, "state");
 	enum dd_state s;
 
 	if (!name)
-		name = jstr(st, "name");
+		name = conn_jstr(st, "name");
 	if (!type)
-		type = jstr(st, "type");
+		type = conn_jstr(st, "type");
 	s = dd_state_parse(name);
 	if (s == DD_STATE_UNKNOWN)
 		s = dd_state_parse(type);
@@ -666,7 +590,7 @@ static enum dd_state state_of(const cJSON *el)
 
 static char *state_message(const cJSON *el)
 {
-	const char *m = jstr(cJSON_GetObjectItemCaseSensitive(el, "state"), "message");
+	const char *m = conn_jstr(cJSON_GetObjectItemCaseSensitive(el, "state"), "message");
 	return m && *m ? dd_xstrdup(m) : NULL;
 }
 
@@ -682,16 +606,16 @@ static int run_item(struct dd_conn *c, const cJSON *el, void *ud)
 	int rc;
 
 	(void)c;
-	r.run_id = jdup(el, "id");
+	r.run_id = conn_jdup(el, "id");
 	if (!r.run_id)
 		return 0;
-	r.run_name = jdup(el, "name");
+	r.run_name = conn_jdup(el, "name");
 	r.state = state_of(el);
 	r.run_type = dd_xstrdup(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(el, "auto_scheduled")) ?
 	                        "scheduled" : "manual");
-	r.logical_ms = jtime(el, "expected_start_time");
-	r.start_ms = jtime(el, "start_time");
-	r.end_ms = jtime(el, "end_time");
+	r.logical_ms = conn_jtime(el, "expected_start_time");
+	r.start_ms = conn_jtime(el, "start_time");
+	r.end_ms = conn_jtime(el, "end_time");
 	if (!r.logical_ms)
 		r.logical_ms = r.start_ms;
 	r.note = state_message(el);
@@ -729,8 +653,8 @@ static void ti_from_json(const cJSON *el, struct dd_task_instance *ti)
 	const cJSON *rcount = cJSON_GetObjectItemCaseSensitive(el, "run_count");
 
 	memset(ti, 0, sizeof(*ti));
-	ti->run_id = jdup(el, "flow_run_id");
-	ti->task_id = jdup(el, "name");
+	ti->run_id = conn_jdup(el, "flow_run_id");
+	ti->task_id = conn_jdup(el, "name");
 	ti->map_index = -1;
 	ti->state = state_of(el);
 	ti->try_number = cJSON_IsNumber(rcount) ? (int)rcount->valuedouble : 0;
@@ -740,44 +664,33 @@ static void ti_from_json(const cJSON *el, struct dd_task_instance *ti)
 		ti->max_tries = 0;
 	{
 		/* the task's own name: the run's name less "-<dynamic_key>" */
-		const char *name = jstr(el, "name"), *dyn = jstr(el, "dynamic_key");
+		const char *name = conn_jstr(el, "name"), *dyn = conn_jstr(el, "dynamic_key");
 		size_t n = name ? strlen(name) : 0, dl = dyn ? strlen(dyn) : 0;
 		if (name && dyn && n > dl + 1 && name[n - dl - 1] == '-' && !strcmp(name + n - dl, dyn))
 			n -= dl + 1;
 		ti->operator_name = name ? dd_xstrndup(name, n) : NULL;
 	}
-	ti->external_id = jdup(el, "id");
+	ti->external_id = conn_jdup(el, "id");
 	ti->queued_ms = 0;
-	ti->start_ms = jtime(el, "start_time");
-	ti->end_ms = jtime(el, "end_time");
+	ti->start_ms = conn_jtime(el, "start_time");
+	ti->end_ms = conn_jtime(el, "end_time");
 	ti->note = state_message(el);
 }
 
-struct ti_ud {
-	dd_ti_cb cb;
-	void *ud;
-	const char *run_id;
-};
-
+/* A page item callback (ud: struct conn_ti_ud): one task run. */
 static int ti_item(struct dd_conn *c, const cJSON *el, void *ud)
 {
-	struct ti_ud *u = ud;
 	struct dd_task_instance ti;
-	int rc;
 
 	(void)c;
 	ti_from_json(el, &ti);
-	if (!ti.run_id)
-		ti.run_id = dd_xstrdup(u->run_id);
-	rc = ti.task_id ? u->cb(&ti, u->ud) : 0;
-	dd_task_instance_release(&ti);
-	return rc;
+	return conn_ti_emit(ud, &ti);
 }
 
 static int pf_list_task_instances(struct dd_conn *c, const char *dag_id, const char *run_id,
                                   dd_ti_cb cb, void *ud, struct dd_error *err)
 {
-	struct ti_ud u = { cb, ud, run_id };
+	struct conn_ti_ud u = { cb, ud, run_id };
 
 	(void)dag_id;
 	return pf_pages(c, "/task_runs/filter", task_runs_body(run_id), ti_item, &u, err);
@@ -802,8 +715,8 @@ static size_t tries_from_states(struct pf *p, const cJSON *states, const struct 
 	int open = 0;
 
 	cJSON_ArrayForEach(s, states) {
-		const char *type = jstr(s, "type"), *name = jstr(s, "name"), *msg = jstr(s, "message");
-		int64_t ts = jtime(s, "timestamp");
+		const char *type = conn_jstr(s, "type"), *name = conn_jstr(s, "name"), *msg = conn_jstr(s, "message");
+		int64_t ts = conn_jtime(s, "timestamp");
 		int terminal, retry;
 
 		if (!type)
@@ -921,30 +834,19 @@ static int pf_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_
 			}
 		}
 	}
-	rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!rc)
-			rc = cb(&v[i], ud);
-		dd_try_release(&v[i]);
-	}
-	free(v);
-	return rc;
+	return conn_emit_tries(v, n, cb, ud);
 }
 
 /* ---- logs --------------------------------------------------------------- */
 
 struct logjob {
 	struct dd_conn *c;
-	const struct dd_log_request *req;
+	struct conn_log_out out;   /* request, capped text, callback */
 	struct http_xfer x;
-	struct http_capbuf cap;
 	cJSON *filter;       /* body without limit/offset */
 	char *post;
 	int64_t offset;
 	int pages;
-	dd_log_cb cb;
-	void *ud;
-	int *cb_ret;
 };
 
 static const char *level_name(int lv)
@@ -969,27 +871,6 @@ static void set_post(struct logjob *j)
 	j->x.post_len = strlen(j->post);
 }
 
-static int deliver(struct logjob *j, const struct dd_error *e)
-{
-	size_t len = 0;
-	char *text = NULL;
-	int r;
-
-	if (!e) {
-		text = http_capbuf_finish(&j->cap, &len);
-		r = j->cb(j->req, text, len, http_capbuf_truncated(&j->cap), NULL, j->ud);
-	} else {
-		r = j->cb(j->req, "", 0, 0, e, j->ud);
-	}
-	free(text);
-	http_capbuf_release(&j->cap);
-	if (r) {
-		*j->cb_ret = r;
-		return SENTINEL_STOP;
-	}
-	return 0;
-}
-
 static int log_done(struct http_xfer *x)
 {
 	struct logjob *j = x->ud;
@@ -1001,20 +882,18 @@ static int log_done(struct http_xfer *x)
 	struct dd_buf line = DD_BUF_INIT;
 
 	sync_stats(j->c);
-	rc = http_check(p->http, x, &e);
-	if (rc == 0)
-		rc = http_parse_json(p->http, x, &jv, &e);
+	rc = http_check_json(p->http, x, &jv, &e);
 	if (rc == 0 && !cJSON_IsArray((cJSON *)jv)) {
 		cJSON_Delete(jv);
 		rc = dd_error_set(&e, DD_EPROTO, "Prefect answered POST /logs/filter with something "
 		                  "other than a list of log records");
 	}
 	if (rc < 0)
-		return deliver(j, &e);
+		return conn_log_deliver(&j->out, &e);
 	cJSON_ArrayForEach(rec, (cJSON *)jv) {
 		const cJSON *lv = cJSON_GetObjectItemCaseSensitive(rec, "level");
-		const char *msg = jstr(rec, "message"), *name = jstr(rec, "name");
-		int64_t ts = jtime(rec, "timestamp");
+		const char *msg = conn_jstr(rec, "message"), *name = conn_jstr(rec, "name");
+		int64_t ts = conn_jtime(rec, "timestamp");
 		struct tm tm;
 		time_t secs = (time_t)(ts / 1000);
 
@@ -1025,7 +904,7 @@ static int log_done(struct http_xfer *x)
 		            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		            (int)(ts % 1000), level_name(cJSON_IsNumber(lv) ? (int)lv->valuedouble : 0),
 		            name ? name : "prefect", msg ? msg : "");
-		http_capbuf_add(&j->cap, line.data, line.len);
+		http_capbuf_add(&j->out.cap, line.data, line.len);
 	}
 	dd_buf_release(&line);
 	cJSON_Delete(jv);
@@ -1035,7 +914,7 @@ static int log_done(struct http_xfer *x)
 		set_post(j);
 		return 1;
 	}
-	return deliver(j, NULL);
+	return conn_log_deliver(&j->out, NULL);
 }
 
 /* Fills try windows for task runs not seen by list_tries (concurrently). */
@@ -1068,8 +947,7 @@ static void prefetch_windows(struct dd_conn *c, const struct dd_log_request *req
 		const struct dd_log_request *r = xv[i].ud;
 		void *jv = NULL;
 		struct dd_error e = DD_ERROR_INIT;
-		if (http_check(p->http, &xv[i], &e) == 0 && http_parse_json(p->http, &xv[i], &jv, &e) == 0 &&
-		    cJSON_IsArray((cJSON *)jv)) {
+		if (http_check_json(p->http, &xv[i], &jv, &e) == 0 && cJSON_IsArray((cJSON *)jv)) {
 			struct dd_task_instance ti = { 0 };
 			struct dd_try *v = NULL;
 			size_t k;
@@ -1094,7 +972,6 @@ static int pf_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 	struct pf *p = c->impl;
 	struct logjob *jobs = dd_xcalloc(n + 1, sizeof(*jobs));
 	struct http_xfer **xs = dd_xcalloc(n + 1, sizeof(*xs));
-	size_t cap = c->source->max_log_bytes > 0 ? (size_t)c->source->max_log_bytes : 16u << 20;
 	int cb_ret = 0, rc;
 
 	prefetch_windows(c, reqs, n);
@@ -1103,11 +980,7 @@ static int pf_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 		cJSON *logs;
 
 		j->c = c;
-		j->req = &reqs[i];
-		j->cb = cb;
-		j->ud = ud;
-		j->cb_ret = &cb_ret;
-		http_capbuf_init(&j->cap, cap);
+		conn_log_out_init(&j->out, c, &reqs[i], cb, ud, &cb_ret);
 		j->filter = cJSON_CreateObject();
 		logs = cJSON_AddObjectToObject(j->filter, "logs");
 		if (reqs[i].external_id) {
@@ -1138,21 +1011,16 @@ static int pf_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 		set_post(j);
 		xs[i] = &j->x;
 	}
-	rc = http_run(p->http, xs, n, NULL);
-	sync_stats(c);
+	rc = conn_run_logs(c, p->http, xs, n, &cb_ret, err);
 	for (size_t i = 0; i < n; i++) {
-		http_capbuf_release(&jobs[i].cap);
+		http_capbuf_release(&jobs[i].out.cap);
 		http_xfer_release(&jobs[i].x);
 		cJSON_Delete(jobs[i].filter);
 		free(jobs[i].post);
 	}
 	free(jobs);
 	free(xs);
-	if (rc == SENTINEL_STOP)
-		return cb_ret;
-	if (rc < 0)
-		return dd_error_set(err, rc, "fetching logs from %s was stopped", c->source->name);
-	return 0;
+	return rc;
 }
 
 /* ---- health ------------------------------------------------------------- */
@@ -1160,7 +1028,7 @@ static int pf_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 static int pool_item(struct dd_conn *c, const cJSON *el, void *ud)
 {
 	struct dd_buf *b = ud;
-	const char *name = jstr(el, "name"), *st = jstr(el, "status");
+	const char *name = conn_jstr(el, "name"), *st = conn_jstr(el, "status");
 
 	(void)c;
 	if (name)

@@ -9,24 +9,9 @@
 #define QUOTE_MAX 512
 #define IDENT_MAX 64
 
-static inline int is_d(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static inline int is_alpha(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static inline int is_alnum(unsigned char c)
-{
-	return is_d(c) || is_alpha(c);
-}
-
 static inline int is_hex(unsigned char c)
 {
-	return is_d(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return dd_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static inline int is_space(unsigned char c)
@@ -40,27 +25,27 @@ static size_t ts_len(const unsigned char *s, size_t n)
 {
 	size_t i;
 
-	if (n < 10 || !is_d(s[0]) || !is_d(s[1]) || !is_d(s[2]) || !is_d(s[3]) || s[4] != '-' ||
-	    !is_d(s[5]) || !is_d(s[6]) || s[7] != '-' || !is_d(s[8]) || !is_d(s[9]))
+	if (n < 10 || !dd_is_digit(s[0]) || !dd_is_digit(s[1]) || !dd_is_digit(s[2]) || !dd_is_digit(s[3]) || s[4] != '-' ||
+	    !dd_is_digit(s[5]) || !dd_is_digit(s[6]) || s[7] != '-' || !dd_is_digit(s[8]) || !dd_is_digit(s[9]))
 		return 0;
 	i = 10;
-	if (i + 6 <= n && (s[i] == 'T' || s[i] == ' ' || s[i] == '_') && is_d(s[i + 1]) && is_d(s[i + 2]) &&
-	    s[i + 3] == ':' && is_d(s[i + 4]) && is_d(s[i + 5])) {
+	if (i + 6 <= n && (s[i] == 'T' || s[i] == ' ' || s[i] == '_') && dd_is_digit(s[i + 1]) && dd_is_digit(s[i + 2]) &&
+	    s[i + 3] == ':' && dd_is_digit(s[i + 4]) && dd_is_digit(s[i + 5])) {
 		i += 6;
-		if (i + 3 <= n && s[i] == ':' && is_d(s[i + 1]) && is_d(s[i + 2]))
+		if (i + 3 <= n && s[i] == ':' && dd_is_digit(s[i + 1]) && dd_is_digit(s[i + 2]))
 			i += 3;
-		if (i + 1 < n && (s[i] == '.' || s[i] == ',') && is_d(s[i + 1])) {
+		if (i + 1 < n && (s[i] == '.' || s[i] == ',') && dd_is_digit(s[i + 1])) {
 			i++;
-			while (i < n && is_d(s[i]))
+			while (i < n && dd_is_digit(s[i]))
 				i++;
 		}
 		if (i < n && s[i] == 'Z') {
 			i++;
-		} else if (i + 3 <= n && (s[i] == '+' || s[i] == '-') && is_d(s[i + 1]) && is_d(s[i + 2])) {
+		} else if (i + 3 <= n && (s[i] == '+' || s[i] == '-') && dd_is_digit(s[i + 1]) && dd_is_digit(s[i + 2])) {
 			i += 3;
-			if (i + 3 <= n && s[i] == ':' && is_d(s[i + 1]) && is_d(s[i + 2]))
+			if (i + 3 <= n && s[i] == ':' && dd_is_digit(s[i + 1]) && dd_is_digit(s[i + 2]))
 				i += 3;
-			else if (i + 2 <= n && is_d(s[i]) && is_d(s[i + 1]))
+			else if (i + 2 <= n && dd_is_digit(s[i]) && dd_is_digit(s[i + 1]))
 				i += 2;
 		}
 	}
@@ -92,7 +77,7 @@ static size_t uuid_len(const unsigned char *s, size_t n)
 			i++;
 		}
 	}
-	if (i < n && is_alnum(s[i]))
+	if (i < n && dd_is_alnum(s[i]))
 		return 0;
 	return i;
 }
@@ -111,7 +96,7 @@ static int is_plain_ident(const unsigned char *s, size_t n)
 			seg_start = 1;
 			continue;
 		}
-		if (!is_alpha(s[i]) && s[i] != '_')
+		if (!dd_is_alpha(s[i]) && s[i] != '_')
 			return 0;
 		seg_start = 0;
 	}
@@ -155,12 +140,12 @@ void dd_normalize_message(const char *msg, size_t len, struct dd_buf *out)
 			continue;
 		}
 		EMIT_SPACE();
-		if ((c == '\'' || c == '"' || c == '`') && !(c == '\'' && is_alnum(prev))) {
+		if ((c == '\'' || c == '"' || c == '`') && !(c == '\'' && dd_is_alnum(prev))) {
 			size_t j = i + 1, lim = i + 1 + QUOTE_MAX < len ? i + 1 + QUOTE_MAX : len;
 			int found = 0;
 
 			for (; j < lim && s[j] != '\n'; j++) {
-				if (s[j] == c && !(c == '\'' && j + 1 < len && is_alnum(s[j + 1]))) {
+				if (s[j] == c && !(c == '\'' && j + 1 < len && dd_is_alnum(s[j + 1]))) {
 					found = 1;
 					break;
 				}
@@ -191,8 +176,8 @@ void dd_normalize_message(const char *msg, size_t len, struct dd_buf *out)
 				continue;
 			}
 		}
-		if (is_hex(c) && !is_alnum(prev) && prev != '_') {
-			if (is_d(c) && (k = ts_len(s + i, len - i)) && !(i + k < len && is_alnum(s[i + k]))) {
+		if (is_hex(c) && !dd_is_alnum(prev) && prev != '_') {
+			if (dd_is_digit(c) && (k = ts_len(s + i, len - i)) && !(i + k < len && dd_is_alnum(s[i + k]))) {
 				dd_buf_adds(out, "<ts>");
 				i += k;
 				continue;
@@ -209,12 +194,12 @@ void dd_normalize_message(const char *msg, size_t len, struct dd_buf *out)
 				continue;
 			}
 			k = hex_run(s + i, len - i);
-			if (k >= 8 && !(i + k < len && (is_alnum(s[i + k]) || s[i + k] == '_'))) {
+			if (k >= 8 && !(i + k < len && (dd_is_alnum(s[i + k]) || s[i + k] == '_'))) {
 				size_t q;
 				int digit = 0, letter = 0;
 
 				for (q = 0; q < k; q++) {
-					if (is_d(s[i + q]))
+					if (dd_is_digit(s[i + q]))
 						digit = 1;
 					else
 						letter = 1;
@@ -226,18 +211,18 @@ void dd_normalize_message(const char *msg, size_t len, struct dd_buf *out)
 				}
 			}
 		}
-		if (is_d(c)) {
-			if (is_alpha(prev)) {
+		if (dd_is_digit(c)) {
+			if (dd_is_alpha(prev)) {
 				/* python3, s3, int64: part of a name */
-				while (i < len && is_d(s[i]))
+				while (i < len && dd_is_digit(s[i]))
 					dd_buf_addch(out, (char)s[i++]);
 				continue;
 			}
-			while (i < len && is_d(s[i]))
+			while (i < len && dd_is_digit(s[i]))
 				i++;
-			while (i + 1 < len && (s[i] == '.' || s[i] == ',') && is_d(s[i + 1])) {
+			while (i + 1 < len && (s[i] == '.' || s[i] == ',') && dd_is_digit(s[i + 1])) {
 				i++;
-				while (i < len && is_d(s[i]))
+				while (i < len && dd_is_digit(s[i]))
 					i++;
 			}
 			dd_buf_adds(out, "<n>");

@@ -189,19 +189,29 @@ static void split_authority(const char *url, const char **auth, const char **aut
 	*auth_end = *auth + strcspn(*auth, "/?#");
 }
 
-char *http_redact_url(const char *url)
+/* Appends url's scheme and authority without user-info; returns where the
+ * authority ends in url. */
+static const char *add_origin(struct dd_buf *b, const char *url)
 {
-	struct dd_buf b = DD_BUF_INIT;
-	const char *auth, *auth_end, *at, *q;
+	const char *auth, *auth_end, *at;
 
-	if (!url)
-		return dd_xstrdup("");
 	split_authority(url, &auth, &auth_end);
-	dd_buf_add(&b, url, (size_t)(auth - url));
+	dd_buf_add(b, url, (size_t)(auth - url));
 	at = memrchr(auth, '@', (size_t)(auth_end - auth));
 	if (at)
 		auth = at + 1;
-	dd_buf_add(&b, auth, (size_t)(auth_end - auth));
+	dd_buf_add(b, auth, (size_t)(auth_end - auth));
+	return auth_end;
+}
+
+char *http_redact_url(const char *url)
+{
+	struct dd_buf b = DD_BUF_INIT;
+	const char *auth_end, *q;
+
+	if (!url)
+		return dd_xstrdup("");
+	auth_end = add_origin(&b, url);
 	q = strchr(auth_end, '?');
 	if (!q) {
 		dd_buf_adds(&b, auth_end);
@@ -231,15 +241,9 @@ char *http_redact_url(const char *url)
 
 char *http_url_origin(const char *url)
 {
-	const char *auth, *auth_end, *at;
 	struct dd_buf b = DD_BUF_INIT;
 
-	split_authority(url, &auth, &auth_end);
-	dd_buf_add(&b, url, (size_t)(auth - url));
-	at = memrchr(auth, '@', (size_t)(auth_end - auth));
-	if (at)
-		auth = at + 1;
-	dd_buf_add(&b, auth, (size_t)(auth_end - auth));
+	add_origin(&b, url);
 	return dd_buf_detach(&b);
 }
 
@@ -338,6 +342,22 @@ int64_t http_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, uint64_t r
 
 /* ---- failure sentences -------------------------------------------------- */
 
+/* Does a libcurl code mean the connection broke before a full answer? */
+static int broken_connection(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 void http_describe_failure(int curl_code, int os_errno, const char *detail,
                            const char *url, const struct http_opts *o, int attempts,
                            int timeout_s, struct dd_error *err)
@@ -394,22 +414,18 @@ void http_describe_failure(int curl_code, int os_errno, const char *detail,
 		dd_error_set(err, DD_ENET, "TLS handshake with %s failed (%s); check that %s uses the "
 		             "right scheme and port, or set ca_file", host, d, url_env);
 		break;
-	case CURLE_GOT_NOTHING:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		dd_error_set(err, DD_ENET, "the connection to %s broke before a full answer (%s)%s; "
-		             "try again, or check a proxy or load balancer in between", origin, d, tries);
-		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 		dd_error_set(err, DD_EUSAGE, "the URL %s is not a usable http(s) URL (%s); fix %s",
 		             origin, d, url_env);
 		break;
 	default:
-		dd_error_set(err, DD_ENET, "request to %s failed: %s%s", origin, d, tries);
+		if (broken_connection((CURLcode)curl_code))
+			dd_error_set(err, DD_ENET, "the connection to %s broke before a full answer (%s)%s; "
+			             "try again, or check a proxy or load balancer in between", origin, d,
+			             tries);
+		else
+			dd_error_set(err, DD_ENET, "request to %s failed: %s%s", origin, d, tries);
 		break;
 	}
 	free(origin);
@@ -720,19 +736,7 @@ static int start_attempt(struct http_client *c, struct http_xfer *x)
 
 static int retryable_curl(CURLcode rc)
 {
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_GOT_NOTHING:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return 1;
-	default:
-		return 0;
-	}
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT || broken_connection(rc);
 }
 
 static int retryable_status(long st)
@@ -851,6 +855,17 @@ static void abort_active(struct http_client *c, struct http_xfer **xs, size_t n)
 	}
 }
 
+/* Puts a transfer back to its first attempt, its result cleared. */
+static void xfer_restart(struct http_xfer *x, struct xpriv *xp)
+{
+	xp->state = XS_PENDING;
+	xp->first_ms = 0;
+	x->status = 0;
+	x->rc = 0;
+	x->attempts = 0;
+	dd_error_clear(&x->err);
+}
+
 int http_run(struct http_client *c, struct http_xfer **xs, size_t n, struct dd_error *err)
 {
 	size_t *queue = dd_xmalloc((n + 1) * sizeof(*queue));
@@ -861,12 +876,8 @@ int http_run(struct http_client *c, struct http_xfer **xs, size_t n, struct dd_e
 		struct http_xfer *x = xs[i];
 		struct xpriv *xp = dd_xcalloc(1, sizeof(*xp));
 		xp->c = c;
-		xp->state = XS_PENDING;
 		x->priv = xp;
-		x->status = 0;
-		x->rc = 0;
-		x->attempts = 0;
-		dd_error_clear(&x->err);
+		xfer_restart(x, xp);
 		queue[qtail++] = i;
 	}
 	/* queue is a ring of capacity n+1: each transfer is in it at most once */
@@ -949,12 +960,7 @@ int http_run(struct http_client *c, struct http_xfer **xs, size_t n, struct dd_e
 					size_t idx = 0;
 					while (xs[idx] != x)
 						idx++;
-					xp->state = XS_PENDING;
-					xp->first_ms = 0;
-					x->attempts = 0;
-					x->rc = 0;
-					x->status = 0;
-					dd_error_clear(&x->err);
+					xfer_restart(x, xp);
 					queue[qtail] = idx;
 					qtail = (qtail + 1) % (n + 1);
 					continue;
@@ -996,10 +1002,16 @@ int http_run1(struct http_client *c, struct http_xfer *x)
 
 int http_fetch_json(struct http_client *c, struct http_xfer *x, void **out, struct dd_error *err)
 {
+	http_run1(c, x);
+	return http_check_json(c, x, out, err);
+}
+
+int http_check_json(struct http_client *c, const struct http_xfer *x, void **out,
+                    struct dd_error *err)
+{
 	int rc;
 
 	*out = NULL;
-	http_run1(c, x);
 	rc = http_check(c, x, err);
 	if (rc < 0)
 		return rc;

@@ -76,18 +76,6 @@ static int d2(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-static int64_t days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int64_t make_ms(int y, int mo, int d, int h, int mi, int sec, int ms, int offset_s)
 {
 	/* consecutive lines share their date: remember the last one */
@@ -98,7 +86,7 @@ static int64_t make_ms(int y, int mo, int d, int h, int mi, int sec, int ms, int
 	if (y == cy && mo == cmo && d == cd) {
 		days = cdays;
 	} else {
-		days = days_from_civil(y, mo, d);
+		days = dd_days_from_civil(y, mo, d);
 		cy = y;
 		cmo = mo;
 		cd = d;
@@ -640,22 +628,7 @@ static void strip_ansi(const char *s, size_t n, struct dd_buf *out)
 		}
 		start = (size_t)(e - s);
 		dd_buf_add(out, s + i, start - i);
-		i = start + 1;
-		if (i < n && s[i] == '[') {
-			i++;
-			while (i < n && !(s[i] >= 0x40 && s[i] <= 0x7e))
-				i++;
-			if (i < n)
-				i++;
-		} else if (i < n && s[i] == ']') {
-			i++;
-			while (i < n && s[i] != '\a' && !(s[i] == 0x1b && i + 1 < n && s[i + 1] == '\\'))
-				i++;
-			if (i < n)
-				i += s[i] == '\a' ? 1 : 2;
-		} else if (i < n) {
-			i++;
-		}
+		i = dd_escape_end(s, n, start + 1);
 	}
 }
 

@@ -14,24 +14,9 @@ struct dd_redactor {
 	struct dd_buf clean;
 };
 
-static inline int is_d(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static inline int is_alpha(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static inline int is_alnum(unsigned char c)
-{
-	return is_d(c) || is_alpha(c);
-}
-
 static inline int is_word(unsigned char c)
 {
-	return is_alnum(c) || c == '_' || c == '-';
+	return dd_is_alnum(c) || c == '_' || c == '-';
 }
 
 static inline int lower(unsigned char c)
@@ -75,22 +60,7 @@ static void strip_controls(const unsigned char *s, size_t n, struct dd_buf *out)
 		if (i >= n)
 			break;
 		if (s[i] == 0x1b) {
-			i++;
-			if (i < n && s[i] == '[') {
-				i++;
-				while (i < n && !(s[i] >= 0x40 && s[i] <= 0x7e))
-					i++;
-				if (i < n)
-					i++;
-			} else if (i < n && s[i] == ']') {
-				i++;
-				while (i < n && s[i] != 0x07 && !(s[i] == 0x1b && i + 1 < n && s[i + 1] == '\\'))
-					i++;
-				if (i < n)
-					i += s[i] == 0x07 ? 1 : 2;
-			} else if (i < n) {
-				i++;
-			}
+			i = dd_escape_end((const char *)s, n, i + 1);
 		} else {
 			i++;   /* other C0 control, DEL */
 		}
@@ -120,7 +90,7 @@ static int looks_secret(const unsigned char *s, size_t n)
 	int digit = 0;
 
 	for (i = 0; i < n; i++)
-		if (is_d(s[i]))
+		if (dd_is_digit(s[i]))
 			digit = 1;
 	return (n >= 8 && digit) || n >= 16;
 }
@@ -133,7 +103,7 @@ static int is_value_end(unsigned char c)
 
 static int is_token_char(unsigned char c)
 {
-	return is_alnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
+	return dd_is_alnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
 }
 
 /* A quote at s[i] (optionally escaped: \" or \'); returns its length (1 or 2) and the quote char. */
@@ -239,22 +209,22 @@ static size_t span(const unsigned char *s, size_t n, size_t i, int (*ok)(unsigne
 
 static int is_b64url(unsigned char c)
 {
-	return is_alnum(c) || c == '-' || c == '_';
+	return dd_is_alnum(c) || c == '-' || c == '_';
 }
 
 static int is_upnum(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || is_d(c);
+	return (c >= 'A' && c <= 'Z') || dd_is_digit(c);
 }
 
 static int is_tokword(unsigned char c)
 {
-	return is_alnum(c) || c == '_';
+	return dd_is_alnum(c) || c == '_';
 }
 
 static int is_slack(unsigned char c)
 {
-	return is_alnum(c) || c == '-';
+	return dd_is_alnum(c) || c == '-';
 }
 
 /* Token-shaped secrets at a word start; returns the end index or 0. */
@@ -266,7 +236,7 @@ static size_t token_at(const unsigned char *s, size_t n, size_t i)
 	case 'A':
 		if (i + 20 <= n && (!memcmp(s + i, "AKIA", 4) || !memcmp(s + i, "ASIA", 4))) {
 			e = span(s, n, i + 4, is_upnum);
-			if (e - i == 20 && (e == n || !is_alnum(s[e])))
+			if (e - i == 20 && (e == n || !dd_is_alnum(s[e])))
 				return e;
 		}
 		if (i + 39 <= n && !memcmp(s + i, "AIza", 4)) {
@@ -378,7 +348,7 @@ static void redact_core(struct dd_buf *out, const unsigned char *s, size_t n, in
 			*in_key = 1;
 			continue;
 		}
-		if (c == ':' && i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/' && i > 0 && is_alnum(prev)) {
+		if (c == ':' && i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/' && i > 0 && dd_is_alnum(prev)) {
 			/* scheme://userinfo@host */
 			size_t h = i + 3, at = 0, colon = 0, j;
 
@@ -415,7 +385,7 @@ static void redact_core(struct dd_buf *out, const unsigned char *s, size_t n, in
 			i = h;
 			continue;
 		}
-		if ((is_alpha(c) || c == '_') && !is_alnum(prev) && prev != '_') {
+		if ((dd_is_alpha(c) || c == '_') && !dd_is_alnum(prev) && prev != '_') {
 			size_t w = i;
 
 			if ((e = token_at(s, n, i))) {

@@ -368,6 +368,17 @@ static sqlite3_stmt *stmt(struct dd_store *s, enum stmt_id id, struct dd_error *
 	return st;
 }
 
+/* The prepared statement `id` with ?1 bound to ref, or NULL (err set). */
+static sqlite3_stmt *stmt_ref(struct dd_store *s, enum stmt_id id, int64_t ref,
+                              struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, id, err);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, ref);
+	return st;
+}
+
 static void done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
@@ -389,6 +400,53 @@ static char *col_text(sqlite3_stmt *st, int i)
 	return t ? dd_xstrdup((const char *)t) : NULL;
 }
 
+/* Binds the queued/start/end times and the note, ?i to ?i+3, of a run, task
+ * instance or try. */
+static void bind_times(sqlite3_stmt *st, int i, int64_t queued_ms, int64_t start_ms,
+                       int64_t end_ms, const char *note)
+{
+	sqlite3_bind_int64(st, i, queued_ms);
+	sqlite3_bind_int64(st, i + 1, start_ms);
+	sqlite3_bind_int64(st, i + 2, end_ms);
+	bind_text(st, i + 3, note);
+}
+
+/* Reads what bind_times binds, from columns i to i+3. */
+static void read_times(sqlite3_stmt *st, int i, int64_t *queued_ms, int64_t *start_ms,
+                       int64_t *end_ms, char **note)
+{
+	*queued_ms = sqlite3_column_int64(st, i);
+	*start_ms = sqlite3_column_int64(st, i + 1);
+	*end_ms = sqlite3_column_int64(st, i + 2);
+	*note = col_text(st, i + 3);
+}
+
+/* Ends a loop over rows: resets st; returns the callback's non-zero result
+ * cb_rc, else a read error when the last step was not SQLITE_DONE, else 0. */
+static int rows_end(struct dd_store *s, sqlite3_stmt *st, int step_rc, int cb_rc,
+                    struct dd_error *err, const char *what)
+{
+	done(st);
+	if (cb_rc)
+		return cb_rc;
+	if (step_rc != SQLITE_DONE)
+		return db_error(s, err, what);
+	return 0;
+}
+
+/* Ends a one-row read: resets st; returns 0 when the step gave a row, 1
+ * when there was none, else a read error. */
+static int row_end(struct dd_store *s, sqlite3_stmt *st, int step_rc, struct dd_error *err,
+                   const char *what)
+{
+	done(st);
+	if (step_rc == SQLITE_ROW)
+		return 0;
+	if (step_rc == SQLITE_DONE)
+		return 1;
+	return db_error(s, err, what);
+}
+
 /* Steps a write that returns no rows. */
 static int exec_stmt(struct dd_store *s, sqlite3_stmt *st, struct dd_error *err, const char *what)
 {
@@ -398,6 +456,15 @@ static int exec_stmt(struct dd_store *s, sqlite3_stmt *st, struct dd_error *err,
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return db_error(s, err, what);
 	return 0;
+}
+
+/* Runs the write `id` whose only parameter is ?1 = ref. */
+static int exec_with_ref(struct dd_store *s, enum stmt_id id, int64_t ref, struct dd_error *err,
+                         const char *what)
+{
+	sqlite3_stmt *st = stmt_ref(s, id, ref, err);
+
+	return st ? exec_stmt(s, st, err, what) : DD_ESTORE;
 }
 
 /* Steps a statement returning one integer (RETURNING id, SELECT id). */
@@ -436,48 +503,41 @@ static int exec_sql(struct dd_store *s, const char *sql, struct dd_error *err, c
 	return 0;
 }
 
-static int get_user_version(struct dd_store *s, int *out, struct dd_error *err)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "reading the schema version");
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return db_error(s, err, "reading the schema version");
-	return 0;
-}
-
-#define STORE_APPLICATION_ID 1684105060   /* "dagd" */
-
-static int pragma_int(struct dd_store *s, const char *sql, int *out, struct dd_error *err)
+/* Runs sql (a PRAGMA or SELECT giving one integer) into *out; `what` names
+ * it in an error. */
+static int pragma_int(struct dd_store *s, const char *sql, int *out, struct dd_error *err,
+                      const char *what)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "reading the store header");
+		return db_error(s, err, what);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return db_error(s, err, "reading the store header");
+		return db_error(s, err, what);
 	return 0;
 }
+
+static int get_user_version(struct dd_store *s, int *out, struct dd_error *err)
+{
+	return pragma_int(s, "PRAGMA user_version", out, err, "reading the schema version");
+}
+
+#define STORE_APPLICATION_ID 1684105060   /* "dagd" */
 
 /* A file that is SQLite but belongs to someone else is never written. */
 static int check_owner(struct dd_store *s, struct dd_error *err)
 {
+	static const char what[] = "reading the store header";
 	int app = 0, version = 0, objects = 0, rc;
 
-	if ((rc = pragma_int(s, "PRAGMA application_id", &app, err)) < 0 ||
-	    (rc = pragma_int(s, "PRAGMA user_version", &version, err)) < 0 ||
-	    (rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &objects, err)) < 0)
+	if ((rc = pragma_int(s, "PRAGMA application_id", &app, err, what)) < 0 ||
+	    (rc = pragma_int(s, "PRAGMA user_version", &version, err, what)) < 0 ||
+	    (rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &objects, err, what)) < 0)
 		return rc;
 	if (app == STORE_APPLICATION_ID || (app == 0 && version == 0 && objects == 0))
 		return 0;
@@ -702,11 +762,10 @@ int store_source_ref(struct dd_store *s, const char *name, int64_t *source_ref,
 int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when_ms,
                             struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_SOURCE_SYNCED, err);
+	sqlite3_stmt *st = stmt_ref(s, S_SOURCE_SYNCED, source_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, source_ref);
 	sqlite3_bind_int64(st, 2, when_ms);
 	return exec_stmt(s, st, err, "saving a source");
 }
@@ -716,13 +775,12 @@ int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when
 int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *dag,
                   int64_t *dag_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_DAG_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_DAG_PUT, source_ref, err);
 	int64_t ref = 0;
 	int rc;
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, source_ref);
 	bind_text(st, 2, dag->dag_id);
 	bind_text(st, 3, dag->fileloc);
 	bind_text(st, 4, dag->external_id);
@@ -734,24 +792,16 @@ int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *d
 		*dag_ref = ref;
 	if (!dag->n_tasks)
 		return 0;
-	if (!(st = stmt(s, S_TASKS_DEL, err)))
-		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, ref);
-	if ((rc = exec_stmt(s, st, err, "saving a DAG's tasks")) < 0)
-		return rc;
-	if (!(st = stmt(s, S_DEPS_DEL, err)))
-		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, ref);
-	if ((rc = exec_stmt(s, st, err, "saving a DAG's tasks")) < 0)
+	if ((rc = exec_with_ref(s, S_TASKS_DEL, ref, err, "saving a DAG's tasks")) < 0 ||
+	    (rc = exec_with_ref(s, S_DEPS_DEL, ref, err, "saving a DAG's tasks")) < 0)
 		return rc;
 	for (size_t i = 0; i < dag->n_tasks; i++) {
 		const struct dd_task *t = &dag->tasks[i];
 
 		if (!t->task_id)
 			continue;
-		if (!(st = stmt(s, S_TASK_INS, err)))
+		if (!(st = stmt_ref(s, S_TASK_INS, ref, err)))
 			return DD_ESTORE;
-		sqlite3_bind_int64(st, 1, ref);
 		bind_text(st, 2, t->task_id);
 		bind_text(st, 3, t->operator_name);
 		sqlite3_bind_int(st, 4, t->is_sensor);
@@ -760,9 +810,8 @@ int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *d
 		for (size_t j = 0; j < t->n_downstream; j++) {
 			if (!t->downstream[j])
 				continue;
-			if (!(st = stmt(s, S_DEP_INS, err)))
+			if (!(st = stmt_ref(s, S_DEP_INS, ref, err)))
 				return DD_ESTORE;
-			sqlite3_bind_int64(st, 1, ref);
 			bind_text(st, 2, t->task_id);
 			bind_text(st, 3, t->downstream[j]);
 			if ((rc = exec_stmt(s, st, err, "saving a DAG's dependencies")) < 0)
@@ -803,21 +852,19 @@ static struct dd_task *find_task(struct dd_dag *d, const char *task_id)
 
 int store_dag_get(struct dd_store *s, int64_t dag_ref, struct dd_dag *out, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_DAG_GET, err);
+	sqlite3_stmt *st = stmt_ref(s, S_DAG_GET, dag_ref, err);
 	size_t cap = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, dag_ref);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		done(st);
-		if (rc == SQLITE_DONE)
-			return dd_error_set(err, DD_ENOTFOUND, "no DAG with ref %lld in the store",
-			                    (long long)dag_ref);
-		return db_error(s, err, "reading a DAG");
+		if ((rc = row_end(s, st, rc, err, "reading a DAG")) < 0)
+			return rc;
+		return dd_error_set(err, DD_ENOTFOUND, "no DAG with ref %lld in the store",
+		                    (long long)dag_ref);
 	}
 	out->dag_id = col_text(st, 0);
 	out->fileloc = col_text(st, 1);
@@ -825,9 +872,8 @@ int store_dag_get(struct dd_store *s, int64_t dag_ref, struct dd_dag *out, struc
 	out->is_paused = sqlite3_column_int(st, 3);
 	done(st);
 
-	if (!(st = stmt(s, S_TASKS_GET, err)))
+	if (!(st = stmt_ref(s, S_TASKS_GET, dag_ref, err)))
 		goto fail;
-	sqlite3_bind_int64(st, 1, dag_ref);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct dd_task *t;
 
@@ -843,9 +889,8 @@ int store_dag_get(struct dd_store *s, int64_t dag_ref, struct dd_dag *out, struc
 		db_error(s, err, "reading a DAG's tasks");
 		goto fail;
 	}
-	if (!(st = stmt(s, S_DEPS_GET, err)))
+	if (!(st = stmt_ref(s, S_DEPS_GET, dag_ref, err)))
 		goto fail;
-	sqlite3_bind_int64(st, 1, dag_ref);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct dd_task *t = find_task(out, (const char *)sqlite3_column_text(st, 0));
 
@@ -869,12 +914,11 @@ fail:
 int store_dags(struct dd_store *s, int64_t source_ref, store_dag_cb cb, void *ud,
                struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_DAGS, err);
+	sqlite3_stmt *st = stmt_ref(s, S_DAGS, source_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, source_ref);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct dd_store_dag d = {
 			.ref = sqlite3_column_int64(st, 0),
@@ -890,12 +934,7 @@ int store_dags(struct dd_store *s, int64_t source_ref, store_dag_cb cb, void *ud
 		if ((r = cb(&d, ud)) != 0)
 			break;
 	}
-	done(st);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "listing DAGs");
-	return 0;
+	return rows_end(s, st, rc, r, err, "listing DAGs");
 }
 
 /* ---- runs, task instances, tries ---------------------------------------- */
@@ -903,20 +942,16 @@ int store_dags(struct dd_store *s, int64_t source_ref, store_dag_cb cb, void *ud
 int store_run_put(struct dd_store *s, int64_t dag_ref, const struct dd_run *run,
                   int64_t *run_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_RUN_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_RUN_PUT, dag_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, dag_ref);
 	bind_text(st, 2, run->run_id);
 	bind_text(st, 3, run->run_name);
 	bind_text(st, 4, dd_state_name(run->state));
 	bind_text(st, 5, run->run_type);
 	sqlite3_bind_int64(st, 6, run->logical_ms);
-	sqlite3_bind_int64(st, 7, run->queued_ms);
-	sqlite3_bind_int64(st, 8, run->start_ms);
-	sqlite3_bind_int64(st, 9, run->end_ms);
-	bind_text(st, 10, run->note);
+	bind_times(st, 7, run->queued_ms, run->start_ms, run->end_ms, run->note);
 	return exec_ref(s, st, run_ref, err, "saving a run", NULL);
 }
 
@@ -930,43 +965,35 @@ static void read_run(sqlite3_stmt *st, struct dd_store_run *r)
 	r->run.state = dd_state_parse((const char *)sqlite3_column_text(st, 4));
 	r->run.run_type = col_text(st, 5);
 	r->run.logical_ms = sqlite3_column_int64(st, 6);
-	r->run.queued_ms = sqlite3_column_int64(st, 7);
-	r->run.start_ms = sqlite3_column_int64(st, 8);
-	r->run.end_ms = sqlite3_column_int64(st, 9);
-	r->run.note = col_text(st, 10);
+	read_times(st, 7, &r->run.queued_ms, &r->run.start_ms, &r->run.end_ms, &r->run.note);
 }
 
 int store_run_get(struct dd_store *s, int64_t dag_ref, const char *run_id,
                   struct dd_store_run *out, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_RUN_GET, err);
+	sqlite3_stmt *st = stmt_ref(s, S_RUN_GET, dag_ref, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, dag_ref);
 	bind_text(st, 2, run_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		read_run(st, out);
-	done(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return dd_error_set(err, DD_ENOTFOUND, "run %s is not in the store", run_id);
-	return db_error(s, err, "reading a run");
+	if ((rc = row_end(s, st, rc, err, "reading a run")) != 1)
+		return rc;
+	return dd_error_set(err, DD_ENOTFOUND, "run %s is not in the store", run_id);
 }
 
 int store_runs(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
                store_run_cb cb, void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_RUNS, err);
+	sqlite3_stmt *st = stmt_ref(s, S_RUNS, dag_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, dag_ref);
 	sqlite3_bind_int64(st, 2, from_ms);
 	sqlite3_bind_int64(st, 3, to_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -978,23 +1005,17 @@ int store_runs(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_
 		if (r)
 			break;
 	}
-	done(st);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "reading runs");
-	return 0;
+	return rows_end(s, st, rc, r, err, "reading runs");
 }
 
 int store_count(struct dd_store *s, int64_t dag_ref, int64_t *n_runs, int64_t *n_tis,
                 int64_t *n_tries, int64_t *n_logs, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_COUNT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_COUNT, dag_ref, err);
 	int rc;
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, dag_ref);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if (n_runs)
@@ -1015,11 +1036,10 @@ int store_count(struct dd_store *s, int64_t dag_ref, int64_t *n_runs, int64_t *n
 int store_ti_put(struct dd_store *s, int64_t run_ref, const struct dd_task_instance *ti,
                  int64_t *ti_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_TI_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_TI_PUT, run_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, run_ref);
 	bind_text(st, 2, ti->task_id);
 	sqlite3_bind_int(st, 3, ti->map_index);
 	bind_text(st, 4, dd_state_name(ti->state));
@@ -1028,22 +1048,18 @@ int store_ti_put(struct dd_store *s, int64_t run_ref, const struct dd_task_insta
 	bind_text(st, 7, ti->operator_name);
 	bind_text(st, 8, ti->hostname);
 	bind_text(st, 9, ti->external_id);
-	sqlite3_bind_int64(st, 10, ti->queued_ms);
-	sqlite3_bind_int64(st, 11, ti->start_ms);
-	sqlite3_bind_int64(st, 12, ti->end_ms);
-	bind_text(st, 13, ti->note);
+	bind_times(st, 10, ti->queued_ms, ti->start_ms, ti->end_ms, ti->note);
 	return exec_ref(s, st, ti_ref, err, "saving a task instance", NULL);
 }
 
 int store_task_instances(struct dd_store *s, int64_t run_ref, store_ti_cb cb, void *ud,
                          struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_TIS, err);
+	sqlite3_stmt *st = stmt_ref(s, S_TIS, run_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, run_ref);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct dd_store_ti x;
 
@@ -1059,38 +1075,26 @@ int store_task_instances(struct dd_store *s, int64_t run_ref, store_ti_cb cb, vo
 		x.ti.operator_name = col_text(st, 8);
 		x.ti.hostname = col_text(st, 9);
 		x.ti.external_id = col_text(st, 10);
-		x.ti.queued_ms = sqlite3_column_int64(st, 11);
-		x.ti.start_ms = sqlite3_column_int64(st, 12);
-		x.ti.end_ms = sqlite3_column_int64(st, 13);
-		x.ti.note = col_text(st, 14);
+		read_times(st, 11, &x.ti.queued_ms, &x.ti.start_ms, &x.ti.end_ms, &x.ti.note);
 		r = cb(&x, ud);
 		dd_task_instance_release(&x.ti);
 		if (r)
 			break;
 	}
-	done(st);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "reading task instances");
-	return 0;
+	return rows_end(s, st, rc, r, err, "reading task instances");
 }
 
 int store_try_put(struct dd_store *s, int64_t ti_ref, const struct dd_try *t,
                   int64_t *try_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_TRY_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_TRY_PUT, ti_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, ti_ref);
 	sqlite3_bind_int(st, 2, t->try_number);
 	bind_text(st, 3, dd_state_name(t->state));
 	bind_text(st, 4, t->hostname);
-	sqlite3_bind_int64(st, 5, t->queued_ms);
-	sqlite3_bind_int64(st, 6, t->start_ms);
-	sqlite3_bind_int64(st, 7, t->end_ms);
-	bind_text(st, 8, t->note);
+	bind_times(st, 5, t->queued_ms, t->start_ms, t->end_ms, t->note);
 	return exec_ref(s, st, try_ref, err, "saving a try", NULL);
 }
 
@@ -1113,10 +1117,7 @@ static int each_try(struct dd_store *s, sqlite3_stmt *st, store_try_cb cb, void 
 		x.t.try_number = sqlite3_column_int(st, 6);
 		x.t.state = dd_state_parse((const char *)sqlite3_column_text(st, 7));
 		x.t.hostname = col_text(st, 8);
-		x.t.queued_ms = sqlite3_column_int64(st, 9);
-		x.t.start_ms = sqlite3_column_int64(st, 10);
-		x.t.end_ms = sqlite3_column_int64(st, 11);
-		x.t.note = col_text(st, 12);
+		read_times(st, 9, &x.t.queued_ms, &x.t.start_ms, &x.t.end_ms, &x.t.note);
 		x.logical_ms = sqlite3_column_int64(st, 13);
 		x.ti_external_id = (const char *)sqlite3_column_text(st, 14);
 		x.has_log = sqlite3_column_int(st, 15);
@@ -1129,35 +1130,28 @@ static int each_try(struct dd_store *s, sqlite3_stmt *st, store_try_cb cb, void 
 		if (r)
 			break;
 	}
-	done(st);
 	if (n_rows)
 		*n_rows = n;
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "reading tries");
-	return 0;
+	return rows_end(s, st, rc, r, err, "reading tries");
 }
 
 int store_tries(struct dd_store *s, int64_t run_ref, store_try_cb cb, void *ud,
                 struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_TRIES, err);
+	sqlite3_stmt *st = stmt_ref(s, S_TRIES, run_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, run_ref);
 	return each_try(s, st, cb, ud, NULL, err);
 }
 
 int store_failed_tries(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
                        int only_without_log, store_try_cb cb, void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_FAILED_TRIES, err);
+	sqlite3_stmt *st = stmt_ref(s, S_FAILED_TRIES, dag_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, dag_ref);
 	sqlite3_bind_int64(st, 2, from_ms);
 	sqlite3_bind_int64(st, 3, to_ms);
 	sqlite3_bind_int(st, 4, only_without_log ? 1 : 0);
@@ -1167,12 +1161,11 @@ int store_failed_tries(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int
 int store_last_success_try(struct dd_store *s, int64_t dag_ref, const char *task_id,
                            int64_t before_ms, store_try_cb cb, void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_LAST_SUCCESS, err);
+	sqlite3_stmt *st = stmt_ref(s, S_LAST_SUCCESS, dag_ref, err);
 	int n = 0, rc;
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, dag_ref);
 	bind_text(st, 2, task_id);
 	sqlite3_bind_int64(st, 3, before_ms);
 	rc = each_try(s, st, cb, ud, &n, err);
@@ -1281,11 +1274,10 @@ void store_log_blob_release(struct dd_store_log_blob *b)
 int store_log_put_blob(struct dd_store *s, int64_t try_ref, const struct dd_store_log_blob *b,
                        struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_LOG_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_LOG_PUT, try_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, try_ref);
 	sqlite3_bind_int64(st, 2, b->original_size);
 	sqlite3_bind_int64(st, 3, b->text_size);
 	sqlite3_bind_int(st, 4, b->truncated);
@@ -1312,11 +1304,10 @@ int store_log_put(struct dd_store *s, int64_t try_ref, const char *text, size_t 
 int store_log_put_missing(struct dd_store *s, int64_t try_ref, const char *reason,
                           struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_LOG_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_LOG_PUT, try_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, try_ref);
 	sqlite3_bind_int64(st, 2, 0);
 	sqlite3_bind_int64(st, 3, 0);
 	sqlite3_bind_int(st, 4, 0);
@@ -1330,7 +1321,7 @@ int store_log_put_missing(struct dd_store *s, int64_t try_ref, const char *reaso
 int store_log_get(struct dd_store *s, int64_t try_ref, struct dd_buf *out,
                   struct dd_store_log_info *info, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_LOG_GET, err);
+	sqlite3_stmt *st = stmt_ref(s, S_LOG_GET, try_ref, err);
 	struct dd_store_log_info li;
 	int rc;
 
@@ -1339,14 +1330,12 @@ int store_log_get(struct dd_store *s, int64_t try_ref, struct dd_buf *out,
 		*info = li;
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, try_ref);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		done(st);
-		if (rc == SQLITE_DONE)
-			return dd_error_set(err, DD_ENOTFOUND, "no log stored for this try; run "
-			                    "'dagdoc sync' to fetch it");
-		return db_error(s, err, "reading a log");
+		if ((rc = row_end(s, st, rc, err, "reading a log")) < 0)
+			return rc;
+		return dd_error_set(err, DD_ENOTFOUND, "no log stored for this try; run "
+		                    "'dagdoc sync' to fetch it");
 	}
 	li.original_size = sqlite3_column_int64(st, 0);
 	li.text_size = sqlite3_column_int64(st, 1);
@@ -1394,11 +1383,10 @@ void store_classification_release(struct dd_store_classification *c)
 int store_classification_put(struct dd_store *s, int64_t try_ref, const char *library_hash,
                              const struct dd_store_classification *c, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_CLASS_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_CLASS_PUT, try_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, try_ref);
 	bind_text(st, 2, library_hash);
 	bind_text(st, 3, c->category);
 	bind_text(st, 4, c->pattern_id);
@@ -1412,13 +1400,12 @@ int store_classification_put(struct dd_store *s, int64_t try_ref, const char *li
 int store_classification_get(struct dd_store *s, int64_t try_ref, const char *library_hash,
                              struct dd_store_classification *out, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_CLASS_GET, err);
+	sqlite3_stmt *st = stmt_ref(s, S_CLASS_GET, try_ref, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, try_ref);
 	bind_text(st, 2, library_hash);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -1429,13 +1416,10 @@ int store_classification_get(struct dd_store *s, int64_t try_ref, const char *li
 		out->failure_json = col_text(st, 4);
 		out->created_ms = sqlite3_column_int64(st, 5);
 	}
-	done(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return dd_error_set(err, DD_ENOTFOUND, "this try has not been classified with this "
-		                    "pattern library");
-	return db_error(s, err, "reading a classification");
+	if ((rc = row_end(s, st, rc, err, "reading a classification")) != 1)
+		return rc;
+	return dd_error_set(err, DD_ENOTFOUND, "this try has not been classified with this "
+	                    "pattern library");
 }
 
 /* ---- import errors and health ------------------------------------------ */
@@ -1444,18 +1428,14 @@ int store_import_errors_replace(struct dd_store *s, int64_t source_ref,
                                 const struct dd_import_error *ies, size_t n,
                                 struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_IE_DEL, err);
+	sqlite3_stmt *st;
 	int rc;
 
-	if (!st)
-		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, source_ref);
-	if ((rc = exec_stmt(s, st, err, "saving import errors")) < 0)
+	if ((rc = exec_with_ref(s, S_IE_DEL, source_ref, err, "saving import errors")) < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		if (!(st = stmt(s, S_IE_INS, err)))
+		if (!(st = stmt_ref(s, S_IE_INS, source_ref, err)))
 			return DD_ESTORE;
-		sqlite3_bind_int64(st, 1, source_ref);
 		bind_text(st, 2, ies[i].filename ? ies[i].filename : "");
 		bind_text(st, 3, ies[i].stack_trace);
 		sqlite3_bind_int64(st, 4, ies[i].timestamp_ms);
@@ -1468,12 +1448,11 @@ int store_import_errors_replace(struct dd_store *s, int64_t source_ref,
 int store_import_errors(struct dd_store *s, int64_t source_ref, dd_import_error_cb cb,
                         void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_IE_GET, err);
+	sqlite3_stmt *st = stmt_ref(s, S_IE_GET, source_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, source_ref);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct dd_import_error ie = {
 			.filename = (char *)sqlite3_column_text(st, 0),
@@ -1484,22 +1463,16 @@ int store_import_errors(struct dd_store *s, int64_t source_ref, dd_import_error_
 		if ((r = cb(&ie, ud)) != 0)
 			break;
 	}
-	done(st);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "reading import errors");
-	return 0;
+	return rows_end(s, st, rc, r, err, "reading import errors");
 }
 
 int store_health_put(struct dd_store *s, int64_t source_ref, int64_t taken_ms,
                      const struct dd_health *h, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_HEALTH_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_HEALTH_PUT, source_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, source_ref);
 	sqlite3_bind_int64(st, 2, taken_ms);
 	bind_text(st, 3, h->scheduler_status);
 	sqlite3_bind_int64(st, 4, h->scheduler_heartbeat_ms);
@@ -1511,13 +1484,12 @@ int store_health_put(struct dd_store *s, int64_t source_ref, int64_t taken_ms,
 int store_health_latest(struct dd_store *s, int64_t source_ref, struct dd_health *out,
                         int64_t *taken_ms, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_HEALTH_GET, err);
+	sqlite3_stmt *st = stmt_ref(s, S_HEALTH_GET, source_ref, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, source_ref);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if (taken_ms)
@@ -1527,12 +1499,9 @@ int store_health_latest(struct dd_store *s, int64_t source_ref, struct dd_health
 		out->metadatabase_status = col_text(st, 3);
 		out->detail = col_text(st, 4);
 	}
-	done(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return dd_error_set(err, DD_ENOTFOUND, "no health snapshot stored for this source");
-	return db_error(s, err, "reading a health snapshot");
+	if ((rc = row_end(s, st, rc, err, "reading a health snapshot")) != 1)
+		return rc;
+	return dd_error_set(err, DD_ENOTFOUND, "no health snapshot stored for this source");
 }
 
 /* ---- sync cursors ---------------------------------------------------------- */
@@ -1540,11 +1509,10 @@ int store_health_latest(struct dd_store *s, int64_t source_ref, struct dd_health
 int store_cursor_put(struct dd_store *s, int64_t source_ref, const char *dag_id,
                      const char *key, const char *value, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_CURSOR_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_CURSOR_PUT, source_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, source_ref);
 	bind_text(st, 2, dag_id ? dag_id : "");
 	bind_text(st, 3, key);
 	bind_text(st, 4, value);
@@ -1554,24 +1522,20 @@ int store_cursor_put(struct dd_store *s, int64_t source_ref, const char *dag_id,
 int store_cursor_get(struct dd_store *s, int64_t source_ref, const char *dag_id,
                      const char *key, char **value, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_CURSOR_GET, err);
+	sqlite3_stmt *st = stmt_ref(s, S_CURSOR_GET, source_ref, err);
 	int rc;
 
 	*value = NULL;
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, source_ref);
 	bind_text(st, 2, dag_id ? dag_id : "");
 	bind_text(st, 3, key);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*value = col_text(st, 0);
-	done(st);
-	if (rc == SQLITE_ROW)
-		return *value ? 0 : dd_error_set(err, DD_ENOTFOUND, "sync cursor %s is unset", key);
-	if (rc == SQLITE_DONE)
-		return dd_error_set(err, DD_ENOTFOUND, "sync cursor %s is unset", key);
-	return db_error(s, err, "reading a sync cursor");
+	if ((rc = row_end(s, st, rc, err, "reading a sync cursor")) < 0 || (rc == 0 && *value))
+		return rc;
+	return dd_error_set(err, DD_ENOTFOUND, "sync cursor %s is unset", key);
 }
 
 int store_cursor_put_i64(struct dd_store *s, int64_t source_ref, const char *dag_id,
@@ -1609,11 +1573,10 @@ int store_cursor_get_i64(struct dd_store *s, int64_t source_ref, const char *dag
 int store_report_put(struct dd_store *s, int64_t report_ms, const char *scope,
                      const char *fingerprint, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_REPORT_PUT, err);
+	sqlite3_stmt *st = stmt_ref(s, S_REPORT_PUT, report_ms, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 1, report_ms);
 	bind_text(st, 2, scope);
 	bind_text(st, 3, fingerprint);
 	return exec_stmt(s, st, err, "saving report history");

@@ -252,6 +252,28 @@ size_t dd_edit_distance(const char *a, const char *b)
 	return result;
 }
 
+size_t dd_escape_end(const char *str, size_t n, size_t i)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	if (i < n && s[i] == '[') {
+		i++;
+		while (i < n && !(s[i] >= 0x40 && s[i] <= 0x7e))
+			i++;
+		if (i < n)
+			i++;
+	} else if (i < n && s[i] == ']') {
+		i++;
+		while (i < n && s[i] != 0x07 && !(s[i] == 0x1b && i + 1 < n && s[i + 1] == '\\'))
+			i++;
+		if (i < n)
+			i += s[i] == 0x07 ? 1 : 2;
+	} else if (i < n) {
+		i++;
+	}
+	return i;
+}
+
 /* ---- time --------------------------------------------------------------- */
 
 int64_t dd_now_ms(void)
@@ -263,7 +285,7 @@ int64_t dd_now_ms(void)
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t dd_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era;
 	int64_t yoe, doy, doe;
@@ -351,7 +373,7 @@ int dd_parse_time(const char *s, int64_t *out_ms)
 		p++;
 	if (*p)
 		return DD_EPARSE;
-	*out_ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - offset_s) * 1000 + ms;
+	*out_ms = ((dd_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - offset_s) * 1000 + ms;
 	return 0;
 }
 

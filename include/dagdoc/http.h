@@ -150,6 +150,9 @@ int http_check(struct http_client *c, const struct http_xfer *x, struct dd_error
  * this header. */
 int http_parse_json(struct http_client *c, const struct http_xfer *x, void **out,
                     struct dd_error *err);
+/* http_check, then (on 2xx) http_parse_json into *out (NULL on failure). */
+int http_check_json(struct http_client *c, const struct http_xfer *x, void **out,
+                    struct dd_error *err);
 /* The server's own error text from a JSON error body ("detail", "title",
  * "exception_message"), or NULL; caller frees. */
 char *http_error_detail(const char *body, size_t len);

@@ -79,11 +79,30 @@ int dd_starts_with(const char *s, const char *prefix);
 int dd_ends_with(const char *s, const char *suffix);
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t dd_edit_distance(const char *a, const char *b);
+/* ASCII character classes, the same in every locale (unlike <ctype.h>). */
+static inline int dd_is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+static inline int dd_is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static inline int dd_is_alnum(unsigned char c)
+{
+	return dd_is_digit(c) || dd_is_alpha(c);
+}
+/* For s[i] just after an ESC (0x1b): the index just past the terminal
+ * escape sequence it starts (CSI "[...final", OSC "]...BEL or ESC \", or
+ * one more character), at most n. */
+size_t dd_escape_end(const char *s, size_t n, size_t i);
 
 /* ---- time ---------------------------------------------------------------
  * All times in dagdoc are int64 milliseconds since the Unix epoch, UTC;
  * 0 means unknown. */
 int64_t dd_now_ms(void);
+/* Days since 1970-01-01 of a proleptic Gregorian date (y, m 1-12, d 1-31). */
+int64_t dd_days_from_civil(int64_t y, int m, int d);
 /* Parses ISO 8601 / RFC 3339 ("2024-05-01T02:00:13.123+0000",
  * "2024-05-01T02:00:13Z", "2024-05-01 02:00:13,123", "2024-05-01T02:00:13.123456+00:00",
  * "2024-05-01"); returns 0 or DD_EPARSE. */

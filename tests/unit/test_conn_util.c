@@ -1,0 +1,215 @@
+/* test_conn_util.c - the helpers the Airflow and Prefect connectors share
+ * (connectors/conn_util.c, declared in connectors/conn_impl.h). */
+#include "dagdoc/util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "conn_impl.h"
+
+static void test_json_members(void **state)
+{
+	cJSON *o = cJSON_Parse("{\"s\":\"x\",\"n\":7.9,\"t\":\"2024-05-01T02:00:13.123Z\","
+	                       "\"bad\":\"yesterday\"}");
+	char *d;
+
+	(void)state;
+	assert_string_equal(conn_jstr(o, "s"), "x");
+	assert_null(conn_jstr(o, "n"));
+	assert_null(conn_jstr(o, "missing"));
+	assert_null(conn_jstr(NULL, "s"));
+	d = conn_jdup(o, "s");
+	assert_string_equal(d, "x");
+	free(d);
+	assert_null(conn_jdup(o, "n"));
+	assert_int_equal(conn_jint(o, "n", -1), 7);
+	assert_int_equal(conn_jint(o, "s", -1), -1);
+	assert_int_equal(conn_jtime(o, "t"), 1714528813123LL);
+	assert_int_equal(conn_jtime(o, "bad"), 0);
+	assert_int_equal(conn_jtime(o, "missing"), 0);
+	cJSON_Delete(o);
+}
+
+static void test_url_env(void **state)
+{
+	struct dd_source s = { 0 };
+	char *e;
+
+	(void)state;
+	s.name = "prod";
+	e = conn_url_env(&s, "DAGDOC_AIRFLOW_URL");
+	assert_string_equal(e, "DAGDOC_AIRFLOW_URL");
+	free(e);
+	s.origin = "environment";
+	e = conn_url_env(&s, "PREFECT_API_URL");
+	assert_string_equal(e, "PREFECT_API_URL");
+	free(e);
+	s.origin = "/etc/dagdoc.yaml";
+	e = conn_url_env(&s, "PREFECT_API_URL");
+	assert_string_equal(e, "the url of source prod (/etc/dagdoc.yaml)");
+	free(e);
+}
+
+static void test_closest(void **state)
+{
+	struct dd_strv v = DD_STRV_INIT;
+
+	(void)state;
+	assert_null(conn_closest("etl_daily", &v));
+	dd_strv_push(&v, "sync_crm");
+	dd_strv_push(&v, "etl_daily");
+	dd_strv_push(&v, "etl_weekly");
+	assert_string_equal(conn_closest("etl_dialy", &v), "etl_daily");
+	assert_string_equal(conn_closest("sync_cr", &v), "sync_crm");
+	/* a name of 6 may be 2 edits away at most; "zzzzzz" is 6+ from all */
+	assert_null(conn_closest("zzzzzz", &v));
+	dd_strv_release(&v);
+}
+
+static int count_ids(const char *id, void *ud)
+{
+	struct dd_strv *v = ud;
+
+	dd_strv_push(v, id);
+	return v->n == 2 ? 5 : 0;
+}
+
+static void test_id_item(void **state)
+{
+	struct dd_strv v = DD_STRV_INIT;
+	struct conn_id_ud u = { count_ids, &v, "dag_id" };
+	cJSON *a = cJSON_Parse("{\"dag_id\":\"a\"}"), *b = cJSON_Parse("{\"name\":\"b\"}");
+	cJSON *c = cJSON_Parse("{\"dag_id\":\"c\"}");
+
+	(void)state;
+	assert_int_equal(conn_id_item(NULL, a, &u), 0);
+	assert_int_equal(conn_id_item(NULL, b, &u), 0);    /* no dag_id: skipped */
+	assert_int_equal(conn_id_item(NULL, c, &u), 5);    /* the callback's stop value */
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.v[1], "c");
+	assert_int_equal(conn_collect_id("d", &v), 0);
+	assert_string_equal(v.v[2], "d");
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+	dd_strv_release(&v);
+}
+
+static int seen_tries;
+
+static int stop_at_second(const struct dd_try *t, void *ud)
+{
+	(void)ud;
+	seen_tries++;
+	return t->try_number == 2 ? 9 : 0;
+}
+
+static void test_emit_tries(void **state)
+{
+	struct dd_try *v = dd_xcalloc(4, sizeof(*v));
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		v[i].try_number = i + 1;
+		v[i].task_id = dd_xstrdup("t");
+	}
+	seen_tries = 0;
+	/* stops after try 2, still releases all three (ASan checks the frees) */
+	assert_int_equal(conn_emit_tries(v, 3, stop_at_second, NULL), 9);
+	assert_int_equal(seen_tries, 2);
+}
+
+static char ti_seen_run[32];
+
+static int ti_cb(const struct dd_task_instance *ti, void *ud)
+{
+	(void)ud;
+	snprintf(ti_seen_run, sizeof(ti_seen_run), "%s/%s", ti->run_id, ti->task_id);
+	return 3;
+}
+
+static void test_ti_emit(void **state)
+{
+	struct conn_ti_ud u = { ti_cb, NULL, "run-1" };
+	struct dd_task_instance ti = { 0 };
+
+	(void)state;
+	ti_seen_run[0] = '\0';
+	assert_int_equal(conn_ti_emit(&u, &ti), 0);    /* no task_id: skipped */
+	assert_string_equal(ti_seen_run, "");
+	ti.task_id = dd_xstrdup("extract");
+	assert_int_equal(conn_ti_emit(&u, &ti), 3);    /* run_id filled from u */
+	assert_string_equal(ti_seen_run, "run-1/extract");
+	assert_null(ti.task_id);                        /* released */
+	ti.task_id = dd_xstrdup("load");
+	ti.run_id = dd_xstrdup("run-2");
+	assert_int_equal(conn_ti_emit(&u, &ti), 3);    /* its own run_id kept */
+	assert_string_equal(ti_seen_run, "run-2/load");
+}
+
+struct log_seen {
+	char text[64];
+	int truncated, had_error, calls;
+};
+
+static int log_cb(const struct dd_log_request *req, const char *text, size_t len, int truncated,
+                  const struct dd_error *e, void *ud)
+{
+	struct log_seen *s = ud;
+
+	(void)req;
+	snprintf(s->text, sizeof(s->text), "%.*s", (int)len, text);
+	s->truncated = truncated;
+	s->had_error = e != NULL;
+	s->calls++;
+	return s->calls == 2 ? 4 : 0;
+}
+
+static void test_log_out(void **state)
+{
+	struct dd_source src = { 0 };
+	struct dd_conn c = { 0 };
+	struct dd_log_request req = { 0 };
+	struct conn_log_out o;
+	struct log_seen seen = { 0 };
+	struct dd_error e = DD_ERROR_INIT;
+	int cb_ret = 0;
+
+	(void)state;
+	src.max_log_bytes = 1024;
+	c.source = &src;
+	conn_log_out_init(&o, &c, &req, log_cb, &seen, &cb_ret);
+	assert_int_equal(o.cap.cap, 1024);
+	http_capbuf_add(&o.cap, "line one\n", 9);
+	assert_int_equal(conn_log_deliver(&o, NULL), 0);
+	assert_string_equal(seen.text, "line one\n");
+	assert_int_equal(seen.had_error, 0);
+	assert_int_equal(cb_ret, 0);
+
+	src.max_log_bytes = 0;
+	conn_log_out_init(&o, &c, &req, log_cb, &seen, &cb_ret);
+	assert_int_equal(o.cap.cap, 16u << 20);
+	dd_error_set(&e, DD_ENOTFOUND, "no log");
+	assert_int_equal(conn_log_deliver(&o, &e), CONN_STOP);
+	assert_string_equal(seen.text, "");
+	assert_int_equal(seen.had_error, 1);
+	assert_int_equal(cb_ret, 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_members),
+		cmocka_unit_test(test_url_env),
+		cmocka_unit_test(test_closest),
+		cmocka_unit_test(test_id_item),
+		cmocka_unit_test(test_emit_tries),
+		cmocka_unit_test(test_ti_emit),
+		cmocka_unit_test(test_log_out),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
