@@ -10,6 +10,7 @@
 #include "dagdoc/classify.h"
 #include "dagdoc/cli.h"
 #include "dagdoc/connector.h"
+#include "dagdoc/gitcorr.h"
 #include "dagdoc/http.h"
 #include "dagdoc/store.h"
 #include "dagdoc/sync.h"
@@ -185,7 +186,8 @@ static void http_log_to_stderr(int level, const char *line, void *ud)
 
 int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *src,
                  struct dd_store *store, const char *const *dag_ids, size_t n, int64_t since_s,
-                 struct dd_sync_stats *stats, char *describe, size_t describe_len)
+                 unsigned flags, struct dd_sync_stats *stats, char *describe, size_t describe_len,
+                 struct dd_error *err_out)
 {
 	struct dd_sync_options opts;
 	struct dd_sync_stats local;
@@ -214,29 +216,45 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
 		opts.batch_hook_ud = &slow_batch_no;
 	}
 	http_set_log_hook(http_log_to_stderr, NULL);
-	if (conn_open(src, cli->verbose, &conn, &err) < 0) {
-		cli_error(cmd, &err);
-		return -1;
+	rc = conn_open(src, cli->verbose, &conn, &err);
+	if (rc == 0) {
+		if (describe)
+			snprintf(describe, describe_len, "%s", conn_describe(conn));
+		got_signal = 0;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		if (!(flags & CLI_SYNC_SKIP_MISSING) || !n) {
+			rc = sync_run(store, conn, src, &opts, stats, &err);
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				opts.dag_ids = dag_ids + i;
+				opts.n_dag_ids = 1;
+				rc = sync_run(store, conn, src, &opts, stats, &err);
+				if (rc == DD_ENOTFOUND) {      /* another source may have it */
+					rc = 0;
+					dd_error_clear(&err);
+					continue;
+				}
+				if (rc < 0)
+					break;
+			}
+		}
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		if (pc.shown)
+			fputs("\r\033[K", stderr);
+		conn_close(conn);
 	}
-	if (describe)
-		snprintf(describe, describe_len, "%s", conn_describe(conn));
-	got_signal = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	rc = sync_run(store, conn, src, &opts, stats, &err);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	if (pc.shown)
-		fputs("\r\033[K", stderr);
-	conn_close(conn);
 	if (rc < 0) {
-		cli_error(cmd, &err);
-		return -1;
+		if (!(flags & CLI_SYNC_QUIET))
+			cli_error(cmd, &err);
+		if (err_out)
+			*err_out = err;
 	}
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 struct pat_library *cli_patterns(struct dd_cli *cli, const char *cmd)
@@ -261,4 +279,98 @@ struct pat_library *cli_patterns(struct dd_cli *cli, const char *cmd)
 	}
 	dd_strv_release(&problems);
 	return lib;
+}
+
+/* ---- the DAG and repositories of triage, report and runbook ------------------- */
+
+struct suggest {
+	const char *want;
+	char *best;
+	size_t best_d;
+};
+
+static int on_stored_dag(const struct dd_store_dag *d, void *ud)
+{
+	struct suggest *s = ud;
+	size_t dist = dd_edit_distance(s->want, d->dag_id);
+
+	if (dist < s->best_d) {
+		s->best_d = dist;
+		free(s->best);
+		s->best = dd_xstrdup(d->dag_id);
+	}
+	return 0;
+}
+
+/* "no DAG named X in the store; did you mean Y?" */
+static void no_such_dag(const char *cmd, struct dd_store *store, const char *dag_id, int offline)
+{
+	struct suggest s = { dag_id, NULL, (size_t)-1 };
+	struct dd_error err = DD_ERROR_INIT;
+
+	store_dags(store, 0, on_stored_dag, &s, &err);
+	if (s.best && s.best_d <= strlen(dag_id) / 2 + 1)
+		cli_errorf(cmd, "no DAG named '%s' in the store; did you mean '%s'?", dag_id, s.best);
+	else if (offline)
+		cli_errorf(cmd, "no DAG named '%s' in the store; run 'dagdoc sync' first or drop --offline", dag_id);
+	else
+		cli_errorf(cmd, "no DAG named '%s' in the store", dag_id);
+	free(s.best);
+}
+
+int cli_find_dag(struct dd_cli *cli, const char *cmd, struct dd_store *store, const char *source_name,
+                 int offline, const char *dag_id, int64_t since_s, int quiet_missing,
+                 struct dd_source **src, int64_t *dag_ref)
+{
+	struct dd_config *cfg;
+	struct dd_error err = DD_ERROR_INIT;
+
+	*src = NULL;
+	if (cli_config(cli, cmd, &cfg) < 0)
+		return -1;
+	if (!offline || source_name) {
+		if (config_find_source(cfg, source_name, src, &err) < 0) {
+			cli_error(cmd, &err);
+			if (!offline && !cfg->n_sources)
+				fprintf(stderr, "hint: 'dagdoc %s --offline' reads what the store already holds\n", cmd);
+			return -1;
+		}
+	}
+	if (!offline) {
+		const char *ids[1] = { dag_id };
+
+		if (cli_run_sync(cli, cmd, *src, store, ids, 1, since_s, 0, NULL, NULL, 0, NULL) < 0)
+			return -1;
+	}
+	if (store_dag_ref(store, *src ? (*src)->name : NULL, dag_id, dag_ref, &err) < 0) {
+		if (quiet_missing)
+			return 1;
+		no_such_dag(cmd, store, dag_id, offline);
+		return -1;
+	}
+	return 0;
+}
+
+size_t cli_open_repos(const struct dd_config *cfg, struct gitcorr_repo ***out)
+{
+	struct gitcorr_repo **v = dd_xcalloc(cfg->n_repos + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_repos; i++) {
+		struct dd_error err = DD_ERROR_INIT;
+
+		if (gitcorr_open(&cfg->repos[i], &v[n], &err) < 0)
+			cli_warnf("%s; git correlation skips it", err.msg);
+		else
+			n++;
+	}
+	*out = v;
+	return n;
+}
+
+void cli_close_repos(struct gitcorr_repo **repos, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		gitcorr_close(repos[i]);
+	free(repos);
 }

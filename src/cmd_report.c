@@ -16,7 +16,6 @@
 
 #include <cJSON.h>
 #include <errno.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include "dagdoc/cli.h"
@@ -24,64 +23,10 @@
 #include "dagdoc/http.h"
 #include "dagdoc/report.h"
 #include "dagdoc/store.h"
-#include "dagdoc/sync.h"
 #include "dagdoc/triage.h"
 
 #define POST_ATTEMPTS 4           /* a webhook answering 500 is asked again this many times in all */
 #define RUN_SLACK_MS (8LL * 86400 * 1000)   /* a run's logical date may precede its start by its interval */
-
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	got_signal = 1;
-}
-
-/* Syncs one source (all DAGs, or each named DAG it has); fills *describe
- * and, when the source could not be read, err.  Returns 0, -1 when the
- * source failed, DD_EINTR when interrupted. */
-static int sync_source(struct dd_cli *cli, const struct dd_source *src, struct dd_store *store,
-                       const struct dd_strv *names, int64_t history_s, char **describe,
-                       struct dd_error *err)
-{
-	struct dd_conn *conn = NULL;
-	struct dd_sync_options opts;
-	struct dd_sync_stats stats;
-	int rc = 0;
-
-	if (conn_open(src, cli->verbose, &conn, err) < 0)
-		return -1;
-	*describe = dd_xstrdup(conn_describe(conn));
-	memset(&opts, 0, sizeof(opts));
-	opts.since_ms = dd_now_ms() - history_s * 1000;
-	opts.interrupted = &got_signal;
-	if (!names->n) {
-		memset(&stats, 0, sizeof(stats));
-		rc = sync_run(store, conn, src, &opts, &stats, err);
-	} else {
-		/* One name at a time: a DAG another source has is not an error here. */
-		for (size_t i = 0; i < names->n; i++) {
-			const char *id[1] = { names->v[i] };
-
-			opts.dag_ids = id;
-			opts.n_dag_ids = 1;
-			memset(&stats, 0, sizeof(stats));
-			rc = sync_run(store, conn, src, &opts, &stats, err);
-			if (rc == DD_ENOTFOUND) {
-				rc = 0;
-				dd_error_clear(err);
-				continue;
-			}
-			if (rc < 0)
-				break;
-		}
-	}
-	conn_close(conn);
-	if (rc == DD_EINTR)
-		return rc;
-	return rc < 0 ? -1 : 0;
-}
 
 struct pick {
 	int64_t ref;
@@ -133,23 +78,6 @@ static int ran_since(struct dd_store *store, int64_t dag_ref, int64_t from_ms)
 
 	store_runs(store, dag_ref, from_ms - RUN_SLACK_MS, 0, on_run, &c, &err);
 	return c.ran;
-}
-
-static size_t open_repos(const struct dd_config *cfg, struct gitcorr_repo ***out)
-{
-	struct gitcorr_repo **v = dd_xcalloc(cfg->n_repos + 1, sizeof(*v));
-	size_t n = 0;
-
-	for (size_t i = 0; i < cfg->n_repos; i++) {
-		struct dd_error err = DD_ERROR_INIT;
-
-		if (gitcorr_open(&cfg->repos[i], &v[n], &err) < 0)
-			cli_warnf("%s; git correlation skips it", err.msg);
-		else
-			n++;
-	}
-	*out = v;
-	return n;
 }
 
 static const struct dd_source *config_source(const struct dd_config *cfg, const char *name)
@@ -322,7 +250,6 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 	struct pick_ctx picks = { NULL, 0, 0, NULL };
 	char *store_path = NULL;
 	int trouble = 0;
-	struct sigaction sa, old_int, old_term;
 
 	memset(&rep, 0, sizeof(rep));
 	while ((c = getopt_long(argc, argv, ":vo:", longopts, NULL)) != -1) {
@@ -398,15 +325,9 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 	report_init(&rep, dd_now_ms(), since_s, since);
 
 	/* 1. Sync each source; one that cannot be read is reported and skipped. */
-	got_signal = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		const struct dd_source *src = &cfg->sources[i];
-		char *describe = NULL;
+		char describe[256] = "";
 		int rc = 0;
 
 		if (source_names.n && !dd_strv_contains(&source_names, src->name))
@@ -414,11 +335,10 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 		dd_error_clear(&err);
 		if (!offline) {
 			n_tried++;
-			rc = sync_source(cli, src, store, &names, history_s, &describe, &err);
+			rc = cli_run_sync(cli, "report", src, store, (const char *const *)names.v, names.n, history_s,
+			                  CLI_SYNC_QUIET | CLI_SYNC_SKIP_MISSING, NULL, describe, sizeof(describe), &err);
 			if (rc == DD_EINTR) {
 				cli_error("report", &err);
-				sigaction(SIGINT, &old_int, NULL);
-				sigaction(SIGTERM, &old_term, NULL);
 				goto out;
 			}
 			if (rc < 0) {
@@ -427,12 +347,9 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 				          src->name, err.msg);
 			}
 		}
-		report_add_source(&rep, src->name, dd_source_kind_name(src->kind), describe,
+		report_add_source(&rep, src->name, dd_source_kind_name(src->kind), describe[0] ? describe : NULL,
 		                  rc < 0 ? err.msg : NULL, !offline);
-		free(describe);
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 
 	/* 2. The DAGs: those named, or every DAG that ran in the period. */
 	if (!cfg->n_sources) {
@@ -458,7 +375,7 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 			trouble = 1;
 		}
 	}
-	n_repos = open_repos(cfg, &repos);
+	n_repos = cli_open_repos(cfg, &repos);
 	for (size_t i = 0; i < picks.n; i++) {
 		struct triage_result t;
 
@@ -472,7 +389,7 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 			trouble = 1;
 			continue;
 		}
-		t.ui_url = report_ui_link(config_source(cfg, picks.v[i].source), &t);
+		t.ui_url = triage_ui_url(config_source(cfg, picks.v[i].source), &t);
 		if (report_add_dag(&rep, store, picks.v[i].ref, picks.v[i].source, &t, &err) < 0) {
 			cli_error("report", &err);
 			goto out;
@@ -500,9 +417,7 @@ out:
 	}
 	free(picks.v);
 	report_release(&rep);
-	for (size_t i = 0; i < n_repos; i++)
-		gitcorr_close(repos[i]);
-	free(repos);
+	cli_close_repos(repos, n_repos);
 	pat_library_free(lib);
 	store_close(store);
 	free(store_path);

@@ -193,7 +193,7 @@ int cmd_runbook(int argc, char **argv, struct dd_cli *cli)
 	};
 	const char *source_name = NULL, *since = "30d", *id;
 	struct dd_strv repo_args = DD_STRV_INIT;
-	int offline = 0, c, exit_code = DD_EXIT_ERROR;
+	int offline = 0, c, rc, exit_code = DD_EXIT_ERROR;
 	struct dd_config *cfg;
 	struct dd_source *src = NULL;
 	struct dd_store *store = NULL;
@@ -245,24 +245,10 @@ int cmd_runbook(int argc, char **argv, struct dd_cli *cli)
 		cli_error("runbook", &err);
 		goto out;
 	}
-	if (!offline || source_name) {
-		if (config_find_source(cfg, source_name, &src, &err) < 0) {
-			cli_error("runbook", &err);
-			if (!offline && !cfg->n_sources)
-				fputs("hint: 'dagdoc runbook --offline' reads what the store already holds\n", stderr);
-			goto out;
-		}
-	}
-	if (!offline) {
-		const char *ids[1] = { id };
-
-		if (cli_run_sync(cli, "runbook", src, store, ids, 1, since_s, NULL, NULL, 0) < 0) {
-			hint_not_pattern(lib, id);
-			goto out;
-		}
-	}
-	if (store_dag_ref(store, src ? src->name : NULL, id, &dag_ref, &err) < 0) {
-		cli_errorf("runbook", "no DAG named '%s' in the store and no pattern with that id", id);
+	rc = cli_find_dag(cli, "runbook", store, source_name, offline, id, since_s, 1, &src, &dag_ref);
+	if (rc != 0) {
+		if (rc > 0)
+			cli_errorf("runbook", "no DAG named '%s' in the store and no pattern with that id", id);
 		hint_not_pattern(lib, id);
 		goto out;
 	}
@@ -277,27 +263,17 @@ int cmd_runbook(int argc, char **argv, struct dd_cli *cli)
 				src = &cfg->sources[i];
 		}
 	}
-	for (size_t i = 0; i < cfg->n_repos; i++) {
-		struct dd_error e2 = DD_ERROR_INIT;
-
-		repos = dd_xrealloc(repos, (n_repos + 1) * sizeof(*repos));
-		if (gitcorr_open(&cfg->repos[i], &repos[n_repos], &e2) < 0)
-			cli_warnf("%s; git correlation skips it", e2.msg);
-		else
-			n_repos++;
-	}
+	n_repos = cli_open_repos(cfg, &repos);
 	if (triage_dag(store, dag_ref, lib, repos, n_repos, since_s, &t, &err) < 0) {
 		cli_error("runbook", &err);
 		goto out;
 	}
-	t.ui_url = report_ui_link(src, &t);
+	t.ui_url = triage_ui_url(src, &t);
 	dag_runbook(&t, src, stdout);
 	exit_code = t.failing ? DD_EXIT_FAILING : DD_EXIT_OK;
 out:
 	triage_release(&t);
-	for (size_t i = 0; i < n_repos; i++)
-		gitcorr_close(repos[i]);
-	free(repos);
+	cli_close_repos(repos, n_repos);
 	pat_library_free(lib);
 	store_close(store);
 	free(store_path);

@@ -63,7 +63,7 @@ int cmd_sync(int argc, char **argv, struct dd_cli *cli)
 		goto out;
 	}
 	if (cli_run_sync(cli, "sync", src, store, (const char *const *)argv + optind,
-	                 (size_t)(argc - optind), since_s, &st, describe, sizeof(describe)) < 0)
+	                 (size_t)(argc - optind), since_s, 0, &st, describe, sizeof(describe), NULL) < 0)
 		goto out;
 
 	cli_format_bytes(st.log_bytes, bytes, sizeof(bytes));

@@ -15,68 +15,6 @@
 #include "dagdoc/sync.h"
 #include "dagdoc/triage.h"
 
-struct suggest {
-	const char *want;
-	const char *best;
-	char *best_copy;
-	size_t best_d;
-};
-
-static int on_dag(const struct dd_store_dag *d, void *ud)
-{
-	struct suggest *s = ud;
-	size_t dist = dd_edit_distance(s->want, d->dag_id);
-
-	if (dist < s->best_d) {
-		s->best_d = dist;
-		free(s->best_copy);
-		s->best_copy = dd_xstrdup(d->dag_id);
-	}
-	return 0;
-}
-
-/* "no DAG named X in the store; did you mean Y?" */
-static int no_such_dag(struct dd_store *store, const char *dag_id, int offline)
-{
-	struct suggest s = { dag_id, NULL, NULL, (size_t)-1 };
-	struct dd_error err = DD_ERROR_INIT;
-
-	store_dags(store, 0, on_dag, &s, &err);
-	if (s.best_copy && s.best_d <= strlen(dag_id) / 2 + 1)
-		cli_errorf("triage", "no DAG named '%s' in the store; did you mean '%s'?", dag_id, s.best_copy);
-	else if (offline)
-		cli_errorf("triage", "no DAG named '%s' in the store; run 'dagdoc sync' first or drop --offline", dag_id);
-	else
-		cli_errorf("triage", "no DAG named '%s' in the store", dag_id);
-	free(s.best_copy);
-	return DD_EXIT_ERROR;
-}
-
-/* Opens every configured repository; one that cannot be read is a warning. */
-static size_t open_repos(const struct dd_config *cfg, struct gitcorr_repo ***out)
-{
-	struct gitcorr_repo **v = dd_xcalloc(cfg->n_repos + 1, sizeof(*v));
-	size_t n = 0;
-
-	for (size_t i = 0; i < cfg->n_repos; i++) {
-		struct dd_error err = DD_ERROR_INIT;
-
-		if (gitcorr_open(&cfg->repos[i], &v[n], &err) < 0)
-			cli_warnf("%s; git correlation skips it", err.msg);
-		else
-			n++;
-	}
-	*out = v;
-	return n;
-}
-
-static void close_repos(struct gitcorr_repo **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		gitcorr_close(v[i]);
-	free(v);
-}
-
 /* Syncs the DAGs the failures name as upstream (a sensor's upstream_dag)
  * that are not the triaged one; returns how many were synced. */
 static size_t sync_upstream_dags(struct dd_cli *cli, const struct dd_source *src, struct dd_store *store,
@@ -94,7 +32,7 @@ static size_t sync_upstream_dags(struct dd_cli *cli, const struct dd_source *src
 	for (size_t i = 0; i < ids.n; i++) {
 		const char *one[1] = { ids.v[i] };
 
-		if (cli_run_sync(cli, "triage", src, store, one, 1, since_s, NULL, NULL, 0) == 0)
+		if (cli_run_sync(cli, "triage", src, store, one, 1, since_s, 0, NULL, NULL, 0, NULL) == 0)
 			synced++;
 		else
 			cli_warnf("could not sync %s, the upstream DAG a sensor of %s waits on; triage goes on without it",
@@ -169,28 +107,12 @@ int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 		cli_error("triage", &err);
 		goto out;
 	}
-	if (!offline || source_name) {
-		if (config_find_source(cfg, source_name, &src, &err) < 0) {
-			cli_error("triage", &err);
-			if (!offline && !cfg->n_sources)
-				fputs("hint: 'dagdoc triage --offline' reads what the store already holds\n", stderr);
-			goto out;
-		}
-	}
-	if (!offline) {
-		const char *ids[1] = { dag_id };
-
-		if (cli_run_sync(cli, "triage", src, store, ids, 1, since_s, NULL, NULL, 0) < 0)
-			goto out;
-	}
-	if (store_dag_ref(store, src ? src->name : NULL, dag_id, &dag_ref, &err) < 0) {
-		exit_code = no_such_dag(store, dag_id, offline);
+	if (cli_find_dag(cli, "triage", store, source_name, offline, dag_id, since_s, 0, &src, &dag_ref) < 0)
 		goto out;
-	}
 	lib = cli_patterns(cli, "triage");
 	if (!lib)
 		goto out;
-	n_repos = open_repos(cfg, &repos);
+	n_repos = cli_open_repos(cfg, &repos);
 	if (triage_dag(store, dag_ref, lib, repos, n_repos, since_s, &t, &err) < 0) {
 		cli_error("triage", &err);
 		goto out;
@@ -203,16 +125,7 @@ int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 			goto out;
 		}
 	}
-	if (src && t.rk.n_causes && t.rk.causes[0].first_bad_run) {
-		const struct rk_cause *top = &t.rk.causes[0];
-		const char *last = top->task_ids.n ? top->task_ids.v[0] : NULL;
-		const char *run = NULL;
-
-		for (size_t i = 0; i < t.an.n_groups; i++)
-			if (!strcmp(t.an.groups[i].fingerprint, top->fingerprint))
-				run = t.an.groups[i].last_run;
-		t.ui_url = conn_ui_url(src, dag_id, run ? run : top->first_bad_run, last);
-	}
+	t.ui_url = triage_ui_url(src, &t);
 	if (!strcmp(format, "json")) {
 		cJSON *j = triage_to_json(&t, explain);
 		char *s = cJSON_Print(j);
@@ -231,7 +144,7 @@ int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 	exit_code = t.failing ? DD_EXIT_FAILING : DD_EXIT_OK;
 out:
 	triage_release(&t);
-	close_repos(repos, n_repos);
+	cli_close_repos(repos, n_repos);
 	pat_library_free(lib);
 	store_close(store);
 	free(store_path);

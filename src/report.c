@@ -461,27 +461,6 @@ size_t report_sources_failed(const struct report *r)
 	return n;
 }
 
-char *report_ui_link(const struct dd_source *src, const struct triage_result *t)
-{
-	const struct an_result *an = &t->an;
-	const char *run = NULL, *task = NULL;
-
-	if (!src)
-		return NULL;
-	if (t->rk.n_causes) {
-		const struct rk_cause *top = &t->rk.causes[0];
-		const struct an_group *g = group_of(an, top->fingerprint);
-
-		task = top->task_ids.n ? top->task_ids.v[0] : NULL;
-		run = g && g->last_run ? g->last_run : top->first_bad_run;
-	}
-	if (!run && an->n_runs)
-		run = an->runs[an->n_runs - 1].run_id;
-	if (!an->dag_id)
-		return NULL;
-	return conn_ui_url(src, an->dag_id, run, task);
-}
-
 /* ---- shared helpers for the renderers ------------------------------------------ */
 
 char report_cell_letter(const struct report_cell *c)

@@ -5,6 +5,7 @@
 
 #include <cJSON.h>
 
+#include "dagdoc/connector.h"
 #include "dagdoc/triage.h"
 
 struct newest {
@@ -59,6 +60,27 @@ void triage_release(struct triage_result *t)
 	rank_release(&t->rk);
 	free(t->ui_url);
 	memset(t, 0, sizeof(*t));
+}
+
+char *triage_ui_url(const struct dd_source *src, const struct triage_result *t)
+{
+	const struct an_result *an = &t->an;
+	const char *run = NULL, *task = NULL;
+
+	if (!src || !an->dag_id)
+		return NULL;
+	if (t->rk.n_causes) {
+		const struct rk_cause *top = &t->rk.causes[0];
+
+		task = top->task_ids.n ? top->task_ids.v[0] : NULL;
+		run = top->first_bad_run;
+		for (size_t i = 0; i < an->n_groups; i++)
+			if (!strcmp(an->groups[i].fingerprint, top->fingerprint) && an->groups[i].last_run)
+				run = an->groups[i].last_run;
+	}
+	if (!run && an->n_runs)
+		run = an->runs[an->n_runs - 1].run_id;
+	return conn_ui_url(src, an->dag_id, run, task);
 }
 
 void triage_format_minute(int64_t ms, char *out, size_t outlen)

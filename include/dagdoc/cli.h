@@ -75,21 +75,45 @@ const char *cli_style(const struct dd_cli *cli, enum cli_style s);
 /*
  * Syncs dag_ids (n 0: every DAG) of src into store as `dagdoc sync` does:
  * Ctrl-C stops after the current batch, a progress line on stderr when it
- * is a terminal.  Prints what went wrong as command `cmd` and returns -1;
- * 0 when done (*logs_failed tells whether some logs must wait for the
- * next sync).  describe (may be NULL) receives conn_describe().
+ * is a terminal, HTTP traces (--verbose) and warnings on stderr.  Returns
+ * 0 or the negative DD_E* code (DD_EINTR after Ctrl-C); the error is
+ * printed as command `cmd` unless flags has CLI_SYNC_QUIET, and copied to
+ * err (may be NULL) either way.  CLI_SYNC_SKIP_MISSING syncs the named
+ * DAGs one at a time and skips one the source does not have (report reads
+ * several sources); stats are then those of the last DAG.  describe (may
+ * be NULL) receives conn_describe().
  */
+enum { CLI_SYNC_QUIET = 1, CLI_SYNC_SKIP_MISSING = 2 };
 struct dd_store;
 struct dd_sync_stats;
 int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *src,
                  struct dd_store *store, const char *const *dag_ids, size_t n, int64_t since_s,
-                 struct dd_sync_stats *stats, char *describe, size_t describe_len);
+                 unsigned flags, struct dd_sync_stats *stats, char *describe, size_t describe_len,
+                 struct dd_error *err);
 void cli_format_bytes(uint64_t n, char *out, size_t len);
 
 /* Loads the pattern library (built-ins + the config's pattern dirs),
  * printing every problem; NULL after printing when it cannot be used. */
 struct pat_library;
 struct pat_library *cli_patterns(struct dd_cli *cli, const char *cmd);
+
+/*
+ * The DAG a command works on: unless offline, finds the source (--source,
+ * else the first) and syncs dag_id from it; then looks dag_id up in the
+ * store.  Prints what went wrong as command `cmd` (with a "did you mean"
+ * when a stored DAG is close) and returns -1; *src is NULL when offline
+ * without --source.  quiet_missing: when the DAG is not in the store,
+ * print nothing and return 1 (the caller has another meaning to try, as
+ * runbook does).
+ */
+int cli_find_dag(struct dd_cli *cli, const char *cmd, struct dd_store *store, const char *source_name,
+                 int offline, const char *dag_id, int64_t since_s, int quiet_missing,
+                 struct dd_source **src, int64_t *dag_ref);
+
+/* Opens the configured repositories; one that cannot be read is a warning. */
+struct gitcorr_repo;
+size_t cli_open_repos(const struct dd_config *cfg, struct gitcorr_repo ***out);
+void cli_close_repos(struct gitcorr_repo **repos, size_t n);
 
 /* Commands. */
 int cmd_help(int argc, char **argv, struct dd_cli *cli);

@@ -173,8 +173,5 @@ void report_html_escape(struct dd_buf *b, const char *s);
  * 's' skipped, '~' running/queued, '-' other, ' ' no instance. */
 char report_cell_letter(const struct report_cell *c);
 
-/* A link to the top cause's newest failing run (or the newest run) in the
- * orchestrator's UI; NULL for sources without a UI (log folders). */
-char *report_ui_link(const struct dd_source *src, const struct triage_result *t);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "dagdoc/analyze.h"
+#include "dagdoc/config.h"
 #include "dagdoc/gitcorr.h"
 #include "dagdoc/pattern.h"
 #include "dagdoc/rank.h"
@@ -48,6 +49,11 @@ struct triage_style {
 };
 void triage_render_text(const struct triage_result *t, const struct triage_style *st, FILE *out);
 void triage_render_md(const struct triage_result *t, const struct triage_style *st, FILE *out);
+
+/* A link into the orchestrator's UI for the top cause's newest failing run
+ * (task of that cause), or the newest run; NULL without a UI (a log
+ * folder) or a source.  Caller frees. */
+char *triage_ui_url(const struct dd_source *src, const struct triage_result *t);
 
 /* "2026-03-04 02:00" (UTC) into out (>= 20 bytes); "?" for 0. */
 void triage_format_minute(int64_t ms, char *out, size_t outlen);
