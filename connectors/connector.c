@@ -5,6 +5,7 @@
 #include "dagdoc/util.h"
 
 #include "conn_impl.h"
+#include "dagdoc/http.h"
 
 static const struct dd_conn_ops *ops_for(enum dd_source_kind kind)
 {
@@ -116,9 +117,17 @@ char *conn_ui_url(const struct dd_source *src, const char *dag_id, const char *r
 {
 	const struct dd_conn_ops *ops = ops_for(src->kind);
 
+	char *url, *clean;
+
 	if (!ops || !ops->ui_url)
 		return NULL;
-	return ops->ui_url(src, dag_id, run_id, task_id);
+	url = ops->ui_url(src, dag_id, run_id, task_id);
+	if (!url)
+		return NULL;
+	/* The link is built from the source URL, which may hold user:password@. */
+	clean = http_redact_url(url);
+	free(url);
+	return clean;
 }
 
 void dd_health_release(struct dd_health *h)

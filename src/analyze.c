@@ -8,6 +8,7 @@
 #include <cJSON.h>
 
 #include "dagdoc/analyze.h"
+#include "dagdoc/redact.h"
 
 /* Thresholds of the stall findings: a duration is "far" from usual past
  * FAR_FACTOR times the task's median and at least FAR_MIN_S seconds; a
@@ -648,6 +649,11 @@ static int build_groups(struct ctx *c)
 			set_str(&g->onset_run, res->runs[onset].run_id);
 			g->good_before = good_before;
 			g->still_failing = 1;
+			/* A whole DAG run that succeeded after the last failure also ends
+			 * it (the task may have been renamed or removed). */
+			for (size_t r = last_b + 1; r < res->n_runs; r++)
+				if (res->runs[r].state == DD_STATE_SUCCESS)
+					g->still_failing = 0;
 			for (size_t r = onset; r < res->n_runs; r++) {
 				if (!label[r])
 					continue;
@@ -976,8 +982,13 @@ static int on_import_error(const struct dd_import_error *ie, void *ud)
 		struct dd_error e2 = DD_ERROR_INIT;
 		struct an_stall *st;
 
+		struct dd_buf red = DD_BUF_INIT;
+
+		/* The stack trace is raw text from the source: redact what is shown. */
+		redact_append(&red, line, (size_t)(end - line));
 		add_stall(c->res, cap, AN_STALL_IMPORT_ERROR, NULL, NULL, ie->filename, 1, 1.0,
-		          dd_xasprintf("%s does not parse: %.*s", ie->filename, (int)(end - line), line));
+		          dd_xasprintf("%s does not parse: %s", ie->filename, dd_buf_str(&red)));
+		dd_buf_release(&red);
 		/* What the stack trace names (the missing module, the bad line ...). */
 		st = &c->res->stalls[c->res->n_stalls - 1];
 		memset(&f, 0, sizeof(f));

@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "dagdoc/config.h"
+#include "dagdoc/redact.h"
 
 #define DEFAULT_CONCURRENCY 8
 #define DEFAULT_TIMEOUT_S 60
@@ -693,6 +694,18 @@ static void emit_kv(yaml_emitter_t *em, const char *k, const char *v)
 	emit_scalar(em, v);
 }
 
+/* A URL may carry user:password@ or ?token=...: printed redacted. */
+static void emit_kv_url(yaml_emitter_t *em, const char *k, const char *v)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	if (!v)
+		return;
+	redact_append(&b, v, strlen(v));
+	emit_kv(em, k, dd_buf_str(&b));
+	dd_buf_release(&b);
+}
+
 static void emit_kv_secret(yaml_emitter_t *em, const char *k, const char *v)
 {
 	if (v)
@@ -745,8 +758,8 @@ static void emit_source(yaml_emitter_t *em, const struct dd_source *s)
 	begin(em, 1);
 	emit_kv(em, "name", s->name);
 	emit_kv(em, "kind", dd_source_kind_name(s->kind));
-	emit_kv(em, "url", s->url);
-	emit_kv(em, "ui_url", s->ui_url);
+	emit_kv_url(em, "url", s->url);
+	emit_kv_url(em, "ui_url", s->ui_url);
 	emit_kv(em, "path", s->path);
 	emit_kv(em, "username", s->username);
 	emit_kv_secret(em, "password", s->password);

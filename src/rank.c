@@ -496,9 +496,15 @@ static void history_evidence(const struct an_result *an, const struct an_group *
 
 		if (!at)
 			continue;
-		if (at->intermittent > scatter) {
-			scatter = at->intermittent;
-			scatter_task = at->task_id;
+		/* Only the scattering: recovery on retry is weighed above already. */
+		{
+			double bad = (double)(at->failed + at->retry_recovered);
+			double sc = bad > 0 && at->success > 0 ? fmin(1.0, (double)at->flips / (2.0 * bad)) : 0;
+
+			if (sc > scatter) {
+				scatter = sc;
+				scatter_task = at->task_id;
+			}
 		}
 	}
 	if (recovered && failed_tis)
@@ -506,7 +512,7 @@ static void history_evidence(const struct an_result *an, const struct an_group *
 		         "%zu of %zu failing task instances passed on a retry", recovered, failed_tis);
 	if (scatter > 0.2 && scatter_task)
 		evidence(&cands[RK_INTERMITTENT_FAULT], W_SCATTERED * scatter,
-		         "task %s fails and succeeds in turn (intermittent score %.2f)", scatter_task, scatter);
+		         "task %s fails and succeeds in turn (scatter %.2f)", scatter_task, scatter);
 	for (size_t i = 0; i < an->n_stalls; i++) {
 		const struct an_stall *s = &an->stalls[i];
 		int ours = !s->task_id || dd_strv_contains(&g->task_ids, s->task_id);
@@ -515,7 +521,14 @@ static void history_evidence(const struct an_result *an, const struct an_group *
 		if (!ours)
 			continue;
 		switch (s->kind) {
-		case AN_STALL_SENSOR_TIMEOUT: case AN_STALL_UPSTREAM_DAG: k = RK_UPSTREAM_STALL; break;
+		case AN_STALL_SENSOR_TIMEOUT:
+			/* a sensor that failed on something else did not time out */
+			if (g->failure.category && strcmp(g->failure.category, "stalled_upstream") &&
+			    strcmp(g->failure.category, "unknown"))
+				continue;
+			k = RK_UPSTREAM_STALL;
+			break;
+		case AN_STALL_UPSTREAM_DAG: k = RK_UPSTREAM_STALL; break;
 		case AN_STALL_LONG_QUEUE: case AN_STALL_SCHEDULER: k = RK_ORCHESTRATOR_FAULT; break;
 		case AN_STALL_LONG_RUNNING: case AN_STALL_DURATION_GROWTH: k = RK_RESOURCE_EXHAUSTION; break;
 		case AN_STALL_FAST_SUCCESS: k = RK_DATA_ISSUE; break;
@@ -744,10 +757,14 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 		push_unique(&c->fix, dd_xstrdup(f->fix.v[i]));
 }
 
+/* What is failing now comes first: a blip that a retry already fixed must
+ * not outrank an ongoing failure, however sure the diagnosis of the blip. */
 static int cmp_cause(const void *a, const void *b)
 {
 	const struct rk_cause *x = a, *y = b;
 
+	if (x->still_failing != y->still_failing)
+		return x->still_failing ? -1 : 1;
 	if (x->confidence != y->confidence)
 		return x->confidence < y->confidence ? 1 : -1;
 	return x->failed_runs < y->failed_runs ? 1 : x->failed_runs > y->failed_runs ? -1 : 0;

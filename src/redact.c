@@ -222,6 +222,12 @@ static int is_tokword(unsigned char c)
 	return dd_is_alnum(c) || c == '_';
 }
 
+/* The path of a Slack incoming webhook: T.../B.../secret */
+static int is_hook_path(unsigned char c)
+{
+	return dd_is_alnum(c) || c == '/' || c == '_' || c == '-';
+}
+
 static int is_slack(unsigned char c)
 {
 	return dd_is_alnum(c) || c == '-';
@@ -267,6 +273,14 @@ static size_t token_at(const unsigned char *s, size_t n, size_t i)
 		if (i + 11 < n && !memcmp(s + i, "github_pat_", 11)) {
 			e = span(s, n, i + 11, is_tokword);
 			if (e - i >= 30)
+				return e;
+		}
+		break;
+	case 'h':
+		/* a Slack incoming-webhook URL: its path is the credential */
+		if (i + 25 < n && !memcmp(s + i, "hooks.slack.com/services/", 25)) {
+			e = span(s, n, i + 25, is_hook_path);
+			if (e - i >= 35)
 				return e;
 		}
 		break;

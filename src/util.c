@@ -414,8 +414,8 @@ int dd_parse_duration(const char *s, int64_t *out_seconds, struct dd_error *err)
 	}
 	if (*end && end[1])
 		goto bad;
-	if (v > INT64_MAX / unit)
-		goto bad;
+	if (v > INT64_MAX / unit / 1000)   /* it is used in milliseconds */
+		return dd_error_set(err, DD_EUSAGE, "'%s' is too long a duration", s);
 	*out_seconds = (int64_t)v * unit;
 	return 0;
 bad:

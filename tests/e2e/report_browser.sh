@@ -8,8 +8,8 @@
 
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$CHROMIUM" ]; then
-	echo "ok - skipped: chromium not installed"
-	exit 0
+	_fail "chromium is installed" "$CHROMIUM is missing; 'make deps' installs Debian's chromium"
+	finish
 fi
 PY=/usr/bin/python3
 eq() {

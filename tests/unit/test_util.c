@@ -98,6 +98,8 @@ static void test_duration(void **state)
 	assert_string_equal(err.msg, "'3x' is not a duration; use a number with s, m, h, d or w (e.g. 30d, 24h)");
 	assert_int_equal(dd_parse_duration("-1d", &s, &err), DD_EUSAGE);
 	assert_int_equal(dd_parse_duration("1dd", &s, &err), DD_EUSAGE);
+	assert_int_equal(dd_parse_duration("99999999999999w", &s, &err), DD_EUSAGE);
+	assert_string_equal(err.msg, "'99999999999999w' is too long a duration");
 }
 
 static void test_edit_distance(void **state)
