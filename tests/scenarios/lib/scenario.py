@@ -14,7 +14,8 @@ A scenario is tests/scenarios/NAME/scenario.json:
   dags          list of DAGs (the first is the one triaged):
                   {"dag_id", "fileloc", "hour", "retries", "runs", "every_hours" (default 24),
                    "tasks": [{"task_id", "operator", "info": [templates], "seconds": N|[from, to],
-                              "rows": [from, to], "retries": N}],           (a linear chain)
+                              "rows": [from, to], "retries": N, "runs": [first, last]}],
+                                                          (a linear chain; "runs": the task exists only then)
                    "outcomes": [{"runs": [first, last], "task": T, "tries": [FAILURE|"ok"|"hang", ...],
                                  "params": {...} or {"@": NAME, ...}}],
                    "import_error": {...}, "stop_after": N}
@@ -453,6 +454,8 @@ def build_dag(dag, source, today, seq, shared=None):
         running = False
         for task in dag["tasks"]:
             tid = task["task_id"]
+            if "runs" in task and not task["runs"][0] <= i <= task["runs"][1]:
+                continue       # the task did not exist yet, or no longer
             retries = task.get("retries", dag.get("retries", 0))
             ti = {"task_id": tid, "map_index": -1, "operator": task.get("operator", "PythonOperator"),
                   "max_tries": retries, "hostname": HOSTS[i % 2], "tries": []}
