@@ -108,17 +108,17 @@ int conn_collect_id(const char *id, void *ud)
 
 const char *conn_closest(const char *name, const struct dd_strv *names)
 {
+	struct dd_closest near = DD_CLOSEST_INIT(name);
 	const char *best = NULL;
-	size_t best_d = (size_t)-1, len = strlen(name);
 
-	for (size_t i = 0; i < names->n; i++) {
-		size_t d = dd_edit_distance(name, names->v[i]);
-		if (d < best_d) {
-			best_d = d;
+	for (size_t i = 0; i < names->n; i++)
+		dd_closest_offer(&near, names->v[i]);
+	/* hand back the caller's string, which outlives this call */
+	for (size_t i = 0; dd_closest_pick(&near) && i < names->n && !best; i++)
+		if (!strcmp(names->v[i], near.best))
 			best = names->v[i];
-		}
-	}
-	return best && best_d <= (len / 3 > 2 ? len / 3 : 2) ? best : NULL;
+	dd_closest_release(&near);
+	return best;
 }
 
 int conn_ti_emit(struct conn_ti_ud *u, struct dd_task_instance *ti)

@@ -764,28 +764,23 @@ static int ld_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_
 static struct ld_dag *find_dag(struct dd_conn *c, const char *dag_id, struct dd_error *err)
 {
 	struct ld_impl *im = c->impl;
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
+	struct dd_closest near = DD_CLOSEST_INIT(dag_id);
 
 	for (size_t i = 0; i < im->n_dags; i++) {
-		size_t dist;
-
 		if (!strcmp(im->dags[i].dag_id, dag_id)) {
 			scan_dag(c, &im->dags[i]);
+			dd_closest_release(&near);
 			return &im->dags[i];
 		}
-		dist = dd_edit_distance(dag_id, im->dags[i].dag_id);
-		if (dist < best_d) {
-			best_d = dist;
-			best = im->dags[i].dag_id;
-		}
+		dd_closest_offer(&near, im->dags[i].dag_id);
 	}
-	if (best && best_d <= 3)
+	if (dd_closest_pick(&near))
 		dd_error_set(err, DD_ENOTFOUND, "no DAG named %s in the log folder %s; did you mean %s?",
-		             dag_id, im->root, best);
+		             dag_id, im->root, dd_closest_pick(&near));
 	else
 		dd_error_set(err, DD_ENOTFOUND, "no DAG named %s in the log folder %s (no "
 		             "dag_id=%s folder)", dag_id, im->root, dag_id);
+	dd_closest_release(&near);
 	return NULL;
 }
 

@@ -283,39 +283,26 @@ struct pat_library *cli_patterns(struct dd_cli *cli, const char *cmd)
 
 /* ---- the DAG and repositories of triage, report and runbook ------------------- */
 
-struct suggest {
-	const char *want;
-	char *best;
-	size_t best_d;
-};
-
 static int on_stored_dag(const struct dd_store_dag *d, void *ud)
 {
-	struct suggest *s = ud;
-	size_t dist = dd_edit_distance(s->want, d->dag_id);
-
-	if (dist < s->best_d) {
-		s->best_d = dist;
-		free(s->best);
-		s->best = dd_xstrdup(d->dag_id);
-	}
+	dd_closest_offer(ud, d->dag_id);
 	return 0;
 }
 
 /* "no DAG named X in the store; did you mean Y?" */
 static void no_such_dag(const char *cmd, struct dd_store *store, const char *dag_id, int offline)
 {
-	struct suggest s = { dag_id, NULL, (size_t)-1 };
+	struct dd_closest near = DD_CLOSEST_INIT(dag_id);
 	struct dd_error err = DD_ERROR_INIT;
 
-	store_dags(store, 0, on_stored_dag, &s, &err);
-	if (s.best && s.best_d <= strlen(dag_id) / 2 + 1)
-		cli_errorf(cmd, "no DAG named '%s' in the store; did you mean '%s'?", dag_id, s.best);
+	store_dags(store, 0, on_stored_dag, &near, &err);
+	if (dd_closest_pick(&near))
+		cli_errorf(cmd, "no DAG named '%s' in the store; did you mean '%s'?", dag_id, dd_closest_pick(&near));
 	else if (offline)
 		cli_errorf(cmd, "no DAG named '%s' in the store; run 'dagdoc sync' first or drop --offline", dag_id);
 	else
 		cli_errorf(cmd, "no DAG named '%s' in the store", dag_id);
-	free(s.best);
+	dd_closest_release(&near);
 }
 
 int cli_find_dag(struct dd_cli *cli, const char *cmd, struct dd_store *store, const char *source_name,

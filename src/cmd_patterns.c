@@ -55,19 +55,17 @@ static int do_show(struct pat_library *lib, const char *id)
 {
 	const struct pat_pattern *p = pat_library_find(lib, id);
 	if (!p) {
-		const char *best = NULL;
-		size_t best_d = (size_t)-1;
-		for (size_t i = 0; i < pat_library_count(lib); i++) {
-			const struct pat_pattern *q = pat_library_get(lib, i);
-			size_t d = dd_edit_distance(id, q->id);
-			if (d < best_d) {
-				best_d = d;
-				best = q->id;
-			}
-		}
-		if (best && best_d <= 4)
-			return cli_errorf("patterns", "no pattern with id '%s'; did you mean '%s'?", id, best);
-		return cli_errorf("patterns", "no pattern with id '%s'; see 'dagdoc patterns list'", id);
+		struct dd_closest near = DD_CLOSEST_INIT(id);
+		int rc;
+
+		for (size_t i = 0; i < pat_library_count(lib); i++)
+			dd_closest_offer(&near, pat_library_get(lib, i)->id);
+		if (dd_closest_pick(&near))
+			rc = cli_errorf("patterns", "no pattern with id '%s'; did you mean '%s'?", id, dd_closest_pick(&near));
+		else
+			rc = cli_errorf("patterns", "no pattern with id '%s'; see 'dagdoc patterns list'", id);
+		dd_closest_release(&near);
+		return rc;
 	}
 	printf("%-16s%s\n", "id", p->id);
 	printf("%-16s%s\n", "title", p->title);

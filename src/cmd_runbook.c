@@ -162,22 +162,16 @@ static void dag_runbook(const struct triage_result *t, const struct dd_source *s
  * like a mistyped one. */
 static void hint_not_pattern(const struct pat_library *lib, const char *id)
 {
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
+	struct dd_closest near = DD_CLOSEST_INIT(id);
 
-	for (size_t i = 0; i < pat_library_count(lib); i++) {
-		const struct pat_pattern *q = pat_library_get(lib, i);
-		size_t d = dd_edit_distance(id, q->id);
-
-		if (d < best_d) {
-			best_d = d;
-			best = q->id;
-		}
-	}
-	if (best && best_d <= 4)
-		fprintf(stderr, "hint: did you mean the pattern '%s'? 'dagdoc patterns list' shows them all\n", best);
+	for (size_t i = 0; i < pat_library_count(lib); i++)
+		dd_closest_offer(&near, pat_library_get(lib, i)->id);
+	if (dd_closest_pick(&near))
+		fprintf(stderr, "hint: did you mean the pattern '%s'? 'dagdoc patterns list' shows them all\n",
+		        dd_closest_pick(&near));
 	else
 		fprintf(stderr, "hint: '%s' is not a pattern id either; 'dagdoc patterns list' shows them\n", id);
+	dd_closest_release(&near);
 }
 
 int cmd_runbook(int argc, char **argv, struct dd_cli *cli)

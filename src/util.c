@@ -274,6 +274,31 @@ size_t dd_escape_end(const char *str, size_t n, size_t i)
 	return i;
 }
 
+void dd_closest_offer(struct dd_closest *c, const char *candidate)
+{
+	size_t d = dd_edit_distance(c->want, candidate);
+
+	if (d < c->best_d) {
+		c->best_d = d;
+		free(c->best);
+		c->best = dd_xstrdup(candidate);
+	}
+}
+
+const char *dd_closest_pick(const struct dd_closest *c)
+{
+	size_t len = strlen(c->want), max = len / 3 > 2 ? len / 3 : 2;
+
+	return c->best && c->best_d <= max ? c->best : NULL;
+}
+
+void dd_closest_release(struct dd_closest *c)
+{
+	free(c->best);
+	c->best = NULL;
+	c->best_d = (size_t)-1;
+}
+
 /* ---- time --------------------------------------------------------------- */
 
 int64_t dd_now_ms(void)

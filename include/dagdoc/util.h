@@ -79,6 +79,20 @@ int dd_starts_with(const char *s, const char *prefix);
 int dd_ends_with(const char *s, const char *suffix);
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t dd_edit_distance(const char *a, const char *b);
+
+/* "Did you mean": offer the candidates one by one; dd_closest_pick gives
+ * the nearest when it is near enough to be a typo of `want` (at most a
+ * third of its length in edits, and at least 2 allowed), else NULL.  The
+ * struct keeps its own copy of the best candidate: dd_closest_release. */
+struct dd_closest {
+	const char *want;
+	char *best;
+	size_t best_d;
+};
+#define DD_CLOSEST_INIT(w) { (w), NULL, (size_t)-1 }
+void dd_closest_offer(struct dd_closest *c, const char *candidate);
+const char *dd_closest_pick(const struct dd_closest *c);
+void dd_closest_release(struct dd_closest *c);
 /* ASCII character classes, the same in every locale (unlike <ctype.h>). */
 static inline int dd_is_digit(unsigned char c)
 {

@@ -111,6 +111,23 @@ static void test_edit_distance(void **state)
 	assert_int_equal(dd_edit_distance("", "abc"), 3);
 }
 
+static void test_closest(void **state)
+{
+	struct dd_closest c = DD_CLOSEST_INIT("train_chrn");
+	struct dd_closest far = DD_CLOSEST_INIT("zz");
+
+	(void)state;
+	assert_null(dd_closest_pick(&c));
+	dd_closest_offer(&c, "etl_daily");
+	dd_closest_offer(&c, "train_churn");
+	dd_closest_offer(&c, "train_model");
+	assert_string_equal(dd_closest_pick(&c), "train_churn");
+	dd_closest_release(&c);
+	dd_closest_offer(&far, "etl_daily");
+	assert_null(dd_closest_pick(&far));      /* 9 edits: not a typo */
+	dd_closest_release(&far);
+}
+
 static void test_error(void **state)
 {
 	struct dd_error err = DD_ERROR_INIT;
@@ -163,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_format_time),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_edit_distance),
+		cmocka_unit_test(test_closest),
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_read_file),
 	};
