@@ -254,21 +254,9 @@ static void collect_frames(struct an_group *g, const char *text, size_t len)
 }
 
 /* The group's newest failed try, classified in full, with its frames. */
-static int classify_group(struct ctx *c, struct an_group *g)
-{
-	struct dd_buf log = DD_BUF_INIT;
-	struct dd_store_log_info info;
-	int rc = store_log_get(c->store, g->try_ref, &log, &info, c->err);
-
-	if (rc == 0)
-		rc = classify_buffer(c->lib, "log", dd_buf_str(&log), log.len, &g->failure, c->err);
-	if (rc == 0)
-		collect_frames(g, dd_buf_str(&log), log.len);
-	dd_buf_release(&log);
-	return rc;
-}
-
-static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out)
+/* Classifies the stored log of one try; with g, also keeps its frames
+ * (the group's representative try). */
+static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out, struct an_group *g)
 {
 	struct dd_buf log = DD_BUF_INIT;
 	struct dd_store_log_info info;
@@ -276,6 +264,8 @@ static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out)
 
 	if (rc == 0)
 		rc = classify_buffer(c->lib, "log", dd_buf_str(&log), log.len, out, c->err);
+	if (rc == 0 && g)
+		collect_frames(g, dd_buf_str(&log), log.len);
 	dd_buf_release(&log);
 	return rc;
 }
@@ -305,7 +295,7 @@ static int try_key(struct ctx *c, const struct ti_rec *ti, const struct try_rec 
 	if (rc != DD_ENOTFOUND)
 		return rc;
 	memset(&f, 0, sizeof(f));
-	rc = classify_try(c, tr->ref, &f);
+	rc = classify_try(c, tr->ref, &f, NULL);
 	if (rc == DD_ENOTFOUND) {         /* the log went missing: treat as unlogged */
 		c->res->n_unlogged++;
 		*key = fallback_key(dd_state_name(tr->state), ti->task_id);
@@ -1124,7 +1114,7 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	for (size_t gi = 0; gi < out->n_groups; gi++) {
 		struct an_group *g = &out->groups[gi];
 
-		if (g->try_ref && classify_group(&c, g) == 0)
+		if (g->try_ref && classify_try(&c, g->try_ref, &g->failure, g) == 0)
 			continue;
 		dd_failure_release(&g->failure);
 		memset(&g->failure, 0, sizeof(g->failure));

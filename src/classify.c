@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "dagdoc/jsonout.h"
 #include "dagdoc/classify.h"
 #include "dagdoc/logparse.h"
 #include "dagdoc/redact.h"
@@ -927,41 +928,25 @@ int classify_file(const struct pat_library *lib, const char *path, struct dd_fai
 
 /* ---------------------------------------------------------------- JSON */
 
-static cJSON *strv_json(const struct dd_strv *sv)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (size_t i = 0; i < sv->n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
-	return a;
-}
-
-static void add_str_or_null(cJSON *o, const char *k, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 struct cJSON *dd_failure_to_json(const struct dd_failure *f)
 {
 	cJSON *o = cJSON_CreateObject();
-	add_str_or_null(o, "input", f->input);
-	add_str_or_null(o, "category", f->category);
-	add_str_or_null(o, "pattern", f->pattern);
-	add_str_or_null(o, "title", f->title);
+	jsonout_str(o, "input", f->input);
+	jsonout_str(o, "category", f->category);
+	jsonout_str(o, "pattern", f->pattern);
+	jsonout_str(o, "title", f->title);
 	cJSON_AddNumberToObject(o, "confidence", f->confidence);
 	cJSON *ents = cJSON_AddObjectToObject(o, "entities");
 	for (size_t i = 0; i < f->n_entities; i++)
 		cJSON_AddStringToObject(ents, f->entities[i].name, f->entities[i].value);
 	if (f->exc_type || f->exc_message) {
 		cJSON *e = cJSON_AddObjectToObject(o, "exception");
-		add_str_or_null(e, "type", f->exc_type);
-		add_str_or_null(e, "message", f->exc_message);
+		jsonout_str(e, "type", f->exc_type);
+		jsonout_str(e, "message", f->exc_message);
 	} else {
 		cJSON_AddNullToObject(o, "exception");
 	}
-	add_str_or_null(o, "fingerprint", f->fingerprint);
+	jsonout_str(o, "fingerprint", f->fingerprint);
 	if (f->line_first) {
 		cJSON *l = cJSON_AddArrayToObject(o, "lines");
 		cJSON_AddItemToArray(l, cJSON_CreateNumber((double)f->line_first));
@@ -969,9 +954,9 @@ struct cJSON *dd_failure_to_json(const struct dd_failure *f)
 	} else {
 		cJSON_AddNullToObject(o, "lines");
 	}
-	add_str_or_null(o, "excerpt", f->excerpt);
-	cJSON_AddItemToObject(o, "checks", strv_json(&f->checks));
-	cJSON_AddItemToObject(o, "fix", strv_json(&f->fix));
+	jsonout_str(o, "excerpt", f->excerpt);
+	cJSON_AddItemToObject(o, "checks", jsonout_strv(&f->checks));
+	cJSON_AddItemToObject(o, "fix", jsonout_strv(&f->fix));
 	cJSON *sec = cJSON_AddArrayToObject(o, "secondary");
 	for (size_t i = 0; i < f->n_secondary; i++) {
 		cJSON *s = cJSON_CreateObject();
@@ -986,9 +971,9 @@ struct cJSON *dd_failure_to_json(const struct dd_failure *f)
 	for (size_t i = 0; i < f->n_retry_lines; i++)
 		cJSON_AddItemToArray(rl, cJSON_CreateNumber((double)f->retry_lines[i]));
 	cJSON_AddBoolToObject(o, "success", f->success);
-	add_str_or_null(o, "format", f->format);
+	jsonout_str(o, "format", f->format);
 	cJSON_AddNumberToObject(o, "log_lines", (double)f->n_lines);
 	cJSON_AddNumberToObject(o, "log_bytes", (double)f->n_bytes);
-	cJSON_AddItemToObject(o, "warnings", strv_json(&f->warnings));
+	cJSON_AddItemToObject(o, "warnings", jsonout_strv(&f->warnings));
 	return o;
 }

@@ -6,6 +6,7 @@
 
 #include <cJSON.h>
 
+#include "dagdoc/jsonout.h"
 #include "dagdoc/connector.h"
 #include "dagdoc/report.h"
 
@@ -864,31 +865,6 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 
 /* ---- JSON ---------------------------------------------------------------------------- */
 
-static void add_time(cJSON *o, const char *key, int64_t ms)
-{
-	char iso[40];
-
-	if (!ms) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	dd_format_time(ms, 0, iso, sizeof(iso));
-	cJSON_AddStringToObject(o, key, iso);
-}
-
-static void add_str(cJSON *o, const char *key, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-static double round3(double v)
-{
-	return (double)(int64_t)(v * 1000.0 + (v >= 0 ? 0.5 : -0.5)) / 1000.0;
-}
-
 static const char *cell_state_name(const struct report_cell *c)
 {
 	return c->state == DD_STATE__COUNT ? "none" : dd_state_name(c->state);
@@ -904,7 +880,7 @@ static cJSON *grid_json(const struct report_grid *g)
 
 		cJSON_AddStringToObject(x, "run_id", g->run_ids[r]);
 		cJSON_AddStringToObject(x, "state", dd_state_name(g->run_states[r]));
-		add_time(x, "logical_date", g->run_ms[r]);
+		jsonout_time(x, "logical_date", g->run_ms[r]);
 		cJSON_AddItemToArray(runs, x);
 	}
 	for (size_t t = 0; t < g->n_tasks; t++) {
@@ -918,8 +894,8 @@ static cJSON *grid_json(const struct report_grid *g)
 			cJSON_AddStringToObject(x, "state", cell_state_name(c));
 			cJSON_AddNumberToObject(x, "tries", c->tries);
 			cJSON_AddNumberToObject(x, "failed_tries", c->failed_tries);
-			add_str(x, "category", c->category);
-			add_str(x, "error", c->error);
+			jsonout_str(x, "category", c->category);
+			jsonout_str(x, "error", c->error);
 			cJSON_AddItemToArray(row, x);
 		}
 		cJSON_AddItemToArray(cells, row);
@@ -945,10 +921,10 @@ static cJSON *failure_ref_json(const struct report_dag *d, size_t k)
 	for (size_t i = 0; i < c->task_ids.n; i++)
 		cJSON_AddItemToArray(tasks, cJSON_CreateString(c->task_ids.v[i]));
 	cJSON_AddItemToObject(x, "task_ids", tasks);
-	cJSON_AddNumberToObject(x, "confidence", round3(c->confidence));
+	cJSON_AddNumberToObject(x, "confidence", jsonout_round3(c->confidence));
 	cJSON_AddBoolToObject(x, "new", m->is_new);
 	cJSON_AddNumberToObject(x, "earlier_reports", (double)m->seen_before);
-	add_time(x, "first_reported", m->first_seen_ms);
+	jsonout_time(x, "first_reported", m->first_seen_ms);
 	return x;
 }
 
@@ -961,8 +937,8 @@ cJSON *report_to_json(const struct report *r, int explain)
 	struct fleet_row *rows = dd_xcalloc(RK__COUNT + 1, sizeof(*rows));
 	size_t n_rows = fleet_causes(r, rows), rec = 0, nnew = report_count_new(r, &rec);
 
-	add_time(meta, "made", r->made_ms);
-	add_time(meta, "from", r->from_ms);
+	jsonout_time(meta, "made", r->made_ms);
+	jsonout_time(meta, "from", r->from_ms);
 	cJSON_AddStringToObject(meta, "since", r->since ? r->since : "");
 	cJSON_AddItemToObject(o, "report", meta);
 	cJSON_AddNumberToObject(sum, "dags", (double)r->n_dags);
@@ -978,10 +954,10 @@ cJSON *report_to_json(const struct report *r, int explain)
 		cJSON *x = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(x, "name", r->sources[i].name);
-		add_str(x, "kind", r->sources[i].kind);
-		add_str(x, "describe", r->sources[i].describe);
+		jsonout_str(x, "kind", r->sources[i].kind);
+		jsonout_str(x, "describe", r->sources[i].describe);
 		cJSON_AddBoolToObject(x, "synced", r->sources[i].synced);
-		add_str(x, "error", r->sources[i].error);
+		jsonout_str(x, "error", r->sources[i].error);
 		cJSON_AddItemToArray(sources, x);
 	}
 	cJSON_AddItemToObject(o, "sources", sources);
@@ -998,7 +974,7 @@ cJSON *report_to_json(const struct report *r, int explain)
 		cJSON_AddStringToObject(x, "source", r->dags[f->dag].source);
 		cJSON_AddStringToObject(x, "dag_id", r->dags[f->dag].dag_id);
 		cJSON_AddStringToObject(x, "task_id", f->task_id);
-		cJSON_AddNumberToObject(x, "intermittent", round3(f->score));
+		cJSON_AddNumberToObject(x, "intermittent", jsonout_round3(f->score));
 		cJSON_AddNumberToObject(x, "retry_recovered", (double)f->retry_recovered);
 		cJSON_AddNumberToObject(x, "failed_runs", (double)f->failed);
 		cJSON_AddNumberToObject(x, "runs", (double)f->runs);
@@ -1012,7 +988,7 @@ cJSON *report_to_json(const struct report *r, int explain)
 		for (size_t k = 0; k < rows[i].dags.n; k++)
 			cJSON_AddItemToArray(dl, cJSON_CreateString(rows[i].dags.v[k]));
 		cJSON_AddItemToObject(x, "dags", dl);
-		cJSON_AddNumberToObject(x, "best_confidence", round3(rows[i].best));
+		cJSON_AddNumberToObject(x, "best_confidence", jsonout_round3(rows[i].best));
 		cJSON_AddItemToArray(fleet, x);
 	}
 	cJSON_AddItemToObject(o, "fleet_causes", fleet);
@@ -1032,7 +1008,7 @@ cJSON *report_to_json(const struct report *r, int explain)
 			cJSON_AddBoolToObject(h, "in_report", d->marks[k].in_report);
 			cJSON_AddBoolToObject(h, "new", d->marks[k].in_report && d->marks[k].is_new);
 			cJSON_AddNumberToObject(h, "earlier_reports", (double)d->marks[k].seen_before);
-			add_time(h, "first_reported", d->marks[k].first_seen_ms);
+			jsonout_time(h, "first_reported", d->marks[k].first_seen_ms);
 			cJSON_AddItemToArray(hist, h);
 		}
 		cJSON_AddItemToObject(x, "history", hist);

@@ -5,6 +5,7 @@
 
 #include <cJSON.h>
 
+#include "dagdoc/jsonout.h"
 #include "dagdoc/connector.h"
 #include "dagdoc/triage.h"
 
@@ -97,40 +98,6 @@ void triage_format_minute(int64_t ms, char *out, size_t outlen)
 
 /* ---- JSON --------------------------------------------------------------------- */
 
-static cJSON *strv_json(const struct dd_strv *sv)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (size_t i = 0; i < sv->n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
-	return a;
-}
-
-static void add_time(cJSON *o, const char *key, int64_t ms)
-{
-	char iso[40];
-
-	if (!ms) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	dd_format_time(ms, 0, iso, sizeof(iso));
-	cJSON_AddStringToObject(o, key, iso);
-}
-
-static void add_str(cJSON *o, const char *key, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-static double round3(double v)
-{
-	return (double)(int64_t)(v * 1000.0 + (v >= 0 ? 0.5 : -0.5)) / 1000.0;
-}
-
 static cJSON *commit_json(const struct rk_commit *c)
 {
 	cJSON *o = cJSON_CreateObject(), *files = cJSON_CreateArray(), *rc = cJSON_CreateArray(), *why;
@@ -138,7 +105,7 @@ static cJSON *commit_json(const struct rk_commit *c)
 	cJSON_AddStringToObject(o, "id", c->commit.id);
 	cJSON_AddStringToObject(o, "summary", c->commit.summary);
 	cJSON_AddStringToObject(o, "author", c->commit.author);
-	add_time(o, "time", c->commit.time_ms);
+	jsonout_time(o, "time", c->commit.time_ms);
 	cJSON_AddStringToObject(o, "repo", c->repo ? c->repo : "");
 	for (size_t i = 0; i < c->commit.files.n; i++)
 		cJSON_AddItemToArray(files, cJSON_CreateString(c->commit.files.v[i]));
@@ -148,15 +115,15 @@ static cJSON *commit_json(const struct rk_commit *c)
 		cJSON *x = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(x, "package", ch->package);
-		add_str(x, "from", ch->from);
-		add_str(x, "to", ch->to);
+		jsonout_str(x, "from", ch->from);
+		jsonout_str(x, "to", ch->to);
 		cJSON_AddStringToObject(x, "file", ch->file);
 		cJSON_AddItemToArray(rc, x);
 	}
 	cJSON_AddItemToObject(o, "requirement_changes", rc);
-	why = strv_json(&c->why);
+	why = jsonout_strv(&c->why);
 	cJSON_AddItemToObject(o, "why", why);
-	cJSON_AddNumberToObject(o, "suspicion", round3(c->suspicion));
+	cJSON_AddNumberToObject(o, "suspicion", jsonout_round3(c->suspicion));
 	return o;
 }
 
@@ -168,16 +135,16 @@ static cJSON *cause_json(const struct rk_cause *c, size_t rank, int explain)
 	cJSON_AddNumberToObject(o, "rank", (double)rank);
 	cJSON_AddStringToObject(o, "kind", rk_kind_name(c->kind));
 	cJSON_AddStringToObject(o, "category", c->category);
-	cJSON_AddNumberToObject(o, "confidence", round3(c->confidence));
+	cJSON_AddNumberToObject(o, "confidence", jsonout_round3(c->confidence));
 	cJSON_AddStringToObject(o, "summary", c->summary);
 	cJSON_AddStringToObject(o, "failure", c->failure);
-	add_str(o, "pattern", c->pattern);
-	cJSON_AddItemToObject(o, "task_ids", strv_json(&c->task_ids));
+	jsonout_str(o, "pattern", c->pattern);
+	cJSON_AddItemToObject(o, "task_ids", jsonout_strv(&c->task_ids));
 	cJSON_AddStringToObject(o, "fingerprint", c->fingerprint);
-	add_str(onset, "first_bad_run", c->first_bad_run);
-	add_time(onset, "first_bad_time", c->first_bad_ms);
-	add_str(onset, "last_good_run", c->last_good_run);
-	add_time(onset, "last_good_time", c->last_good_ms);
+	jsonout_str(onset, "first_bad_run", c->first_bad_run);
+	jsonout_time(onset, "first_bad_time", c->first_bad_ms);
+	jsonout_str(onset, "last_good_run", c->last_good_run);
+	jsonout_time(onset, "last_good_time", c->last_good_ms);
 	cJSON_AddNumberToObject(onset, "failed_runs", (double)c->failed_runs);
 	cJSON_AddNumberToObject(onset, "runs_since_onset", (double)c->runs_since_onset);
 	cJSON_AddNumberToObject(onset, "failed_since_onset", (double)c->failed_since_onset);
@@ -195,7 +162,7 @@ static cJSON *cause_json(const struct rk_cause *c, size_t rank, int explain)
 			cJSON *x = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(x, "text", c->evidence[i].text);
-			cJSON_AddNumberToObject(x, "weight", round3(c->evidence[i].weight));
+			cJSON_AddNumberToObject(x, "weight", jsonout_round3(c->evidence[i].weight));
 			cJSON_AddItemToArray(ev, x);
 		} else {
 			cJSON_AddItemToArray(ev, cJSON_CreateString(c->evidence[i].text));
@@ -203,10 +170,10 @@ static cJSON *cause_json(const struct rk_cause *c, size_t rank, int explain)
 	}
 	cJSON_AddItemToObject(o, "evidence", ev);
 	if (explain)
-		cJSON_AddNumberToObject(o, "score", round3(c->score));
-	cJSON_AddItemToObject(o, "checks", strv_json(&c->checks));
-	cJSON_AddItemToObject(o, "fix", strv_json(&c->fix));
-	add_str(o, "excerpt", c->excerpt);
+		cJSON_AddNumberToObject(o, "score", jsonout_round3(c->score));
+	cJSON_AddItemToObject(o, "checks", jsonout_strv(&c->checks));
+	cJSON_AddItemToObject(o, "fix", jsonout_strv(&c->fix));
+	jsonout_str(o, "excerpt", c->excerpt);
 	return o;
 }
 
@@ -216,11 +183,11 @@ cJSON *triage_to_json(const struct triage_result *t, int explain)
 	cJSON *o = cJSON_CreateObject(), *w = cJSON_CreateObject(), *s = cJSON_CreateObject();
 	cJSON *causes = cJSON_CreateArray(), *stalls = cJSON_CreateArray(), *runs = cJSON_CreateArray();
 
-	add_str(o, "dag_id", an->dag_id);
-	add_str(o, "source", an->source);
-	add_str(o, "fileloc", an->fileloc);
-	add_time(w, "from", an->from_ms);
-	add_time(w, "to", an->to_ms);
+	jsonout_str(o, "dag_id", an->dag_id);
+	jsonout_str(o, "source", an->source);
+	jsonout_str(o, "fileloc", an->fileloc);
+	jsonout_time(w, "from", an->from_ms);
+	jsonout_time(w, "to", an->to_ms);
 	cJSON_AddItemToObject(o, "window", w);
 	cJSON_AddNumberToObject(s, "runs", (double)an->n_runs);
 	cJSON_AddNumberToObject(s, "failed", (double)an->n_failed);
@@ -237,9 +204,9 @@ cJSON *triage_to_json(const struct triage_result *t, int explain)
 		cJSON *x = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(x, "kind", an_stall_kind_name(an->stalls[i].kind));
-		add_str(x, "task_id", an->stalls[i].task_id);
-		add_str(x, "run_id", an->stalls[i].run_id);
-		add_str(x, "entity", an->stalls[i].entity);
+		jsonout_str(x, "task_id", an->stalls[i].task_id);
+		jsonout_str(x, "run_id", an->stalls[i].run_id);
+		jsonout_str(x, "entity", an->stalls[i].entity);
 		cJSON_AddStringToObject(x, "detail", an->stalls[i].detail);
 		cJSON_AddItemToArray(stalls, x);
 	}
@@ -249,12 +216,12 @@ cJSON *triage_to_json(const struct triage_result *t, int explain)
 
 		cJSON_AddStringToObject(x, "run_id", an->runs[i].run_id);
 		cJSON_AddStringToObject(x, "state", dd_state_name(an->runs[i].state));
-		add_time(x, "logical_date", an->runs[i].logical_ms);
+		jsonout_time(x, "logical_date", an->runs[i].logical_ms);
 		cJSON_AddItemToArray(runs, x);
 	}
 	cJSON_AddItemToObject(o, "last_runs", runs);
-	cJSON_AddItemToObject(o, "notes", strv_json(&t->rk.notes));
-	add_str(o, "ui_url", t->ui_url);
+	cJSON_AddItemToObject(o, "notes", jsonout_strv(&t->rk.notes));
+	jsonout_str(o, "ui_url", t->ui_url);
 	return o;
 }
 
