@@ -8,23 +8,6 @@
 
 WORLD="$ROOT/tests/fakes/worlds/basic.json"
 PY=/usr/bin/python3
-pids=()
-stop_fakes() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-at_exit stop_fakes
-
-start_fake() {   # NAME ARGS... : sets $port
-	local name=$1
-	shift
-	rm -f "$TMP/$name.port"
-	"$PY" "$ROOT/tests/fakes/fake_airflow.py" --port-file "$TMP/$name.port" \
-		--request-log "$TMP/$name.req" "$@" 2>"$TMP/$name.err" &
-	pids+=($!)
-	for _ in $(seq 100); do
-		[ -s "$TMP/$name.port" ] && break
-		sleep 0.1
-	done
-	port=$(cat "$TMP/$name.port" 2>/dev/null)
-}
 eq() {
 	if [ "$2" = "$3" ]; then _pass "$1"; else _fail "$1" "got:  $2" "want: $3"; fi
 }
@@ -33,7 +16,7 @@ PW=pw-e2e-Q7w8e9
 TOKEN=tok-e2e-Z1x2c3
 
 # ---- Airflow 3 (API v2): username/password exchanged for a token ----------
-start_fake v2 --api v2 --world "$WORLD" --user admin --password "$PW"
+start_fake fake_airflow.py v2 --api v2 --world "$WORLD" --user admin --password "$PW"
 export DAGDOC_AIRFLOW_URL="http://127.0.0.1:$port" DAGDOC_AIRFLOW_USERNAME=admin DAGDOC_AIRFLOW_PASSWORD="$PW"
 run "$DAGDOC" sync -v --store "$TMP/v2.db" $SINCE etl_daily
 expect_rc "v2: sync with a token from /auth/token exits 0" 0
@@ -57,7 +40,7 @@ expect_err "v2: a DAG typo gets a suggestion" "no DAG named etl_dayly on airflow
 unset DAGDOC_AIRFLOW_USERNAME DAGDOC_AIRFLOW_PASSWORD
 
 # ---- Airflow 2 (API v1), bearer token --------------------------------------
-start_fake v1 --api v1 --world "$WORLD" --token "$TOKEN"
+start_fake fake_airflow.py v1 --api v1 --world "$WORLD" --token "$TOKEN"
 export DAGDOC_AIRFLOW_URL="http://127.0.0.1:$port"
 DAGDOC_AIRFLOW_TOKEN=bad-Token-777 run "$DAGDOC" sync -v --store "$TMP/v1.db" $SINCE
 expect_rc "v1: a bad token exits 2" 2
@@ -76,7 +59,7 @@ cat >"$TMP/faults.json" <<'EOF'
  {"path": "/taskInstances$", "kind": "503", "times": 2},
  {"path": "/api/v1/importErrors$", "kind": "429", "times": 1, "retry_after": "Thu, 01 Jan 2026 00:00:00 GMT"}]
 EOF
-start_fake faults --api v1 --world "$WORLD" --faults "$TMP/faults.json"
+start_fake fake_airflow.py faults --api v1 --world "$WORLD" --faults "$TMP/faults.json"
 export DAGDOC_AIRFLOW_URL="http://127.0.0.1:$port"
 run "$DAGDOC" sync -v --store "$TMP/f.db" $SINCE sync_crm
 expect_rc "faults: 429 (Retry-After both forms) and 503 are retried" 0
@@ -85,7 +68,7 @@ eq "faults: each fault answered once or twice, then 200" \
 	"$(grep -c ' fault=' "$TMP/faults.req") $(grep -c '/dagRuns?.* 200$' "$TMP/faults.req")" "4 1"
 
 echo '[{"path": "/api/v1/dags$", "kind": "malformed", "times": 1}]' >"$TMP/malformed.json"
-start_fake malformed --api v1 --world "$WORLD" --faults "$TMP/malformed.json"
+start_fake fake_airflow.py malformed --api v1 --world "$WORLD" --faults "$TMP/malformed.json"
 DAGDOC_AIRFLOW_URL="http://127.0.0.1:$port" run "$DAGDOC" sync --store "$TMP/m.db" $SINCE
 expect_rc "malformed: exits 2" 2
 expect_err "malformed: one sentence" "Airflow at http://127\.0\.0\.1:$port answered GET /api/v1/dags\?limit=100&offset=0 with a body that is not JSON"
@@ -97,7 +80,7 @@ expect_rc "refused: exits 2" 2
 expect_err "refused: one sentence" \
 	"cannot reach http://127\.0\.0\.1:$free_port: connection refused \(3 attempts\); is the Airflow webserver running and is DAGDOC_AIRFLOW_URL right\?$"
 
-start_fake tls --api v1 --world "$WORLD"
+start_fake fake_airflow.py tls --api v1 --world "$WORLD"
 DAGDOC_AIRFLOW_URL="https://127.0.0.1:$port" run "$DAGDOC" sync --store "$TMP/x.db" $SINCE
 expect_rc "TLS: https to a plain server exits 2" 2
 expect_err "TLS: one sentence" "TLS handshake with 127\.0\.0\.1 failed \(.*\); check that DAGDOC_AIRFLOW_URL uses the right scheme and port, or set ca_file$"

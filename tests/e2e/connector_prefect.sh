@@ -9,23 +9,6 @@ WORLD="$ROOT/tests/fakes/worlds/basic.json"
 PY=/usr/bin/python3
 ACCOUNT=11111111-1111-4111-8111-111111111111
 WORKSPACE=22222222-2222-4222-8222-222222222222
-pids=()
-stop_fakes() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-at_exit stop_fakes
-
-start_fake() {   # NAME ARGS... : sets $port
-	local name=$1
-	shift
-	rm -f "$TMP/$name.port"
-	"$PY" "$ROOT/tests/fakes/fake_prefect.py" --port-file "$TMP/$name.port" \
-		--request-log "$TMP/$name.req" "$@" 2>"$TMP/$name.err" &
-	pids+=($!)
-	for _ in $(seq 100); do
-		[ -s "$TMP/$name.port" ] && break
-		sleep 0.1
-	done
-	port=$(cat "$TMP/$name.port" 2>/dev/null)
-}
 eq() {
 	if [ "$2" = "$3" ]; then _pass "$1"; else _fail "$1" "got:  $2" "want: $3"; fi
 }
@@ -34,7 +17,7 @@ AUTH=admin:pf-e2e-Secret-42
 KEY=pnu_e2eKEY0987654321
 
 # ---- self-hosted server, basic auth -----------------------------------------
-start_fake srv --mode server --world "$WORLD" --auth-string "$AUTH"
+start_fake fake_prefect.py srv --mode server --world "$WORLD" --auth-string "$AUTH"
 export PREFECT_API_URL="http://127.0.0.1:$port/api" PREFECT_API_AUTH_STRING="$AUTH"
 run "$DAGDOC" sync -v --store "$TMP/srv.db" $SINCE sync_crm
 expect_rc "server: sync exits 0" 0
@@ -63,7 +46,7 @@ cat >"$TMP/faults.json" <<'EOF'
 [{"path": "/flow_runs/filter$", "kind": "429", "times": 1, "retry_after": "1"},
  {"path": "/logs/filter$", "kind": "503", "times": 2}]
 EOF
-start_fake cloud --mode cloud --world "$WORLD" --api-key "$KEY" --faults "$TMP/faults.json"
+start_fake fake_prefect.py cloud --mode cloud --world "$WORLD" --api-key "$KEY" --faults "$TMP/faults.json"
 export PREFECT_API_URL="http://127.0.0.1:$port/api/accounts/$ACCOUNT/workspaces/$WORKSPACE"
 run "$DAGDOC" sync --store "$TMP/cloud.db" $SINCE
 expect_rc "cloud: no key exits 2" 2

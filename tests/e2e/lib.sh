@@ -8,6 +8,8 @@
 #   expect_err NAME REGEX       stderr of the last run matches
 #   expect_no NAME REGEX        neither stdout nor stderr matches
 #   check NAME CMD...           CMD exits 0
+#   start_fake SCRIPT NAME ARGS...  starts tests/fakes/SCRIPT on a free port (request log
+#                               $TMP/NAME.req, stderr $TMP/NAME.err), sets $port; stopped at exit
 : "${DAGDOC:?DAGDOC must name the binary}"
 : "${ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${SHARED:=$ROOT/../shared}"
@@ -54,6 +56,22 @@ check() {
 	local name=$1
 	shift
 	if "$@" >"$TMP/check.out" 2>&1; then _pass "$name"; else _fail "$name" "$(head -20 "$TMP/check.out")"; fi
+}
+_fake_pids=()
+_stop_fakes() { for p in "${_fake_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
+at_exit _stop_fakes
+start_fake() {
+	local script=$1 name=$2
+	shift 2
+	rm -f "$TMP/$name.port"
+	/usr/bin/python3 "$ROOT/tests/fakes/$script" --port-file "$TMP/$name.port" \
+		--request-log "$TMP/$name.req" "$@" 2>"$TMP/$name.err" &
+	_fake_pids+=($!)
+	for _ in $(seq 100); do
+		[ -s "$TMP/$name.port" ] && break
+		sleep 0.1
+	done
+	port=$(cat "$TMP/$name.port" 2>/dev/null)
 }
 finish() {
 	[ "$_failed" -eq 0 ]

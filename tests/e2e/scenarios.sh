@@ -24,8 +24,8 @@ stop_fake() {
 }
 at_exit stop_fake
 
-# start_fake DIR SCRIPT ARGS...: starts a fake server on the scenario's world; sets $port.
-start_fake() {
+# serve_world DIR SCRIPT ARGS...: starts a fake server on the scenario's world; sets $port.
+serve_world() {
 	local d=$1 script=$2
 	shift 2
 	rm -f "$d/port"
@@ -68,8 +68,8 @@ for name in $names; do
 		fi
 	} >"$wd/config.yaml"
 	case $source in
-	airflow-v1 | airflow-v2) start_fake "$wd" fake_airflow.py --api "${source#airflow-}" ;;
-	prefect) start_fake "$wd" fake_prefect.py --mode server ;;
+	airflow-v1 | airflow-v2) serve_world "$wd" fake_airflow.py --api "${source#airflow-}" ;;
+	prefect) serve_world "$wd" fake_prefect.py --mode server ;;
 	*) true ;;
 	esac || {
 		_fail "scenario $name: the fake server did not start" "$(tail -5 "$wd/fake.err")"

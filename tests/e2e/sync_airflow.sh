@@ -7,24 +7,6 @@
 
 WORLD="$ROOT/tests/fakes/worlds/basic.json"
 PY=/usr/bin/python3
-pids=()
-stop_fakes() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-at_exit stop_fakes
-
-# start_fake NAME ARGS... : starts fake_airflow.py, sets $port.
-start_fake() {
-	local name=$1
-	shift
-	rm -f "$TMP/$name.port"
-	"$PY" "$ROOT/tests/fakes/fake_airflow.py" --port-file "$TMP/$name.port" \
-		--request-log "$TMP/$name.req" "$@" 2>"$TMP/$name.err" &
-	pids+=($!)
-	for _ in $(seq 100); do
-		[ -s "$TMP/$name.port" ] && break
-		sleep 0.1
-	done
-	port=$(cat "$TMP/$name.port" 2>/dev/null)
-}
 config() {   # FILE PORT [extra yaml lines]
 	{
 		echo "sources:"
@@ -56,7 +38,7 @@ export AF_TOKEN=t0ken-e2e-9f8e7d AF_PASSWORD=pa55-e2e-4c3b
 SINCE=--since=3650d
 
 # ---- API v1 (Airflow 2.x), bearer token -----------------------------------
-start_fake v1 --api v1 --world "$WORLD" --token "$AF_TOKEN"
+start_fake fake_airflow.py v1 --api v1 --world "$WORLD" --token "$AF_TOKEN"
 config v1.yaml "$port" "token_env: AF_TOKEN"
 DB="$TMP/v1.db"
 run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE
@@ -110,7 +92,7 @@ eq "v1: wrong token: nothing stored" "$(counts "$TMP/bad.db")" "0 0 0"
 cat >"$TMP/faults.json" <<'JSON'
 [{"path": "dagRuns/scheduled__2026-03-06T02.*/taskInstances$", "kind": "malformed", "times": 1}]
 JSON
-start_fake mid --api v1 --world "$WORLD" --token "$AF_TOKEN" --faults "$TMP/faults.json"
+start_fake fake_airflow.py mid --api v1 --world "$WORLD" --token "$AF_TOKEN" --faults "$TMP/faults.json"
 config mid.yaml "$port" "token_env: AF_TOKEN"
 DB="$TMP/mid.db"
 run "$DAGDOC" sync --config "$TMP/mid.yaml" --store "$DB" $SINCE etl_daily
@@ -140,7 +122,7 @@ expect_out "killed: resumed sync stores the rest" '31 runs \(25 new\)'
 eq "killed: same content as an uninterrupted sync" "$(counts "$DB")" "31 122 23"
 
 # ---- API v2 (Airflow 3.x), username/password -> JWT ------------------------
-start_fake v2 --api v2 --world "$WORLD" --user admin --password "$AF_PASSWORD"
+start_fake fake_airflow.py v2 --api v2 --world "$WORLD" --user admin --password "$AF_PASSWORD"
 config v2.yaml "$port" "username: admin" "password_env: AF_PASSWORD"
 DB="$TMP/v2.db"
 run "$DAGDOC" sync --config "$TMP/v2.yaml" --store "$DB" $SINCE
@@ -163,7 +145,7 @@ for r in w["runs"]:
                 ti["tries"][1]["log_generate_mb"] = 120
 json.dump(w, open(sys.argv[2], "w"))
 PY
-start_fake huge --api v1 --world "$TMP/huge.json" --token "$AF_TOKEN"
+start_fake fake_airflow.py huge --api v1 --world "$TMP/huge.json" --token "$AF_TOKEN"
 config huge.yaml "$port" "token_env: AF_TOKEN" "max_log_mb: 1"
 DB="$TMP/huge.db"
 /usr/bin/time -f '%M' -o "$TMP/rss" "$DAGDOC" sync --config "$TMP/huge.yaml" --store "$DB" $SINCE etl_daily >"$TMP/out" 2>"$TMP/err"

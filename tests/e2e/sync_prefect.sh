@@ -8,23 +8,6 @@ WORLD="$ROOT/tests/fakes/worlds/basic.json"
 PY=/usr/bin/python3
 ACCOUNT=11111111-1111-4111-8111-111111111111
 WORKSPACE=22222222-2222-4222-8222-222222222222
-pids=()
-stop_fakes() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-at_exit stop_fakes
-
-start_fake() {   # NAME ARGS... ; sets $port
-	local name=$1
-	shift
-	rm -f "$TMP/$name.port"
-	"$PY" "$ROOT/tests/fakes/fake_prefect.py" --port-file "$TMP/$name.port" \
-		--request-log "$TMP/$name.req" "$@" 2>"$TMP/$name.err" &
-	pids+=($!)
-	for _ in $(seq 100); do
-		[ -s "$TMP/$name.port" ] && break
-		sleep 0.1
-	done
-	port=$(cat "$TMP/$name.port" 2>/dev/null)
-}
 config() {   # FILE URL [extra yaml lines]
 	{
 		echo "sources:"
@@ -53,7 +36,7 @@ PY
 SINCE=--since=3650d
 
 # ---- self-hosted server, no auth --------------------------------------------
-start_fake server --mode server --world "$WORLD"
+start_fake fake_prefect.py server --mode server --world "$WORLD"
 config server.yaml "http://127.0.0.1:$port/api"
 DB="$TMP/server.db"
 run "$DAGDOC" sync --config "$TMP/server.yaml" --store "$DB" $SINCE
@@ -103,7 +86,7 @@ eq "killed: same content as an uninterrupted sync" "$(counts "$DB")" "31 122 23"
 
 # ---- Prefect Cloud, API key ---------------------------------------------------
 export PF_KEY=pnu_e2eKey0123456789abcdef
-start_fake cloud --mode cloud --world "$WORLD" --api-key "$PF_KEY"
+start_fake fake_prefect.py cloud --mode cloud --world "$WORLD" --api-key "$PF_KEY"
 CLOUD_URL="http://127.0.0.1:$port/api/accounts/$ACCOUNT/workspaces/$WORKSPACE"
 config cloud.yaml "$CLOUD_URL" "api_key_env: PF_KEY"
 DB="$TMP/cloud.db"

@@ -3,7 +3,8 @@
  *
  * fake_start forks `python3 tests/fakes/SCRIPT --port-file F --request-log L
  * ARGS...` (run from $ROOT, default "."), waits for the port file, and fills
- * f->url.  fake_stop sends SIGTERM, reaps it and removes its temp dir. */
+ * f->url.  fake_stop sends SIGTERM, reaps it and removes its temp dir.
+ * fake_source fills a source of `kind` pointing at url with test defaults. */
 #ifndef DAGDOC_TEST_FAKEPROC_H
 #define DAGDOC_TEST_FAKEPROC_H
 
@@ -15,6 +16,21 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "dagdoc/config.h"
+
+static inline void fake_source(struct dd_source *s, enum dd_source_kind kind, const char *url)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = (char *)"test";
+	s->kind = kind;
+	s->url = (char *)url;
+	s->concurrency = 8;
+	s->timeout_s = 20;
+	s->connect_timeout_s = 5;
+	s->max_log_bytes = 16 << 20;
+	s->origin = (char *)"environment";
+}
 
 struct fake {
 	pid_t pid;

@@ -24,19 +24,6 @@ const void *force_link_airflow = &dd_airflow_ops;
 
 static char world_basic[512];
 
-static void src_init(struct dd_source *s, const char *url)
-{
-	memset(s, 0, sizeof(*s));
-	s->name = "test";
-	s->kind = DD_SOURCE_AIRFLOW;
-	s->url = (char *)url;
-	s->concurrency = 8;
-	s->timeout_s = 20;
-	s->connect_timeout_s = 5;
-	s->max_log_bytes = 16 << 20;
-	s->origin = "environment";
-}
-
 /* ---- collectors --------------------------------------------------------- */
 
 static int add_id(const char *id, void *ud)
@@ -135,7 +122,7 @@ static struct dd_conn *open_v1(struct dd_source *s, const char *password)
 	struct dd_conn *c = NULL;
 	struct dd_error e = DD_ERROR_INIT;
 
-	src_init(s, v1.url);
+	fake_source(s, DD_SOURCE_AIRFLOW, v1.url);
 	s->username = "admin";
 	s->password = (char *)password;
 	assert_int_equal(conn_open(s, 0, &c, &e), 0);
@@ -388,7 +375,7 @@ static void test_v1_trace_redacted(void **state)
 	struct dd_strv ids = DD_STRV_INIT;
 	char *want;
 
-	src_init(&s, v1.url);
+	fake_source(&s, DD_SOURCE_AIRFLOW, v1.url);
 	s.username = "admin";
 	s.password = "s3cret-pw";
 	dd_buf_reset(&trace);
@@ -440,7 +427,7 @@ static void test_v1_bearer(void **state)
 	char *want;
 
 	assert_int_equal(fake_start(&f, "fake_airflow.py", args), 0);
-	src_init(&s, f.url);
+	fake_source(&s, DD_SOURCE_AIRFLOW, f.url);
 	s.token = "tok-AbC123-secret";
 	dd_buf_reset(&trace);
 	http_set_log_hook(hook, NULL);
@@ -484,7 +471,7 @@ static void test_v2_token_exchange(void **state)
 	char *j, *u;
 
 	assert_int_equal(fake_start(&f, "fake_airflow.py", args), 0);
-	src_init(&s, f.url);
+	fake_source(&s, DD_SOURCE_AIRFLOW, f.url);
 	s.username = "admin";
 	s.password = "pw-v2-secret";
 	assert_int_equal(conn_open(&s, 0, &c, &e), 0);
@@ -609,7 +596,7 @@ static void test_faults(void **state)
 	           " {\"path\": \"/health\", \"kind\": \"502\", \"times\": 100}]\n");
 	(void)fargs;
 	assert_int_equal(fake_start(&f, "fake_airflow.py", args), 0);
-	src_init(&s, f.url);
+	fake_source(&s, DD_SOURCE_AIRFLOW, f.url);
 	s.timeout_s = 2;
 	assert_int_equal(conn_open(&s, 0, &c, &e), 0);
 
@@ -686,7 +673,7 @@ static void test_connection_refused(void **state)
 	int port = fake_closed_port();
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
-	src_init(&s, url);
+	fake_source(&s, DD_SOURCE_AIRFLOW, url);
 	assert_int_equal(conn_open(&s, 0, &c, &e), DD_ENET);
 	want = dd_xasprintf("cannot reach http://127.0.0.1:%d: connection refused (3 attempts); is the "
 	                    "Airflow webserver running and is DAGDOC_AIRFLOW_URL right?", port);
@@ -694,7 +681,7 @@ static void test_connection_refused(void **state)
 	free(want);
 
 	/* DNS: the .invalid TLD never resolves */
-	src_init(&s, "http://dagdoc-test.invalid:8080");
+	fake_source(&s, DD_SOURCE_AIRFLOW, "http://dagdoc-test.invalid:8080");
 	assert_int_equal(conn_open(&s, 0, &c, &e), DD_ENET);
 	assert_string_equal(e.msg, "could not resolve host dagdoc-test.invalid; check the host name in "
 	                    "DAGDOC_AIRFLOW_URL");
@@ -754,7 +741,7 @@ static void test_paging_and_huge_log(void **state)
 		long before;
 
 		assert_int_equal(fake_start(&f, "fake_airflow.py", args), 0);
-		src_init(&s, f.url);
+		fake_source(&s, DD_SOURCE_AIRFLOW, f.url);
 		s.max_log_bytes = 1 << 20;
 		assert_int_equal(conn_open(&s, 0, &c, &e), 0);
 		assert_int_equal(conn_list_runs(c, "bench_dag", 0, count_run, &n, &e), 0);

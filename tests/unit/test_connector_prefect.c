@@ -24,19 +24,6 @@ static char world_basic[512];
 static struct fake srv;
 static char api_url[160];
 
-static void src_init(struct dd_source *s, const char *url)
-{
-	memset(s, 0, sizeof(*s));
-	s->name = "test";
-	s->kind = DD_SOURCE_PREFECT;
-	s->url = (char *)url;
-	s->concurrency = 8;
-	s->timeout_s = 20;
-	s->connect_timeout_s = 5;
-	s->max_log_bytes = 16 << 20;
-	s->origin = "environment";
-}
-
 static int add_id(const char *id, void *ud)
 {
 	dd_strv_push(ud, id);
@@ -137,7 +124,7 @@ static struct dd_conn *open_srv(struct dd_source *s, const char *auth)
 	struct dd_conn *c = NULL;
 	struct dd_error e = DD_ERROR_INIT;
 
-	src_init(s, api_url);
+	fake_source(s, DD_SOURCE_PREFECT, api_url);
 	s->auth_string = (char *)auth;
 	assert_int_equal(conn_open(s, 0, &c, &e), 0);
 	return c;
@@ -351,7 +338,7 @@ static void test_bad_auth(void **state)
 	struct dd_error e = DD_ERROR_INIT;
 	char *w;
 
-	src_init(&s, api_url);
+	fake_source(&s, DD_SOURCE_PREFECT, api_url);
 	s.auth_string = "admin:WRONG-pw-77";
 	dd_buf_reset(&trace);
 	http_set_log_hook(hook, NULL);
@@ -396,7 +383,7 @@ static void test_cloud(void **state)
 	           " {\"path\": \"/logs/filter$\", \"kind\": \"malformed\", \"times\": 1}]\n");
 	assert_int_equal(fake_start(&f, "fake_prefect.py", args), 0);
 	snprintf(url, sizeof(url), "%s/api/accounts/%s/workspaces/%s", f.url, ACCOUNT, WORKSPACE);
-	src_init(&s, url);
+	fake_source(&s, DD_SOURCE_PREFECT, url);
 
 	/* no key: said before any request */
 	assert_int_equal(conn_open(&s, 0, &c, &e), DD_EAUTH);
@@ -469,7 +456,7 @@ static void test_log_paging_and_cap(void **state)
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(fake_start(&f, "fake_prefect.py", args), 0);
 	snprintf(cmd, sizeof(cmd), "%s/api", f.url);
-	src_init(&s, cmd);
+	fake_source(&s, DD_SOURCE_PREFECT, cmd);
 	s.max_log_bytes = 256 * 1024;
 	assert_int_equal(conn_open(&s, 0, &c, &e), 0);
 	/* 250 runs: two pages of 200 */
