@@ -111,6 +111,8 @@ const char *an_stall_kind_name(enum an_stall_kind k)
 	case AN_STALL_IMPORT_ERROR: return "import_error";
 	case AN_STALL_UPSTREAM_FAILED: return "upstream_failed";
 	case AN_STALL_DURATION_GROWTH: return "duration_growth";
+	case AN_STALL_STUCK_QUEUED: return "stuck_queued";
+	case AN_STALL_STUCK_RUNNING: return "stuck_running";
 	}
 	return "stall";
 }
@@ -844,6 +846,148 @@ static void duration_stalls(struct ctx *c, size_t *cap)
 	}
 }
 
+/* Still queued or running when the states were read. */
+static int is_waiting(enum dd_state s)
+{
+	return s == DD_STATE_QUEUED || s == DD_STATE_SCHEDULED || s == DD_STATE_LATE || s == DD_STATE_PENDING;
+}
+
+static int is_running(enum dd_state s)
+{
+	return s == DD_STATE_RUNNING || s == DD_STATE_UP_FOR_RESCHEDULE || s == DD_STATE_DEFERRED ||
+	       s == DD_STATE_RESTARTING;
+}
+
+static double seconds_between(int64_t from_ms, int64_t to_ms)
+{
+	return from_ms && to_ms > from_ms ? (double)(to_ms - from_ms) / 1000.0 : 0;
+}
+
+/* The newest time the store holds for this DAG, when no sync time is known. */
+static int64_t newest_stamp(const struct ctx *c)
+{
+	int64_t t = 0;
+
+	for (size_t r = 0; r < c->res->n_runs; r++) {
+		const struct an_run *ar = &c->res->runs[r];
+
+		t = ar->start_ms > t ? ar->start_ms : t;
+		t = ar->end_ms > t ? ar->end_ms : t;
+		for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+			const struct ti_rec *ti = &c->runs[r].tis[k];
+
+			t = ti->queued_ms > t ? ti->queued_ms : t;
+			t = ti->start_ms > t ? ti->start_ms : t;
+			t = ti->end_ms > t ? ti->end_ms : t;
+		}
+	}
+	return t;
+}
+
+struct stuck {
+	size_t n;
+	double worst_s;
+	const char *run_id;
+};
+
+static void stuck_note(struct stuck *s, double elapsed, const char *run_id)
+{
+	s->n++;
+	if (elapsed > s->worst_s) {
+		s->worst_s = elapsed;
+		s->run_id = run_id;
+	}
+}
+
+static int far_longer(double elapsed, double usual)
+{
+	return elapsed > FAR_MIN_S && elapsed > FAR_FACTOR * usual;
+}
+
+/* Task instances, and runs, that were still queued or running when the
+ * source was last read, far longer than they usually take. */
+static void stuck_stalls(struct ctx *c, size_t *cap)
+{
+	struct an_result *res = c->res;
+	int64_t now = res->as_of_ms;
+	double *run_durs = dd_xcalloc(res->n_runs + 1, sizeof(double));
+	size_t n_run_durs = 0;
+	struct stuck whole = { 0, 0, NULL };
+	double usual_run;
+	char took[24], usual[24];
+
+	for (size_t t = 0; t < res->n_tasks; t++) {
+		const struct an_task *at = &res->tasks[t];
+		struct stuck queued = { 0, 0, NULL }, running = { 0, 0, NULL };
+
+		if (at->runs < MIN_HISTORY)
+			continue;
+		for (size_t r = 0; r < res->n_runs; r++)
+			for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+				const struct ti_rec *ti = &c->runs[r].tis[k];
+				const struct try_rec *last = ti->n_tries ? &ti->tries[ti->n_tries - 1] : NULL;
+				int64_t started = last && last->start_ms ? last->start_ms : ti->start_ms;
+
+				if (strcmp(ti->task_id, at->task_id))
+					continue;
+				if (is_waiting(ti->state) && far_longer(seconds_between(ti->queued_ms, now), at->median_queue_s))
+					stuck_note(&queued, seconds_between(ti->queued_ms, now), res->runs[r].run_id);
+				else if (is_running(ti->state) && at->median_duration_s > 0 &&
+				         far_longer(seconds_between(started, now), at->median_duration_s))
+					stuck_note(&running, seconds_between(started, now), res->runs[r].run_id);
+			}
+		if (queued.n) {
+			dd_format_duration(queued.worst_s, took, sizeof(took));
+			dd_format_duration(at->median_queue_s, usual, sizeof(usual));
+			add_stall(res, cap, AN_STALL_STUCK_QUEUED, at->task_id, queued.run_id, NULL, queued.n, 0.8,
+			          dd_xasprintf("%s has been queued for %s in run %s (it usually waits %s): %zu instance(s) not started",
+			                       at->task_id, took, queued.run_id, usual, queued.n));
+			res->stalls[res->n_stalls - 1].seconds = queued.worst_s;
+			res->stalls[res->n_stalls - 1].usual_s = at->median_queue_s;
+		}
+		if (running.n) {
+			dd_format_duration(running.worst_s, took, sizeof(took));
+			dd_format_duration(at->median_duration_s, usual, sizeof(usual));
+			add_stall(res, cap, AN_STALL_STUCK_RUNNING, at->task_id, running.run_id, NULL, running.n, 0.8,
+			          dd_xasprintf("%s %s for %s in run %s (a success usually takes %s): %zu instance(s) not finished",
+			                       at->task_id, at->is_sensor ? "has been waiting" : "has been running", took,
+			                       running.run_id, usual, running.n));
+			res->stalls[res->n_stalls - 1].seconds = running.worst_s;
+			res->stalls[res->n_stalls - 1].usual_s = at->median_duration_s;
+		}
+	}
+	/* A run that is not finishing while none of its tasks is stuck: nothing
+	 * gets scheduled (pools, concurrency limits, the scheduler). */
+	for (size_t r = 0; r < res->n_runs; r++)
+		if (res->runs[r].state == DD_STATE_SUCCESS && res->runs[r].end_ms > res->runs[r].start_ms && res->runs[r].start_ms)
+			run_durs[n_run_durs++] = seconds_between(res->runs[r].start_ms, res->runs[r].end_ms);
+	usual_run = n_run_durs >= MIN_HISTORY ? median(run_durs, n_run_durs) : 0;
+	free(run_durs);
+	for (size_t r = 0; usual_run > 0 && r < res->n_runs; r++) {
+		const struct an_run *ar = &res->runs[r];
+		int task_stuck = 0;
+
+		if (dd_state_is_terminal(ar->state) || !far_longer(seconds_between(ar->start_ms, now), usual_run))
+			continue;
+		for (size_t i = 0; i < res->n_stalls; i++)
+			if ((res->stalls[i].kind == AN_STALL_STUCK_QUEUED || res->stalls[i].kind == AN_STALL_STUCK_RUNNING) &&
+			    res->stalls[i].run_id && !strcmp(res->stalls[i].run_id, ar->run_id))
+				task_stuck = 1;
+		if (!task_stuck)
+			stuck_note(&whole, seconds_between(ar->start_ms, now), ar->run_id);
+	}
+	if (whole.n) {
+		dd_format_duration(whole.worst_s, took, sizeof(took));
+		dd_format_duration(usual_run, usual, sizeof(usual));
+		add_stall(res, cap, AN_STALL_STUCK_RUNNING, NULL, whole.run_id, NULL, whole.n, 0.6,
+		          dd_xasprintf("run %s has been going for %s (a successful run usually takes %s) with no task stuck: "
+		                       "are its tasks waiting for a pool slot or a concurrency limit?",
+		                       whole.run_id, took, usual));
+		res->stalls[res->n_stalls - 1].seconds = whole.worst_s;
+		res->stalls[res->n_stalls - 1].usual_s = usual_run;
+	}
+}
+
 struct dag_last_success {
 	int64_t last_ms;
 	int64_t prev_ms;
@@ -1125,6 +1269,11 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	trace_upstream_failed(&c);
 	sensor_stalls(&c, &stall_cap);
 	duration_stalls(&c, &stall_cap);
+	if (store_source_synced(store, fd.source_ref, &out->as_of_ms, err) < 0)
+		dd_error_clear(err);
+	if (!out->as_of_ms)
+		out->as_of_ms = newest_stamp(&c);
+	stuck_stalls(&c, &stall_cap);
 	upstream_dag_stalls(&c, &stall_cap);
 	upstream_failed_stalls(&c, &stall_cap);
 	health_stalls(&c, fd.source_ref, &stall_cap);

@@ -87,6 +87,9 @@ static void dag_runbook(const struct triage_result *t, const struct dd_source *s
 	dd_buf_addf(&b, "%s (%s) — ", an->dag_id, an->source ? an->source : "?");
 	if (!an->n_runs) {
 		dd_buf_adds(&b, "no runs in the window");
+	} else if (t->failing && top && top->stuck) {
+		dd_buf_addf(&b, "STUCK: %zu run(s) not finished; %zu of the last %zu runs failed", an->n_running,
+		            an->n_failed, an->n_runs);
 	} else if (t->failing) {
 		int64_t onset = top ? top->first_bad_ms : 0;
 

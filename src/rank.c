@@ -799,6 +799,119 @@ static void cause_release(struct rk_cause *c)
 	dd_strv_release(&c->fix);
 }
 
+/* ---- stuck work: ongoing, with no failure to group by --------------------------- */
+
+static int has_stall(const struct an_result *an, enum an_stall_kind kind, const char *task_id)
+{
+	for (size_t i = 0; i < an->n_stalls; i++)
+		if (an->stalls[i].kind == kind &&
+		    (!task_id || (an->stalls[i].task_id && !strcmp(an->stalls[i].task_id, task_id))))
+			return 1;
+	return 0;
+}
+
+/* A task (or run) still queued or running far past its usual time is a
+ * cause of its own, ongoing: the DAG is not delivering.  Which kind it
+ * points at: a queue that does not move or a run whose tasks are not
+ * scheduled is the orchestrator's; a sensor still waiting is an upstream
+ * stall, and so is a task hanging on what it calls, unless its successful
+ * runs have been growing (then it is running out of time on more input). */
+static void stuck_cause(struct rk_result *out, const struct an_result *an, const struct an_stall *s)
+{
+	const struct an_task *at = s->task_id ? an_result_task(an, s->task_id) : NULL;
+	const char *task = s->task_id;
+	struct an_group g;
+	struct cand cd;
+	enum rk_kind k;
+	char took[24], usual[24];
+	char *summary;
+	struct rk_cause *c;
+
+	memset(&g, 0, sizeof(g));
+	memset(&cd, 0, sizeof(cd));
+	dd_format_duration(s->seconds, took, sizeof(took));
+	dd_format_duration(s->usual_s, usual, sizeof(usual));
+	evidence(&cd, W_STALL * s->severity, "%s", s->detail);
+	if (s->kind == AN_STALL_STUCK_QUEUED || !task) {
+		k = RK_ORCHESTRATOR_FAULT;
+		g.failure.category = "orchestrator";
+		if (has_stall(an, AN_STALL_SCHEDULER, NULL))
+			evidence(&cd, W_STALL * 0.5, "the scheduler is unhealthy too (see the stalls)");
+		if (task)
+			summary = dd_xasprintf("Stuck in the queue: task %s queued for %s (it usually waits %s)", task, took, usual);
+		else
+			summary = dd_xasprintf("Stuck run: %s has been going for %s (usually %s) with no task running long",
+			                       s->run_id ? s->run_id : "?", took, usual);
+	} else if (at && at->is_sensor) {
+		k = RK_UPSTREAM_STALL;
+		g.failure.category = "stalled_upstream";
+		summary = dd_xasprintf("Upstream stall: sensor %s has been waiting %s (it usually succeeds within %s)",
+		                       task, took, usual);
+	} else if (has_stall(an, AN_STALL_DURATION_GROWTH, task)) {
+		k = RK_RESOURCE_EXHAUSTION;
+		g.failure.category = "resource";
+		evidence(&cd, W_STALL * 0.5, "%s's successful runs have been getting longer (see the stalls)", task);
+		summary = dd_xasprintf("Stuck: task %s running for %s as its input grows (a success usually takes %s)",
+		                       task, took, usual);
+	} else {
+		k = RK_UPSTREAM_STALL;
+		g.failure.category = "stalled_upstream";
+		summary = dd_xasprintf("Stuck: task %s running for %s (a success usually takes %s)", task, took, usual);
+	}
+	g.failure.title = summary;
+	g.fingerprint = dd_xasprintf("stuck:%s:%s", an_stall_kind_name(s->kind), task ? task : "run");
+	if (task)
+		dd_strv_push(&g.task_ids, task);
+	g.onset_run = s->run_id;
+	g.last_run = s->run_id;
+	for (size_t r = 0; r < an->n_runs; r++)
+		if (s->run_id && !strcmp(an->runs[r].run_id, s->run_id))
+			g.onset_ms = an->runs[r].logical_ms;
+	g.still_failing = 1;
+	make_cause(out, an, &g, k, &cd, 0, 0);
+	c = &out->causes[out->n_causes - 1];
+	c->stuck = 1;
+	free(c->summary);
+	c->summary = dd_xstrdup(summary);
+	free(c->failure);
+	c->failure = dd_xstrdup(s->detail);
+	add_entity(c, "stuck_for", took);
+	add_entity(c, "usual", usual);
+	/* The generic advice of the kind is about failures: say what fits this. */
+	dd_strv_release(&c->checks);
+	dd_strv_release(&c->fix);
+	if (s->kind == AN_STALL_STUCK_QUEUED || !task)
+		push_unique(&c->checks, dd_xstrdup("is the scheduler alive? (airflow jobs check --job-type SchedulerJob, "
+		                                   "or the scheduler's health in the UI)"));
+	if (s->kind == AN_STALL_STUCK_QUEUED) {
+		push_unique(&c->checks, dd_xstrdup("are the executor's workers up and taking work from this queue? (worker logs)"));
+		push_unique(&c->checks, dd_xstrdup("is the task's pool full? (pools in the UI, or airflow pools list)"));
+		push_unique(&c->fix, dd_xstrdup("free or add slots (pool size, parallelism), or restart the workers"));
+	} else if (!task) {
+		push_unique(&c->checks, dd_xstrdup("which tasks of the run are still scheduled or queued, and for which pool or limit?"));
+		push_unique(&c->fix, dd_xstrdup("raise the limit that holds the run (pool slots, max_active_tasks, "
+		                                "max_active_runs), or clear the stuck tasks"));
+	} else {
+		push_unique(&c->checks, dd_xasprintf("read the live log of %s in run %s: what is it waiting on?", task,
+		                                     s->run_id ? s->run_id : "?"));
+		if (at && at->is_sensor) {
+			push_unique(&c->checks, dd_xasprintf("has what %s waits for arrived? (the upstream DAG's runs, the file, "
+			                                     "the partition)", task));
+			push_unique(&c->fix, dd_xstrdup("fix or unblock the upstream producer; give the sensor mode=\"reschedule\" and "
+			                                "a timeout that matches the upstream schedule"));
+		} else {
+			push_unique(&c->checks, dd_xasprintf("is the system %s talks to slow or holding a lock? (its sessions, locks and "
+			                                     "queue)", task));
+			push_unique(&c->fix, dd_xasprintf("give %s an execution_timeout of a few times %s, so a hang fails and retries "
+			                                  "instead of blocking the run", task, usual));
+		}
+	}
+	cand_release(&cd);
+	free(summary);
+	free(g.fingerprint);
+	dd_strv_release(&g.task_ids);
+}
+
 int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t n_repos,
                 struct rk_result *out, struct dd_error *err)
 {
@@ -852,6 +965,9 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 		for (int k = 0; k < RK__COUNT; k++)
 			cand_release(&cands[k]);
 	}
+	for (size_t i = 0; i < an->n_stalls; i++)
+		if (an->stalls[i].kind == AN_STALL_STUCK_QUEUED || an->stalls[i].kind == AN_STALL_STUCK_RUNNING)
+			stuck_cause(out, an, &an->stalls[i]);
 	if (out->n_causes > 1)
 		qsort(out->causes, out->n_causes, sizeof(*out->causes), cmp_cause);
 	while (out->n_causes > MAX_CAUSES)

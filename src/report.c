@@ -1330,14 +1330,18 @@ static void cause_html(struct html *h, const struct report_dag *d, size_t k)
 		H(h, "</code>");
 	}
 	minute(c->first_bad_ms, a, sizeof(a));
-	HF(h, " · %zu failed run(s), %zu tries · onset ", c->failed_runs, c->tries);
+	if (c->stuck)
+		H(h, " · <b class=\"failing\">not finished</b> in the run of ");
+	else
+		HF(h, " · %zu failed run(s), %zu tries · onset ", c->failed_runs, c->tries);
 	E(h, a);
 	if (c->last_good_ms) {
 		minute(c->last_good_ms, b, sizeof(b));
 		H(h, " · last good ");
 		E(h, b);
 	}
-	H(h, c->still_failing ? " · <b class=\"failing\">still failing</b>" : " · not failing now");
+	if (!c->stuck)
+		H(h, c->still_failing ? " · <b class=\"failing\">still failing</b>" : " · not failing now");
 	H(h, "</div>\n");
 	for (size_t i = 0; i < c->n_commits && i < 3; i++) {
 		const struct rk_commit *m = &c->commits[i];

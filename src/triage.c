@@ -50,6 +50,9 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
 	for (size_t i = 0; i < out->an.n_groups; i++)
 		if (out->an.groups[i].still_failing)
 			out->failing = 1;
+	for (size_t i = 0; i < out->rk.n_causes; i++)   /* stuck work is ongoing too */
+		if (out->rk.causes[i].still_failing)
+			out->failing = 1;
 	if (out->an.n_runs && dd_state_is_failure(out->an.runs[out->an.n_runs - 1].state))
 		out->failing = 1;
 	return 0;
@@ -138,6 +141,7 @@ static cJSON *cause_json(const struct rk_cause *c, size_t rank, int explain)
 	cJSON_AddNumberToObject(o, "confidence", jsonout_round3(c->confidence));
 	cJSON_AddStringToObject(o, "summary", c->summary);
 	cJSON_AddStringToObject(o, "failure", c->failure);
+	cJSON_AddBoolToObject(o, "stuck", c->stuck);
 	jsonout_str(o, "pattern", c->pattern);
 	cJSON_AddItemToObject(o, "task_ids", jsonout_strv(&c->task_ids));
 	cJSON_AddStringToObject(o, "fingerprint", c->fingerprint);
@@ -272,6 +276,8 @@ static void headline(const struct triage_result *t, const struct triage_style *s
 	triage_format_minute(first, when, sizeof(when));
 	fprintf(out, "%s%zu of the last %zu runs failed%s", t->failing ? C(st, RED) : C(st, YELLOW),
 	        an->n_failed, an->n_runs, C(st, RESET));
+	if (an->n_running)
+		fprintf(out, ", %zu not finished", an->n_running);
 	if (first)
 		fprintf(out, " (first failure %s, after %zu good runs)", when, good_before_first_failure(an, first));
 	if (!t->failing)
@@ -297,12 +303,17 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 	for (size_t i = 0; i < c->task_ids.n; i++)
 		dd_buf_addf(&buf, "%s%s", i ? ", " : "", c->task_ids.v[i]);
 	triage_format_minute(c->first_bad_ms, a, sizeof(a));
-	dd_buf_addf(&buf, ": %zu failed run(s), %zu tries; onset %s", c->failed_runs, c->tries, a);
-	if (c->first_bad_run)
-		dd_buf_addf(&buf, " (%s)", c->first_bad_run);
-	if (c->runs_since_onset)
-		dd_buf_addf(&buf, ", %zu/%zu runs since", c->failed_since_onset, c->runs_since_onset);
-	dd_buf_adds(&buf, c->still_failing ? "; still failing" : "; not failing now");
+	if (c->stuck) {
+		dd_buf_addf(&buf, "%snot finished in run %s (%s)", c->task_ids.n ? ": " : "",
+		            c->first_bad_run ? c->first_bad_run : "?", a);
+	} else {
+		dd_buf_addf(&buf, ": %zu failed run(s), %zu tries; onset %s", c->failed_runs, c->tries, a);
+		if (c->first_bad_run)
+			dd_buf_addf(&buf, " (%s)", c->first_bad_run);
+		if (c->runs_since_onset)
+			dd_buf_addf(&buf, ", %zu/%zu runs since", c->failed_since_onset, c->runs_since_onset);
+		dd_buf_adds(&buf, c->still_failing ? "; still failing" : "; not failing now");
+	}
 	wrap_field(out, "task", dd_buf_str(&buf), ind);
 	dd_buf_reset(&buf);
 	if (c->last_good_run) {
@@ -419,7 +430,10 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 			md_code(out, c->task_ids.v[k]);
 		}
 		triage_format_minute(c->first_bad_ms, a, sizeof(a));
-		fprintf(out, "; %zu failed run(s) since %s%s\n", c->failed_runs, a, c->still_failing ? ", still failing" : "");
+		if (c->stuck)
+			fprintf(out, "; not finished in the run of %s\n", a);
+		else
+			fprintf(out, "; %zu failed run(s) since %s%s\n", c->failed_runs, a, c->still_failing ? ", still failing" : "");
 		for (size_t k = 0; k < c->n_commits && k < 3; k++) {
 			fprintf(out, "- change: `%.7s` ", c->commits[k].commit.id);
 			md_escape(out, c->commits[k].commit.summary);

@@ -417,6 +417,24 @@ void dd_format_time(int64_t ms, int with_ms, char *out, size_t outlen)
 		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+void dd_format_duration(double seconds, char *out, size_t outlen)
+{
+	long long s = seconds > 0 ? (long long)(seconds + 0.5) : 0;
+
+	if (s < 60)
+		snprintf(out, outlen, "%llds", s);
+	else if (s < 3600)
+		snprintf(out, outlen, "%lldm", s / 60);
+	else if (s < 86400 && s % 3600 < 60)
+		snprintf(out, outlen, "%lldh", s / 3600);
+	else if (s < 86400)
+		snprintf(out, outlen, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else if (s % 86400 < 3600)
+		snprintf(out, outlen, "%lldd", s / 86400);
+	else
+		snprintf(out, outlen, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+}
+
 int dd_parse_duration(const char *s, int64_t *out_seconds, struct dd_error *err)
 {
 	char *end;

@@ -16,7 +16,10 @@
  *  - onset: for each task of a group, the first run failing with that
  *    fingerprint after the last good run before it; the group's onset is
  *    the earliest of its tasks' onsets of the current (or last) streak;
- *  - still failing: the task's newest run in the window failed with it.
+ *  - still failing: the task's newest run in the window failed with it;
+ *  - stuck: a task instance (or run) not finished as of as_of_ms, queued
+ *    or running FAR_FACTOR times longer than the task's (run's) median
+ *    and at least FAR_MIN_S (analyze.c); a task needs MIN_HISTORY runs.
  *
  * Ownership: analyze_dag fills a caller-provided struct an_result whose
  * fields it owns; analyze_release frees them.  The result borrows nothing.
@@ -97,6 +100,9 @@ enum an_stall_kind {
 	AN_STALL_IMPORT_ERROR,       /* the DAG's file has an import error */
 	AN_STALL_UPSTREAM_FAILED,    /* upstream_failed chain traced to its root task */
 	AN_STALL_DURATION_GROWTH,    /* successful runs keep getting longer (input growth?) */
+	AN_STALL_STUCK_QUEUED,       /* still queued, far longer than the task usually waits */
+	AN_STALL_STUCK_RUNNING,      /* still running (or a sensor still waiting), far longer
+	                                than usual; task_id NULL: the run as a whole */
 };
 const char *an_stall_kind_name(enum an_stall_kind k);
 
@@ -108,6 +114,7 @@ struct an_stall {
 	char *entity;                /* upstream DAG, root task, file ... or NULL */
 	size_t count;                /* how many runs/instances show it */
 	double severity;             /* 0..1 */
+	double seconds, usual_s;     /* stuck: how long so far, and the usual time (else 0) */
 	struct dd_entity *entities;  /* import errors: what classifying the stack trace found */
 	size_t n_entities;
 };
@@ -117,6 +124,8 @@ struct an_result {
 	char *source;
 	char *fileloc;
 	int64_t from_ms, to_ms;
+	int64_t as_of_ms;            /* when the states were read: the source's last sync,
+	                                else the newest time stored for the DAG */
 	struct an_run *runs;         /* oldest first */
 	size_t n_runs;
 	size_t n_failed, n_success, n_running;

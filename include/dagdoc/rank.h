@@ -68,6 +68,8 @@ struct rk_cause {
 	int64_t first_bad_ms, last_good_ms;
 	size_t failed_runs, runs_since_onset, failed_since_onset, tries;
 	int still_failing;
+	int stuck;                  /* not a failure: work still queued or running far past its
+	                               usual time (failure says what; first_bad_run is that run) */
 	struct dd_entity *entities; /* the failure's, plus package/from/to of an implicated change */
 	size_t n_entities;
 	struct rk_commit *commits;  /* implicated commits, most suspect first */

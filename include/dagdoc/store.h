@@ -86,6 +86,8 @@ int store_source_ref(struct dd_store *s, const char *name, int64_t *source_ref,
                      struct dd_error *err);
 int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when_ms,
                             struct dd_error *err);
+/* When the source's last complete sync ended (0: never, or unknown source). */
+int store_source_synced(struct dd_store *s, int64_t source_ref, int64_t *when_ms, struct dd_error *err);
 
 /* ---- DAGs, tasks, dependencies --------------------------------------- */
 

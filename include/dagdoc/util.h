@@ -127,6 +127,9 @@ void dd_format_time(int64_t ms, int with_ms, char *out, size_t outlen);
 /* "30d", "24h", "90m", "45s", "2w", or a bare number of seconds.
  * Returns 0 or DD_EUSAGE with a message. */
 int dd_parse_duration(const char *s, int64_t *out_seconds, struct dd_error *err);
+/* The reverse, for people: "45s", "12m", "9h 40m", "3d 4h" (two units at
+ * most) into out (>= 24 bytes). */
+void dd_format_duration(double seconds, char *out, size_t outlen);
 
 /* ---- files --------------------------------------------------------------
  * Reads a whole file (at most max bytes, 0 = no limit) into b (appends).

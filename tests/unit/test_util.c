@@ -98,6 +98,22 @@ static void test_duration(void **state)
 	assert_string_equal(err.msg, "'3x' is not a duration; use a number with s, m, h, d or w (e.g. 30d, 24h)");
 	assert_int_equal(dd_parse_duration("-1d", &s, &err), DD_EUSAGE);
 	assert_int_equal(dd_parse_duration("1dd", &s, &err), DD_EUSAGE);
+	{
+		char b[24];
+
+		dd_format_duration(44.6, b, sizeof(b));
+		assert_string_equal(b, "45s");
+		dd_format_duration(12 * 60 + 59, b, sizeof(b));
+		assert_string_equal(b, "12m");
+		dd_format_duration(2 * 3600 + 30, b, sizeof(b));
+		assert_string_equal(b, "2h");
+		dd_format_duration(9 * 3600 + 40 * 60, b, sizeof(b));
+		assert_string_equal(b, "9h 40m");
+		dd_format_duration(3 * 86400 + 4 * 3600 + 59, b, sizeof(b));
+		assert_string_equal(b, "3d 4h");
+		dd_format_duration(-5, b, sizeof(b));
+		assert_string_equal(b, "0s");
+	}
 	assert_int_equal(dd_parse_duration("99999999999999w", &s, &err), DD_EUSAGE);
 	assert_string_equal(err.msg, "'99999999999999w' is too long a duration");
 }

@@ -16,7 +16,7 @@ A scenario is tests/scenarios/NAME/scenario.json:
                    "tasks": [{"task_id", "operator", "info": [templates], "seconds": N|[from, to],
                               "rows": [from, to], "retries": N, "runs": [first, last]}],
                                                           (a linear chain; "runs": the task exists only then)
-                   "outcomes": [{"runs": [first, last], "task": T, "tries": [FAILURE|"ok"|"hang", ...],
+                   "outcomes": [{"runs": [first, last], "task": T, "tries": [FAILURE|"ok"|"hang", ...] or ["queued"],
                                  "params": {...} or {"@": NAME, ...}}],
                    "import_error": {...}, "stop_after": N}
   base          another scenario's directory name: start from its scenario.json, replace the
@@ -470,6 +470,11 @@ def build_dag(dag, source, today, seq, shared=None):
             if "@" in params:          # {"@": NAME}: the scenario's shared "params"[NAME], then the rest
                 params = dict((shared or {})[params.pop("@")], **params)
             ti["queued_when"] = (t - dt.timedelta(seconds=1)).isoformat()
+            if plan == ["queued"]:     # queued and never picked up: no try has started
+                ti.update(state="queued", try_number=0, start_date=None, end_date=None)
+                run["task_instances"].append(ti)
+                running = True
+                continue
             ti["start_date"] = t.isoformat()
             for k, what in enumerate(plan):
                 ctx = Ctx()
