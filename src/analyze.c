@@ -69,16 +69,13 @@ static char *fnv_hex(uint64_t h)
 
 static uint64_t fnv(uint64_t h, const char *s)
 {
-	for (; s && *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h * 1099511628211ULL;   /* separator */
+	h = dd_fnv1a(h, s ? s : "", s ? strlen(s) : 0);
+	return h * 0x100000001b3ULL;   /* separator */
 }
 
 char *analyze_library_hash(const struct pat_library *lib)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = DD_FNV_INIT;
 	char conf[32];
 
 	h = fnv(h, DD_VERSION);

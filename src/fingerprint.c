@@ -239,18 +239,6 @@ void dd_normalize_message(const char *msg, size_t len, struct dd_buf *out)
 	}
 }
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* The last two components of a path ("dags/etl.py"). */
 static const char *last_two(const char *file)
 {
@@ -281,7 +269,7 @@ char *dd_fingerprint(const char *exc_type, const char *message, const struct dd_
 		dd_buf_addch(&b, ':');
 		dd_buf_adds(&b, top_app->func ? top_app->func : "");
 	}
-	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)fnv1a(b.data, b.len));
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)dd_fnv1a(DD_FNV_INIT, b.data, b.len));
 	if (norm_out)
 		dd_buf_add(norm_out, b.data, b.len);
 	dd_buf_release(&b);

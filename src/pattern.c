@@ -761,28 +761,12 @@ static void fill_groups(struct pat_regex *r)
  * and the Vectorscan version.  A cache that cannot be read or written is
  * simply not used; DAGDOC_NO_CACHE=1 turns it off. */
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static char *cache_path(uint64_t key)
 {
-	const char *no = getenv("DAGDOC_NO_CACHE");
-	if (no && *no && strcmp(no, "0"))
-		return NULL;
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	if (xdg && *xdg == '/')
-		return dd_xasprintf("%s/dagdoc/prefilter-%016llx.hsdb", xdg, (unsigned long long)key);
-	if (home && *home == '/')
-		return dd_xasprintf("%s/.cache/dagdoc/prefilter-%016llx.hsdb", home, (unsigned long long)key);
-	return NULL;
+	char name[48];
+
+	snprintf(name, sizeof(name), "prefilter-%016llx.hsdb", (unsigned long long)key);
+	return dd_cache_path(name);
 }
 
 static hs_database_t *cache_load(const char *path)
@@ -800,18 +784,10 @@ static void cache_store(const char *path, const hs_database_t *db)
 {
 	char *bytes = NULL;
 	size_t len = 0;
-	if (!path || dd_mkdir_parents(path, NULL) < 0 || hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+	if (!path || hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
 		return;
-	char *tmp = dd_xasprintf("%s.%ld.tmp", path, (long)getpid());
-	FILE *fp = fopen(tmp, "wb");
-	int ok = fp && fwrite(bytes, 1, len, fp) == len;
-	if (fp && fclose(fp) != 0)
-		ok = 0;
-	if (ok && rename(tmp, path) == 0)
-		ok = 2;
-	if (ok != 2)
-		unlink(tmp);
-	free(tmp);
+	int ok = dd_write_file_atomic(path, bytes, len, NULL) == 0 ? 2 : 0;
+
 	/* one library, one cache file: drop databases of older libraries */
 	char *dir = dd_xstrdup(path);
 	char *slash = strrchr(dir, '/');
@@ -874,9 +850,9 @@ static int build_prefilter(struct pat_library *lib)
 	int ok = 0;
 	for (int attempt = 0; attempt < (int)(2 * n + 2); attempt++) {
 		size_t m = 0;
-		uint64_t key = 0xcbf29ce484222325ULL;
+		uint64_t key = DD_FNV_INIT;
 		const char *ver = hs_version();
-		key = fnv1a(key, ver, strlen(ver) + 1);
+		key = dd_fnv1a(key, ver, strlen(ver) + 1);
 		for (size_t i = 0; i < n; i++) {
 			struct pat_regex *r = &lib->rx[i];
 			if (r->prefilter == 2)
@@ -885,9 +861,9 @@ static int build_prefilter(struct pat_library *lib)
 			flags[m] = hs_flags(r->prefilter);
 			ids[m] = (unsigned)i;
 			map[m] = i;
-			key = fnv1a(key, expr[m], strlen(expr[m]) + 1);
-			key = fnv1a(key, &flags[m], sizeof(flags[m]));
-			key = fnv1a(key, &ids[m], sizeof(ids[m]));
+			key = dd_fnv1a(key, expr[m], strlen(expr[m]) + 1);
+			key = dd_fnv1a(key, &flags[m], sizeof(flags[m]));
+			key = dd_fnv1a(key, &ids[m], sizeof(ids[m]));
 			m++;
 		}
 		if (m == 0) {

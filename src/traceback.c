@@ -286,14 +286,9 @@ static void begin(struct dd_tbparser *p, size_t lineno, int level)
 
 static void classify_cached(struct dd_tbparser *tp, struct dd_frame *f)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *c;
+	uint64_t h = dd_fnv1a(DD_FNV_INIT, f->file, strlen(f->file));
 	struct cls_entry *e;
 
-	for (c = f->file; *c; c++) {
-		h ^= (unsigned char)*c;
-		h *= 0x100000001b3ULL;
-	}
 	e = &tp->cache[h % TB_CACHE];
 	if (!e->file || strcmp(e->file, f->file)) {
 		free(e->file);

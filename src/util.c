@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void die_oom(void)
 {
@@ -512,4 +513,55 @@ int dd_mkdir_parents(const char *path, struct dd_error *err)
 	}
 	free(copy);
 	return 0;
+}
+
+int dd_write_file_atomic(const char *path, const void *data, size_t len, struct dd_error *err)
+{
+	char *tmp;
+	FILE *f;
+	int ok, e;
+
+	if (dd_mkdir_parents(path, err) < 0)
+		return DD_EIO;
+	tmp = dd_xasprintf("%s.%ld.tmp", path, (long)getpid());
+	f = fopen(tmp, "wb");
+	ok = f && fwrite(data, 1, len, f) == len;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (ok && rename(tmp, path) == 0) {
+		free(tmp);
+		return 0;
+	}
+	e = errno;
+	unlink(tmp);
+	free(tmp);
+	return dd_error_set(err, DD_EIO, "cannot write %s: %s", path, strerror(e));
+}
+
+/* ---- hashing and the cache directory ---------------------------------------- */
+
+uint64_t dd_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+char *dd_cache_path(const char *name)
+{
+	const char *no = getenv("DAGDOC_NO_CACHE");
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+
+	if (no && *no && strcmp(no, "0"))
+		return NULL;
+	if (xdg && *xdg == '/')
+		return dd_xasprintf("%s/dagdoc/%s", xdg, name);
+	if (home && *home == '/')
+		return dd_xasprintf("%s/.cache/dagdoc/%s", home, name);
+	return NULL;
 }

@@ -131,12 +131,26 @@ int dd_parse_duration(const char *s, int64_t *out_seconds, struct dd_error *err)
  * most) into out (>= 24 bytes). */
 void dd_format_duration(double seconds, char *out, size_t outlen);
 
+/* ---- hashing and the cache directory -------------------------------------
+ * FNV-1a (64 bit) of n bytes continuing from h; start from DD_FNV_INIT. */
+#define DD_FNV_INIT 0xcbf29ce484222325ULL
+uint64_t dd_fnv1a(uint64_t h, const void *p, size_t n);
+/* $XDG_CACHE_HOME/dagdoc/NAME, else ~/.cache/dagdoc/NAME; NULL when
+ * DAGDOC_NO_CACHE is set (to anything but "0") or no home is known.
+ * Caches are never needed: a cache that cannot be read or written is
+ * simply not used.  Caller frees. */
+char *dd_cache_path(const char *name);
+
 /* ---- files --------------------------------------------------------------
  * Reads a whole file (at most max bytes, 0 = no limit) into b (appends).
  * DD_EIO with "cannot read PATH: strerror" or DD_ELIMIT when larger. */
 int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error *err);
 /* mkdir -p for the parent directories of path (mode 0700). */
 int dd_mkdir_parents(const char *path, struct dd_error *err);
+/* Writes a whole file through a temporary file and rename(2), creating
+ * the parent directories: readers see the old file or the new one, never
+ * half of it.  DD_EIO with "cannot write PATH: strerror". */
+int dd_write_file_atomic(const char *path, const void *data, size_t len, struct dd_error *err);
 
 #include "dagdoc/banned.h"
 
