@@ -4,20 +4,34 @@
  */
 #include "dagdoc/util.h"
 
+#include <dirent.h>
 #include <fnmatch.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cJSON.h>
 #include <git2.h>
 
 #include "dagdoc/gitcorr.h"
+#include "dagdoc/jsonout.h"
 
 /* Commits this many past the window's start are still read, for clocks
  * that disagree (git log --since uses the same slop). */
 #define WALK_SLOP 5
 
 struct gitcorr_repo {
-	git_repository *repo;
+	git_repository *repo;       /* NULL until a question the cache cannot answer */
 	git_oid head;
 	char *path;
 	const struct dd_repo *cfg;
+	/* the answer cache (see "answers kept between runs" below) */
+	uint64_t state;             /* ref_state() when the answers were computed, 0: no cache */
+	char *cache_file;           /* NULL: no cache */
+	cJSON *answers;             /* key -> answer */
+	int dirty;
+	struct dd_strv files;       /* every file of the deployed tree, read on first need */
+	int files_read;
 };
 
 static int git_fail(struct dd_error *err, const char *what, const char *path)
@@ -27,42 +41,279 @@ static int git_fail(struct dd_error *err, const char *what, const char *path)
 	return dd_error_set(err, DD_EGIT, "%s %s: %s", what, path, e && e->message ? e->message : "libgit2 error");
 }
 
-int gitcorr_open(const struct dd_repo *cfg, struct gitcorr_repo **out, struct dd_error *err)
-{
-	struct gitcorr_repo *r;
-	git_object *obj = NULL;
-	const char *branch = cfg->branch && *cfg->branch ? cfg->branch : "HEAD";
+/* ---- answers kept between runs -------------------------------------------------
+ * Starting libgit2 costs more than a warm triage's whole git work (Debian's
+ * build parses the system CA bundle in git_libgit2_init, ~14 ms), and the
+ * answers only change when the deployed history does.  So every answer
+ * (a window's commits, a mapped path, a blame, a diff search, a module's
+ * imports) is kept in $XDG_CACHE_HOME/dagdoc/git-<repo key>.json with the
+ * state of the repository's refs, and reused while that state holds: the
+ * next triage with nothing new opens no repository at all.
+ *
+ * The state is read with stat(2) only: HEAD, packed-refs, shallow,
+ * info/grafts and every file and directory under refs/ (name, inode, size,
+ * mtime).  Git replaces a ref file by rename on every commit, fetch, pull,
+ * checkout, reset and gc, so any of them changes the state.  A repository
+ * whose .git is a file (worktree, submodule) is not cached. */
 
-	*out = NULL;
+#define CACHE_FORMAT "1"
+#define CACHE_MAX_ANSWERS 20000
+#define CACHE_MAX_AGE_DAYS 30
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return dd_fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static uint64_t hash_stat(uint64_t h, const char *path)
+{
+	struct stat st;
+	int64_t v[4] = { 0, 0, 0, 0 };
+
+	if (stat(path, &st) == 0) {
+		v[0] = (int64_t)st.st_ino;
+		v[1] = (int64_t)st.st_size;
+		v[2] = (int64_t)st.st_mtim.tv_sec;
+		v[3] = (int64_t)st.st_mtim.tv_nsec;
+	}
+	h = hash_str(h, path);
+	return dd_fnv1a(h, v, sizeof(v));
+}
+
+static uint64_t hash_tree(uint64_t h, const char *dir, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+
+	h = hash_stat(h, dir);
+	if (depth > 16 || !(d = opendir(dir)))
+		return h;
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+		struct stat st;
+
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		p = dd_xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			h = hash_tree(h, p, depth + 1);
+		else
+			h = hash_stat(h, p);
+		free(p);
+	}
+	closedir(d);
+	return h;
+}
+
+/* The state of the refs of the repository at path (see above); 0 when its
+ * layout is not a plain .git directory or a bare repository. */
+static uint64_t ref_state(const char *path)
+{
+	static const char *const files[] = { "HEAD", "packed-refs", "shallow", "info/grafts" };
+	struct stat st;
+	char *gitdir = dd_xasprintf("%s/.git", path);
+	uint64_t h = DD_FNV_INIT;
+
+	if (stat(gitdir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		char *head = dd_xasprintf("%s/HEAD", path), *refs = dd_xasprintf("%s/refs", path);
+		int bare = stat(head, &st) == 0 && stat(refs, &st) == 0 && S_ISDIR(st.st_mode);
+
+		free(head);
+		free(refs);
+		free(gitdir);
+		if (!bare)
+			return 0;
+		gitdir = dd_xstrdup(path);
+	}
+	for (size_t i = 0; i < DD_ARRAY_SIZE(files); i++) {
+		char *f = dd_xasprintf("%s/%s", gitdir, files[i]);
+
+		h = hash_stat(h, f);
+		free(f);
+	}
+	{
+		char *refs = dd_xasprintf("%s/refs", gitdir);
+
+		h = hash_tree(h, refs, 0);
+		free(refs);
+	}
+	free(gitdir);
+	return h ? h : 1;
+}
+
+/* The cache file of a repository as configured (path, branch, maps, globs). */
+static char *cache_file_of(const char *real, const struct dd_repo *cfg)
+{
+	uint64_t h = hash_str(DD_FNV_INIT, DD_VERSION "/" CACHE_FORMAT);
+	char name[40];
+
+	h = hash_str(h, real);
+	h = hash_str(h, cfg->branch);
+	for (size_t i = 0; i < cfg->n_maps; i++) {
+		h = hash_str(h, cfg->maps[i].from);
+		h = hash_str(h, cfg->maps[i].to);
+	}
+	for (size_t i = 0; i < cfg->requirement_globs.n; i++)
+		h = hash_str(h, cfg->requirement_globs.v[i]);
+	snprintf(name, sizeof(name), "git-%016llx.json", (unsigned long long)h);
+	return dd_cache_path(name);
+}
+
+static void cache_load(struct gitcorr_repo *r)
+{
+	struct dd_buf b = DD_BUF_INIT;
+	cJSON *doc = NULL, *answers;
+	char state[20];
+
+	r->answers = NULL;
+	snprintf(state, sizeof(state), "%016llx", (unsigned long long)r->state);
+	if (r->cache_file && dd_read_file(r->cache_file, 64u << 20, &b, NULL) == 0 &&
+	    (doc = cJSON_ParseWithLength(b.data ? b.data : "", b.len)) != NULL &&
+	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "state")) &&
+	    !strcmp(cJSON_GetObjectItemCaseSensitive(doc, "state")->valuestring, state) &&
+	    cJSON_IsObject(answers = cJSON_GetObjectItemCaseSensitive(doc, "answers")))
+		r->answers = cJSON_DetachItemViaPointer(doc, answers);
+	cJSON_Delete(doc);
+	dd_buf_release(&b);
+	if (!r->answers)
+		r->answers = cJSON_CreateObject();
+}
+
+/* Drops the answers of repositories not triaged for CACHE_MAX_AGE_DAYS. */
+static void cache_prune(const char *kept)
+{
+	char *dir = dd_xstrdup(kept), *slash = strrchr(dir, '/');
+	DIR *d;
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	if (!slash || (*slash = '\0', !(d = opendir(dir)))) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+		struct stat st;
+
+		if (!dd_starts_with(de->d_name, "git-") || !dd_ends_with(de->d_name, ".json"))
+			continue;
+		p = dd_xasprintf("%s/%s", dir, de->d_name);
+		if (stat(p, &st) == 0 && now - st.st_mtime > CACHE_MAX_AGE_DAYS * 86400L)
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
+	free(dir);
+}
+
+static void cache_save(struct gitcorr_repo *r)
+{
+	cJSON *doc;
+	char state[20], *text;
+
+	if (!r->cache_file || !r->dirty || !r->state)
+		return;
+	snprintf(state, sizeof(state), "%016llx", (unsigned long long)r->state);
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "state", state);
+	cJSON_AddItemReferenceToObject(doc, "answers", r->answers);
+	text = cJSON_PrintUnformatted(doc);
+	if (text && dd_write_file_atomic(r->cache_file, text, strlen(text), NULL) == 0)   /* best effort */
+		cache_prune(r->cache_file);
+	free(text);
+	cJSON_Delete(doc);
+}
+
+static const cJSON *cache_get(const struct gitcorr_repo *r, const char *key)
+{
+	return r->answers ? cJSON_GetObjectItemCaseSensitive(r->answers, key) : NULL;
+}
+
+static void cache_put(struct gitcorr_repo *r, const char *key, cJSON *answer)
+{
+	if (!r->answers || !r->state) {
+		cJSON_Delete(answer);
+		return;
+	}
+	if (cJSON_GetArraySize(r->answers) >= CACHE_MAX_ANSWERS) {
+		cJSON_Delete(r->answers);
+		r->answers = cJSON_CreateObject();
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(r->answers, key);
+	cJSON_AddItemToObject(r->answers, key, answer);
+	r->dirty = 1;
+}
+
+/* Opens the repository with libgit2 (once). */
+static int open_git(struct gitcorr_repo *r, struct dd_error *err)
+{
+	git_object *obj = NULL, *peeled = NULL;
+	const char *branch = r->cfg->branch && *r->cfg->branch ? r->cfg->branch : "HEAD";
+	uint64_t now;
+
+	if (r->repo)
+		return 0;
+	/* The refs moved since the answers were read: they describe another history. */
+	if (r->state && (now = ref_state(r->path)) != r->state) {
+		r->state = now;
+		cJSON_Delete(r->answers);
+		r->answers = cJSON_CreateObject();
+		r->dirty = 1;
+	}
 	git_libgit2_init();
-	r = dd_xcalloc(1, sizeof(*r));
-	r->cfg = cfg;
-	r->path = dd_xstrdup(cfg->path);
-	if (git_repository_open_ext(&r->repo, cfg->path, 0, NULL) < 0) {
-		dd_error_set(err, DD_EGIT, "%s is not a git repository (or cannot be read); check the repos: path in the config or --repo",
-		             cfg->path);
-		gitcorr_close(r);
-		return DD_EGIT;
+	if (git_repository_open_ext(&r->repo, r->path, 0, NULL) < 0) {
+		r->repo = NULL;
+		git_libgit2_shutdown();
+		return dd_error_set(err, DD_EGIT, "%s is not a git repository (or cannot be read); check the repos: path in the config or --repo",
+		                    r->path);
 	}
 	if (git_revparse_single(&obj, r->repo, branch) < 0) {
 		dd_error_set(err, DD_EGIT, "no branch or commit '%s' in %s; set repos: branch to the deployed branch",
-		             branch, cfg->path);
-		gitcorr_close(r);
-		return DD_EGIT;
+		             branch, r->path);
+		goto fail;
 	}
-	{
-		git_object *peeled = NULL;
-
-		if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
-			git_object_free(obj);
-			git_fail(err, "cannot find the commit of", branch);
-			gitcorr_close(r);
-			return DD_EGIT;
-		}
-		git_oid_cpy(&r->head, git_object_id(peeled));
-		git_object_free(peeled);
+	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
+		git_fail(err, "cannot find the commit of", branch);
+		goto fail;
 	}
+	git_oid_cpy(&r->head, git_object_id(peeled));
+	git_object_free(peeled);
 	git_object_free(obj);
+	return 0;
+fail:
+	git_object_free(obj);
+	git_repository_free(r->repo);
+	r->repo = NULL;
+	git_libgit2_shutdown();
+	return DD_EGIT;
+}
+
+int gitcorr_open(const struct dd_repo *cfg, struct gitcorr_repo **out, struct dd_error *err)
+{
+	struct gitcorr_repo *r = dd_xcalloc(1, sizeof(*r));
+	char *real = realpath(cfg->path, NULL);
+	int rc;
+
+	*out = NULL;
+	r->cfg = cfg;
+	r->path = dd_xstrdup(cfg->path);
+	r->state = real ? ref_state(real) : 0;
+	if (r->state)
+		r->cache_file = cache_file_of(real, cfg);
+	free(real);
+	if (!r->cache_file)
+		r->state = 0;
+	cache_load(r);
+	/* Answers for this very state: the repository opened fine when they
+	 * were computed, and nothing it depends on has changed since. */
+	if (r->state && cJSON_GetArraySize(r->answers) > 0) {
+		*out = r;
+		return 0;
+	}
+	if ((rc = open_git(r, err)) < 0) {
+		gitcorr_close(r);
+		return rc;
+	}
 	*out = r;
 	return 0;
 }
@@ -71,10 +322,16 @@ void gitcorr_close(struct gitcorr_repo *r)
 {
 	if (!r)
 		return;
-	git_repository_free(r->repo);
+	cache_save(r);
+	cJSON_Delete(r->answers);
+	free(r->cache_file);
+	if (r->repo) {
+		git_repository_free(r->repo);
+		git_libgit2_shutdown();
+	}
+	dd_strv_release(&r->files);
 	free(r->path);
 	free(r);
-	git_libgit2_shutdown();
 }
 
 const char *gitcorr_path(const struct gitcorr_repo *r)
@@ -400,8 +657,8 @@ out:
 	return rc;
 }
 
-int gitcorr_window(struct gitcorr_repo *r, int64_t from_ms, int64_t to_ms,
-                   struct gitcorr_commit **out, size_t *n_out, struct dd_error *err)
+static int window_git(struct gitcorr_repo *r, int64_t from_ms, int64_t to_ms,
+                      struct gitcorr_commit **out, size_t *n_out, struct dd_error *err)
 {
 	struct gitcorr_commit *v = NULL;
 	size_t n = 0, cap = 0;
@@ -471,13 +728,8 @@ static int tree_has(git_tree *tree, const char *path)
 	return 1;
 }
 
-char *gitcorr_map_path(struct gitcorr_repo *r, const char *opath)
+static char *configured_map(const struct gitcorr_repo *r, const char *opath)
 {
-	git_tree *tree;
-	char *found = NULL;
-
-	if (!opath || !*opath)
-		return NULL;
 	for (size_t i = 0; i < r->cfg->n_maps; i++) {
 		const struct dd_path_map *m = &r->cfg->maps[i];
 
@@ -490,6 +742,45 @@ char *gitcorr_map_path(struct gitcorr_repo *r, const char *opath)
 			return dd_xasprintf("%s%s", m->to, *m->to == '\0' && *rest == '/' ? rest + 1 : rest);
 		}
 	}
+	return NULL;
+}
+
+static int collect_file(const char *root, const git_tree_entry *entry, void *payload)
+{
+	if (git_tree_entry_type(entry) == GIT_OBJECT_BLOB)
+		dd_strv_push_owned(payload, dd_xasprintf("%s%s", root, git_tree_entry_name(entry)));
+	return 0;
+}
+
+/* The shortest file of the tree ending in "/" + suffix; NULL when none, or
+ * when a bare file name is ambiguous. */
+static char *file_ending_in(struct gitcorr_repo *r, git_tree *tree, const char *suffix)
+{
+	const char *best = NULL;
+	size_t n = 0, sl = strlen(suffix);
+
+	if (!r->files_read) {
+		git_tree_walk(tree, GIT_TREEWALK_PRE, collect_file, &r->files);
+		r->files_read = 1;
+	}
+	for (size_t i = 0; i < r->files.n; i++) {
+		const char *f = r->files.v[i];
+		size_t fl = strlen(f);
+
+		if (fl > sl && f[fl - sl - 1] == '/' && !strcmp(f + fl - sl, suffix)) {
+			n++;
+			if (!best || strlen(best) > fl)
+				best = f;
+		}
+	}
+	return best && (n == 1 || strchr(suffix, '/')) ? dd_xstrdup(best) : NULL;
+}
+
+static char *suffix_git(struct gitcorr_repo *r, const char *opath)
+{
+	git_tree *tree;
+	char *found = NULL;
+
 	if (head_tree(r, &tree) < 0)
 		return NULL;
 	/* Longest suffix first: the whole path (made relative), then after each '/'. */
@@ -500,6 +791,17 @@ char *gitcorr_map_path(struct gitcorr_repo *r, const char *opath)
 			found = dd_xstrdup(s);
 			break;
 		}
+		s = strchr(s, '/');
+	}
+	/* Under another root: DAGS_FOLDER/etl/load.py, /usr/local/airflow/etl/load.py
+	 * for dags/etl/load.py: the longest suffix that ends a file of the tree. */
+	for (const char *s = opath; !found && s && *s; ) {
+		while (*s == '/')
+			s++;
+		if (*s && (found = file_ending_in(r, tree, s)) != NULL)
+			break;
+		if (!strchr(s, '/'))
+			break;
 		s = strchr(s, '/');
 	}
 	git_tree_free(tree);
@@ -533,9 +835,9 @@ static size_t count_lines(git_commit *c, const char *path)
 	return n;
 }
 
-int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
-                       int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
-                       struct dd_error *err)
+static int blame_git(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
+                     int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
+                     struct dd_error *err)
 {
 	git_blame_options opts;
 	git_blame *blame = NULL;
@@ -604,8 +906,7 @@ static int mention_line(const git_diff_delta *d, const git_diff_hunk *h, const g
 	return m->found ? 1 : 0;      /* non-zero stops the walk */
 }
 
-int gitcorr_diff_mentions(struct gitcorr_repo *r, const char *id, const char *path,
-                          const char *needle)
+static int mentions_git(struct gitcorr_repo *r, const char *id, const char *path, const char *needle)
 {
 	git_oid oid;
 	git_commit *c = NULL, *parent = NULL;
@@ -660,7 +961,10 @@ int gitcorr_requirements_at(struct gitcorr_repo *r, int64_t as_of_ms, struct dd_
 	git_commit *c;
 	git_tree *tree;
 	struct req_walk rw;
-	int rc = commit_as_of(r, as_of_ms, &c, err);
+	int rc = open_git(r, err);
+
+	if (rc == 0)
+		rc = commit_as_of(r, as_of_ms, &c, err);
 
 	if (rc < 0)
 		return rc;
@@ -674,4 +978,448 @@ int gitcorr_requirements_at(struct gitcorr_repo *r, int64_t as_of_ms, struct dd_
 	git_tree_walk(tree, GIT_TREEWALK_PRE, req_walk_cb, &rw);
 	git_tree_free(tree);
 	return 0;
+}
+
+/* ---- what a Python module imports ------------------------------------------------ */
+
+#define IMPORT_DEPTH 3       /* the DAG file's imports, theirs, and theirs */
+#define MAX_IMPORT_FILES 64
+
+/* Appends the next logical line of Python source at *p (joining bracketed
+ * and backslash continuations, dropping comments) to out; 0 at the end. */
+static int next_statement(const char **p, struct dd_buf *out)
+{
+	int depth = 0;
+
+	dd_buf_reset(out);
+	if (!**p)
+		return 0;
+	while (**p) {
+		char ch = *(*p)++;
+
+		if (ch == '#') {
+			while (**p && **p != '\n')
+				(*p)++;
+			continue;
+		}
+		if (ch == '\\' && **p == '\n') {
+			(*p)++;
+			dd_buf_addch(out, ' ');
+			continue;
+		}
+		if (ch == '(')
+			depth++;
+		else if (ch == ')' && depth > 0)
+			depth--;
+		if (ch == '\n') {
+			if (depth == 0)
+				break;
+			ch = ' ';
+		}
+		dd_buf_addch(out, ch);
+	}
+	return 1;
+}
+
+/* Splits "a as b, c, (d as e)" into the first word of each item. */
+static void import_names(const char *list, struct dd_strv *out)
+{
+	char *copy = dd_xstrdup(list), *save = NULL;
+
+	for (char *it = strtok_r(copy, ",()", &save); it; it = strtok_r(NULL, ",()", &save)) {
+		size_t n;
+
+		while (*it == ' ' || *it == '\t')
+			it++;
+		n = strcspn(it, " \t");
+		if (n && !(n == 1 && *it == '*'))
+			dd_strv_push_owned(out, dd_xstrndup(it, n));
+	}
+	free(copy);
+}
+
+/* Module names a Python source imports: "a.b" for `import a.b`; for
+ * `from a.b import c` both "a.b.c" (c may be a module) and "a.b".
+ * Relative imports keep their dots (".x", "..y.z"). */
+static void python_imports(const char *text, struct dd_strv *mods)
+{
+	struct dd_buf st = DD_BUF_INIT;
+	const char *p = text;
+
+	while (next_statement(&p, &st)) {
+		const char *l = dd_buf_str(&st);
+		struct dd_strv names = DD_STRV_INIT;
+
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (dd_starts_with(l, "import ")) {
+			import_names(l + 7, &names);
+			for (size_t i = 0; i < names.n; i++)
+				if (!dd_strv_contains(mods, names.v[i]))
+					dd_strv_push(mods, names.v[i]);
+		} else if (dd_starts_with(l, "from ")) {
+			const char *m = l + 5, *imp;
+			char *mod;
+
+			while (*m == ' ')
+				m++;
+			imp = strstr(m, " import ");
+			if (!imp)
+				goto next;
+			mod = dd_xstrndup(m, strcspn(m, " \t"));
+			import_names(imp + 8, &names);
+			for (size_t i = 0; i < names.n; i++) {
+				char *sub = dd_xasprintf("%s%s%s", mod, mod[strlen(mod) - 1] == '.' ? "" : ".", names.v[i]);
+
+				if (!dd_strv_contains(mods, sub))
+					dd_strv_push(mods, sub);
+				free(sub);
+			}
+			if (!dd_strv_contains(mods, mod))
+				dd_strv_push(mods, mod);
+			free(mod);
+		}
+next:
+		dd_strv_release(&names);
+	}
+	dd_buf_release(&st);
+}
+
+/* The repository file of module `mod` imported from repository file
+ * `from`: relative imports from its package; absolute ones from the
+ * file's directory and each directory above it (Airflow puts the DAGs
+ * folder on sys.path), and their plugins/ and src/ folders.  NULL when
+ * it is not in the repository (a third-party or standard module). */
+static char *resolve_module(git_tree *tree, const char *from, const char *mod)
+{
+	static const char *const extra[] = { "", "plugins/", "src/" };
+	char *dir = dd_xstrdup(from), *slash, *rel, *found = NULL;
+	int dots = 0;
+
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[1] = '\0';
+	else
+		dir[0] = '\0';
+	while (mod[dots] == '.')
+		dots++;
+	rel = dd_xstrdup(mod + dots);
+	for (char *c = rel; *c; c++)
+		if (*c == '.')
+			*c = '/';
+	for (;;) {
+		for (size_t e = 0; e < DD_ARRAY_SIZE(extra) && !found; e++) {
+			char *a, *b;
+
+			if (dots && e)
+				break;
+			a = *rel ? dd_xasprintf("%s%s%s.py", dir, extra[e], rel) : NULL;
+			b = dd_xasprintf("%s%s%s%s__init__.py", dir, extra[e], rel, *rel ? "/" : "");
+			if (a && tree_has(tree, a))
+				found = a, a = NULL;
+			else if (tree_has(tree, b))
+				found = b, b = NULL;
+			free(a);
+			free(b);
+		}
+		if (found || !*dir)
+			break;
+		/* up one directory: relative imports climb once per extra dot */
+		if (dots > 1)
+			dots--;
+		else if (dots == 1)
+			break;
+		dir[strlen(dir) - 1] = '\0';
+		slash = strrchr(dir, '/');
+		if (slash)
+			slash[1] = '\0';
+		else
+			dir[0] = '\0';
+	}
+	free(rel);
+	free(dir);
+	return found;
+}
+
+static int imports_git(struct gitcorr_repo *r, const char *path, int64_t as_of_ms, struct dd_strv *out,
+                       struct dd_error *err)
+{
+	git_commit *c;
+	git_tree *tree;
+	struct dd_strv queue = DD_STRV_INIT;
+	size_t *depth = dd_xcalloc(MAX_IMPORT_FILES + 1, sizeof(*depth));
+	int rc = commit_as_of(r, as_of_ms, &c, err);
+
+	if (rc < 0) {
+		free(depth);
+		return rc;
+	}
+	rc = git_commit_tree(&tree, c);
+	git_commit_free(c);
+	if (rc < 0) {
+		free(depth);
+		return git_fail(err, "cannot read the tree of", r->path);
+	}
+	dd_strv_push(&queue, path);
+	for (size_t q = 0; q < queue.n; q++) {
+		git_tree_entry *e;
+		struct dd_buf text = DD_BUF_INIT;
+		struct dd_strv mods = DD_STRV_INIT;
+
+		if (depth[q] >= IMPORT_DEPTH || git_tree_entry_bypath(&e, tree, queue.v[q]) < 0)
+			continue;
+		rc = blob_text(r->repo, git_tree_entry_id(e), &text);
+		git_tree_entry_free(e);
+		if (rc == 0)
+			python_imports(dd_buf_str(&text), &mods);
+		for (size_t m = 0; m < mods.n && queue.n < MAX_IMPORT_FILES; m++) {
+			char *file = resolve_module(tree, queue.v[q], mods.v[m]);
+
+			if (file && !dd_strv_contains(&queue, file)) {
+				depth[queue.n] = depth[q] + 1;
+				dd_strv_push(&queue, file);
+				dd_strv_push(out, file);
+			}
+			free(file);
+		}
+		dd_strv_release(&mods);
+		dd_buf_release(&text);
+	}
+	dd_strv_release(&queue);
+	free(depth);
+	git_tree_free(tree);
+	return 0;
+}
+
+/* ---- the public questions: the answer cache first, then libgit2 ------------------ */
+
+static cJSON *commit_to_json(const struct gitcorr_commit *c)
+{
+	cJSON *o = cJSON_CreateObject(), *req = cJSON_CreateArray();
+
+	cJSON_AddStringToObject(o, "id", c->id);
+	cJSON_AddStringToObject(o, "summary", c->summary ? c->summary : "");
+	cJSON_AddStringToObject(o, "author", c->author ? c->author : "");
+	cJSON_AddNumberToObject(o, "time", (double)c->time_ms);
+	cJSON_AddItemToObject(o, "files", jsonout_strv(&c->files));
+	cJSON_AddBoolToObject(o, "files_truncated", c->files_truncated);
+	for (size_t i = 0; i < c->n_req_changes; i++) {
+		const struct dd_req_change *ch = &c->req_changes[i];
+		cJSON *x = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(x, cJSON_CreateString(ch->package));
+		cJSON_AddItemToArray(x, ch->from ? cJSON_CreateString(ch->from) : cJSON_CreateNull());
+		cJSON_AddItemToArray(x, ch->to ? cJSON_CreateString(ch->to) : cJSON_CreateNull());
+		cJSON_AddItemToArray(x, cJSON_CreateString(ch->file ? ch->file : ""));
+		cJSON_AddItemToArray(req, x);
+	}
+	cJSON_AddItemToObject(o, "requirement_changes", req);
+	return o;
+}
+
+static char *json_dup(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? dd_xstrdup(v->valuestring) : NULL;
+}
+
+static char *item_dup(const cJSON *a, int i)
+{
+	const cJSON *v = cJSON_GetArrayItem(a, i);
+
+	return cJSON_IsString(v) ? dd_xstrdup(v->valuestring) : NULL;
+}
+
+static void commit_from_json(const cJSON *o, struct gitcorr_commit *c)
+{
+	const cJSON *files = cJSON_GetObjectItemCaseSensitive(o, "files");
+	const cJSON *req = cJSON_GetObjectItemCaseSensitive(o, "requirement_changes");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
+	const cJSON *x;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", cJSON_IsString(v) ? v->valuestring : "");
+	c->summary = json_dup(o, "summary");
+	c->author = json_dup(o, "author");
+	v = cJSON_GetObjectItemCaseSensitive(o, "time");
+	c->time_ms = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	c->files_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "files_truncated"));
+	cJSON_ArrayForEach(x, files)
+		if (cJSON_IsString(x))
+			dd_strv_push(&c->files, x->valuestring);
+	if (cJSON_GetArraySize(req) > 0) {
+		c->req_changes = dd_xcalloc((size_t)cJSON_GetArraySize(req), sizeof(*c->req_changes));
+		cJSON_ArrayForEach(x, req) {
+			struct dd_req_change *ch = &c->req_changes[c->n_req_changes];
+
+			ch->package = item_dup(x, 0);
+			ch->from = item_dup(x, 1);
+			ch->to = item_dup(x, 2);
+			ch->file = item_dup(x, 3);
+			if (ch->package && ch->file) {
+				c->n_req_changes++;
+				continue;
+			}
+			free(ch->package);
+			free(ch->from);
+			free(ch->to);
+			free(ch->file);
+			memset(ch, 0, sizeof(*ch));
+		}
+	}
+	if (!c->summary)
+		c->summary = dd_xstrdup("");
+	if (!c->author)
+		c->author = dd_xstrdup("");
+}
+
+int gitcorr_window(struct gitcorr_repo *r, int64_t from_ms, int64_t to_ms,
+                   struct gitcorr_commit **out, size_t *n_out, struct dd_error *err)
+{
+	char *key = dd_xasprintf("window %lld %lld", (long long)from_ms, (long long)to_ms);
+	const cJSON *hit = cache_get(r, key), *x;
+	cJSON *a;
+	int rc;
+
+	if (cJSON_IsArray(hit)) {
+		size_t n = 0;
+
+		*out = dd_xcalloc((size_t)cJSON_GetArraySize(hit) + 1, sizeof(**out));
+		cJSON_ArrayForEach(x, hit)
+			commit_from_json(x, &(*out)[n++]);
+		*n_out = n;
+		free(key);
+		return 0;
+	}
+	if ((rc = open_git(r, err)) < 0 || (rc = window_git(r, from_ms, to_ms, out, n_out, err)) < 0) {
+		free(key);
+		return rc;
+	}
+	a = cJSON_CreateArray();
+	for (size_t i = 0; i < *n_out; i++)
+		cJSON_AddItemToArray(a, commit_to_json(&(*out)[i]));
+	cache_put(r, key, a);
+	free(key);
+	return 0;
+}
+
+char *gitcorr_map_path(struct gitcorr_repo *r, const char *opath)
+{
+	char *found, *key;
+	const cJSON *hit;
+
+	if (!opath || !*opath)
+		return NULL;
+	if ((found = configured_map(r, opath)) != NULL)
+		return found;
+	key = dd_xasprintf("path %s", opath);
+	hit = cache_get(r, key);
+	if (hit && (cJSON_IsString(hit) || cJSON_IsNull(hit))) {
+		free(key);
+		return cJSON_IsString(hit) ? dd_xstrdup(hit->valuestring) : NULL;
+	}
+	if (open_git(r, NULL) < 0) {
+		free(key);
+		return NULL;
+	}
+	found = suffix_git(r, opath);
+	cache_put(r, key, found ? cJSON_CreateString(found) : cJSON_CreateNull());
+	free(key);
+	return found;
+}
+
+int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
+                       int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
+                       struct dd_error *err)
+{
+	char *key = dd_xasprintf("blame %s %d %lld %lld", path, line, (long long)since_ms, (long long)as_of_ms);
+	const cJSON *hit = cache_get(r, key);
+	cJSON *o;
+	int rc;
+
+	if (cJSON_IsObject(hit)) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(hit, "commit");
+
+		free(key);
+		memset(out, 0, sizeof(*out));
+		*before_since = 0;
+		if (!cJSON_IsObject(c)) {
+			char *msg = json_dup(hit, "not_found");
+
+			rc = dd_error_set(err, DD_ENOTFOUND, "%s", msg ? msg : "not found");
+			free(msg);
+			return rc;
+		}
+		commit_from_json(c, out);
+		*before_since = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hit, "before_since"));
+		return 0;
+	}
+	if ((rc = open_git(r, err)) < 0) {
+		free(key);
+		return rc;
+	}
+	rc = blame_git(r, path, line, since_ms, as_of_ms, out, before_since, err);
+	if (rc == 0 || rc == DD_ENOTFOUND) {
+		o = cJSON_CreateObject();
+		if (rc == 0) {
+			cJSON_AddItemToObject(o, "commit", commit_to_json(out));
+			cJSON_AddBoolToObject(o, "before_since", *before_since);
+		} else {
+			cJSON_AddStringToObject(o, "not_found", err ? err->msg : "not found");
+		}
+		cache_put(r, key, o);
+	}
+	free(key);
+	return rc;
+}
+
+int gitcorr_diff_mentions(struct gitcorr_repo *r, const char *id, const char *path,
+                          const char *needle)
+{
+	char *key;
+	const cJSON *hit;
+	int found;
+
+	if (!needle || !*needle)
+		return 0;
+	key = dd_xasprintf("mentions %s %s %s", id, path, needle);
+	hit = cache_get(r, key);
+	if (cJSON_IsBool(hit)) {
+		free(key);
+		return cJSON_IsTrue(hit);
+	}
+	if (open_git(r, NULL) < 0) {
+		free(key);
+		return 0;
+	}
+	found = mentions_git(r, id, path, needle);
+	cache_put(r, key, cJSON_CreateBool(found));
+	free(key);
+	return found;
+}
+
+int gitcorr_imports(struct gitcorr_repo *r, const char *path, int64_t as_of_ms, struct dd_strv *out,
+                    struct dd_error *err)
+{
+	char *key = dd_xasprintf("imports %s %lld", path, (long long)as_of_ms);
+	const cJSON *hit = cache_get(r, key), *x;
+	int rc;
+
+	if (cJSON_IsArray(hit)) {
+		cJSON_ArrayForEach(x, hit)
+			if (cJSON_IsString(x))
+				dd_strv_push(out, x->valuestring);
+		free(key);
+		return 0;
+	}
+	if ((rc = open_git(r, err)) < 0) {
+		free(key);
+		return rc;
+	}
+	rc = imports_git(r, path, as_of_ms, out, err);
+	if (rc == 0)
+		cache_put(r, key, jsonout_strv(out));
+	free(key);
+	return rc;
 }

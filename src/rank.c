@@ -25,6 +25,7 @@
 #define W_BLAME_OLD     -0.30  /* the failing line is older than the window */
 #define W_TOUCH_FRAME    0.60  /* a commit in the window touched a file of the traceback */
 #define W_TOUCH_DAG      0.40  /* a commit in the window touched the DAG file */
+#define W_TOUCH_IMPORT   0.30  /* ... or a repository module the DAG file imports (3 levels) */
 #define W_TOUCH_CONFIG   0.40  /* a commit in the window touched configuration files */
 #define W_DIFF_NAMES     0.80  /* that commit's diff adds or removes what the failure names */
 #define W_NO_COMMIT      0.30  /* nothing was committed in the window: look elsewhere */
@@ -320,12 +321,25 @@ static void diff_names(struct gitcorr_repo *repo, const char *rp, const struct g
 {
 	for (size_t i = 0; i < g->failure.n_entities; i++) {
 		const struct dd_entity *e = &g->failure.entities[i];
-		char why[512];
+		char why[512], *bare;
+		size_t n;
+		int found;
 
-		if (!nameable_entity(e) || !gitcorr_diff_mentions(repo, c->id, path, e->value))
+		if (!nameable_entity(e))
 			continue;
-		snprintf(why, sizeof(why), "its change to %s adds or removes '%s', the %s the failure names", path,
-		         e->value, e->name);
+		/* KeyError: 'region_code' names the key; code may quote it either way */
+		n = strlen(e->value);
+		if (n > 2 && (e->value[0] == '\'' || e->value[0] == '"') && e->value[n - 1] == e->value[0])
+			bare = dd_xstrndup(e->value + 1, n - 2);
+		else
+			bare = dd_xstrdup(e->value);
+		found = gitcorr_diff_mentions(repo, c->id, path, bare);
+		if (found)
+			snprintf(why, sizeof(why), "its change to %s adds or removes '%s', the %s the failure names", path,
+			         bare, e->name);
+		free(bare);
+		if (!found)
+			continue;
 		evidence(cd, W_DIFF_NAMES * sharp, "commit %s \"%s\": %s", short_id(c->id), c->summary, why);
 		implicate(cd, c, rp, W_DIFF_NAMES, why);
 		return;
@@ -360,10 +374,15 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 		const char *rp = gitcorr_path(gv->repo);
 		char *dag_path = an->fileloc ? gitcorr_map_path(gv->repo, an->fileloc) : NULL;
 		char *top_path = top ? gitcorr_map_path(gv->repo, top->file) : NULL;
-		struct dd_strv frame_paths = DD_STRV_INIT;
+		struct dd_strv frame_paths = DD_STRV_INIT, imported = DD_STRV_INIT;
 		int req_any = 0;
 
 		total_commits += gv->n;
+		if (dag_path && gv->n) {
+			struct dd_error e2 = DD_ERROR_INIT;
+
+			gitcorr_imports(gv->repo, dag_path, gv->to_ms, &imported, &e2);   /* none when it fails */
+		}
 		for (size_t f = 0; f < g->n_frames; f++) {
 			char *p;
 
@@ -413,6 +432,12 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 					         short_id(c->id), c->summary, why);
 					implicate(&cands[RK_CODE_CHANGE], c, rp, W_TOUCH_DAG, why);
 					k = RK_CODE_CHANGE;
+				} else if (dd_strv_contains(&imported, path)) {
+					snprintf(why, sizeof(why), "touched %s, which the DAG file imports", path);
+					evidence(&cands[RK_CODE_CHANGE], W_TOUCH_IMPORT * sharp, "commit %s \"%s\" %s",
+					         short_id(c->id), c->summary, why);
+					implicate(&cands[RK_CODE_CHANGE], c, rp, W_TOUCH_IMPORT, why);
+					k = RK_CODE_CHANGE;
 				}
 				if (is_config_file(path) && !gitcorr_is_requirement_file(gv->repo, path)) {
 					snprintf(why, sizeof(why), "changed configuration file %s", path);
@@ -452,6 +477,7 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 			}
 		}
 		dd_strv_release(&frame_paths);
+		dd_strv_release(&imported);
 		free(dag_path);
 		free(top_path);
 	}

@@ -17,6 +17,8 @@ passed=0 failed=0
 failures=()
 out_dir=$(mktemp -d)
 trap 'rm -rf "$out_dir"' EXIT
+# dagdoc's caches (pattern prefilter, git answers) of this run, not the user's
+export XDG_CACHE_HOME="$out_dir/cache"
 
 count_cmocka() {   # $1 = output file; sets p f
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1" | awk '{s+=$1} END {print s+0}')

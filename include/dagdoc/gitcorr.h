@@ -11,6 +11,13 @@
  * so a recent window costs the same in a 50-commit or a 50,000-commit
  * repository.
  *
+ * Answers are cached between runs in $XDG_CACHE_HOME/dagdoc/git-*.json
+ * together with the state of the repository's refs (stat(2) of HEAD,
+ * packed-refs and refs/), and reused while that state holds, so a warm
+ * triage opens no repository at all (libgit2's start-up alone costs more
+ * than its answers).  DAGDOC_NO_CACHE=1 turns the cache off.  gitcorr_open
+ * therefore checks the repository only when it has no cached answers.
+ *
  * Ownership: gitcorr_open allocates the repository handle (gitcorr_close
  * frees it); commit arrays are the caller's (gitcorr_commits_free);
  * strings returned by gitcorr_map_path are the caller's.
@@ -75,6 +82,16 @@ int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64
  * adds or removes a line containing `needle` (case-insensitive). */
 int gitcorr_diff_mentions(struct gitcorr_repo *r, const char *id, const char *path,
                           const char *needle);
+
+/* The repository files the Python file `path` (a repository path) imports,
+ * and the files they import, three levels deep and 64 files at most, as
+ * the deployed branch stood at as_of_ms; appended to out.  Imports are
+ * read from the source text (import and from-import statements, relative
+ * ones included) and resolved against the file's package, each directory
+ * above it and their plugins/ and src/ folders; third-party and standard
+ * modules resolve to nothing. */
+int gitcorr_imports(struct gitcorr_repo *r, const char *path, int64_t as_of_ms, struct dd_strv *out,
+                    struct dd_error *err);
 
 /* The package versions pinned by the repo's requirement files at the
  * newest commit not after as_of_ms (for "pandas 2.0.0 is deployed"). */

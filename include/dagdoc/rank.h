@@ -7,7 +7,8 @@
  * the onset is, the commits of the onset window (last good run minus the
  * repository's deploy lag, to the first bad run) that moved a package the
  * traceback or the pattern names, touched the DAG file or a frame's file,
- * or last changed the failing frame's line (blame), retries that pass,
+ * or a repository module the DAG file imports (gitcorr_imports), or last
+ * changed the failing frame's line (blame), retries that pass,
  * failures scattered between successes, stalls and health findings, and
  * the absence of any commit.  The score of a cause is the sum of its
  * evidence weights; confidence = 1 - exp(-score).  Every weight is kept

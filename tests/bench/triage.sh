@@ -20,6 +20,9 @@
 # Measured with hyperfine (median of >= 10 runs after warm-up):
 #   triage        dagdoc triage bench_dag --offline, repository configured
 #   triage-nogit  the same with no repository: triage - triage-nogit is the git part
+#   triage, refs moved   triage with the repository's refs touched before each run (as
+#                 after a new commit), so the cached git answers cannot be used and
+#                 libgit2 answers everything again: the cold git part
 #   git log       git log --since=<onset window start> --until=<onset window end>
 #                 --name-only -- requirements.txt dags/bench/bench_dag.py
 #   git blame     git blame -L 14,14 <newest commit in the window> -- dags/bench/features.py
@@ -103,15 +106,21 @@ echo "onset window: $(date -u -d "@$since" +%FT%TZ) .. $(date -u -d "@$until" +%
 asof=$(git -C "$W/repo" rev-list -1 --before=@"$until" HEAD)
 BLAME="git -C $W/repo blame -L 14,14 $asof -- dags/bench/features.py"
 
+# dagdoc's caches (prefilter, git answers) live in the bench directory
+export XDG_CACHE_HOME="$W/cache"
+hyperfine --style basic --warmup 2 --min-runs 10 --export-json "$W/hf-cold.json" \
+	--prepare "touch $W/repo/.git/HEAD" \
+	-n "triage, refs moved" "${TRIAGE[*]} --config $W/config.yaml --offline >/dev/null; true" >"$W/hf-cold.out" 2>&1 ||
+	{ cat "$W/hf-cold.out"; exit 2; }
 hyperfine --style basic --warmup 2 --min-runs 10 --export-json "$W/hf.json" \
 	-n triage "${TRIAGE[*]} --config $W/config.yaml --offline >/dev/null; true" \
 	-n triage-nogit "${TRIAGE[*]} --config $W/config-nogit.yaml --offline >/dev/null; true" \
 	-n "git log" "$GITLOG >/dev/null" \
 	-n "git blame" "$BLAME >/dev/null" >"$W/hf.out" 2>&1 || { cat "$W/hf.out"; exit 2; }
 
-"$PY" - "$W/hf.json" "$COMMITS" <<'PY'
+"$PY" - "$W/hf.json" "$COMMITS" "$W/hf-cold.json" <<'PY'
 import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"] + json.load(open(sys.argv[3]))["results"]}
 med = {k: v["median"] * 1000 for k, v in r.items()}
 git_part = max(med["triage"] - med["triage-nogit"], 0.0)
 print(f"warm triage (1 failure group, repo of {sys.argv[2]} commits): median {med['triage']:.1f} ms "
@@ -120,6 +129,9 @@ print(f"warm triage without the repository:                 median {med['triage-
 print(f"git part of triage (difference):                    {git_part:.1f} ms")
 print(f"git log --since --until -- requirements.txt DAG:    median {med['git log']:.1f} ms")
 print(f"ratio git part / git log:                           {git_part / med['git log']:.2f} (target <= 1)")
+cold = max(med["triage, refs moved"] - med["triage-nogit"], 0.0)
+print(f"after a new commit (refs moved, git answers recomputed with libgit2):")
+print(f"  triage median {med['triage, refs moved']:.1f} ms; git part {cold:.1f} ms; ratio to git log {cold / med['git log']:.2f}")
 print(f"ratio whole triage / git log:                       {med['triage'] / med['git log']:.2f}")
 print(f"for reference, git blame -L 14,14 of the failing line: median {med['git blame']:.1f} ms")
 PY

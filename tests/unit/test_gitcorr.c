@@ -49,7 +49,12 @@ static int setup(void **state)
 	      "]\n", f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "python3 tests/lib/mkrepo.py %s/history.json %s", dir, repo_path);
-	return system(cmd) == 0 ? 0 : -1;
+	if (system(cmd) != 0)
+		return -1;
+	/* The answer cache goes to a directory of this test's own. */
+	snprintf(cmd, sizeof(cmd), "%s/cache", dir);
+	setenv("XDG_CACHE_HOME", cmd, 1);
+	return 0;
 }
 
 static int teardown(void **state)
@@ -136,6 +141,14 @@ static void test_map_and_blame(void **state)
 	p = gitcorr_map_path(r, "dags/etl/load.py");
 	assert_string_equal(p, "dags/etl/load.py");
 	free(p);
+	/* Another root than the repository's (Airflow's literal DAGS_FOLDER). */
+	p = gitcorr_map_path(r, "DAGS_FOLDER/etl/load.py");
+	assert_string_equal(p, "dags/etl/load.py");
+	free(p);
+	p = gitcorr_map_path(r, "/usr/local/airflow/dags-prod/other.py");
+	assert_string_equal(p, "dags/other.py");
+	free(p);
+	assert_null(gitcorr_map_path(r, "/opt/airflow/dags/etl/missing.py"));
 
 	/* Line 4 as deployed on the 3rd at 17:30 came from the first commit;
 	 * by the 4th it came from "Tweak load". */
@@ -219,6 +232,129 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err.msg, "no branch or commit 'release-9'"));
 }
 
+/* A DAG file importing modules of the repository in every way Python
+ * allows, and third-party ones; modules it does not import stay out. */
+static void test_imports(void **state)
+{
+	char hist[160], cmd[400], path[160];
+	struct dd_repo cfg;
+	struct gitcorr_repo *r;
+	struct dd_strv got = DD_STRV_INIT;
+	struct dd_error err = DD_ERROR_INIT;
+	FILE *f;
+
+	(void)state;
+	snprintf(hist, sizeof(hist), "%s/imports.json", dir);
+	snprintf(path, sizeof(path), "%s/imports-repo", dir);
+	f = fopen(hist, "w");
+	assert_non_null(f);
+	fputs("[{\"date\": \"2026-03-01T10:00:00+00:00\", \"message\": \"Pipeline\", \"files\": {\n"
+	      " \"dags/etl/load.py\": \"\\\"\\\"\\\"Loads.\\n\\nimport nothing_here\\n\\\"\\\"\\\"\\nimport pandas as pd, os\\n"
+	      "from etl.transforms import (\\n    clean,  # the cleaner\\n    enrich as e,\\n)\\nfrom . import helpers\\n"
+	      "import etl.io.s3 as s3io\\nfrom common.util import \\\\\\n    slugify\\nfrom airflow import DAG\\n\",\n"
+	      " \"dags/etl/transforms.py\": \"from etl.lib import core\\nfrom .helpers import *\\n\",\n"
+	      " \"dags/etl/helpers.py\": \"import json\\n\",\n"
+	      " \"dags/etl/lib/__init__.py\": \"\",\n"
+	      " \"dags/etl/lib/core.py\": \"from ..io import s3\\nimport deep.one\\n\",\n"
+	      " \"dags/etl/io/s3.py\": \"import boto3\\n\",\n"
+	      " \"dags/deep/one.py\": \"import deep.two\\n\",\n"
+	      " \"dags/deep/two.py\": \"\",\n"
+	      " \"plugins/common/util.py\": \"\",\n"
+	      " \"dags/other.py\": \"import etl.helpers\\n\"}}]\n", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "python3 tests/lib/mkrepo.py %s %s", hist, path);
+	assert_int_equal(system(cmd), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = path;
+	assert_int_equal(gitcorr_open(&cfg, &r, &err), 0);
+	if (gitcorr_imports(r, "dags/etl/load.py", at(2, 0, 0), &got, &err) != 0)
+		fail_msg("%s", err.msg);
+	/* Level 1: transforms (+ its names), helpers (relative), io/s3
+	 * (dotted), plugins/common/util (plugins folder, backslash line);
+	 * level 2: lib/__init__ and lib/core; level 3: deep/one via core.
+	 * Not: pandas, os, airflow, boto3, the docstring's "import", other.py,
+	 * and deep/two (a fourth level). */
+	assert_true(dd_strv_contains(&got, "dags/etl/transforms.py"));
+	assert_true(dd_strv_contains(&got, "dags/etl/helpers.py"));
+	assert_true(dd_strv_contains(&got, "dags/etl/io/s3.py"));
+	assert_true(dd_strv_contains(&got, "plugins/common/util.py"));
+	assert_true(dd_strv_contains(&got, "dags/etl/lib/__init__.py"));
+	assert_true(dd_strv_contains(&got, "dags/etl/lib/core.py"));
+	assert_true(dd_strv_contains(&got, "dags/deep/one.py"));
+	assert_false(dd_strv_contains(&got, "dags/deep/two.py"));
+	assert_false(dd_strv_contains(&got, "dags/other.py"));
+	assert_false(dd_strv_contains(&got, "dags/etl/load.py"));
+	assert_int_equal(got.n, 7);
+	dd_strv_release(&got);
+	/* Before the file existed: nothing, and an error saying so. */
+	assert_int_equal(gitcorr_imports(r, "dags/etl/load.py", at(1, 0, 0), &got, &err), DD_ENOTFOUND);
+	assert_int_equal(got.n, 0);
+	gitcorr_close(r);
+}
+
+/* Answers come back from the cache without the repository's objects, and
+ * a new commit (a moved ref) makes the cache answer nothing any more. */
+static void test_cache(void **state)
+{
+	struct dd_repo cfg;
+	struct gitcorr_repo *r;
+	struct gitcorr_commit *c, who;
+	struct dd_error err = DD_ERROR_INIT;
+	char cmd[600];
+	size_t n;
+	int before;
+	char *p;
+
+	(void)state;
+	open_repo(&cfg, &r);
+	assert_int_equal(gitcorr_window(r, at(2, 0, 0), at(4, 2, 0), &c, &n, &err), 0);
+	gitcorr_commits_free(c, n);
+	p = gitcorr_map_path(r, "/opt/airflow/dags/etl/load.py");
+	free(p);
+	assert_int_equal(gitcorr_blame_line(r, "dags/etl/load.py", 4, 0, at(4, 0, 0), &who, &before, &err), 0);
+	gitcorr_commit_release(&who);
+	gitcorr_close(r);
+
+	/* The objects gone: only the cache can answer now. */
+	snprintf(cmd, sizeof(cmd), "mv %s/.git/objects %s/.git/objects.away", repo_path, repo_path);
+	assert_int_equal(system(cmd), 0);
+	open_repo(&cfg, &r);
+	assert_int_equal(gitcorr_window(r, at(2, 0, 0), at(4, 2, 0), &c, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(c[1].summary, "Bump ML deps");
+	assert_string_equal(c[1].author, "J. Doe <jdoe@x.io>");
+	assert_int_equal(c[1].time_ms, at(3, 17, 12));
+	assert_string_equal(c[1].files.v[0], "requirements.txt");
+	assert_int_equal(c[1].n_req_changes, 2);
+	assert_string_equal(c[1].req_changes[0].to, "2.0.0");
+	assert_null(c[1].req_changes[1].from);
+	gitcorr_commits_free(c, n);
+	p = gitcorr_map_path(r, "/opt/airflow/dags/etl/load.py");
+	assert_string_equal(p, "dags/etl/load.py");
+	free(p);
+	assert_int_equal(gitcorr_blame_line(r, "dags/etl/load.py", 4, 0, at(4, 0, 0), &who, &before, &err), 0);
+	assert_string_equal(who.summary, "Tweak load");
+	gitcorr_commit_release(&who);
+	gitcorr_close(r);
+	snprintf(cmd, sizeof(cmd), "mv %s/.git/objects.away %s/.git/objects", repo_path, repo_path);
+	assert_int_equal(system(cmd), 0);
+
+	/* A commit inside the window moves HEAD: the window is read again. */
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s && GIT_AUTHOR_DATE=2026-03-03T20:00:00Z GIT_COMMITTER_DATE=2026-03-03T20:00:00Z "
+	         "git -c user.name=t -c user.email=t@x.io commit -q --allow-empty -m 'Late fix'", repo_path);
+	assert_int_equal(system(cmd), 0);
+	open_repo(&cfg, &r);
+	assert_int_equal(gitcorr_window(r, at(2, 0, 0), at(4, 2, 0), &c, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(c[0].summary, "Late fix");
+	gitcorr_commits_free(c, n);
+	gitcorr_close(r);
+	snprintf(cmd, sizeof(cmd), "cd %s && git reset -q --hard HEAD~1", repo_path);
+	assert_int_equal(system(cmd), 0);
+	dd_strv_release(&cfg.requirement_globs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +362,8 @@ int main(void)
 		cmocka_unit_test(test_map_and_blame),
 		cmocka_unit_test(test_requirements_at),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_imports),
+		cmocka_unit_test(test_cache),
 	};
 
 	return cmocka_run_group_tests_name("gitcorr", tests, setup, teardown);
