@@ -582,6 +582,10 @@ static enum dd_state state_of(const cJSON *el)
 		name = conn_jstr(st, "name");
 	if (!type)
 		type = conn_jstr(st, "type");
+	/* Pending "NotReady": its upstream tasks have not finished, like an
+	 * Airflow task instance with no state yet, not one waiting its turn */
+	if (name && !strcmp(name, "NotReady"))
+		return DD_STATE_UNKNOWN;
 	s = dd_state_parse(name);
 	if (s == DD_STATE_UNKNOWN)
 		s = dd_state_parse(type);
@@ -671,7 +675,8 @@ static void ti_from_json(const cJSON *el, struct dd_task_instance *ti)
 		ti->operator_name = name ? dd_xstrndup(name, n) : NULL;
 	}
 	ti->external_id = conn_jdup(el, "id");
-	ti->queued_ms = 0;
+	/* When it was due: a task run not started long after is stuck waiting. */
+	ti->queued_ms = conn_jtime(el, "expected_start_time");
 	ti->start_ms = conn_jtime(el, "start_time");
 	ti->end_ms = conn_jtime(el, "end_time");
 	ti->note = state_message(el);

@@ -583,7 +583,7 @@ static int build_groups(struct ctx *c)
 
 		for (size_t gi = 0; gi < res->n_groups; gi++) {
 			struct an_group *g = &res->groups[gi];
-			size_t last_b = (size_t)-1, onset = (size_t)-1, good_before = 0;
+			size_t last_b = (size_t)-1, onset = (size_t)-1, good_before = 0, bad_before = 0;
 
 			for (size_t r = 0; r < res->n_runs; r++) {
 				int in_run = 0, final_any = 0, good = 0, touched = 0;
@@ -633,6 +633,8 @@ static int build_groups(struct ctx *c)
 					good_before++;
 					g->last_good_ms = res->runs[r].logical_ms;
 					set_str(&g->last_good_run, res->runs[r].run_id);
+				} else if (label[r] == 'B') {
+					bad_before++;
 				}
 			g->onset_ms = res->runs[onset].logical_ms;
 			set_str(&g->onset_run, res->runs[onset].run_id);
@@ -657,6 +659,9 @@ static int build_groups(struct ctx *c)
 				double before = good_before >= MIN_HISTORY ? 1.0
 				              : good_before ? 0.5 + 0.5 * (double)good_before / MIN_HISTORY : 0.3;
 
+				/* the same failure before the onset: it flaps, it did not begin here */
+				if (good_before)
+					before *= (double)good_before / (double)(good_before + bad_before);
 				g->onset_sharpness = after * before;
 			}
 		}
@@ -1187,7 +1192,7 @@ static int cmp_group(const void *a, const void *b)
 
 struct find_dag {
 	int64_t ref;
-	char *source;
+	char *source, *source_kind;
 	int64_t source_ref;
 };
 
@@ -1198,6 +1203,7 @@ static int find_dag_cb(const struct dd_store_dag *d, void *ud)
 	if (d->ref != f->ref)
 		return 0;
 	f->source = dd_xstrdup(d->source_name);
+	f->source_kind = dd_xstrdup(d->source_kind);
 	f->source_ref = d->source_ref;
 	return 1;
 }
@@ -1206,7 +1212,7 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
                 int64_t from_ms, int64_t to_ms, struct an_result *out, struct dd_error *err)
 {
 	struct ctx c;
-	struct find_dag fd = { dag_ref, NULL, 0 };
+	struct find_dag fd = { dag_ref, NULL, NULL, 0 };
 	size_t stall_cap = 0;
 	int rc;
 
@@ -1228,6 +1234,7 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	if (rc < 0)
 		goto done;
 	out->source = fd.source;
+	out->source_kind = fd.source_kind;
 	rc = load(&c, dag_ref, from_ms, to_ms);
 	if (rc < 0)
 		goto done;
@@ -1298,6 +1305,7 @@ void analyze_release(struct an_result *r)
 {
 	free(r->dag_id);
 	free(r->source);
+	free(r->source_kind);
 	free(r->fileloc);
 	for (size_t i = 0; i < r->n_runs; i++)
 		free(r->runs[i].run_id);

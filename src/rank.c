@@ -612,7 +612,13 @@ static char *failure_line(const struct dd_failure *f)
 	return dd_xstrdup(f->category ? f->category : "failed");
 }
 
-static void kind_advice(struct rk_cause *c, const struct cand *cd, const char *task)
+/* Checks and fixes name the orchestrator's own commands and settings. */
+static int on_prefect(const struct an_result *an)
+{
+	return an->source_kind && !strcmp(an->source_kind, "prefect");
+}
+
+static void kind_advice(struct rk_cause *c, const struct cand *cd, const char *task, int prefect)
 {
 	const struct dd_req_change *ch = cd->change.package ? &cd->change : NULL;
 	const struct rk_commit *top = c->n_commits ? &c->commits[0] : NULL;
@@ -643,8 +649,11 @@ static void kind_advice(struct rk_cause *c, const struct cand *cd, const char *t
 		break;
 	case RK_INTERMITTENT_FAULT:
 		push_unique(&c->checks, dd_xasprintf("compare the hosts and times of the failed tries of %s", task));
-		push_unique(&c->fix, dd_xstrdup("give the task retries with exponential backoff (retries, retry_exponential_backoff) "
-		                                "and a timeout on the remote call"));
+		push_unique(&c->fix, dd_xstrdup(prefect ? "give the task retries with backoff (@task(retries=3, "
+		                                          "retry_delay_seconds=exponential_backoff(backoff_factor=10))) and a "
+		                                          "timeout on the remote call"
+		                                        : "give the task retries with exponential backoff (retries, "
+		                                          "retry_exponential_backoff) and a timeout on the remote call"));
 		break;
 	case RK_UPSTREAM_STALL: {
 		const char *up = NULL;
@@ -652,17 +661,24 @@ static void kind_advice(struct rk_cause *c, const struct cand *cd, const char *t
 		for (size_t i = 0; i < c->n_entities; i++)
 			if (!strcmp(c->entities[i].name, "upstream_dag"))
 				up = c->entities[i].value;
-		if (up)
+		if (up && prefect)
+			push_unique(&c->checks, dd_xasprintf("prefect flow-run ls --flow-name %s --limit 5   (did it run and "
+			                                     "complete?)", up));
+		else if (up)
 			push_unique(&c->checks, dd_xasprintf("airflow dags list-runs -d %s   (did it run and succeed?)", up));
-		push_unique(&c->fix, dd_xstrdup("fix or unblock the upstream producer; give the sensor mode=\"reschedule\" and "
-		                                "a timeout that matches the upstream schedule"));
+		push_unique(&c->fix, dd_xstrdup(prefect ? "fix or unblock the upstream producer; give the wait a timeout that "
+		                                          "matches the upstream schedule"
+		                                        : "fix or unblock the upstream producer; give the sensor "
+		                                          "mode=\"reschedule\" and a timeout that matches the upstream schedule"));
 		break;
 	}
 	case RK_RESOURCE_EXHAUSTION:
 		push_unique(&c->checks, dd_xasprintf("compare the input size and peak memory of %s with its last good run", task));
 		break;
 	case RK_ORCHESTRATOR_FAULT:
-		push_unique(&c->checks, dd_xstrdup("airflow jobs check --job-type SchedulerJob   (and the worker logs)"));
+		push_unique(&c->checks, dd_xstrdup(prefect ? "prefect work-pool ls   (is the pool paused, are its workers "
+		                                             "online?) and the worker logs"
+		                                           : "airflow jobs check --job-type SchedulerJob   (and the worker logs)"));
 		break;
 	case RK_DATA_ISSUE:
 		push_unique(&c->checks, dd_xasprintf("compare the input of %s with the last good run (row counts, schema, nulls)", task));
@@ -768,7 +784,7 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 	if (c->n_commits > 1)
 		qsort(c->commits, c->n_commits, sizeof(*c->commits), cmp_commit);
 	c->summary = summary_of(c, cd, f);
-	kind_advice(c, cd, c->task_ids.n ? c->task_ids.v[0] : "the task");
+	kind_advice(c, cd, c->task_ids.n ? c->task_ids.v[0] : "the task", on_prefect(an));
 	for (size_t i = 0; i < f->checks.n; i++) {
 		/* "pip show pandas" adds nothing after "pip show pandas   (on the worker ...)" */
 		int covered = 0;
@@ -906,17 +922,30 @@ static void stuck_cause(struct rk_result *out, const struct an_result *an, const
 	/* The generic advice of the kind is about failures: say what fits this. */
 	dd_strv_release(&c->checks);
 	dd_strv_release(&c->fix);
-	if (s->kind == AN_STALL_STUCK_QUEUED || !task)
+	if (on_prefect(an)) {
+		if (s->kind == AN_STALL_STUCK_QUEUED || !task) {
+			push_unique(&c->checks, dd_xstrdup("prefect work-pool ls   (is the pool paused, are its workers online?)"));
+			push_unique(&c->checks, dd_xstrdup("prefect concurrency-limit ls   (is a tag's limit used up by stuck runs?)"));
+			push_unique(&c->fix, dd_xstrdup("start or restart the pool's workers, or raise the work pool, work queue or "
+			                                "tag concurrency limit that holds the run"));
+		} else {
+			push_unique(&c->checks, dd_xasprintf("read the live logs of %s in flow run %s: what is it waiting on?", task,
+			                                     s->run_id ? s->run_id : "?"));
+			push_unique(&c->fix, dd_xasprintf("give %s a timeout_seconds of a few times %s, so a hang fails and retries "
+			                                  "instead of blocking the flow", task, usual));
+		}
+	} else if (s->kind == AN_STALL_STUCK_QUEUED || !task) {
 		push_unique(&c->checks, dd_xstrdup("is the scheduler alive? (airflow jobs check --job-type SchedulerJob, "
 		                                   "or the scheduler's health in the UI)"));
-	if (s->kind == AN_STALL_STUCK_QUEUED) {
-		push_unique(&c->checks, dd_xstrdup("are the executor's workers up and taking work from this queue? (worker logs)"));
-		push_unique(&c->checks, dd_xstrdup("is the task's pool full? (pools in the UI, or airflow pools list)"));
-		push_unique(&c->fix, dd_xstrdup("free or add slots (pool size, parallelism), or restart the workers"));
-	} else if (!task) {
-		push_unique(&c->checks, dd_xstrdup("which tasks of the run are still scheduled or queued, and for which pool or limit?"));
-		push_unique(&c->fix, dd_xstrdup("raise the limit that holds the run (pool slots, max_active_tasks, "
-		                                "max_active_runs), or clear the stuck tasks"));
+		if (task) {
+			push_unique(&c->checks, dd_xstrdup("are the executor's workers up and taking work from this queue? (worker logs)"));
+			push_unique(&c->checks, dd_xstrdup("is the task's pool full? (pools in the UI, or airflow pools list)"));
+			push_unique(&c->fix, dd_xstrdup("free or add slots (pool size, parallelism), or restart the workers"));
+		} else {
+			push_unique(&c->checks, dd_xstrdup("which tasks of the run are still scheduled or queued, and for which pool or limit?"));
+			push_unique(&c->fix, dd_xstrdup("raise the limit that holds the run (pool slots, max_active_tasks, "
+			                                "max_active_runs), or clear the stuck tasks"));
+		}
 	} else {
 		push_unique(&c->checks, dd_xasprintf("read the live log of %s in run %s: what is it waiting on?", task,
 		                                     s->run_id ? s->run_id : "?"));

@@ -230,7 +230,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_DAGS] =
 		"SELECT d.id, d.source_id, s.name, d.dag_id, d.fileloc, d.is_paused, "
 		"(SELECT count(*) FROM runs r WHERE r.dag_ref = d.id), "
-		"(SELECT coalesce(max(logical_ms), 0) FROM runs r WHERE r.dag_ref = d.id) "
+		"(SELECT coalesce(max(logical_ms), 0) FROM runs r WHERE r.dag_ref = d.id), s.kind "
 		"FROM dags d JOIN sources s ON s.id = d.source_id "
 		"WHERE ?1 = 0 OR d.source_id = ?1 ORDER BY s.name, d.dag_id",
 	[S_RUN_PUT] =
@@ -946,6 +946,7 @@ int store_dags(struct dd_store *s, int64_t source_ref, store_dag_cb cb, void *ud
 			.is_paused = sqlite3_column_int(st, 5),
 			.n_runs = sqlite3_column_int64(st, 6),
 			.last_logical_ms = sqlite3_column_int64(st, 7),
+			.source_kind = (const char *)sqlite3_column_text(st, 8),
 		};
 
 		if ((r = cb(&d, ud)) != 0)

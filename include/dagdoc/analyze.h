@@ -12,7 +12,7 @@
  *    run; "good" is success (skipped counts as neither good nor bad);
  *  - a failure group is the set of failed tries (failed, up_for_retry,
  *    crashed, timed_out) that share a fingerprint; a failed try without a
- *    log gets the fingerprint "state:<state>:<task_id>";
+ *    log gets the fingerprint "<state>:<task_id>" ("failed:extract");
  *  - onset: for each task of a group, the first run failing with that
  *    fingerprint after the last good run before it; the group's onset is
  *    the earliest of its tasks' onsets of the current (or last) streak;
@@ -82,7 +82,8 @@ struct an_group {
 	size_t runs_since_onset;    /* runs of those tasks from onset on */
 	size_t failed_since_onset;  /* ... that failed with this fingerprint */
 	int still_failing;
-	double onset_sharpness;     /* 0..1: all good before and all bad after = 1 */
+	double onset_sharpness;     /* 0..1: all good before and all bad after = 1; the same
+	                               failure among the runs before the onset lowers it */
 	size_t downstream_upstream_failed;  /* task instances it left upstream_failed */
 	int64_t try_ref;            /* the newest failed try (for its log) */
 	struct dd_frame *frames;    /* its decisive traceback, outermost first (copies) */
@@ -122,6 +123,7 @@ struct an_stall {
 struct an_result {
 	char *dag_id;
 	char *source;
+	char *source_kind;           /* "airflow", "prefect", "logs" (an Airflow log folder) */
 	char *fileloc;
 	int64_t from_ms, to_ms;
 	int64_t as_of_ms;            /* when the states were read: the source's last sync,

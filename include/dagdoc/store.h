@@ -107,6 +107,7 @@ struct dd_store_dag {
 	int64_t ref;
 	int64_t source_ref;
 	const char *source_name;
+	const char *source_kind;    /* "airflow", "prefect", "logs" */
 	const char *dag_id;
 	const char *fileloc;
 	int is_paused;

@@ -314,6 +314,7 @@ static void test_cache(void **state)
 	assert_int_equal(gitcorr_blame_line(r, "dags/etl/load.py", 4, 0, at(4, 0, 0), &who, &before, &err), 0);
 	gitcorr_commit_release(&who);
 	gitcorr_close(r);
+	dd_strv_release(&cfg.requirement_globs);
 
 	/* The objects gone: only the cache can answer now. */
 	snprintf(cmd, sizeof(cmd), "mv %s/.git/objects %s/.git/objects.away", repo_path, repo_path);
@@ -338,6 +339,7 @@ static void test_cache(void **state)
 	gitcorr_close(r);
 	snprintf(cmd, sizeof(cmd), "mv %s/.git/objects.away %s/.git/objects", repo_path, repo_path);
 	assert_int_equal(system(cmd), 0);
+	dd_strv_release(&cfg.requirement_globs);
 
 	/* A commit inside the window moves HEAD: the window is read again. */
 	snprintf(cmd, sizeof(cmd),

@@ -460,7 +460,7 @@ def build_dag(dag, source, today, seq, shared=None):
             ti = {"task_id": tid, "map_index": -1, "operator": task.get("operator", "PythonOperator"),
                   "max_tries": retries, "hostname": HOSTS[i % 2], "tries": []}
             if blocked or running:
-                ti.update(state="upstream_failed" if blocked else "scheduled", try_number=0,
+                ti.update(state="upstream_failed" if blocked else None, try_number=0,
                           start_date=None, end_date=None, queued_when=None)
                 run["task_instances"].append(ti)
                 continue
