@@ -985,15 +985,26 @@ int gitcorr_requirements_at(struct gitcorr_repo *r, int64_t as_of_ms, struct dd_
 #define IMPORT_DEPTH 3       /* the DAG file's imports, theirs, and theirs */
 #define MAX_IMPORT_FILES 64
 
-/* Appends the next logical line of Python source at *p (joining bracketed
- * and backslash continuations, dropping comments) to out; 0 at the end. */
+/* Puts the next line of Python source at *p into out; an import statement
+ * is joined over its bracketed and backslash continuations, without its
+ * comments.  0 at the end. */
 static int next_statement(const char **p, struct dd_buf *out)
 {
 	int depth = 0;
+	const char *q = *p;
 
 	dd_buf_reset(out);
 	if (!**p)
 		return 0;
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (!dd_starts_with(q, "import ") && !dd_starts_with(q, "from ")) {
+		/* not an import: its brackets (in strings, say) must not swallow the next lines */
+		size_t n = strcspn(*p, "\n");
+
+		*p += n + ((*p)[n] == '\n');
+		return 1;
+	}
 	while (**p) {
 		char ch = *(*p)++;
 
@@ -1090,6 +1101,40 @@ next:
  * file's directory and each directory above it (Airflow puts the DAGs
  * folder on sys.path), and their plugins/ and src/ folders.  NULL when
  * it is not in the repository (a third-party or standard module). */
+/* Drops the last directory of "a/b/" (to "a/"; "" stays ""). */
+static void dir_up(char *dir)
+{
+	size_t n = strlen(dir);
+	char *slash;
+
+	if (!n)
+		return;
+	dir[n - 1] = '\0';
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[1] = '\0';
+	else
+		dir[0] = '\0';
+}
+
+/* dir + extra + rel as a module file ("rel.py") or package ("rel/__init__.py"). */
+static char *module_file(git_tree *tree, const char *dir, const char *extra, const char *rel)
+{
+	char *f;
+
+	if (*rel) {
+		f = dd_xasprintf("%s%s%s.py", dir, extra, rel);
+		if (tree_has(tree, f))
+			return f;
+		free(f);
+	}
+	f = dd_xasprintf("%s%s%s%s__init__.py", dir, extra, rel, *rel ? "/" : "");
+	if (tree_has(tree, f))
+		return f;
+	free(f);
+	return NULL;
+}
+
 static char *resolve_module(git_tree *tree, const char *from, const char *mod)
 {
 	static const char *const extra[] = { "", "plugins/", "src/" };
@@ -1107,34 +1152,19 @@ static char *resolve_module(git_tree *tree, const char *from, const char *mod)
 	for (char *c = rel; *c; c++)
 		if (*c == '.')
 			*c = '/';
-	for (;;) {
-		for (size_t e = 0; e < DD_ARRAY_SIZE(extra) && !found; e++) {
-			char *a, *b;
-
-			if (dots && e)
+	if (dots) {
+		/* from .x: the importing file's package; each further dot, one up */
+		for (int i = 1; i < dots && *dir; i++)
+			dir_up(dir);
+		found = module_file(tree, dir, "", rel);
+	} else {
+		for (;;) {
+			for (size_t e = 0; e < DD_ARRAY_SIZE(extra) && !found; e++)
+				found = module_file(tree, dir, extra[e], rel);
+			if (found || !*dir)
 				break;
-			a = *rel ? dd_xasprintf("%s%s%s.py", dir, extra[e], rel) : NULL;
-			b = dd_xasprintf("%s%s%s%s__init__.py", dir, extra[e], rel, *rel ? "/" : "");
-			if (a && tree_has(tree, a))
-				found = a, a = NULL;
-			else if (tree_has(tree, b))
-				found = b, b = NULL;
-			free(a);
-			free(b);
+			dir_up(dir);
 		}
-		if (found || !*dir)
-			break;
-		/* up one directory: relative imports climb once per extra dot */
-		if (dots > 1)
-			dots--;
-		else if (dots == 1)
-			break;
-		dir[strlen(dir) - 1] = '\0';
-		slash = strrchr(dir, '/');
-		if (slash)
-			slash[1] = '\0';
-		else
-			dir[0] = '\0';
 	}
 	free(rel);
 	free(dir);
