@@ -35,7 +35,7 @@ LIB_SRC    := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard connectors
 LIB_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-DEPFILES   := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+DEPFILES   := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(addsuffix .d,$(UNIT_BIN))
 
 # Debian packages the build and the tests need; `make deps` installs the
 # missing ones and does nothing when all are present.
@@ -79,7 +79,7 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdagdoc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -o $@ $< $(BUILD)/libdagdoc.a $(LDFLAGS_ALL) -lcmocka $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -MMD -MP -o $@ $< $(BUILD)/libdagdoc.a $(LDFLAGS_ALL) -lcmocka $(LDLIBS_ALL)
 
 unit: $(UNIT_BIN)
 

@@ -582,10 +582,6 @@ static enum dd_state state_of(const cJSON *el)
 		name = conn_jstr(st, "name");
 	if (!type)
 		type = conn_jstr(st, "type");
-	/* Pending "NotReady": its upstream tasks have not finished, like an
-	 * Airflow task instance with no state yet, not one waiting its turn */
-	if (name && !strcmp(name, "NotReady"))
-		return DD_STATE_UNKNOWN;
 	s = dd_state_parse(name);
 	if (s == DD_STATE_UNKNOWN)
 		s = dd_state_parse(type);

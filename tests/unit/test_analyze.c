@@ -1,0 +1,821 @@
+/* Unit tests: src/analyze.c (failure groups, onsets, flakiness, stalls) on
+ * small run histories written to a real store (history_fixture.h) and
+ * classified with the built-in pattern library. */
+#include "dagdoc/util.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "dagdoc/analyze.h"
+#include "dagdoc/classify.h"
+#include "dagdoc/store.h"
+#include "history_fixture.h"
+
+/* ---- failure logs of these tests ------------------------------------------------ */
+
+/* A missing key raised in a helper shared by two tasks (the innermost
+ * in-app frame, and so the fingerprint, is the same for both). */
+#define LOG_KEYERROR(task, file, line)                                                                        \
+	A2("02:00:01.102", "taskinstance.py:2867", "INFO", "Starting attempt 1 of 1")                          \
+	A2("02:00:02.310", task ".py:" #line, "INFO", "loaded 1842 rows from crm." task)                       \
+	A2("02:00:06.417", "taskinstance.py:3310", "ERROR", "Task failed with exception")                       \
+	"Traceback (most recent call last):\n"                                                                 \
+	"  File \"/home/airflow/.local/lib/python3.11/site-packages/airflow/operators/python.py\", line 238, in execute\n" \
+	"    return_value = self.execute_callable()\n"                                                         \
+	"  File \"/opt/airflow/dags/crm/" file "\", line " #line ", in " task "\n"                             \
+	"    upsert(rows, key=\"customer_id\")\n"                                                              \
+	"  File \"/opt/airflow/dags/common/warehouse.py\", line 42, in upsert\n"                               \
+	"    keys = [row[key] for row in rows]\n"                                                              \
+	"  File \"/opt/airflow/dags/common/warehouse.py\", line 42, in <listcomp>\n"                           \
+	"    keys = [row[key] for row in rows]\n"                                                              \
+	"KeyError: 'customer_id'\n"                                                                            \
+	A2("02:00:06.431", "taskinstance.py:1225", "INFO", "Marking task as FAILED. dag_id=crm, task_id=" task)  \
+	A2("02:00:06.460", "local_task_job_runner.py:243", "INFO", "Task exited with return code 1")
+
+static const char LOG_KEY_ORDERS[] = LOG_KEYERROR("load_orders", "load_orders.py", 31);
+static const char LOG_KEY_CUSTOMERS[] = LOG_KEYERROR("load_customers", "load_customers.py", 18);
+
+/* An ExternalTaskSensor gives up after its 900 s timeout. */
+static const char LOG_SENSOR[] =
+	A2("02:00:01.102", "taskinstance.py:2867", "INFO", "Starting attempt 1 of 1")
+	A2("02:00:01.200", "external_task.py:266", "INFO",
+	   "Poking for tasks ['publish'] in dag ingest_orders on 2026-03-05T02:00:00+00:00 ... ")
+	A2("02:10:01.200", "external_task.py:266", "INFO",
+	   "Poking for tasks ['publish'] in dag ingest_orders on 2026-03-05T02:00:00+00:00 ... ")
+	A2("02:15:03.417", "taskinstance.py:3310", "ERROR", "Task failed with exception")
+	"Traceback (most recent call last):\n"
+	"  File \"/home/airflow/.local/lib/python3.11/site-packages/airflow/sensors/base.py\", line 297, in execute\n"
+	"    raise AirflowSensorTimeout(message)\n"
+	"airflow.exceptions.AirflowSensorTimeout: Sensor has timed out; run duration of 901.734000 seconds "
+	"exceeds the specified timeout of 900.0.\n"
+	A2("02:15:03.431", "taskinstance.py:1225", "INFO", "Marking task as FAILED. dag_id=report, task_id=wait_for_orders")
+	A2("02:15:03.460", "local_task_job_runner.py:243", "INFO", "Task exited with return code 1");
+
+/* ---- fixtures -------------------------------------------------------------------- */
+
+static int setup_all(void **state)
+{
+	(void)state;
+	return library_load();
+}
+
+static int teardown_all(void **state)
+{
+	(void)state;
+	pat_library_free(lib);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = dd_xcalloc(1, sizeof(*f));
+
+	*state = f;
+	return fx_open(f, "analyze");
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	int rc = fx_close(f);
+
+	free(f);
+	return rc;
+}
+
+static const struct an_group *only_group(const struct an_result *an)
+{
+	assert_int_equal(an->n_groups, 1);
+	return &an->groups[0];
+}
+
+static const struct an_group *group_of(const struct an_result *an, const char *task)
+{
+	for (size_t i = 0; i < an->n_groups; i++)
+		if (dd_strv_contains(&an->groups[i].task_ids, task))
+			return &an->groups[i];
+	fail_msg("no failure group for task %s", task);
+	return NULL;
+}
+
+static const struct an_task *task_of(const struct an_result *an, const char *task)
+{
+	const struct an_task *t = an_result_task(an, task);
+
+	if (!t)
+		fail_msg("no task %s in the analysis", task);
+	return t;
+}
+
+static size_t count_stalls(const struct an_result *an, enum an_stall_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < an->n_stalls; i++)
+		n += an->stalls[i].kind == kind;
+	return n;
+}
+
+static const struct an_stall *stall_of(const struct an_result *an, enum an_stall_kind kind)
+{
+	assert_int_equal(count_stalls(an, kind), 1);
+	for (size_t i = 0; i < an->n_stalls; i++)
+		if (an->stalls[i].kind == kind)
+			return &an->stalls[i];
+	return NULL;
+}
+
+/* The fingerprint the classifier gives this log on its own. */
+static char *fingerprint_of(const char *log)
+{
+	struct dd_failure fl;
+	struct dd_error err = DD_ERROR_INIT;
+	char *fp;
+
+	must(classify_buffer(lib, "log", log, strlen(log), &fl, &err), &err, "classify_buffer");
+	assert_non_null(fl.fingerprint);
+	fp = dd_xstrdup(fl.fingerprint);
+	dd_failure_release(&fl);
+	return fp;
+}
+
+/* ---- onset and streaks ------------------------------------------------------------ */
+
+/* Four good runs, then the pandas upgrade breaks every run. */
+static void test_onset_after_good_runs(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+	const struct an_group *g;
+	const struct an_task *t;
+	char *fp = fingerprint_of(LOG_PANDAS);
+
+	runs(f, "features", "SSSSFFFF", LOG_PANDAS);
+	an = analyse(f);
+	assert_string_equal(an->dag_id, "train_churn");
+	assert_string_equal(an->source, "prod");
+	assert_int_equal(an->n_runs, 8);
+	assert_int_equal(an->n_success, 4);
+	assert_int_equal(an->n_failed, 4);
+	assert_int_equal(an->n_running, 0);
+	assert_int_equal(an->n_unlogged, 0);
+	assert_int_equal(an->n_classified, 4);
+	assert_int_equal(an->n_stalls, 0);
+
+	g = only_group(an);
+	assert_string_equal(g->fingerprint, fp);
+	assert_int_equal(g->task_ids.n, 1);
+	assert_string_equal(g->task_ids.v[0], "features");
+	assert_int_equal(g->n_tries, 4);
+	assert_int_equal(g->n_runs, 4);
+	assert_int_equal(g->n_runs_final, 4);
+	assert_int_equal(g->n_tis, 4);
+	assert_int_equal(g->retry_recovered, 0);
+	assert_run(g->first_run, 5);
+	assert_run(g->last_run, 8);
+	assert_int_equal(g->first_ms, logical(f, 5));
+	assert_int_equal(g->last_ms, logical(f, 8));
+	assert_run(g->onset_run, 5);
+	assert_int_equal(g->onset_ms, logical(f, 5));
+	assert_run(g->last_good_run, 4);
+	assert_int_equal(g->last_good_ms, logical(f, 4));
+	assert_int_equal(g->good_before, 4);
+	assert_int_equal(g->runs_since_onset, 4);
+	assert_int_equal(g->failed_since_onset, 4);
+	assert_int_equal(g->still_failing, 1);
+	assert_float_equal(g->onset_sharpness, 1.0, 1e-9);
+	assert_int_equal(g->downstream_upstream_failed, 0);
+
+	/* The newest failed try, classified in full, with its traceback. */
+	assert_string_equal(g->failure.category, "dependency_upgrade");
+	assert_string_equal(g->failure.pattern, "dep.pandas-removed-method");
+	assert_string_equal(g->failure.exc_type, "AttributeError");
+	assert_string_equal(dd_failure_entity(&g->failure, "package"), "pandas");
+	assert_int_equal(g->n_frames, 4);
+	assert_string_equal(g->frames[2].file, "/opt/airflow/dags/churn/features.py");
+	assert_int_equal(g->frames[2].line, 14);
+	assert_true(g->frames[2].in_app);
+	assert_false(g->frames[3].in_app);
+	assert_true(dd_strv_contains(&g->packages, "pandas"));
+	assert_true(g->try_ref > 0);
+
+	t = task_of(an, "features");
+	assert_int_equal(t->runs, 8);
+	assert_int_equal(t->success, 4);
+	assert_int_equal(t->failed, 4);
+	assert_int_equal(t->retried, 0);
+	assert_int_equal(t->flips, 1);
+	assert_float_equal(t->median_duration_s, USUAL_S, 1e-9);
+	assert_float_equal(t->median_queue_s, 5.0, 1e-9);
+	assert_run(t->last_good_run, 4);
+	assert_int_equal(t->last_good_ms, logical(f, 4));
+	free(fp);
+}
+
+/* A task that failed and then passed again is no longer failing. */
+static void test_recovered_task_not_still_failing(void **state)
+{
+	struct fx *f = *state;
+	const struct an_group *g;
+
+	runs(f, "features", "SSSFFS", LOG_PANDAS);
+	g = only_group(analyse(f));
+	assert_int_equal(g->still_failing, 0);
+	assert_run(g->onset_run, 4);
+	assert_run(g->last_good_run, 3);
+	assert_run(g->last_run, 5);
+	assert_int_equal(g->good_before, 3);
+	assert_int_equal(g->runs_since_onset, 3);
+	assert_int_equal(g->failed_since_onset, 2);
+	/* two of the three runs since the onset failed, after three good ones */
+	assert_float_equal(g->onset_sharpness, 2.0 / 3.0, 1e-9);
+}
+
+/* The failing task was renamed: it has no instance in the newest run, but
+ * that DAG run succeeded, so the failure is over. */
+static void test_later_dag_success_clears_still_failing(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "features", "SSSFF-", LOG_PANDAS, NULL, NULL, 0, 0 },
+		{ "features_v2", "-----S", NULL, NULL, NULL, 0, 0 },
+	};
+	const struct an_result *an;
+	const struct an_group *g;
+
+	build(f, "train_churn", tasks, 2);
+	an = analyse(f);
+	assert_int_equal(an->runs[5].state, DD_STATE_SUCCESS);
+	g = only_group(an);
+	assert_int_equal(g->still_failing, 0);
+	assert_run(g->onset_run, 4);
+	assert_run(g->last_run, 5);
+	assert_int_equal(g->runs_since_onset, 2);
+	assert_int_equal(g->failed_since_onset, 2);
+}
+
+/* Same history without the successful run: the failure is ongoing. */
+static void test_newest_run_failing_is_still_failing(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "features", "SSSFF", LOG_PANDAS, NULL, NULL, 0, 0 },
+		{ "features_v2", "-----", NULL, NULL, NULL, 0, 0 },
+	};
+	const struct an_group *g;
+
+	build(f, "train_churn", tasks, 2);
+	g = only_group(analyse(f));
+	assert_int_equal(g->still_failing, 1);
+	assert_run(g->onset_run, 4);
+}
+
+/* Failed, recovered, failed again: the onset is the current streak's. */
+static void test_second_streak_onset(void **state)
+{
+	struct fx *f = *state;
+	const struct an_group *g;
+
+	runs(f, "features", "SSFFSSFF", LOG_PANDAS);
+	g = only_group(analyse(f));
+	assert_run(g->first_run, 3);
+	assert_int_equal(g->first_ms, logical(f, 3));
+	assert_run(g->onset_run, 7);
+	assert_int_equal(g->onset_ms, logical(f, 7));
+	assert_run(g->last_good_run, 6);
+	assert_int_equal(g->last_good_ms, logical(f, 6));
+	assert_int_equal(g->good_before, 4);
+	assert_int_equal(g->n_runs, 4);
+	assert_int_equal(g->n_runs_final, 4);
+	assert_int_equal(g->runs_since_onset, 2);
+	assert_int_equal(g->failed_since_onset, 2);
+	assert_int_equal(g->still_failing, 1);
+	assert_int_equal(task_of(&f->an, "features")->flips, 3);
+}
+
+/* ---- retries and flakiness ------------------------------------------------------- */
+
+/* Two runs recover on a retry, the newest runs out of retries. */
+static void test_retry_recovered_and_final(void **state)
+{
+	struct fx *f = *state;
+	const struct an_group *g;
+	const struct an_task *t;
+
+	runs(f, "extract", "SSRSRX", LOG_RESET);
+	g = only_group(analyse(f));
+	assert_string_equal(g->failure.pattern, "net.connection-reset");
+	assert_int_equal(g->n_tries, 4);       /* one in each R, two in X */
+	assert_int_equal(g->n_tis, 3);
+	assert_int_equal(g->retry_recovered, 2);
+	assert_int_equal(g->n_runs, 3);
+	assert_int_equal(g->n_runs_final, 1);
+	assert_run(g->first_run, 3);
+	/* recovered runs are neither good nor bad: the onset is the final failure */
+	assert_run(g->onset_run, 6);
+	assert_run(g->last_good_run, 4);
+	assert_int_equal(g->good_before, 3);
+	assert_int_equal(g->still_failing, 1);
+
+	t = task_of(&f->an, "extract");
+	assert_int_equal(t->success, 5);
+	assert_int_equal(t->failed, 1);
+	assert_int_equal(t->retried, 3);
+	assert_int_equal(t->retry_recovered, 2);
+	assert_int_equal(t->flips, 1);
+	/* 0.6 x 2/3 recovered + 0.4 x scatter min(1, 1 flip / (2 x 3 bad)) */
+	assert_float_equal(t->intermittent, 0.6 * 2.0 / 3.0 + 0.4 / 6.0, 1e-9);
+}
+
+/* Every failure passed on its retry: nothing is failing. */
+static void test_all_recovered_on_retry(void **state)
+{
+	struct fx *f = *state;
+	const struct an_group *g;
+	const struct an_task *t;
+
+	runs(f, "extract", "SSSRRR", LOG_RESET);
+	g = only_group(analyse(f));
+	assert_int_equal(g->n_tries, 3);
+	assert_int_equal(g->n_tis, 3);
+	assert_int_equal(g->retry_recovered, 3);
+	assert_int_equal(g->n_runs, 3);
+	assert_int_equal(g->n_runs_final, 0);
+	assert_int_equal(g->still_failing, 0);
+	assert_run(g->onset_run, 4);
+	assert_int_equal(g->onset_ms, g->first_ms);
+	assert_null(g->last_good_run);
+	assert_int_equal(g->failed_since_onset, 0);
+
+	t = task_of(&f->an, "extract");
+	assert_int_equal(t->success, 6);
+	assert_int_equal(t->failed, 0);
+	assert_int_equal(t->retry_recovered, 3);
+	assert_float_equal(t->intermittent, 0.6, 1e-9);
+	/* a recovered retry's duration is its passing try's */
+	assert_float_equal(t->median_duration_s, USUAL_S, 1e-9);
+}
+
+/* Failures scattered between successes score as intermittent; a clean
+ * onset (good, then always bad) does not. */
+static void test_intermittent_scattered_vs_clean_onset(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "extract", "SFSFSFSF", LOG_RESET, NULL, NULL, 0, 0 },
+		{ "features", "SSSSFFFF", LOG_PANDAS, NULL, NULL, 0, 0 },
+	};
+	const struct an_result *an;
+	const struct an_task *flaky, *clean;
+
+	build(f, "train_churn", tasks, 2);
+	an = analyse(f);
+	flaky = task_of(an, "extract");
+	clean = task_of(an, "features");
+	assert_int_equal(flaky->flips, 7);
+	assert_int_equal(clean->flips, 1);
+	/* 0.4 x scatter: 7 flips / (2 x 4 failures) vs 1 / 8 */
+	assert_float_equal(flaky->intermittent, 0.4 * 7.0 / 8.0, 1e-9);
+	assert_float_equal(clean->intermittent, 0.4 * 1.0 / 8.0, 1e-9);
+	assert_true(flaky->intermittent > 6 * clean->intermittent);
+	assert_int_equal(an->n_groups, 2);
+	assert_float_equal(group_of(an, "features")->onset_sharpness, 1.0, 1e-9);
+}
+
+/* A task that has flapped all along: its newest failure is no sharp onset
+ * (4 good and 3 failed runs before it: 4/7). */
+static void test_scattered_failures_not_sharp(void **state)
+{
+	struct fx *f = *state;
+	const struct an_group *g;
+
+	runs(f, "extract", "SFSFSFSF", LOG_RESET);
+	g = only_group(analyse(f));
+	assert_run(g->onset_run, 8);
+	assert_int_equal(g->good_before, 4);
+	assert_float_equal(g->onset_sharpness, 4.0 / 7.0, 1e-9);
+}
+
+/* ---- grouping ------------------------------------------------------------------------ */
+
+/* Two tasks failing with the same error in a shared helper share a group;
+ * another error makes its own. */
+static void test_same_error_two_tasks_one_group(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "load_customers", "SSSSFF", LOG_KEY_CUSTOMERS, NULL, NULL, 0, 0 },
+		{ "load_orders", "SSSFFF", LOG_KEY_ORDERS, NULL, NULL, 0, 0 },
+		{ "publish", "SSSSSF", LOG_RESET, NULL, NULL, 0, 0 },
+	};
+	const struct an_result *an;
+	const struct an_group *g;
+	char *fp1 = fingerprint_of(LOG_KEY_ORDERS), *fp2 = fingerprint_of(LOG_KEY_CUSTOMERS);
+
+	assert_string_equal(fp1, fp2);
+	build(f, "crm", tasks, 3);
+	an = analyse(f);
+	assert_int_equal(an->n_groups, 2);
+	g = &an->groups[0];                    /* most failed runs first */
+	assert_string_equal(g->fingerprint, fp1);
+	assert_string_equal(g->failure.pattern, "code.key-error");
+	assert_string_equal(g->failure.exc_type, "KeyError");
+	assert_int_equal(g->task_ids.n, 2);
+	assert_string_equal(g->task_ids.v[0], "load_orders");      /* failed first */
+	assert_string_equal(g->task_ids.v[1], "load_customers");
+	assert_int_equal(g->n_tries, 5);
+	assert_int_equal(g->n_tis, 5);
+	assert_int_equal(g->n_runs, 3);
+	assert_int_equal(g->n_runs_final, 3);
+	assert_run(g->onset_run, 4);
+	assert_run(g->last_good_run, 3);
+	assert_int_equal(g->good_before, 3);
+	assert_int_equal(g->still_failing, 1);
+	assert_string_equal(g->frames[g->n_frames - 1].file, "/opt/airflow/dags/common/warehouse.py");
+
+	g = &an->groups[1];
+	assert_int_equal(g->task_ids.n, 1);
+	assert_string_equal(g->task_ids.v[0], "publish");
+	assert_string_equal(g->failure.pattern, "net.connection-reset");
+	assert_int_equal(g->n_runs_final, 1);
+	free(fp1);
+	free(fp2);
+}
+
+/* A second analysis reads the classifications back from the store. */
+static void test_classifications_cached(void **state)
+{
+	struct fx *f = *state;
+	char *fp;
+
+	runs(f, "features", "SSSFFF", LOG_PANDAS);
+	assert_int_equal(analyse(f)->n_classified, 3);
+	fp = dd_xstrdup(only_group(&f->an)->fingerprint);
+	assert_int_equal(analyse(f)->n_classified, 0);
+	assert_string_equal(only_group(&f->an)->fingerprint, fp);
+	assert_int_equal(only_group(&f->an)->n_runs_final, 3);
+	free(fp);
+}
+
+/* ---- failed tries without a log ------------------------------------------------ */
+
+/* Without a log the state and the task are all there is to group by. */
+static void test_unlogged_failure_grouped_by_state(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+	const struct an_group *g;
+
+	runs(f, "extract", "SSSNN", NULL);
+	an = analyse(f);
+	assert_int_equal(an->n_unlogged, 2);
+	assert_int_equal(an->n_classified, 0);
+	g = only_group(an);
+	assert_true(dd_ends_with(g->fingerprint, "failed:extract"));
+	assert_int_equal(g->n_tries, 2);
+	assert_int_equal(g->n_runs_final, 2);
+	assert_run(g->onset_run, 4);
+	assert_null(g->failure.category);
+	assert_int_equal(g->n_frames, 0);
+}
+
+/* A failed try without a log is grouped by "<state>:<task_id>" (analyze.h). */
+static void test_unlogged_fingerprint_documented_form(void **state)
+{
+	struct fx *f = *state;
+
+	runs(f, "extract", "SSSNN", NULL);
+	assert_string_equal(only_group(analyse(f))->fingerprint, "failed:extract");
+}
+
+/* ---- stalls ------------------------------------------------------------------------- */
+
+/* An ExternalTaskSensor times out twice; its downstream task is left upstream_failed. */
+static void test_stall_sensor_timeout(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "build_report", "SSSSUU", NULL, NULL, NULL, 0, 0 },
+		{ "wait_for_orders", "SSSSFF", LOG_SENSOR, "build_report", "ExternalTaskSensor", 1, 902 },
+	};
+	const struct an_result *an;
+	const struct an_stall *s;
+
+	build(f, "report", tasks, 2);
+	an = analyse(f);
+	assert_true(task_of(an, "wait_for_orders")->is_sensor);
+	s = stall_of(an, AN_STALL_SENSOR_TIMEOUT);
+	assert_string_equal(s->task_id, "wait_for_orders");
+	assert_run(s->run_id, 6);
+	assert_int_equal(s->count, 2);
+	assert_float_equal(s->severity, 0.8, 1e-9);
+	assert_non_null(strstr(s->detail, "wait_for_orders"));
+	assert_string_equal(only_group(an)->failure.pattern, "stall.sensor-timeout");
+	/* a 902 s try is not "far longer" than the usual 600 s */
+	assert_int_equal(count_stalls(an, AN_STALL_LONG_RUNNING), 0);
+	assert_int_equal(count_stalls(an, AN_STALL_UPSTREAM_FAILED), 1);
+	assert_int_equal(an->n_stalls, 2);
+}
+
+/* A plain task failing is no sensor timeout. */
+static void test_no_sensor_stall_for_plain_task(void **state)
+{
+	struct fx *f = *state;
+
+	runs(f, "features", "SSSSFF", LOG_PANDAS);
+	assert_int_equal(count_stalls(analyse(f), AN_STALL_SENSOR_TIMEOUT), 0);
+}
+
+/* A success in 30 s where it takes 600 s: empty input? */
+static void test_stall_fast_success(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+	const struct an_stall *s;
+
+	runs(f, "load", "SSSSs", NULL);
+	an = analyse(f);
+	assert_int_equal(an->n_groups, 0);
+	assert_int_equal(an->n_stalls, 1);
+	s = stall_of(an, AN_STALL_FAST_SUCCESS);
+	assert_string_equal(s->task_id, "load");
+	assert_run(s->run_id, 5);
+	assert_int_equal(s->count, 1);
+	assert_non_null(strstr(s->detail, "succeeded in 30 s"));
+	assert_non_null(strstr(s->detail, "usually takes 600 s"));
+}
+
+/* No fast-success finding without MIN_HISTORY (3) successes to compare with. */
+static void test_no_fast_success_without_history(void **state)
+{
+	struct fx *f = *state;
+
+	runs(f, "load", "Ss", NULL);
+	assert_int_equal(analyse(f)->n_stalls, 0);
+}
+
+/* The OOM-killed try ran an hour where a success takes ten minutes. */
+static void test_stall_long_running_failure(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+	const struct an_stall *s;
+
+	runs(f, "aggregate_sessions", "SSSSf", LOG_SIGKILL);
+	an = analyse(f);
+	assert_int_equal(an->n_stalls, 1);
+	s = stall_of(an, AN_STALL_LONG_RUNNING);
+	assert_string_equal(s->task_id, "aggregate_sessions");
+	assert_run(s->run_id, 5);
+	assert_int_equal(s->count, 1);
+	assert_non_null(strstr(s->detail, "ran up to 3600 s"));
+	assert_non_null(strstr(s->detail, "usually takes 600 s"));
+	assert_string_equal(only_group(an)->failure.pattern, "res.task-sigkill");
+}
+
+/* extract fails; transform and load (downstream of transform) are left
+ * upstream_failed: both are traced to extract. */
+static void test_stall_upstream_failed_chain(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "extract", "SSSF", LOG_RESET, "transform", NULL, 0, 0 },
+		{ "load", "SSSU", NULL, NULL, NULL, 0, 0 },
+		{ "transform", "SSSU", NULL, "load", NULL, 0, 0 },
+	};
+	const struct an_result *an;
+	const struct an_stall *s;
+	const struct an_group *g;
+
+	build(f, "orders", tasks, 3);
+	an = analyse(f);
+	g = only_group(an);
+	assert_string_equal(g->task_ids.v[0], "extract");
+	assert_int_equal(g->downstream_upstream_failed, 2);
+	s = stall_of(an, AN_STALL_UPSTREAM_FAILED);
+	assert_string_equal(s->task_id, "extract");
+	assert_string_equal(s->entity, "extract");
+	assert_run(s->run_id, 4);
+	assert_int_equal(s->count, 2);
+	assert_int_equal(an->n_stalls, 1);
+	assert_int_equal(task_of(an, "load")->upstream_failed, 1);
+	assert_int_equal(task_of(an, "transform")->upstream_failed, 1);
+	assert_int_equal(task_of(an, "transform")->failed, 0);
+}
+
+/* ---- stuck work (still queued or running when the states were read) ------------ */
+
+/* Running for 2 h in the newest run where a success takes 600 s: far past
+ * both 3 x 600 s and the 300 s floor. */
+static void test_stuck_running_task(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+	const struct an_stall *s;
+
+	runs(f, "load", "SSSS>", NULL);
+	synced_after(f, 2 * 3600);
+	an = analyse(f);
+	assert_int_equal(f->open_ms, logical(f, 5) + 65000);
+	assert_int_equal(an->as_of_ms, f->open_ms + 2 * 3600 * 1000LL);
+	assert_int_equal(an->runs[4].state, DD_STATE_RUNNING);
+	assert_int_equal(an->n_running, 1);
+	assert_int_equal(task_of(an, "load")->running, 1);
+	assert_int_equal(task_of(an, "load")->runs, 5);
+	assert_int_equal(an->n_stalls, 1);
+	s = stall_of(an, AN_STALL_STUCK_RUNNING);
+	assert_string_equal(s->task_id, "load");
+	assert_run(s->run_id, 5);
+	assert_int_equal(s->count, 1);
+	assert_float_equal(s->seconds, 7200, 1e-9);
+	assert_float_equal(s->usual_s, USUAL_S, 1e-9);
+	assert_float_equal(s->severity, 0.8, 1e-9);
+	assert_non_null(strstr(s->detail, "load has been running for 2h in run scheduled__2026-03-05"));
+	assert_non_null(strstr(s->detail, "a success usually takes 10m"));
+	assert_int_equal(count_stalls(an, AN_STALL_STUCK_QUEUED), 0);
+}
+
+/* Running 20 min (1200 s) where a success takes 600 s: past the 300 s
+ * floor but under 3 x 600 s, so not stuck; read again at 40 min, it is. */
+static void test_running_under_three_times_usual_not_stuck(void **state)
+{
+	struct fx *f = *state;
+	struct dd_error err = DD_ERROR_INIT;
+	const struct an_result *an;
+
+	runs(f, "load", "SSSS>", NULL);
+	synced_after(f, 20 * 60);
+	an = analyse(f);
+	assert_int_equal(an->as_of_ms, f->open_ms + 20 * 60 * 1000LL);
+	assert_int_equal(an->n_running, 1);
+	assert_int_equal(an->n_stalls, 0);
+
+	must(store_source_set_synced(f->store, f->source_ref, f->open_ms + 40 * 60 * 1000LL, &err), &err, "synced");
+	an = analyse(f);
+	assert_float_equal(stall_of(an, AN_STALL_STUCK_RUNNING)->seconds, 2400, 1e-9);
+}
+
+/* Queued for an hour where the task usually waits 5 s to start. */
+static void test_stuck_queued_task(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+	const struct an_stall *s;
+
+	runs(f, "load", "SSSSQ", NULL);
+	synced_after(f, 3600);
+	an = analyse(f);
+	assert_int_equal(f->open_ms, logical(f, 5) + 60000);
+	assert_int_equal(an->n_running, 1);
+	assert_int_equal(an->n_stalls, 1);
+	s = stall_of(an, AN_STALL_STUCK_QUEUED);
+	assert_string_equal(s->task_id, "load");
+	assert_run(s->run_id, 5);
+	assert_int_equal(s->count, 1);
+	assert_float_equal(s->seconds, 3600, 1e-9);
+	assert_float_equal(s->usual_s, QUEUE_S, 1e-9);
+	assert_non_null(strstr(s->detail, "load has been queued for 1h"));
+	assert_non_null(strstr(s->detail, "it usually waits 5s"));
+	/* the run is going long too, but a stuck task explains it */
+	assert_int_equal(count_stalls(an, AN_STALL_STUCK_RUNNING), 0);
+}
+
+/* Queued 4 min where it usually waits 5 s: far over 3 x 5 s but under the
+ * 300 s floor, so not stuck; read again at 10 min, it is. */
+static void test_queued_under_floor_not_stuck(void **state)
+{
+	struct fx *f = *state;
+	struct dd_error err = DD_ERROR_INIT;
+	const struct an_result *an;
+
+	runs(f, "load", "SSSSQ", NULL);
+	synced_after(f, 4 * 60);
+	an = analyse(f);
+	assert_int_equal(an->as_of_ms, f->open_ms + 4 * 60 * 1000LL);
+	assert_int_equal(an->n_stalls, 0);
+
+	must(store_source_set_synced(f->store, f->source_ref, f->open_ms + 10 * 60 * 1000LL, &err), &err, "synced");
+	an = analyse(f);
+	assert_float_equal(stall_of(an, AN_STALL_STUCK_QUEUED)->seconds, 600, 1e-9);
+}
+
+/* A task needs 3 runs (the running one included) before "usual" means
+ * anything: young has 2, load has 3; both have been running 2 h. */
+static void test_stuck_needs_three_runs(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "young", "-S>", NULL, NULL, NULL, 0, 0 },
+		{ "load", "SS>", NULL, NULL, NULL, 0, 0 },
+	};
+	const struct an_result *an;
+	const struct an_stall *s;
+
+	build(f, "train_churn", tasks, 2);
+	synced_after(f, 2 * 3600);
+	an = analyse(f);
+	assert_int_equal(task_of(an, "young")->runs, 2);
+	assert_int_equal(task_of(an, "young")->running, 1);
+	assert_int_equal(task_of(an, "load")->runs, 3);
+	s = stall_of(an, AN_STALL_STUCK_RUNNING);
+	assert_string_equal(s->task_id, "load");
+	assert_float_equal(s->seconds, 7200, 1e-9);
+}
+
+/* A run going on 2 h past its usual 610 s with no task stuck (publish is
+ * new, so it has no usual wait): the run as a whole is stuck. */
+static void test_stuck_run_without_stuck_task(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "extract", "SSSSS", NULL, "publish", NULL, 0, 0 },
+		{ "publish", "----Q", NULL, NULL, NULL, 0, 0 },
+	};
+	const struct an_result *an;
+	const struct an_stall *s;
+
+	build(f, "orders", tasks, 2);
+	synced_after(f, 2 * 3600);
+	an = analyse(f);
+	assert_int_equal(an->n_stalls, 1);
+	s = stall_of(an, AN_STALL_STUCK_RUNNING);
+	assert_null(s->task_id);
+	assert_run(s->run_id, 5);
+	/* a run: start, 5 s queued, 600 s extract, 5 s to end */
+	assert_float_equal(s->usual_s, 610, 1e-9);
+	/* from the run's start: extract's 605 s, then 2 h with publish queued */
+	assert_float_equal(s->seconds, 605 + 7200, 1e-9);
+	assert_float_equal(s->severity, 0.6, 1e-9);
+	assert_non_null(strstr(s->detail, "with no task stuck"));
+}
+
+/* Without a sync time the states are read as of the newest time stored for
+ * the DAG: here the start of the running try, so nothing has run long. */
+static void test_as_of_falls_back_to_newest_stamp(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+
+	runs(f, "load", "SSSS>", NULL);
+	an = analyse(f);
+	assert_true(f->open_ms > an->runs[4].start_ms);
+	assert_int_equal(an->as_of_ms, f->open_ms);
+	assert_int_equal(an->n_running, 1);
+	assert_int_equal(an->n_stalls, 0);
+}
+
+/* A log folder may be a copy taken long ago: its own newest time is "now",
+ * whatever the sync time, so the running try is not 2 h old. */
+static void test_as_of_log_folder_ignores_sync_time(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+
+	f->source_kind = "logs";
+	runs(f, "load", "SSSS>", NULL);
+	synced_after(f, 2 * 3600);
+	an = analyse(f);
+	assert_string_equal(an->source_kind, "logs");
+	assert_int_equal(an->as_of_ms, f->open_ms);
+	assert_int_equal(an->n_running, 1);
+	assert_int_equal(an->n_stalls, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_onset_after_good_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recovered_task_not_still_failing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_later_dag_success_clears_still_failing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newest_run_failing_is_still_failing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_streak_onset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_recovered_and_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_recovered_on_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intermittent_scattered_vs_clean_onset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scattered_failures_not_sharp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_error_two_tasks_one_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_classifications_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlogged_failure_grouped_by_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlogged_fingerprint_documented_form, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stall_sensor_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_sensor_stall_for_plain_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stall_fast_success, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_fast_success_without_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stall_long_running_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stall_upstream_failed_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stuck_running_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_running_under_three_times_usual_not_stuck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stuck_queued_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queued_under_floor_not_stuck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stuck_needs_three_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stuck_run_without_stuck_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_as_of_falls_back_to_newest_stamp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_as_of_log_folder_ignores_sync_time, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}
