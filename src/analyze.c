@@ -4,6 +4,7 @@
  */
 #include "dagdoc/util.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <cJSON.h>
 
@@ -267,6 +268,170 @@ static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out, 
 		collect_frames(g, dd_buf_str(&log), log.len);
 	dd_buf_release(&log);
 	return rc;
+}
+
+/* ---- what the failing log says differently from the last success --------------
+ * A count the task logs ("loaded 3120 orders") that was at least
+ * COUNT_MIN_BEFORE in the last successful try and is 0, or under
+ * COUNT_DROP_RATIO of it, in the failing try, on a line that is otherwise
+ * the same (numbers aside) and appears once in each: the input vanished.
+ * Only INFO and WARNING lines count, and only the first LOG_COUNT_LINES of
+ * them. */
+#define COUNT_MIN_BEFORE 100.0
+#define COUNT_DROP_RATIO 0.01
+#define LOG_COUNT_LINES 5000
+
+struct count_line {
+	char *shape;          /* the message with each number as '#' */
+	char *msg;
+	double nums[4];
+	size_t n_nums;
+	int dup;              /* the shape appears more than once */
+};
+
+struct count_lines {
+	struct count_line *v;
+	size_t n, cap;
+};
+
+static int on_count_line(const struct dd_logline *l, void *ud)
+{
+	struct count_lines *cl = ud;
+	struct dd_buf shape = DD_BUF_INIT;
+	struct count_line x;
+	int letters = 0, words = 0;
+
+	if ((l->level != 20 && l->level != 30) || (l->flags & DD_LINE_CONT) || l->msg_len > 400)
+		return 0;
+	memset(&x, 0, sizeof(x));
+	for (size_t i = 0; i < l->msg_len; ) {
+		unsigned char ch = (unsigned char)l->msg[i];
+
+		if (isdigit(ch) && (i == 0 || !isalnum((unsigned char)l->msg[i - 1]))) {
+			char num[32];
+			size_t k = 0;
+
+			while (i < l->msg_len && (isdigit((unsigned char)l->msg[i]) || l->msg[i] == ',' || l->msg[i] == '.') &&
+			       k + 1 < sizeof(num)) {
+				if (l->msg[i] != ',')
+					num[k++] = l->msg[i];
+				i++;
+			}
+			num[k] = '\0';
+			if (x.n_nums < DD_ARRAY_SIZE(x.nums))
+				x.nums[x.n_nums] = strtod(num, NULL);
+			x.n_nums++;
+			dd_buf_addch(&shape, '#');
+			letters = 0;
+			continue;
+		}
+		letters = isalpha(ch) ? letters + 1 : 0;
+		if (letters == 3)
+			words++;
+		dd_buf_addch(&shape, (char)ch);
+		i++;
+	}
+	if (!x.n_nums || x.n_nums > DD_ARRAY_SIZE(x.nums) || !words || cl->n >= LOG_COUNT_LINES) {
+		dd_buf_release(&shape);
+		return 0;
+	}
+	x.shape = dd_buf_detach(&shape);
+	for (size_t i = 0; i < cl->n; i++)
+		if (!strcmp(cl->v[i].shape, x.shape)) {
+			cl->v[i].dup = 1;
+			free(x.shape);
+			return 0;
+		}
+	x.msg = dd_xstrndup(l->msg, l->msg_len);
+	DD_GROW(cl->v, cl->cap, cl->n + 1);
+	cl->v[cl->n++] = x;
+	return 0;
+}
+
+static void count_lines_of(struct ctx *c, int64_t try_ref, struct count_lines *out)
+{
+	struct dd_buf log = DD_BUF_INIT;
+	struct dd_store_log_info info;
+	struct dd_error e2 = DD_ERROR_INIT;
+	struct dd_logreader *rd;
+
+	if (store_log_get(c->store, try_ref, &log, &info, &e2) < 0) {
+		dd_buf_release(&log);
+		return;
+	}
+	rd = logreader_new();
+	if (logreader_feed(rd, dd_buf_str(&log), log.len, on_count_line, out, &e2) == 0)
+		logreader_finish(rd, on_count_line, out, &e2);
+	logreader_free(rd);
+	dd_buf_release(&log);
+}
+
+static void count_lines_release(struct count_lines *cl)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		free(cl->v[i].shape);
+		free(cl->v[i].msg);
+	}
+	free(cl->v);
+}
+
+struct baseline {
+	int64_t ref;
+	char *run_id;
+};
+
+static int on_baseline(const struct dd_store_try *t, void *ud)
+{
+	struct baseline *b = ud;
+
+	b->ref = t->ref;
+	b->run_id = dd_xstrdup(t->t.run_id);
+	return 0;
+}
+
+/* Sets g->input_drop when the newest failed try's log reports a count that
+ * vanished since the task's last successful try (whose log sync stored). */
+static void compare_with_baseline(struct ctx *c, int64_t dag_ref, struct an_group *g)
+{
+	struct baseline b = { 0, NULL };
+	struct dd_error e2 = DD_ERROR_INIT;
+	struct count_lines now = { NULL, 0, 0 }, before = { NULL, 0, 0 };
+
+	if (!g->try_ref || !g->task_ids.n ||
+	    store_last_success_try(c->store, dag_ref, g->task_ids.v[0], g->last_ms, on_baseline, &b, &e2) < 0 || !b.ref)
+		goto out;
+	count_lines_of(c, g->try_ref, &now);
+	if (now.n)
+		count_lines_of(c, b.ref, &before);
+	for (size_t i = 0; i < now.n && !g->input_drop; i++) {
+		const struct count_line *x = &now.v[i];
+
+		if (x->dup)
+			continue;
+		for (size_t j = 0; j < before.n && !g->input_drop; j++) {
+			const struct count_line *y = &before.v[j];
+
+			if (y->dup || strcmp(x->shape, y->shape))
+				continue;
+			for (size_t k = 0; k < x->n_nums; k++)
+				if (y->nums[k] >= COUNT_MIN_BEFORE && x->nums[k] <= COUNT_DROP_RATIO * y->nums[k]) {
+					struct dd_buf t = DD_BUF_INIT;
+
+					/* log text: redacted before anyone sees it */
+					dd_buf_adds(&t, "\"");
+					redact_append(&t, x->msg, strlen(x->msg));
+					dd_buf_addf(&t, "\", where the last success (%s) logged \"", b.run_id);
+					redact_append(&t, y->msg, strlen(y->msg));
+					dd_buf_adds(&t, "\"");
+					g->input_drop = dd_buf_detach(&t);
+					break;
+				}
+		}
+	}
+out:
+	count_lines_release(&now);
+	count_lines_release(&before);
+	free(b.run_id);
 }
 
 /* The group key of one failed try: from the cache, else classified now. */
@@ -1268,6 +1433,8 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 		memset(&g->failure, 0, sizeof(g->failure));
 		dd_error_clear(err);
 	}
+	for (size_t gi = 0; gi < out->n_groups; gi++)
+		compare_with_baseline(&c, dag_ref, &out->groups[gi]);
 	if (out->n_groups)
 		qsort(out->groups, out->n_groups, sizeof(*out->groups), cmp_group);
 	trace_upstream_failed(&c);
@@ -1328,6 +1495,7 @@ void analyze_release(struct an_result *r)
 		free(g->first_run);
 		free(g->last_run);
 		free(g->onset_run);
+		free(g->input_drop);
 		free(g->last_good_run);
 		for (size_t f = 0; f < g->n_frames; f++) {
 			free(g->frames[f].file);

@@ -32,6 +32,8 @@
 #define W_RETRY_PASSES   0.90  /* x share of failed task instances a retry recovered */
 #define W_SCATTERED      0.60  /* x the task's intermittent score */
 #define W_STALL          0.80  /* x stall severity (sensor, upstream DAG, queue, scheduler) */
+#define W_INPUT_GONE     1.20  /* a count in the log fell to ~0 since the last success: the data
+                                  analogue of a package the failure names moving */
 #define W_IMPORT_ERROR   1.00  /* the DAG's file has an import error */
 #define DEV_FILE_FACTOR  0.30  /* weight kept for a dev/test-only requirement file */
 #define ALT_CAUSE_RATIO  0.60  /* a second kind for the same group is shown above this share */
@@ -539,6 +541,8 @@ static void history_evidence(const struct an_result *an, const struct an_group *
 	if (scatter > 0.2 && scatter_task)
 		evidence(&cands[RK_INTERMITTENT_FAULT], W_SCATTERED * scatter,
 		         "task %s fails and succeeds in turn (scatter %.2f)", scatter_task, scatter);
+	if (g->input_drop)
+		evidence(&cands[RK_DATA_ISSUE], W_INPUT_GONE, "its input vanished: the failing try logged %s", g->input_drop);
 	for (size_t i = 0; i < an->n_stalls; i++) {
 		const struct an_stall *s = &an->stalls[i];
 		int ours = !s->task_id || dd_strv_contains(&g->task_ids, s->task_id);
@@ -784,6 +788,8 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 	if (c->n_commits > 1)
 		qsort(c->commits, c->n_commits, sizeof(*c->commits), cmp_commit);
 	c->summary = summary_of(c, cd, f);
+	if (k == RK_DATA_ISSUE && g->input_drop)
+		push_unique(&c->checks, dd_xasprintf("where did the input go? the failing try logged %s", g->input_drop));
 	kind_advice(c, cd, c->task_ids.n ? c->task_ids.v[0] : "the task", on_prefect(an));
 	for (size_t i = 0; i < f->checks.n; i++) {
 		/* "pip show pandas" adds nothing after "pip show pandas   (on the worker ...)" */

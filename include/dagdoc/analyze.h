@@ -89,6 +89,9 @@ struct an_group {
 	struct dd_frame *frames;    /* its decisive traceback, outermost first (copies) */
 	size_t n_frames;
 	struct dd_strv packages;    /* site-packages packages in any of its tracebacks */
+	char *input_drop;           /* a count its newest failing log reports as (nearly) 0 that the
+	                               task's last successful log had ("loaded 0 orders", where the
+	                               last success ... logged "loaded 3120 orders"), or NULL */
 };
 
 enum an_stall_kind {

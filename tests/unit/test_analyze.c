@@ -446,6 +446,83 @@ static void test_same_error_two_tasks_one_group(void **state)
 	free(fp2);
 }
 
+/* ---- the failing log against the last success's --------------------------------- */
+
+static const char LOG_EMPTY_INPUT[] =
+	A2("05:00:01.102", "taskinstance.py:2867", "INFO", "Starting attempt 1 of 2")
+	A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 0 orders from /data/kpis/orders.parquet")
+	A2("05:00:02.417", "taskinstance.py:3310", "ERROR", "Task failed with exception")
+	"Traceback (most recent call last):\n"
+	"  File \"/opt/airflow/dags/kpis/kpis.py\", line 3, in compute_kpis\n"
+	"    avg_basket = revenue / len(orders)\n"
+	"ZeroDivisionError: division by zero\n";
+
+static int put_baseline_log(const struct dd_store_try *t, void *ud)
+{
+	struct fx *f = ((void **)ud)[0];
+	const char *log = ((void **)ud)[1];
+	struct dd_error err = DD_ERROR_INIT;
+
+	must(store_log_put(f->store, t->ref, log, strlen(log), 0, 0, &err), &err, "store_log_put");
+	return 0;
+}
+
+/* The task's last success logged `ok_log` (sync stores it as the baseline). */
+static void last_success_logged(struct fx *f, const char *task, const char *ok_log)
+{
+	struct dd_error err = DD_ERROR_INIT;
+	void *ud[2] = { f, (void *)ok_log };
+
+	must(store_last_success_try(f->store, f->dag_ref, task, 0, put_baseline_log, ud, &err), &err,
+	     "store_last_success_try");
+}
+
+/* "loaded 0 orders" where the last success loaded thousands: the input vanished. */
+static void test_input_gone_since_last_success(void **state)
+{
+	struct fx *f = *state;
+	const struct an_group *g;
+
+	runs(f, "compute_kpis", "SSSSFF", LOG_EMPTY_INPUT);
+	last_success_logged(f, "compute_kpis",
+	                    A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 3,120 orders from /data/kpis/orders.parquet")
+	                    A2("05:00:02.002", "taskinstance.py:2867", "INFO", "Starting attempt 1 of 2")
+	                    A2("05:00:09.000", "python.py:240", "INFO", "Done. Returned value was: 3120"));
+	g = only_group(analyse(f));
+	assert_non_null(g->input_drop);
+	assert_non_null(strstr(g->input_drop, "\"loaded 0 orders from /data/kpis/orders.parquet\""));
+	assert_non_null(strstr(g->input_drop, "\"loaded 3,120 orders from /data/kpis/orders.parquet\""));
+	{
+		char *fourth = run_id(4);
+
+		assert_non_null(strstr(g->input_drop, fourth));
+		free(fourth);
+	}
+}
+
+/* Small counts, counts that did not fall to (nearly) zero, and a line the
+ * log repeats are no evidence. */
+static void test_input_not_gone(void **state)
+{
+	static const char *const ok_logs[] = {
+		A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 40 orders from /data/kpis/orders.parquet"),
+		A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 0 orders from /data/kpis/orders.parquet"),
+		A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 3120 orders from /data/kpis/orders.parquet")
+		A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 3120 orders from /data/kpis/orders.parquet"),
+	};
+
+	for (size_t i = 0; i < DD_ARRAY_SIZE(ok_logs); i++) {
+		struct fx *f = *state;
+
+		teardown(state);
+		assert_int_equal(setup(state), 0);
+		f = *state;
+		runs(f, "compute_kpis", "SSSSFF", LOG_EMPTY_INPUT);
+		last_success_logged(f, "compute_kpis", ok_logs[i]);
+		assert_null(only_group(analyse(f))->input_drop);
+	}
+}
+
 /* A second analysis reads the classifications back from the store. */
 static void test_classifications_cached(void **state)
 {
@@ -799,6 +876,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scattered_failures_not_sharp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_error_two_tasks_one_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classifications_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_gone_since_last_success, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_not_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlogged_failure_grouped_by_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlogged_fingerprint_documented_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_sensor_timeout, setup, teardown),

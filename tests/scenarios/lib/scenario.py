@@ -190,7 +190,19 @@ def f_dag_not_found(ctx, p):
     }
 
 
+def f_raise(ctx, p):
+    """The user's code raises p["exc"] (type, message) at p's frame; p["info"]
+    is the line it logged first (e.g. the size of what it read)."""
+    return {
+        "lines": [(2, "INFO", ctx.user_src, p["info"])] if p.get("info") else [],
+        "frames": [(p["file"], p["line"], p["func"], p["code"])] + [tuple(f) for f in p.get("more_frames", [])],
+        "exc": tuple(p["exc"]),
+        "end": "exception", "seconds": p.get("seconds", 4),
+    }
+
+
 FAILURES = {
+    "raise": f_raise,
     "pandas_append": f_pandas_append,
     "keyerror": f_keyerror,
     "read_timeout": f_read_timeout,
