@@ -42,7 +42,7 @@ DEPFILES   := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(addsuffix .d,$(UNIT_BIN))
 DEB_PKGS   := build-essential pkg-config libcurl4-openssl-dev libcjson-dev \
               libpcre2-dev libgit2-dev libsqlite3-dev libyaml-dev zlib1g-dev \
               libcmocka-dev python3 python3-yaml python3-jsonschema git libvectorscan-dev \
-              sqlite3 clang libclang-rt-14-dev ripgrep time hyperfine chromium
+              sqlite3 clang libclang-rt-14-dev ripgrep time hyperfine valgrind chromium
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps test check fuzz bench demo install clean unit e2e

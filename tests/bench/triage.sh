@@ -27,6 +27,11 @@
 #                 --name-only -- requirements.txt dags/bench/bench_dag.py
 #   git blame     git blame -L 14,14 <newest commit in the window> -- dags/bench/features.py
 #                 (triage also blames the failing line; shown for reference)
+# The git part is a few milliseconds inside a ~250 ms process whose run-to-run
+# spread is ~25 ms, so a difference of wall times cannot resolve it.  The same
+# four commands are therefore also counted in instructions (valgrind
+# cachegrind, deterministic): git part = triage - triage-nogit instructions,
+# against all the instructions of the git log process.
 # The onset window is dagdoc's: last good run's start minus the deploy lag
 # (6h) to the first bad run's start (read from triage's JSON).
 set -euo pipefail
@@ -38,10 +43,12 @@ COMMITS=${TRIAGE_COMMITS:-50000}
 ONSET=$((RUNS * 9 / 10))
 PY=/usr/bin/python3
 
-if ! command -v hyperfine >/dev/null; then
-	echo "triage bench: hyperfine is not installed (apt-get install -y hyperfine)" >&2
-	exit 2
-fi
+for tool in hyperfine valgrind; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "triage bench: $tool is not installed (make deps, or apt-get install -y $tool)" >&2
+		exit 2
+	fi
+done
 if [ -n "${BENCH_DIR:-}" ]; then
 	W=$BENCH_DIR
 	mkdir -p "$W"
@@ -126,7 +133,8 @@ git_part = max(med["triage"] - med["triage-nogit"], 0.0)
 print(f"warm triage (1 failure group, repo of {sys.argv[2]} commits): median {med['triage']:.1f} ms "
       f"(min {r['triage']['min'] * 1000:.1f}, max {r['triage']['max'] * 1000:.1f}; target < 500 ms)")
 print(f"warm triage without the repository:                 median {med['triage-nogit']:.1f} ms")
-print(f"git part of triage (difference):                    {git_part:.1f} ms")
+print(f"git part of triage (difference):                    {git_part:.1f} ms "
+      f"(each triage varies by +-{r['triage']['stddev'] * 1000:.0f} ms: see the instruction counts below)")
 print(f"git log --since --until -- requirements.txt DAG:    median {med['git log']:.1f} ms")
 print(f"ratio git part / git log:                           {git_part / med['git log']:.2f} (target <= 1)")
 cold = max(med["triage, refs moved"] - med["triage-nogit"], 0.0)
@@ -134,4 +142,25 @@ print(f"after a new commit (refs moved, git answers recomputed with libgit2):")
 print(f"  triage median {med['triage, refs moved']:.1f} ms; git part {cold:.1f} ms; ratio to git log {cold / med['git log']:.2f}")
 print(f"ratio whole triage / git log:                       {med['triage'] / med['git log']:.2f}")
 print(f"for reference, git blame -L 14,14 of the failing line: median {med['git blame']:.1f} ms")
+PY
+
+# Instructions (deterministic): the git part with the answers cached (warm),
+# after the refs moved (cold: libgit2 starts and answers everything), and git log.
+irefs() {   # triage exits 1 for a failing DAG: only the count matters here
+	{ valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "$@" 2>&1 >/dev/null || true; } |
+		sed -n 's/.*I *refs: *//p' | tr -d ,
+}
+ir_warm=$(irefs "${TRIAGE[@]}" --config "$W/config.yaml" --offline)
+ir_nogit=$(irefs "${TRIAGE[@]}" --config "$W/config-nogit.yaml" --offline)
+touch "$W/repo/.git/HEAD"
+ir_cold=$(irefs "${TRIAGE[@]}" --config "$W/config.yaml" --offline)
+# shellcheck disable=SC2086
+ir_git=$(irefs $GITLOG)
+"$PY" - "$ir_warm" "$ir_nogit" "$ir_cold" "$ir_git" <<'PY'
+import sys
+warm, nogit, cold, git = (int(x) for x in sys.argv[1:])
+m = lambda n: f"{n / 1e6:.2f} M"
+print(f"instructions: triage {m(warm)}, without the repository {m(nogit)}, git log {m(git)}")
+print(f"git part, answers cached:        {m(warm - nogit)} instructions; ratio to git log {(warm - nogit) / git:.2f} (target <= 1)")
+print(f"git part, after a new commit:    {m(cold - nogit)} instructions; ratio to git log {(cold - nogit) / git:.2f}")
 PY
