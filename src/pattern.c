@@ -799,7 +799,7 @@ static void cache_store(const char *path, const hs_database_t *db)
 	struct dirent *de;
 	while (d && (de = readdir(d)) != NULL) {
 		if (dd_starts_with(de->d_name, "prefilter-") && dd_ends_with(de->d_name, ".hsdb") &&
-		    strcmp(de->d_name, slash + 1)) {
+		    !dd_starts_with(de->d_name, "prefilter-levels-") && strcmp(de->d_name, slash + 1)) {
 			char *old = dd_xasprintf("%s/%s", dir, de->d_name);
 			unlink(old);
 			free(old);
@@ -818,14 +818,57 @@ static unsigned hs_flags(unsigned level)
 	return HS_FLAG_MULTILINE | HS_FLAG_ALLOWEMPTY | (level ? HS_FLAG_PREFILTER : 0);
 }
 
+/* The prefilter level each regex ended with is cached too ("prefilter-
+ * levels-<key>.txt", one digit per regex), keyed by the regexes and the
+ * Vectorscan version: asking Vectorscan about ~500 expressions costs more
+ * than a warm triage's analysis. */
+static char *levels_path(const struct pat_library *lib)
+{
+	uint64_t key = DD_FNV_INIT;
+	const char *ver = hs_version();
+	char name[64];
+
+	key = dd_fnv1a(key, ver, strlen(ver) + 1);
+	for (size_t i = 0; i < lib->n_rx; i++) {
+		const char *src = lib->pats[lib->rx[i].pattern]->regex.v[lib->rx[i].index];
+		key = dd_fnv1a(key, src, strlen(src) + 1);
+	}
+	snprintf(name, sizeof(name), "prefilter-levels-%016llx.txt", (unsigned long long)key);
+	return dd_cache_path(name);
+}
+
+static int levels_load(struct pat_library *lib, const char *path)
+{
+	struct dd_buf b = DD_BUF_INIT;
+	int ok = path && dd_read_file(path, 1u << 20, &b, NULL) == 0 && b.len == lib->n_rx;
+	for (size_t i = 0; ok && i < b.len; i++)
+		ok = b.data[i] >= '0' && b.data[i] <= '2';
+	for (size_t i = 0; ok && i < lib->n_rx; i++)
+		lib->rx[i].prefilter = (unsigned)(b.data[i] - '0');
+	dd_buf_release(&b);
+	return ok;
+}
+
+static void levels_store(const struct pat_library *lib, const char *path)
+{
+	char *digits = dd_xcalloc(lib->n_rx + 1, 1);
+	for (size_t i = 0; i < lib->n_rx; i++)
+		digits[i] = (char)('0' + lib->rx[i].prefilter);
+	if (path)
+		dd_write_file_atomic(path, digits, lib->n_rx, NULL);   /* a cache: best effort */
+	free(digits);
+}
+
 static int build_prefilter(struct pat_library *lib)
 {
 	size_t n = lib->n_rx;
 	if (n == 0)
 		return 0;
+	char *levels = levels_path(lib);
+	int levels_known = levels_load(lib, levels);
 	/* Which regexes Vectorscan can take exactly, approximately or not at
-	 * all: hs_expression_info parses without compiling (fast). */
-	for (size_t i = 0; i < n; i++) {
+	 * all: hs_expression_info parses without compiling. */
+	for (size_t i = 0; i < n && !levels_known; i++) {
 		struct pat_regex *r = &lib->rx[i];
 		const char *src = lib->pats[r->pattern]->regex.v[r->index];
 		if (strstr(src, "\\A") || strstr(src, "\\Z") || strstr(src, "\\z") || strstr(src, "\\G")) {
@@ -893,11 +936,15 @@ static int build_prefilter(struct pat_library *lib)
 		if (bad < 0 || (size_t)bad >= m)
 			break;   /* not an expression's fault: run without a prefilter */
 		lib->rx[map[bad]].prefilter++;
+		levels_known = 0;   /* changed: write them again */
 	}
 	free(expr);
 	free(flags);
 	free(ids);
 	free(map);
+	if (ok && !levels_known)
+		levels_store(lib, levels);
+	free(levels);
 	return ok;
 }
 

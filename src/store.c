@@ -279,9 +279,11 @@ static const char *const stmt_sql[S__COUNT] = {
 		"AND (?3 = 0 OR r.logical_ms < ?3) AND t.state IN " FAILURE_STATES " "
 		"AND (?4 = 0 OR l.try_ref IS NULL) "
 		"ORDER BY r.logical_ms, r.id, ti.task_id, ti.map_index, t.try_number",
+	/* "+t.state": not through tries_by_state (every success of every DAG),
+	 * but the task's instances, then their tries */
 	[S_LAST_SUCCESS] =
 		"SELECT " TRY_COLS TRY_FROM "WHERE r.dag_ref = ?1 AND ti.task_id = ?2 "
-		"AND t.state = 'success' AND (?3 = 0 OR r.logical_ms < ?3) "
+		"AND +t.state = 'success' AND (?3 = 0 OR r.logical_ms < ?3) "
 		"ORDER BY r.logical_ms DESC, r.id DESC, ti.map_index DESC, t.try_number DESC LIMIT 1",
 	[S_COUNT] =
 		"SELECT (SELECT count(*) FROM runs WHERE dag_ref = ?1), "

@@ -320,6 +320,12 @@ static void test_cache(void **state)
 	for (int round = 0; round < 2; round++) {   /* compile + store, then load */
 		struct pat_library *lib = load_unit();
 		struct pat_matcher *m = pat_matcher_new(lib);
+		struct pat_stats st;
+		/* the same prefilter levels whether asked of Vectorscan or read back */
+		pat_library_stats(lib, &st);
+		assert_int_equal(st.prefilter, 1);
+		assert_int_equal(st.prefilter_approx, 2);
+		assert_int_equal(st.always_run, 0);
 		memset(&h, 0, sizeof(h));
 		pat_match_line(m, "Task exited with return code 137", 32, collect, &h);
 		assert_int_equal(h.n, 1);
@@ -327,7 +333,8 @@ static void test_cache(void **state)
 		pat_matcher_free(m);
 		pat_library_free(lib);
 	}
-	char *cmd = dd_xasprintf("ls %s/dagdoc/prefilter-*.hsdb >/dev/null 2>&1 && rm -rf %s", tmpl, tmpl);
+	char *cmd = dd_xasprintf("ls %s/dagdoc/prefilter-*.hsdb %s/dagdoc/prefilter-levels-*.txt >/dev/null 2>&1 && "
+	                         "rm -rf %s", tmpl, tmpl, tmpl);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
 	setenv("DAGDOC_NO_CACHE", "1", 1);
