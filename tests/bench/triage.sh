@@ -146,14 +146,20 @@ PY
 
 # Instructions (deterministic): the git part with the answers cached (warm),
 # after the refs moved (cold: libgit2 starts and answers everything), and git log.
+# The least of three counts: the store's WAL checkpoints move a count by a few M.
 irefs() {   # triage exits 1 for a failing DAG: only the count matters here
-	{ valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "$@" 2>&1 >/dev/null || true; } |
-		sed -n 's/.*I *refs: *//p' | tr -d ,
+	for _ in 1 2 3; do
+		{ valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "$@" 2>&1 >/dev/null || true; } |
+			sed -n 's/.*I *refs: *//p' | tr -d ,
+	done | sort -n | head -1
 }
 ir_warm=$(irefs "${TRIAGE[@]}" --config "$W/config.yaml" --offline)
 ir_nogit=$(irefs "${TRIAGE[@]}" --config "$W/config-nogit.yaml" --offline)
-touch "$W/repo/.git/HEAD"
-ir_cold=$(irefs "${TRIAGE[@]}" --config "$W/config.yaml" --offline)
+ir_cold=$(for _ in 1 2 3; do
+	touch "$W/repo/.git/HEAD"
+	{ valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "${TRIAGE[@]}" \
+		--config "$W/config.yaml" --offline 2>&1 >/dev/null || true; } | sed -n 's/.*I *refs: *//p' | tr -d ,
+done | sort -n | head -1)
 # shellcheck disable=SC2086
 ir_git=$(irefs $GITLOG)
 "$PY" - "$ir_warm" "$ir_nogit" "$ir_cold" "$ir_git" <<'PY'
@@ -161,6 +167,10 @@ import sys
 warm, nogit, cold, git = (int(x) for x in sys.argv[1:])
 m = lambda n: f"{n / 1e6:.2f} M"
 print(f"instructions: triage {m(warm)}, without the repository {m(nogit)}, git log {m(git)}")
-print(f"git part, answers cached:        {m(warm - nogit)} instructions; ratio to git log {(warm - nogit) / git:.2f} (target <= 1)")
+if warm >= nogit:
+    print(f"git part, answers cached:        {m(warm - nogit)} instructions; ratio to git log {(warm - nogit) / git:.2f} (target <= 1)")
+else:   # the runs without a repository take other paths in ranking: a few M either way
+    print(f"git part, answers cached:        none measurable (triage with the repository counted {m(nogit - warm)} "
+          f"fewer than without); ratio to git log ~0 (target <= 1)")
 print(f"git part, after a new commit:    {m(cold - nogit)} instructions; ratio to git log {(cold - nogit) / git:.2f}")
 PY
