@@ -24,6 +24,7 @@ struct gitcorr_repo {
 	git_repository *repo;       /* NULL until a question the cache cannot answer */
 	git_oid head;
 	char *path;
+	char *real;                 /* realpath of path (the cache's key and state), NULL if none */
 	const struct dd_repo *cfg;
 	/* the answer cache (see "answers kept between runs" below) */
 	uint64_t state;             /* ref_state() when the answers were computed, 0: no cache */
@@ -254,7 +255,7 @@ static int open_git(struct gitcorr_repo *r, struct dd_error *err)
 	if (r->repo)
 		return 0;
 	/* The refs moved since the answers were read: they describe another history. */
-	if (r->state && (now = ref_state(r->path)) != r->state) {
+	if (r->state && (now = ref_state(r->real)) != r->state) {
 		r->state = now;
 		cJSON_Delete(r->answers);
 		r->answers = cJSON_CreateObject();
@@ -291,16 +292,15 @@ fail:
 int gitcorr_open(const struct dd_repo *cfg, struct gitcorr_repo **out, struct dd_error *err)
 {
 	struct gitcorr_repo *r = dd_xcalloc(1, sizeof(*r));
-	char *real = realpath(cfg->path, NULL);
 	int rc;
 
 	*out = NULL;
 	r->cfg = cfg;
 	r->path = dd_xstrdup(cfg->path);
-	r->state = real ? ref_state(real) : 0;
+	r->real = realpath(cfg->path, NULL);
+	r->state = r->real ? ref_state(r->real) : 0;
 	if (r->state)
-		r->cache_file = cache_file_of(real, cfg);
-	free(real);
+		r->cache_file = cache_file_of(r->real, cfg);
 	if (!r->cache_file)
 		r->state = 0;
 	cache_load(r);
@@ -331,6 +331,7 @@ void gitcorr_close(struct gitcorr_repo *r)
 	}
 	dd_strv_release(&r->files);
 	free(r->path);
+	free(r->real);
 	free(r);
 }
 
@@ -752,11 +753,11 @@ static int collect_file(const char *root, const git_tree_entry *entry, void *pay
 	return 0;
 }
 
-/* The shortest file of the tree ending in "/" + suffix; NULL when none, or
- * when a bare file name is ambiguous. */
+/* The one file of the tree ending in "/" + suffix; NULL when none, or when
+ * several do (which one was meant cannot be told). */
 static char *file_ending_in(struct gitcorr_repo *r, git_tree *tree, const char *suffix)
 {
-	const char *best = NULL;
+	const char *found = NULL;
 	size_t n = 0, sl = strlen(suffix);
 
 	if (!r->files_read) {
@@ -769,13 +770,18 @@ static char *file_ending_in(struct gitcorr_repo *r, git_tree *tree, const char *
 
 		if (fl > sl && f[fl - sl - 1] == '/' && !strcmp(f + fl - sl, suffix)) {
 			n++;
-			if (!best || strlen(best) > fl)
-				best = f;
+			found = f;
 		}
 	}
-	return best && (n == 1 || strchr(suffix, '/')) ? dd_xstrdup(best) : NULL;
+	return n == 1 ? dd_xstrdup(found) : NULL;
 }
 
+/* The longest suffix of the orchestrator's path that is a file of the
+ * deployed tree (/opt/airflow/dags/etl/load.py -> dags/etl/load.py), or
+ * that ends exactly one file of it (DAGS_FOLDER/etl/load.py, another
+ * install prefix -> dags/etl/load.py).  Suffixes are tried longest first,
+ * so /usr/local/airflow/dags/config.py finds orchestration/dags/config.py
+ * before a config.py at the root. */
 static char *suffix_git(struct gitcorr_repo *r, const char *opath)
 {
 	git_tree *tree;
@@ -783,26 +789,15 @@ static char *suffix_git(struct gitcorr_repo *r, const char *opath)
 
 	if (head_tree(r, &tree) < 0)
 		return NULL;
-	/* Longest suffix first: the whole path (made relative), then after each '/'. */
-	for (const char *s = opath; s && *s; ) {
+	for (const char *s = opath; s && *s && !found; s = strchr(s, '/')) {
 		while (*s == '/')
 			s++;
-		if (tree_has(tree, s)) {
+		if (!*s)
+			break;
+		if (tree_has(tree, s))
 			found = dd_xstrdup(s);
-			break;
-		}
-		s = strchr(s, '/');
-	}
-	/* Under another root: DAGS_FOLDER/etl/load.py, /usr/local/airflow/etl/load.py
-	 * for dags/etl/load.py: the longest suffix that ends a file of the tree. */
-	for (const char *s = opath; !found && s && *s; ) {
-		while (*s == '/')
-			s++;
-		if (*s && (found = file_ending_in(r, tree, s)) != NULL)
-			break;
-		if (!strchr(s, '/'))
-			break;
-		s = strchr(s, '/');
+		else
+			found = file_ending_in(r, tree, s);
 	}
 	git_tree_free(tree);
 	return found;
@@ -985,9 +980,16 @@ int gitcorr_requirements_at(struct gitcorr_repo *r, int64_t as_of_ms, struct dd_
 #define IMPORT_DEPTH 3       /* the DAG file's imports, theirs, and theirs */
 #define MAX_IMPORT_FILES 64
 
+/* "import x" / "from x" at s (a statement that may import). */
+static int import_keyword(const char *s)
+{
+	return (dd_starts_with(s, "import") && (s[6] == ' ' || s[6] == '\t' || s[6] == '(')) ||
+	       (dd_starts_with(s, "from") && (s[4] == ' ' || s[4] == '\t'));
+}
+
 /* Puts the next line of Python source at *p into out; an import statement
  * is joined over its bracketed and backslash continuations, without its
- * comments.  0 at the end. */
+ * comments, tabs as spaces, CRs dropped.  0 at the end. */
 static int next_statement(const char **p, struct dd_buf *out)
 {
 	int depth = 0;
@@ -998,7 +1000,7 @@ static int next_statement(const char **p, struct dd_buf *out)
 		return 0;
 	while (*q == ' ' || *q == '\t')
 		q++;
-	if (!dd_starts_with(q, "import ") && !dd_starts_with(q, "from ")) {
+	if (!import_keyword(q)) {
 		/* not an import: its brackets (in strings, say) must not swallow the next lines */
 		size_t n = strcspn(*p, "\n");
 
@@ -1013,8 +1015,10 @@ static int next_statement(const char **p, struct dd_buf *out)
 				(*p)++;
 			continue;
 		}
-		if (ch == '\\' && **p == '\n') {
-			(*p)++;
+		if (ch == '\r')
+			continue;
+		if (ch == '\\' && (**p == '\n' || (**p == '\r' && (*p)[1] == '\n'))) {
+			*p += **p == '\r' ? 2 : 1;
 			dd_buf_addch(out, ' ');
 			continue;
 		}
@@ -1027,12 +1031,18 @@ static int next_statement(const char **p, struct dd_buf *out)
 				break;
 			ch = ' ';
 		}
-		dd_buf_addch(out, ch);
+		dd_buf_addch(out, ch == '\t' ? ' ' : ch);
 	}
 	return 1;
 }
 
-/* Splits "a as b, c, (d as e)" into the first word of each item. */
+/* Length of the dotted module name at s ("a.b_c", "..x"). */
+static size_t module_span(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
+}
+
+/* The names of "a as b, c, (d as e)": the first word of each item. */
 static void import_names(const char *list, struct dd_strv *out)
 {
 	char *copy = dd_xstrdup(list), *save = NULL;
@@ -1040,13 +1050,62 @@ static void import_names(const char *list, struct dd_strv *out)
 	for (char *it = strtok_r(copy, ",()", &save); it; it = strtok_r(NULL, ",()", &save)) {
 		size_t n;
 
-		while (*it == ' ' || *it == '\t')
+		while (*it == ' ')
 			it++;
-		n = strcspn(it, " \t");
-		if (n && !(n == 1 && *it == '*'))
+		n = module_span(it);
+		if (n)
 			dd_strv_push_owned(out, dd_xstrndup(it, n));
 	}
 	free(copy);
+}
+
+static void push_module(struct dd_strv *mods, const char *m)
+{
+	if (*m && !dd_strv_contains(mods, m))
+		dd_strv_push(mods, m);
+}
+
+/* One statement: "import a.b, c" or "from m import x, y". */
+static void statement_imports(const char *l, struct dd_strv *mods)
+{
+	struct dd_strv names = DD_STRV_INIT;
+
+	while (*l == ' ')
+		l++;
+	if (dd_starts_with(l, "import") && (l[6] == ' ' || l[6] == '(')) {
+		import_names(l + 6, &names);
+		for (size_t i = 0; i < names.n; i++)
+			push_module(mods, names.v[i]);
+	} else if (dd_starts_with(l, "from") && l[4] == ' ') {
+		const char *m = l + 4, *rest;
+		size_t n, dots;
+		char *mod;
+
+		while (*m == ' ')
+			m++;
+		n = module_span(m);
+		dots = strspn(m, ".");
+		/* "from .import x": the dots are the module, "import" the keyword */
+		if (n == dots + 6 && !strncmp(m + dots, "import", 6))
+			n = dots;
+		rest = m + n;
+		while (*rest == ' ')
+			rest++;
+		if (!n || !dd_starts_with(rest, "import") || (rest[6] != ' ' && rest[6] != '('))
+			goto out;
+		mod = dd_xstrndup(m, n);
+		import_names(rest + 6, &names);
+		for (size_t i = 0; i < names.n; i++) {
+			char *sub = dd_xasprintf("%s%s%s", mod, mod[n - 1] == '.' ? "" : ".", names.v[i]);
+
+			push_module(mods, sub);
+			free(sub);
+		}
+		push_module(mods, mod);
+		free(mod);
+	}
+out:
+	dd_strv_release(&names);
 }
 
 /* Module names a Python source imports: "a.b" for `import a.b`; for
@@ -1058,49 +1117,16 @@ static void python_imports(const char *text, struct dd_strv *mods)
 	const char *p = text;
 
 	while (next_statement(&p, &st)) {
-		const char *l = dd_buf_str(&st);
-		struct dd_strv names = DD_STRV_INIT;
+		char *line = dd_xstrdup(dd_buf_str(&st)), *save = NULL;
 
-		while (*l == ' ' || *l == '\t')
-			l++;
-		if (dd_starts_with(l, "import ")) {
-			import_names(l + 7, &names);
-			for (size_t i = 0; i < names.n; i++)
-				if (!dd_strv_contains(mods, names.v[i]))
-					dd_strv_push(mods, names.v[i]);
-		} else if (dd_starts_with(l, "from ")) {
-			const char *m = l + 5, *imp;
-			char *mod;
-
-			while (*m == ' ')
-				m++;
-			imp = strstr(m, " import ");
-			if (!imp)
-				goto next;
-			mod = dd_xstrndup(m, strcspn(m, " \t"));
-			import_names(imp + 8, &names);
-			for (size_t i = 0; i < names.n; i++) {
-				char *sub = dd_xasprintf("%s%s%s", mod, mod[strlen(mod) - 1] == '.' ? "" : ".", names.v[i]);
-
-				if (!dd_strv_contains(mods, sub))
-					dd_strv_push(mods, sub);
-				free(sub);
-			}
-			if (!dd_strv_contains(mods, mod))
-				dd_strv_push(mods, mod);
-			free(mod);
-		}
-next:
-		dd_strv_release(&names);
+		/* "import os; import helpers" */
+		for (char *part = strtok_r(line, ";", &save); part; part = strtok_r(NULL, ";", &save))
+			statement_imports(part, mods);
+		free(line);
 	}
 	dd_buf_release(&st);
 }
 
-/* The repository file of module `mod` imported from repository file
- * `from`: relative imports from its package; absolute ones from the
- * file's directory and each directory above it (Airflow puts the DAGs
- * folder on sys.path), and their plugins/ and src/ folders.  NULL when
- * it is not in the repository (a third-party or standard module). */
 /* Drops the last directory of "a/b/" (to "a/"; "" stays ""). */
 static void dir_up(char *dir)
 {
@@ -1447,9 +1473,17 @@ int gitcorr_imports(struct gitcorr_repo *r, const char *path, int64_t as_of_ms, 
 		free(key);
 		return rc;
 	}
-	rc = imports_git(r, path, as_of_ms, out, err);
-	if (rc == 0)
-		cache_put(r, key, jsonout_strv(out));
+	{
+		struct dd_strv found = DD_STRV_INIT;
+
+		rc = imports_git(r, path, as_of_ms, &found, err);
+		if (rc == 0) {
+			for (size_t i = 0; i < found.n; i++)
+				dd_strv_push(out, found.v[i]);
+			cache_put(r, key, jsonout_strv(&found));
+		}
+		dd_strv_release(&found);
+	}
 	free(key);
 	return rc;
 }

@@ -66,16 +66,21 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void open_repo(struct dd_repo *cfg, struct gitcorr_repo **r)
+static void open_repo_at(struct dd_repo *cfg, struct gitcorr_repo **r, char *path)
 {
 	struct dd_error err = DD_ERROR_INIT;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->path = repo_path;
+	cfg->path = path;
 	cfg->branch = (char *)"HEAD";
 	dd_strv_push(&cfg->requirement_globs, "requirements*.txt");
 	dd_strv_push(&cfg->requirement_globs, "Dockerfile");
 	assert_int_equal(gitcorr_open(cfg, r, &err), 0);
+}
+
+static void open_repo(struct dd_repo *cfg, struct gitcorr_repo **r)
+{
+	open_repo_at(cfg, r, repo_path);
 }
 
 static void test_window(void **state)
@@ -261,6 +266,9 @@ static void test_imports(void **state)
 	      " \"dags/deep/one.py\": \"import deep.two\\n\",\n"
 	      " \"dags/deep/two.py\": \"\",\n"
 	      " \"plugins/common/util.py\": \"\",\n"
+	      " \"dags/edge.py\": \"from \\tetl.helpers import x\\r\\nimport os; import deep.two\\r\\n"
+	      "from .import other\\r\\nfrom etl import(transforms)\\r\\nfrom \\nimport\\nfrom . import\\n\",\n"
+	      " \"other.py\": \"\",\n"
 	      " \"dags/other.py\": \"import etl.helpers\\n\"}}]\n", f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "python3 tests/lib/mkrepo.py %s %s", hist, path);
@@ -290,6 +298,26 @@ static void test_imports(void **state)
 	assert_false(dd_strv_contains(&got, "dags/etl/lib/io/s3.py"));
 	assert_int_equal(got.n, 7);
 	dd_strv_release(&got);
+	/* Tabs, CRLF line ends, ';', "from .import", "import(" and statements cut short. */
+	if (gitcorr_imports(r, "dags/edge.py", at(2, 0, 0), &got, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(dd_strv_contains(&got, "dags/etl/helpers.py"));
+	assert_true(dd_strv_contains(&got, "dags/deep/two.py"));
+	assert_true(dd_strv_contains(&got, "dags/other.py"));
+	assert_true(dd_strv_contains(&got, "dags/etl/transforms.py"));
+	assert_false(dd_strv_contains(&got, "other.py"));
+	dd_strv_release(&got);
+	/* Paths under another root: the longest suffix wins, an ambiguous one maps to nothing. */
+	{
+		char *p = gitcorr_map_path(r, "/srv/dags/other.py");
+
+		assert_string_equal(p, "dags/other.py");
+		free(p);
+		assert_null(gitcorr_map_path(r, "/x/io/s3.py"));   /* dags/etl/io/s3.py or dags/etl/lib/io/s3.py? */
+		p = gitcorr_map_path(r, "/usr/local/airflow/etl/lib/io/s3.py");
+		assert_string_equal(p, "dags/etl/lib/io/s3.py");
+		free(p);
+	}
 	/* Before the file existed: nothing, and an error saying so. */
 	assert_int_equal(gitcorr_imports(r, "dags/etl/load.py", at(1, 0, 0), &got, &err), DD_ENOTFOUND);
 	assert_int_equal(got.n, 0);
@@ -304,13 +332,15 @@ static void test_cache(void **state)
 	struct gitcorr_repo *r;
 	struct gitcorr_commit *c, who;
 	struct dd_error err = DD_ERROR_INIT;
-	char cmd[600];
+	char cmd[600], noncanon[200];
 	size_t n;
 	int before;
 	char *p;
 
 	(void)state;
-	open_repo(&cfg, &r);
+	/* a path as users write it ("--repo ./repo/"), not the canonical one */
+	snprintf(noncanon, sizeof(noncanon), "%s/./", repo_path);
+	open_repo_at(&cfg, &r, noncanon);
 	assert_int_equal(gitcorr_window(r, at(2, 0, 0), at(4, 2, 0), &c, &n, &err), 0);
 	gitcorr_commits_free(c, n);
 	p = gitcorr_map_path(r, "/opt/airflow/dags/etl/load.py");
@@ -323,7 +353,7 @@ static void test_cache(void **state)
 	/* The objects gone: only the cache can answer now. */
 	snprintf(cmd, sizeof(cmd), "mv %s/.git/objects %s/.git/objects.away", repo_path, repo_path);
 	assert_int_equal(system(cmd), 0);
-	open_repo(&cfg, &r);
+	open_repo_at(&cfg, &r, noncanon);
 	assert_int_equal(gitcorr_window(r, at(2, 0, 0), at(4, 2, 0), &c, &n, &err), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(c[1].summary, "Bump ML deps");
