@@ -671,8 +671,11 @@ static void ti_from_json(const cJSON *el, struct dd_task_instance *ti)
 		ti->operator_name = name ? dd_xstrndup(name, n) : NULL;
 	}
 	ti->external_id = conn_jdup(el, "id");
-	/* When it was due: a task run not started long after is stuck waiting. */
-	ti->queued_ms = conn_jtime(el, "expected_start_time");
+	/* A task run Scheduled (or Late, or awaiting a concurrency slot) waits its
+	 * turn since it was due; one Pending waits for its upstream tasks, and
+	 * its expected_start_time is only when it was created. */
+	ti->queued_ms = ti->state == DD_STATE_SCHEDULED || ti->state == DD_STATE_LATE
+	              ? conn_jtime(el, "expected_start_time") : 0;
 	ti->start_ms = conn_jtime(el, "start_time");
 	ti->end_ms = conn_jtime(el, "end_time");
 	ti->note = state_message(el);

@@ -275,11 +275,34 @@ static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out, 
  * COUNT_MIN_BEFORE in the last successful try and is 0, or under
  * COUNT_DROP_RATIO of it, in the failing try, on a line that is otherwise
  * the same (numbers aside) and appears once in each: the input vanished.
- * Only INFO and WARNING lines count, and only the first LOG_COUNT_LINES of
- * them. */
+ * A count is a number followed by a plural noun ("orders", "rows",
+ * "files"), not by a unit of time: a pid ("process 27 to run"), a duration
+ * ("took 0.2 s", "in 3 seconds") or a clock time is not a count.  Only
+ * INFO and WARNING lines count, and only the first LOG_COUNT_LINES. */
 #define COUNT_MIN_BEFORE 100.0
 #define COUNT_DROP_RATIO 0.01
 #define LOG_COUNT_LINES 5000
+
+/* Whether the number ending at msg[i] (exclusive) counts things: " 3120 orders". */
+static int count_noun_follows(const char *msg, size_t len, size_t i)
+{
+	static const char *const time_units[] = { "seconds", "secs", "minutes", "mins", "hours", "hrs", "days",
+	                                          "weeks", "millis", "milliseconds", "microseconds", "nanoseconds",
+	                                          "ms", "us", "ns" };
+	size_t w = 0;
+
+	if (i >= len || msg[i] != ' ')
+		return 0;
+	i++;
+	while (i + w < len && isalpha((unsigned char)msg[i + w]))
+		w++;
+	if (w < 3 || (msg[i + w - 1] != 's' && msg[i + w - 1] != 'S'))
+		return 0;
+	for (size_t k = 0; k < DD_ARRAY_SIZE(time_units); k++)
+		if (strlen(time_units[k]) == w && !strncasecmp(msg + i, time_units[k], w))
+			return 0;
+	return 1;
+}
 
 struct count_line {
 	char *shape;          /* the message with each number as '#' */
@@ -318,8 +341,8 @@ static int on_count_line(const struct dd_logline *l, void *ud)
 				i++;
 			}
 			num[k] = '\0';
-			if (x.n_nums < DD_ARRAY_SIZE(x.nums))
-				x.nums[x.n_nums] = strtod(num, NULL);
+			if (x.n_nums < DD_ARRAY_SIZE(x.nums))   /* -1: a number, but not a count */
+				x.nums[x.n_nums] = count_noun_follows(l->msg, l->msg_len, i) ? strtod(num, NULL) : -1;
 			x.n_nums++;
 			dd_buf_addch(&shape, '#');
 			letters = 0;
@@ -389,16 +412,27 @@ static int on_baseline(const struct dd_store_try *t, void *ud)
 	return 0;
 }
 
+/* The task of a stored try of the analysis. */
+static const char *task_of_try(const struct ctx *c, int64_t try_ref)
+{
+	for (size_t r = 0; r < c->res->n_runs; r++)
+		for (size_t k = 0; k < c->runs[r].n_tis; k++)
+			for (size_t t = 0; t < c->runs[r].tis[k].n_tries; t++)
+				if (c->runs[r].tis[k].tries[t].ref == try_ref)
+					return c->runs[r].tis[k].task_id;
+	return NULL;
+}
+
 /* Sets g->input_drop when the newest failed try's log reports a count that
- * vanished since the task's last successful try (whose log sync stored). */
+ * vanished since the same task's last successful try (whose log sync stored). */
 static void compare_with_baseline(struct ctx *c, int64_t dag_ref, struct an_group *g)
 {
 	struct baseline b = { 0, NULL };
 	struct dd_error e2 = DD_ERROR_INIT;
 	struct count_lines now = { NULL, 0, 0 }, before = { NULL, 0, 0 };
+	const char *task = g->try_ref ? task_of_try(c, g->try_ref) : NULL;
 
-	if (!g->try_ref || !g->task_ids.n ||
-	    store_last_success_try(c->store, dag_ref, g->task_ids.v[0], g->last_ms, on_baseline, &b, &e2) < 0 || !b.ref)
+	if (!task || store_last_success_try(c->store, dag_ref, task, g->last_ms, on_baseline, &b, &e2) < 0 || !b.ref)
 		goto out;
 	count_lines_of(c, g->try_ref, &now);
 	if (now.n)
@@ -414,7 +448,8 @@ static void compare_with_baseline(struct ctx *c, int64_t dag_ref, struct an_grou
 			if (y->dup || strcmp(x->shape, y->shape))
 				continue;
 			for (size_t k = 0; k < x->n_nums; k++)
-				if (y->nums[k] >= COUNT_MIN_BEFORE && x->nums[k] <= COUNT_DROP_RATIO * y->nums[k]) {
+				if (y->nums[k] >= COUNT_MIN_BEFORE && x->nums[k] >= 0 &&
+				    x->nums[k] <= COUNT_DROP_RATIO * y->nums[k]) {
 					struct dd_buf t = DD_BUF_INIT;
 
 					/* log text: redacted before anyone sees it */
@@ -1057,8 +1092,10 @@ struct stuck {
 	const char *run_id;
 };
 
-static void stuck_note(struct stuck *s, double elapsed, const char *run_id)
+static void stuck_note(struct stuck *s, double elapsed, const char *run_id, char *run_flag)
 {
+	if (run_flag)
+		*run_flag = 1;
 	s->n++;
 	if (elapsed > s->worst_s) {
 		s->worst_s = elapsed;
@@ -1078,6 +1115,7 @@ static void stuck_stalls(struct ctx *c, size_t *cap)
 	struct an_result *res = c->res;
 	int64_t now = res->as_of_ms;
 	double *run_durs = dd_xcalloc(res->n_runs + 1, sizeof(double));
+	char *task_stuck = dd_xcalloc(res->n_runs + 1, 1);    /* runs with a stuck task */
 	size_t n_run_durs = 0;
 	struct stuck whole = { 0, 0, NULL };
 	double usual_run;
@@ -1098,14 +1136,17 @@ static void stuck_stalls(struct ctx *c, size_t *cap)
 				if (strcmp(ti->task_id, at->task_id))
 					continue;
 				if (is_waiting(ti->state) && far_longer(seconds_between(ti->queued_ms, now), at->median_queue_s))
-					stuck_note(&queued, seconds_between(ti->queued_ms, now), res->runs[r].run_id);
+					stuck_note(&queued, seconds_between(ti->queued_ms, now), res->runs[r].run_id, &task_stuck[r]);
 				else if (is_running(ti->state) && at->median_duration_s > 0 &&
 				         far_longer(seconds_between(started, now), at->median_duration_s))
-					stuck_note(&running, seconds_between(started, now), res->runs[r].run_id);
+					stuck_note(&running, seconds_between(started, now), res->runs[r].run_id, &task_stuck[r]);
 			}
 		if (queued.n) {
 			dd_format_duration(queued.worst_s, took, sizeof(took));
-			dd_format_duration(at->median_queue_s, usual, sizeof(usual));
+			if (at->median_queue_s > 0)
+				dd_format_duration(at->median_queue_s, usual, sizeof(usual));
+			else
+				snprintf(usual, sizeof(usual), "an unknown time");
 			add_stall(res, cap, AN_STALL_STUCK_QUEUED, at->task_id, queued.run_id, NULL, queued.n, 0.8,
 			          dd_xasprintf("%s has been queued for %s in run %s (it usually waits %s): %zu instance(s) not started",
 			                       at->task_id, took, queued.run_id, usual, queued.n));
@@ -1132,17 +1173,13 @@ static void stuck_stalls(struct ctx *c, size_t *cap)
 	free(run_durs);
 	for (size_t r = 0; usual_run > 0 && r < res->n_runs; r++) {
 		const struct an_run *ar = &res->runs[r];
-		int task_stuck = 0;
 
 		if (dd_state_is_terminal(ar->state) || !far_longer(seconds_between(ar->start_ms, now), usual_run))
 			continue;
-		for (size_t i = 0; i < res->n_stalls; i++)
-			if ((res->stalls[i].kind == AN_STALL_STUCK_QUEUED || res->stalls[i].kind == AN_STALL_STUCK_RUNNING) &&
-			    res->stalls[i].run_id && !strcmp(res->stalls[i].run_id, ar->run_id))
-				task_stuck = 1;
-		if (!task_stuck)
-			stuck_note(&whole, seconds_between(ar->start_ms, now), ar->run_id);
+		if (!task_stuck[r])
+			stuck_note(&whole, seconds_between(ar->start_ms, now), ar->run_id, NULL);
 	}
+	free(task_stuck);
 	if (whole.n) {
 		dd_format_duration(whole.worst_s, took, sizeof(took));
 		dd_format_duration(usual_run, usual, sizeof(usual));
@@ -1441,9 +1478,10 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	sensor_stalls(&c, &stall_cap);
 	duration_stalls(&c, &stall_cap);
 	/* A log folder may be a copy taken long ago: its own newest time is "now". */
-	if (!fd.source_kind || strcmp(fd.source_kind, "logs")) {
-		if (store_source_synced(store, fd.source_ref, &out->as_of_ms, err) < 0)
-			dd_error_clear(err);
+	if ((!fd.source_kind || strcmp(fd.source_kind, "logs")) &&
+	    store_cursor_get_i64(store, fd.source_ref, out->dag_id, STORE_CURSOR_RUNS_READ, &out->as_of_ms, err) < 0) {
+		out->as_of_ms = 0;
+		dd_error_clear(err);
 	}
 	if (!out->as_of_ms)
 		out->as_of_ms = newest_stamp(&c);

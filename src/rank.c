@@ -335,6 +335,10 @@ static void diff_names(struct gitcorr_repo *repo, const char *rp, const struct g
 			bare = dd_xstrndup(e->value + 1, n - 2);
 		else
 			bare = dd_xstrdup(e->value);
+		if (strlen(bare) < 3) {     /* 'id' would be found in "valid", "provider" ... */
+			free(bare);
+			continue;
+		}
 		found = gitcorr_diff_mentions(repo, c->id, path, bare);
 		if (found)
 			snprintf(why, sizeof(why), "its change to %s adds or removes '%s', the %s the failure names", path,

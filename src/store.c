@@ -145,7 +145,6 @@ enum stmt_id {
 	S_SOURCE_PUT,
 	S_SOURCE_REF,
 	S_SOURCE_SYNCED,
-	S_SOURCE_SYNCED_GET,
 	S_DAG_PUT,
 	S_DAG_REF,
 	S_DAG_REF_ANY,
@@ -201,7 +200,6 @@ static const char *const stmt_sql[S__COUNT] = {
 		"description = coalesce(excluded.description, description) RETURNING id",
 	[S_SOURCE_REF] = "SELECT id FROM sources WHERE name = ?1",
 	[S_SOURCE_SYNCED] = "UPDATE sources SET last_sync_ms = ?2 WHERE id = ?1",
-	[S_SOURCE_SYNCED_GET] = "SELECT last_sync_ms FROM sources WHERE id = ?1",
 	[S_DAG_PUT] =
 		"INSERT INTO dags (source_id, dag_id, fileloc, external_id, is_paused, updated_ms) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (source_id, dag_id) DO UPDATE SET "
@@ -772,21 +770,6 @@ int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when
 		return DD_ESTORE;
 	sqlite3_bind_int64(st, 2, when_ms);
 	return exec_stmt(s, st, err, "saving a source");
-}
-
-int store_source_synced(struct dd_store *s, int64_t source_ref, int64_t *when_ms, struct dd_error *err)
-{
-	sqlite3_stmt *st = stmt_ref(s, S_SOURCE_SYNCED_GET, source_ref, err);
-	int rc;
-
-	*when_ms = 0;
-	if (!st)
-		return DD_ESTORE;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*when_ms = sqlite3_column_int64(st, 0);
-	rc = row_end(s, st, rc, err, "reading a source");
-	return rc < 0 ? rc : 0;
 }
 
 /* ---- DAGs ------------------------------------------------------------------ */

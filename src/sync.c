@@ -569,7 +569,13 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 		stats->current_dag = dag_ids.v[i];
 		if ((rc = interrupted(&x, err)) < 0)
 			break;
-		rc = sync_runs(&x, dag_ids.v[i], dag_refs[i], err);
+		{
+			int64_t t0 = dd_now_ms();   /* the run states read now are as of t0 or later */
+
+			rc = sync_runs(&x, dag_ids.v[i], dag_refs[i], err);
+			if (rc == 0)
+				rc = store_cursor_put_i64(s, x.source_ref, dag_ids.v[i], STORE_CURSOR_RUNS_READ, t0, err);
+		}
 		if (rc == 0)
 			rc = sync_logs(&x, dag_ids.v[i], dag_refs[i], err);
 		if (rc == 0)

@@ -129,9 +129,9 @@ struct an_result {
 	char *source_kind;           /* "airflow", "prefect", "logs" (an Airflow log folder) */
 	char *fileloc;
 	int64_t from_ms, to_ms;
-	int64_t as_of_ms;            /* when the states were read: the source's last sync,
-	                                else (and for a log folder, which may be an old
-	                                copy) the newest time stored for the DAG */
+	int64_t as_of_ms;            /* when the states were read: when sync last read this
+	                                DAG's runs, else (and for a log folder, which may be
+	                                an old copy) the newest time stored for the DAG */
 	struct an_run *runs;         /* oldest first */
 	size_t n_runs;
 	size_t n_failed, n_success, n_running;

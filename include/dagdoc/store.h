@@ -86,8 +86,7 @@ int store_source_ref(struct dd_store *s, const char *name, int64_t *source_ref,
                      struct dd_error *err);
 int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when_ms,
                             struct dd_error *err);
-/* When the source's last complete sync ended (0: never, or unknown source). */
-int store_source_synced(struct dd_store *s, int64_t source_ref, int64_t *when_ms, struct dd_error *err);
+
 
 /* ---- DAGs, tasks, dependencies --------------------------------------- */
 
@@ -258,6 +257,10 @@ int store_health_latest(struct dd_store *s, int64_t source_ref, struct dd_health
                         int64_t *taken_ms, struct dd_error *err);
 
 /* ---- sync cursors ---------------------------------------------------------- */
+
+/* The cursor key under which sync records, per DAG, when it started reading
+ * that DAG's runs: the states stored for the DAG are as of then. */
+#define STORE_CURSOR_RUNS_READ "runs_read_ms"
 
 /* (source, dag_id, key) -> value; dag_id "" for source-wide cursors. */
 int store_cursor_put(struct dd_store *s, int64_t source_ref, const char *dag_id,

@@ -112,6 +112,7 @@ struct fx {
 	int64_t t0;               /* logical date of the first run */
 	const char *fileloc;      /* the DAG's file (NULL: /opt/airflow/dags/<dag_id>.py) */
 	const char *source_kind;  /* the source's kind (NULL: "airflow") */
+	char dag_id[64];          /* of the DAG build() wrote */
 	int64_t open_ms;          /* newest queued ('Q') or started ('>') time of an unfinished instance */
 	struct an_result an;
 	int analysed;
@@ -215,6 +216,7 @@ static inline void build(struct fx *f, const char *dag_id, const struct task_def
 	                      &f->source_ref, &err), &err, "source");
 	memset(&dag, 0, sizeof(dag));
 	dag.dag_id = (char *)dag_id;
+	snprintf(f->dag_id, sizeof(f->dag_id), "%s", dag_id);
 	dag.fileloc = f->fileloc ? dd_xstrdup(f->fileloc) : dd_xasprintf("/opt/airflow/dags/%s.py", dag_id);
 	dag.tasks = dd_xcalloc(n_tasks, sizeof(*dag.tasks));
 	dag.n_tasks = n_tasks;
@@ -350,8 +352,8 @@ static inline void synced_after(struct fx *f, int seconds)
 	struct dd_error err = DD_ERROR_INIT;
 
 	assert_true(f->open_ms > 0);
-	must(store_source_set_synced(f->store, f->source_ref, f->open_ms + seconds * 1000LL, &err), &err,
-	     "store_source_set_synced");
+	must(store_cursor_put_i64(f->store, f->source_ref, f->dag_id, STORE_CURSOR_RUNS_READ,
+	                          f->open_ms + seconds * 1000LL, &err), &err, "store_cursor_put_i64");
 }
 
 static inline const struct an_result *analyse(struct fx *f)

@@ -500,27 +500,57 @@ static void test_input_gone_since_last_success(void **state)
 	}
 }
 
-/* Small counts, counts that did not fall to (nearly) zero, and a line the
- * log repeats are no evidence. */
+/* Small counts, counts that did not fall to (nearly) zero, a line the log
+ * repeats, and numbers that count no things (a pid, a duration) are no
+ * evidence; nor is another task's success. */
 static void test_input_not_gone(void **state)
 {
-	static const char *const ok_logs[] = {
-		A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 40 orders from /data/kpis/orders.parquet"),
-		A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 0 orders from /data/kpis/orders.parquet"),
-		A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 3120 orders from /data/kpis/orders.parquet")
-		A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 3120 orders from /data/kpis/orders.parquet"),
+#define PID_LINE(pid) A2("05:00:01.000", "standard_task_runner.py:63", "INFO", "Started process " pid " to run task")
+#define TOOK_LINE(s) A2("05:00:01.500", "kpis.py:30", "INFO", "query took " s " seconds")
+	static const char LOG_LOW_PID[] = PID_LINE("27") TOOK_LINE("0")
+		A2("05:00:02.417", "taskinstance.py:3310", "ERROR", "Task failed with exception")
+		"Traceback (most recent call last):\n"
+		"  File \"/opt/airflow/dags/kpis/kpis.py\", line 3, in compute_kpis\n"
+		"    avg_basket = revenue / len(orders)\n"
+		"ZeroDivisionError: division by zero\n";
+	static const struct { const char *fail, *ok; } cases[] = {
+		{ LOG_EMPTY_INPUT, A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 40 orders from /data/kpis/orders.parquet") },
+		{ LOG_EMPTY_INPUT, A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 0 orders from /data/kpis/orders.parquet") },
+		{ LOG_EMPTY_INPUT, A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 3120 orders from /data/kpis/orders.parquet")
+		                   A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 3120 orders from /data/kpis/orders.parquet") },
+		{ LOG_LOW_PID, PID_LINE("48213") TOOK_LINE("340") },
 	};
+#undef PID_LINE
+#undef TOOK_LINE
 
-	for (size_t i = 0; i < DD_ARRAY_SIZE(ok_logs); i++) {
-		struct fx *f = *state;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(cases); i++) {
+		struct fx *f;
 
 		teardown(state);
 		assert_int_equal(setup(state), 0);
 		f = *state;
-		runs(f, "compute_kpis", "SSSSFF", LOG_EMPTY_INPUT);
-		last_success_logged(f, "compute_kpis", ok_logs[i]);
+		runs(f, "compute_kpis", "SSSSFF", cases[i].fail);
+		last_success_logged(f, "compute_kpis", cases[i].ok);
 		assert_null(only_group(analyse(f))->input_drop);
 	}
+}
+
+/* The baseline is the failing task's own last success, not another's. */
+static void test_input_compared_within_the_task(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "compute_kpis", "SSSSFF", LOG_EMPTY_INPUT, NULL, NULL, 0, 0 },
+		{ "archive", "SSSSSS", NULL, NULL, NULL, 0, 0 },
+	};
+
+	build(f, "kpis", tasks, DD_ARRAY_SIZE(tasks));
+	last_success_logged(f, "archive",
+	                    A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 3120 orders from /data/kpis/orders.parquet"));
+	assert_null(only_group(analyse(f))->input_drop);
+	last_success_logged(f, "compute_kpis",
+	                    A2("05:00:02.001", "kpis.py:20", "INFO", "loaded 3120 orders from /data/kpis/orders.parquet"));
+	assert_non_null(only_group(analyse(f))->input_drop);
 }
 
 /* A second analysis reads the classifications back from the store. */
@@ -721,7 +751,6 @@ static void test_stuck_running_task(void **state)
 static void test_running_under_three_times_usual_not_stuck(void **state)
 {
 	struct fx *f = *state;
-	struct dd_error err = DD_ERROR_INIT;
 	const struct an_result *an;
 
 	runs(f, "load", "SSSS>", NULL);
@@ -731,7 +760,7 @@ static void test_running_under_three_times_usual_not_stuck(void **state)
 	assert_int_equal(an->n_running, 1);
 	assert_int_equal(an->n_stalls, 0);
 
-	must(store_source_set_synced(f->store, f->source_ref, f->open_ms + 40 * 60 * 1000LL, &err), &err, "synced");
+	synced_after(f, 40 * 60);
 	an = analyse(f);
 	assert_float_equal(stall_of(an, AN_STALL_STUCK_RUNNING)->seconds, 2400, 1e-9);
 }
@@ -766,7 +795,6 @@ static void test_stuck_queued_task(void **state)
 static void test_queued_under_floor_not_stuck(void **state)
 {
 	struct fx *f = *state;
-	struct dd_error err = DD_ERROR_INIT;
 	const struct an_result *an;
 
 	runs(f, "load", "SSSSQ", NULL);
@@ -775,7 +803,7 @@ static void test_queued_under_floor_not_stuck(void **state)
 	assert_int_equal(an->as_of_ms, f->open_ms + 4 * 60 * 1000LL);
 	assert_int_equal(an->n_stalls, 0);
 
-	must(store_source_set_synced(f->store, f->source_ref, f->open_ms + 10 * 60 * 1000LL, &err), &err, "synced");
+	synced_after(f, 10 * 60);
 	an = analyse(f);
 	assert_float_equal(stall_of(an, AN_STALL_STUCK_QUEUED)->seconds, 600, 1e-9);
 }
@@ -830,14 +858,21 @@ static void test_stuck_run_without_stuck_task(void **state)
 	assert_non_null(strstr(s->detail, "with no task stuck"));
 }
 
-/* Without a sync time the states are read as of the newest time stored for
- * the DAG: here the start of the running try, so nothing has run long. */
+/* Without a sync time of this DAG's runs the states are read as of the
+ * newest time stored for the DAG: here the start of the running try, so
+ * nothing has run long.  A later sync of the source (of other DAGs) does
+ * not make this DAG's old states any newer. */
 static void test_as_of_falls_back_to_newest_stamp(void **state)
 {
 	struct fx *f = *state;
 	const struct an_result *an;
+	struct dd_error err = DD_ERROR_INIT;
 
 	runs(f, "load", "SSSS>", NULL);
+	must(store_source_set_synced(f->store, f->source_ref, f->open_ms + 10 * 3600 * 1000LL, &err), &err,
+	     "store_source_set_synced");
+	must(store_cursor_put_i64(f->store, f->source_ref, "another_dag", STORE_CURSOR_RUNS_READ,
+	                          f->open_ms + 10 * 3600 * 1000LL, &err), &err, "store_cursor_put_i64");
 	an = analyse(f);
 	assert_true(f->open_ms > an->runs[4].start_ms);
 	assert_int_equal(an->as_of_ms, f->open_ms);
@@ -878,6 +913,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_classifications_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_gone_since_last_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_not_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_compared_within_the_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlogged_failure_grouped_by_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlogged_fingerprint_documented_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_sensor_timeout, setup, teardown),
