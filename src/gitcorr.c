@@ -15,6 +15,7 @@
 
 #include "dagdoc/gitcorr.h"
 #include "dagdoc/jsonout.h"
+#include "dagdoc/pyimports.h"
 
 /* Commits this many past the window's start are still read, for clocks
  * that disagree (git log --since uses the same slop). */
@@ -980,153 +981,6 @@ int gitcorr_requirements_at(struct gitcorr_repo *r, int64_t as_of_ms, struct dd_
 #define IMPORT_DEPTH 3       /* the DAG file's imports, theirs, and theirs */
 #define MAX_IMPORT_FILES 64
 
-/* "import x" / "from x" at s (a statement that may import). */
-static int import_keyword(const char *s)
-{
-	return (dd_starts_with(s, "import") && (s[6] == ' ' || s[6] == '\t' || s[6] == '(')) ||
-	       (dd_starts_with(s, "from") && (s[4] == ' ' || s[4] == '\t'));
-}
-
-/* Puts the next line of Python source at *p into out; an import statement
- * is joined over its bracketed and backslash continuations, without its
- * comments, tabs as spaces, CRs dropped.  0 at the end. */
-static int next_statement(const char **p, struct dd_buf *out)
-{
-	int depth = 0;
-	const char *q = *p;
-
-	dd_buf_reset(out);
-	if (!**p)
-		return 0;
-	while (*q == ' ' || *q == '\t')
-		q++;
-	if (!import_keyword(q)) {
-		/* not an import: its brackets (in strings, say) must not swallow the next lines */
-		size_t n = strcspn(*p, "\n");
-
-		*p += n + ((*p)[n] == '\n');
-		return 1;
-	}
-	while (**p) {
-		char ch = *(*p)++;
-
-		if (ch == '#') {
-			while (**p && **p != '\n')
-				(*p)++;
-			continue;
-		}
-		if (ch == '\r')
-			continue;
-		if (ch == '\\' && (**p == '\n' || (**p == '\r' && (*p)[1] == '\n'))) {
-			*p += **p == '\r' ? 2 : 1;
-			dd_buf_addch(out, ' ');
-			continue;
-		}
-		if (ch == '(')
-			depth++;
-		else if (ch == ')' && depth > 0)
-			depth--;
-		if (ch == '\n') {
-			if (depth == 0)
-				break;
-			ch = ' ';
-		}
-		dd_buf_addch(out, ch == '\t' ? ' ' : ch);
-	}
-	return 1;
-}
-
-/* Length of the dotted module name at s ("a.b_c", "..x"). */
-static size_t module_span(const char *s)
-{
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
-}
-
-/* The names of "a as b, c, (d as e)": the first word of each item. */
-static void import_names(const char *list, struct dd_strv *out)
-{
-	char *copy = dd_xstrdup(list), *save = NULL;
-
-	for (char *it = strtok_r(copy, ",()", &save); it; it = strtok_r(NULL, ",()", &save)) {
-		size_t n;
-
-		while (*it == ' ')
-			it++;
-		n = module_span(it);
-		if (n)
-			dd_strv_push_owned(out, dd_xstrndup(it, n));
-	}
-	free(copy);
-}
-
-static void push_module(struct dd_strv *mods, const char *m)
-{
-	if (*m && !dd_strv_contains(mods, m))
-		dd_strv_push(mods, m);
-}
-
-/* One statement: "import a.b, c" or "from m import x, y". */
-static void statement_imports(const char *l, struct dd_strv *mods)
-{
-	struct dd_strv names = DD_STRV_INIT;
-
-	while (*l == ' ')
-		l++;
-	if (dd_starts_with(l, "import") && (l[6] == ' ' || l[6] == '(')) {
-		import_names(l + 6, &names);
-		for (size_t i = 0; i < names.n; i++)
-			push_module(mods, names.v[i]);
-	} else if (dd_starts_with(l, "from") && l[4] == ' ') {
-		const char *m = l + 4, *rest;
-		size_t n, dots;
-		char *mod;
-
-		while (*m == ' ')
-			m++;
-		n = module_span(m);
-		dots = strspn(m, ".");
-		/* "from .import x": the dots are the module, "import" the keyword */
-		if (n == dots + 6 && !strncmp(m + dots, "import", 6))
-			n = dots;
-		rest = m + n;
-		while (*rest == ' ')
-			rest++;
-		if (!n || !dd_starts_with(rest, "import") || (rest[6] != ' ' && rest[6] != '('))
-			goto out;
-		mod = dd_xstrndup(m, n);
-		import_names(rest + 6, &names);
-		for (size_t i = 0; i < names.n; i++) {
-			char *sub = dd_xasprintf("%s%s%s", mod, mod[n - 1] == '.' ? "" : ".", names.v[i]);
-
-			push_module(mods, sub);
-			free(sub);
-		}
-		push_module(mods, mod);
-		free(mod);
-	}
-out:
-	dd_strv_release(&names);
-}
-
-/* Module names a Python source imports: "a.b" for `import a.b`; for
- * `from a.b import c` both "a.b.c" (c may be a module) and "a.b".
- * Relative imports keep their dots (".x", "..y.z"). */
-static void python_imports(const char *text, struct dd_strv *mods)
-{
-	struct dd_buf st = DD_BUF_INIT;
-	const char *p = text;
-
-	while (next_statement(&p, &st)) {
-		char *line = dd_xstrdup(dd_buf_str(&st)), *save = NULL;
-
-		/* "import os; import helpers" */
-		for (char *part = strtok_r(line, ";", &save); part; part = strtok_r(NULL, ";", &save))
-			statement_imports(part, mods);
-		free(line);
-	}
-	dd_buf_release(&st);
-}
-
 /* Drops the last directory of "a/b/" (to "a/"; "" stays ""). */
 static void dir_up(char *dir)
 {
@@ -1227,7 +1081,7 @@ static int imports_git(struct gitcorr_repo *r, const char *path, int64_t as_of_m
 		rc = blob_text(r->repo, git_tree_entry_id(e), &text);
 		git_tree_entry_free(e);
 		if (rc == 0)
-			python_imports(dd_buf_str(&text), &mods);
+			pyimports_parse(dd_buf_str(&text), &mods);
 		for (size_t m = 0; m < mods.n && queue.n < MAX_IMPORT_FILES; m++) {
 			char *file = resolve_module(tree, queue.v[q], mods.v[m]);
 

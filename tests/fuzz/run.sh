@@ -7,7 +7,8 @@
 #   tests/fuzz/run.sh [SECONDS]          (make fuzz FUZZ_SECONDS=N)
 #
 # Seeds: tests/fuzz/seeds/<target>/ when it exists, plus the fixtures that
-# fit the target (pattern files for fuzz_patterns*, logs for the others).
+# fit the target (pattern files for fuzz_patterns*, the examples' Python
+# files for fuzz_pyimports, logs for the others).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-20}
@@ -46,6 +47,7 @@ for src in tests/fuzz/*.c; do
 	if [ -d "tests/fuzz/seeds/$name" ]; then cp -f tests/fuzz/seeds/"$name"/* "$corpus"/ 2>/dev/null; fi
 	case "$name" in
 	fuzz_pattern*) cp -f patterns/*.yaml tests/fixtures/patterns-*/*.yaml "$corpus"/ 2>/dev/null ;;
+	fuzz_pyimports) cp -f examples/*/*.py "$corpus"/ 2>/dev/null ;;
 	*) for f in tests/fixtures/logs/*; do cp -f "$f" "$corpus/"; done 2>/dev/null ;;
 	esac
 	(cd "$out" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
