@@ -60,6 +60,7 @@ struct ctx {
 	struct run_rec *runs;      /* parallel to res->runs */
 	size_t cap_runs;
 	struct dd_dag dag;
+	int64_t dag_ref;
 	struct dd_error *err;
 };
 
@@ -253,9 +254,11 @@ static void collect_frames(struct an_group *g, const char *text, size_t len)
 	logreader_free(lr);
 }
 
-/* The group's newest failed try, classified in full, with its frames. */
-/* Classifies the stored log of one try; with g, also keeps its frames
- * (the group's representative try). */
+static void compare_with_baseline(struct ctx *c, struct an_group *g, const struct dd_buf *log);
+
+/* Classifies the stored log of one try; with g (the try is the group's
+ * newest), also keeps its frames and compares the log with the task's last
+ * success. */
 static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out, struct an_group *g)
 {
 	struct dd_buf log = DD_BUF_INIT;
@@ -264,8 +267,10 @@ static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out, 
 
 	if (rc == 0)
 		rc = classify_buffer(c->lib, "log", dd_buf_str(&log), log.len, out, c->err);
-	if (rc == 0 && g)
+	if (rc == 0 && g) {
 		collect_frames(g, dd_buf_str(&log), log.len);
+		compare_with_baseline(c, g, &log);
+	}
 	dd_buf_release(&log);
 	return rc;
 }
@@ -371,22 +376,14 @@ static int on_count_line(const struct dd_logline *l, void *ud)
 	return 0;
 }
 
-static void count_lines_of(struct ctx *c, int64_t try_ref, struct count_lines *out)
+static void count_lines_in(const struct dd_buf *log, struct count_lines *out)
 {
-	struct dd_buf log = DD_BUF_INIT;
-	struct dd_store_log_info info;
 	struct dd_error e2 = DD_ERROR_INIT;
-	struct dd_logreader *rd;
+	struct dd_logreader *rd = logreader_new();
 
-	if (store_log_get(c->store, try_ref, &log, &info, &e2) < 0) {
-		dd_buf_release(&log);
-		return;
-	}
-	rd = logreader_new();
-	if (logreader_feed(rd, dd_buf_str(&log), log.len, on_count_line, out, &e2) == 0)
+	if (logreader_feed(rd, dd_buf_str(log), log->len, on_count_line, out, &e2) == 0)
 		logreader_finish(rd, on_count_line, out, &e2);
 	logreader_free(rd);
-	dd_buf_release(&log);
 }
 
 static void count_lines_release(struct count_lines *cl)
@@ -423,20 +420,23 @@ static const char *task_of_try(const struct ctx *c, int64_t try_ref)
 	return NULL;
 }
 
-/* Sets g->input_drop when the newest failed try's log reports a count that
- * vanished since the same task's last successful try (whose log sync stored). */
-static void compare_with_baseline(struct ctx *c, int64_t dag_ref, struct an_group *g)
+/* Sets g->input_drop when `log`, its newest failed try's, reports a count
+ * that vanished since the same task's last successful try (whose log sync
+ * stored). */
+static void compare_with_baseline(struct ctx *c, struct an_group *g, const struct dd_buf *log)
 {
 	struct baseline b = { 0, NULL };
 	struct dd_error e2 = DD_ERROR_INIT;
 	struct count_lines now = { NULL, 0, 0 }, before = { NULL, 0, 0 };
-	const char *task = g->try_ref ? task_of_try(c, g->try_ref) : NULL;
+	const char *task = task_of_try(c, g->try_ref);
+	struct dd_buf ok_log = DD_BUF_INIT;
+	struct dd_store_log_info info;
 
-	if (!task || store_last_success_try(c->store, dag_ref, task, g->last_ms, on_baseline, &b, &e2) < 0 || !b.ref)
+	if (!task || store_last_success_try(c->store, c->dag_ref, task, g->last_ms, on_baseline, &b, &e2) < 0 || !b.ref)
 		goto out;
-	count_lines_of(c, g->try_ref, &now);
-	if (now.n)
-		count_lines_of(c, b.ref, &before);
+	count_lines_in(log, &now);
+	if (now.n && store_log_get(c->store, b.ref, &ok_log, &info, &e2) == 0)
+		count_lines_in(&ok_log, &before);
 	for (size_t i = 0; i < now.n && !g->input_drop; i++) {
 		const struct count_line *x = &now.v[i];
 
@@ -466,6 +466,7 @@ static void compare_with_baseline(struct ctx *c, int64_t dag_ref, struct an_grou
 out:
 	count_lines_release(&now);
 	count_lines_release(&before);
+	dd_buf_release(&ok_log);
 	free(b.run_id);
 }
 
@@ -1421,6 +1422,7 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
 	c.store = store;
+	c.dag_ref = dag_ref;
 	c.lib = lib;
 	c.res = out;
 	c.err = err;
@@ -1470,8 +1472,6 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 		memset(&g->failure, 0, sizeof(g->failure));
 		dd_error_clear(err);
 	}
-	for (size_t gi = 0; gi < out->n_groups; gi++)
-		compare_with_baseline(&c, dag_ref, &out->groups[gi]);
 	if (out->n_groups)
 		qsort(out->groups, out->n_groups, sizeof(*out->groups), cmp_group);
 	trace_upstream_failed(&c);

@@ -14,6 +14,7 @@
 #include "dagdoc/http.h"
 #include "dagdoc/store.h"
 #include "dagdoc/sync.h"
+#include "dagdoc/triage.h"
 
 int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv)
 {
@@ -335,6 +336,63 @@ int cli_find_dag(struct dd_cli *cli, const char *cmd, struct dd_store *store, co
 		no_such_dag(cmd, store, dag_id, offline);
 		return -1;
 	}
+	/* Offline without --source: the configured source the stored DAG is from. */
+	for (size_t i = 0; !*src && i < cfg->n_sources; i++) {
+		int64_t ref;
+		struct dd_error e2 = DD_ERROR_INIT;
+
+		if (store_dag_ref(store, cfg->sources[i].name, dag_id, &ref, &e2) == 0 && ref == *dag_ref)
+			*src = &cfg->sources[i];
+	}
+	return 0;
+}
+
+/* Syncs the DAGs the failures name as upstream (a sensor's upstream_dag)
+ * that are not the triaged one; returns how many were synced. */
+static size_t sync_upstream_dags(struct dd_cli *cli, const char *cmd, const struct dd_source *src,
+                                 struct dd_store *store, const struct triage_result *t, int64_t since_s)
+{
+	struct dd_strv ids = DD_STRV_INIT;
+	size_t synced = 0;
+
+	for (size_t i = 0; i < t->an.n_groups; i++) {
+		const char *up = dd_failure_entity(&t->an.groups[i].failure, "upstream_dag");
+
+		if (up && strcmp(up, t->an.dag_id) && !dd_strv_contains(&ids, up))
+			dd_strv_push(&ids, up);
+	}
+	for (size_t i = 0; i < ids.n; i++) {
+		const char *one[1] = { ids.v[i] };
+
+		if (cli_run_sync(cli, cmd, src, store, one, 1, since_s, 0, NULL, NULL, 0, NULL) == 0)
+			synced++;
+		else
+			cli_warnf("could not sync %s, the upstream DAG a sensor of %s waits on; %s goes on without it",
+			          ids.v[i], t->an.dag_id, cmd);
+	}
+	dd_strv_release(&ids);
+	return synced;
+}
+
+int cli_triage(struct dd_cli *cli, const char *cmd, struct dd_store *store, const struct dd_source *src,
+               int64_t dag_ref, const struct pat_library *lib, struct gitcorr_repo **repos, size_t n_repos,
+               int64_t since_s, int offline, struct triage_result *t)
+{
+	struct dd_error err = DD_ERROR_INIT;
+
+	if (triage_dag(store, dag_ref, lib, repos, n_repos, since_s, t, &err) < 0) {
+		cli_error(cmd, &err);
+		return -1;
+	}
+	if (!offline && src && sync_upstream_dags(cli, cmd, src, store, t, since_s)) {
+		/* A sensor waits on other DAGs: with their history stored, look again. */
+		triage_release(t);
+		if (triage_dag(store, dag_ref, lib, repos, n_repos, since_s, t, &err) < 0) {
+			cli_error(cmd, &err);
+			return -1;
+		}
+	}
+	t->ui_url = triage_ui_url(src, t);
 	return 0;
 }
 

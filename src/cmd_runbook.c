@@ -249,23 +249,9 @@ int cmd_runbook(int argc, char **argv, struct dd_cli *cli)
 		hint_not_pattern(lib, id);
 		goto out;
 	}
-	{
-		int64_t ref = dag_ref;
-
-		for (size_t i = 0; !src && i < cfg->n_sources; i++) {
-			int64_t r2;
-			struct dd_error e2 = DD_ERROR_INIT;
-
-			if (store_dag_ref(store, cfg->sources[i].name, id, &r2, &e2) == 0 && r2 == ref)
-				src = &cfg->sources[i];
-		}
-	}
 	n_repos = cli_open_repos(cfg, &repos);
-	if (triage_dag(store, dag_ref, lib, repos, n_repos, since_s, &t, &err) < 0) {
-		cli_error("runbook", &err);
+	if (cli_triage(cli, "runbook", store, src, dag_ref, lib, repos, n_repos, since_s, offline, &t) < 0)
 		goto out;
-	}
-	t.ui_url = triage_ui_url(src, &t);
 	dag_runbook(&t, src, stdout);
 	exit_code = t.failing ? DD_EXIT_FAILING : DD_EXIT_OK;
 out:

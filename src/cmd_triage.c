@@ -15,33 +15,6 @@
 #include "dagdoc/sync.h"
 #include "dagdoc/triage.h"
 
-/* Syncs the DAGs the failures name as upstream (a sensor's upstream_dag)
- * that are not the triaged one; returns how many were synced. */
-static size_t sync_upstream_dags(struct dd_cli *cli, const struct dd_source *src, struct dd_store *store,
-                                 const struct triage_result *t, int64_t since_s)
-{
-	struct dd_strv ids = DD_STRV_INIT;
-	size_t synced = 0;
-
-	for (size_t i = 0; i < t->an.n_groups; i++) {
-		const char *up = dd_failure_entity(&t->an.groups[i].failure, "upstream_dag");
-
-		if (up && strcmp(up, t->an.dag_id) && !dd_strv_contains(&ids, up))
-			dd_strv_push(&ids, up);
-	}
-	for (size_t i = 0; i < ids.n; i++) {
-		const char *one[1] = { ids.v[i] };
-
-		if (cli_run_sync(cli, "triage", src, store, one, 1, since_s, 0, NULL, NULL, 0, NULL) == 0)
-			synced++;
-		else
-			cli_warnf("could not sync %s, the upstream DAG a sensor of %s waits on; triage goes on without it",
-			          ids.v[i], t->an.dag_id);
-	}
-	dd_strv_release(&ids);
-	return synced;
-}
-
 int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 {
 	enum { OPT_SOURCE = CLI_OPT_COMMON_LAST + 1, OPT_SINCE, OPT_REPO, OPT_OFFLINE, OPT_EXPLAIN, OPT_FORMAT };
@@ -113,19 +86,8 @@ int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 	if (!lib)
 		goto out;
 	n_repos = cli_open_repos(cfg, &repos);
-	if (triage_dag(store, dag_ref, lib, repos, n_repos, since_s, &t, &err) < 0) {
-		cli_error("triage", &err);
+	if (cli_triage(cli, "triage", store, src, dag_ref, lib, repos, n_repos, since_s, offline, &t) < 0)
 		goto out;
-	}
-	if (!offline && sync_upstream_dags(cli, src, store, &t, since_s)) {
-		/* A sensor waits on other DAGs: with their history stored, look again. */
-		triage_release(&t);
-		if (triage_dag(store, dag_ref, lib, repos, n_repos, since_s, &t, &err) < 0) {
-			cli_error("triage", &err);
-			goto out;
-		}
-	}
-	t.ui_url = triage_ui_url(src, &t);
 	if (!strcmp(format, "json")) {
 		cJSON *j = triage_to_json(&t, explain);
 		char *s = cJSON_Print(j);

@@ -101,14 +101,25 @@ struct pat_library *cli_patterns(struct dd_cli *cli, const char *cmd);
  * The DAG a command works on: unless offline, finds the source (--source,
  * else the first) and syncs dag_id from it; then looks dag_id up in the
  * store.  Prints what went wrong as command `cmd` (with a "did you mean"
- * when a stored DAG is close) and returns -1; *src is NULL when offline
- * without --source.  quiet_missing: when the DAG is not in the store,
+ * when a stored DAG is close) and returns -1.  Offline without --source,
+ * *src is the configured source the stored DAG came from (NULL when none
+ * is configured under that name).  quiet_missing: when the DAG is not in the store,
  * print nothing and return 1 (the caller has another meaning to try, as
  * runbook does).
  */
 int cli_find_dag(struct dd_cli *cli, const char *cmd, struct dd_store *store, const char *source_name,
                  int offline, const char *dag_id, int64_t since_s, int quiet_missing,
                  struct dd_source **src, int64_t *dag_ref);
+
+/* triage_dag for `cmd`, then, unless offline, syncs the upstream DAGs its
+ * sensors wait on and looks again with their history; fills t->ui_url.
+ * Prints the error and returns -1 on failure. */
+struct pat_library;
+struct triage_result;
+struct gitcorr_repo;
+int cli_triage(struct dd_cli *cli, const char *cmd, struct dd_store *store, const struct dd_source *src,
+               int64_t dag_ref, const struct pat_library *lib, struct gitcorr_repo **repos, size_t n_repos,
+               int64_t since_s, int offline, struct triage_result *t);
 
 /* Opens the configured repositories; one that cannot be read is a warning. */
 struct gitcorr_repo;
