@@ -100,9 +100,10 @@ demo: all
 	@examples/demo/run.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/patterns
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/patterns $(DESTDIR)$(DATADIR)/knowledge
 	install -m 0755 $(BUILD)/dagdoc $(DESTDIR)$(BINDIR)/dagdoc
 	install -m 0644 patterns/*.yaml $(DESTDIR)$(DATADIR)/patterns/
+	install -m 0644 knowledge/*.yaml $(DESTDIR)$(DATADIR)/knowledge/
 	@if [ -f dagdoc.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 dagdoc.1 $(DESTDIR)$(MANDIR)/man1/; fi
 	@if [ -f examples/dagdoc.bash-completion ]; then install -d $(DESTDIR)$(BASHCOMPDIR) && \
 	  install -m 0644 examples/dagdoc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/dagdoc; fi

@@ -9,6 +9,8 @@
 #include <cJSON.h>
 
 #include "dagdoc/analyze.h"
+#include "dagdoc/classify.h"
+#include "dagdoc/knowledge.h"
 #include "dagdoc/redact.h"
 
 /* Thresholds of the stall findings: a duration is "far" from usual past
@@ -81,11 +83,14 @@ char *analyze_library_hash(const struct pat_library *lib)
 	char conf[32];
 
 	h = fnv(h, DD_VERSION);
+	h = fnv(h, CLASSIFY_LOGIC);                         /* how the classifier decides */
+	h = fnv(h, kb_digest(pat_library_knowledge(lib)));  /* what the knowledge base says */
 	for (size_t i = 0; i < pat_library_count(lib); i++) {
 		const struct pat_pattern *p = pat_library_get(lib, i);
 
 		h = fnv(h, p->id);
 		h = fnv(h, p->category);
+		h = fnv(h, p->stage);
 		snprintf(conf, sizeof(conf), "%.4f", p->confidence);
 		h = fnv(h, conf);
 		for (size_t j = 0; j < p->regex.n; j++)

@@ -54,11 +54,17 @@ static void print_text(const struct dd_failure *f, struct dd_cli *cli, FILE *out
 		fprintf(out, "%s%s%s: %snone%s - %s\n", B, f->input, R, col, R,
 		        f->success ? "the task succeeded" : "no failure found");
 	} else if (!strcmp(f->category, "unknown")) {
-		fprintf(out, "%s%s%s: %sunknown%s - a failure no pattern explains\n", B, f->input, R, col, R);
+		fprintf(out, "%s%s%s: %sunknown%s - a failure neither a pattern nor the knowledge base explains\n", B,
+		        f->input, R, col, R);
 	} else {
 		fprintf(out, "%s%s%s: %s%s%s  %s  %s\n", B, f->input, R, col, f->category, R, f->pattern, f->title);
 		fprintf(out, "  confidence  %.2f\n", f->confidence);
 	}
+	if (f->stage)
+		fprintf(out, "  stage       %s\n", f->stage);
+	for (size_t i = 0; i < f->n_alternatives; i++)
+		fprintf(out, "  %s %s %.2f (%s)\n", i ? "           " : "or perhaps ", f->alternatives[i].category,
+		        f->alternatives[i].confidence, f->alternatives[i].source);
 	if (f->exc_type || f->exc_message) {
 		const char *msg = f->exc_message ? f->exc_message : "";
 		const char *nl = strchr(msg, '\n');

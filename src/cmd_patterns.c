@@ -71,6 +71,8 @@ static int do_show(struct pat_library *lib, const char *id)
 	printf("%-16s%s\n", "title", p->title);
 	printf("%-16s%s\n", "category", p->category);
 	printf("%-16s%.2f\n", "confidence", p->confidence);
+	if (p->stage)
+		printf("%-16s%s\n", "stage", p->stage);
 	printf("%-16s%s:%d%s\n", "defined at", p->file, p->line, p->user ? " (user pattern)" : "");
 	print_list("match", &p->regex);
 	print_list("checks", &p->checks);
@@ -223,7 +225,7 @@ int cmd_patterns(int argc, char **argv, struct dd_cli *cli)
 			return cli_usage_error("patterns",
 			                       "unknown category '%s': use one of dependency_upgrade, stalled_upstream, "
 			                       "intermittent, resource, orchestrator, config_credentials, code_bug, "
-			                       "data_quality, ml_training, import_error",
+			                       "data_quality, ml_training",
 			                       category);
 	} else {
 		if (category)

@@ -12,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "logline.h"
+
 #define DETECT_BYTES 64
 #define FMT_UPGRADE_LINES 100
 #define SYNTH_MAX_DEPTH 4
@@ -33,6 +35,13 @@ struct dd_logreader {
 	struct dd_buf ansi;      /* scratch: line without ANSI escapes */
 	struct dd_buf syn;       /* scratch: synthesised lines */
 	struct dd_buf rawjson;   /* scratch: printed JSON element (documents) */
+	struct {                 /* a CSV export: "timestamp,level,...,message" */
+		int active, open;    /* the header was seen; a quoted field is still open */
+		int col_msg, col_level, col_ts, n_cols;
+		size_t quotes, first_line;
+		struct dd_buf rec, field;
+	} csv;
+	int seen_text;           /* a non-blank line of line input was seen */
 	int done;                /* stopped by the callback, failed, or finished */
 	int rc;
 	struct dd_error saved;
@@ -54,600 +63,9 @@ const char *logparse_format_name(enum dd_logformat f)
 	return "unknown";
 }
 
-/* ---- small helpers ------------------------------------------------------ */
-
-static inline int is_d(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static inline int is_up(char c)
-{
-	return c >= 'A' && c <= 'Z';
-}
-
 static inline int is_sp(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static int d2(const char *s)
-{
-	return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-static int64_t make_ms(int y, int mo, int d, int h, int mi, int sec, int ms, int offset_s)
-{
-	/* consecutive lines share their date: remember the last one */
-	static _Thread_local int cy, cmo, cd;
-	static _Thread_local int64_t cdays;
-	int64_t days;
-
-	if (y == cy && mo == cmo && d == cd) {
-		days = cdays;
-	} else {
-		days = dd_days_from_civil(y, mo, d);
-		cy = y;
-		cmo = mo;
-		cd = d;
-		cdays = days;
-	}
-
-	return ((days * 86400 + h * 3600 + mi * 60 + sec) - offset_s) * 1000 + ms;
-}
-
-/* "YYYY-MM-DD[T ]HH:MM[:SS][.frac|,frac][Z|+HHMM|+HH:MM]"; returns the bytes
- * consumed or 0. */
-static size_t ts_parse(const char *s, size_t n, int64_t *out)
-{
-	int y, mo, d, h, mi, sec = 0, ms = 0, off = 0;
-	size_t i = 16;
-
-	if (n < 16 || !is_d(s[0]) || !is_d(s[1]) || !is_d(s[2]) || !is_d(s[3]) || s[4] != '-' ||
-	    !is_d(s[5]) || !is_d(s[6]) || s[7] != '-' || !is_d(s[8]) || !is_d(s[9]) ||
-	    (s[10] != 'T' && s[10] != ' ') || !is_d(s[11]) || !is_d(s[12]) || s[13] != ':' ||
-	    !is_d(s[14]) || !is_d(s[15]))
-		return 0;
-	y = d2(s) * 100 + d2(s + 2);
-	mo = d2(s + 5);
-	d = d2(s + 8);
-	h = d2(s + 11);
-	mi = d2(s + 14);
-	if (i + 3 <= n && s[i] == ':' && is_d(s[i + 1]) && is_d(s[i + 2])) {
-		sec = d2(s + i + 1);
-		i += 3;
-	}
-	if (i + 1 < n && (s[i] == '.' || s[i] == ',') && is_d(s[i + 1])) {
-		int scale = 100;
-
-		i++;
-		while (i < n && is_d(s[i])) {
-			ms += (s[i] - '0') * scale;
-			scale /= 10;
-			i++;
-		}
-	}
-	if (i < n && s[i] == 'Z') {
-		i++;
-	} else if (i + 3 <= n && (s[i] == '+' || s[i] == '-') && is_d(s[i + 1]) && is_d(s[i + 2])) {
-		int sign = s[i] == '-' ? -1 : 1, oh = d2(s + i + 1), om = 0;
-		size_t j = i + 3;
-
-		if (j < n && s[j] == ':')
-			j++;
-		if (j + 2 <= n && is_d(s[j]) && is_d(s[j + 1])) {
-			om = d2(s + j);
-			j += 2;
-		} else {
-			j = i + 3;
-		}
-		off = sign * (oh * 3600 + om * 60);
-		i = j;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return 0;
-	*out = make_ms(y, mo, d, h, mi, sec, ms, off);
-	return i;
-}
-
-/* The UI's "YYYY-MM-DD, HH:MM:SS[ UTC]"; returns bytes consumed or 0.  Only
- * UTC (or no zone) gives a time; another zone name gives *out = 0. */
-static size_t ts_parse_ui(const char *s, size_t n, int64_t *out)
-{
-	int y, mo, d, h, mi, sec;
-	size_t i = 20;
-
-	if (n < 20 || !is_d(s[0]) || !is_d(s[3]) || s[4] != '-' || s[7] != '-' || s[10] != ',' ||
-	    s[11] != ' ' || !is_d(s[12]) || !is_d(s[13]) || s[14] != ':' || !is_d(s[15]) ||
-	    !is_d(s[16]) || s[17] != ':' || !is_d(s[18]) || !is_d(s[19]) || !is_d(s[1]) ||
-	    !is_d(s[2]) || !is_d(s[5]) || !is_d(s[6]) || !is_d(s[8]) || !is_d(s[9]))
-		return 0;
-	y = d2(s) * 100 + d2(s + 2);
-	mo = d2(s + 5);
-	d = d2(s + 8);
-	h = d2(s + 12);
-	mi = d2(s + 15);
-	sec = d2(s + 18);
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return 0;
-	*out = make_ms(y, mo, d, h, mi, sec, 0, 0);
-	if (i < n && s[i] == ' ') {
-		size_t j = i + 1;
-
-		while (j < n && j < i + 7 && is_up(s[j]))
-			j++;
-		if (j > i + 1) {
-			if (!(j - i - 1 == 3 && !memcmp(s + i + 1, "UTC", 3)))
-				*out = 0;
-			i = j;
-		}
-	}
-	return i;
-}
-
-/* An upper-case level name at s; *wl receives its length. */
-static int level_word(const char *s, size_t n, size_t *wl)
-{
-	size_t i = 0;
-
-	while (i < n && i < 9 && is_up(s[i]))
-		i++;
-	if (i < n && is_up(s[i]))
-		return 0;
-	*wl = i;
-	switch (i) {
-	case 4:
-		if (!memcmp(s, "INFO", 4))
-			return 20;
-		if (!memcmp(s, "WARN", 4))
-			return 30;
-		break;
-	case 5:
-		if (!memcmp(s, "ERROR", 5))
-			return 40;
-		if (!memcmp(s, "DEBUG", 5))
-			return 10;
-		if (!memcmp(s, "FATAL", 5))
-			return 50;
-		break;
-	case 7:
-		if (!memcmp(s, "WARNING", 7))
-			return 30;
-		break;
-	case 8:
-		if (!memcmp(s, "CRITICAL", 8))
-			return 50;
-		break;
-	}
-	return 0;
-}
-
-/* A level name in any case ("error", "Warning"); 0 when unknown. */
-static int level_name_ci(const char *s, size_t n)
-{
-	char u[10];
-	size_t i, wl;
-	int lvl;
-
-	if (n == 0 || n > 9)
-		return 0;
-	for (i = 0; i < n; i++)
-		u[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
-	if (n == 9 && !memcmp(u, "EXCEPTION", 9))
-		return 40;
-	lvl = level_word(u, n, &wl);
-	return wl == n ? lvl : 0;
-}
-
-static const char *find3(const char *s, size_t n, const char *pat)
-{
-	/* first occurrence of a 3-byte pattern */
-	const char *p = s, *end = s + n;
-
-	while (p + 3 <= end) {
-		const char *q = memchr(p, pat[0], (size_t)(end - p) - 2);
-
-		if (!q)
-			return NULL;
-		if (q[1] == pat[1] && q[2] == pat[2])
-			return q;
-		p = q + 1;
-	}
-	return NULL;
-}
-
-static void set_msg(struct dd_logline *L, const char *s, size_t n, size_t i)
-{
-	L->msg = s + i;
-	L->msg_len = n - i;
-}
-
-/* ---- text prefixes ------------------------------------------------------ */
-
-/* "[ts] {file.py:12} LEVEL - msg" (the {..} part optional). */
-static int try_airflow2(const char *s, size_t n, struct dd_logline *L)
-{
-	int64_t ts = 0;
-	size_t i, k, wl;
-	int lvl;
-
-	k = ts_parse(s + 1, n - 1, &ts);
-	if (!k)
-		k = ts_parse_ui(s + 1, n - 1, &ts);
-	if (!k)
-		return 0;
-	i = 1 + k;
-	if (i + 1 >= n || s[i] != ']' || s[i + 1] != ' ')
-		return 0;
-	i += 2;
-	if (i < n && s[i] == '{') {
-		size_t lim = i + 256 < n ? i + 256 : n;
-		const char *q = memchr(s + i, '}', lim - i);
-
-		if (!q)
-			return 0;
-		i = (size_t)(q - s) + 1;
-		if (i >= n || s[i] != ' ')
-			return 0;
-		i++;
-	}
-	lvl = level_word(s + i, n - i, &wl);
-	if (!lvl)
-		return 0;
-	i += wl;
-	if (i + 3 <= n && s[i] == ' ' && s[i + 1] == '-' && s[i + 2] == ' ')
-		i += 3;
-	else if (i + 2 == n && s[i] == ' ' && s[i + 1] == '-')
-		i += 2;
-	else if (i != n)
-		return 0;
-	set_msg(L, s, n, i);
-	L->level = lvl;
-	L->ts_ms = ts;
-	return 1;
-}
-
-/* What follows "LEVEL<spaces>| " in Prefect lines: "Flow run 'x' - msg",
- * "Task run 'x' - msg" or "logger.name - msg". */
-static void prefect_rest(const char *s, size_t n, size_t i, struct dd_logline *L)
-{
-	const char *r = s + i;
-	size_t rn = n - i;
-
-	if (rn > 10 && (!memcmp(r, "Flow run '", 10) || !memcmp(r, "Task run '", 10))) {
-		const char *q = find3(r + 10, rn - 10, "' -");
-
-		while (q && !((size_t)(q - s) + 3 == n || q[3] == ' '))
-			q = find3(q + 1, (size_t)(s + n - q - 1), "' -");
-		if (q) {
-			size_t j = (size_t)(q - s) + 3;
-
-			set_msg(L, s, n, j < n ? j + 1 : j);
-			return;
-		}
-	} else {
-		size_t j = i;
-
-		while (j < n && s[j] != ' ')
-			j++;
-		if (j > i && j + 3 <= n && s[j + 1] == '-' && s[j + 2] == ' ') {
-			set_msg(L, s, n, j + 3);
-			return;
-		}
-	}
-	set_msg(L, s, n, i);
-}
-
-/* At s+i: "LEVEL<spaces>| rest" -> 1 */
-static int try_prefect_level(const char *s, size_t n, size_t i, struct dd_logline *L)
-{
-	size_t wl;
-	int lvl = level_word(s + i, n - i, &wl);
-
-	if (!lvl)
-		return 0;
-	i += wl;
-	while (i < n && s[i] == ' ')
-		i++;
-	if (i >= n || s[i] != '|')
-		return 0;
-	i++;
-	if (i < n && s[i] == ' ')
-		i++;
-	L->level = lvl;
-	prefect_rest(s, n, i, L);
-	return 1;
-}
-
-/* Python logging after "<ts> ": "- name - LEVEL - msg", "LEVEL name: msg",
- * "[LEVEL] name: msg", "LEVEL - msg", "LEVEL msg". */
-static int try_python_after_ts(const char *s, size_t n, size_t i, struct dd_logline *L)
-{
-	size_t wl, j;
-	int lvl, br = 0;
-
-	if (i + 2 <= n && s[i] == '-' && s[i + 1] == ' ') {
-		/* "- name - LEVEL - msg" or "- LEVEL - msg" */
-		i += 2;
-		lvl = level_word(s + i, n - i, &wl);
-		if (!lvl || i + wl + 3 > n || memcmp(s + i + wl, " - ", 3)) {
-			j = i;
-			while (j < n && s[j] != ' ')
-				j++;
-			if (j == i || j + 3 > n || memcmp(s + j, " - ", 3))
-				return 0;
-			i = j + 3;
-			lvl = level_word(s + i, n - i, &wl);
-			if (!lvl || i + wl + 3 > n || memcmp(s + i + wl, " - ", 3))
-				return 0;
-		}
-		L->level = lvl;
-		set_msg(L, s, n, i + wl + 3);
-		return 1;
-	}
-	if (i < n && s[i] == '[') {
-		br = 1;
-		i++;
-	}
-	lvl = level_word(s + i, n - i, &wl);
-	if (!lvl)
-		return 0;
-	i += wl;
-	if (br) {
-		if (i >= n || s[i] != ']')
-			return 0;
-		i++;
-	}
-	if (i + 3 <= n && !memcmp(s + i, " - ", 3)) {
-		i += 3;
-	} else if (i + 2 <= n && s[i] == ':' && s[i + 1] == ' ') {
-		i += 2;
-	} else if (i < n && s[i] == ' ') {
-		i++;
-		/* optional "logger.name: " */
-		j = i;
-		while (j < n && (s[j] == '.' || s[j] == '_' || s[j] == '-' || is_d(s[j]) ||
-		                 (s[j] >= 'a' && s[j] <= 'z') || is_up(s[j])))
-			j++;
-		if (j > i && j + 1 < n && s[j] == ':' && s[j + 1] == ' ')
-			i = j + 2;
-	} else if (i != n) {
-		return 0;
-	}
-	L->level = lvl;
-	set_msg(L, s, n, i);
-	return 1;
-}
-
-static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-/* "Mar 05 13:23:19 host tag[pid]: msg" */
-static int try_syslog(const char *s, size_t n, struct dd_logline *L)
-{
-	size_t i, k;
-
-	if (n < 20 || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':' || s[15] != ' ')
-		return 0;
-	for (k = 0; k < 12; k++)
-		if (!memcmp(s, months + 3 * k, 3))
-			break;
-	if (k == 12)
-		return 0;
-	i = 16;
-	while (i < n && s[i] != ' ')
-		i++;
-	if (i == 16 || i >= n)
-		return 0;
-	i++;
-	k = i;
-	while (i < n && s[i] != ' ' && s[i] != ':')
-		i++;
-	if (i == k || i + 1 >= n || s[i] != ':' || s[i + 1] != ' ')
-		return 0;
-	set_msg(L, s, n, i + 2);
-	return 1;
-}
-
-/* Lines starting with a digit. */
-static enum dd_logformat try_digit(const char *s, size_t n, struct dd_logline *L)
-{
-	int64_t ts = 0;
-	size_t k;
-
-	/* HH:MM:SS... (Prefect console, dbt) */
-	if (n >= 10 && is_d(s[1]) && s[2] == ':' && is_d(s[3]) && is_d(s[4]) && s[5] == ':' &&
-	    is_d(s[6]) && is_d(s[7])) {
-		size_t i = 8;
-
-		if (i + 1 < n && s[i] == '.' && is_d(s[i + 1])) {
-			i++;
-			while (i < n && is_d(s[i]))
-				i++;
-		}
-		if (i + 3 <= n && !memcmp(s + i, " | ", 3)) {
-			if (try_prefect_level(s, n, i + 3, L))
-				return DD_LOGFMT_PREFECT;
-			return DD_LOGFMT_PLAIN;
-		}
-		if (i + 2 < n && s[i] == ' ' && s[i + 1] == '[') {
-			/* dbt: "12:00:01.123456 [error] [Thread-1]: msg" */
-			size_t j = i + 2, e;
-
-			while (j < n && s[j] >= 'a' && s[j] <= 'z')
-				j++;
-			e = j;
-			while (j < n && s[j] == ' ')
-				j++;
-			if (j < n && s[j] == ']' && level_name_ci(s + i + 2, e - i - 2)) {
-				int lvl = level_name_ci(s + i + 2, e - i - 2);
-
-				j++;
-				if (j + 1 < n && s[j] == ' ' && s[j + 1] == '[') {
-					const char *q = memchr(s + j, ']', n - j);
-
-					if (q)
-						j = (size_t)(q - s) + 1;
-				}
-				if (j < n && s[j] == ':')
-					j++;
-				if (j < n && s[j] == ' ')
-					j++;
-				L->level = lvl;
-				set_msg(L, s, n, j);
-				return DD_LOGFMT_PLAIN;
-			}
-		}
-		if (i == 8 && i + 2 <= n && s[i] == ' ' && s[i + 1] == ' ') {
-			set_msg(L, s, n, 10);
-			return DD_LOGFMT_PLAIN;
-		}
-		return DD_LOGFMT_PLAIN;
-	}
-	k = ts_parse(s, n, &ts);
-	if (!k)
-		return DD_LOGFMT_PLAIN;
-	L->ts_ms = ts;
-	if (k + 3 <= n && !memcmp(s + k, " | ", 3)) {
-		if (try_prefect_level(s, n, k + 3, L))
-			return DD_LOGFMT_PREFECT;
-		L->ts_ms = 0;
-		return DD_LOGFMT_PLAIN;
-	}
-	if (k < n && s[k] == ' ' && try_python_after_ts(s, n, k + 1, L))
-		return DD_LOGFMT_PLAIN;
-	/* a bare timestamp prefix ("docker logs -t", CI logs): drop it */
-	if (k < n && s[k] == ' ') {
-		set_msg(L, s, n, k + 1);
-		return DD_LOGFMT_PLAIN;
-	}
-	if (k == n) {
-		set_msg(L, s, n, k);
-		return DD_LOGFMT_PLAIN;
-	}
-	L->ts_ms = 0;
-	return DD_LOGFMT_PLAIN;
-}
-
-/* Parses the prefix of one text line (without ANSI escapes). */
-static enum dd_logformat parse_text(const char *s, size_t n, struct dd_logline *L)
-{
-	size_t wl;
-	int lvl;
-
-	L->msg = s;
-	L->msg_len = n;
-	L->level = 0;
-	L->ts_ms = 0;
-	if (n < 4)
-		return DD_LOGFMT_PLAIN;
-	switch (s[0]) {
-	case '[':
-		if (try_airflow2(s, n, L)) {
-			int depth;
-
-			/* logging_mixin re-logs formatted lines: strip the inner prefix too */
-			for (depth = 0; depth < 3 && L->msg_len > 4 && L->msg[0] == '['; depth++) {
-				struct dd_logline in = *L;
-
-				if (!try_airflow2(L->msg, L->msg_len, &in))
-					break;
-				L->msg = in.msg;
-				L->msg_len = in.msg_len;
-				L->level = in.level;
-			}
-			return DD_LOGFMT_AIRFLOW2;
-		}
-		return DD_LOGFMT_PLAIN;
-	case ' ':
-		/* " INFO - ::group::..." (Airflow 2 API header) */
-		lvl = level_word(s + 1, n - 1, &wl);
-		if (lvl && 1 + wl + 3 <= n && !memcmp(s + 1 + wl, " - ", 3)) {
-			L->level = lvl;
-			set_msg(L, s, n, 1 + wl + 3);
-			return DD_LOGFMT_AIRFLOW2;
-		}
-		return DD_LOGFMT_PLAIN;
-	case '*':
-		if (s[1] == '*' && s[2] == '*' && s[3] == ' ') {
-			L->level = 20;
-			set_msg(L, s, n, 4);
-			return DD_LOGFMT_AIRFLOW2;
-		}
-		return DD_LOGFMT_PLAIN;
-	case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
-		return try_digit(s, n, L);
-	default:
-		break;
-	}
-	if (is_up(s[0])) {
-		lvl = level_word(s, n, &wl);
-		if (lvl) {
-			size_t i = wl;
-
-			if (i < n && (s[i] == ' ' || s[i] == '|')) {
-				size_t j = i;
-
-				while (j < n && s[j] == ' ')
-					j++;
-				if (j < n && s[j] == '|' && try_prefect_level(s, n, 0, L))
-					return DD_LOGFMT_PREFECT;
-			} else if (i + 1 < n && s[i] == ':' && s[i + 1] != ' ') {
-				/* "ERROR:root:msg" (logging.basicConfig) */
-				size_t j = i + 1;
-
-				while (j < n && s[j] != ':' && s[j] != ' ')
-					j++;
-				if (j < n && s[j] == ':') {
-					L->level = lvl;
-					set_msg(L, s, n, j + 1);
-					return DD_LOGFMT_PLAIN;
-				}
-			}
-			return DD_LOGFMT_PLAIN;
-		}
-		if (try_syslog(s, n, L))
-			return DD_LOGFMT_PLAIN;
-	}
-	return DD_LOGFMT_PLAIN;
-}
-
-/* Copies s without ANSI escape sequences. */
-static void strip_ansi(const char *s, size_t n, struct dd_buf *out)
-{
-	size_t i = 0, start = 0;
-
-	dd_buf_reset(out);
-	dd_buf_grow(out, n);
-	while (i < n) {
-		const char *e = memchr(s + i, 0x1b, n - i);
-
-		if (!e) {
-			dd_buf_add(out, s + i, n - i);
-			return;
-		}
-		start = (size_t)(e - s);
-		dd_buf_add(out, s + i, start - i);
-		i = dd_escape_end(s, n, start + 1);
-	}
-}
-
-enum dd_logformat logparse_line(const char *line, size_t len, struct dd_buf *scratch, struct dd_logline *out)
-{
-	const char *s = line;
-	size_t n = len;
-
-	if (n && line[n - 1] == '\r')
-		n--;
-	memset(out, 0, sizeof(*out));
-	out->raw = line;
-	out->raw_len = n;
-	if (scratch && n && memchr(line, 0x1b, n)) {
-		strip_ansi(line, n, scratch);
-		s = scratch->data ? scratch->data : "";
-		n = scratch->len;
-	}
-	return parse_text(s, n, out);
 }
 
 /* ---- delivery ------------------------------------------------------------- */
@@ -870,54 +288,63 @@ static void synth_error_detail(struct dd_logreader *r, const cJSON *arr, size_t 
 	}
 }
 
-/* A structured message: {"event":..} (Airflow 3 / v2) or {"message":..} (Prefect). */
-static void structured(struct dd_logreader *r, const cJSON *o, const char *text, int is_event,
-                       const char *raw, size_t raw_len, size_t lineno)
+/*
+ * One log record whose message may span lines: the first line is delivered
+ * with the record's level and time (a prefix inside it is peeled off, the
+ * record's own level stays when it has one), the others as continuation
+ * lines.  raw NULL: raw is the message's first line.  `cont_step` 1 gives
+ * continuation lines their own line numbers (a CSV field's lines are
+ * physical lines), 0 keeps the record's (a JSON line).
+ */
+static void record(struct dd_logreader *r, const char *text, size_t tl, int level, int64_t ms,
+                   const char *raw, size_t raw_len, size_t lineno, int cont_step)
 {
-	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(o, "level");
-	const cJSON *ed;
-	const char *ts = jstr(o, "timestamp");
-	struct dd_logline L;
-	const char *nl;
-	size_t tl = strlen(text), first;
-	int level = 0;
-	int64_t ms = 0;
+	struct dd_logline L, in;
+	const char *nl = memchr(text, '\n', tl);
+	size_t first = nl ? (size_t)(nl - text) : tl;
 
-	if (cJSON_IsString(lv) && lv->valuestring)
-		level = level_name_ci(lv->valuestring, strlen(lv->valuestring));
-	else if (cJSON_IsNumber(lv) && lv->valuedouble >= 0 && lv->valuedouble <= 100)
-		level = (int)lv->valuedouble;
-	if (ts && dd_parse_time(ts, &ms))
-		ms = 0;
-	nl = memchr(text, '\n', tl);
-	first = nl ? (size_t)(nl - text) : tl;
 	memset(&L, 0, sizeof(L));
 	L.msg = text;
 	L.msg_len = first;
 	if (L.msg_len && text[L.msg_len - 1] == '\r')
 		L.msg_len--;
-	if (is_event && first > 4 && text[0] == '[') {
-		/* legacy Airflow 2 text shown through the v2 API */
-		struct dd_logline in;
-
-		if (parse_text(L.msg, L.msg_len, &in) == DD_LOGFMT_AIRFLOW2) {
-			L.msg = in.msg;
-			L.msg_len = in.msg_len;
-			if (!level)
-				level = in.level;
-			if (!ms)
-				ms = in.ts_ms;
-		}
-	}
-	if (L.msg_len > LOGREADER_MAX_LINE)
-		L.msg_len = LOGREADER_MAX_LINE;
-	L.level = level;
-	L.ts_ms = ms;
+	in = L;
+	logline_parse(&in);
+	L.msg = in.msg;
+	L.msg_len = in.msg_len > LOGREADER_MAX_LINE ? LOGREADER_MAX_LINE : in.msg_len;
+	L.level = level ? level : in.level;
+	L.ts_ms = ms ? ms : in.ts_ms;
 	L.flags = DD_LINE_JSON;
-	if (raw) {
-		L.raw = raw;
-		L.raw_len = raw_len;
-	} else {
+	L.raw = raw ? raw : text;
+	L.raw_len = raw ? raw_len : L.msg_len + (size_t)(L.msg - text);
+	L.lineno = next_lineno(r, lineno);
+	deliver(r, &L);
+	while (nl && !r->done) {
+		const char *s = nl + 1, *e = text + tl;
+
+		nl = memchr(s, '\n', (size_t)(e - s));
+		lineno += (size_t)cont_step;
+		plain_piece(r, s, nl ? (size_t)(nl - s) : (size_t)(e - s), lineno);
+	}
+}
+
+/* A structured message: {"event":..} (Airflow 3 / v2) or {"message":..} (Prefect). */
+static void structured(struct dd_logreader *r, const cJSON *o, const char *text,
+                       const char *raw, size_t raw_len, size_t lineno)
+{
+	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(o, "level");
+	const cJSON *ed;
+	const char *ts = jstr(o, "timestamp");
+	int level = 0;
+	int64_t ms = 0;
+
+	if (cJSON_IsString(lv) && lv->valuestring)
+		level = logline_level_name(lv->valuestring, strlen(lv->valuestring));
+	else if (cJSON_IsNumber(lv) && lv->valuedouble >= 0 && lv->valuedouble <= 100)
+		level = (int)lv->valuedouble;
+	if (ts && dd_parse_time(ts, &ms))
+		ms = 0;
+	if (!raw) {
 		char *p = cJSON_PrintUnformatted(o);
 
 		dd_buf_reset(&r->rawjson);
@@ -925,13 +352,10 @@ static void structured(struct dd_logreader *r, const cJSON *o, const char *text,
 			dd_buf_adds(&r->rawjson, p);
 			cJSON_free(p);
 		}
-		L.raw = dd_buf_str(&r->rawjson);
-		L.raw_len = r->rawjson.len;
+		raw = dd_buf_str(&r->rawjson);
+		raw_len = r->rawjson.len;
 	}
-	L.lineno = next_lineno(r, lineno);
-	deliver(r, &L);
-	if (nl && !r->done)
-		plain_lines(r, nl + 1, tl - first - 1, lineno);
+	record(r, text, strlen(text), level, ms, raw, raw_len, lineno, 0);
 	ed = cJSON_GetObjectItemCaseSensitive(o, "error_detail");
 	if (cJSON_IsArray(ed) && !r->done)
 		synth_error_detail(r, ed, lineno);
@@ -985,17 +409,158 @@ static int json_object(struct dd_logreader *r, const cJSON *o, const char *raw, 
 	if (text) {
 		if (r->fmt == DD_LOGFMT_UNKNOWN)
 			r->fmt = r->mode == M_DOC ? DD_LOGFMT_AIRFLOW_V2_JSON : DD_LOGFMT_AIRFLOW3_JSONL;
-		structured(r, o, text, 1, raw, raw_len, lineno);
+		structured(r, o, text, raw, raw_len, lineno);
 		return 1;
 	}
 	text = jstr(o, "message");
 	if (text) {
 		if (r->fmt == DD_LOGFMT_UNKNOWN)
 			r->fmt = DD_LOGFMT_PREFECT;
-		structured(r, o, text, 0, raw, raw_len, lineno);
+		structured(r, o, text, raw, raw_len, lineno);
+		return 1;
+	}
+	text = jstr(o, "msg");   /* Go, Node and many JSON loggers: {"level":"error","msg":..} */
+	if (text) {
+		if (r->fmt == DD_LOGFMT_UNKNOWN)
+			r->fmt = DD_LOGFMT_PLAIN;
+		structured(r, o, text, raw, raw_len, lineno);
 		return 1;
 	}
 	return 0;
+}
+
+/* ---- CSV exports ------------------------------------------------------------ */
+
+#define CSV_MAX_RECORD ((size_t)4 << 20)
+
+/* A header such as "timestamp,level,flow_run_id,task_run_id,message"
+ * (Prefect's log download): a message column and a level or time column. */
+static int csv_header(struct dd_logreader *r, const char *s, size_t n)
+{
+	int col = 0;
+	size_t i = 0;
+
+	r->csv.col_msg = r->csv.col_level = r->csv.col_ts = -1;
+	while (i <= n && col < 64) {
+		size_t b = i;
+
+		while (i < n && s[i] != ',') {
+			if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+				return 0;
+			i++;
+		}
+		if (i == b)
+			return 0;
+#define COL_IS(w) (i - b == sizeof(w) - 1 && !strncasecmp(s + b, w, i - b))
+		if (COL_IS("message") || COL_IS("msg"))
+			r->csv.col_msg = col;
+		else if (COL_IS("level") || COL_IS("levelname") || COL_IS("level_name") || COL_IS("severity"))
+			r->csv.col_level = col;
+		else if (COL_IS("timestamp") || COL_IS("time") || COL_IS("ts"))
+			r->csv.col_ts = col;
+#undef COL_IS
+		col++;
+		i++;
+	}
+	r->csv.n_cols = col;
+	return col >= 2 && r->csv.col_msg >= 0 && (r->csv.col_level >= 0 || r->csv.col_ts >= 0);
+}
+
+/* Field `want` of a CSV record, unquoted into r->csv.field; 0 when absent. */
+static int csv_field(struct dd_logreader *r, int want)
+{
+	const char *p = r->csv.rec.data ? r->csv.rec.data : "", *end = p + r->csv.rec.len;
+	int col = 0;
+
+	dd_buf_reset(&r->csv.field);
+	for (;;) {
+		int take = col == want;
+
+		if (p < end && *p == '"') {
+			p++;
+			while (p < end) {
+				if (*p == '"') {
+					if (p + 1 < end && p[1] == '"') {
+						if (take)
+							dd_buf_addch(&r->csv.field, '"');
+						p += 2;
+						continue;
+					}
+					p++;
+					break;
+				}
+				if (take)
+					dd_buf_addch(&r->csv.field, *p);
+				p++;
+			}
+			while (p < end && *p != ',')
+				p++;
+		} else {
+			const char *q = memchr(p, ',', (size_t)(end - p));
+
+			if (!q)
+				q = end;
+			if (take)
+				dd_buf_add(&r->csv.field, p, (size_t)(q - p));
+			p = q;
+		}
+		if (take)
+			return 1;
+		if (p >= end)
+			return 0;
+		p++;
+		col++;
+	}
+}
+
+static void csv_record(struct dd_logreader *r)
+{
+	int level = 0;
+	int64_t ms = 0;
+	char *msg;
+	size_t ml;
+
+	if (r->csv.col_level >= 0 && csv_field(r, r->csv.col_level) && r->csv.field.len) {
+		const char *v = r->csv.field.data;
+
+		if (v[0] >= '0' && v[0] <= '9')
+			level = atoi(v) <= 100 ? atoi(v) : 0;
+		else
+			level = logline_level_name(v, r->csv.field.len);
+	}
+	if (r->csv.col_ts >= 0 && csv_field(r, r->csv.col_ts) && dd_parse_time(r->csv.field.data, &ms))
+		ms = 0;
+	if (!csv_field(r, r->csv.col_msg)) {
+		/* not a record of this table: its text as it is */
+		text_block(r, r->csv.rec.data, r->csv.rec.len, r->csv.first_line);
+		return;
+	}
+	ml = r->csv.field.len;
+	msg = dd_buf_detach(&r->csv.field);
+	record(r, msg, ml, level, ms, NULL, 0, r->csv.first_line, 1);
+	free(msg);
+}
+
+/* One physical line of a CSV export; a record ends where its quotes balance. */
+static void csv_line(struct dd_logreader *r, const char *s, size_t n, size_t lineno)
+{
+	const char *q = s, *end = s + n;
+
+	if (!r->csv.open) {
+		dd_buf_reset(&r->csv.rec);
+		r->csv.first_line = lineno;
+		r->csv.quotes = 0;
+	} else {
+		dd_buf_addch(&r->csv.rec, '\n');
+	}
+	dd_buf_add(&r->csv.rec, s, n);
+	while ((q = memchr(q, '"', (size_t)(end - q)))) {
+		r->csv.quotes++;
+		q++;
+	}
+	r->csv.open = (r->csv.quotes & 1) && r->csv.rec.len < CSV_MAX_RECORD;
+	if (!r->csv.open)
+		csv_record(r);
 }
 
 /* One physical line of line input. */
@@ -1005,6 +570,15 @@ static void on_line(struct dd_logreader *r, const char *s, size_t n)
 
 	if (n && s[n - 1] == '\r')
 		n--;
+	if (r->csv.active) {
+		csv_line(r, s, n, lineno);
+		return;
+	}
+	if (!r->seen_text && n) {
+		r->seen_text = 1;
+		if (r->mode == M_LINES && csv_header(r, s, n))
+			r->csv.active = 1;
+	}
 	if (n >= 2 && s[0] == '{') {
 		size_t e = n;
 
@@ -1321,6 +895,8 @@ void logreader_free(struct dd_logreader *r)
 	dd_buf_release(&r->ansi);
 	dd_buf_release(&r->syn);
 	dd_buf_release(&r->rawjson);
+	dd_buf_release(&r->csv.rec);
+	dd_buf_release(&r->csv.field);
 	free(r);
 }
 
@@ -1521,6 +1097,8 @@ int logreader_finish(struct dd_logreader *r, dd_logline_cb cb, void *ud, struct 
 		}
 		dd_buf_reset(&r->part);
 		r->part_trunc = 0;
+		if (r->csv.open && !r->done)
+			csv_record(r);   /* a quote never closed: what there is */
 	} else if (r->mode == M_DOC) {
 		process_doc(r);
 		dd_buf_release(&r->doc);

@@ -17,6 +17,7 @@
 #include <yaml.h>
 #include <hs.h>
 
+#include "dagdoc/knowledge.h"
 #include "dagdoc/pattern.h"
 
 /* PCRE2 limits: far above what any real log line needs, far below a hang. */
@@ -27,17 +28,27 @@
 
 const char *const pat_categories[] = {
 	"dependency_upgrade", "stalled_upstream", "intermittent", "resource", "orchestrator",
-	"config_credentials", "code_bug", "data_quality", "ml_training", "import_error", NULL,
+	"config_credentials", "code_bug", "data_quality", "ml_training", NULL,
 };
+
+const char *const pat_stages[] = { "parse", "schedule", "run", "teardown", NULL };
+
+static int in_list(const char *const *list, const char *name)
+{
+	for (size_t i = 0; name && list[i]; i++)
+		if (!strcmp(list[i], name))
+			return 1;
+	return 0;
+}
+
+int pat_stage_valid(const char *name)
+{
+	return in_list(pat_stages, name);
+}
 
 int pat_category_valid(const char *name)
 {
-	if (!name)
-		return 0;
-	for (size_t i = 0; pat_categories[i]; i++)
-		if (!strcmp(pat_categories[i], name))
-			return 1;
-	return 0;
+	return in_list(pat_categories, name);
 }
 
 /* One compiled regex; the library's flat list of them is the prefilter's id space. */
@@ -66,6 +77,7 @@ struct pat_library {
 	int n_gen;                  /* user sources added so far */
 	struct pat_stats stats;
 	uint32_t max_ovec;
+	struct kb *knowledge;       /* owned; may be NULL */
 	/* Compiled code built at add time, kept until finalize (per pattern, per regex). */
 	pcre2_code ***codes;
 	size_t cap_codes;
@@ -85,6 +97,7 @@ static void pattern_free(struct pat_pattern *p)
 	free(p->id);
 	free(p->title);
 	free(p->category);
+	free(p->stage);
 	free(p->file);
 	dd_strv_release(&p->regex);
 	free(p->regex_line);
@@ -106,10 +119,22 @@ static void free_codes(pcre2_code **codes, size_t n)
 	free(codes);
 }
 
+void pat_library_set_knowledge(struct pat_library *lib, struct kb *kb)
+{
+	kb_free(lib->knowledge);
+	lib->knowledge = kb;
+}
+
+const struct kb *pat_library_knowledge(const struct pat_library *lib)
+{
+	return lib ? lib->knowledge : NULL;
+}
+
 void pat_library_free(struct pat_library *lib)
 {
 	if (!lib)
 		return;
+	kb_free(lib->knowledge);
 	for (size_t i = 0; i < lib->n_pats; i++) {
 		if (lib->codes && !lib->finalized)
 			free_codes(lib->codes[i], lib->pats[i]->regex.n);
@@ -340,7 +365,7 @@ static int string_list(struct loader *ld, struct pat_pattern *p, const char *key
 }
 
 static const char *const pattern_keys[] = {
-	"id", "title", "match", "confidence", "checks", "fix", "examples", "counterexamples", NULL,
+	"id", "title", "match", "confidence", "checks", "fix", "examples", "counterexamples", "stage", NULL,
 };
 
 static int valid_id(const char *s)
@@ -453,7 +478,8 @@ static void load_pattern(struct loader *ld, yaml_node_t *pn, size_t ordinal, con
 				break;
 		if (!pattern_keys[i])
 			problem(ld, node_at(ld, pr->key), p,
-			        "unknown key '%s' (expected id, title, match, confidence, checks, fix, examples, counterexamples)", ks);
+			        "unknown key '%s' (expected id, title, match, confidence, checks, fix, examples, counterexamples, "
+			        "stage)", ks);
 	}
 	/* title */
 	if (!vn[1]) {
@@ -501,6 +527,15 @@ static void load_pattern(struct loader *ld, yaml_node_t *pn, size_t ordinal, con
 			problem(ld, vn[3], p, "'confidence' must be a number between 0 and 1, not '%s'", s ? s : "(not a scalar)");
 		else
 			p->confidence = c;
+	}
+	/* stage */
+	if (vn[8]) {
+		const char *s = scalar(vn[8]);
+		if (!pat_stage_valid(s))
+			problem(ld, vn[8], p, "'stage' must be one of parse, schedule, run, teardown, not '%s'",
+			        s ? s : "(not a scalar)");
+		else
+			p->stage = dd_xstrdup(s);
 	}
 	/* checks, fix */
 	for (int k = 4; k <= 5; k++) {
@@ -602,10 +637,16 @@ static int load_text(struct pat_library *lib, const char *name, const char *text
 	}
 	if (!cat) {
 		problem(&ld, root, NULL, "missing key 'category'");
+	} else if (scalar(cat) && !strcmp(scalar(cat), "import_error")) {
+		problem(&ld, cat, NULL,
+		        "category 'import_error' was retired: a category names the cause and 'stage: parse' says the "
+		        "DAG file did not load; use code_bug (a mistake in the file), dependency_upgrade (a package "
+		        "missing or changed), orchestrator (an import timeout) or config_credentials, with 'stage: parse' "
+		        "on the patterns");
 	} else if (!pat_category_valid(scalar(cat))) {
 		problem(&ld, cat, NULL,
 		        "category '%s' is not one of dependency_upgrade, stalled_upstream, intermittent, resource, "
-		        "orchestrator, config_credentials, code_bug, data_quality, ml_training, import_error",
+		        "orchestrator, config_credentials, code_bug, data_quality, ml_training",
 		        scalar(cat) ? scalar(cat) : "(not a string)");
 	} else {
 		category = scalar(cat);
@@ -1268,42 +1309,9 @@ int pat_pattern_matches(struct pat_matcher *m, const struct pat_pattern *p, cons
 
 /* ---------------------------------------------------------------- discovery */
 
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 char *pat_builtin_dir(void)
 {
-	const char *env = getenv("DAGDOC_PATTERNS_DIR");
-	if (env && *env)
-		return dd_xstrdup(env);
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = 0;
-			const char *rel[] = { "/patterns", "/../patterns", "/../share/dagdoc/patterns" };
-			for (size_t i = 0; i < DD_ARRAY_SIZE(rel); i++) {
-				char *cand = dd_xasprintf("%s%s", exe, rel[i]);
-				if (is_dir(cand)) {
-					char *real = realpath(cand, NULL);   /* "build/../patterns" -> "patterns" in messages */
-					if (real) {
-						free(cand);
-						return real;
-					}
-					return cand;
-				}
-				free(cand);
-			}
-		}
-	}
-	if (is_dir(DD_DATADIR "/patterns"))
-		return dd_xstrdup(DD_DATADIR "/patterns");
-	return NULL;
+	return dd_data_dir("patterns", "DAGDOC_PATTERNS_DIR");
 }
 
 int pat_library_load(const char *builtin_dir, const struct dd_strv *user_dirs,

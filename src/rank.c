@@ -66,7 +66,6 @@ static enum rk_kind kind_of_category(const struct dd_failure *f)
 	const char *cat = f->category ? f->category : "unknown";
 
 	if (!strcmp(cat, "dependency_upgrade")) return RK_DEPENDENCY_CHANGE;
-	if (!strcmp(cat, "import_error")) return RK_CODE_CHANGE;
 	if (!strcmp(cat, "code_bug")) return RK_CODE_CHANGE;
 	if (!strcmp(cat, "data_quality")) return RK_DATA_ISSUE;
 	if (!strcmp(cat, "stalled_upstream")) return RK_UPSTREAM_STALL;
@@ -567,7 +566,7 @@ static void history_evidence(const struct an_result *an, const struct an_group *
 		case AN_STALL_LONG_RUNNING: case AN_STALL_DURATION_GROWTH: k = RK_RESOURCE_EXHAUSTION; break;
 		case AN_STALL_FAST_SUCCESS: k = RK_DATA_ISSUE; break;
 		case AN_STALL_IMPORT_ERROR:
-			if (strcmp(g->failure.category ? g->failure.category : "", "import_error"))
+			if (!g->failure.stage || strcmp(g->failure.stage, "parse"))
 				continue;
 			evidence(&cands[RK_CODE_CHANGE], W_IMPORT_ERROR * s->severity, "%s", s->detail);
 			continue;
@@ -765,7 +764,7 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 	for (size_t i = 0; i < f->n_entities; i++)
 		add_entity(c, f->entities[i].name, f->entities[i].value);
 	/* A DAG that stopped parsing: what its import error names, and the file. */
-	if (f->category && !strcmp(f->category, "import_error"))
+	if (f->stage && !strcmp(f->stage, "parse"))
 		for (size_t i = 0; i < an->n_stalls; i++) {
 			const struct an_stall *st = &an->stalls[i];
 

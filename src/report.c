@@ -1085,7 +1085,6 @@ static const struct {
 	{ "code_bug", "#cf222e" },
 	{ "data_quality", "#b08800" },
 	{ "ml_training", "#5a32a3" },
-	{ "import_error", "#82071e" },
 };
 #define COLOR_FAILED_OTHER "#ff5a52"
 #define COLOR_SUCCESS "#2da44e"

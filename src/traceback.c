@@ -10,6 +10,7 @@
 #define TB_MAX_MSG 8192
 #define TB_MAX_MSG_LINES 50
 #define TB_MAX_FIELD 4096
+#define TB_MAX_SOURCE 512
 #define TB_CACHE 128
 
 static const char TB_HEADER[] = "Traceback (most recent call last):";
@@ -29,8 +30,14 @@ struct dd_tbparser {
 	int exc_json;          /* the exception line came from a JSON record */
 	int last_was_frame;
 	size_t last_frame_indent;
+	size_t base_indent;    /* indentation of the traceback's header: a pasted
+	                        * traceback may be indented as a whole */
 	struct dd_traceback ring[TB_KEEP];
 	size_t start, count;
+	size_t started;        /* tracebacks begun, complete or not */
+	size_t last_lineno;    /* the last line fed to the current traceback */
+	struct dd_traceback partial;   /* the last one cut short before any exception line */
+	int has_partial;
 	struct cls_entry {
 		char *file;
 		char *package;
@@ -209,6 +216,7 @@ static void frame_release(struct dd_frame *f)
 	free(f->file);
 	free(f->func);
 	free(f->package);
+	free(f->source);
 }
 
 static void tb_release(struct dd_traceback *tb)
@@ -230,6 +238,7 @@ void tbparser_free(struct dd_tbparser *p)
 	if (!p)
 		return;
 	tb_release(&p->cur);
+	tb_release(&p->partial);
 	for (i = 0; i < p->count; i++)
 		tb_release(&p->ring[(p->start + i) % TB_KEEP]);
 	dd_buf_release(&p->msg);
@@ -274,14 +283,63 @@ static void complete(struct dd_tbparser *p)
 	p->last_was_frame = 0;
 }
 
-static void begin(struct dd_tbparser *p, size_t lineno, int level)
+/* "raise pkg.SomeError(...)" on the innermost frame's source line: the
+ * type a traceback cut short was about to print. */
+static char *raised_type(const struct dd_traceback *tb)
 {
+	const char *src = tb->n_frames ? tb->frames[tb->n_frames - 1].source : NULL;
+	size_t i = 6, start, last;
+
+	if (!src || strncmp(src, "raise ", 6))
+		return NULL;
+	start = last = i;
+	while (src[i] && (dd_is_alnum((unsigned char)src[i]) || src[i] == '_' || src[i] == '.')) {
+		if (src[i] == '.')
+			last = i + 1;
+		i++;
+	}
+	if (i == start || (src[i] && src[i] != '(' && src[i] != ' ') || !(src[last] >= 'A' && src[last] <= 'Z'))
+		return NULL;
+	return dd_xstrndup(src + start, i - start);
+}
+
+/* The traceback in progress stops before its exception line (the excerpt
+ * ends, another log line interrupts it): kept when the frames say what it
+ * was raising, else remembered as the partial one. */
+static void interrupt(struct dd_tbparser *p)
+{
+	char *type;
+
+	if (p->state != S_FRAMES || !p->cur.n_frames) {
+		discard(p);
+		return;
+	}
+	if ((type = raised_type(&p->cur))) {
+		p->cur.exc_type = type;
+		p->cur.exc_line = p->last_lineno;
+		p->cur.truncated = 1;
+		dd_buf_reset(&p->msg);
+		complete(p);
+		return;
+	}
+	tb_release(&p->partial);
+	p->partial = p->cur;
+	p->partial.truncated = 1;
+	p->has_partial = 1;
+	memset(&p->cur, 0, sizeof(p->cur));
 	discard(p);
+}
+
+static void begin(struct dd_tbparser *p, size_t lineno, int level, size_t base_indent)
+{
+	interrupt(p);
 	p->tb_level = level;
+	p->base_indent = base_indent;
 	p->cur.first_line = lineno;
 	p->cur.chained = p->pending_chain;
 	p->pending_chain = 0;
 	p->state = S_FRAMES;
+	p->started++;
 }
 
 static void classify_cached(struct dd_tbparser *tp, struct dd_frame *f)
@@ -360,6 +418,19 @@ static void add_frame(struct dd_tbparser *p, struct dd_frame *f)
 	tb->frames[tb->n_frames++] = *f;
 }
 
+/* The source line printed under the last frame. */
+static void set_source(struct dd_tbparser *p, const char *t, size_t tn)
+{
+	struct dd_frame *f;
+
+	if (!p->cur.n_frames || !tn || t[0] == '^' || t[0] == '~' || t[0] == '[')
+		return;
+	f = &p->cur.frames[p->cur.n_frames - 1];
+	if (f->source)
+		return;
+	f->source = dd_xstrndup(t, tn > TB_MAX_SOURCE ? TB_MAX_SOURCE : tn);
+}
+
 /* "dotted.Name" or "dotted.Name: message"; *tl receives the type length. */
 static int exc_line(const char *s, size_t n, size_t *tl)
 {
@@ -410,7 +481,7 @@ static void idle_line(struct dd_tbparser *p, const struct dd_logline *L, const c
 	if (!tn)
 		return;
 	if (t[0] == 'F' && parse_frame(p, t, tn, &f)) {
-		begin(p, L->lineno, L->level);
+		begin(p, L->lineno, L->level, indent >= 2 ? indent - 2 : 0);
 		add_frame(p, &f);
 		p->last_was_frame = 1;
 		p->last_frame_indent = indent;
@@ -452,14 +523,14 @@ void tbparser_line(struct dd_tbparser *p, const struct dd_logline *L)
 		/* a header that is the whole message of a prefixed line (subprocess
 		 * output re-logged line by line): the traceback's lines carry the same
 		 * prefix; otherwise they are unprefixed */
-		begin(p, L->lineno, tn == sizeof(TB_HEADER) - 1 ? L->level : 0);
+		begin(p, L->lineno, tn == sizeof(TB_HEADER) - 1 ? L->level : 0, indent);
 		return;
 	}
 	if (tn && (t[0] == 'D' || t[0] == 'T') && is_chain(t, tn)) {
 		if (p->state == S_MSG)
 			complete(p);
 		else
-			discard(p);
+			interrupt(p);
 		p->pending_chain = 1;
 		return;
 	}
@@ -475,18 +546,22 @@ void tbparser_line(struct dd_tbparser *p, const struct dd_logline *L)
 			 * ("ERROR - Traceback ..." followed by unprefixed lines) */
 			if (!p->cur.n_frames)
 				p->tb_level = L->level;
+			p->last_lineno = L->lineno;
 			add_frame(p, &f);
 			p->last_was_frame = 1;
 			p->last_frame_indent = indent;
 			return;
 		}
 		if (L->level != p->tb_level && !(L->flags & DD_LINE_CONT)) {
-			discard(p);
+			interrupt(p);
 			idle_line(p, L, t, tn, indent);
 			return;
 		}
-		if (indent > 0) {
+		p->last_lineno = L->lineno;
+		if (indent > p->base_indent) {
 			/* source line, ^^^^ markers, [Previous line repeated ...], SyntaxError caret */
+			if (p->last_was_frame)
+				set_source(p, t, tn);
 			p->last_was_frame = 0;
 			return;
 		}
@@ -506,17 +581,18 @@ void tbparser_line(struct dd_tbparser *p, const struct dd_logline *L)
 			p->state = S_MSG;
 			return;
 		}
-		if (p->last_was_frame && p->last_frame_indent == 0) {
+		if (p->last_was_frame && p->last_frame_indent <= p->base_indent) {
 			/* source line of a traceback pasted without indentation */
+			set_source(p, t, tn);
 			p->last_was_frame = 0;
 			return;
 		}
-		discard(p);
+		interrupt(p);
 		idle_line(p, L, t, tn, indent);
 		return;
 	case S_MSG:
 		if (!tn || (L->level != p->tb_level && !(L->flags & DD_LINE_CONT)) ||
-		    (p->tb_level && !indent && !(L->flags & DD_LINE_CONT)) ||
+		    (p->tb_level && indent <= p->base_indent && !(L->flags & DD_LINE_CONT)) ||
 		    (p->exc_json && !(L->flags & DD_LINE_CONT)) ||
 		    (t[0] == 'F' && parse_frame(NULL, t, tn, NULL))) {
 			complete(p);
@@ -537,8 +613,27 @@ void tbparser_finish(struct dd_tbparser *p)
 	if (p->state == S_MSG)
 		complete(p);
 	else
-		discard(p);
+		interrupt(p);
 	p->pending_chain = 0;
+}
+
+int tbparser_busy(const struct dd_tbparser *p)
+{
+	return p && p->state != S_IDLE;
+}
+
+size_t tbparser_started(const struct dd_tbparser *p)
+{
+	return p ? p->started : 0;
+}
+
+const struct dd_traceback *tbparser_partial(const struct dd_tbparser *p)
+{
+	const struct dd_traceback *last = tbparser_last(p);
+
+	if (!p || !p->has_partial || (last && last->first_line > p->partial.first_line))
+		return NULL;
+	return &p->partial;
 }
 
 size_t tbparser_count(const struct dd_tbparser *p)

@@ -4,6 +4,7 @@
 #include "dagdoc/util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -563,5 +564,52 @@ char *dd_cache_path(const char *name)
 		return dd_xasprintf("%s/dagdoc/%s", xdg, name);
 	if (home && *home == '/')
 		return dd_xasprintf("%s/.cache/dagdoc/%s", home, name);
+	return NULL;
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *dd_data_dir(const char *name, const char *env_var)
+{
+	const char *env = env_var ? getenv(env_var) : NULL;
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *cand;
+
+	if (env && *env)
+		return dd_xstrdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		static const char *const rel[] = { "/", "/../", "/../share/dagdoc/" };
+		char *slash;
+
+		exe[n] = 0;
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			for (size_t i = 0; i < DD_ARRAY_SIZE(rel); i++) {
+				cand = dd_xasprintf("%s%s%s", exe, rel[i], name);
+				if (is_dir(cand)) {
+					char *real = realpath(cand, NULL);   /* "build/../patterns" -> "patterns" in messages */
+
+					if (real) {
+						free(cand);
+						return real;
+					}
+					return cand;
+				}
+				free(cand);
+			}
+		}
+	}
+	cand = dd_xasprintf("%s/%s", DD_DATADIR, name);
+	if (is_dir(cand))
+		return cand;
+	free(cand);
 	return NULL;
 }

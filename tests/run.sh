@@ -13,8 +13,9 @@ export ROOT="$root"
 export DAGDOC="${DAGDOC:-$root/$build/dagdoc}"
 export SHARED="${SHARED:-$root/../shared}"
 filter=${TESTS:-}
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 failures=()
+skips=()
 out_dir=$(mktemp -d)
 trap 'rm -rf "$out_dir"' EXIT
 # dagdoc's caches (pattern prefilter, git answers) of this run, not the user's
@@ -25,9 +26,10 @@ count_cmocka() {   # $1 = output file; sets p f
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1" | awk '{s+=$1} END {print s+0}')
 }
 
-count_tap() {      # $1 = output file; sets p f
+count_tap() {      # $1 = output file; sets p f k
 	p=$(grep -c '^ok - ' "$1")
 	f=$(grep -c '^not ok - ' "$1")
+	k=$(grep -c '^skip - ' "$1")
 }
 
 run_one() {        # $1 = kind, $2 = name, rest = command
@@ -36,9 +38,12 @@ run_one() {        # $1 = kind, $2 = name, rest = command
 	local log="$out_dir/$(basename "$name").log"
 	"$@" >"$log" 2>&1
 	local rc=$?
+	k=0
 	if [ "$kind" = unit ]; then count_cmocka "$log"; else count_tap "$log"; fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	if [ "$rc" -eq 0 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then p=1; fi
+	if [ "$rc" -eq 0 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$k" -eq 0 ]; then p=1; fi
+	skipped=$((skipped + k))
+	if [ "$k" -ne 0 ]; then skips+=("$(grep -m1 '^skip - ' "$log" | cut -c8-)"); fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$f" -ne 0 ]; then
@@ -66,5 +71,10 @@ if [ ${#failures[@]} -gt 0 ]; then
 	echo
 	echo "failed: ${failures[*]}"
 fi
-echo "$passed passed, $failed failed"
+for s in "${skips[@]}"; do echo "skipped: $s"; done
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -57,6 +57,10 @@
 #include "dagdoc/pattern.h"
 #include "dagdoc/util.h"
 
+/* Changes whenever the classifier decides differently for the same
+ * patterns and knowledge: part of the classification cache's key. */
+#define CLASSIFY_LOGIC "2026-12-07.1"
+
 /* Weights of primary selection (see above). */
 #define CLASSIFY_W_DECISIVE 0.04
 #define CLASSIFY_W_TB_EXC 0.02
@@ -69,10 +73,17 @@
 #define CLASSIFY_MAX_SECONDARY 20
 #define CLASSIFY_MAX_RETRY_LINES 16
 #define CLASSIFY_MAX_WARNINGS 8
+#define CLASSIFY_MAX_ALTERNATIVES 2   /* runner-up causes reported beside the best one */
 
 struct dd_entity {
 	char *name;
 	char *value;            /* redacted */
+};
+
+struct dd_alternative {
+	char *category;         /* a cause other than the primary's */
+	double confidence;
+	char *source;           /* the pattern id or structural rule behind it */
 };
 
 struct dd_hitref {
@@ -84,9 +95,14 @@ struct dd_hitref {
 struct dd_failure {
 	char *input;            /* file name or "-" */
 	char *category;         /* "none", "unknown" or one of pat_categories */
-	char *pattern;          /* NULL for none/unknown */
+	const char *stage;      /* "parse", "schedule", "run", "teardown" (static); NULL for none */
+	char *pattern;          /* the pattern id, or the structural rule ("kb.http-status", ...);
+	                         * NULL for none/unknown */
 	char *title;            /* NULL for none/unknown */
-	double confidence;      /* the pattern's confidence; 0 for none/unknown */
+	double confidence;      /* NULL for none/unknown: 0 */
+	struct dd_alternative *alternatives;   /* up to CLASSIFY_MAX_ALTERNATIVES, best first */
+	size_t n_alternatives;
+	struct dd_strv reasons; /* the structural layer's evidence, one line each (--explain) */
 	struct dd_entity *entities;
 	size_t n_entities;
 	char *exc_type;         /* NULL when no exception is known */

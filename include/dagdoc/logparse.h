@@ -4,35 +4,60 @@
  *
  * 1. The log reader (logreader_*) takes the bytes of one task log in chunks
  *    of any size, recognises the format and delivers one `struct dd_logline`
- *    per logical line, with the logging prefix removed.  Formats:
- *      - Airflow 2 file logs: "[2024-05-01T02:00:13.123+0000] {f.py:12} ERROR - msg",
- *        "[2024-05-01 02:00:13,123] {f.py:12} ERROR - msg", the UI form
- *        "[2024-05-01, 02:00:13 UTC] {f.py:12} ERROR - msg"; a nested prefix
- *        (logging_mixin re-logging a formatted line) is stripped as well and
- *        the inner level wins; " INFO - ::group::..." API header lines;
- *        "*** Found local files:" source lines (level INFO, msg after "*** ").
- *      - Airflow v1 API JSON {"continuation_token":..,"content":"[('host', 'text')]"}
- *        and the bare Python repr "[('host', 'text')]": the string literals are
- *        decoded (\n \t \\ \' \" \xNN \uNNNN \UNNNNNNNN \ooo) and the text goes
- *        through the line logic.
- *      - Airflow v2 API JSON {"content":[{...},...],"continuation_token":..},
- *        v2 NDJSON and Airflow 3 JSON lines on disk ({"event":..,"level":..}):
- *        msg = event (an Airflow 2 prefix inside it is stripped), a multi-line
- *        event becomes several lines, and `error_detail` is rendered as the
- *        equivalent Python traceback text ("Traceback (most recent call last):",
- *        '  File "f", line N, in name', "ExcType: value", the chaining
- *        sentences, SyntaxError location lines, notes), one line each.
- *      - Prefect: "11:33:55.546 | ERROR   | Task run 'x-0' - msg",
- *        "ERROR | prefect.flow_runs - msg", "2024-05-01 02:00:13.123 | ERROR | name - msg",
- *        and POST /logs/filter JSON (a list of {"level":40,"message":..,"name":..})
- *        whose message may carry a traceback on its following lines.
- *      - Python logging defaults: "ERROR:root:msg",
- *        "2024-05-01 02:00:13,123 - name - ERROR - msg",
- *        "2024-05-01 02:00:13,123 ERROR name: msg" (also "[ERROR]");
- *        dbt "12:00:01  msg" / "12:00:01.123456 [error] [Thread]: msg";
- *        "docker logs -t" style "2024-01-24T11:57:31(.fff)(Z) " and syslog
- *        "Mar 05 13:23:19 host tag[pid]: " prefixes (level 0).
- *      - Anything else: plain text, level 0, msg = the whole line.
+ *    per logical line, with the logging prefix removed.
+ *
+ *    Every text line goes through layers (src/logline.c): decorations
+ *    around it are peeled off, then a logging prefix, then a prefix nested
+ *    in the message (subprocess output re-logged by Airflow), up to six
+ *    layers; a nested prefix's level is the line's level.  Indentation is
+ *    kept (the traceback parser measures it from the traceback's header,
+ *    so an indented paste parses); the classifier matches patterns on the
+ *    message without surrounding blanks.  Each form has a real line in
+ *    tests/unit/test_logparse.c (line_cases):
+ *
+ *    decoration (outside any prefix)      example
+ *    ----------------------------------   --------------------------------------------------
+ *    Markdown / e-mail quote, nested      "> > Traceback (most recent call last):"
+ *    pytest's exception lines             "E   TypeError: 'module' object is not callable"
+ *    box borders (rich, CLI tables)       "│ /opt/flows/etl.py:41 in extract   │", "| x |"
+ *    docker compose service               "airflow-worker-1  | [2024-...] {x.py:1} ERROR - msg"
+ *    kubectl logs --prefix                "[pod/etl-7d9f5-x2v/base] Traceback (...):"
+ *    Ray worker output                    "(begin_task_run pid=122393)   File \"...\", line 3"
+ *    a message in double quotes           "\"A module that was compiled using NumPy 1.x ..."
+ *    transport timestamp (anywhere)       "2024-03-06T11:35:52.884523509Z + pip3 install ..."
+ *
+ *    logging prefix                       example
+ *    ----------------------------------   --------------------------------------------------
+ *    Airflow 2 (3 timestamp forms)        "[2024-05-01T02:00:13.123+0000] {f.py:12} ERROR - msg",
+ *                                         "[2024-05-01 02:00:13,123] ...", "[2024-05-01, 02:00:13 UTC] ..."
+ *    Airflow headers (first layer only)   " INFO - ::group::...", "*** Found local files:"
+ *    Prefect console, Prefect with date   "11:33:55.546 | ERROR   | Task run 'x-0' - msg",
+ *                                         "ERROR | prefect.flow_runs - msg"
+ *    structlog console (Airflow 3)        "2025-07-23 01:27:58 [info     ] event [logger] k=v"
+ *    Python logging defaults              "ERROR:root:msg", "2024-05-01 02:00:13,123 - name - ERROR - msg",
+ *                                         "2024-05-01 02:00:13,123 ERROR name: msg" (also "[ERROR]")
+ *    uvicorn / gunicorn                   "ERROR:    Exception in ASGI application"
+ *    dbt                                  "12:00:01  msg", "12:00:01.123456 [error] [Thread]: msg"
+ *    Celery                               "[2024-05-01 02:00:13,123: ERROR/ForkPoolWorker-1] msg"
+ *    log4j (Spark, Hadoop)                "24/01/15 12:34:56 ERROR Executor: msg"
+ *    Kubernetes klog                      "E0615 12:34:56.789012       1 reflector.go:138] msg"
+ *    glog / PyTorch c10                   "[W python_anomaly_mode.cpp:104] Warning: msg"
+ *    GitHub Actions                       "##[error]msg", "::error file=x.py::msg"
+ *    syslog                               "Mar 05 13:23:19 host tag[pid]: msg"
+ *
+ *    record forms (documents and lines)   example
+ *    ----------------------------------   --------------------------------------------------
+ *    Airflow v1 API JSON and Python repr  {"content":"[('host', 'text')]"}: literals decoded
+ *    Airflow v2 API JSON and NDJSON,      {"event":..,"level":..}: msg = event; error_detail is
+ *      Airflow 3 JSON lines on disk         rendered as the equivalent Python traceback text
+ *    Prefect /logs/filter JSON            [{"level":40,"message":..}]
+ *    JSON lines of other services         {"message":..} / {"msg":..} with "level"
+ *    CSV exports (Prefect's download)     "timestamp,level,flow_run_id,task_run_id,message"
+ *                                         then records whose quoted message spans lines
+ *
+ *    A record's message over several lines gives its first line the
+ *    record's level and time and the others DD_LINE_CONT.  Anything else
+ *    is plain text, level 0, msg = the whole line.
  *    ANSI escape sequences are removed from msg (raw keeps them); a trailing
  *    "\r" is removed from both.
  *
@@ -147,6 +172,7 @@ struct dd_frame {
 	                                     * providers three: "airflow.providers.http") */
 	int in_app;                         /* 1 when user code (not site-packages, not the stdlib, not airflow/prefect internals) */
 	int kind;                           /* enum dd_frame_kind (added) */
+	char *source;                       /* the source line printed under it (trimmed, capped), or NULL */
 };
 struct dd_traceback {
 	char *exc_type;       /* "KeyError", "airflow.exceptions.AirflowSensorTimeout" as printed */
@@ -155,6 +181,8 @@ struct dd_traceback {
 	struct dd_frame *frames; size_t n_frames;  /* outermost first, as printed (at most 200: the
 	                                            * outermost 100 and the innermost 100 are kept) */
 	int chained;          /* 1 when preceded by "During handling ..." / "The above exception was the direct cause ..." */
+	int truncated;        /* 1 when cut short before its exception line: exc_type then comes from the
+	                       * innermost frame's "raise X(...)" and exc_message is "" */
 	size_t first_line, exc_line;  /* lineno of "Traceback (most recent call last):" and of the exception line */
 };
 /*
@@ -167,7 +195,10 @@ struct dd_traceback {
  * like "dotted.Name" or "dotted.Name: message" is the exception line; the
  * message continues on the following unprefixed (level 0) non-blank lines and
  * ends at a blank line, a prefixed log line, a new traceback or a chaining
- * sentence.  A traceback interrupted before its exception line is dropped.
+ * sentence.  A traceback interrupted before its exception line (an excerpt
+ * that ends early) is kept when its innermost frame's source line raises a
+ * named exception ("raise AirflowSensorTimeout(message)": truncated = 1),
+ * else its frames are kept as the partial traceback.
  * When every line of a traceback carries the same logging prefix (subprocess
  * output re-logged line by line: "INFO -   File ..."), lines of that level
  * belong to it and its message ends at the first unindented line.  Lines
@@ -180,6 +211,16 @@ struct dd_tbparser *tbparser_new(void);             /* tbparser_free releases (N
 void tbparser_free(struct dd_tbparser *p);
 void tbparser_line(struct dd_tbparser *p, const struct dd_logline *line);   /* feed every line in order */
 void tbparser_finish(struct dd_tbparser *p);
+/* 1 while the last line fed belongs to a traceback (its header, frames,
+ * source lines or exception message), 0 otherwise. */
+int tbparser_busy(const struct dd_tbparser *p);
+/* Tracebacks begun so far, including those cut short before their
+ * exception line (which are not kept). */
+size_t tbparser_started(const struct dd_tbparser *p);
+/* The last traceback cut short before its exception line whose frames do
+ * not say what it raised (frames only, exc_type NULL), when no complete one
+ * came after it; NULL otherwise.  Valid until the next line is fed. */
+const struct dd_traceback *tbparser_partial(const struct dd_tbparser *p);
 /* Completed tracebacks in order (the parser keeps at most the last 16 to bound memory; older ones are dropped).
  * The returned pointers belong to the parser and stay valid until tbparser_free
  * (or until 16 newer tracebacks have completed). */

@@ -14,6 +14,7 @@
  *       confidence: 0.9                   # in [0, 1]
  *       checks: ["pip show {package}"]    # {name} = named group of every regex
  *       fix: ["..."]
+ *       stage: parse                      # optional: where such a failure happens
  *       examples: ["..."]                 # at least one; must classify to this pattern
  *       counterexamples: ["..."]          # no regex of this pattern may match them
  *
@@ -43,14 +44,21 @@
 #include "dagdoc/error.h"
 #include "dagdoc/util.h"
 
-/* The ten categories a pattern may have, NULL-terminated. */
+/* The nine causes a pattern may name, NULL-terminated (a failure no
+ * pattern or rule explains is "unknown"). */
 extern const char *const pat_categories[];
 int pat_category_valid(const char *name);
+/* Where a failure happened, NULL-terminated: "parse" (the DAG/flow file did
+ * not load), "schedule" (it never ran: queued, pending, not submitted),
+ * "run" (the task's own code), "teardown" (callbacks, log upload). */
+extern const char *const pat_stages[];
+int pat_stage_valid(const char *name);
 
 struct pat_pattern {
 	char *id;
 	char *title;
 	char *category;            /* one of pat_categories */
+	char *stage;               /* one of pat_stages, or NULL: the log's context decides */
 	double confidence;
 	char *file;                /* the YAML file it came from ("<string>" for strings) */
 	int line;                  /* 1-based line of the pattern's "id:" mapping */
@@ -69,9 +77,14 @@ struct pat_pattern {
 };
 
 struct pat_library;
+struct kb;
 
 struct pat_library *pat_library_new(void);
-void pat_library_free(struct pat_library *lib);
+void pat_library_free(struct pat_library *lib);   /* frees its knowledge base too */
+/* The structural knowledge base that goes with the library (knowledge.h):
+ * the library takes ownership of kb (NULL removes it). */
+void pat_library_set_knowledge(struct pat_library *lib, struct kb *kb);
+const struct kb *pat_library_knowledge(const struct pat_library *lib);   /* NULL when none */
 
 /*
  * Loads every *.yaml / *.yml file of `dir` in name order.  user = 0 for the

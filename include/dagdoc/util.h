@@ -151,6 +151,11 @@ int dd_mkdir_parents(const char *path, struct dd_error *err);
  * the parent directories: readers see the old file or the new one, never
  * half of it.  DD_EIO with "cannot write PATH: strerror". */
 int dd_write_file_atomic(const char *path, const void *data, size_t len, struct dd_error *err);
+/* A data directory of dagdoc's (NAME = "patterns", "knowledge"): $ENV_VAR
+ * if set, else the first that exists of <dir of /proc/self/exe>/NAME,
+ * <exe dir>/../NAME, <exe dir>/../share/dagdoc/NAME, DD_DATADIR/NAME
+ * (resolved with realpath).  Allocated; NULL when none exists. */
+char *dd_data_dir(const char *name, const char *env_var);
 
 #include "dagdoc/banned.h"
 

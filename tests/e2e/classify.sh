@@ -16,6 +16,9 @@ while IFS=$'\t' read -r file category pattern ents; do
 	verdict=$(printf '%s' "$out" | $PY -c '
 import json, sys
 want_cat, want_pat, want_ents = sys.argv[1], sys.argv[2], sys.argv[3].split()
+want_stage = None
+if "/" in want_cat:
+    want_cat, want_stage = want_cat.split("/", 1)
 try:
     d = json.loads(sys.stdin.read())
 except Exception as e:
@@ -23,6 +26,8 @@ except Exception as e:
 bad = []
 if d.get("category") != want_cat:
     bad.append("category %s, wanted %s" % (d.get("category"), want_cat))
+if want_stage and d.get("stage") != want_stage:
+    bad.append("stage %s, wanted %s" % (d.get("stage"), want_stage))
 pat = d.get("pattern") or "-"
 if pat != want_pat:
     bad.append("pattern %s, wanted %s" % (pat, want_pat))
@@ -54,9 +59,9 @@ missing = files - listed
 extra = listed - files
 if missing or extra or len(files) < 25:
     print("missing:", sorted(missing), "extra:", sorted(extra), "count:", len(files)); sys.exit(1)
-cats = {l.split("\t")[1] for l in open(os.path.join(d, "expected.tsv")) if l.strip() and not l.startswith("#")}
+cats = {l.split("\t")[1].split("/")[0] for l in open(os.path.join(d, "expected.tsv")) if l.strip() and not l.startswith("#")}
 need = {"dependency_upgrade", "stalled_upstream", "intermittent", "resource", "orchestrator", "config_credentials",
-        "code_bug", "data_quality", "ml_training", "import_error", "none", "unknown"}
+        "code_bug", "data_quality", "ml_training", "none", "unknown"}
 if need - cats:
     print("categories without a case:", sorted(need - cats)); sys.exit(1)
 ' "$LOGS"
@@ -156,17 +161,17 @@ expect_out "built-in dir from DAGDOC_PATTERNS_DIR" '"pattern":"t.keyerror","titl
 mkdir -p "$XDG_CONFIG_HOME/dagdoc"
 printf 'patterns:\n  - %s\n' "$ROOT/tests/fixtures/patterns-user" >"$XDG_CONFIG_HOME/dagdoc/config.yaml"
 run env DAGDOC_PATTERNS_DIR="$UNIT" "$DAGDOC" classify --format json "$TMP/key.log"
-expect_out "config pattern dir overrides by id" '"category":"data_quality","pattern":"t.keyerror"'
+expect_out "config pattern dir overrides by id" '"category":"data_quality","stage":"run","pattern":"t.keyerror"'
 expect_out "override: its own entity" '"column":"amount"'
 rm -f "$XDG_CONFIG_HOME/dagdoc/config.yaml"
 run env DAGDOC_PATTERNS_DIR="$UNIT" "$DAGDOC" classify --format json --patterns "$ROOT/tests/fixtures/patterns-user" "$TMP/key.log"
-expect_out "--patterns DIR overrides by id" '"category":"data_quality","pattern":"t.keyerror"'
+expect_out "--patterns DIR overrides by id" '"category":"data_quality","stage":"run","pattern":"t.keyerror"'
 
 # ---- broken user patterns: reported, exit 2, nothing classified ------------------------
 run env DAGDOC_PATTERNS_DIR="$UNIT" "$DAGDOC" classify --patterns "$ROOT/tests/fixtures/patterns-bad" "$TMP/key.log"
 expect_rc "bad patterns -> exit 2" 2
 expect_err "bad patterns: regex error with offset" 'patterns-bad/a_regex.yaml:6: pattern bad.regex: regex error at offset 21: missing closing parenthesis'
-expect_err "bad patterns: count" 'dagdoc classify: 10 problems in the pattern library'
+expect_err "bad patterns: count" 'dagdoc classify: 12 problems in the pattern library'
 run env DAGDOC_PATTERNS_DIR="$TMP/nowhere" "$DAGDOC" classify "$TMP/key.log"
 expect_rc "missing built-in dir -> exit 2" 2
 expect_err "missing built-in dir: message" 'cannot open pattern directory .*nowhere'

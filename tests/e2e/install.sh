@@ -10,6 +10,9 @@ check "binary installed" test -x "$bin"
 n_src=$(ls "$ROOT"/patterns/*.yaml | wc -l)
 n_inst=$(ls "$prefix"/share/dagdoc/patterns/*.yaml 2>/dev/null | wc -l)
 [ "$n_src" -eq "$n_inst" ] && _pass "every pattern file installed ($n_inst)" || _fail "every pattern file installed" "$n_inst of $n_src"
+k_src=$(ls "$ROOT"/knowledge/*.yaml | wc -l)
+k_inst=$(ls "$prefix"/share/dagdoc/knowledge/*.yaml 2>/dev/null | wc -l)
+[ "$k_src" -eq "$k_inst" ] && _pass "every knowledge file installed ($k_inst)" || _fail "every knowledge file installed" "$k_inst of $k_src"
 
 # Run it from elsewhere, with the source tree out of reach of its lookup.
 cd "$TMP"

@@ -73,6 +73,19 @@ start_fake() {
 	done
 	port=$(cat "$TMP/$name.port" 2>/dev/null)
 }
+# need_shared NAME PATH: PATH is data beside the repository (../shared), which
+# a user's clone does not have.  Without it the script ends here with one
+# "skip - NAME: ..." line, unless DAGDOC_REQUIRE_SHARED=1 (CI), where a
+# missing PATH is a failure.
+need_shared() {
+	[ -e "$2" ] && return 0
+	if [ "${DAGDOC_REQUIRE_SHARED:-0}" = 1 ]; then
+		_fail "$1: $2 is present" "DAGDOC_REQUIRE_SHARED=1 and $2 is missing (set SHARED to the folder beside the repository)"
+		finish
+	fi
+	echo "skip - $1: $2 is not here (it lives beside the repository, not in it); DAGDOC_REQUIRE_SHARED=1 makes this a failure"
+	exit 0
+}
 finish() {
 	[ "$_failed" -eq 0 ]
 	exit $?

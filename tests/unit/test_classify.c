@@ -55,6 +55,11 @@ static const char *LIB =
 	"    match: '^noise \\d+'\n"
 	"    confidence: 0.3\n"
 	"    examples: [\"noise 1\"]\n"
+	"  - id: t.wrapped\n"
+	"    title: A sentence a terminal wraps\n"
+	"    match: '^A module that was compiled using NumPy 1\\.x cannot be run in NumPy (?<to>[\\d.]+) as it may crash'\n"
+	"    confidence: 0.9\n"
+	"    examples: [\"A module that was compiled using NumPy 1.x cannot be run in NumPy 2.0.0 as it may crash\"]\n"
 	"  - id: t.evil\n"
 	"    title: Backtracks\n"
 	"    match: '^(?:a|a)+(?=b)\\d'\n"
@@ -97,6 +102,65 @@ static void classify_str(const char *text, struct dd_failure *f)
 #define A2(level, msg) "[2024-05-01T02:00:13.123+0000] {taskinstance.py:1} " level " - " msg "\n"
 #define TB_START "Traceback (most recent call last):\n  File \"/opt/airflow/dags/d.py\", line 5, in run\n    x()\n"
 #define TB_LIB "  File \"/usr/local/lib/python3.11/site-packages/pandas/core/frame.py\", line 9, in get\n    y()\n"
+
+/* A message wrapped over lines is matched as one (its first line is the
+ * hit's line); a record's indented lines join the record; a traceback's
+ * lines never join anything. */
+static void test_joined_lines(void **state)
+{
+	(void)state;
+	struct dd_failure f;
+
+	classify_str("\"A module that was compiled using NumPy 1.x cannot be run in\n"
+	             "NumPy 2.2.3 as it may crash. To support both 1.x and 2.x\n"
+	             "versions of NumPy, modules must be compiled with NumPy 2.0.\n", &f);
+	assert_string_equal(f.category, "code_bug");
+	assert_string_equal(f.pattern, "t.wrapped");
+	assert_int_equal(f.line_first, 1);
+	assert_string_equal(dd_failure_entity(&f, "to"), "2.2.3");
+	dd_failure_release(&f);
+	/* the same words split after a finished sentence stay apart */
+	classify_str("A module that was compiled using NumPy 1.x cannot be run in this place.\n"
+	             "NumPy 2.2.3 as it may crash\n", &f);
+	assert_string_equal(f.category, "none");
+	dd_failure_release(&f);
+	/* indented under a prefixed line */
+	classify_str(A2("ERROR", "Import failed:") "    A module that was compiled using NumPy 1.x cannot be run in\n"
+	             "    NumPy 2.0.0 as it may crash\n", &f);
+	assert_string_equal(f.pattern, "t.wrapped");
+	dd_failure_release(&f);
+}
+
+/* "none" means no sign of an error: error lines, a traceback cut short or a
+ * non-zero exit are failures even when no pattern names them. */
+static void test_error_signs(void **state)
+{
+	(void)state;
+	struct dd_failure f;
+	static const char *const failing[] = {
+		"loading\nERROR: cannot open input\n",
+		"Traceback (most recent call last):\n  File \"/opt/x.py\", line 3, in run\n    go()\n",
+		"step 1\nProcess timed out\n",
+		"+ ./load.sh\nCommand exited with code 3\n",
+		"10:08:00.669 | ERROR   | prefect.flow_runs - it went wrong\n",
+		"> Traceback (most recent call last):\n>   File \"/x.py\", line 1, in f\n> RuntimeError: DataLoader worker (pid 3855) is killed by signal: Bus error\n",
+	};
+
+	for (size_t i = 0; i < DD_ARRAY_SIZE(failing); i++) {
+		classify_str(failing[i], &f);
+		if (!strcmp(f.category, "none"))
+			fail_msg("case %zu is none: %s", i, failing[i]);
+		assert_non_null(f.fingerprint);
+		dd_failure_release(&f);
+	}
+	/* a sensor that gave up its try to poke later did not succeed, and
+	 * without evidence of what it waits for it did not fail either */
+	classify_str(A2("INFO", "Starting attempt 1 of 1") A2("INFO", "Rescheduling task, marking task as UP_FOR_RESCHEDULE")
+	             A2("INFO", "Task exited with return code 0"), &f);
+	assert_string_equal(f.category, "none");
+	assert_int_equal(f.success, 0);
+	dd_failure_release(&f);
+}
 
 static void test_wrapper_loses_to_cause(void **state)
 {
@@ -432,6 +496,8 @@ int main(void)
 		cmocka_unit_test(test_limit_warning),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_joined_lines),
+		cmocka_unit_test(test_error_signs),
 	};
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

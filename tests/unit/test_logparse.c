@@ -205,6 +205,39 @@ static const struct line_case line_cases[] = {
 	{ "21:25:03  Completed with 1 error and 0 warnings:", "Completed with 1 error and 0 warnings:", 0, 0, DD_LOGFMT_PLAIN },
 	{ "19:45:57.441343 [error] [MainThread]: Failure in test x", "Failure in test x", 40, 0, DD_LOGFMT_PLAIN },
 	{ "19:45:57.441182 [info ] [MainThread]: Finished", "Finished", 20, 0, DD_LOGFMT_PLAIN },
+	/* decorations around the line, then the prefix inside */
+	{ "> Traceback (most recent call last):", "Traceback (most recent call last):", 0, 0, DD_LOGFMT_PLAIN },
+	{ ">     raise DataLoaderError(msg)", "    raise DataLoaderError(msg)", 0, 0, DD_LOGFMT_PLAIN },
+	{ "> > [2024-05-01T02:00:13.123+0000] {taskinstance.py:2905} ERROR - msg", "msg", 40, 1714528813123LL, DD_LOGFMT_AIRFLOW2 },
+	{ "E   TypeError: 'module' object is not callable", "TypeError: 'module' object is not callable", 0, 0, DD_LOGFMT_PLAIN },
+	{ "\xe2\x94\x82 /opt/flows/etl.py:41 in extract                    \xe2\x94\x82", "/opt/flows/etl.py:41 in extract", 0, 0, DD_LOGFMT_PLAIN },
+	{ "| ValueError: bad row |", "ValueError: bad row", 0, 0, DD_LOGFMT_PLAIN },
+	{ "airflow-worker-1  | [2024-05-01T02:00:13.123+0000] {taskinstance.py:2905} ERROR - msg", "msg", 40, 1714528813123LL, DD_LOGFMT_AIRFLOW2 },
+	{ "airflow-scheduler-1 | ERROR:root:boom", "boom", 40, 0, DD_LOGFMT_PLAIN },
+	{ "webserver    | Detected zombie job", "Detected zombie job", 0, 0, DD_LOGFMT_PLAIN },
+	{ "[pod/etl-7d9f5-x2v/base] Traceback (most recent call last):", "Traceback (most recent call last):", 0, 0, DD_LOGFMT_PLAIN },
+	{ "2024-03-06T11:35:52.884523509Z + pip3 install --upgrade -r composer_requirements.txt", "+ pip3 install --upgrade -r composer_requirements.txt", 0, 1709724952884LL, DD_LOGFMT_PLAIN },
+	{ "2024-01-24T11:57:31.1234567Z [2024-01-24 11:57:31,123] {x.py:1} ERROR - boom", "boom", 40, 1706097451123LL, DD_LOGFMT_AIRFLOW2 },
+	{ "\"A module that was compiled using NumPy 1.x cannot be run in", "A module that was compiled using NumPy 1.x cannot be run in", 0, 0, DD_LOGFMT_PLAIN },
+	{ "Some module may need to rebuild instead e.g. with 'pybind11>=2.12'.\"", "Some module may need to rebuild instead e.g. with 'pybind11>=2.12'.", 0, 0, DD_LOGFMT_PLAIN },
+	/* structlog's console form (Airflow 3 processes), alone and inside another prefix */
+	{ "2025-07-23 01:27:58 [info     ] Filling up the DagBag from /opt/airflow/dags [airflow.models.dagbag.DagBag]", "Filling up the DagBag from /opt/airflow/dags", 20, 1753234078000LL, DD_LOGFMT_PLAIN },
+	{ "2025-11-30T20:04:36.356367Z [info     ] singer_sdk.exceptions.FatalAPIError: 401 Client Error: Unauthorized for path: /point/daily name=tap-rest-api-msdk", "singer_sdk.exceptions.FatalAPIError: 401 Client Error: Unauthorized for path: /point/daily", 20, 1764533076356LL, DD_LOGFMT_PLAIN },
+	{ "[2025-11-30T20:04:36.374+0000] {docker.py:438} INFO - 2025-11-30T20:04:36.356367Z [error    ] Sync failed     stream=weather_daily", "Sync failed", 40, 1764533076374LL, DD_LOGFMT_AIRFLOW2 },
+	{ "[error    ] Task failed with exception      key=\"a b\" x=1", "Task failed with exception", 40, 0, DD_LOGFMT_PLAIN },
+	{ "(begin_task_run pid=122393)   File \"/x/sqlalchemy/engine/base.py\", line 2124, in _handle_dbapi_exception", "  File \"/x/sqlalchemy/engine/base.py\", line 2124, in _handle_dbapi_exception", 0, 0, DD_LOGFMT_PLAIN },
+	{ "(raylet, ip=10.0.0.2) Traceback (most recent call last):", "Traceback (most recent call last):", 0, 0, DD_LOGFMT_PLAIN },
+	/* other services' defaults */
+	{ "[W python_anomaly_mode.cpp:104] Warning: Error detected in LogSoftmaxBackward0. Traceback of forward call that caused the error:", "Warning: Error detected in LogSoftmaxBackward0. Traceback of forward call that caused the error:", 30, 0, DD_LOGFMT_PLAIN },
+	{ "[E1015 12:00:00.123456 1234 torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1234] NCCL watchdog timeout", "NCCL watchdog timeout", 40, 0, DD_LOGFMT_PLAIN },
+	{ "[2024-05-01 02:00:13,123: ERROR/ForkPoolWorker-1] Task run_task[1f2] raised unexpected: ValueError('x')", "Task run_task[1f2] raised unexpected: ValueError('x')", 40, 1714528813123LL, DD_LOGFMT_PLAIN },
+	{ "E0615 12:34:56.789012       1 reflector.go:138] failed to list *v1.Pod: Unauthorized", "failed to list *v1.Pod: Unauthorized", 40, 0, DD_LOGFMT_PLAIN },
+	{ "24/01/15 12:34:56 ERROR Executor: Exception in task 0.0 in stage 1.0 (TID 1)", "Exception in task 0.0 in stage 1.0 (TID 1)", 40, 0, DD_LOGFMT_PLAIN },
+	{ "##[error]Process completed with exit code 1.", "Process completed with exit code 1.", 40, 0, DD_LOGFMT_PLAIN },
+	{ "::error file=dags/etl.py,line=12::Import failed", "Import failed", 40, 0, DD_LOGFMT_PLAIN },
+	{ "ERROR:    Exception in ASGI application", "Exception in ASGI application", 40, 0, DD_LOGFMT_PLAIN },
+	{ "10:08:00.669 | ERROR   | prefect.infrastructure.process - Process 'x' exited with status code: -9", "Process 'x' exited with status code: -9", 40, 0, DD_LOGFMT_PREFECT },
+	{ "DETAIL:  Key (id)=(1) already exists.", "DETAIL:  Key (id)=(1) already exists.", 0, 0, DD_LOGFMT_PLAIN },
 	/* plain text stays whole */
 	{ "ERROR: something went wrong", "ERROR: something went wrong", 0, 0, DD_LOGFMT_PLAIN },
 	{ "Broken DAG: [/x.py] Traceback (most recent call last):", "Broken DAG: [/x.py] Traceback (most recent call last):", 0, 0, DD_LOGFMT_PLAIN },
@@ -257,6 +290,51 @@ static void test_ansi_line(void **state)
 }
 
 /* ---- real logs ------------------------------------------------------------- */
+
+/* Prefect's log download is CSV: a quoted message holds a traceback over
+ * several physical lines, with "" for a quote; JSON lines of other
+ * services carry the message under "msg". */
+static void test_record_forms(void **state)
+{
+	static const char csv[] =
+		"timestamp,level,flow_run_id,task_run_id,message\n"
+		"2025-08-28 08:16:39.171681+00:00,20,88e7eacc-69a1-48c2-8c9d-d9d1282c92d3,,Creating Kubernetes job...\n"
+		"2025-08-28 08:16:42.017960+00:00,40,88e7eacc-69a1-48c2-8c9d-d9d1282c92d3,,\"Failed to submit flow run "
+		"'88e7eacc-69a1-48c2-8c9d-d9d1282c92d3' to infrastructure.\n"
+		"Traceback (most recent call last):\n"
+		"  File \"\"/usr/local/lib/python3.12/site-packages/prefect_kubernetes/worker.py\"\", line 753, in _create_job\n"
+		"    job = await batch_client.create_namespaced_job(\"\n"
+		"2025-08-28 08:16:42.5+00:00,30,88e7eacc-69a1-48c2-8c9d-d9d1282c92d3,,Reported flow run as crashed\n";
+	static const char jsonl[] = "{\"level\":\"error\",\"ts\":1714528813.1,\"msg\":\"failed to connect to warehouse\"}\n";
+	struct recs rs = { 0 };
+	size_t chunk;
+
+	(void)state;
+	for (chunk = 1; chunk <= sizeof(csv); chunk += sizeof(csv) / 3) {
+		read_mem(csv, sizeof(csv) - 1, chunk, &rs);
+		assert_int_equal(rs.n, 7);
+		assert_string_equal(rs.v[1].msg, "Creating Kubernetes job...");
+		assert_int_equal(rs.v[1].level, 20);
+		assert_int_equal(rs.v[1].lineno, 2);
+		assert_string_equal(rs.v[2].msg, "Failed to submit flow run '88e7eacc-69a1-48c2-8c9d-d9d1282c92d3' to infrastructure.");
+		assert_int_equal(rs.v[2].level, 40);
+		assert_int_equal(rs.v[2].ts, 1756369002017LL);
+		assert_string_equal(rs.v[3].msg, "Traceback (most recent call last):");
+		assert_true(rs.v[3].flags & DD_LINE_CONT);
+		assert_int_equal(rs.v[3].lineno, 4);
+		assert_string_equal(rs.v[4].msg,
+		                    "  File \"/usr/local/lib/python3.12/site-packages/prefect_kubernetes/worker.py\", line 753, in _create_job");
+		assert_string_equal(rs.v[6].msg, "Reported flow run as crashed");
+		assert_int_equal(rs.v[6].level, 30);
+		assert_int_equal(rs.v[6].lineno, 7);
+		recs_free(&rs);
+	}
+	read_mem(jsonl, sizeof(jsonl) - 1, 7, &rs);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.v[0].msg, "failed to connect to warehouse");
+	assert_int_equal(rs.v[0].level, 40);
+	recs_free(&rs);
+}
 
 static void test_real_airflow(void **state)
 {
@@ -723,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_airflow2_mixed),
 		cmocka_unit_test(test_line_table),
 		cmocka_unit_test(test_ansi_line),
+		cmocka_unit_test(test_record_forms),
 		cmocka_unit_test(test_real_airflow),
 		cmocka_unit_test(test_real_other),
 		cmocka_unit_test(test_real_airflow3),

@@ -201,18 +201,23 @@ static void test_problems(void **state)
 #define WANT(...) do { snprintf(want, sizeof(want), __VA_ARGS__); expect_problem(&problems, want); } while (0)
 	WANT("%sa_regex.yaml:6: pattern bad.regex: regex error at offset 21: missing closing parenthesis", d);
 	WANT("%sb_keys.yaml:7: pattern bad.unknown-key: unknown key 'colour' (expected id, title, match, confidence, "
-	     "checks, fix, examples, counterexamples)", d);
+	     "checks, fix, examples, counterexamples, stage)", d);
 	WANT("%sb_keys.yaml:9: pattern bad.missing: missing key 'title'", d);
 	WANT("%sb_keys.yaml:9: pattern bad.missing: missing key 'confidence'", d);
 	WANT("%sc_confidence.yaml:6: pattern bad.confidence: 'confidence' must be a number between 0 and 1, not '1.5'", d);
 	WANT("%sd_category.yaml:1: category 'network' is not one of dependency_upgrade, stalled_upstream, intermittent, "
-	     "resource, orchestrator, config_credentials, code_bug, data_quality, ml_training, import_error", d);
+	     "resource, orchestrator, config_credentials, code_bug, data_quality, ml_training", d);
 	WANT("%se_placeholder.yaml:7: pattern bad.placeholder: checks item 1 uses {conn_id} but regex 2 has no group "
 	     "named 'conn_id'", d);
 	WANT("%sf_examples.yaml:3: pattern bad.no-examples: missing key 'examples' (at least one example is required)", d);
 	WANT("%sg_dup.yaml:8: pattern bad.dup: duplicate id (first defined at %sg_dup.yaml:3)", d, d);
 	WANT("%sh_syntax.yaml:5: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence", d);
-	assert_int_equal(problems.n, 10);
+	WANT("%si_retired.yaml:1: category 'import_error' was retired: a category names the cause and 'stage: parse' "
+	     "says the DAG file did not load; use code_bug (a mistake in the file), dependency_upgrade (a package "
+	     "missing or changed), orchestrator (an import timeout) or config_credentials, with 'stage: parse' on the "
+	     "patterns", d);
+	WANT("%sj_stage.yaml:7: pattern bad.stage: 'stage' must be one of parse, schedule, run, teardown, not 'runtime'", d);
+	assert_int_equal(problems.n, 12);
 	/* err carries the first problem */
 	assert_int_equal(err.code, DD_EPARSE);
 	assert_true(strstr(err.msg, "a_regex.yaml:6: pattern bad.regex: regex error") != NULL);

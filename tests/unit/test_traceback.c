@@ -277,6 +277,39 @@ static void test_pasted_excerpts(void **state)
 	tbparser_free(p);
 }
 
+/* The same traceback pasted indented, quoted in Markdown and behind a
+ * docker compose service prefix: one traceback, the same exception. */
+static void test_decorated_tracebacks(void **state)
+{
+	static const char *const forms[] = {
+		"    Traceback (most recent call last):\n"
+		"      File \"/opt/airflow/dags/etl.py\", line 12, in load\n"
+		"        rows = fetch()\n"
+		"    RuntimeError: DataLoader worker (pid 3855) is killed by signal: Bus error\n"
+		"    \n",
+		"> Traceback (most recent call last):\n"
+		">   File \"/opt/airflow/dags/etl.py\", line 12, in load\n"
+		">     rows = fetch()\n"
+		"> RuntimeError: DataLoader worker (pid 3855) is killed by signal: Bus error\n",
+		"airflow-worker-1  | Traceback (most recent call last):\n"
+		"airflow-worker-1  |   File \"/opt/airflow/dags/etl.py\", line 12, in load\n"
+		"airflow-worker-1  |     rows = fetch()\n"
+		"airflow-worker-1  | RuntimeError: DataLoader worker (pid 3855) is killed by signal: Bus error\n",
+	};
+
+	for (size_t i = 0; i < DD_ARRAY_SIZE(forms); i++) {
+		struct dd_tbparser *p = parse_str(forms[i]);
+		const struct dd_traceback *tb = tbparser_last(p);
+
+		assert_int_equal(tbparser_count(p), 1);
+		assert_string_equal(tb->exc_type, "RuntimeError");
+		assert_string_equal(tb->exc_message, "DataLoader worker (pid 3855) is killed by signal: Bus error");
+		assert_int_equal(tb->n_frames, 1);
+		check_frame(&tb->frames[0], "/opt/airflow/dags/etl.py", 12, "load", NULL, DD_FRAME_APP);
+		tbparser_free(p);
+	}
+}
+
 static void test_subprocess_prefixed(void **state)
 {
 	struct dd_tbparser *p = parse_fixture("real_010_head.log");
@@ -534,9 +567,9 @@ static void test_normalize(void **state)
 
 static void test_fingerprint(void **state)
 {
-	struct dd_frame f1 = { (char *)"/opt/airflow/dags/etl.py", 12, (char *)"run", NULL, 1, DD_FRAME_APP };
-	struct dd_frame f2 = { (char *)"/usr/local/airflow/dags/etl.py", 99, (char *)"run", NULL, 1, DD_FRAME_APP };
-	struct dd_frame f3 = { (char *)"/opt/airflow/dags/etl.py", 12, (char *)"load", NULL, 1, DD_FRAME_APP };
+	struct dd_frame f1 = { (char *)"/opt/airflow/dags/etl.py", 12, (char *)"run", NULL, 1, DD_FRAME_APP, NULL };
+	struct dd_frame f2 = { (char *)"/usr/local/airflow/dags/etl.py", 99, (char *)"run", NULL, 1, DD_FRAME_APP, NULL };
+	struct dd_frame f3 = { (char *)"/opt/airflow/dags/etl.py", 12, (char *)"load", NULL, 1, DD_FRAME_APP, NULL };
 	struct dd_buf norm = DD_BUF_INIT;
 	char *a, *b, *c;
 	size_t i;
@@ -616,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_error_detail_chain),
 		cmocka_unit_test(test_multiline_message),
 		cmocka_unit_test(test_pasted_excerpts),
+		cmocka_unit_test(test_decorated_tracebacks),
 		cmocka_unit_test(test_subprocess_prefixed),
 		cmocka_unit_test(test_prefect_tracebacks),
 		cmocka_unit_test(test_incomplete_and_noise),
