@@ -28,11 +28,6 @@ static inline int is_up(char c)
 	return c >= 'A' && c <= 'Z';
 }
 
-static inline int is_sp(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
 static int d2(const char *s)
 {
 	return (s[0] - '0') * 10 + (s[1] - '0');
