@@ -38,6 +38,7 @@ struct try_rec {
 	int64_t start_ms, end_ms;
 	int has_log;
 	char *fp;                 /* group key, for failed tries */
+	char *category, *error;   /* its classification, for failed tries with a log */
 };
 
 struct ti_rec {
@@ -64,7 +65,19 @@ struct ctx {
 	struct dd_dag dag;
 	int64_t dag_ref;
 	struct dd_error *err;
+	/* per group (by index): its newest failed try when it was classified
+	 * while grouping, with its log, so no log is read twice */
+	struct held {
+		int64_t try_ref;
+		struct dd_failure failure;
+		struct dd_buf log;
+	} *held;
+	size_t cap_held, n_held_zeroed;
 };
+
+#define HELD_LOG_MAX ((size_t)1 << 20)   /* a larger log is read again rather than kept */
+
+static void build_grid(struct ctx *c);
 
 static char *fnv_hex(uint64_t h)
 {
@@ -203,81 +216,43 @@ static int load(struct ctx *c, int64_t dag_ref, int64_t from_ms, int64_t to_ms)
 
 /* ---- classification of failed tries ---------------------------------------------- */
 
-static int is_failed_try(enum dd_state s)
-{
-	return s == DD_STATE_FAILED || s == DD_STATE_UP_FOR_RETRY || s == DD_STATE_CRASHED ||
-	       s == DD_STATE_TIMED_OUT;
-}
-
 static char *fallback_key(const char *what, const char *task_id)
 {
 	return dd_xasprintf("%s:%s", what, task_id);
 }
 
-struct tb_collect {
-	struct dd_tbparser *tb;
-};
-
-static int tb_line(const struct dd_logline *line, void *ud)
-{
-	tbparser_line(((struct tb_collect *)ud)->tb, line);
-	return 0;
-}
-
-/* Frames of the decisive traceback and every package named by any frame. */
-static void collect_frames(struct an_group *g, const char *text, size_t len)
-{
-	struct dd_logreader *lr = logreader_new();
-	struct tb_collect tc = { tbparser_new() };
-	struct dd_error e2 = DD_ERROR_INIT;
-	const struct dd_traceback *last;
-
-	if (logreader_feed(lr, text, len, tb_line, &tc, &e2) == 0)
-		logreader_finish(lr, tb_line, &tc, &e2);
-	tbparser_finish(tc.tb);
-	for (size_t i = 0; i < tbparser_count(tc.tb); i++) {
-		const struct dd_traceback *tb = tbparser_get(tc.tb, i);
-
-		for (size_t f = 0; f < tb->n_frames; f++)
-			if (tb->frames[f].package && !dd_strv_contains(&g->packages, tb->frames[f].package))
-				dd_strv_push(&g->packages, tb->frames[f].package);
-	}
-	last = tbparser_last(tc.tb);
-	if (last && last->n_frames) {
-		g->frames = dd_xcalloc(last->n_frames, sizeof(*g->frames));
-		for (size_t f = 0; f < last->n_frames; f++) {
-			g->frames[f].file = dd_xstrdup(last->frames[f].file);
-			g->frames[f].line = last->frames[f].line;
-			g->frames[f].func = dd_xstrdup(last->frames[f].func);
-			g->frames[f].package = dd_xstrdup(last->frames[f].package);
-			g->frames[f].in_app = last->frames[f].in_app;
-			g->frames[f].kind = last->frames[f].kind;
-		}
-		g->n_frames = last->n_frames;
-	}
-	tbparser_free(tc.tb);
-	logreader_free(lr);
-}
-
 static void compare_with_baseline(struct ctx *c, struct an_group *g, const struct dd_buf *log);
 
-/* Classifies the stored log of one try; with g (the try is the group's
- * newest), also keeps its frames and compares the log with the task's last
- * success. */
+/* Classifies the stored log of one try (the failure carries the decisive
+ * frames and the packages); with g (the try is the group's newest), also
+ * compares the log with the task's last success.  The log is read once. */
+static int classify_stored(struct ctx *c, int64_t try_ref, struct dd_failure *out, struct dd_buf *log)
+{
+	struct dd_store_log_info info;
+	int rc = store_log_get(c->store, try_ref, log, &info, c->err);
+
+	c->res->n_log_reads += rc == 0;
+	if (rc == 0)
+		rc = classify_buffer(c->lib, "log", dd_buf_str(log), log->len, out, c->err);
+	return rc;
+}
+
 static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out, struct an_group *g)
 {
 	struct dd_buf log = DD_BUF_INIT;
-	struct dd_store_log_info info;
-	int rc = store_log_get(c->store, try_ref, &log, &info, c->err);
+	int rc = classify_stored(c, try_ref, out, &log);
 
-	if (rc == 0)
-		rc = classify_buffer(c->lib, "log", dd_buf_str(&log), log.len, out, c->err);
-	if (rc == 0 && g) {
-		collect_frames(g, dd_buf_str(&log), log.len);
+	if (rc == 0 && g)
 		compare_with_baseline(c, g, &log);
-	}
 	dd_buf_release(&log);
 	return rc;
+}
+
+static void held_release(struct held *h)
+{
+	dd_failure_release(&h->failure);
+	dd_buf_release(&h->log);
+	h->try_ref = 0;
 }
 
 /* ---- what the failing log says differently from the last success --------------
@@ -475,8 +450,23 @@ out:
 	free(b.run_id);
 }
 
+/* What the grid shows of a classified try: its category and its error
+ * ("Type: message", else the title). */
+static void keep_classification(struct try_rec *tr, const struct dd_failure *f)
+{
+	free(tr->category);
+	free(tr->error);
+	tr->category = dd_xstrdup(f->category);
+	if (f->exc_type && f->exc_message && *f->exc_message)
+		tr->error = dd_xasprintf("%s: %s", f->exc_type, f->exc_message);
+	else if (f->exc_type)
+		tr->error = dd_xstrdup(f->exc_type);
+	else
+		tr->error = dd_xstrdup(f->exc_message ? f->exc_message : f->title);
+}
+
 /* The group key of one failed try: from the cache, else classified now. */
-static int try_key(struct ctx *c, const struct ti_rec *ti, const struct try_rec *tr, char **key)
+static int try_key(struct ctx *c, const struct ti_rec *ti, struct try_rec *tr, char **key, struct held *keep)
 {
 	struct dd_store_classification sc;
 	struct dd_failure f;
@@ -491,16 +481,32 @@ static int try_key(struct ctx *c, const struct ti_rec *ti, const struct try_rec 
 	}
 	memset(&sc, 0, sizeof(sc));
 	rc = store_classification_get(c->store, tr->ref, c->res->library_hash, &sc, c->err);
-	if (rc == 0) {
+	if (rc == 0 && classify_cache_decode(sc.failure_json, &f) == 0) {
 		*key = sc.fingerprint ? dd_xstrdup(sc.fingerprint)
 		                      : fallback_key(sc.category ? sc.category : "none", ti->task_id);
 		store_classification_release(&sc);
+		keep_classification(tr, &f);
+		dd_failure_release(&f);
 		return 0;
+	}
+	if (rc == 0) {               /* a cache entry of another form: classify again */
+		store_classification_release(&sc);
+		rc = DD_ENOTFOUND;
 	}
 	if (rc != DD_ENOTFOUND)
 		return rc;
 	memset(&f, 0, sizeof(f));
-	rc = classify_try(c, tr->ref, &f, NULL);
+	{
+		struct dd_buf log = DD_BUF_INIT;
+
+		rc = classify_stored(c, tr->ref, &f, &log);
+		if (rc == 0 && keep && log.len <= HELD_LOG_MAX) {
+			held_release(keep);
+			keep->log = log;
+			dd_buf_init(&log);
+		}
+		dd_buf_release(&log);
+	}
 	if (rc == DD_ENOTFOUND) {         /* the log went missing: treat as unlogged */
 		c->res->n_unlogged++;
 		*key = fallback_key(dd_state_name(tr->state), ti->task_id);
@@ -510,8 +516,7 @@ static int try_key(struct ctx *c, const struct ti_rec *ti, const struct try_rec 
 		return rc;
 	c->res->n_classified++;
 	{
-		cJSON *j = dd_failure_to_json(&f);
-		char *json = cJSON_PrintUnformatted(j);
+		char *json = classify_cache_encode(&f);
 
 		*key = f.fingerprint ? dd_xstrdup(f.fingerprint) : fallback_key(f.category, ti->task_id);
 		sc.category = f.category;
@@ -522,9 +527,14 @@ static int try_key(struct ctx *c, const struct ti_rec *ti, const struct try_rec 
 		sc.created_ms = dd_now_ms();
 		rc = store_classification_put(c->store, tr->ref, c->res->library_hash, &sc, c->err);
 		free(json);
-		cJSON_Delete(j);
 	}
-	dd_failure_release(&f);
+	keep_classification(tr, &f);
+	if (keep && rc == 0 && keep->log.data) {
+		keep->failure = f;
+		keep->try_ref = tr->ref;
+	} else {
+		dd_failure_release(&f);
+	}
 	return rc;
 }
 
@@ -687,7 +697,7 @@ static void compute_tasks(struct ctx *c)
 				if (strcmp(ti->task_id, at->task_id))
 					continue;
 				for (size_t x = 0; x < ti->n_tries; x++)
-					if (is_failed_try(ti->tries[x].state))
+					if (dd_state_is_failed_try(ti->tries[x].state))
 						had_failed_try = 1;
 				if (ti->n_tries > 1)
 					at->retried++;
@@ -742,7 +752,7 @@ static int build_groups(struct ctx *c)
 				int any = 0;
 
 				for (size_t t = 0; t < ti->n_tries; t++)
-					any |= is_failed_try(ti->tries[t].state);
+					any |= dd_state_is_failed_try(ti->tries[t].state);
 				if (!any) {
 					DD_GROW(ti->tries, ti->cap_tries, ti->n_tries + 1);
 					memset(&ti->tries[ti->n_tries], 0, sizeof(ti->tries[0]));
@@ -756,12 +766,36 @@ static int build_groups(struct ctx *c)
 				struct an_group *g;
 				int seen_in_ti = 0;
 
-				if (!is_failed_try(tr->state))
+				if (!dd_state_is_failed_try(tr->state))
 					continue;
-				rc = try_key(c, ti, tr, &tr->fp);
-				if (rc < 0)
-					return rc;
-				g = group_for(res, &cap, tr->fp);
+				{
+					struct held h = { 0, { 0 }, DD_BUF_INIT };
+
+					rc = try_key(c, ti, tr, &tr->fp, &h);
+					if (rc < 0) {
+						held_release(&h);
+						return rc;
+					}
+					g = group_for(res, &cap, tr->fp);
+					DD_GROW(c->held, c->cap_held, res->n_groups);
+					if (c->cap_held > c->n_held_zeroed) {
+						memset(c->held + c->n_held_zeroed, 0,
+						       (c->cap_held - c->n_held_zeroed) * sizeof(*c->held));
+						c->n_held_zeroed = c->cap_held;
+					}
+					if (tr->ref && res->runs[r].logical_ms >= g->last_ms) {
+						/* the group's newest try so far: keep what was read of it */
+						struct held *gh = &c->held[g - res->groups];
+
+						held_release(gh);
+						if (h.try_ref)
+							*gh = h;
+						else
+							held_release(&h);
+					} else {
+						held_release(&h);
+					}
+				}
 				g->n_tries++;
 				if (!dd_strv_contains(&g->task_ids, ti->task_id))
 					dd_strv_push(&g->task_ids, ti->task_id);
@@ -1024,7 +1058,7 @@ static void duration_stalls(struct ctx *c, size_t *cap)
 					double td = tr->start_ms && tr->end_ms > tr->start_ms
 					          ? (double)(tr->end_ms - tr->start_ms) / 1000.0 : 0;
 
-					if (is_failed_try(tr->state) && at->median_duration_s > 0 &&
+					if (dd_state_is_failed_try(tr->state) && at->median_duration_s > 0 &&
 					    td > FAR_FACTOR * at->median_duration_s && td > FAR_MIN_S) {
 						long_run++;
 						l_run = res->runs[r].run_id;
@@ -1471,6 +1505,15 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	for (size_t gi = 0; gi < out->n_groups; gi++) {
 		struct an_group *g = &out->groups[gi];
 
+		struct held *h = gi < c.n_held_zeroed ? &c.held[gi] : NULL;
+
+		if (h && h->try_ref && h->try_ref == g->try_ref) {
+			/* classified while grouping: its log is still here */
+			g->failure = h->failure;
+			memset(&h->failure, 0, sizeof(h->failure));
+			compare_with_baseline(&c, g, &h->log);
+			continue;
+		}
 		if (g->try_ref && classify_try(&c, g->try_ref, &g->failure, g) == 0)
 			continue;
 		dd_failure_release(&g->failure);
@@ -1494,28 +1537,135 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	upstream_dag_stalls(&c, &stall_cap);
 	upstream_failed_stalls(&c, &stall_cap);
 	health_stalls(&c, fd.source_ref, &stall_cap);
+	build_grid(&c);   /* (defined below with the rest of the grid) */
 	rc = 0;
 done:
 	for (size_t r = 0; r < out->n_runs; r++) {
 		for (size_t k = 0; k < c.runs[r].n_tis; k++) {
 			struct ti_rec *ti = &c.runs[r].tis[k];
 
-			for (size_t t = 0; t < ti->n_tries; t++)
+			for (size_t t = 0; t < ti->n_tries; t++) {
 				free(ti->tries[t].fp);
+				free(ti->tries[t].category);
+				free(ti->tries[t].error);
+			}
 			free(ti->tries);
 			free(ti->task_id);
 		}
 		free(c.runs[r].tis);
 	}
 	free(c.runs);
+	for (size_t i = 0; i < c.n_held_zeroed; i++)
+		held_release(&c.held[i]);
+	free(c.held);
 	dd_dag_release(&c.dag);
 	if (rc < 0)
 		analyze_release(out);
 	return rc;
 }
 
+/* ---- the run x task grid -------------------------------------------------------- */
+
+/* Which of several states of one task in one run the grid shows: a failure
+ * over upstream_failed over unfinished over success over skipped. */
+static int grid_rank(enum dd_state s)
+{
+	if (s == DD_STATE__COUNT)
+		return -1;
+	if (dd_state_is_failure(s) && s != DD_STATE_UPSTREAM_FAILED)
+		return 6;
+	if (s == DD_STATE_UPSTREAM_FAILED)
+		return 5;
+	if (!dd_state_is_terminal(s))
+		return 4;
+	if (s == DD_STATE_SUCCESS)
+		return 2;
+	if (s == DD_STATE_SKIPPED)
+		return 1;
+	return 3;
+}
+
+const struct an_cell *an_grid_cell(const struct an_grid *g, size_t task, size_t run)
+{
+	return &g->cells[task * g->n_runs + run];
+}
+
+static void build_grid(struct ctx *c)
+{
+	struct an_result *res = c->res;
+	struct an_grid *g = &res->grid;
+	size_t first = res->n_runs > AN_GRID_RUNS ? res->n_runs - AN_GRID_RUNS : 0;
+
+	g->n_runs = res->n_runs - first;
+	g->n_tasks = res->n_tasks;
+	g->run_ids = dd_xcalloc(g->n_runs + 1, sizeof(char *));
+	g->run_ms = dd_xcalloc(g->n_runs + 1, sizeof(int64_t));
+	g->run_states = dd_xcalloc(g->n_runs + 1, sizeof(enum dd_state));
+	g->task_ids = dd_xcalloc(g->n_tasks + 1, sizeof(char *));
+	g->cells = dd_xcalloc(g->n_runs * g->n_tasks + 1, sizeof(struct an_cell));
+	for (size_t i = 0; i < g->n_runs * g->n_tasks; i++)
+		g->cells[i].state = DD_STATE__COUNT;
+	for (size_t t = 0; t < g->n_tasks; t++)
+		g->task_ids[t] = dd_xstrdup(res->tasks[t].task_id);
+	for (size_t r = 0; r < g->n_runs; r++) {
+		const struct run_rec *rr = &c->runs[first + r];
+
+		g->run_ids[r] = dd_xstrdup(res->runs[first + r].run_id);
+		g->run_ms[r] = res->runs[first + r].logical_ms;
+		g->run_states[r] = res->runs[first + r].state;
+		for (size_t k = 0; k < rr->n_tis; k++) {
+			const struct ti_rec *ti = &rr->tis[k];
+			int t = task_index(res, ti->task_id);
+			const struct try_rec *newest_failed = NULL;
+			struct an_cell *cell;
+
+			if (t < 0)
+				continue;
+			cell = &g->cells[(size_t)t * g->n_runs + r];
+			if (grid_rank(ti->state) > grid_rank(cell->state))
+				cell->state = ti->state;
+			for (size_t x = 0; x < ti->n_tries; x++) {
+				const struct try_rec *tr = &ti->tries[x];
+
+				if (tr->try_number > cell->tries)
+					cell->tries = tr->try_number;
+				if (dd_state_is_failed_try(tr->state)) {
+					cell->failed_tries++;
+					if (!newest_failed || tr->try_number > newest_failed->try_number)
+						newest_failed = tr;
+				}
+			}
+			if (newest_failed && newest_failed->category) {
+				free(cell->category);
+				free(cell->error);
+				cell->category = dd_xstrdup(newest_failed->category);
+				cell->error = dd_xstrdup(newest_failed->error);
+			}
+		}
+	}
+}
+
+static void grid_release(struct an_grid *g)
+{
+	for (size_t r = 0; r < g->n_runs; r++)
+		free(g->run_ids[r]);
+	for (size_t t = 0; t < g->n_tasks; t++)
+		free(g->task_ids[t]);
+	for (size_t i = 0; i < g->n_runs * g->n_tasks; i++) {
+		free(g->cells[i].category);
+		free(g->cells[i].error);
+	}
+	free(g->run_ids);
+	free(g->run_ms);
+	free(g->run_states);
+	free(g->task_ids);
+	free(g->cells);
+	memset(g, 0, sizeof(*g));
+}
+
 void analyze_release(struct an_result *r)
 {
+	grid_release(&r->grid);
 	free(r->dag_id);
 	free(r->source);
 	free(r->source_kind);
@@ -1540,13 +1690,6 @@ void analyze_release(struct an_result *r)
 		free(g->onset_run);
 		free(g->input_drop);
 		free(g->last_good_run);
-		for (size_t f = 0; f < g->n_frames; f++) {
-			free(g->frames[f].file);
-			free(g->frames[f].func);
-			free(g->frames[f].package);
-		}
-		free(g->frames);
-		dd_strv_release(&g->packages);
 	}
 	free(r->groups);
 	for (size_t i = 0; i < r->n_stalls; i++) {

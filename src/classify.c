@@ -1109,6 +1109,35 @@ static void normalize_package(const struct kb *kb, struct dd_failure *f)
 	}
 }
 
+/* The decisive traceback's frames, and the packages of every traceback's
+ * library frames, for analysis and git correlation (no log is read twice). */
+static void keep_frames(const struct classify *c, struct dd_failure *f, const struct dd_traceback *dec)
+{
+	for (size_t i = 0; i < tbparser_count(c->tbp); i++) {
+		const struct dd_traceback *tb = tbparser_get(c->tbp, i);
+
+		for (size_t k = 0; k < tb->n_frames; k++)
+			if (tb->frames[k].package && !dd_strv_contains(&f->packages, tb->frames[k].package))
+				dd_strv_push(&f->packages, tb->frames[k].package);
+	}
+	if (!dec || !dec->n_frames)
+		return;
+	f->frames = dd_xcalloc(dec->n_frames, sizeof(*f->frames));
+	for (size_t k = 0; k < dec->n_frames; k++) {
+		const struct dd_frame *from = &dec->frames[k];
+		struct dd_frame *to = &f->frames[k];
+
+		to->file = dd_xstrdup(from->file);
+		to->line = from->line;
+		to->func = dd_xstrdup(from->func);
+		to->package = dd_xstrdup(from->package);
+		to->in_app = from->in_app;
+		to->kind = from->kind;
+		to->source = dd_xstrdup(from->source);
+	}
+	f->n_frames = dec->n_frames;
+}
+
 /* Adds a runner-up cause (not the primary's, not twice). */
 static void add_alternative(struct dd_failure *f, const char *category, double confidence, const char *source)
 {
@@ -1384,6 +1413,7 @@ int classify_finish(struct classify *c, struct dd_failure *f, struct dd_error *e
 				set_entity(f, best->ent_name[i], best->ent_val[i]);
 	}
 	normalize_package(kb, f);
+	keep_frames(c, f, dec);
 	if (use_pattern) {
 		fill_lines(&f->checks, &best->p->checks, f, 0);
 		fill_lines(&f->fix, &best->p->fix, f, 0);
@@ -1457,6 +1487,14 @@ void dd_failure_release(struct dd_failure *f)
 	}
 	free(f->alternatives);
 	dd_strv_release(&f->reasons);
+	for (size_t i = 0; i < f->n_frames; i++) {
+		free(f->frames[i].file);
+		free(f->frames[i].func);
+		free(f->frames[i].package);
+		free(f->frames[i].source);
+	}
+	free(f->frames);
+	dd_strv_release(&f->packages);
 	dd_strv_release(&f->warnings);
 	memset(f, 0, sizeof(*f));
 }
@@ -1572,4 +1610,70 @@ struct cJSON *dd_failure_to_json(const struct dd_failure *f)
 	cJSON_AddItemToObject(o, "warnings", jsonout_strv(&f->warnings));
 	cJSON_AddItemToObject(o, "explain", jsonout_strv(&f->reasons));
 	return o;
+}
+
+/* ---------------------------------------------------------------- the cache form */
+
+char *classify_cache_encode(const struct dd_failure *f)
+{
+	cJSON *o = cJSON_CreateObject(), *ents = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddNumberToObject(o, "v", CLASSIFY_CACHE_VERSION);
+	jsonout_str(o, "category", f->category);
+	jsonout_str(o, "stage", f->stage);
+	jsonout_str(o, "pattern", f->pattern);
+	jsonout_str(o, "title", f->title);
+	cJSON_AddNumberToObject(o, "confidence", f->confidence);
+	jsonout_str(o, "exc_type", f->exc_type);
+	jsonout_str(o, "exc_message", f->exc_message);
+	jsonout_str(o, "fingerprint", f->fingerprint);
+	for (size_t i = 0; i < f->n_entities; i++)
+		cJSON_AddStringToObject(ents, f->entities[i].name, f->entities[i].value);
+	cJSON_AddItemToObject(o, "entities", ents);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static char *cache_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) && v->valuestring ? dd_xstrdup(v->valuestring) : NULL;
+}
+
+int classify_cache_decode(const char *text, struct dd_failure *f)
+{
+	cJSON *o = text ? cJSON_Parse(text) : NULL;
+	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, "v") : NULL, *e;
+	char *stage;
+
+	memset(f, 0, sizeof(*f));
+	if (!cJSON_IsNumber(v) || v->valuedouble != CLASSIFY_CACHE_VERSION) {
+		cJSON_Delete(o);
+		return DD_EPARSE;
+	}
+	f->category = cache_str(o, "category");
+	stage = cache_str(o, "stage");
+	for (size_t i = 0; stage && pat_stages[i]; i++)
+		if (!strcmp(stage, pat_stages[i]))
+			f->stage = pat_stages[i];
+	free(stage);
+	f->pattern = cache_str(o, "pattern");
+	f->title = cache_str(o, "title");
+	v = cJSON_GetObjectItemCaseSensitive(o, "confidence");
+	f->confidence = cJSON_IsNumber(v) ? v->valuedouble : 0;
+	f->exc_type = cache_str(o, "exc_type");
+	f->exc_message = cache_str(o, "exc_message");
+	f->fingerprint = cache_str(o, "fingerprint");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "entities"))
+		if (cJSON_IsString(e) && e->string && e->valuestring)
+			set_entity(f, e->string, e->valuestring);
+	cJSON_Delete(o);
+	if (!f->category) {
+		dd_failure_release(f);
+		return DD_EPARSE;
+	}
+	return 0;
 }

@@ -390,10 +390,7 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 			continue;
 		}
 		t.ui_url = triage_ui_url(config_source(cfg, picks.v[i].source), &t);
-		if (report_add_dag(&rep, store, picks.v[i].ref, picks.v[i].source, &t, &err) < 0) {
-			cli_error("report", &err);
-			goto out;
-		}
+		report_add_dag(&rep, picks.v[i].source, &t);
 	}
 	if (report_finish(&rep, store, !no_record, &err) < 0) {
 		cli_error("report", &err);

@@ -88,6 +88,12 @@ int dd_state_is_failure(enum dd_state s)
 	       s == DD_STATE_UPSTREAM_FAILED;
 }
 
+int dd_state_is_failed_try(enum dd_state s)
+{
+	return s == DD_STATE_FAILED || s == DD_STATE_UP_FOR_RETRY || s == DD_STATE_CRASHED ||
+	       s == DD_STATE_TIMED_OUT;
+}
+
 void dd_task_release(struct dd_task *t)
 {
 	free(t->task_id);

@@ -249,10 +249,10 @@ static void failure_packages(const struct an_group *g, struct dd_strv *out)
 		if (v && !dd_strv_contains(out, v))
 			dd_strv_push(out, v);
 	}
-	for (size_t i = 0; i < g->packages.n; i++)
-		if (!dd_strv_contains(out, g->packages.v[i]) && strcmp(g->packages.v[i], "airflow") &&
-		    strcmp(g->packages.v[i], "prefect"))
-			dd_strv_push(out, g->packages.v[i]);
+	for (size_t i = 0; i < g->failure.packages.n; i++)
+		if (!dd_strv_contains(out, g->failure.packages.v[i]) && strcmp(g->failure.packages.v[i], "airflow") &&
+		    strcmp(g->failure.packages.v[i], "prefect"))
+			dd_strv_push(out, g->failure.packages.v[i]);
 }
 
 static int is_dev_file(const char *path)
@@ -369,9 +369,9 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 	const struct dd_frame *top = NULL;
 
 	failure_packages(g, &pkgs);
-	for (size_t f = g->n_frames; f-- > 0; )
-		if (g->frames[f].in_app) {
-			top = &g->frames[f];
+	for (size_t f = g->failure.n_frames; f-- > 0; )
+		if (g->failure.frames[f].in_app) {
+			top = &g->failure.frames[f];
 			break;
 		}
 	for (size_t v = 0; v < n_views; v++) {
@@ -388,12 +388,12 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 
 			gitcorr_imports(gv->repo, dag_path, gv->to_ms, &imported, &e2);   /* none when it fails */
 		}
-		for (size_t f = 0; f < g->n_frames; f++) {
+		for (size_t f = 0; f < g->failure.n_frames; f++) {
 			char *p;
 
-			if (!g->frames[f].in_app)
+			if (!g->failure.frames[f].in_app)
 				continue;
-			p = gitcorr_map_path(gv->repo, g->frames[f].file);
+			p = gitcorr_map_path(gv->repo, g->failure.frames[f].file);
 			if (p && !dd_strv_contains(&frame_paths, p))
 				dd_strv_push(&frame_paths, p);
 			free(p);

@@ -21,35 +21,12 @@ const char *report_status_name(enum report_status s)
 	}
 }
 
-const struct report_cell *report_grid_cell(const struct report_grid *g, size_t task, size_t run)
-{
-	return &g->cells[task * g->n_runs + run];
-}
-
 void report_init(struct report *r, int64_t made_ms, int64_t since_s, const char *since_label)
 {
 	memset(r, 0, sizeof(*r));
 	r->made_ms = made_ms;
 	r->from_ms = made_ms - since_s * 1000;
 	r->since = dd_xstrdup(since_label);
-}
-
-static void grid_release(struct report_grid *g)
-{
-	for (size_t i = 0; i < g->n_runs; i++)
-		free(g->run_ids[i]);
-	for (size_t i = 0; i < g->n_tasks; i++)
-		free(g->task_ids[i]);
-	for (size_t i = 0; i < g->n_runs * g->n_tasks; i++) {
-		free(g->cells[i].category);
-		free(g->cells[i].error);
-	}
-	free(g->run_ids);
-	free(g->run_ms);
-	free(g->run_states);
-	free(g->task_ids);
-	free(g->cells);
-	memset(g, 0, sizeof(*g));
 }
 
 void report_release(struct report *r)
@@ -67,7 +44,6 @@ void report_release(struct report *r)
 		free(d->dag_id);
 		triage_release(&d->triage);
 		free(d->marks);
-		grid_release(&d->grid);
 	}
 	for (size_t i = 0; i < r->n_flaky; i++)
 		free(r->flaky[i].task_id);
@@ -120,175 +96,11 @@ static const struct an_run *run_of(const struct an_result *an, const char *run_i
 	return NULL;
 }
 
-/* Grid building: the store is not re-entered from its callbacks, so the
- * callbacks only collect; classifications are read afterwards. */
-struct grid_fill {
-	struct report_grid *g;
-	size_t run;
-	int64_t *newest_failed_try;   /* per task, of this run */
-	int *max_try;
-};
-
-static int state_rank(enum dd_state s)
-{
-	if (s == DD_STATE__COUNT)
-		return -1;
-	if (dd_state_is_failure(s) && s != DD_STATE_UPSTREAM_FAILED)
-		return 6;
-	if (s == DD_STATE_UPSTREAM_FAILED)
-		return 5;
-	if (!dd_state_is_terminal(s))
-		return 4;
-	if (s == DD_STATE_SUCCESS)
-		return 2;
-	if (s == DD_STATE_SKIPPED)
-		return 1;
-	return 3;
-}
-
-static long task_index(const struct report_grid *g, const char *task_id)
-{
-	for (size_t i = 0; i < g->n_tasks; i++)
-		if (!strcmp(g->task_ids[i], task_id))
-			return (long)i;
-	return -1;
-}
-
-static int on_grid_ti(const struct dd_store_ti *ti, void *ud)
-{
-	struct grid_fill *f = ud;
-	long t = task_index(f->g, ti->ti.task_id);
-	struct report_cell *c;
-
-	if (t < 0)
-		return 0;
-	c = &f->g->cells[(size_t)t * f->g->n_runs + f->run];
-	if (state_rank(ti->ti.state) > state_rank(c->state))
-		c->state = ti->ti.state;
-	return 0;
-}
-
-static int is_failed_try(enum dd_state s)
-{
-	return s == DD_STATE_FAILED || s == DD_STATE_UP_FOR_RETRY || s == DD_STATE_CRASHED ||
-	       s == DD_STATE_TIMED_OUT;
-}
-
-static int on_grid_try(const struct dd_store_try *tr, void *ud)
-{
-	struct grid_fill *f = ud;
-	long t = task_index(f->g, tr->t.task_id);
-	struct report_cell *c;
-
-	if (t < 0)
-		return 0;
-	c = &f->g->cells[(size_t)t * f->g->n_runs + f->run];
-	if (tr->t.try_number > f->max_try[t])
-		f->max_try[t] = tr->t.try_number;
-	if (is_failed_try(tr->t.state)) {
-		c->failed_tries++;
-		f->newest_failed_try[t] = tr->ref;
-	}
-	return 0;
-}
-
-/* "Type: message" from a stored classification's JSON, or its title. */
-static char *error_of(const struct dd_store_classification *cl)
-{
-	cJSON *j = cl->failure_json ? cJSON_Parse(cl->failure_json) : NULL;
-	cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "exception") : NULL;
-	cJSON *type = e ? cJSON_GetObjectItemCaseSensitive(e, "type") : NULL;
-	cJSON *msg = e ? cJSON_GetObjectItemCaseSensitive(e, "message") : NULL;
-	cJSON *title = j ? cJSON_GetObjectItemCaseSensitive(j, "title") : NULL;
-	char *out = NULL;
-
-	if (cJSON_IsString(type) && cJSON_IsString(msg) && *msg->valuestring)
-		out = dd_xasprintf("%s: %s", type->valuestring, msg->valuestring);
-	else if (cJSON_IsString(type))
-		out = dd_xstrdup(type->valuestring);
-	else if (cJSON_IsString(msg))
-		out = dd_xstrdup(msg->valuestring);
-	else if (cJSON_IsString(title))
-		out = dd_xstrdup(title->valuestring);
-	cJSON_Delete(j);
-	return out;
-}
-
-static int build_grid(struct report_grid *g, struct dd_store *store, int64_t dag_ref,
-                      const struct an_result *an, struct dd_error *err)
-{
-	size_t first = an->n_runs > REPORT_GRID_RUNS ? an->n_runs - REPORT_GRID_RUNS : 0;
-	int64_t *tries;
-	int *max_try;
-	int rc = 0;
-
-	g->n_runs = an->n_runs - first;
-	g->n_tasks = an->n_tasks;
-	g->run_ids = dd_xcalloc(g->n_runs + 1, sizeof(char *));
-	g->run_ms = dd_xcalloc(g->n_runs + 1, sizeof(int64_t));
-	g->run_states = dd_xcalloc(g->n_runs + 1, sizeof(enum dd_state));
-	g->task_ids = dd_xcalloc(g->n_tasks + 1, sizeof(char *));
-	g->cells = dd_xcalloc(g->n_runs * g->n_tasks + 1, sizeof(struct report_cell));
-	for (size_t i = 0; i < g->n_runs * g->n_tasks; i++)
-		g->cells[i].state = DD_STATE__COUNT;
-	for (size_t t = 0; t < g->n_tasks; t++)
-		g->task_ids[t] = dd_xstrdup(an->tasks[t].task_id);
-	tries = dd_xcalloc(g->n_tasks + 1, sizeof(int64_t));
-	max_try = dd_xcalloc(g->n_tasks + 1, sizeof(int));
-	for (size_t r = 0; r < g->n_runs && rc == 0; r++) {
-		const struct an_run *ar = &an->runs[first + r];
-		struct dd_store_run sr;
-		struct grid_fill f = { g, r, tries, max_try };
-
-		g->run_ids[r] = dd_xstrdup(ar->run_id);
-		g->run_ms[r] = ar->logical_ms;
-		g->run_states[r] = ar->state;
-		memset(&sr, 0, sizeof(sr));
-		rc = store_run_get(store, dag_ref, ar->run_id, &sr, err);
-		if (rc == DD_ENOTFOUND) {
-			rc = 0;
-			dd_error_clear(err);
-			continue;
-		}
-		if (rc < 0)
-			break;
-		dd_run_release(&sr.run);
-		memset(tries, 0, g->n_tasks * sizeof(int64_t));
-		memset(max_try, 0, g->n_tasks * sizeof(int));
-		rc = store_task_instances(store, sr.ref, on_grid_ti, &f, err);
-		if (rc >= 0)
-			rc = store_tries(store, sr.ref, on_grid_try, &f, err);
-		if (rc < 0)
-			break;
-		rc = 0;
-		for (size_t t = 0; t < g->n_tasks; t++) {
-			struct report_cell *c = &g->cells[t * g->n_runs + r];
-			struct dd_store_classification cl;
-			struct dd_error e2 = DD_ERROR_INIT;
-
-			c->tries = max_try[t];
-			if (!tries[t] || !an->library_hash)
-				continue;
-			memset(&cl, 0, sizeof(cl));
-			if (store_classification_get(store, tries[t], an->library_hash, &cl, &e2) < 0)
-				continue;
-			c->category = dd_xstrdup(cl.category);
-			c->error = error_of(&cl);
-			store_classification_release(&cl);
-		}
-	}
-	free(tries);
-	free(max_try);
-	return rc < 0 ? rc : 0;
-}
-
-int report_add_dag(struct report *r, struct dd_store *store, int64_t dag_ref,
-                   const char *source, struct triage_result *t, struct dd_error *err)
+void report_add_dag(struct report *r, const char *source, struct triage_result *t)
 {
 	struct report_dag *d;
 	const struct an_result *an;
 	int any_in_period = 0;
-	int rc;
 
 	r->dags = dd_xrealloc(r->dags, (r->n_dags + 1) * sizeof(*r->dags));
 	d = &r->dags[r->n_dags];
@@ -324,8 +136,6 @@ int report_add_dag(struct report *r, struct dd_store *store, int64_t dag_ref,
 	else
 		d->status = REPORT_HEALTHY;
 	r->n_dags++;
-	rc = build_grid(&d->grid, store, dag_ref, an, err);
-	return rc;
 }
 
 static int dag_cmp(const void *a, const void *b)
@@ -464,7 +274,7 @@ size_t report_sources_failed(const struct report *r)
 
 /* ---- shared helpers for the renderers ------------------------------------------ */
 
-char report_cell_letter(const struct report_cell *c)
+char report_cell_letter(const struct an_cell *c)
 {
 	switch (c->state) {
 	case DD_STATE__COUNT: return ' ';
@@ -555,7 +365,7 @@ static const char *source_label(const struct report_source *s)
 #define YELLOW "\033[33m"
 #define RESET "\033[0m"
 
-static void grid_text(const struct report_grid *g, FILE *out, const char *indent)
+static void grid_text(const struct an_grid *g, FILE *out, const char *indent)
 {
 	char a[32], b[32];
 	int w = 4;
@@ -577,7 +387,7 @@ static void grid_text(const struct report_grid *g, FILE *out, const char *indent
 	for (size_t t = 0; t < g->n_tasks; t++) {
 		fprintf(out, "%s%-*.*s ", indent, w, w, g->task_ids[t]);
 		for (size_t r = 0; r < g->n_runs; r++)
-			fputc(report_cell_letter(report_grid_cell(g, t, r)), out);
+			fputc(report_cell_letter(an_grid_cell(g, t, r)), out);
 		fputc('\n', out);
 	}
 	fprintf(out, "%s(. success  r passed on retry  X failed  u upstream failed  s skipped  ~ running)\n", indent);
@@ -698,7 +508,7 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 		fprintf(out, "[%s] ", d->source);
 		triage_render_text(&d->triage, &ts, out);
 		fputc('\n', out);
-		grid_text(&d->grid, out, "   ");
+		grid_text(&d->triage.an.grid, out, "   ");
 	}
 	if (report_count(r, REPORT_HEALTHY)) {
 		int first = 1;
@@ -834,9 +644,9 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 			fputs("\n", out);
 			fprintf(out, "[open in the orchestrator](<%s>)\n", d->triage.ui_url);
 		}
-		if (d->grid.n_runs && d->grid.n_tasks) {
+		if (d->triage.an.grid.n_runs && d->triage.an.grid.n_tasks) {
 			fputs("\n```\n", out);
-			grid_text(&d->grid, out, "");
+			grid_text(&d->triage.an.grid, out, "");
 			fputs("```\n", out);
 		}
 	}
@@ -865,12 +675,12 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 
 /* ---- JSON ---------------------------------------------------------------------------- */
 
-static const char *cell_state_name(const struct report_cell *c)
+static const char *cell_state_name(const struct an_cell *c)
 {
 	return c->state == DD_STATE__COUNT ? "none" : dd_state_name(c->state);
 }
 
-static cJSON *grid_json(const struct report_grid *g)
+static cJSON *grid_json(const struct an_grid *g)
 {
 	cJSON *o = cJSON_CreateObject(), *runs = cJSON_CreateArray(), *tasks = cJSON_CreateArray();
 	cJSON *cells = cJSON_CreateArray();
@@ -888,7 +698,7 @@ static cJSON *grid_json(const struct report_grid *g)
 
 		cJSON_AddItemToArray(tasks, cJSON_CreateString(g->task_ids[t]));
 		for (size_t r = 0; r < g->n_runs; r++) {
-			const struct report_cell *c = report_grid_cell(g, t, r);
+			const struct an_cell *c = an_grid_cell(g, t, r);
 			cJSON *x = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(x, "state", cell_state_name(c));
@@ -1013,7 +823,7 @@ cJSON *report_to_json(const struct report *r, int explain)
 		}
 		cJSON_AddItemToObject(x, "history", hist);
 		cJSON_AddItemToObject(x, "triage", triage_to_json(&d->triage, explain));
-		cJSON_AddItemToObject(x, "grid", grid_json(&d->grid));
+		cJSON_AddItemToObject(x, "grid", grid_json(&d->triage.an.grid));
 		cJSON_AddItemToArray(dags, x);
 	}
 	cJSON_AddItemToObject(o, "dags", dags);
@@ -1102,7 +912,7 @@ static const char *category_color(const char *category)
 	return COLOR_FAILED_OTHER;
 }
 
-static const char *cell_color(const struct report_cell *c)
+static const char *cell_color(const struct an_cell *c)
 {
 	switch (report_cell_letter(c)) {
 	case '.': return COLOR_SUCCESS;
@@ -1147,7 +957,7 @@ static const char CSS[] =
 
 static void grid_svg(struct html *h, const struct report_dag *d)
 {
-	const struct report_grid *g = &d->grid;
+	const struct an_grid *g = &d->triage.an.grid;
 	size_t label_chars = 4;
 	int label_w, top = 40, w, hgt;
 
@@ -1208,7 +1018,7 @@ static void grid_svg(struct html *h, const struct report_dag *d)
 		E(h, label);
 		H(h, "</text>\n");
 		for (size_t r = 0; r < g->n_runs; r++) {
-			const struct report_cell *c = report_grid_cell(g, t, r);
+			const struct an_cell *c = an_grid_cell(g, t, r);
 			int x = label_w + (int)r * (CELL + GAP);
 
 			if (c->state == DD_STATE__COUNT) {
@@ -1264,10 +1074,10 @@ static void legend(struct html *h, const struct report *r)
 		int used = 0;
 
 		for (size_t d = 0; d < r->n_dags && !used; d++)
-			for (size_t c = 0; c < r->dags[d].grid.n_runs * r->dags[d].grid.n_tasks && !used; c++)
-				used = r->dags[d].grid.cells[c].category &&
-				       !strcmp(r->dags[d].grid.cells[c].category, category_colors[i].category) &&
-				       report_cell_letter(&r->dags[d].grid.cells[c]) == 'X';
+			for (size_t c = 0; c < r->dags[d].triage.an.grid.n_runs * r->dags[d].triage.an.grid.n_tasks && !used; c++)
+				used = r->dags[d].triage.an.grid.cells[c].category &&
+				       !strcmp(r->dags[d].triage.an.grid.cells[c].category, category_colors[i].category) &&
+				       report_cell_letter(&r->dags[d].triage.an.grid.cells[c]) == 'X';
 		if (!used)
 			continue;
 		HF(h, "<span><i style=\"background:%s\"></i>failed: ", category_colors[i].color);

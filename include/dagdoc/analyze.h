@@ -85,10 +85,8 @@ struct an_group {
 	double onset_sharpness;     /* 0..1: all good before and all bad after = 1; the same
 	                               failure among the runs before the onset lowers it */
 	size_t downstream_upstream_failed;  /* task instances it left upstream_failed */
-	int64_t try_ref;            /* the newest failed try (for its log) */
-	struct dd_frame *frames;    /* its decisive traceback, outermost first (copies) */
-	size_t n_frames;
-	struct dd_strv packages;    /* site-packages packages in any of its tracebacks */
+	int64_t try_ref;            /* the newest failed try (for its log); failure carries its
+	                               decisive frames and packages */
 	char *input_drop;           /* a count its newest failing log reports as (nearly) 0 that the
 	                               task's last successful log had ("loaded 0 orders", where the
 	                               last success ... logged "loaded 3120 orders"), or NULL */
@@ -123,6 +121,29 @@ struct an_stall {
 	size_t n_entities;
 };
 
+#define AN_GRID_RUNS 14          /* newest runs in the run x task grid */
+
+/* One task in one run of the grid. */
+struct an_cell {
+	enum dd_state state;         /* the task instance's final state (worst over map indexes);
+	                              * DD_STATE__COUNT when the run has no instance of the task */
+	int tries;                   /* tries of its newest instance (0 unknown) */
+	int failed_tries;            /* tries that failed (a success with failed_tries > 0 passed on retry) */
+	char *category;              /* of the newest failed try's classification, NULL when none */
+	char *error;                 /* "AttributeError: ..." (redacted by classification), NULL */
+};
+
+/* The newest AN_GRID_RUNS runs by the DAG's tasks: what a report draws. */
+struct an_grid {
+	size_t n_runs, n_tasks;
+	char **run_ids;              /* oldest first */
+	int64_t *run_ms;             /* logical dates */
+	enum dd_state *run_states;
+	char **task_ids;             /* as an_result.tasks */
+	struct an_cell *cells;       /* n_tasks * n_runs: cells[task * n_runs + run] */
+};
+const struct an_cell *an_grid_cell(const struct an_grid *g, size_t task, size_t run);
+
 struct an_result {
 	char *dag_id;
 	char *source;
@@ -141,7 +162,9 @@ struct an_result {
 	size_t n_groups;
 	struct an_stall *stalls;
 	size_t n_stalls;
+	struct an_grid grid;
 	size_t n_classified;         /* tries classified now (not from the cache) */
+	size_t n_log_reads;          /* stored logs read and decompressed (each at most once) */
 	size_t n_unlogged;           /* failed tries without a stored log */
 	char *library_hash;
 };

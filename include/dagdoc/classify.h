@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 #include "dagdoc/error.h"
+#include "dagdoc/logparse.h"
 #include "dagdoc/pattern.h"
 #include "dagdoc/util.h"
 
@@ -103,6 +104,9 @@ struct dd_failure {
 	struct dd_alternative *alternatives;   /* up to CLASSIFY_MAX_ALTERNATIVES, best first */
 	size_t n_alternatives;
 	struct dd_strv reasons; /* the structural layer's evidence, one line each (--explain) */
+	struct dd_frame *frames;/* the decisive traceback's frames, outermost first (copies), or NULL */
+	size_t n_frames;
+	struct dd_strv packages;/* the packages of every library frame of every traceback seen */
 	struct dd_entity *entities;
 	size_t n_entities;
 	char *exc_type;         /* NULL when no exception is known */
@@ -154,5 +158,18 @@ const char *dd_failure_entity(const struct dd_failure *f, const char *name);  /*
 /* The JSON object documented in README / `dagdoc classify --format json`. */
 struct cJSON;
 struct cJSON *dd_failure_to_json(const struct dd_failure *f);
+
+/*
+ * The classification cache's form of a failure (analysis keeps one per
+ * classified try in the store): what a cached try is grouped and shown by
+ * (category, stage, pattern, title, confidence, exception, fingerprint,
+ * entities), versioned by CLASSIFY_CACHE_VERSION so a change of the form
+ * is never misread.  classify_cache_encode returns a string the caller
+ * frees; classify_cache_decode fills *f (dd_failure_release frees it) and
+ * returns 0, or DD_EPARSE for another version or a damaged entry.
+ */
+#define CLASSIFY_CACHE_VERSION 1
+char *classify_cache_encode(const struct dd_failure *f);
+int classify_cache_decode(const char *text, struct dd_failure *f);
 
 #endif

@@ -46,6 +46,9 @@ const char *dd_state_name(enum dd_state s);        /* "success", "up_for_retry" 
 enum dd_state dd_state_parse(const char *s);
 int dd_state_is_terminal(enum dd_state s);         /* will not change any more */
 int dd_state_is_failure(enum dd_state s);          /* failed, crashed, timed_out, upstream_failed */
+/* A try that failed (its log is worth fetching and classifying): failed,
+ * up_for_retry, crashed, timed_out.  upstream_failed never ran a try. */
+int dd_state_is_failed_try(enum dd_state s);
 
 struct dd_task {
 	char *task_id;

@@ -32,7 +32,7 @@
  *
  * Ownership: report_init/report_release own everything in struct report.
  * report_add_dag takes over the triage result it is given (the caller's
- * struct is zeroed) and borrows the store during the call only.
+ * struct is zeroed).
  * report_to_json returns a new cJSON tree the caller deletes;
  * report_webhook_text returns a string the caller frees.
  */
@@ -49,28 +49,7 @@
 #include "dagdoc/triage.h"
 #include "dagdoc/util.h"
 
-#define REPORT_GRID_RUNS 14      /* newest runs shown in a DAG's grid */
 #define REPORT_FLAKY_MIN 0.40    /* an_task.intermittent from which a task is called flaky */
-
-/* One task in one run. */
-struct report_cell {
-	enum dd_state state;         /* the task instance's final state (worst over map indexes);
-	                              * DD_STATE__COUNT when the run has no instance of the task */
-	int tries;                   /* tries of its newest instance (0 unknown) */
-	int failed_tries;            /* tries that failed (a success with failed_tries > 0 passed on retry) */
-	char *category;              /* of the newest failed try's classification, NULL when none */
-	char *error;                 /* "AttributeError: ..." (redacted by classification), NULL */
-};
-
-struct report_grid {
-	size_t n_runs, n_tasks;
-	char **run_ids;              /* oldest first */
-	int64_t *run_ms;             /* logical dates */
-	enum dd_state *run_states;
-	char **task_ids;
-	struct report_cell *cells;   /* n_tasks * n_runs: cells[task * n_runs + run] */
-};
-const struct report_cell *report_grid_cell(const struct report_grid *g, size_t task, size_t run);
 
 enum report_status { REPORT_HEALTHY = 0, REPORT_RECOVERED, REPORT_FAILING };
 const char *report_status_name(enum report_status s);    /* "healthy" ... */
@@ -92,7 +71,7 @@ struct report_dag {
 	size_t runs_in_period, failed_in_period;
 	struct triage_result triage; /* owned */
 	struct report_cause_mark *marks;   /* one per triage.rk.causes */
-	struct report_grid grid;
+	/* its run x task grid is triage.an.grid */
 };
 
 struct report_source {
@@ -129,11 +108,9 @@ void report_release(struct report *r);
 void report_add_source(struct report *r, const char *name, const char *kind,
                        const char *describe, const char *error, int synced);
 
-/* Adds a DAG: takes over *t (zeroed on return, also on error), reads the
- * store for its run x task grid (the newest REPORT_GRID_RUNS runs of the
- * triage window; classifications keyed by t->an.library_hash). */
-int report_add_dag(struct report *r, struct dd_store *store, int64_t dag_ref,
-                   const char *source, struct triage_result *t, struct dd_error *err);
+/* Adds a DAG: takes over *t (zeroed on return).  Everything the renderers
+ * draw comes from the triage (its grid included): they read no store. */
+void report_add_dag(struct report *r, const char *source, struct triage_result *t);
 
 /* The time a run "ran": the latest of its logical date, start and end. */
 int64_t report_run_time(const struct an_run *run);
@@ -171,7 +148,7 @@ void report_html_escape(struct dd_buf *b, const char *s);
 /* The compact letter for a grid cell in text and Markdown: '.' success,
  * 'r' success after a failed try, 'X' failed, 'u' upstream_failed,
  * 's' skipped, '~' running/queued, '-' other, ' ' no instance. */
-char report_cell_letter(const struct report_cell *c);
+char report_cell_letter(const struct an_cell *c);
 
 
 #endif

@@ -195,12 +195,12 @@ static void test_onset_after_good_runs(void **state)
 	assert_string_equal(g->failure.pattern, "dep.pandas-removed-method");
 	assert_string_equal(g->failure.exc_type, "AttributeError");
 	assert_string_equal(dd_failure_entity(&g->failure, "package"), "pandas");
-	assert_int_equal(g->n_frames, 4);
-	assert_string_equal(g->frames[2].file, "/opt/airflow/dags/churn/features.py");
-	assert_int_equal(g->frames[2].line, 14);
-	assert_true(g->frames[2].in_app);
-	assert_false(g->frames[3].in_app);
-	assert_true(dd_strv_contains(&g->packages, "pandas"));
+	assert_int_equal(g->failure.n_frames, 4);
+	assert_string_equal(g->failure.frames[2].file, "/opt/airflow/dags/churn/features.py");
+	assert_int_equal(g->failure.frames[2].line, 14);
+	assert_true(g->failure.frames[2].in_app);
+	assert_false(g->failure.frames[3].in_app);
+	assert_true(dd_strv_contains(&g->failure.packages, "pandas"));
 	assert_true(g->try_ref > 0);
 
 	t = task_of(an, "features");
@@ -435,7 +435,7 @@ static void test_same_error_two_tasks_one_group(void **state)
 	assert_run(g->last_good_run, 3);
 	assert_int_equal(g->good_before, 3);
 	assert_int_equal(g->still_failing, 1);
-	assert_string_equal(g->frames[g->n_frames - 1].file, "/opt/airflow/dags/common/warehouse.py");
+	assert_string_equal(g->failure.frames[g->failure.n_frames - 1].file, "/opt/airflow/dags/common/warehouse.py");
 
 	g = &an->groups[1];
 	assert_int_equal(g->task_ids.n, 1);
@@ -575,6 +575,66 @@ static void test_classifications_cached(void **state)
 	free(fp);
 }
 
+/* Each stored log is read (and decompressed) at most once per analysis:
+ * a try classified while grouping is not read again for its group, and a
+ * cached one only for its group's newest failure. */
+static void test_each_log_read_once(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "features", "SSSFFX", LOG_PANDAS, NULL, NULL, 0, 0 },
+		{ "extract", "SRSRSS", LOG_RESET, NULL, NULL, 0, 0 },
+	};
+	const struct an_result *an;
+
+	build(f, "train_churn", tasks, 2);
+	an = analyse(f);
+	/* cold: 4 failed tries of features, 2 of extract, every log read once */
+	assert_int_equal(an->n_classified, 6);
+	assert_int_equal(an->n_log_reads, 6);
+	assert_int_equal(an->n_groups, 2);
+	/* warm: only each group's newest failure is read, for its frames and excerpt */
+	an = analyse(f);
+	assert_int_equal(an->n_classified, 0);
+	assert_int_equal(an->n_log_reads, 2);
+}
+
+/* The run x task grid a report draws comes from the analysis: the worst
+ * state of each task in each run, its tries, and the newest failed try's
+ * category and error. */
+static void test_grid(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "features", "SFR", LOG_PANDAS, "train", NULL, 0, 0 },
+		{ "train", "SU-", NULL, NULL, NULL, 0, 0 },
+	};
+	const struct an_grid *g;
+
+	build(f, "train_churn", tasks, 2);
+	g = &analyse(f)->grid;
+	assert_int_equal(g->n_runs, 3);
+	assert_int_equal(g->n_tasks, 2);
+	assert_string_equal(g->task_ids[0], "features");
+	assert_int_equal(an_grid_cell(g, 0, 0)->state, DD_STATE_SUCCESS);
+	assert_int_equal(an_grid_cell(g, 0, 0)->failed_tries, 0);
+	assert_int_equal(an_grid_cell(g, 0, 1)->state, DD_STATE_FAILED);
+	assert_int_equal(an_grid_cell(g, 0, 1)->tries, 1);
+	assert_int_equal(an_grid_cell(g, 0, 1)->failed_tries, 1);
+	assert_string_equal(an_grid_cell(g, 0, 1)->category, "dependency_upgrade");
+	assert_string_equal(an_grid_cell(g, 0, 1)->error, "AttributeError: 'DataFrame' object has no attribute 'append'");
+	assert_int_equal(an_grid_cell(g, 0, 2)->state, DD_STATE_SUCCESS);   /* passed on retry */
+	assert_int_equal(an_grid_cell(g, 0, 2)->tries, 2);
+	assert_int_equal(an_grid_cell(g, 0, 2)->failed_tries, 1);
+	assert_int_equal(an_grid_cell(g, 1, 1)->state, DD_STATE_UPSTREAM_FAILED);
+	assert_null(an_grid_cell(g, 1, 1)->category);
+	assert_int_equal(an_grid_cell(g, 1, 2)->state, DD_STATE__COUNT);     /* no instance */
+	/* the same from the classification cache */
+	g = &analyse(f)->grid;
+	assert_string_equal(an_grid_cell(g, 0, 1)->category, "dependency_upgrade");
+	assert_string_equal(an_grid_cell(g, 0, 1)->error, "AttributeError: 'DataFrame' object has no attribute 'append'");
+}
+
 /* ---- failed tries without a log ------------------------------------------------ */
 
 /* Without a log the state and the task are all there is to group by. */
@@ -594,7 +654,7 @@ static void test_unlogged_failure_grouped_by_state(void **state)
 	assert_int_equal(g->n_runs_final, 2);
 	assert_run(g->onset_run, 4);
 	assert_null(g->failure.category);
-	assert_int_equal(g->n_frames, 0);
+	assert_int_equal(g->failure.n_frames, 0);
 }
 
 /* A failed try without a log is grouped by "<state>:<task_id>" (analyze.h). */
@@ -918,6 +978,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scattered_failures_not_sharp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_error_two_tasks_one_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classifications_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_log_read_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_gone_since_last_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_not_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_compared_within_the_task, setup, teardown),

@@ -161,6 +161,56 @@ static int64_t fill_store(struct dd_store *s)
 	return dag_ref;
 }
 
+static void cell(struct an_grid *g, size_t task, size_t run, enum dd_state st, int tries, int failed,
+                 const char *category, const char *error)
+{
+	struct an_cell *c = &g->cells[task * g->n_runs + run];
+
+	c->state = st;
+	c->tries = tries;
+	c->failed_tries = failed;
+	c->category = dd_xstrdup(category);
+	c->error = dd_xstrdup(error);
+}
+
+/* A grid over an's runs and tasks, every cell without an instance. */
+static struct an_grid *grid_alloc(struct an_result *an)
+{
+	struct an_grid *g = &an->grid;
+
+	g->n_runs = an->n_runs;
+	g->n_tasks = an->n_tasks;
+	g->run_ids = dd_xcalloc(g->n_runs + 1, sizeof(char *));
+	g->run_ms = dd_xcalloc(g->n_runs + 1, sizeof(int64_t));
+	g->run_states = dd_xcalloc(g->n_runs + 1, sizeof(enum dd_state));
+	g->task_ids = dd_xcalloc(g->n_tasks + 1, sizeof(char *));
+	g->cells = dd_xcalloc(g->n_runs * g->n_tasks + 1, sizeof(struct an_cell));
+	for (size_t r = 0; r < g->n_runs; r++) {
+		g->run_ids[r] = dd_xstrdup(an->runs[r].run_id);
+		g->run_ms[r] = an->runs[r].logical_ms;
+		g->run_states[r] = an->runs[r].state;
+	}
+	for (size_t t = 0; t < g->n_tasks; t++)
+		g->task_ids[t] = dd_xstrdup(an->tasks[t].task_id);
+	for (size_t i = 0; i < g->n_runs * g->n_tasks; i++)
+		g->cells[i].state = DD_STATE__COUNT;
+	return g;
+}
+
+/* The grid analysis gives for fill_store's history (test_analyze tests the
+ * building of it). */
+static void fake_grid(struct an_result *an)
+{
+	struct an_grid *g = grid_alloc(an);
+
+	cell(g, 0, 0, DD_STATE_SUCCESS, 1, 0, NULL, NULL);
+	cell(g, 0, 1, DD_STATE_FAILED, 2, 2, "data_quality", XSS);
+	cell(g, 0, 2, DD_STATE_SUCCESS, 2, 1, NULL, NULL);
+	cell(g, 1, 0, DD_STATE_SUCCESS, 1, 0, NULL, NULL);
+	cell(g, 1, 1, DD_STATE_UPSTREAM_FAILED, 0, 0, NULL, NULL);
+	cell(g, 1, 2, DD_STATE__COUNT, 0, 0, NULL, NULL);
+}
+
 /* A triage result as triage_dag would give it for that store. */
 static void fake_triage(struct triage_result *t, int failing, const char *fingerprint, int64_t group_last_ms,
                         const char *group_last_run)
@@ -209,6 +259,7 @@ static void fake_triage(struct triage_result *t, int failing, const char *finger
 	dd_strv_push(&t->rk.causes[0].task_ids, "extract");
 	dd_strv_push(&t->rk.causes[0].checks, "grep -c '<NULL>' /data/in.csv");
 	t->failing = failing;
+	fake_grid(an);
 }
 
 static void test_grid(void **state)
@@ -217,36 +268,35 @@ static void test_grid(void **state)
 	struct dd_error err = DD_ERROR_INIT;
 	struct report r;
 	struct triage_result t;
-	const struct report_grid *g;
-	int64_t dag_ref;
+	const struct an_grid *g;
 
 	(void)state;
 	assert_int_equal(store_open(dbpath, &s, &err), 0);
-	dag_ref = fill_store(s);
+	fill_store(s);
 	report_init(&r, T0 + 4 * DAY, 2 * 86400, "48h");
 	fake_triage(&t, 0, "fp-data", T0 + DAY, "r2");
-	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	report_add_dag(&r, "prod", &t);
 	assert_null(t.an.dag_id);           /* taken over */
 	assert_int_equal(r.n_dags, 1);
-	g = &r.dags[0].grid;
+	g = &r.dags[0].triage.an.grid;
 	assert_int_equal(g->n_runs, 3);
 	assert_int_equal(g->n_tasks, 2);
 	assert_string_equal(g->run_ids[0], "r1");
 	assert_string_equal(g->run_ids[2], "r3");
 	assert_string_equal(g->task_ids[0], "extract");
-	assert_int_equal(report_grid_cell(g, 0, 0)->state, DD_STATE_SUCCESS);
-	assert_int_equal(report_cell_letter(report_grid_cell(g, 0, 0)), '.');
-	assert_int_equal(report_grid_cell(g, 0, 1)->state, DD_STATE_FAILED);
-	assert_int_equal(report_grid_cell(g, 0, 1)->tries, 2);
-	assert_int_equal(report_grid_cell(g, 0, 1)->failed_tries, 2);
-	assert_string_equal(report_grid_cell(g, 0, 1)->category, "data_quality");
-	assert_string_equal(report_grid_cell(g, 0, 1)->error, XSS);
-	assert_int_equal(report_cell_letter(report_grid_cell(g, 0, 1)), 'X');
-	assert_int_equal(report_cell_letter(report_grid_cell(g, 0, 2)), 'r');
-	assert_null(report_grid_cell(g, 0, 2)->category);   /* not classified */
-	assert_int_equal(report_cell_letter(report_grid_cell(g, 1, 1)), 'u');
-	assert_int_equal(report_grid_cell(g, 1, 2)->state, DD_STATE__COUNT);
-	assert_int_equal(report_cell_letter(report_grid_cell(g, 1, 2)), ' ');
+	assert_int_equal(an_grid_cell(g, 0, 0)->state, DD_STATE_SUCCESS);
+	assert_int_equal(report_cell_letter(an_grid_cell(g, 0, 0)), '.');
+	assert_int_equal(an_grid_cell(g, 0, 1)->state, DD_STATE_FAILED);
+	assert_int_equal(an_grid_cell(g, 0, 1)->tries, 2);
+	assert_int_equal(an_grid_cell(g, 0, 1)->failed_tries, 2);
+	assert_string_equal(an_grid_cell(g, 0, 1)->category, "data_quality");
+	assert_string_equal(an_grid_cell(g, 0, 1)->error, XSS);
+	assert_int_equal(report_cell_letter(an_grid_cell(g, 0, 1)), 'X');
+	assert_int_equal(report_cell_letter(an_grid_cell(g, 0, 2)), 'r');
+	assert_null(an_grid_cell(g, 0, 2)->category);   /* not classified */
+	assert_int_equal(report_cell_letter(an_grid_cell(g, 1, 1)), 'u');
+	assert_int_equal(an_grid_cell(g, 1, 2)->state, DD_STATE__COUNT);
+	assert_int_equal(report_cell_letter(an_grid_cell(g, 1, 2)), ' ');
 	/* Period: runs r2 (ran T0+2d) and r3 (ran T0+3d) are inside [T0+2d, T0+4d]. */
 	assert_int_equal(r.dags[0].runs_in_period, 2);
 	assert_int_equal(r.dags[0].failed_in_period, 1);
@@ -262,15 +312,14 @@ static void test_status_healthy_when_failure_before_period(void **state)
 	struct dd_error err = DD_ERROR_INIT;
 	struct report r;
 	struct triage_result t;
-	int64_t dag_ref;
 
 	(void)state;
 	assert_int_equal(store_open(dbpath, &s, &err), 0);
-	dag_ref = fill_store(s);
+	fill_store(s);
 	/* Period [T0+3.5d, T0+4d]: r3 ran at T0+3d, before it; r2 long before. */
 	report_init(&r, T0 + 4 * DAY, 43200, "12h");
 	fake_triage(&t, 0, "fp-data", T0 + DAY, "r2");
-	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	report_add_dag(&r, "prod", &t);
 	assert_int_equal(r.dags[0].runs_in_period, 0);
 	assert_int_equal(r.dags[0].status, REPORT_HEALTHY);
 	assert_int_equal(r.dags[0].marks[0].in_report, 0);
@@ -289,15 +338,14 @@ static void test_new_vs_recurring(void **state)
 	struct report r;
 	struct triage_result t;
 	size_t rec;
-	int64_t dag_ref;
 
 	(void)state;
 	assert_int_equal(store_open(dbpath, &s, &err), 0);
-	dag_ref = fill_store(s);
+	fill_store(s);
 
 	report_init(&r, T0 + 4 * DAY, 3 * 86400, "3d");
 	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
-	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	report_add_dag(&r, "prod", &t);
 	assert_int_equal(report_finish(&r, s, 0, &err), 0);     /* a preview */
 	assert_int_equal(r.dags[0].status, REPORT_FAILING);
 	assert_int_equal(report_count_new(&r, &rec), 1);
@@ -305,7 +353,7 @@ static void test_new_vs_recurring(void **state)
 
 	report_init(&r, T0 + 4 * DAY + 1000, 3 * 86400, "3d");
 	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
-	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	report_add_dag(&r, "prod", &t);
 	assert_int_equal(report_finish(&r, s, 1, &err), 0);
 	assert_int_equal(report_count_new(&r, &rec), 1);         /* the preview did not count */
 	assert_int_equal(rec, 0);
@@ -314,11 +362,11 @@ static void test_new_vs_recurring(void **state)
 
 	report_init(&r, T0 + 5 * DAY, 3 * 86400, "3d");
 	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
-	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	report_add_dag(&r, "prod", &t);
 	fake_triage(&t, 1, "fp-other", T0 + DAY, "r2");
 	free(t.an.dag_id);
 	t.an.dag_id = dd_xstrdup("etl_b");
-	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	report_add_dag(&r, "prod", &t);
 	assert_int_equal(report_finish(&r, s, 1, &err), 0);
 	assert_int_equal(report_count_new(&r, &rec), 1);
 	assert_int_equal(rec, 1);
@@ -370,17 +418,16 @@ static void test_html_render(void **state)
 	struct report r;
 	struct triage_result t;
 	char *html, *md, *txt, *hook;
-	int64_t dag_ref;
 
 	(void)state;
 	assert_int_equal(store_open(dbpath, &s, &err), 0);
-	dag_ref = fill_store(s);
+	fill_store(s);
 	report_init(&r, T0 + 4 * DAY, 3 * 86400, "3d");
 	report_add_source(&r, "prod", "airflow", "airflow 2.10.5 (api v1)", NULL, 1);
 	report_add_source(&r, "<evil>", "prefect", NULL, "cannot connect to <b>host</b>", 1);
 	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
 	t.ui_url = dd_xstrdup("http://airflow:8080/dags/etl/grid?dag_run_id=r2&task_id=extract\"><script>x()</script>");
-	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	report_add_dag(&r, "prod", &t);
 	assert_int_equal(report_finish(&r, s, 1, &err), 0);
 
 	html = render(&r, 0);
@@ -495,7 +542,8 @@ static void test_html_hostile_ids(void **state)
 		dd_strv_push(&t.rk.causes[i].task_ids, TASK);
 	}
 	t.failing = 1;
-	assert_int_equal(report_add_dag(&r, s, dag_ref, "prod", &t, &err), 0);
+	cell(grid_alloc(&t.an), 0, 0, DD_STATE_FAILED, 1, 1, NULL, NULL);
+	report_add_dag(&r, "prod", &t);
 	assert_int_equal(report_finish(&r, s, 1, &err), 0);
 	assert_int_equal(r.dags[0].marks[0].dup, 0);
 	assert_int_equal(r.dags[0].marks[1].dup, 1);
