@@ -13,71 +13,7 @@
 #include "dagdoc/knowledge.h"
 #include "dagdoc/redact.h"
 
-/* Thresholds of the stall findings: a duration is "far" from usual past
- * FAR_FACTOR times the task's median and at least FAR_MIN_S seconds; a
- * success is "far faster" under FAST_FACTOR of the median when the median
- * is at least FAST_MIN_S; the scheduler heartbeat is stale past
- * HEARTBEAT_STALE_S; an upstream DAG is stale when its newest success is
- * older than STALE_INTERVALS of its usual interval. */
-#define FAR_FACTOR 3.0
-#define FAR_MIN_S 300.0
-#define FAST_FACTOR 0.2
-#define FAST_MIN_S 60.0
-#define HEARTBEAT_STALE_S 300
-#define STALE_INTERVALS 2.0
-#define GROWTH_FACTOR 2.0      /* newest third of successes vs oldest third */
-#define GROWTH_MIN_RUNS 6
-#define MIN_HISTORY 3          /* runs of a task needed before "usual" means anything */
-
-/* ---- what is loaded from the store --------------------------------------- */
-
-struct try_rec {
-	int64_t ref;
-	int try_number;
-	enum dd_state state;
-	int64_t start_ms, end_ms;
-	int has_log;
-	char *fp;                 /* group key, for failed tries */
-	char *category, *error;   /* its classification, for failed tries with a log */
-};
-
-struct ti_rec {
-	char *task_id;
-	int map_index;
-	enum dd_state state;
-	int64_t queued_ms, start_ms, end_ms;
-	struct try_rec *tries;
-	size_t n_tries, cap_tries;
-};
-
-struct run_rec {
-	int64_t ref;
-	struct ti_rec *tis;
-	size_t n_tis, cap_tis;
-};
-
-struct ctx {
-	struct dd_store *store;
-	const struct pat_library *lib;
-	struct an_result *res;
-	struct run_rec *runs;      /* parallel to res->runs */
-	size_t cap_runs;
-	struct dd_dag dag;
-	int64_t dag_ref;
-	struct dd_error *err;
-	/* per group (by index): its newest failed try when it was classified
-	 * while grouping, with its log, so no log is read twice */
-	struct held {
-		int64_t try_ref;
-		struct dd_failure failure;
-		struct dd_buf log;
-	} *held;
-	size_t cap_held, n_held_zeroed;
-};
-
-#define HELD_LOG_MAX ((size_t)1 << 20)   /* a larger log is read again rather than kept */
-
-static void build_grid(struct ctx *c);
+#include "analyze_impl.h"
 
 static char *fnv_hex(uint64_t h)
 {
@@ -221,8 +157,6 @@ static char *fallback_key(const char *what, const char *task_id)
 	return dd_xasprintf("%s:%s", what, task_id);
 }
 
-static void compare_with_baseline(struct ctx *c, struct an_group *g, const struct dd_buf *log);
-
 /* Classifies the stored log of one try (the failure carries the decisive
  * frames and the packages); with g (the try is the group's newest), also
  * compares the log with the task's last success.  The log is read once. */
@@ -243,7 +177,7 @@ static int classify_try(struct ctx *c, int64_t try_ref, struct dd_failure *out, 
 	int rc = classify_stored(c, try_ref, out, &log);
 
 	if (rc == 0 && g)
-		compare_with_baseline(c, g, &log);
+		an_compare_with_baseline(c, g, &log);
 	dd_buf_release(&log);
 	return rc;
 }
@@ -253,201 +187,6 @@ static void held_release(struct held *h)
 	dd_failure_release(&h->failure);
 	dd_buf_release(&h->log);
 	h->try_ref = 0;
-}
-
-/* ---- what the failing log says differently from the last success --------------
- * A count the task logs ("loaded 3120 orders") that was at least
- * COUNT_MIN_BEFORE in the last successful try and is 0, or under
- * COUNT_DROP_RATIO of it, in the failing try, on a line that is otherwise
- * the same (numbers aside) and appears once in each: the input vanished.
- * A count is a number followed by a plural noun ("orders", "rows",
- * "files"), not by a unit of time: a pid ("process 27 to run"), a duration
- * ("took 0.2 s", "in 3 seconds") or a clock time is not a count.  Only
- * INFO and WARNING lines count, and only the first LOG_COUNT_LINES. */
-#define COUNT_MIN_BEFORE 100.0
-#define COUNT_DROP_RATIO 0.01
-#define LOG_COUNT_LINES 5000
-
-/* Whether the number ending at msg[i] (exclusive) counts things: " 3120 orders". */
-static int count_noun_follows(const char *msg, size_t len, size_t i)
-{
-	static const char *const time_units[] = { "seconds", "secs", "minutes", "mins", "hours", "hrs", "days",
-	                                          "weeks", "millis", "milliseconds", "microseconds", "nanoseconds",
-	                                          "ms", "us", "ns" };
-	size_t w = 0;
-
-	if (i >= len || msg[i] != ' ')
-		return 0;
-	i++;
-	while (i + w < len && isalpha((unsigned char)msg[i + w]))
-		w++;
-	if (w < 3 || (msg[i + w - 1] != 's' && msg[i + w - 1] != 'S'))
-		return 0;
-	for (size_t k = 0; k < DD_ARRAY_SIZE(time_units); k++)
-		if (strlen(time_units[k]) == w && !strncasecmp(msg + i, time_units[k], w))
-			return 0;
-	return 1;
-}
-
-struct count_line {
-	char *shape;          /* the message with each number as '#' */
-	char *msg;
-	double nums[4];
-	size_t n_nums;
-	int dup;              /* the shape appears more than once */
-};
-
-struct count_lines {
-	struct count_line *v;
-	size_t n, cap;
-};
-
-static int on_count_line(const struct dd_logline *l, void *ud)
-{
-	struct count_lines *cl = ud;
-	struct dd_buf shape = DD_BUF_INIT;
-	struct count_line x;
-	int letters = 0, words = 0;
-
-	if ((l->level != 20 && l->level != 30) || (l->flags & DD_LINE_CONT) || l->msg_len > 400)
-		return 0;
-	memset(&x, 0, sizeof(x));
-	for (size_t i = 0; i < l->msg_len; ) {
-		unsigned char ch = (unsigned char)l->msg[i];
-
-		if (isdigit(ch) && (i == 0 || !isalnum((unsigned char)l->msg[i - 1]))) {
-			char num[32];
-			size_t k = 0;
-
-			while (i < l->msg_len && (isdigit((unsigned char)l->msg[i]) || l->msg[i] == ',' || l->msg[i] == '.') &&
-			       k + 1 < sizeof(num)) {
-				if (l->msg[i] != ',')
-					num[k++] = l->msg[i];
-				i++;
-			}
-			num[k] = '\0';
-			if (x.n_nums < DD_ARRAY_SIZE(x.nums))   /* -1: a number, but not a count */
-				x.nums[x.n_nums] = count_noun_follows(l->msg, l->msg_len, i) ? strtod(num, NULL) : -1;
-			x.n_nums++;
-			dd_buf_addch(&shape, '#');
-			letters = 0;
-			continue;
-		}
-		letters = isalpha(ch) ? letters + 1 : 0;
-		if (letters == 3)
-			words++;
-		dd_buf_addch(&shape, (char)ch);
-		i++;
-	}
-	if (!x.n_nums || x.n_nums > DD_ARRAY_SIZE(x.nums) || !words || cl->n >= LOG_COUNT_LINES) {
-		dd_buf_release(&shape);
-		return 0;
-	}
-	x.shape = dd_buf_detach(&shape);
-	for (size_t i = 0; i < cl->n; i++)
-		if (!strcmp(cl->v[i].shape, x.shape)) {
-			cl->v[i].dup = 1;
-			free(x.shape);
-			return 0;
-		}
-	x.msg = dd_xstrndup(l->msg, l->msg_len);
-	DD_GROW(cl->v, cl->cap, cl->n + 1);
-	cl->v[cl->n++] = x;
-	return 0;
-}
-
-static void count_lines_in(const struct dd_buf *log, struct count_lines *out)
-{
-	struct dd_error e2 = DD_ERROR_INIT;
-	struct dd_logreader *rd = logreader_new();
-
-	if (logreader_feed(rd, dd_buf_str(log), log->len, on_count_line, out, &e2) == 0)
-		logreader_finish(rd, on_count_line, out, &e2);
-	logreader_free(rd);
-}
-
-static void count_lines_release(struct count_lines *cl)
-{
-	for (size_t i = 0; i < cl->n; i++) {
-		free(cl->v[i].shape);
-		free(cl->v[i].msg);
-	}
-	free(cl->v);
-}
-
-struct baseline {
-	int64_t ref;
-	char *run_id;
-};
-
-static int on_baseline(const struct dd_store_try *t, void *ud)
-{
-	struct baseline *b = ud;
-
-	b->ref = t->ref;
-	b->run_id = dd_xstrdup(t->t.run_id);
-	return 0;
-}
-
-/* The task of a stored try of the analysis. */
-static const char *task_of_try(const struct ctx *c, int64_t try_ref)
-{
-	for (size_t r = 0; r < c->res->n_runs; r++)
-		for (size_t k = 0; k < c->runs[r].n_tis; k++)
-			for (size_t t = 0; t < c->runs[r].tis[k].n_tries; t++)
-				if (c->runs[r].tis[k].tries[t].ref == try_ref)
-					return c->runs[r].tis[k].task_id;
-	return NULL;
-}
-
-/* Sets g->input_drop when `log`, its newest failed try's, reports a count
- * that vanished since the same task's last successful try (whose log sync
- * stored). */
-static void compare_with_baseline(struct ctx *c, struct an_group *g, const struct dd_buf *log)
-{
-	struct baseline b = { 0, NULL };
-	struct dd_error e2 = DD_ERROR_INIT;
-	struct count_lines now = { NULL, 0, 0 }, before = { NULL, 0, 0 };
-	const char *task = task_of_try(c, g->try_ref);
-	struct dd_buf ok_log = DD_BUF_INIT;
-	struct dd_store_log_info info;
-
-	if (!task || store_last_success_try(c->store, c->dag_ref, task, g->last_ms, on_baseline, &b, &e2) < 0 || !b.ref)
-		goto out;
-	count_lines_in(log, &now);
-	if (now.n && store_log_get(c->store, b.ref, &ok_log, &info, &e2) == 0)
-		count_lines_in(&ok_log, &before);
-	for (size_t i = 0; i < now.n && !g->input_drop; i++) {
-		const struct count_line *x = &now.v[i];
-
-		if (x->dup)
-			continue;
-		for (size_t j = 0; j < before.n && !g->input_drop; j++) {
-			const struct count_line *y = &before.v[j];
-
-			if (y->dup || strcmp(x->shape, y->shape))
-				continue;
-			for (size_t k = 0; k < x->n_nums; k++)
-				if (y->nums[k] >= COUNT_MIN_BEFORE && x->nums[k] >= 0 &&
-				    x->nums[k] <= COUNT_DROP_RATIO * y->nums[k]) {
-					struct dd_buf t = DD_BUF_INIT;
-
-					/* log text: redacted before anyone sees it */
-					dd_buf_adds(&t, "\"");
-					redact_append(&t, x->msg, strlen(x->msg));
-					dd_buf_addf(&t, "\", where the last success (%s) logged \"", b.run_id);
-					redact_append(&t, y->msg, strlen(y->msg));
-					dd_buf_adds(&t, "\"");
-					g->input_drop = dd_buf_detach(&t);
-					break;
-				}
-		}
-	}
-out:
-	count_lines_release(&now);
-	count_lines_release(&before);
-	dd_buf_release(&ok_log);
-	free(b.run_id);
 }
 
 /* What the grid shows of a classified try: its category and its error
@@ -554,7 +293,7 @@ static struct an_group *group_for(struct an_result *res, size_t *cap, const char
 	return g;
 }
 
-static int task_index(const struct an_result *res, const char *task_id)
+int an_task_index(const struct an_result *res, const char *task_id)
 {
 	for (size_t i = 0; i < res->n_tasks; i++)
 		if (!strcmp(res->tasks[i].task_id, task_id))
@@ -564,12 +303,12 @@ static int task_index(const struct an_result *res, const char *task_id)
 
 const struct an_task *an_result_task(const struct an_result *r, const char *task_id)
 {
-	int i = task_index(r, task_id);
+	int i = an_task_index(r, task_id);
 
 	return i < 0 ? NULL : &r->tasks[i];
 }
 
-static void set_str(char **dst, const char *s)
+void an_set_str(char **dst, const char *s)
 {
 	free(*dst);
 	*dst = dd_xstrdup(s);
@@ -577,7 +316,7 @@ static void set_str(char **dst, const char *s)
 
 /* The state of task t in run i: failed if any map index failed, success if
  * all succeeded; DD_STATE__COUNT when the run has no such task. */
-static enum dd_state task_state(const struct run_rec *rr, const char *task_id)
+enum dd_state an_task_state(const struct run_rec *rr, const char *task_id)
 {
 	enum dd_state st = DD_STATE__COUNT;
 
@@ -614,7 +353,7 @@ static int run_has_key(const struct run_rec *rr, const char *task_id, const char
 	return found;
 }
 
-static double median(double *v, size_t n)
+double an_median(double *v, size_t n)
 {
 	if (!n)
 		return 0;
@@ -644,7 +383,7 @@ static void compute_tasks(struct ctx *c)
 	}
 	for (size_t r = 0; r < res->n_runs; r++)
 		for (size_t k = 0; k < c->runs[r].n_tis; k++)
-			if (task_index(res, c->runs[r].tis[k].task_id) < 0) {
+			if (an_task_index(res, c->runs[r].tis[k].task_id) < 0) {
 				DD_GROW(res->tasks, cap, res->n_tasks + 1);
 				memset(&res->tasks[res->n_tasks], 0, sizeof(res->tasks[0]));
 				res->tasks[res->n_tasks].task_id = dd_xstrdup(c->runs[r].tis[k].task_id);
@@ -665,7 +404,7 @@ static void compute_tasks(struct ctx *c)
 		size_t failed_tis = 0;
 
 		for (size_t r = 0; r < res->n_runs; r++) {
-			enum dd_state st = task_state(&c->runs[r], at->task_id);
+			enum dd_state st = an_task_state(&c->runs[r], at->task_id);
 
 			if (st == DD_STATE__COUNT)
 				continue;
@@ -673,7 +412,7 @@ static void compute_tasks(struct ctx *c)
 			if (st == DD_STATE_SUCCESS) {
 				at->success++;
 				at->last_good_ms = res->runs[r].logical_ms;
-				set_str(&at->last_good_run, res->runs[r].run_id);
+				an_set_str(&at->last_good_run, res->runs[r].run_id);
 			} else if (st == DD_STATE_UPSTREAM_FAILED) {
 				at->upstream_failed++;
 			} else if (dd_state_is_failure(st)) {
@@ -718,8 +457,8 @@ static void compute_tasks(struct ctx *c)
 					queues[nq++] = (double)(ti->start_ms - ti->queued_ms) / 1000.0;
 			}
 		}
-		at->median_duration_s = median(durs, nd);
-		at->median_queue_s = median(queues, nq);
+		at->median_duration_s = an_median(durs, nd);
+		at->median_queue_s = an_median(queues, nq);
 		free(durs);
 		free(queues);
 		/* Intermittent: recovering on retry, and failures scattered among
@@ -830,7 +569,7 @@ static int build_groups(struct ctx *c)
 
 				for (size_t t = 0; t < g->task_ids.n; t++) {
 					int final_failed;
-					enum dd_state st = task_state(&c->runs[r], g->task_ids.v[t]);
+					enum dd_state st = an_task_state(&c->runs[r], g->task_ids.v[t]);
 
 					if (st != DD_STATE__COUNT)
 						touched = 1;
@@ -848,17 +587,17 @@ static int build_groups(struct ctx *c)
 						g->n_runs_final++;
 					if (!g->first_run) {
 						g->first_ms = res->runs[r].logical_ms;
-						set_str(&g->first_run, res->runs[r].run_id);
+						an_set_str(&g->first_run, res->runs[r].run_id);
 					}
 					g->last_ms = res->runs[r].logical_ms;
-					set_str(&g->last_run, res->runs[r].run_id);
+					an_set_str(&g->last_run, res->runs[r].run_id);
 				}
 				if (label[r] == 'B')
 					last_b = r;
 			}
 			if (last_b == (size_t)-1) {        /* every failure recovered on retry */
 				g->onset_ms = g->first_ms;
-				set_str(&g->onset_run, g->first_run);
+				an_set_str(&g->onset_run, g->first_run);
 				continue;
 			}
 			onset = last_b;
@@ -872,12 +611,12 @@ static int build_groups(struct ctx *c)
 				if (label[r] == 'G') {
 					good_before++;
 					g->last_good_ms = res->runs[r].logical_ms;
-					set_str(&g->last_good_run, res->runs[r].run_id);
+					an_set_str(&g->last_good_run, res->runs[r].run_id);
 				} else if (label[r] == 'B') {
 					bad_before++;
 				}
 			g->onset_ms = res->runs[onset].logical_ms;
-			set_str(&g->onset_run, res->runs[onset].run_id);
+			an_set_str(&g->onset_run, res->runs[onset].run_id);
 			g->good_before = good_before;
 			g->still_failing = 1;
 			/* A whole DAG run that succeeded after the last failure also ends
@@ -952,7 +691,7 @@ static void trace_upstream_failed(struct ctx *c)
 					if (!is_up)
 						continue;
 					seen[u] = 1;
-					if (task_state(rr, up->task_id) == DD_STATE_UPSTREAM_FAILED) {
+					if (an_task_state(rr, up->task_id) == DD_STATE_UPSTREAM_FAILED) {
 						queue[qt++] = u;
 						continue;
 					}
@@ -967,455 +706,6 @@ static void trace_upstream_failed(struct ctx *c)
 			free(seen);
 			free(queue);
 		}
-	}
-}
-
-/* ---- stalls ------------------------------------------------------------------------ */
-
-static void add_stall(struct an_result *res, size_t *cap, enum an_stall_kind kind, const char *task_id,
-                      const char *run_id, const char *entity, size_t count, double severity,
-                      char *detail)
-{
-	struct an_stall *s;
-
-	DD_GROW(res->stalls, *cap, res->n_stalls + 1);
-	s = &res->stalls[res->n_stalls++];
-	memset(s, 0, sizeof(*s));
-	s->kind = kind;
-	s->task_id = dd_xstrdup(task_id);
-	s->run_id = dd_xstrdup(run_id);
-	s->entity = dd_xstrdup(entity);
-	s->count = count;
-	s->severity = severity;
-	s->detail = detail;
-}
-
-/* Successful tries of a task getting steadily longer: the median of the
- * newest third against the oldest third. */
-static void growth_stall(struct ctx *c, const struct an_task *at, size_t *cap)
-{
-	struct an_result *res = c->res;
-	size_t n = 0, n_tis = 1;     /* a mapped task has several instances per run */
-	double *d;
-
-	for (size_t r = 0; r < res->n_runs; r++)
-		n_tis += c->runs[r].n_tis;
-	d = dd_xcalloc(n_tis, sizeof(double));
-	for (size_t r = 0; r < res->n_runs; r++)
-		for (size_t k = 0; k < c->runs[r].n_tis; k++) {
-			const struct ti_rec *ti = &c->runs[r].tis[k];
-			const struct try_rec *last;
-
-			if (strcmp(ti->task_id, at->task_id) || ti->state != DD_STATE_SUCCESS || !ti->n_tries)
-				continue;
-			last = &ti->tries[ti->n_tries - 1];
-			if (last->start_ms && last->end_ms > last->start_ms)
-				d[n++] = (double)(last->end_ms - last->start_ms) / 1000.0;
-		}
-	if (n >= GROWTH_MIN_RUNS) {
-		size_t third = n / 3;
-		double first = median(d, third);              /* median() sorts its slice: */
-		double last = median(d + n - third, third);   /* the two slices do not overlap */
-
-		if (first > 0 && last >= FAST_MIN_S && last >= GROWTH_FACTOR * first)
-			add_stall(res, cap, AN_STALL_DURATION_GROWTH, at->task_id, NULL, NULL, n, 0.5,
-			          dd_xasprintf("%s's successful runs grew from %.0f s to %.0f s (x%.1f) over the window: more input?",
-			                       at->task_id, first, last, last / first));
-	}
-	free(d);
-}
-
-static void duration_stalls(struct ctx *c, size_t *cap)
-{
-	struct an_result *res = c->res;
-
-	for (size_t t = 0; t < res->n_tasks; t++) {
-		const struct an_task *at = &res->tasks[t];
-		size_t long_q = 0, long_run = 0, fast = 0;
-		const char *q_run = NULL, *l_run = NULL, *f_run = NULL;
-		double worst_q = 0, worst_l = 0, fastest = 0;
-
-		if (at->success < MIN_HISTORY)
-			continue;
-		for (size_t r = 0; r < res->n_runs; r++)
-			for (size_t k = 0; k < c->runs[r].n_tis; k++) {
-				const struct ti_rec *ti = &c->runs[r].tis[k];
-				double q, d;
-
-				if (strcmp(ti->task_id, at->task_id))
-					continue;
-				q = ti->queued_ms && ti->start_ms > ti->queued_ms ? (double)(ti->start_ms - ti->queued_ms) / 1000.0 : 0;
-				d = ti->start_ms && ti->end_ms > ti->start_ms ? (double)(ti->end_ms - ti->start_ms) / 1000.0 : 0;
-				if (at->median_queue_s > 0 && q > FAR_FACTOR * at->median_queue_s && q > FAR_MIN_S) {
-					long_q++;
-					q_run = res->runs[r].run_id;
-					worst_q = fmax(worst_q, q);
-				}
-				/* Failed tries that ran far longer than a success (one try
-				 * at a time: a task instance's span includes retry delays). */
-				for (size_t x = 0; x < ti->n_tries; x++) {
-					const struct try_rec *tr = &ti->tries[x];
-					double td = tr->start_ms && tr->end_ms > tr->start_ms
-					          ? (double)(tr->end_ms - tr->start_ms) / 1000.0 : 0;
-
-					if (dd_state_is_failed_try(tr->state) && at->median_duration_s > 0 &&
-					    td > FAR_FACTOR * at->median_duration_s && td > FAR_MIN_S) {
-						long_run++;
-						l_run = res->runs[r].run_id;
-						worst_l = fmax(worst_l, td);
-					}
-				}
-				if (ti->state == DD_STATE_SUCCESS && at->median_duration_s >= FAST_MIN_S && d > 0 &&
-				    d < FAST_FACTOR * at->median_duration_s) {
-					fast++;
-					f_run = res->runs[r].run_id;
-					fastest = fastest == 0 ? d : fmin(fastest, d);
-				}
-			}
-		growth_stall(c, at, cap);
-		if (long_q)
-			add_stall(res, cap, AN_STALL_LONG_QUEUE, at->task_id, q_run, NULL, long_q, 0.5,
-			          dd_xasprintf("%s waited up to %.0f s in the queue (usually %.0f s) in %zu run(s)",
-			                       at->task_id, worst_q, at->median_queue_s, long_q));
-		if (long_run)
-			add_stall(res, cap, AN_STALL_LONG_RUNNING, at->task_id, l_run, NULL, long_run, 0.5,
-			          dd_xasprintf("%s ran up to %.0f s before failing (a success usually takes %.0f s): %zu failed tries",
-			                       at->task_id, worst_l, at->median_duration_s, long_run));
-		if (fast)
-			add_stall(res, cap, AN_STALL_FAST_SUCCESS, at->task_id, f_run, NULL, fast, 0.4,
-			          dd_xasprintf("%s succeeded in %.0f s where it usually takes %.0f s (%zu run(s)): empty input?",
-			                       at->task_id, fastest, at->median_duration_s, fast));
-	}
-}
-
-/* Still queued or running when the states were read. */
-static int is_waiting(enum dd_state s)
-{
-	return s == DD_STATE_QUEUED || s == DD_STATE_SCHEDULED || s == DD_STATE_LATE || s == DD_STATE_PENDING;
-}
-
-static int is_running(enum dd_state s)
-{
-	return s == DD_STATE_RUNNING || s == DD_STATE_UP_FOR_RESCHEDULE || s == DD_STATE_DEFERRED ||
-	       s == DD_STATE_RESTARTING;
-}
-
-static double seconds_between(int64_t from_ms, int64_t to_ms)
-{
-	return from_ms && to_ms > from_ms ? (double)(to_ms - from_ms) / 1000.0 : 0;
-}
-
-/* The newest time the store holds for this DAG, when no sync time is known. */
-static int64_t newest_stamp(const struct ctx *c)
-{
-	int64_t t = 0;
-
-	for (size_t r = 0; r < c->res->n_runs; r++) {
-		const struct an_run *ar = &c->res->runs[r];
-
-		t = ar->start_ms > t ? ar->start_ms : t;
-		t = ar->end_ms > t ? ar->end_ms : t;
-		for (size_t k = 0; k < c->runs[r].n_tis; k++) {
-			const struct ti_rec *ti = &c->runs[r].tis[k];
-
-			t = ti->queued_ms > t ? ti->queued_ms : t;
-			t = ti->start_ms > t ? ti->start_ms : t;
-			t = ti->end_ms > t ? ti->end_ms : t;
-		}
-	}
-	return t;
-}
-
-struct stuck {
-	size_t n;
-	double worst_s;
-	const char *run_id;
-};
-
-static void stuck_note(struct stuck *s, double elapsed, const char *run_id, char *run_flag)
-{
-	if (run_flag)
-		*run_flag = 1;
-	s->n++;
-	if (elapsed > s->worst_s) {
-		s->worst_s = elapsed;
-		s->run_id = run_id;
-	}
-}
-
-static int far_longer(double elapsed, double usual)
-{
-	return elapsed > FAR_MIN_S && elapsed > FAR_FACTOR * usual;
-}
-
-/* Task instances, and runs, that were still queued or running when the
- * source was last read, far longer than they usually take. */
-static void stuck_stalls(struct ctx *c, size_t *cap)
-{
-	struct an_result *res = c->res;
-	int64_t now = res->as_of_ms;
-	double *run_durs = dd_xcalloc(res->n_runs + 1, sizeof(double));
-	char *task_stuck = dd_xcalloc(res->n_runs + 1, 1);    /* runs with a stuck task */
-	size_t n_run_durs = 0;
-	struct stuck whole = { 0, 0, NULL };
-	double usual_run;
-	char took[24], usual[24];
-
-	for (size_t t = 0; t < res->n_tasks; t++) {
-		const struct an_task *at = &res->tasks[t];
-		struct stuck queued = { 0, 0, NULL }, running = { 0, 0, NULL };
-
-		if (at->runs < MIN_HISTORY)
-			continue;
-		for (size_t r = 0; r < res->n_runs; r++)
-			for (size_t k = 0; k < c->runs[r].n_tis; k++) {
-				const struct ti_rec *ti = &c->runs[r].tis[k];
-				const struct try_rec *last = ti->n_tries ? &ti->tries[ti->n_tries - 1] : NULL;
-				int64_t started = last && last->start_ms ? last->start_ms : ti->start_ms;
-
-				if (strcmp(ti->task_id, at->task_id))
-					continue;
-				if (is_waiting(ti->state) && far_longer(seconds_between(ti->queued_ms, now), at->median_queue_s))
-					stuck_note(&queued, seconds_between(ti->queued_ms, now), res->runs[r].run_id, &task_stuck[r]);
-				else if (is_running(ti->state) && at->median_duration_s > 0 &&
-				         far_longer(seconds_between(started, now), at->median_duration_s))
-					stuck_note(&running, seconds_between(started, now), res->runs[r].run_id, &task_stuck[r]);
-			}
-		if (queued.n) {
-			dd_format_duration(queued.worst_s, took, sizeof(took));
-			if (at->median_queue_s > 0)
-				dd_format_duration(at->median_queue_s, usual, sizeof(usual));
-			else
-				snprintf(usual, sizeof(usual), "an unknown time");
-			add_stall(res, cap, AN_STALL_STUCK_QUEUED, at->task_id, queued.run_id, NULL, queued.n, 0.8,
-			          dd_xasprintf("%s has been queued for %s in run %s (it usually waits %s): %zu instance(s) not started",
-			                       at->task_id, took, queued.run_id, usual, queued.n));
-			res->stalls[res->n_stalls - 1].seconds = queued.worst_s;
-			res->stalls[res->n_stalls - 1].usual_s = at->median_queue_s;
-		}
-		if (running.n) {
-			dd_format_duration(running.worst_s, took, sizeof(took));
-			dd_format_duration(at->median_duration_s, usual, sizeof(usual));
-			add_stall(res, cap, AN_STALL_STUCK_RUNNING, at->task_id, running.run_id, NULL, running.n, 0.8,
-			          dd_xasprintf("%s %s for %s in run %s (a success usually takes %s): %zu instance(s) not finished",
-			                       at->task_id, at->is_sensor ? "has been waiting" : "has been running", took,
-			                       running.run_id, usual, running.n));
-			res->stalls[res->n_stalls - 1].seconds = running.worst_s;
-			res->stalls[res->n_stalls - 1].usual_s = at->median_duration_s;
-		}
-	}
-	/* A run that is not finishing while none of its tasks is stuck: nothing
-	 * gets scheduled (pools, concurrency limits, the scheduler). */
-	for (size_t r = 0; r < res->n_runs; r++)
-		if (res->runs[r].state == DD_STATE_SUCCESS && res->runs[r].end_ms > res->runs[r].start_ms && res->runs[r].start_ms)
-			run_durs[n_run_durs++] = seconds_between(res->runs[r].start_ms, res->runs[r].end_ms);
-	usual_run = n_run_durs >= MIN_HISTORY ? median(run_durs, n_run_durs) : 0;
-	free(run_durs);
-	for (size_t r = 0; usual_run > 0 && r < res->n_runs; r++) {
-		const struct an_run *ar = &res->runs[r];
-
-		if (dd_state_is_terminal(ar->state) || !far_longer(seconds_between(ar->start_ms, now), usual_run))
-			continue;
-		if (!task_stuck[r])
-			stuck_note(&whole, seconds_between(ar->start_ms, now), ar->run_id, NULL);
-	}
-	free(task_stuck);
-	if (whole.n) {
-		dd_format_duration(whole.worst_s, took, sizeof(took));
-		dd_format_duration(usual_run, usual, sizeof(usual));
-		add_stall(res, cap, AN_STALL_STUCK_RUNNING, NULL, whole.run_id, NULL, whole.n, 0.6,
-		          dd_xasprintf("run %s has been going for %s (a successful run usually takes %s) with no task stuck: "
-		                       "are its tasks waiting for a pool slot or a concurrency limit?",
-		                       whole.run_id, took, usual));
-		res->stalls[res->n_stalls - 1].seconds = whole.worst_s;
-		res->stalls[res->n_stalls - 1].usual_s = usual_run;
-	}
-}
-
-struct dag_last_success {
-	int64_t last_ms;
-	int64_t prev_ms;
-	double interval_s;
-	size_t n;
-	int64_t stamps[64];
-};
-
-static int on_upstream_run(const struct dd_store_run *r, void *ud)
-{
-	struct dag_last_success *ls = ud;
-	int64_t t = r->run.logical_ms ? r->run.logical_ms : r->run.start_ms;
-
-	if (ls->n < DD_ARRAY_SIZE(ls->stamps))
-		ls->stamps[ls->n++] = t;
-	else {
-		memmove(ls->stamps, ls->stamps + 1, sizeof(ls->stamps) - sizeof(ls->stamps[0]));
-		ls->stamps[ls->n - 1] = t;
-	}
-	if (r->run.state == DD_STATE_SUCCESS)
-		ls->last_ms = t;
-	return 0;
-}
-
-/* Sensors naming an upstream DAG (entity upstream_dag) whose newest success is old. */
-static void upstream_dag_stalls(struct ctx *c, size_t *cap)
-{
-	struct an_result *res = c->res;
-
-	for (size_t gi = 0; gi < res->n_groups; gi++) {
-		const char *up = dd_failure_entity(&res->groups[gi].failure, "upstream_dag");
-		struct dag_last_success ls;
-		struct dd_error e2 = DD_ERROR_INIT;
-		int64_t ref;
-		double *iv;
-		size_t ni = 0;
-		char when[40];
-
-		if (!up || store_dag_ref(c->store, NULL, up, &ref, &e2) < 0)
-			continue;
-		memset(&ls, 0, sizeof(ls));
-		if (store_runs(c->store, ref, 0, 0, on_upstream_run, &ls, &e2) < 0 || ls.n < 2)
-			continue;
-		iv = dd_xcalloc(ls.n, sizeof(double));
-		for (size_t i = 1; i < ls.n; i++)
-			if (ls.stamps[i] > ls.stamps[i - 1])
-				iv[ni++] = (double)(ls.stamps[i] - ls.stamps[i - 1]) / 1000.0;
-		ls.interval_s = median(iv, ni);
-		free(iv);
-		if (ls.interval_s <= 0)
-			continue;
-		{
-			int64_t ref_time = res->groups[gi].last_ms ? res->groups[gi].last_ms : res->to_ms;
-			double age = ls.last_ms ? (double)(ref_time - ls.last_ms) / 1000.0 : 1e18;
-
-			if (age < STALE_INTERVALS * ls.interval_s)
-				continue;
-			if (ls.last_ms)
-				dd_format_time(ls.last_ms, 0, when, sizeof(when));
-			add_stall(res, cap, AN_STALL_UPSTREAM_DAG, res->groups[gi].task_ids.v[0],
-			          res->groups[gi].last_run, up, 1, 0.9,
-			          ls.last_ms ? dd_xasprintf("upstream DAG %s last succeeded at %s, %.1f of its usual intervals before this failure",
-			                                    up, when, age / ls.interval_s)
-			                     : dd_xasprintf("upstream DAG %s has no successful run in the store", up));
-		}
-	}
-}
-
-static void sensor_stalls(struct ctx *c, size_t *cap)
-{
-	struct an_result *res = c->res;
-
-	for (size_t t = 0; t < res->n_tasks; t++) {
-		const struct an_task *at = &res->tasks[t];
-		size_t resched = 0, timeouts = 0;
-		const char *last_run = NULL;
-
-		if (!at->is_sensor)
-			continue;
-		for (size_t r = 0; r < res->n_runs; r++)
-			for (size_t k = 0; k < c->runs[r].n_tis; k++) {
-				const struct ti_rec *ti = &c->runs[r].tis[k];
-
-				if (strcmp(ti->task_id, at->task_id))
-					continue;
-				for (size_t x = 0; x < ti->n_tries; x++)
-					if (ti->tries[x].state == DD_STATE_UP_FOR_RESCHEDULE)
-						resched++;
-				if (dd_state_is_failure(ti->state) && ti->state != DD_STATE_UPSTREAM_FAILED) {
-					timeouts++;
-					last_run = res->runs[r].run_id;
-				}
-			}
-		if (timeouts)
-			add_stall(res, cap, AN_STALL_SENSOR_TIMEOUT, at->task_id, last_run, NULL, timeouts, 0.8,
-			          dd_xasprintf("sensor %s failed in %zu run(s)%s", at->task_id, timeouts,
-			                       resched ? " after rescheduling" : ""));
-	}
-}
-
-static int on_import_error(const struct dd_import_error *ie, void *ud)
-{
-	void **p = ud;
-	struct ctx *c = p[0];
-	size_t *cap = p[1];
-	const char *fl = c->res->fileloc;
-	const char *base;
-
-	if (!fl || !ie->filename)
-		return 0;
-	base = strrchr(fl, '/');
-	base = base ? base + 1 : fl;
-	if (strcmp(ie->filename, fl) && !dd_ends_with(ie->filename, base))
-		return 0;
-	{
-		const char *last = ie->stack_trace ? ie->stack_trace : "";
-		const char *end = last + strlen(last);
-		const char *line;
-
-		while (end > last && (end[-1] == '\n' || end[-1] == ' '))
-			end--;
-		line = end;
-		while (line > last && line[-1] != '\n')
-			line--;
-		struct dd_failure f;
-		struct dd_error e2 = DD_ERROR_INIT;
-		struct an_stall *st;
-
-		struct dd_buf red = DD_BUF_INIT;
-
-		/* The stack trace is raw text from the source: redact what is shown. */
-		redact_append(&red, line, (size_t)(end - line));
-		add_stall(c->res, cap, AN_STALL_IMPORT_ERROR, NULL, NULL, ie->filename, 1, 1.0,
-		          dd_xasprintf("%s does not parse: %s", ie->filename, dd_buf_str(&red)));
-		dd_buf_release(&red);
-		/* What the stack trace names (the missing module, the bad line ...). */
-		st = &c->res->stalls[c->res->n_stalls - 1];
-		memset(&f, 0, sizeof(f));
-		if (ie->stack_trace && classify_buffer(c->lib, ie->filename, ie->stack_trace, strlen(ie->stack_trace),
-		                                       &f, &e2) == 0) {
-			st->entities = f.entities;
-			st->n_entities = f.n_entities;
-			f.entities = NULL;
-			f.n_entities = 0;
-		}
-		dd_failure_release(&f);
-	}
-	return 0;
-}
-
-static void health_stalls(struct ctx *c, int64_t source_ref, size_t *cap)
-{
-	struct dd_health h;
-	struct dd_error e2 = DD_ERROR_INIT;
-	int64_t taken;
-	void *p[2] = { c, cap };
-
-	store_import_errors(c->store, source_ref, on_import_error, p, &e2);
-	memset(&h, 0, sizeof(h));
-	if (store_health_latest(c->store, source_ref, &h, &taken, &e2) < 0)
-		return;
-	if (h.scheduler_status && strcmp(h.scheduler_status, "healthy")) {
-		add_stall(c->res, cap, AN_STALL_SCHEDULER, NULL, NULL, "scheduler", 1, 0.8,
-		          dd_xasprintf("the scheduler reported itself %s", h.scheduler_status));
-	} else if (h.scheduler_heartbeat_ms && taken - h.scheduler_heartbeat_ms > HEARTBEAT_STALE_S * 1000LL) {
-		add_stall(c->res, cap, AN_STALL_SCHEDULER, NULL, NULL, "scheduler", 1, 0.7,
-		          dd_xasprintf("the scheduler's last heartbeat was %lld s old when checked",
-		                       (long long)((taken - h.scheduler_heartbeat_ms) / 1000)));
-	}
-	dd_health_release(&h);
-}
-
-static void upstream_failed_stalls(struct ctx *c, size_t *cap)
-{
-	struct an_result *res = c->res;
-
-	for (size_t gi = 0; gi < res->n_groups; gi++) {
-		const struct an_group *g = &res->groups[gi];
-
-		if (g->downstream_upstream_failed)
-			add_stall(res, cap, AN_STALL_UPSTREAM_FAILED, g->task_ids.v[0], g->last_run,
-			          g->task_ids.v[0], g->downstream_upstream_failed, 0.3,
-			          dd_xasprintf("%zu downstream task instance(s) were left upstream_failed by %s",
-			                       g->downstream_upstream_failed, g->task_ids.v[0]));
 	}
 }
 
@@ -1455,7 +745,6 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 {
 	struct ctx c;
 	struct find_dag fd = { dag_ref, NULL, NULL, 0 };
-	size_t stall_cap = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -1511,7 +800,7 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 			/* classified while grouping: its log is still here */
 			g->failure = h->failure;
 			memset(&h->failure, 0, sizeof(h->failure));
-			compare_with_baseline(&c, g, &h->log);
+			an_compare_with_baseline(&c, g, &h->log);
 			continue;
 		}
 		if (g->try_ref && classify_try(&c, g->try_ref, &g->failure, g) == 0)
@@ -1523,8 +812,6 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	if (out->n_groups)
 		qsort(out->groups, out->n_groups, sizeof(*out->groups), cmp_group);
 	trace_upstream_failed(&c);
-	sensor_stalls(&c, &stall_cap);
-	duration_stalls(&c, &stall_cap);
 	/* A log folder may be a copy taken long ago: its own newest time is "now". */
 	if ((!fd.source_kind || strcmp(fd.source_kind, "logs")) &&
 	    store_cursor_get_i64(store, fd.source_ref, out->dag_id, STORE_CURSOR_RUNS_READ, &out->as_of_ms, err) < 0) {
@@ -1532,12 +819,9 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 		dd_error_clear(err);
 	}
 	if (!out->as_of_ms)
-		out->as_of_ms = newest_stamp(&c);
-	stuck_stalls(&c, &stall_cap);
-	upstream_dag_stalls(&c, &stall_cap);
-	upstream_failed_stalls(&c, &stall_cap);
-	health_stalls(&c, fd.source_ref, &stall_cap);
-	build_grid(&c);   /* (defined below with the rest of the grid) */
+		out->as_of_ms = an_newest_stamp(&c);
+	an_find_stalls(&c, fd.source_ref);
+	an_build_grid(&c);
 	rc = 0;
 done:
 	for (size_t r = 0; r < out->n_runs; r++) {
@@ -1564,108 +848,9 @@ done:
 	return rc;
 }
 
-/* ---- the run x task grid -------------------------------------------------------- */
-
-/* Which of several states of one task in one run the grid shows: a failure
- * over upstream_failed over unfinished over success over skipped. */
-static int grid_rank(enum dd_state s)
-{
-	if (s == DD_STATE__COUNT)
-		return -1;
-	if (dd_state_is_failure(s) && s != DD_STATE_UPSTREAM_FAILED)
-		return 6;
-	if (s == DD_STATE_UPSTREAM_FAILED)
-		return 5;
-	if (!dd_state_is_terminal(s))
-		return 4;
-	if (s == DD_STATE_SUCCESS)
-		return 2;
-	if (s == DD_STATE_SKIPPED)
-		return 1;
-	return 3;
-}
-
-const struct an_cell *an_grid_cell(const struct an_grid *g, size_t task, size_t run)
-{
-	return &g->cells[task * g->n_runs + run];
-}
-
-static void build_grid(struct ctx *c)
-{
-	struct an_result *res = c->res;
-	struct an_grid *g = &res->grid;
-	size_t first = res->n_runs > AN_GRID_RUNS ? res->n_runs - AN_GRID_RUNS : 0;
-
-	g->n_runs = res->n_runs - first;
-	g->n_tasks = res->n_tasks;
-	g->run_ids = dd_xcalloc(g->n_runs + 1, sizeof(char *));
-	g->run_ms = dd_xcalloc(g->n_runs + 1, sizeof(int64_t));
-	g->run_states = dd_xcalloc(g->n_runs + 1, sizeof(enum dd_state));
-	g->task_ids = dd_xcalloc(g->n_tasks + 1, sizeof(char *));
-	g->cells = dd_xcalloc(g->n_runs * g->n_tasks + 1, sizeof(struct an_cell));
-	for (size_t i = 0; i < g->n_runs * g->n_tasks; i++)
-		g->cells[i].state = DD_STATE__COUNT;
-	for (size_t t = 0; t < g->n_tasks; t++)
-		g->task_ids[t] = dd_xstrdup(res->tasks[t].task_id);
-	for (size_t r = 0; r < g->n_runs; r++) {
-		const struct run_rec *rr = &c->runs[first + r];
-
-		g->run_ids[r] = dd_xstrdup(res->runs[first + r].run_id);
-		g->run_ms[r] = res->runs[first + r].logical_ms;
-		g->run_states[r] = res->runs[first + r].state;
-		for (size_t k = 0; k < rr->n_tis; k++) {
-			const struct ti_rec *ti = &rr->tis[k];
-			int t = task_index(res, ti->task_id);
-			const struct try_rec *newest_failed = NULL;
-			struct an_cell *cell;
-
-			if (t < 0)
-				continue;
-			cell = &g->cells[(size_t)t * g->n_runs + r];
-			if (grid_rank(ti->state) > grid_rank(cell->state))
-				cell->state = ti->state;
-			for (size_t x = 0; x < ti->n_tries; x++) {
-				const struct try_rec *tr = &ti->tries[x];
-
-				if (tr->try_number > cell->tries)
-					cell->tries = tr->try_number;
-				if (dd_state_is_failed_try(tr->state)) {
-					cell->failed_tries++;
-					if (!newest_failed || tr->try_number > newest_failed->try_number)
-						newest_failed = tr;
-				}
-			}
-			if (newest_failed && newest_failed->category) {
-				free(cell->category);
-				free(cell->error);
-				cell->category = dd_xstrdup(newest_failed->category);
-				cell->error = dd_xstrdup(newest_failed->error);
-			}
-		}
-	}
-}
-
-static void grid_release(struct an_grid *g)
-{
-	for (size_t r = 0; r < g->n_runs; r++)
-		free(g->run_ids[r]);
-	for (size_t t = 0; t < g->n_tasks; t++)
-		free(g->task_ids[t]);
-	for (size_t i = 0; i < g->n_runs * g->n_tasks; i++) {
-		free(g->cells[i].category);
-		free(g->cells[i].error);
-	}
-	free(g->run_ids);
-	free(g->run_ms);
-	free(g->run_states);
-	free(g->task_ids);
-	free(g->cells);
-	memset(g, 0, sizeof(*g));
-}
-
 void analyze_release(struct an_result *r)
 {
-	grid_release(&r->grid);
+	an_grid_release(&r->grid);
 	free(r->dag_id);
 	free(r->source);
 	free(r->source_kind);
