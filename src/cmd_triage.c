@@ -96,7 +96,7 @@ int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 		free(s);
 		cJSON_Delete(j);
 	} else {
-		struct triage_style st = { cli->color, explain, 0 };
+		struct triage_style st = { cli->color, explain, 0, 0 };
 
 		if (!strcmp(format, "md"))
 			triage_render_md(&t, &st, stdout);

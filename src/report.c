@@ -423,7 +423,7 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 	size_t rec = 0, nnew = report_count_new(r, &rec);
 	struct fleet_row *rows = dd_xcalloc(RK__COUNT + 1, sizeof(*rows));
 	size_t n_rows = fleet_causes(r, rows);
-	struct triage_style ts = { st->color, st->explain, 3 };
+	struct triage_style ts = { st->color, st->explain, 3, 0 };
 
 	minute(r->made_ms, made, sizeof(made));
 	minute(r->from_ms, from, sizeof(from));
@@ -555,7 +555,7 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 	size_t rec = 0, nnew = report_count_new(r, &rec);
 	struct fleet_row *rows = dd_xcalloc(RK__COUNT + 1, sizeof(*rows));
 	size_t n_rows = fleet_causes(r, rows);
-	struct triage_style ts = { 0, st->explain, 3 };
+	struct triage_style ts = { 0, st->explain, 3, 0 };
 
 	minute(r->made_ms, made, sizeof(made));
 	minute(r->from_ms, from, sizeof(from));

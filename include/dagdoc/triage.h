@@ -46,6 +46,7 @@ struct triage_style {
 	int color;               /* ANSI colours */
 	int explain;             /* every evidence weight */
 	size_t max_causes;       /* 0: all */
+	int width;               /* columns to fold text to; 0: RENDER_WIDTH */
 };
 void triage_render_text(const struct triage_result *t, const struct triage_style *st, FILE *out);
 void triage_render_md(const struct triage_result *t, const struct triage_style *st, FILE *out);
