@@ -1,9 +1,11 @@
 /*
  * report.h - the nightly report over many DAGs: a model built from each
  * DAG's triage plus its run x task grid, the new-vs-recurring bookkeeping
- * against earlier reports kept in the store, and four renderers (text,
- * Markdown, JSON, self-contained HTML) plus the short summary sent to a
- * chat webhook.
+ * against earlier reports kept in the store (report.c), and four
+ * renderers (text and Markdown in report_text.c, report_json.c,
+ * self-contained HTML in report_html.c) plus the short summary sent to a
+ * chat webhook (report_webhook.c).  Renderers read struct report only:
+ * no store, no connector.
  *
  * The period: a report covers the runs that ran in [from_ms, made_ms],
  * where a run's time is the latest of its logical date, start and end (a
@@ -89,6 +91,15 @@ struct report_flaky {
 	size_t retry_recovered, failed, runs;
 };
 
+/* The causes of the report grouped by kind (report_finish): most DAGs
+ * first, then best confidence. */
+struct report_fleet_row {
+	enum rk_kind kind;
+	size_t n_dags;
+	double best;                 /* best confidence among them */
+	struct dd_strv dags;         /* dag ids */
+};
+
 struct report {
 	int64_t made_ms;
 	int64_t from_ms;             /* made_ms - since */
@@ -99,6 +110,8 @@ struct report {
 	size_t n_dags;
 	struct report_flaky *flaky;  /* most flaky first (report_finish) */
 	size_t n_flaky;
+	struct report_fleet_row *fleet;
+	size_t n_fleet;
 	struct dd_strv notes;        /* DAGs named but not found, ... */
 };
 
@@ -115,10 +128,13 @@ void report_add_dag(struct report *r, const char *source, struct triage_result *
 /* The time a run "ran": the latest of its logical date, start and end. */
 int64_t report_run_time(const struct an_run *run);
 
-/* Sorts the DAGs, collects flaky tasks, and marks each cause new or
+/* Sorts the DAGs, collects flaky tasks and the fleet rows, and marks each cause new or
  * recurring against the store's report history (before made_ms).  With
  * record set, also records this report's failures in the store. */
 int report_finish(struct report *r, struct dd_store *store, int record, struct dd_error *err);
+
+/* The DAG's first cause that is in the report (k its index), or NULL. */
+const struct rk_cause *report_dag_top(const struct report_dag *d, size_t *k);
 
 size_t report_count(const struct report *r, enum report_status s);
 size_t report_count_new(const struct report *r, size_t *recurring);
@@ -149,6 +165,9 @@ void report_html_escape(struct dd_buf *b, const char *s);
  * 'r' success after a failed try, 'X' failed, 'u' upstream_failed,
  * 's' skipped, '~' running/queued, '-' other, ' ' no instance. */
 char report_cell_letter(const struct an_cell *c);
+/* The cell's state name for JSON and HTML: dd_state_name, "none" when the
+ * task has no instance in the run. */
+const char *report_cell_state(const struct an_cell *c);
 
 
 #endif

@@ -1,0 +1,576 @@
+/*
+ * report_html.c - the report as one self-contained HTML page: inline CSS
+ * and SVG grids, no script, nothing loaded from the network; every string
+ * escaped (see report.h).
+ */
+#include "dagdoc/util.h"
+
+#include <stdarg.h>
+
+#include "dagdoc/report.h"
+#include "report_impl.h"
+
+/* ---- HTML -------------------------------------------------------------------------------- */
+
+void report_html_escape(struct dd_buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		switch (ch) {
+		case '&': dd_buf_adds(b, "&amp;"); break;
+		case '<': dd_buf_adds(b, "&lt;"); break;
+		case '>': dd_buf_adds(b, "&gt;"); break;
+		case '"': dd_buf_adds(b, "&quot;"); break;
+		case '\'': dd_buf_adds(b, "&#39;"); break;
+		default:
+			if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+				break;
+			dd_buf_addch(b, (char)ch);
+		}
+	}
+}
+
+/* The page is built in a buffer; every dynamic string goes through E(). */
+struct html {
+	struct dd_buf b;
+};
+
+static void H(struct html *h, const char *raw)
+{
+	dd_buf_adds(&h->b, raw);
+}
+
+static void HF(struct html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Only for numbers and fixed words: never pass data through %s here. */
+static void HF(struct html *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dd_buf_vaddf(&h->b, fmt, ap);
+	va_end(ap);
+}
+
+static void E(struct html *h, const char *s)
+{
+	report_html_escape(&h->b, s);
+}
+
+static const struct {
+	const char *category;
+	const char *color;
+} category_colors[] = {
+	{ "dependency_upgrade", "#8250df" },
+	{ "stalled_upstream", "#1b7c83" },
+	{ "intermittent", "#e16f24" },
+	{ "resource", "#953800" },
+	{ "orchestrator", "#57606a" },
+	{ "config_credentials", "#bf3989" },
+	{ "code_bug", "#cf222e" },
+	{ "data_quality", "#b08800" },
+	{ "ml_training", "#5a32a3" },
+};
+#define COLOR_FAILED_OTHER "#ff5a52"
+#define COLOR_SUCCESS "#2da44e"
+#define COLOR_RETRIED "#9be9a8"
+#define COLOR_UPSTREAM "#f5c08b"
+#define COLOR_SKIPPED "#d0d7de"
+#define COLOR_RUNNING "#54aeff"
+#define COLOR_OTHER "#afb8c1"
+
+static const char *category_color(const char *category)
+{
+	for (size_t i = 0; category && i < DD_ARRAY_SIZE(category_colors); i++)
+		if (!strcmp(category_colors[i].category, category))
+			return category_colors[i].color;
+	return COLOR_FAILED_OTHER;
+}
+
+static const char *cell_color(const struct an_cell *c)
+{
+	switch (report_cell_letter(c)) {
+	case '.': return COLOR_SUCCESS;
+	case 'r': return COLOR_RETRIED;
+	case 'u': return COLOR_UPSTREAM;
+	case 's': return COLOR_SKIPPED;
+	case '~': return COLOR_RUNNING;
+	case 'X': return category_color(c->category);
+	default: return COLOR_OTHER;
+	}
+}
+
+static const char CSS[] =
+	":root{--fg:#1f2328;--mut:#59636e;--bg:#fff;--card:#f6f8fa;--bd:#d1d9e0;--red:#cf222e;--amb:#9a6700;--grn:#1a7f37}"
+	"*{box-sizing:border-box}"
+	"body{margin:0;padding:1rem;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:var(--fg);background:var(--bg)}"
+	"main{max-width:64rem;margin:0 auto}"
+	"h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.6rem 0 .4rem;overflow-wrap:anywhere}h3{font-size:1rem;margin:1rem 0 .3rem}"
+	".mut{color:var(--mut)}"
+	".cards{display:flex;flex-wrap:wrap;gap:.5rem;margin:.8rem 0}"
+	".card{flex:1 1 7rem;background:var(--card);border:1px solid var(--bd);border-radius:8px;padding:.5rem .7rem}"
+	".card b{display:block;font-size:1.5rem}"
+	".failing{color:var(--red)}.recovered{color:var(--amb)}.healthy{color:var(--grn)}"
+	".badge{display:inline-block;font-size:.75rem;font-weight:600;border-radius:1em;padding:0 .5em;border:1px solid currentColor}"
+	".new{color:#fff;background:var(--red);border-color:var(--red)}"
+	"table{border-collapse:collapse;width:100%;margin:.4rem 0}td,th{text-align:left;vertical-align:top;padding:.3rem .4rem;border-bottom:1px solid var(--bd)}"
+	".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}"
+	"code,pre{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}"
+	"code{background:var(--card);border-radius:4px;padding:0 .25em;overflow-wrap:anywhere}"
+	"pre{background:var(--card);border:1px solid var(--bd);border-radius:6px;padding:.5rem;overflow-x:auto;white-space:pre}"
+	".cause{border-left:4px solid var(--bd);padding:.1rem 0 .1rem .8rem;margin:.8rem 0}"
+	".cause.top{border-color:var(--red)}"
+	".cause ul{margin:.2rem 0;padding-left:1.2rem}"
+	".warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}"
+	".legend{display:flex;flex-wrap:wrap;gap:.3rem .9rem;font-size:.8rem;color:var(--mut);margin:.3rem 0}"
+	".legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.25rem;vertical-align:-1px}"
+	"svg.grid{display:block;max-width:none}svg.grid text{font:11px ui-monospace,Menlo,Consolas,monospace;fill:var(--fg)}"
+	"@media (max-width:600px){body{padding:.6rem;font-size:14px}.card b{font-size:1.2rem}td,th{padding:.25rem}}";
+
+#define CELL 16
+#define GAP 2
+
+static void grid_svg(struct html *h, const struct report_dag *d)
+{
+	const struct an_grid *g = &d->triage.an.grid;
+	size_t label_chars = 4;
+	int label_w, top = 40, w, hgt;
+
+	if (!g->n_runs || !g->n_tasks) {
+		H(h, "<p class=\"mut\">No task instances stored for these runs.</p>\n");
+		return;
+	}
+	for (size_t t = 0; t < g->n_tasks; t++)
+		if (strlen(g->task_ids[t]) > label_chars)
+			label_chars = strlen(g->task_ids[t]);
+	if (label_chars > 28)
+		label_chars = 28;
+	label_w = (int)label_chars * 7 + 8;
+	w = label_w + (int)g->n_runs * (CELL + GAP) + 4;
+	hgt = top + (int)(g->n_tasks + 1) * (CELL + GAP) + 4;
+	H(h, "<div class=\"scroll\"><svg class=\"grid\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" ");
+	HF(h, "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\"><desc>run by task grid of ", w, hgt, w, hgt);
+	E(h, d->dag_id);
+	H(h, "</desc>\n");
+	/* Column headers: the run's day, rotated. */
+	for (size_t r = 0; r < g->n_runs; r++) {
+		char day[32], md[8];
+		int x = label_w + (int)r * (CELL + GAP) + CELL / 2 + 4;
+
+		triage_format_minute(g->run_ms[r], day, sizeof(day));
+		snprintf(md, sizeof(md), "%.5s", strlen(day) >= 10 ? day + 5 : day);
+		HF(h, "<text transform=\"translate(%d,%d) rotate(-60)\">", x, top - 4);
+		E(h, md);
+		H(h, "</text>\n");
+	}
+	/* Row 0: the run's own state. */
+	HF(h, "<text x=\"0\" y=\"%d\">run</text>\n", top + CELL - 4);
+	for (size_t r = 0; r < g->n_runs; r++) {
+		enum dd_state s = g->run_states[r];
+		const char *col = dd_state_is_failure(s) ? "#cf222e" : s == DD_STATE_SUCCESS ? COLOR_SUCCESS
+		                  : !dd_state_is_terminal(s) ? COLOR_RUNNING : COLOR_OTHER;
+		char when[32];
+
+		triage_format_minute(g->run_ms[r], when, sizeof(when));
+		HF(h, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"3\" fill=\"%s\"><title>",
+		   label_w + (int)r * (CELL + GAP), top, CELL, CELL, col);
+		E(h, g->run_ids[r]);
+		H(h, " (");
+		E(h, when);
+		H(h, "): ");
+		E(h, dd_state_name(s));
+		H(h, "</title></rect>\n");
+	}
+	for (size_t t = 0; t < g->n_tasks; t++) {
+		int y = top + (int)(t + 1) * (CELL + GAP);
+		char label[40];
+
+		snprintf(label, sizeof(label), "%.*s%s", (int)label_chars - (strlen(g->task_ids[t]) > label_chars ? 1 : 0),
+		         g->task_ids[t], strlen(g->task_ids[t]) > label_chars ? "…" : "");
+		HF(h, "<text x=\"0\" y=\"%d\"><title>", y + CELL - 4);
+		E(h, g->task_ids[t]);
+		H(h, "</title>");
+		E(h, label);
+		H(h, "</text>\n");
+		for (size_t r = 0; r < g->n_runs; r++) {
+			const struct an_cell *c = an_grid_cell(g, t, r);
+			int x = label_w + (int)r * (CELL + GAP);
+
+			if (c->state == DD_STATE__COUNT) {
+				HF(h, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"3\" fill=\"none\" stroke=\"#d1d9e0\" "
+				   "stroke-dasharray=\"2 2\"><title>", x + 1, y + 1, CELL - 2, CELL - 2);
+				E(h, g->task_ids[t]);
+				H(h, " in ");
+				E(h, g->run_ids[r]);
+				H(h, ": no task instance</title></rect>\n");
+				continue;
+			}
+			HF(h, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"3\" fill=\"%s\" data-state=\"", x, y,
+			   CELL, CELL, cell_color(c));
+			E(h, report_cell_state(c));
+			H(h, "\"><title>");
+			E(h, g->task_ids[t]);
+			H(h, " in ");
+			E(h, g->run_ids[r]);
+			H(h, ": ");
+			E(h, report_cell_state(c));
+			if (c->tries > 1)
+				HF(h, " after %d tries", c->tries);
+			if (c->failed_tries && c->state == DD_STATE_SUCCESS)
+				HF(h, " (%d failed %s first)", c->failed_tries, c->failed_tries == 1 ? "try" : "tries");
+			if (c->category) {
+				H(h, "\ncategory: ");
+				E(h, c->category);
+			}
+			if (c->error) {
+				H(h, "\nerror: ");
+				E(h, c->error);
+			}
+			H(h, "</title></rect>\n");
+		}
+	}
+	H(h, "</svg></div>\n");
+}
+
+static void legend(struct html *h, const struct report *r)
+{
+	static const struct { const char *label, *color; } states[] = {
+		{ "success", COLOR_SUCCESS }, { "passed on retry", COLOR_RETRIED }, { "upstream failed", COLOR_UPSTREAM },
+		{ "skipped", COLOR_SKIPPED }, { "running", COLOR_RUNNING }, { "failed, unclassified", COLOR_FAILED_OTHER },
+	};
+
+	H(h, "<div class=\"legend\">");
+	for (size_t i = 0; i < DD_ARRAY_SIZE(states); i++) {
+		HF(h, "<span><i style=\"background:%s\"></i>", states[i].color);
+		E(h, states[i].label);
+		H(h, "</span>");
+	}
+	for (size_t i = 0; i < DD_ARRAY_SIZE(category_colors); i++) {
+		int used = 0;
+
+		for (size_t d = 0; d < r->n_dags && !used; d++)
+			for (size_t c = 0; c < r->dags[d].triage.an.grid.n_runs * r->dags[d].triage.an.grid.n_tasks && !used; c++)
+				used = r->dags[d].triage.an.grid.cells[c].category &&
+				       !strcmp(r->dags[d].triage.an.grid.cells[c].category, category_colors[i].category) &&
+				       report_cell_letter(&r->dags[d].triage.an.grid.cells[c]) == 'X';
+		if (!used)
+			continue;
+		HF(h, "<span><i style=\"background:%s\"></i>failed: ", category_colors[i].color);
+		E(h, category_colors[i].category);
+		H(h, "</span>");
+	}
+	H(h, "</div>\n");
+}
+
+static void html_list(struct html *h, const char *label, const struct dd_strv *v, size_t max, int code)
+{
+	if (!v->n)
+		return;
+	H(h, "<div><b>");
+	E(h, label);
+	H(h, "</b><ul>");
+	for (size_t i = 0; i < v->n && i < max; i++) {
+		H(h, code ? "<li><code>" : "<li>");
+		E(h, v->v[i]);
+		H(h, code ? "</code></li>" : "</li>");
+	}
+	H(h, "</ul></div>\n");
+}
+
+static void history_badge(struct html *h, const struct report_cause_mark *m)
+{
+	char hist[160];
+
+	if (!m->in_report)
+		return;
+	if (m->is_new) {
+		H(h, " <span class=\"badge new\">new</span>");
+		return;
+	}
+	report_history_text(m, hist, sizeof(hist));
+	H(h, " <span class=\"badge mut\">");
+	E(h, hist);
+	H(h, "</span>");
+}
+
+static void cause_html(struct html *h, const struct report_dag *d, size_t k)
+{
+	const struct rk_cause *c = &d->triage.rk.causes[k];
+	struct dd_strv ev = DD_STRV_INIT;
+	char a[32], b[32];
+
+	HF(h, "<div class=\"cause%s\"><h3>%zu. ", k == 0 ? " top" : "", k + 1);
+	E(h, c->summary);
+	HF(h, " <span class=\"mut\">confidence %.2f · ", c->confidence);
+	E(h, rk_kind_name(c->kind));
+	H(h, "</span>");
+	history_badge(h, &d->marks[k]);
+	H(h, "</h3>\n<div>failure <code>");
+	E(h, c->failure);
+	H(h, "</code></div>\n<div class=\"mut\">task ");
+	for (size_t i = 0; i < c->task_ids.n; i++) {
+		H(h, i ? ", <code>" : "<code>");
+		E(h, c->task_ids.v[i]);
+		H(h, "</code>");
+	}
+	triage_format_minute(c->first_bad_ms, a, sizeof(a));
+	if (c->stuck)
+		H(h, " · <b class=\"failing\">not finished</b> in the run of ");
+	else
+		HF(h, " · %zu failed run(s), %zu tries · onset ", c->failed_runs, c->tries);
+	E(h, a);
+	if (c->last_good_ms) {
+		triage_format_minute(c->last_good_ms, b, sizeof(b));
+		H(h, " · last good ");
+		E(h, b);
+	}
+	if (!c->stuck)
+		H(h, c->still_failing ? " · <b class=\"failing\">still failing</b>" : " · not failing now");
+	H(h, "</div>\n");
+	for (size_t i = 0; i < c->n_commits && i < 3; i++) {
+		const struct rk_commit *m = &c->commits[i];
+		char when[32], id[8];
+
+		triage_format_minute(m->commit.time_ms, when, sizeof(when));
+		snprintf(id, sizeof(id), "%.7s", m->commit.id);
+		H(h, "<div>change <code>");
+		E(h, id);
+		H(h, "</code> “");
+		E(h, m->commit.summary);
+		H(h, "” <span class=\"mut\">(");
+		E(h, m->commit.author);
+		H(h, ", ");
+		E(h, when);
+		H(h, ")</span>");
+		for (size_t w = 0; w < m->why.n; w++) {
+			H(h, " — ");
+			E(h, m->why.v[w]);
+		}
+		H(h, "</div>\n");
+	}
+	for (size_t i = 0; i < c->n_evidence; i++)
+		dd_strv_push(&ev, c->evidence[i].text);
+	html_list(h, "evidence", &ev, 8, 0);
+	dd_strv_release(&ev);
+	html_list(h, "checks", &c->checks, 6, 1);
+	html_list(h, "fix", &c->fix, 4, 0);
+	if (c->excerpt) {
+		H(h, "<details><summary>log excerpt</summary><pre>");
+		E(h, c->excerpt);
+		H(h, "</pre></details>\n");
+	}
+	H(h, "</div>\n");
+}
+
+static void dag_html(struct html *h, const struct report_dag *d)
+{
+	const struct an_result *an = &d->triage.an;
+
+	H(h, "<section class=\"dag\" id=\"dag-");
+	E(h, d->source);
+	H(h, "-");
+	E(h, d->dag_id);
+	H(h, "\"><h2>");
+	E(h, d->dag_id);
+	H(h, " <span class=\"mut\">(");
+	E(h, d->source);
+	HF(h, ")</span> <span class=\"badge %s\">%s</span></h2>\n", report_status_name(d->status),
+	   report_status_name(d->status));
+	HF(h, "<p>%zu of the last %zu runs failed; in the period %zu of %zu.", an->n_failed, an->n_runs,
+	   d->failed_in_period, d->runs_in_period);
+	if (d->triage.ui_url) {
+		H(h, " <a href=\"");
+		E(h, d->triage.ui_url);
+		H(h, "\">open in the orchestrator</a>");
+	}
+	H(h, "</p>\n");
+	for (size_t k = 0; k < d->triage.rk.n_causes && k < 3; k++)
+		cause_html(h, d, k);
+	if (d->triage.rk.n_causes > 3) {
+		HF(h, "<p class=\"mut\">%zu more cause(s): <code>dagdoc triage ", d->triage.rk.n_causes - 3);
+		E(h, d->dag_id);
+		H(h, "</code></p>\n");
+	}
+	if (an->n_stalls) {
+		struct dd_strv v = DD_STRV_INIT;
+
+		for (size_t i = 0; i < an->n_stalls; i++)
+			dd_strv_push_owned(&v, dd_xasprintf("%s: %s", an_stall_kind_name(an->stalls[i].kind),
+			                                    an->stalls[i].detail));
+		html_list(h, "also seen", &v, 8, 0);
+		dd_strv_release(&v);
+	}
+	html_list(h, "notes", &d->triage.rk.notes, 8, 0);
+	H(h, "<h3>runs × tasks</h3>\n");
+	grid_svg(h, d);
+	H(h, "</section>\n");
+}
+
+void report_render_html(const struct report *r, FILE *out)
+{
+	struct html h = { DD_BUF_INIT };
+	char made[32], from[32], hist[160];
+	size_t rec = 0, nnew = report_count_new(r, &rec);
+	
+	triage_format_minute(r->made_ms, made, sizeof(made));
+	triage_format_minute(r->from_ms, from, sizeof(from));
+	H(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
+	      "<title>dagdoc report ");
+	E(&h, made);
+	H(&h, "</title>\n<style>");
+	H(&h, CSS);
+	H(&h, "</style></head>\n<body><main>\n<header><h1>dagdoc report</h1><p class=\"mut\">");
+	E(&h, made);
+	H(&h, " UTC · runs since ");
+	E(&h, from);
+	H(&h, " (");
+	E(&h, r->since);
+	H(&h, ")</p></header>\n");
+
+	H(&h, "<section id=\"summary\"><h2>Summary</h2>\n<div class=\"cards\">");
+	HF(&h, "<div class=\"card\"><b>%zu</b>DAGs ran</div>", r->n_dags);
+	HF(&h, "<div class=\"card failing\"><b>%zu</b>failing</div>", report_count(r, REPORT_FAILING));
+	HF(&h, "<div class=\"card recovered\"><b>%zu</b>recovered</div>", report_count(r, REPORT_RECOVERED));
+	HF(&h, "<div class=\"card healthy\"><b>%zu</b>healthy</div>", report_count(r, REPORT_HEALTHY));
+	HF(&h, "<div class=\"card\"><b>%zu</b>new failures</div>", nnew);
+	HF(&h, "<div class=\"card\"><b>%zu</b>recurring</div>", rec);
+	H(&h, "</div>\n");
+	for (size_t i = 0; i < r->n_sources; i++)
+		if (r->sources[i].error) {
+			H(&h, "<div class=\"warn\"><b>Source ");
+			E(&h, r->sources[i].name);
+			H(&h, " could not be read:</b> ");
+			E(&h, r->sources[i].error);
+			H(&h, "</div>\n");
+		}
+	if (report_count(r, REPORT_FAILING) + report_count(r, REPORT_RECOVERED)) {
+		H(&h, "<div class=\"scroll\"><table id=\"failures\"><tr><th>DAG</th><th>status</th><th>top cause</th><th>history</th></tr>\n");
+		for (size_t i = 0; i < r->n_dags; i++) {
+			const struct report_dag *d = &r->dags[i];
+			size_t k = 0;
+			const struct rk_cause *c = report_dag_top(d, &k);
+
+			if (d->status == REPORT_HEALTHY)
+				continue;
+			H(&h, "<tr><td><a href=\"#dag-");
+			E(&h, d->source);
+			H(&h, "-");
+			E(&h, d->dag_id);
+			H(&h, "\">");
+			E(&h, d->dag_id);
+			H(&h, "</a> <span class=\"mut\">");
+			E(&h, d->source);
+			HF(&h, "</span></td><td class=\"%s\">%s</td><td>", report_status_name(d->status),
+			   report_status_name(d->status));
+			if (c) {
+				E(&h, c->summary);
+				HF(&h, " <span class=\"mut\">%.2f</span></td><td>", c->confidence);
+				if (d->marks[k].is_new) {
+					H(&h, "<span class=\"badge new\">new</span>");
+				} else {
+					report_history_text(&d->marks[k], hist, sizeof(hist));
+					E(&h, hist);
+				}
+			} else {
+				H(&h, "</td><td>");
+			}
+			H(&h, "</td></tr>\n");
+		}
+		H(&h, "</table></div>\n");
+	}
+	if (nnew + rec) {
+		H(&h, "<h3>New and recurring failures</h3><ul id=\"new-recurring\">\n");
+		for (int pass = 1; pass >= 0; pass--)
+			for (size_t i = 0; i < r->n_dags; i++)
+				for (size_t k = 0; k < r->dags[i].triage.rk.n_causes; k++) {
+					const struct report_dag *d = &r->dags[i];
+					const struct rk_cause *c = &d->triage.rk.causes[k];
+
+					if (!d->marks[k].in_report || d->marks[k].dup || d->marks[k].is_new != pass)
+						continue;
+					H(&h, "<li>");
+					history_badge(&h, &d->marks[k]);
+					H(&h, " <b>");
+					E(&h, d->dag_id);
+					H(&h, "</b> <code>");
+					E(&h, c->failure);
+					H(&h, "</code> <span class=\"mut\">");
+					E(&h, c->fingerprint);
+					H(&h, "</span></li>\n");
+				}
+		H(&h, "</ul>\n");
+	}
+	if (r->n_flaky) {
+		H(&h, "<h3>Flaky tasks</h3><ul id=\"flaky\">\n");
+		for (size_t i = 0; i < r->n_flaky; i++) {
+			const struct report_flaky *f = &r->flaky[i];
+
+			H(&h, "<li><code>");
+			E(&h, r->dags[f->dag].dag_id);
+			H(&h, ".");
+			E(&h, f->task_id);
+			HF(&h, "</code> intermittent %.2f: passed on retry %zu×, failed in %zu of %zu runs</li>\n", f->score,
+			   f->retry_recovered, f->failed, f->runs);
+		}
+		H(&h, "</ul>\n");
+	}
+	if (r->n_fleet) {
+		H(&h, "<h3>Causes across the fleet</h3><div class=\"scroll\"><table id=\"fleet\"><tr><th>cause</th><th>DAGs</th><th>best confidence</th></tr>\n");
+		for (size_t i = 0; i < r->n_fleet; i++) {
+			H(&h, "<tr><td>");
+			E(&h, rk_kind_name(r->fleet[i].kind));
+			H(&h, "</td><td>");
+			for (size_t k = 0; k < r->fleet[i].dags.n; k++) {
+				H(&h, k ? ", " : "");
+				E(&h, r->fleet[i].dags.v[k]);
+			}
+			HF(&h, "</td><td>%.2f</td></tr>\n", r->fleet[i].best);
+		}
+		H(&h, "</table></div>\n");
+	}
+	if (!r->n_dags) {
+		H(&h, "<p>No DAG ran since ");
+		E(&h, from);
+		H(&h, ".</p>\n");
+	}
+	H(&h, "</section>\n");
+
+	if (report_count(r, REPORT_FAILING) + report_count(r, REPORT_RECOVERED)) {
+		legend(&h, r);
+		for (size_t i = 0; i < r->n_dags; i++)
+			if (r->dags[i].status != REPORT_HEALTHY)
+				dag_html(&h, &r->dags[i]);
+	}
+	if (report_count(r, REPORT_HEALTHY)) {
+		H(&h, "<section id=\"healthy\"><h2>Healthy</h2><div class=\"scroll\"><table><tr><th>DAG</th><th>source</th><th>runs in the period</th><th>last runs</th></tr>\n");
+		for (size_t i = 0; i < r->n_dags; i++) {
+			const struct report_dag *d = &r->dags[i];
+
+			if (d->status != REPORT_HEALTHY)
+				continue;
+			H(&h, "<tr><td>");
+			E(&h, d->dag_id);
+			H(&h, "</td><td>");
+			E(&h, d->source);
+			HF(&h, "</td><td>%zu</td><td>%zu of %zu succeeded</td></tr>\n", d->runs_in_period,
+			   d->triage.an.n_success, d->triage.an.n_runs);
+		}
+		H(&h, "</table></div></section>\n");
+	}
+	if (r->notes.n) {
+		H(&h, "<section id=\"notes\"><h2>Notes</h2><ul>");
+		for (size_t i = 0; i < r->notes.n; i++) {
+			H(&h, "<li>");
+			E(&h, r->notes.v[i]);
+			H(&h, "</li>");
+		}
+		H(&h, "</ul></section>\n");
+	}
+	H(&h, "<footer class=\"mut\"><p>Made by dagdoc " DD_VERSION ". Hover or tap a grid cell for its state, "
+	      "failure category and error.</p></footer>\n</main></body></html>\n");
+	fwrite(h.b.data, 1, h.b.len, out);
+	dd_buf_release(&h.b);
+}
+

@@ -1,0 +1,18 @@
+/*
+ * report_impl.h - what the report's renderers share; not part of the
+ * public surface (report.h is).
+ */
+#ifndef DAGDOC_REPORT_IMPL_H
+#define DAGDOC_REPORT_IMPL_H
+
+#include <stddef.h>
+
+#include "dagdoc/report.h"
+
+/* "new", or "recurring: in 3 earlier reports since 2026-03-01 02:00". */
+void report_history_text(const struct report_cause_mark *m, char *out, size_t len);
+
+/* The source as the report names it: its description, else its kind. */
+const char *report_source_label(const struct report_source *s);
+
+#endif
