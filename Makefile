@@ -1,12 +1,17 @@
 # dagdoc - build, test, sanitizers, fuzz, bench, install.
 #
-#   make            build ./dagdoc (installs missing Debian -dev packages first)
+#   make            build ./dagdoc (installs the missing build packages first)
 #   make test       unit + end-to-end tests; last line "N passed, N failed"
 #   make check      the same tests on an ASan+UBSan build
 #   make fuzz       build the libFuzzer targets and run each briefly
 #   make bench      performance figures (see tests/bench/)
 #   make demo       triage the bundled example, no server needed
+#   make format     clang-format the sources in place (.clang-format)
 #   make install PREFIX=/usr/local
+#
+# Each target installs the Debian packages it needs and no more: `make`
+# only the compiler and the -dev libraries; test, fuzz and bench add
+# their own tools (see DEB_* below).
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -24,7 +29,11 @@ OPT        ?= -O2
 # installed the libraries on a fresh machine.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
-CFLAGS_ALL  = -std=c11 -Wall -Wextra -Werror $(OPT) -g $(SAN) \
+# The warning set every build uses (and must pass clean).  Not adopted:
+# -Wdeclaration-after-statement (C11 code declares a variable where its
+# value is known).
+WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2
+CFLAGS_ALL  = -std=c11 $(WARNINGS) $(OPT) -g $(SAN) \
               -Iinclude -Iconnectors \
               -DDD_VERSION='"$(VERSION)"' -DDD_DATADIR='"$(DATADIR)"' \
               $(PKG_CFLAGS) $(CFLAGS)
@@ -37,31 +46,50 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 DEPFILES   := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(addsuffix .d,$(UNIT_BIN))
 
-# Debian packages the build and the tests need; `make deps` installs the
-# missing ones and does nothing when all are present.
-DEB_PKGS   := build-essential pkg-config libcurl4-openssl-dev libcjson-dev \
-              libpcre2-dev libgit2-dev libsqlite3-dev libyaml-dev zlib1g-dev \
-              libcmocka-dev python3 python3-yaml python3-jsonschema git libvectorscan-dev \
-              sqlite3 clang libclang-rt-14-dev ripgrep time hyperfine valgrind chromium
-DEPS_STAMP := $(BUILD)/.deps-ok
+# Debian packages, by what needs them; a stamp per group records that
+# the group is installed (`make deps` is the build group).
+DEB_BUILD  := build-essential pkg-config libcurl4-openssl-dev libcjson-dev \
+              libpcre2-dev libgit2-dev libsqlite3-dev libyaml-dev zlib1g-dev libvectorscan-dev
+DEB_TEST   := libcmocka-dev python3 python3-yaml python3-jsonschema git sqlite3 chromium
+DEB_FUZZ   := clang libclang-rt-14-dev
+DEB_BENCH  := ripgrep time hyperfine
+DEB_DEV    := clang-format valgrind
+DEPS_STAMP := $(BUILD)/.deps-build
 
-.PHONY: all deps test check fuzz bench demo install clean unit e2e
+# $(call deb_install,PACKAGES): apt-get install those not installed yet.
+define deb_install
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(dir $@) && touch $@
+endef
+
+.PHONY: all deps test check fuzz bench demo format install clean unit e2e
 
 all: $(DEPS_STAMP) dagdoc
 
 deps: $(DEPS_STAMP)
 
 $(DEPS_STAMP):
-	@missing=""; for p in $(DEB_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
-	@mkdir -p $(BUILD) && touch $@
+	$(call deb_install,$(DEB_BUILD))
+
+$(BUILD)/.deps-test:
+	$(call deb_install,$(DEB_TEST))
+
+build/.deps-fuzz:
+	$(call deb_install,$(DEB_FUZZ))
+
+build/.deps-bench:
+	$(call deb_install,$(DEB_TEST) $(DEB_BENCH))
+
+build/.deps-dev:
+	$(call deb_install,$(DEB_DEV))
 
 dagdoc: $(BUILD)/dagdoc
 	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/dagdoc dagdoc; fi
@@ -77,27 +105,30 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdagdoc.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdagdoc.a | $(BUILD)/.deps-test
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -MMD -MP -o $@ $< $(BUILD)/libdagdoc.a $(LDFLAGS_ALL) -lcmocka $(LDLIBS_ALL)
 
 unit: $(UNIT_BIN)
 
-test: all unit
+test: all $(BUILD)/.deps-test unit
 	@BUILD=$(BUILD) DAGDOC=$(abspath $(BUILD))/dagdoc tests/run.sh
 
 check:
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
-fuzz: $(DEPS_STAMP)
+fuzz: $(DEPS_STAMP) build/.deps-fuzz
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-bench: all
+bench: all build/.deps-bench
 	@tests/bench/run.sh
 
 demo: all
 	@examples/demo/run.sh
+
+format: build/.deps-dev
+	clang-format -i $(wildcard src/*.c src/*.h include/dagdoc/*.h connectors/*.c connectors/*.h)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/patterns $(DESTDIR)$(DATADIR)/knowledge

@@ -798,8 +798,8 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 		/* "pip show pandas" adds nothing after "pip show pandas   (on the worker ...)" */
 		int covered = 0;
 
-		for (size_t k = 0; k < c->checks.n; k++)
-			if (dd_starts_with(c->checks.v[k], f->checks.v[i]))
+		for (size_t j = 0; j < c->checks.n; j++)
+			if (dd_starts_with(c->checks.v[j], f->checks.v[i]))
 				covered = 1;
 		if (!covered)
 			push_unique(&c->checks, dd_xstrdup(f->checks.v[i]));
