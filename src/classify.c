@@ -11,6 +11,7 @@
 #include "dagdoc/classify.h"
 #include "dagdoc/knowledge.h"
 #include "dagdoc/logparse.h"
+#include "dagdoc/traceback.h"
 
 #include "classify_impl.h"
 

@@ -8,6 +8,7 @@
 
 #include "dagdoc/classify.h"
 #include "dagdoc/logparse.h"
+#include "dagdoc/traceback.h"
 #include "dagdoc/pattern.h"
 
 #define STAGE_MARKS 32       /* recent stage markers kept */

@@ -11,6 +11,8 @@
 #include "dagdoc/knowledge.h"
 #include "dagdoc/redact.h"
 #include "dagdoc/structure.h"
+#include "dagdoc/traceback.h"
+#include "dagdoc/fingerprint.h"
 
 #include "classify_impl.h"
 

@@ -4,6 +4,8 @@
  */
 #include "dagdoc/util.h"
 #include "dagdoc/logparse.h"
+#include "dagdoc/traceback.h"
+#include "dagdoc/fingerprint.h"
 
 #define NORM_MAX 1024
 #define QUOTE_MAX 512

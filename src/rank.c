@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "dagdoc/rank.h"
+#include "dagdoc/traceback.h"
 
 /*
  * The weights, in one place.  A cause's score is the sum of the weights of

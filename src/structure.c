@@ -16,6 +16,7 @@
 #include "dagdoc/knowledge.h"
 #include "dagdoc/pattern.h"
 #include "dagdoc/structure.h"
+#include "dagdoc/traceback.h"
 
 #define N_CAUSES 9               /* pat_categories */
 #define MIN_SCORE 0.05           /* evidence below this names no cause */

@@ -4,6 +4,7 @@
  */
 #include "dagdoc/util.h"
 #include "dagdoc/logparse.h"
+#include "dagdoc/traceback.h"
 
 #define TB_KEEP 16
 #define TB_MAX_FRAMES 200

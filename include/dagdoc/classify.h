@@ -55,6 +55,7 @@
 
 #include "dagdoc/error.h"
 #include "dagdoc/logparse.h"
+#include "dagdoc/traceback.h"
 #include "dagdoc/pattern.h"
 #include "dagdoc/util.h"
 

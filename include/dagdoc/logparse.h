@@ -1,8 +1,9 @@
 /*
- * logparse.h - log format reader, Python traceback parser, failure
- * fingerprints.
+ * logparse.h - the log format reader: bytes of a task log in, logical
+ * lines out.  Python tracebacks are traceback.h, failure fingerprints
+ * fingerprint.h.
  *
- * 1. The log reader (logreader_*) takes the bytes of one task log in chunks
+ * The log reader (logreader_*) takes the bytes of one task log in chunks
  *    of any size, recognises the format and delivers one `struct dd_logline`
  *    per logical line, with the logging prefix removed.
  *
@@ -87,9 +88,7 @@
  *    (v1/v2 API JSON, repr, Prefect JSON list) each delivered line gets the
  *    next number, i.e. the line number in the rendered log the user sees.
  *
- * 2. The traceback parser (tbparser_*) is fed the logical lines and collects
- *    Python tracebacks (see struct dd_traceback).
- * 3. dd_fingerprint groups the same failure across runs.
+ * The traceback parser (traceback.h) is fed these lines.
  */
 #ifndef DAGDOC_LOGPARSE_H
 #define DAGDOC_LOGPARSE_H
@@ -152,111 +151,5 @@ void logreader_set_doc_limit(struct dd_logreader *r, size_t max_bytes);
  * format the prefix belongs to (DD_LOGFMT_AIRFLOW2, DD_LOGFMT_PREFECT, or
  * DD_LOGFMT_PLAIN when there was no known prefix or only a generic one). */
 enum dd_logformat logparse_line(const char *line, size_t len, struct dd_buf *scratch, struct dd_logline *out);
-
-/* ---- Python tracebacks --------------------------------------------------- */
-
-enum dd_frame_kind {
-	DD_FRAME_APP = 0,        /* the user's code */
-	DD_FRAME_LIBRARY,        /* site-packages / dist-packages (not the orchestrator) */
-	DD_FRAME_STDLIB,         /* lib/python3.x without site-packages, <frozen ...>, Lib\ on Windows */
-	DD_FRAME_ORCHESTRATOR,   /* airflow/prefect under site-packages, or an Airflow/Prefect source checkout */
-	DD_FRAME_OTHER,          /* "<string>", "<stdin>", "<decorator-gen-1>" ... */
-};
-
-/* Streaming Python traceback parser, fed the logical lines above. */
-struct dd_frame {
-	char *file; int line; char *func;   /* owned; func is "" for a SyntaxError location line */
-	char *package;                      /* top-level package when file is under site-packages/dist-packages, else NULL
-	                                     * ("pandas", "airflow"; the namespace packages google and azure
-	                                     * give two levels: "google.cloud", "google.protobuf"; Airflow
-	                                     * providers three: "airflow.providers.http") */
-	int in_app;                         /* 1 when user code (not site-packages, not the stdlib, not airflow/prefect internals) */
-	int kind;                           /* enum dd_frame_kind (added) */
-	char *source;                       /* the source line printed under it (trimmed, capped), or NULL */
-};
-struct dd_traceback {
-	char *exc_type;       /* "KeyError", "airflow.exceptions.AirflowSensorTimeout" as printed */
-	char *exc_message;    /* rest of the exception line(s), may be ""; continuation lines joined with '\n'
-	                       * (at most 50 lines / 8 KiB) */
-	struct dd_frame *frames; size_t n_frames;  /* outermost first, as printed (at most 200: the
-	                                            * outermost 100 and the innermost 100 are kept) */
-	int chained;          /* 1 when preceded by "During handling ..." / "The above exception was the direct cause ..." */
-	int truncated;        /* 1 when cut short before its exception line: exc_type then comes from the
-	                       * innermost frame's "raise X(...)" and exc_message is "" */
-	size_t first_line, exc_line;  /* lineno of "Traceback (most recent call last):" and of the exception line */
-};
-/*
- * What the parser recognises: a line ending in "Traceback (most recent call
- * last):" (also "Broken DAG: [...] Traceback (most recent call last):"), or a
- * '  File "...", line N, in f' line outside a traceback (pasted excerpts),
- * starts a traceback.  Frames at any indentation, source lines, "^^^^"/"~~~"
- * marker lines, "[Previous line repeated N more times]" and SyntaxError
- * location/caret lines are understood.  The first unindented line that looks
- * like "dotted.Name" or "dotted.Name: message" is the exception line; the
- * message continues on the following unprefixed (level 0) non-blank lines and
- * ends at a blank line, a prefixed log line, a new traceback or a chaining
- * sentence.  A traceback interrupted before its exception line (an excerpt
- * that ends early) is kept when its innermost frame's source line raises a
- * named exception ("raise AirflowSensorTimeout(message)": truncated = 1),
- * else its frames are kept as the partial traceback.
- * When every line of a traceback carries the same logging prefix (subprocess
- * output re-logged line by line: "INFO -   File ..."), lines of that level
- * belong to it and its message ends at the first unindented line.  Lines
- * flagged DD_LINE_CONT always belong to the record before them.  Exception
- * groups (3.11+, "  | " and "+-+----" decorations) give the group and each
- * member with a traceback as separate entries.
- */
-struct dd_tbparser;
-struct dd_tbparser *tbparser_new(void);             /* tbparser_free releases (NULL is fine) */
-void tbparser_free(struct dd_tbparser *p);
-void tbparser_line(struct dd_tbparser *p, const struct dd_logline *line);   /* feed every line in order */
-void tbparser_finish(struct dd_tbparser *p);
-/* 1 while the last line fed belongs to a traceback (its header, frames,
- * source lines or exception message), 0 otherwise. */
-int tbparser_busy(const struct dd_tbparser *p);
-/* Tracebacks begun so far, including those cut short before their
- * exception line (which are not kept). */
-size_t tbparser_started(const struct dd_tbparser *p);
-/* The last traceback cut short before its exception line whose frames do
- * not say what it raised (frames only, exc_type NULL), when no complete one
- * came after it; NULL otherwise.  Valid until the next line is fed. */
-const struct dd_traceback *tbparser_partial(const struct dd_tbparser *p);
-/* Completed tracebacks in order (the parser keeps at most the last 16 to bound memory; older ones are dropped).
- * The returned pointers belong to the parser and stay valid until tbparser_free
- * (or until 16 newer tracebacks have completed). */
-size_t tbparser_count(const struct dd_tbparser *p);
-const struct dd_traceback *tbparser_get(const struct dd_tbparser *p, size_t i);
-/* The decisive one: the last traceback (NULL if none). Its exc line is the "decisive line". */
-const struct dd_traceback *tbparser_last(const struct dd_tbparser *p);
-/* Top user frame: the innermost in_app frame of the traceback, NULL if none. */
-const struct dd_frame *traceback_top_app_frame(const struct dd_traceback *tb);
-/* Classifies a frame's file name; *package_out (may be NULL) receives a
- * malloc'd package name for DD_FRAME_LIBRARY/ORCHESTRATOR frames under
- * site-packages, else NULL.  Returns an enum dd_frame_kind. */
-int traceback_classify_file(const char *file, char **package_out);
-
-/* ---- fingerprints --------------------------------------------------------- */
-
-/* Fingerprint: exception type + message normalised (numbers, hex, UUIDs, timestamps, paths, quoted values)
- * + the top user frame "file:func" (no line number). Returns a 16-hex-char id (malloc'd);
- * if norm_out != NULL the normalised text that was hashed is appended to it (for --explain and tests):
- * "ExcType|normalised message|dags/file.py:func".
- * exc_type and message may be NULL (treated as ""); the hash is FNV-1a 64.
- * The frame's file is reduced to its last two path components (so the same DAG
- * file deployed under different roots matches). */
-char *dd_fingerprint(const char *exc_type, const char *message, const struct dd_frame *top_app, struct dd_buf *norm_out);
-/* Normalise one message the same way (exposed for tests / unmatched lines); appends to out.
- *   timestamps (2024-05-01T02:00:13.123+0000 and the like) -> <ts>
- *   UUIDs -> <uuid>; 0x... and hex runs of 8+ characters with a digit -> <hex>
- *   numbers (digits, with inner '.' or ','), except digits glued to a letter
- *     such as python3, s3, int64 -> <n>
- *   temp paths (/tmp/.., /var/tmp/.., /var/folders/.., /dev/shm/.., and any
- *     path with a mkstemp-style component (tmpk2x9ab)) -> <tmp>
- *   quoted values ('..', "..", `..`) -> '<*>' (same quote), except a plain
- *     dotted identifier such as 'pandas', 'x', 'DataFrame.append' which names
- *     what failed and is kept; the inside of a kept value is left as is
- *   whitespace runs and newlines -> one space; leading/trailing space dropped;
- *   output capped at 1024 bytes. */
-void dd_normalize_message(const char *msg, size_t len, struct dd_buf *out);
 
 #endif

@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 #include "dagdoc/logparse.h"
+#include "dagdoc/traceback.h"
 #include "dagdoc/util.h"
 
 struct kb;

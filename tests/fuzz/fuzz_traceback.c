@@ -5,6 +5,8 @@
  */
 #include "dagdoc/util.h"
 #include "dagdoc/logparse.h"
+#include "dagdoc/traceback.h"
+#include "dagdoc/fingerprint.h"
 #include "dagdoc/redact.h"
 
 struct fz {

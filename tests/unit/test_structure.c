@@ -11,6 +11,7 @@
 
 #include "dagdoc/knowledge.h"
 #include "dagdoc/logparse.h"
+#include "dagdoc/traceback.h"
 #include "dagdoc/structure.h"
 
 static struct kb *kb;

@@ -3,6 +3,8 @@
  */
 #include "dagdoc/util.h"
 #include "dagdoc/logparse.h"
+#include "dagdoc/traceback.h"
+#include "dagdoc/fingerprint.h"
 
 #include <setjmp.h>
 #include <cmocka.h>
