@@ -308,16 +308,12 @@ struct pat_matcher *pat_matcher_new(const struct pat_library *lib)
 {
 	struct pat_matcher *m = dd_xcalloc(1, sizeof(*m));
 	m->lib = lib;
-	if (lib->db && hs_alloc_scratch(lib->db, &m->scratch) != HS_SUCCESS) {
-		fprintf(stderr, "dagdoc: out of memory\n");
-		abort();
-	}
+	if (lib->db && hs_alloc_scratch(lib->db, &m->scratch) != HS_SUCCESS)
+		dd_die_oom();
 	m->md = pcre2_match_data_create(lib->max_ovec ? lib->max_ovec : 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
-	if (!m->md || !m->mctx) {
-		fprintf(stderr, "dagdoc: out of memory\n");
-		abort();
-	}
+	if (!m->md || !m->mctx)
+		dd_die_oom();
 	pcre2_set_match_limit(m->mctx, PAT_MATCH_LIMIT);
 	pcre2_set_depth_limit(m->mctx, PAT_DEPTH_LIMIT);
 	pcre2_set_heap_limit(m->mctx, PAT_HEAP_LIMIT_KB);

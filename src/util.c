@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void die_oom(void)
+void dd_die_oom(void)
 {
 	fputs("dagdoc: out of memory\n", stderr);
 	abort();
@@ -19,7 +19,7 @@ void *dd_xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		die_oom();
+		dd_die_oom();
 	return p;
 }
 
@@ -28,7 +28,7 @@ void *dd_xcalloc(size_t nmemb, size_t size)
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 
 	if (!p)
-		die_oom();
+		dd_die_oom();
 	return p;
 }
 
@@ -37,7 +37,7 @@ void *dd_xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		die_oom();
+		dd_die_oom();
 	return q;
 }
 

@@ -27,6 +27,10 @@
 
 #define DD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Allocation never fails for a caller: on out-of-memory dagdoc prints
+ * "dagdoc: out of memory" and aborts (dd_die_oom, the one place that does;
+ * a library that allocates for us and fails calls it too). */
+void dd_die_oom(void) __attribute__((noreturn));
 void *dd_xmalloc(size_t n);
 void *dd_xcalloc(size_t nmemb, size_t size);
 void *dd_xrealloc(void *p, size_t n);
