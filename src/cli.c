@@ -4,6 +4,7 @@
  */
 #include "dagdoc/util.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,9 +13,123 @@
 #include "dagdoc/connector.h"
 #include "dagdoc/gitcorr.h"
 #include "dagdoc/http.h"
+#include "dagdoc/secrets.h"
 #include "dagdoc/store.h"
 #include "dagdoc/sync.h"
 #include "dagdoc/triage.h"
+
+/* ---- the credential mask on every stream the process writes ------------------ */
+
+struct masked {
+	int fd;
+	struct dd_buf held;     /* what could be the start of a secret the next write completes */
+};
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes what is certain, masked; keeps the bytes that may begin a secret. */
+static int masked_emit(struct masked *m, int final)
+{
+	struct dd_buf out = DD_BUF_INIT;
+	size_t hold = final ? 0 : secrets_hold(dd_buf_str(&m->held), m->held.len);
+	size_t n = m->held.len - hold;
+	int rc;
+
+	secrets_mask_append(&out, dd_buf_str(&m->held), n);
+	rc = write_all(m->fd, dd_buf_str(&out), out.len);
+	dd_buf_release(&out);
+	memmove(m->held.data, m->held.data + n, hold);
+	m->held.len = hold;
+	if (m->held.data)
+		m->held.data[hold] = '\0';
+	return rc;
+}
+
+static ssize_t masked_write(void *cookie, const char *p, size_t n)
+{
+	struct masked *m = cookie;
+
+	dd_buf_add(&m->held, p, n);
+	return masked_emit(m, 0) < 0 ? -1 : (ssize_t)n;
+}
+
+static int masked_close(void *cookie)
+{
+	struct masked *m = cookie;
+	int rc = masked_emit(m, 1);
+
+	dd_buf_release(&m->held);
+	free(m);
+	return rc;
+}
+
+static FILE *open_masked(int fd, struct masked **out)
+{
+	static const cookie_io_functions_t io = { NULL, masked_write, NULL, masked_close };
+	struct masked *m = dd_xcalloc(1, sizeof(*m));
+	FILE *f;
+
+	m->fd = fd;
+	f = fopencookie(m, "w", io);
+	if (!f) {
+		free(m);
+		m = NULL;
+	}
+	if (out)
+		*out = m;
+	return f;
+}
+
+FILE *cli_mask_fd(int fd)
+{
+	return open_masked(fd, NULL);
+}
+
+static struct masked *held_out, *held_err;
+
+/* At exit, after the last flush: the bytes still held back. */
+static void release_held(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	if (held_out)
+		masked_emit(held_out, 1);
+	if (held_err)
+		masked_emit(held_err, 1);
+}
+
+static FILE *mask_std(int fd, FILE *orig, int mode, struct masked **held)
+{
+	FILE *f;
+
+	fflush(orig);
+	f = open_masked(fd, held);
+	if (!f)
+		return orig;
+	setvbuf(f, NULL, mode, mode == _IONBF ? 0 : BUFSIZ);
+	return f;
+}
+
+void cli_mask_streams(void)
+{
+	stdout = mask_std(STDOUT_FILENO, stdout, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, &held_out);
+	stderr = mask_std(STDERR_FILENO, stderr, _IONBF, &held_err);
+	atexit(release_held);
+}
 
 int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv)
 {

@@ -22,6 +22,7 @@
 #include "dagdoc/gitcorr.h"
 #include "dagdoc/http.h"
 #include "dagdoc/report.h"
+#include "dagdoc/secrets.h"
 #include "dagdoc/store.h"
 #include "dagdoc/triage.h"
 
@@ -94,15 +95,21 @@ static int write_report(const struct report *r, const char *format, const char *
 {
 	struct report_style st = { path ? 0 : color, explain };
 	char *tmp = NULL;
-	FILE *f = stdout;
+	FILE *f = stdout, *file = NULL;
 	int bad;
 
 	if (path) {
 		tmp = dd_xasprintf("%s.tmp%ld", path, (long)getpid());
-		f = fopen(tmp, "w");
+		file = fopen(tmp, "w");
+		/* the file gets what stdout would: every byte through the credential mask */
+		f = file ? cli_mask_fd(fileno(file)) : NULL;
 		if (!f) {
 			cli_errorf("report", "cannot write %s: %s; check the directory exists and is writable", tmp,
 			           strerror(errno));
+			if (file) {
+				fclose(file);
+				unlink(tmp);
+			}
 			free(tmp);
 			return -1;
 		}
@@ -125,6 +132,7 @@ static int write_report(const struct report *r, const char *format, const char *
 	bad = fflush(f) != 0 || ferror(f);
 	if (path) {
 		bad |= fclose(f) != 0;
+		bad |= fclose(file) != 0;
 		if (!bad && rename(tmp, path) < 0)
 			bad = 1;
 		if (bad) {
@@ -144,12 +152,12 @@ static int post_summary(const struct report *r, const char *url)
 	struct http_client *c = NULL;
 	struct dd_error err = DD_ERROR_INIT;
 	char *payload = report_webhook_payload(r), *origin = http_url_origin(url);
-	const char *secrets[2] = { url, NULL };
 	int ok = 0, attempts = 0;
 	long status = 0;
 	char detail[200] = "";
 
-	secrets[1] = strstr(url, "://") ? strchr(strstr(url, "://") + 3, '/') : NULL;
+	secrets_add(url);
+	secrets_add(strstr(url, "://") ? strchr(strstr(url, "://") + 3, '/') : NULL);
 	memset(&o, 0, sizeof(o));
 	o.base_url = url;
 	o.service = "the webhook";
@@ -158,7 +166,6 @@ static int post_summary(const struct report *r, const char *url)
 	o.timeout_s = 30;
 	o.max_attempts = POST_ATTEMPTS;
 	if (http_client_new(&o, &c, &err) < 0) {
-		http_scrub(err.msg, sizeof(err.msg), secrets, secrets[1] ? 2 : 1);
 		cli_errorf("report", "cannot post to the webhook at %s: %s", origin ? origin : "?", err.msg);
 		goto out;
 	}
@@ -175,7 +182,6 @@ static int post_summary(const struct report *r, const char *url)
 		status = x.status;
 		if (x.rc) {
 			err = x.err;
-			http_scrub(err.msg, sizeof(err.msg), secrets, secrets[1] ? 2 : 1);
 		} else if (x.status >= 200 && x.status < 300) {
 			ok = 1;
 		} else {

@@ -10,6 +10,7 @@
 
 #include "dagdoc/config.h"
 #include "dagdoc/redact.h"
+#include "dagdoc/secrets.h"
 
 #define DEFAULT_CONCURRENCY 8
 #define DEFAULT_TIMEOUT_S 60
@@ -571,11 +572,30 @@ static void add_env_sources(struct dd_config *cfg)
 
 /* ---- loading ------------------------------------------------------------- */
 
+/* Every credential of a source, in each form a connection sends it, goes
+ * to the credential mask before anything can print it. */
+static void register_secrets(const struct dd_source *s)
+{
+	secrets_add_basic(s->username, s->password);
+	secrets_add(s->token);
+	secrets_add(s->api_key);
+	if (s->auth_string) {
+		const char *colon = strchr(s->auth_string, ':');
+		char *user = dd_xstrndup(s->auth_string, colon ? (size_t)(colon - s->auth_string) : 0);
+
+		secrets_add(s->auth_string);
+		secrets_add_basic(user, colon ? colon + 1 : s->auth_string);
+		free(user);
+	}
+}
+
 static void finish(struct dd_config *cfg)
 {
 	char *v;
 
 	add_env_sources(cfg);
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		register_secrets(&cfg->sources[i]);
 	if ((v = env_dup("DAGDOC_STORE"))) {
 		free(cfg->store_path);
 		cfg->store_path = v;

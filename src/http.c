@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "dagdoc/http.h"
+#include "dagdoc/secrets.h"
 
 #ifndef DD_VERSION
 #define DD_VERSION "0"
@@ -45,7 +46,6 @@ struct http_client {
 	char *base_redacted;
 	char *origin;          /* redacted scheme://host:port */
 	char *bearer_header;   /* SECRET */
-	char *secrets[4];
 	CURLM *multi;
 	CURL **pool;
 	size_t n_pool, cap_pool;
@@ -97,50 +97,22 @@ static char *xdup_or_null(const char *s)
 	return s ? dd_xstrdup(s) : NULL;
 }
 
-void http_scrub(char *msg, size_t size, const char *const *secrets, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		const char *s = secrets[i];
-		size_t sl;
-		char *p;
-
-		if (!s || !*s)
-			continue;
-		sl = strlen(s);
-		p = msg;
-		while ((p = strstr(p, s)) != NULL) {
-			size_t at = (size_t)(p - msg), rest = strlen(p + sl);
-			if (at + 4 >= size)
-				break;
-			if (at + 4 + rest + 1 > size)
-				rest = size - at - 4 - 1;
-			memmove(p + 4, p + sl, rest);
-			p[4 + rest] = '\0';
-			memcpy(p, "****", 4);
-			p += 4;
-		}
-	}
-}
-
-static void scrub(const struct http_client *c, char *msg, size_t size)
-{
-	http_scrub(msg, size, (const char *const *)c->secrets, DD_ARRAY_SIZE(c->secrets));
-}
-
 static void emit(const struct http_client *c, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void emit(const struct http_client *c, int level, const char *fmt, ...)
 {
-	char line[2048];
+	struct dd_buf line = DD_BUF_INIT, masked = DD_BUF_INIT;
 	va_list ap;
 
 	if (!g_hook || (level == HTTP_LOG_TRACE && !c->o.trace))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	dd_buf_vaddf(&line, fmt, ap);
 	va_end(ap);
-	scrub(c, line, sizeof(line));
-	g_hook(level, line, g_hook_ud);
+	secrets_mask_append(&masked, dd_buf_str(&line), line.len);
+	g_hook(level, dd_buf_str(&masked), g_hook_ud);
+	dd_buf_release(&line);
+	dd_buf_release(&masked);
 }
 
 /* ---- URLs --------------------------------------------------------------- */
@@ -485,18 +457,24 @@ int http_client_new(const struct http_opts *o, struct http_client **out, struct 
 	c->base = dd_xstrdup(o->base_url);
 	c->base_redacted = http_redact_url(o->base_url);
 	c->origin = http_url_origin(o->base_url);
-	/* user-info in the URL is a credential too */
+	/* every credential this client sends, in the forms it sends them */
 	{
 		const char *auth, *auth_end, *at;
 		split_authority(o->base_url, &auth, &auth_end);
 		at = memrchr(auth, '@', (size_t)(auth_end - auth));
 		if (at) {
 			const char *colon = memchr(auth, ':', (size_t)(at - auth));
-			if (colon)
-				c->secrets[3] = dd_xstrndup(colon + 1, (size_t)(at - colon - 1));
+			char *user = dd_xstrndup(auth, (size_t)((colon ? colon : at) - auth));
+			char *pw = colon ? dd_xstrndup(colon + 1, (size_t)(at - colon - 1)) : NULL;
+			if (pw)
+				secrets_add_basic(user, pw);
+			else
+				secrets_add(user);   /* a token given as the user-info */
+			free(user);
+			free(pw);
 		}
 	}
-	c->secrets[1] = xdup_or_null(o->password);
+	secrets_add_basic(o->username, o->password);
 	http_client_set_bearer(c, o->bearer);
 	c->multi = curl_multi_init();
 	if (!c->multi) {
@@ -521,9 +499,8 @@ void http_client_set_bearer(struct http_client *c, const char *token)
 		memset(c->bearer_header, 0, strlen(c->bearer_header));
 		free(c->bearer_header);
 	}
-	free(c->secrets[0]);
 	c->bearer_header = token && *token ? dd_xasprintf("Authorization: Bearer %s", token) : NULL;
-	c->secrets[0] = token && *token ? dd_xstrdup(token) : NULL;
+	secrets_add(token);
 }
 
 void http_client_free(struct http_client *c)
@@ -536,8 +513,6 @@ void http_client_free(struct http_client *c)
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
 	http_client_set_bearer(c, NULL);
-	for (size_t i = 0; i < DD_ARRAY_SIZE(c->secrets); i++)
-		free(c->secrets[i]);
 	free((char *)c->o.service);
 	free((char *)c->o.url_env);
 	free((char *)c->o.server_hint);
@@ -815,8 +790,6 @@ static int finish_attempt(struct http_client *c, struct http_xfer *x, CURLcode r
 			                      c->o.timeout_s, &x->err);
 			x->rc = x->err.code;
 		}
-		if (x->rc)
-			scrub(c, x->err.msg, sizeof(x->err.msg));
 		x->elapsed_ms = now - xp->first_ms;
 	}
 	free(rurl);
@@ -1050,8 +1023,11 @@ char *http_error_detail(const char *body, size_t len)
 		}
 	}
 	cJSON_Delete(j);
-	if (out && strlen(out) > 200)
-		out[200] = '\0';
+	if (out) {
+		secrets_mask(out);   /* before the cut, which could leave half a secret */
+		if (strlen(out) > 200)
+			out[200] = '\0';
+	}
 	return out;
 }
 
@@ -1110,8 +1086,6 @@ int http_check(struct http_client *c, const struct http_xfer *x, struct dd_error
 	}
 	free(detail);
 	free(rurl);
-	if (err)
-		scrub(c, err->msg, sizeof(err->msg));
 	return rc;
 }
 
@@ -1142,11 +1116,15 @@ int http_parse_json(struct http_client *c, const struct http_xfer *x, void **out
 			snprintf(why, sizeof(why), "a body that is not JSON: it ends at byte %zu in the "
 			         "middle of a value (truncated?)", len);
 		else {
+			struct dd_buf head = DD_BUF_INIT;
 			char start[24];
 			size_t sl = 0;
-			for (size_t i = 0; i < len && sl < 20; i++)
-				start[sl++] = isprint((unsigned char)x->body.data[i]) ? x->body.data[i] : '.';
+			/* the excerpt comes from the masked head: a cut never shows half a secret */
+			secrets_mask_append(&head, x->body.data, len < 4096 ? len : 4096);
+			for (size_t i = 0; i < head.len && sl < 20; i++)
+				start[sl++] = isprint((unsigned char)head.data[i]) ? head.data[i] : '.';
 			start[sl] = '\0';
+			dd_buf_release(&head);
 			snprintf(why, sizeof(why), "a body that is not JSON (error at byte %zu of %zu; it "
 			         "starts \"%s\")", off, len, start);
 		}
@@ -1157,8 +1135,6 @@ int http_parse_json(struct http_client *c, const struct http_xfer *x, void **out
 	                  method, url_path(rurl), why);
 	free(full);
 	free(rurl);
-	if (err)
-		scrub(c, err->msg, sizeof(err->msg));
 	return rc;
 }
 

@@ -216,6 +216,7 @@ int main(int argc, char **argv)
 	const char *no_color = getenv("NO_COLOR");
 	int rc;
 
+	cli_mask_streams();
 	memset(&cli, 0, sizeof(cli));
 	cli.color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
 

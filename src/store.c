@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "dagdoc/secrets.h"
 #include "dagdoc/store.h"
 
 /* ---- schema ------------------------------------------------------------ */
@@ -387,12 +388,20 @@ static void done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/* Binds v; a text holding a registered credential (a server echoed one
+ * into a message) is stored masked. */
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-	else
+	if (!v) {
 		sqlite3_bind_null(st, i);
+	} else if (secrets_found(v, strlen(v))) {
+		struct dd_buf b = DD_BUF_INIT;
+
+		secrets_mask_append(&b, v, strlen(v));
+		sqlite3_bind_text(st, i, dd_buf_detach(&b), -1, free);
+	} else {
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	}
 }
 
 static char *col_text(sqlite3_stmt *st, int i)
@@ -1237,7 +1246,7 @@ size_t store_log_cap(const char *text, size_t len, size_t max_bytes, struct dd_b
 int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes,
                    struct dd_store_log_blob *out, struct dd_error *err)
 {
-	struct dd_buf capped = DD_BUF_INIT;
+	struct dd_buf capped = DD_BUF_INIT, masked = DD_BUF_INIT;
 	const char *src = text ? text : "";
 	size_t src_len = text ? len : 0;
 	uLongf zlen;
@@ -1245,6 +1254,12 @@ int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes
 	memset(out, 0, sizeof(*out));
 	if (!max_bytes)
 		max_bytes = STORE_LOG_DEFAULT_MAX;
+	if (secrets_found(src, src_len)) {
+		/* a credential echoed into a log is never stored */
+		secrets_mask_append(&masked, src, src_len);
+		src = masked.data;
+		src_len = masked.len;
+	}
 	if (src_len > max_bytes) {
 		store_log_cap(src, src_len, max_bytes, &capped);
 		src = capped.data;
@@ -1256,6 +1271,7 @@ int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes
 	if (compress2(out->data, &zlen, (const Bytef *)src, (uLong)src_len, 6) != Z_OK) {
 		store_log_blob_release(out);
 		dd_buf_release(&capped);
+		dd_buf_release(&masked);
 		return dd_error_set(err, DD_ERR, "compressing a log failed (zlib)");
 	}
 	/* Give back what compressBound over-reserved. */
@@ -1265,6 +1281,7 @@ int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes
 	out->text_size = (int64_t)src_len;
 	out->truncated = truncated ? 1 : 0;
 	dd_buf_release(&capped);
+	dd_buf_release(&masked);
 	return 0;
 }
 

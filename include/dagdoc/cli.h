@@ -53,6 +53,15 @@ enum {
  */
 int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv);
 
+/* Puts the credential mask (secrets.h) in front of stdout and stderr:
+ * every byte either stream writes from then on is masked, a secret split
+ * across two writes included (its start is held back until the next write
+ * or exit).  main() calls it first. */
+void cli_mask_streams(void);
+/* A stream that writes to fd through the same mask (report -o); fclose it
+ * before fd is closed. */
+FILE *cli_mask_fd(int fd);
+
 /* Loads the configuration once (file, environment, --config), printing its
  * warnings to stderr.  Returns 0, or prints the error and returns -1. */
 int cli_config(struct dd_cli *cli, const char *cmd, struct dd_config **out);

@@ -17,10 +17,13 @@
  * never retried.
  *
  * Secrets: credentials go to libcurl as options or headers and nowhere
- * else.  Trace lines and error messages carry URLs with user-info removed
- * and secret-looking query values replaced by "***", and are scrubbed of
- * every credential string the client knows.  Authorization headers are
- * never passed to the trace hook.
+ * else.  The client registers each with the credential mask (secrets.h)
+ * in every form it sends it: the password and the base64 "user:password"
+ * of Basic auth, the bearer token (also one set later, such as a token
+ * obtained at run time), the user-info of the URL.  Trace lines and error
+ * messages carry URLs with user-info removed and secret-looking query
+ * values replaced by "***", and are masked (before any cut to length).
+ * Authorization headers are never passed to the trace hook.
  *
  * Ownership: http_client_new allocates the client, http_client_free frees
  * it (the client copies every string of its options).  Transfers are
@@ -179,8 +182,6 @@ int64_t http_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, uint64_t r
 void http_describe_failure(int curl_code, int os_errno, const char *detail,
                            const char *url, const struct http_opts *o, int attempts,
                            int timeout_s, struct dd_error *err);
-/* Replaces every occurrence of each non-empty secret in msg by "****". */
-void http_scrub(char *msg, size_t size, const char *const *secrets, size_t n);
 
 /* ---- a size-capped text buffer for logs ---------------------------------
  * Keeps the first `head` bytes and the LAST (cap - head) bytes of what is

@@ -11,6 +11,9 @@
  * is "dagd" in every dagdoc store; an empty file is taken as new).
  * Schema: 1 = core tables; 2 = report_history + classifications by
  * fingerprint.  Migration steps live in src/store.c, append only.
+ * Every text bound into a statement and every log stored has the
+ * registered credentials masked (secrets.h): what a server echoes back
+ * never reaches the file.
  * Every statement is prepared once (cached in the store) with bound
  * parameters.
  *

@@ -1,5 +1,5 @@
 /* test_http.c - the pure parts of the HTTP module: Retry-After, backoff,
- * URL joining and redaction, scrubbing, failure sentences, status and JSON
+ * URL joining and redaction, failure sentences, status and JSON
  * errors, the capped log buffer. */
 #include "dagdoc/util.h"
 
@@ -127,23 +127,6 @@ static void test_escape(void **state)
 	http_buf_add_escaped(&b, "scheduled__2026-03-04T02:00:00+00:00 a/b~_.");
 	assert_string_equal(b.data, "scheduled__2026-03-04T02%3A00%3A00%2B00%3A00%20a%2Fb~_.");
 	dd_buf_release(&b);
-}
-
-static void test_scrub(void **state)
-{
-	char msg[128] = "Bearer abc123xyz failed; abc123xyz again";
-	const char *secrets[] = { "abc123xyz", NULL, "", "*" };
-	char small[16] = "ab-ab";
-	const char *s2[] = { "ab" };
-
-	http_scrub(msg, sizeof(msg), secrets, 3);
-	assert_string_equal(msg, "Bearer **** failed; **** again");
-	/* a secret that occurs in the mask itself must not loop */
-	http_scrub(msg, sizeof(msg), secrets + 3, 1);
-	assert_non_null(strstr(msg, "Bearer"));
-	/* shorter secrets grow the text, within the buffer */
-	http_scrub(small, sizeof(small), s2, 1);
-	assert_string_equal(small, "****-****");
 }
 
 static void test_failure_sentences(void **state)
@@ -372,7 +355,6 @@ int main(void)
 		cmocka_unit_test(test_join_url),
 		cmocka_unit_test(test_redact_url),
 		cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_failure_sentences),
 		cmocka_unit_test(test_status_sentences),
 		cmocka_unit_test(test_json_errors),
