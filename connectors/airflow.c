@@ -1108,6 +1108,7 @@ static int af_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 		j->url_base = dd_buf_detach(&u);
 		j->x.ud = j;
 		j->x.done = log_done;
+		j->x.max_inflate = conn_log_inflate_cap(c);
 		set_page_url(j);
 		xs[i] = &j->x;
 	}

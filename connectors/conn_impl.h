@@ -116,6 +116,9 @@ struct conn_log_out {
  * unset). */
 void conn_log_out_init(struct conn_log_out *o, const struct dd_conn *c,
                        const struct dd_log_request *req, dd_log_cb cb, void *ud, int *cb_ret);
+/* The most a compressed log may inflate to: a multiple (8) of the
+ * source's max_log_bytes.  A gzip bomb stops there, a failed fetch. */
+size_t conn_log_inflate_cap(const struct dd_conn *c);
 /* Hands the log (or the error e, when not NULL) to the callback and frees
  * the buffer; returns CONN_STOP when the callback asked to stop (its value
  * kept in *o->cb_ret), else 0. */

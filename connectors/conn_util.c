@@ -86,6 +86,8 @@ void conn_http_opts(struct http_opts *o, const struct dd_conn *c)
 	o->concurrency = s->concurrency;
 	o->timeout_s = s->timeout_s;
 	o->connect_timeout_s = s->connect_timeout_s;
+	o->retry_after_max_ms = (int64_t)s->retry_after_max_s * 1000;
+	o->wait_budget_ms = (int64_t)s->retry_budget_s * 1000;
 	o->trace = c->verbose;
 }
 
@@ -147,16 +149,27 @@ int conn_emit_tries(struct dd_try *v, size_t n, dd_try_cb cb, void *ud)
 
 /* ---- log jobs -------------------------------------------------------------- */
 
-void conn_log_out_init(struct conn_log_out *o, const struct dd_conn *c,
-                       const struct dd_log_request *req, dd_log_cb cb, void *ud, int *cb_ret)
+/* The log cap of a source: max_log_bytes, 16 MiB when unset. */
+static size_t log_cap(const struct dd_conn *c)
 {
 	int64_t max = c->source->max_log_bytes;
 
+	return max > 0 ? (size_t)max : 16u << 20;
+}
+
+size_t conn_log_inflate_cap(const struct dd_conn *c)
+{
+	return log_cap(c) * 8;
+}
+
+void conn_log_out_init(struct conn_log_out *o, const struct dd_conn *c,
+                       const struct dd_log_request *req, dd_log_cb cb, void *ud, int *cb_ret)
+{
 	o->req = req;
 	o->cb = cb;
 	o->ud = ud;
 	o->cb_ret = cb_ret;
-	http_capbuf_init(&o->cap, max > 0 ? (size_t)max : 16u << 20);
+	http_capbuf_init(&o->cap, log_cap(c));
 }
 
 int conn_log_deliver(struct conn_log_out *o, const struct dd_error *e)

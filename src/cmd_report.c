@@ -26,7 +26,7 @@
 #include "dagdoc/store.h"
 #include "dagdoc/triage.h"
 
-#define POST_ATTEMPTS 4           /* a webhook answering 500 is asked again this many times in all */
+#define POST_ATTEMPTS 4           /* a webhook failing (500, 502-504, 429) is asked this many times in all */
 #define RUN_SLACK_MS (8LL * 86400 * 1000)   /* a run's logical date may precede its start by its interval */
 
 struct pick {
@@ -145,20 +145,24 @@ static int write_report(const struct report *r, const char *format, const char *
 }
 
 /* Posts the summary; the webhook URL is a secret (Slack's path is the
- * token), so messages name only its origin. */
+ * token), so messages name only its origin.  The HTTP client's one retry
+ * policy applies (a 500, Slack's "rollup_error", is asked again too). */
 static int post_summary(const struct report *r, const char *url)
 {
 	struct http_opts o;
 	struct http_client *c = NULL;
+	struct http_xfer x;
 	struct dd_error err = DD_ERROR_INIT;
-	char *payload = report_webhook_payload(r), *origin = http_url_origin(url);
-	int ok = 0, attempts = 0;
-	long status = 0;
-	char detail[200] = "";
+	struct dd_buf payload = DD_BUF_INIT;
+	char *summary = report_webhook_payload(r), *origin = http_url_origin(url);
+	int ok = 0;
 
 	secrets_add(url);
 	secrets_add(strstr(url, "://") ? strchr(strstr(url, "://") + 3, '/') : NULL);
+	/* what is posted leaves the process too: through the credential mask */
+	secrets_mask_append(&payload, summary, strlen(summary));
 	memset(&o, 0, sizeof(o));
+	memset(&x, 0, sizeof(x));
 	o.base_url = url;
 	o.service = "the webhook";
 	o.server_hint = "is the chat service reachable from here";
@@ -169,54 +173,43 @@ static int post_summary(const struct report *r, const char *url)
 		cli_errorf("report", "cannot post to the webhook at %s: %s", origin ? origin : "?", err.msg);
 		goto out;
 	}
-	for (attempts = 1; attempts <= POST_ATTEMPTS; attempts++) {
-		struct http_xfer x;
+	x.method = "POST";
+	x.url = dd_xstrdup(url);
+	x.post = payload.data;
+	x.post_len = payload.len;
+	x.accept = "*/*";
+	http_run1(c, &x);
+	if (!x.rc && x.status >= 200 && x.status < 300) {
+		ok = 1;
+	} else if (x.rc) {
+		cli_errorf("report", "cannot post to the webhook at %s: %s", origin ? origin : "?", x.err.msg);
+	} else {
+		struct dd_buf shown = DD_BUF_INIT;
+		char detail[200] = "";
+		size_t k = 0;
 
-		memset(&x, 0, sizeof(x));
-		x.method = "POST";
-		x.url = dd_xstrdup(url);
-		x.post = payload;
-		x.post_len = strlen(payload);
-		x.accept = "*/*";
-		http_run1(c, &x);
-		status = x.status;
-		if (x.rc) {
-			err = x.err;
-		} else if (x.status >= 200 && x.status < 300) {
-			ok = 1;
-		} else {
-			size_t n = x.body.len < 120 ? x.body.len : 120;
-			size_t k = 0;
-
-			for (size_t i = 0; i < n && k + 1 < sizeof(detail); i++)
-				detail[k++] = (x.body.data[i] >= 0x20 && x.body.data[i] < 0x7f) ? x.body.data[i] : ' ';
-			detail[k] = '\0';
-		}
-		http_xfer_release(&x);
-		free(x.url);
-		/* The client itself retries connection errors, 429 and 502-504;
-		 * here only the other 5xx (Slack's "rollup_error" is a 500). */
-		if (ok || x.rc || status < 500 || status == 501 || (status >= 502 && status <= 504))
-			break;
-		if (attempts < POST_ATTEMPTS)
-			usleep((useconds_t)(250000u << (attempts - 1)));   /* 0.25 s, 0.5 s, 1 s */
+		/* the body as sent back, masked before it is cut */
+		secrets_mask_append(&shown, dd_buf_str(&x.body), x.body.len);
+		for (size_t i = 0; i < shown.len && i < 120 && k + 1 < sizeof(detail); i++)
+			detail[k++] = (shown.data[i] >= 0x20 && shown.data[i] < 0x7f) ? shown.data[i] : ' ';
+		detail[k] = '\0';
+		dd_buf_release(&shown);
+		if (x.status >= 500 && x.status != 501)
+			cli_errorf("report", "the webhook at %s kept answering %ld%s%s%s after %d attempts; the "
+			           "report was written but its summary not posted: try again later",
+			           origin ? origin : "?", x.status, *detail ? " (" : "", detail, *detail ? ")" : "",
+			           x.attempts);
+		else
+			cli_errorf("report", "the webhook at %s refused the summary with %ld%s%s%s; check the --post "
+			           "URL (an incoming-webhook URL of your chat)",
+			           origin ? origin : "?", x.status, *detail ? " (" : "", detail, *detail ? ")" : "");
 	}
-	if (ok)
-		goto out;
-	if (status >= 500 && status != 501)
-		cli_errorf("report", "the webhook at %s kept answering %ld%s%s%s after %d attempts; the report was "
-		           "written but its summary not posted: try again later",
-		           origin ? origin : "?", status, *detail ? " (" : "", detail, *detail ? ")" : "",
-		           attempts > POST_ATTEMPTS || (status >= 502 && status <= 504) ? POST_ATTEMPTS : attempts);
-	else if (status)
-		cli_errorf("report", "the webhook at %s refused the summary with %ld%s%s%s; check the --post URL "
-		           "(an incoming-webhook URL of your chat)",
-		           origin ? origin : "?", status, *detail ? " (" : "", detail, *detail ? ")" : "");
-	else
-		cli_errorf("report", "cannot post to the webhook at %s: %s", origin ? origin : "?", err.msg);
+	http_xfer_release(&x);
+	free(x.url);
 out:
 	http_client_free(c);
-	free(payload);
+	free(summary);
+	dd_buf_release(&payload);
 	free(origin);
 	return ok ? 0 : -1;
 }

@@ -16,6 +16,8 @@
 #define DEFAULT_TIMEOUT_S 60
 #define DEFAULT_CONNECT_TIMEOUT_S 10
 #define DEFAULT_MAX_LOG_BYTES (16 * 1024 * 1024)
+#define DEFAULT_RETRY_AFTER_MAX_S 60
+#define DEFAULT_RETRY_BUDGET_S 300
 #define DEFAULT_DEPLOY_LAG_S (6 * 3600)
 
 static const char *const default_requirement_globs[] = {
@@ -72,6 +74,8 @@ static void source_defaults(struct dd_source *s)
 	s->timeout_s = DEFAULT_TIMEOUT_S;
 	s->connect_timeout_s = DEFAULT_CONNECT_TIMEOUT_S;
 	s->max_log_bytes = DEFAULT_MAX_LOG_BYTES;
+	s->retry_after_max_s = DEFAULT_RETRY_AFTER_MAX_S;
+	s->retry_budget_s = DEFAULT_RETRY_BUDGET_S;
 }
 
 static void repo_defaults(struct dd_repo *r)
@@ -308,7 +312,7 @@ static void warn_literal_secret(struct reader *rd, yaml_node_t *k, const char *s
 static const char source_keys[] =
 	"name, kind, url, ui_url, path, username, username_env, password, password_env, token, "
 	"token_env, api_key, api_key_env, auth_string, auth_string_env, ca_file, insecure, "
-	"concurrency, timeout, connect_timeout, max_log_mb";
+	"concurrency, timeout, connect_timeout, max_log_mb, retry_after_max, retry_budget";
 
 static int read_source(struct reader *rd, yaml_node_t *map, int *literal_secret)
 {
@@ -356,6 +360,8 @@ static int read_source(struct reader *rd, yaml_node_t *map, int *literal_secret)
 		else if (key_is(k, "timeout")) { rc = get_int(rd, v, "timeout", 1, 3600, &n); s->timeout_s = (int)n; }
 		else if (key_is(k, "connect_timeout")) { rc = get_int(rd, v, "connect_timeout", 1, 600, &n); s->connect_timeout_s = (int)n; }
 		else if (key_is(k, "max_log_mb")) { rc = get_int(rd, v, "max_log_mb", 1, 4096, &n); s->max_log_bytes = (int64_t)n << 20; }
+		else if (key_is(k, "retry_after_max")) { rc = get_int(rd, v, "retry_after_max", 1, 3600, &n); s->retry_after_max_s = (int)n; }
+		else if (key_is(k, "retry_budget")) { rc = get_int(rd, v, "retry_budget", 1, 86400, &n); s->retry_budget_s = (int)n; }
 		else rc = unknown_key(rd, k, "a source", source_keys);
 		if (rc < 0)
 			return rc;
@@ -798,6 +804,8 @@ static void emit_source(yaml_emitter_t *em, const struct dd_source *s)
 	emit_kv_int(em, "timeout", s->timeout_s);
 	emit_kv_int(em, "connect_timeout", s->connect_timeout_s);
 	emit_kv_int(em, "max_log_mb", (long long)(s->max_log_bytes >> 20));
+	emit_kv_int(em, "retry_after_max", s->retry_after_max_s);
+	emit_kv_int(em, "retry_budget", s->retry_budget_s);
 	emit_kv(em, "from", s->origin);
 	end(em, 1);
 }

@@ -157,8 +157,21 @@ static void test_failure_sentences(void **state)
 	                    "true if you must");
 	http_describe_failure(CURLE_OPERATION_TIMEDOUT, 0, "Operation timed out after 60001 milliseconds "
 	                      "with 0 bytes received", "http://h:1/x", &o, 2, 60, &e);
-	assert_string_equal(e.msg, "http://h:1 did not answer within 60 s (2 attempts); raise "
-	                    "timeout_s, or check the server's load");
+	assert_string_equal(e.msg, "http://h:1 did not answer within 60 s (2 attempts); raise the "
+	                    "source's timeout (now 60 s), or check the server's load");
+	/* a streamed body may take ten times the timeout: the sentence names the limit that hit
+	 * and the key to raise (the issue: "did not answer within 2 s" when it was 20 s) */
+	o.timeout_s = 2;
+	http_describe_failure(CURLE_OPERATION_TIMEDOUT, 0, "Operation timed out after 20001 milliseconds "
+	                      "with 100 bytes received", "http://h:1/x", &o, 1, 20, &e);
+	assert_string_equal(e.msg, "http://h:1 did not answer within 20 s; raise the source's timeout "
+	                    "(now 2 s), or check the server's load");
+	o.timeout_s = 0;
+	/* a header too large for libcurl is not "out of memory" */
+	http_describe_failure(CURLE_OUT_OF_MEMORY, 0, "Rejected 102401 bytes header (max is 102400)!",
+	                      "http://h:1/x", &o, 1, 60, &e);
+	assert_int_equal(e.code, DD_EPROTO);
+	assert_non_null(strstr(e.msg, "header too large"));
 	http_describe_failure(CURLE_GOT_NOTHING, 0, "Empty reply from server", "http://h:1/x", &o, 8,
 	                      60, &e);
 	assert_string_equal(e.msg, "the connection to http://h:1 broke before a full answer (Empty "
