@@ -52,6 +52,12 @@ void conn_close(struct dd_conn *c)
 	free(c);
 }
 
+void conn_on_reject(struct dd_conn *c, dd_reject_cb cb, void *ud)
+{
+	c->on_reject = cb;
+	c->reject_ud = ud;
+}
+
 const char *conn_describe(const struct dd_conn *c)
 {
 	return c->description;

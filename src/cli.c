@@ -256,6 +256,41 @@ void cli_format_bytes(uint64_t n, char *out, size_t len)
 		snprintf(out, len, "%llu bytes", (unsigned long long)n);
 }
 
+static void add_gap(struct dd_buf *b, size_t n, const char *one, const char *many)
+{
+	if (n)
+		dd_buf_addf(b, "%s%zu %s", b->len ? ", " : "", n, n == 1 ? one : many);
+}
+
+int cli_sync_gaps(const char *cmd, const struct dd_sync_stats *st, int warn)
+{
+	struct dd_buf what = DD_BUF_INIT;
+	int kinds = !!st->rejected + !!st->runs_incomplete + !!st->dags_failed + !!st->logs_failed;
+
+	add_gap(&what, st->rejected, "object the server sent failed its checks",
+	        "objects the server sent failed their checks");
+	add_gap(&what, st->runs_incomplete, "run was left out", "runs were left out");
+	add_gap(&what, st->dags_failed, "DAG could not be read", "DAGs could not be read");
+	if (st->rejected || st->runs_incomplete || st->dags_failed) {
+		if (warn)
+			cli_warnf("the store is incomplete: %s (first: %s); the next sync fetches them again",
+			          what.data, st->first_problem);
+		else
+			cli_errorf(cmd, "the store is incomplete: %s (first: %s); what they belong to was not "
+			           "stored: run sync again to fetch it", what.data, st->first_problem);
+	}
+	if (st->logs_failed) {
+		if (warn)
+			cli_warnf("%zu log%s could not be fetched (first: %s); the next sync fetches them again",
+			          st->logs_failed, st->logs_failed == 1 ? "" : "s", st->first_log_error);
+		else
+			cli_errorf(cmd, "%zu log%s could not be fetched (first: %s); run sync again to fetch them",
+			           st->logs_failed, st->logs_failed == 1 ? "" : "s", st->first_log_error);
+	}
+	dd_buf_release(&what);
+	return kinds;
+}
+
 struct progress_ctx {
 	const char *source;
 	int shown;
@@ -369,6 +404,8 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
 			cli_error(cmd, &err);
 		if (err_out)
 			*err_out = err;
+	} else if (!(flags & (CLI_SYNC_NO_GAPS | CLI_SYNC_QUIET))) {
+		cli_sync_gaps(cmd, stats, 1);
 	}
 	return rc < 0 ? rc : 0;
 }

@@ -90,9 +90,11 @@ const char *cli_style(const struct dd_cli *cli, enum cli_style s);
  * err (may be NULL) either way.  CLI_SYNC_SKIP_MISSING syncs the named
  * DAGs one at a time and skips one the source does not have (report reads
  * several sources); stats are then those of the last DAG.  describe (may
- * be NULL) receives conn_describe().
+ * be NULL) receives conn_describe().  What the sync could not store
+ * (cli_sync_gaps) is a warning, unless flags has CLI_SYNC_NO_GAPS (the
+ * caller says it itself).
  */
-enum { CLI_SYNC_QUIET = 1, CLI_SYNC_SKIP_MISSING = 2 };
+enum { CLI_SYNC_QUIET = 1, CLI_SYNC_SKIP_MISSING = 2, CLI_SYNC_NO_GAPS = 4 };
 struct dd_store;
 struct dd_sync_stats;
 int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *src,
@@ -100,6 +102,10 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
                  unsigned flags, struct dd_sync_stats *stats, char *describe, size_t describe_len,
                  struct dd_error *err);
 void cli_format_bytes(uint64_t n, char *out, size_t len);
+/* Says what a sync could not store (objects rejected, runs and DAGs left
+ * out, logs not fetched), as an error of `cmd` or, with warn, a warning;
+ * returns how many kinds of gap there were (0: the store is complete). */
+int cli_sync_gaps(const char *cmd, const struct dd_sync_stats *st, int warn);
 
 /* Loads the pattern library (built-ins + the config's pattern dirs),
  * printing every problem; NULL after printing when it cannot be used. */
