@@ -170,10 +170,8 @@ static int exchange_token(struct dd_conn *c, struct dd_error *err)
 	if (x.rc == 0 && (x.status == 401 || x.status == 403 || x.status == 400 || x.status == 422)) {
 		char *d = http_error_detail(x.body.data, x.body.len);
 		rc = dd_error_set(err, DD_EAUTH, "Airflow at %s did not give a token for the username "
-		                  "and password (%ld%s%s); check %s and %s", a->root, x.status,
-		                  d ? ": " : "", d ? d : "",
-		                  s->username_env ? s->username_env : "DAGDOC_AIRFLOW_USERNAME",
-		                  s->password_env ? s->password_env : "DAGDOC_AIRFLOW_PASSWORD");
+		                  "and password (%ld%s%s); %s", a->root, x.status,
+		                  d ? ": " : "", d ? d : "", a->auth_hint);
 		free(d);
 		http_xfer_release(&x);
 		return rc;
@@ -265,13 +263,18 @@ static int af_open(struct dd_conn *c, struct dd_error *err)
 	c->impl = a;
 	a->root = strip_api(s->url);
 	a->url_env = conn_url_env(s, "DAGDOC_AIRFLOW_URL");
-	if (s->token && *s->token)
-		a->auth_hint = dd_xasprintf("check %s", s->token_env ? s->token_env : "DAGDOC_AIRFLOW_TOKEN");
-	else if (s->username && *s->username)
-		a->auth_hint = dd_xasprintf("check %s and %s",
-		                            s->username_env ? s->username_env : "DAGDOC_AIRFLOW_USERNAME",
-		                            s->password_env ? s->password_env : "DAGDOC_AIRFLOW_PASSWORD");
-	else
+	if (s->token && *s->token) {
+		char *t = conn_cred_where(s, s->token_env, "token", "DAGDOC_AIRFLOW_TOKEN");
+		a->auth_hint = dd_xasprintf("check %s", t);
+		free(t);
+	} else if (s->username && *s->username) {
+		/* name where each came from: a literal username is not DAGDOC_AIRFLOW_USERNAME */
+		char *u = conn_cred_where(s, s->username_env, "username", "DAGDOC_AIRFLOW_USERNAME");
+		char *pw = conn_cred_where(s, s->password_env, "password", "DAGDOC_AIRFLOW_PASSWORD");
+		a->auth_hint = dd_xasprintf("check %s and %s", u, pw);
+		free(u);
+		free(pw);
+	} else
 		a->auth_hint = dd_xstrdup("set DAGDOC_AIRFLOW_TOKEN, or DAGDOC_AIRFLOW_USERNAME and "
 		                          "DAGDOC_AIRFLOW_PASSWORD");
 	a->log_json = fmt && !strcasecmp(fmt, "json");

@@ -101,6 +101,11 @@ int conn_json(struct dd_conn *c, struct http_client *h, const char *url, const c
 /* How an error names where the url came from: `env` for a source from the
  * environment, else "the url of source NAME (ORIGIN)".  Caller frees. */
 char *conn_url_env(const struct dd_source *s, const char *env);
+/* Where a credential of s comes from, for a hint: the variable its *_env
+ * key names (env), else for a source from the environment env_default,
+ * else "the KEY of source NAME (FILE:LINE)".  Caller frees. */
+char *conn_cred_where(const struct dd_source *s, const char *env, const char *key,
+                      const char *env_default);
 /* Fills the TLS, concurrency, timeout and trace fields of *o from the
  * connection's source. */
 void conn_http_opts(struct http_opts *o, const struct dd_conn *c);

@@ -242,6 +242,16 @@ char *conn_url_env(const struct dd_source *s, const char *env)
 	       dd_xasprintf("the url of source %s (%s)", s->name, s->origin) : dd_xstrdup(env);
 }
 
+char *conn_cred_where(const struct dd_source *s, const char *env, const char *key,
+                      const char *env_default)
+{
+	if (env)
+		return dd_xstrdup(env);
+	if (!s->origin || !strcmp(s->origin, "environment"))
+		return dd_xstrdup(env_default);
+	return dd_xasprintf("the %s of source %s (%s)", key, s->name, s->origin);
+}
+
 void conn_http_opts(struct http_opts *o, const struct dd_conn *c)
 {
 	const struct dd_source *s = c->source;

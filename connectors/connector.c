@@ -30,6 +30,8 @@ int conn_open(const struct dd_source *src, int verbose, struct dd_conn **out,
 	*out = NULL;
 	if (!ops)
 		return dd_error_set(err, DD_EUSAGE, "source %s has an unknown kind", src->name);
+	if (src->unset_env)   /* before any request: not a 401 blamed on other variables */
+		return dd_error_set(err, DD_EUSAGE, "%s", src->unset_env);
 	c = dd_xcalloc(1, sizeof(*c));
 	c->source = src;
 	c->ops = ops;

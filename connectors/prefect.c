@@ -221,22 +221,26 @@ static int pf_open(struct dd_conn *c, struct dd_error *err)
 	p->base = dd_xstrndup(s->url, n);
 	parse_cloud(p, p->base);
 	p->url_env = conn_url_env(s, "PREFECT_API_URL");
-	if (s->api_key && *s->api_key)
-		p->auth_hint = dd_xasprintf("check %s (a Prefect Cloud key, pnu_... or pnb_..., with "
-		                            "access to this workspace)",
-		                            s->api_key_env ? s->api_key_env : "PREFECT_API_KEY");
-	else if (s->auth_string && *s->auth_string)
-		p->auth_hint = dd_xasprintf("check %s (user:password, as the server's "
-		                            "PREFECT_SERVER_API_AUTH_STRING)",
-		                            s->auth_string_env ? s->auth_string_env : "PREFECT_API_AUTH_STRING");
-	else
-		p->auth_hint = dd_xstrdup(p->cloud ? "set PREFECT_API_KEY" :
-		                          "set PREFECT_API_AUTH_STRING (user:password) for a server with "
-		                          "basic auth, or PREFECT_API_KEY for Prefect Cloud");
-	if (p->cloud && !(s->api_key && *s->api_key)) {
-		rc = dd_error_set(err, DD_EAUTH, "Prefect Cloud needs an API key; set %s",
-		                  s->api_key_env ? s->api_key_env : "PREFECT_API_KEY");
-		goto fail;
+	{
+		char *key = conn_cred_where(s, s->api_key_env, "api_key", "PREFECT_API_KEY");
+		char *auth = conn_cred_where(s, s->auth_string_env, "auth_string", "PREFECT_API_AUTH_STRING");
+
+		if (s->api_key && *s->api_key)
+			p->auth_hint = dd_xasprintf("check %s (a Prefect Cloud key, pnu_... or pnb_..., with "
+			                            "access to this workspace)", key);
+		else if (s->auth_string && *s->auth_string)
+			p->auth_hint = dd_xasprintf("check %s (user:password, as the server's "
+			                            "PREFECT_SERVER_API_AUTH_STRING)", auth);
+		else
+			p->auth_hint = dd_xstrdup(p->cloud ? "set PREFECT_API_KEY" :
+			                          "set PREFECT_API_AUTH_STRING (user:password) for a server with "
+			                          "basic auth, or PREFECT_API_KEY for Prefect Cloud");
+		rc = p->cloud && !(s->api_key && *s->api_key) ?
+		     dd_error_set(err, DD_EAUTH, "Prefect Cloud needs an API key; set %s", key) : 0;
+		free(key);
+		free(auth);
+		if (rc < 0)
+			goto fail;
 	}
 	if (p->cloud && (!p->account || !p->workspace)) {
 		rc = dd_error_set(err, DD_EUSAGE, "a Prefect Cloud URL names an account and a workspace "

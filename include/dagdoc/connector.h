@@ -84,6 +84,8 @@ typedef int (*dd_log_cb)(const struct dd_log_request *req, const char *text,
                          size_t len, int truncated, const struct dd_error *err,
                          void *ud);
 
+/* A source whose file names an unset *_env variable (src->unset_env) is
+ * refused, DD_EUSAGE with that file:line, before any request is made. */
 int conn_open(const struct dd_source *src, int verbose, struct dd_conn **out,
               struct dd_error *err);
 void conn_close(struct dd_conn *c);
