@@ -131,6 +131,15 @@ void cli_mask_streams(void)
 	atexit(release_held);
 }
 
+void cli_put_utf8(FILE *f, const char *s, size_t len)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	dd_utf8_fix(&b, s, len);
+	fwrite(dd_buf_str(&b), 1, b.len, f);
+	dd_buf_release(&b);
+}
+
 int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv)
 {
 	switch (opt) {

@@ -169,7 +169,7 @@ int cmd_classify(int argc, char **argv, struct dd_cli *cli)
 		if (json) {
 			cJSON *o = dd_failure_to_json(&f);
 			char *s = cJSON_PrintUnformatted(o);
-			fputs(s, stdout);
+			cli_put_utf8(stdout, s, strlen(s));
 			fputc('\n', stdout);
 			free(s);
 			cJSON_Delete(o);

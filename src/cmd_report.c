@@ -96,7 +96,7 @@ static int write_report(const struct report *r, const char *format, const char *
 	struct report_style st = { path ? 0 : color, explain };
 	char *tmp = NULL;
 	FILE *f = stdout, *file = NULL;
-	int bad;
+	int bad = 0;
 
 	if (path) {
 		tmp = dd_xasprintf("%s.tmp%ld", path, (long)getpid());
@@ -118,18 +118,30 @@ static int write_report(const struct report *r, const char *format, const char *
 		cJSON *j = report_to_json(r, explain);
 		char *s = cJSON_Print(j);
 
-		fputs(s, f);
+		cli_put_utf8(f, s, strlen(s));
 		fputc('\n', f);
 		free(s);
 		cJSON_Delete(j);
 	} else if (!strcmp(format, "md")) {
 		report_render_md(r, &st, f);
 	} else if (!strcmp(format, "html")) {
-		report_render_html(r, f);
+		/* rendered whole, then written as valid UTF-8 */
+		char *page = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&page, &len);
+
+		if (m) {
+			report_render_html(r, m);
+			fclose(m);
+			cli_put_utf8(f, page, len);
+		} else {
+			bad = 1;
+		}
+		free(page);
 	} else {
 		report_render_text(r, &st, f);
 	}
-	bad = fflush(f) != 0 || ferror(f);
+	bad |= fflush(f) != 0 || ferror(f);
 	if (path) {
 		bad |= fclose(f) != 0;
 		bad |= fclose(file) != 0;
@@ -159,8 +171,14 @@ static int post_summary(const struct report *r, const char *url)
 
 	secrets_add(url);
 	secrets_add(strstr(url, "://") ? strchr(strstr(url, "://") + 3, '/') : NULL);
-	/* what is posted leaves the process too: through the credential mask */
-	secrets_mask_append(&payload, summary, strlen(summary));
+	/* what is posted leaves the process too: through the credential mask, as valid UTF-8 */
+	{
+		struct dd_buf valid = DD_BUF_INIT;
+
+		dd_utf8_fix(&valid, summary, strlen(summary));
+		secrets_mask_append(&payload, dd_buf_str(&valid), valid.len);
+		dd_buf_release(&valid);
+	}
 	memset(&o, 0, sizeof(o));
 	memset(&x, 0, sizeof(x));
 	o.base_url = url;

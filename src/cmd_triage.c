@@ -92,7 +92,8 @@ int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 		cJSON *j = triage_to_json(&t, explain);
 		char *s = cJSON_Print(j);
 
-		puts(s);
+		cli_put_utf8(stdout, s, strlen(s));
+		putchar('\n');
 		free(s);
 		cJSON_Delete(j);
 	} else {

@@ -565,3 +565,76 @@ char *dd_cache_path(const char *name)
 		return dd_xasprintf("%s/.cache/dagdoc/%s", home, name);
 	return NULL;
 }
+
+/* ---- UTF-8 ---------------------------------------------------------------------- */
+
+/* The length of the valid UTF-8 sequence at p[0..n), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+size_t dd_utf8_fix(struct dd_buf *out, const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0, run = 0, bad = 0;
+
+	dd_buf_grow(out, n);
+	while (i < n) {
+		size_t k = utf8_seq(s + i, n - i);
+
+		if (k) {
+			i += k;
+			continue;
+		}
+		dd_buf_add(out, p + run, i - run);
+		dd_buf_adds(out, "\xEF\xBF\xBD");
+		bad++;
+		i++;
+		run = i;
+	}
+	dd_buf_add(out, p + run, n - run);
+	return bad;
+}
+
+char *dd_utf8_excerpt(const char *s)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	if (!s)
+		return NULL;
+	if (dd_utf8_fix(&b, s, strlen(s))) {
+		if (b.len && b.data[b.len - 1] != '\n')
+			dd_buf_addch(&b, '\n');
+		dd_buf_adds(&b, DD_UTF8_NOTE);
+	}
+	return dd_buf_detach(&b);
+}

@@ -62,6 +62,10 @@ void cli_mask_streams(void);
  * before fd is closed. */
 FILE *cli_mask_fd(int fd);
 
+/* Writes s to f as valid UTF-8 (dd_utf8_fix): every JSON and HTML output
+ * goes through here. */
+void cli_put_utf8(FILE *f, const char *s, size_t len);
+
 /* Loads the configuration once (file, environment, --config), printing its
  * warnings to stderr.  Returns 0, or prints the error and returns -1. */
 int cli_config(struct dd_cli *cli, const char *cmd, struct dd_config **out);

@@ -111,6 +111,19 @@ static inline int dd_is_alnum(unsigned char c)
  * one more character), at most n. */
 size_t dd_escape_end(const char *s, size_t n, size_t i);
 
+/* ---- UTF-8 ---------------------------------------------------------------
+ * Logs carry any bytes; every JSON and HTML output of dagdoc is valid
+ * UTF-8.  dd_utf8_fix appends p[0..n) with each byte that does not belong
+ * to a valid sequence (stray continuation bytes, cut sequences, overlong
+ * forms, surrogates, code points past U+10FFFF) replaced by U+FFFD, and
+ * returns how many were replaced. */
+size_t dd_utf8_fix(struct dd_buf *out, const char *p, size_t n);
+/* The line an excerpt ends with when bytes were replaced. */
+#define DD_UTF8_NOTE "[dagdoc: bytes that are not UTF-8 are shown as \xEF\xBF\xBD]"
+/* A copy of s fixed by dd_utf8_fix that says so: when anything was
+ * replaced, a last line DD_UTF8_NOTE.  NULL in, NULL out; caller frees. */
+char *dd_utf8_excerpt(const char *s);
+
 /* ---- time ---------------------------------------------------------------
  * All times in dagdoc are int64 milliseconds since the Unix epoch, UTC;
  * 0 means unknown. */
