@@ -193,6 +193,23 @@ char *cli_store_path(struct dd_cli *cli)
 	return config_default_store();
 }
 
+int cli_open_store(struct dd_cli *cli, const char *cmd, int offline, struct dd_store **out)
+{
+	struct dd_error err = DD_ERROR_INIT, ro = DD_ERROR_INIT;
+	char *path = cli_store_path(cli);
+	int rc = store_open(path, out, &err);
+
+	/* --offline only reads: a store this user may not write is read as it is */
+	if (rc < 0 && offline && store_open_readonly(path, out, &ro) == 0)
+		rc = 0;
+	free(path);
+	if (rc < 0) {
+		cli_error(cmd, &err);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_error(const char *cmd, const struct dd_error *err)
 {
 	fprintf(stderr, "dagdoc %s: %s\n", cmd, err->msg[0] ? err->msg : "failed");

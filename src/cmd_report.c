@@ -265,7 +265,6 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 	struct dd_error err = DD_ERROR_INIT;
 	struct report rep;
 	struct pick_ctx picks = { NULL, 0, 0, NULL };
-	char *store_path = NULL;
 	int trouble = 0;
 
 	memset(&rep, 0, sizeof(rep));
@@ -331,11 +330,8 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 		fputs("hint: 'dagdoc report --offline' reads what the store already holds\n", stderr);
 		goto out;
 	}
-	store_path = cli_store_path(cli);
-	if (store_open(store_path, &store, &err) < 0) {
-		cli_error("report", &err);
+	if (cli_open_store(cli, "report", offline, &store) < 0)
 		goto out;
-	}
 	lib = cli_patterns(cli, "report");
 	if (!lib)
 		goto out;
@@ -412,6 +408,11 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 			goto out;
 		}
 	}
+	if (!no_record && store_readonly(store)) {
+		cli_warnf("the store %s is read-only here: this report's failures are not recorded (as with "
+		          "--no-record)", store_path(store));
+		no_record = 1;
+	}
 	if (report_finish(&rep, store, !no_record, &err) < 0) {
 		cli_error("report", &err);
 		goto out;
@@ -437,7 +438,6 @@ out:
 	cli_close_repos(repos, n_repos);
 	pat_library_free(lib);
 	store_close(store);
-	free(store_path);
 	dd_strv_release(&source_names);
 	dd_strv_release(&repo_args);
 	dd_strv_release(&names);

@@ -140,6 +140,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX classifications_by_fingerprint ON classifications (fingerprint);",
 };
 
+#define STORE_APPLICATION_ID 1684105060   /* "dagd" */
+
 /* ---- prepared statements ------------------------------------------------ */
 
 enum stmt_id {
@@ -333,6 +335,7 @@ struct dd_store {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	int readonly;          /* store_open_readonly */
 	sqlite3_stmt *stmts[S__COUNT];
 };
 
@@ -353,6 +356,10 @@ static int db_error(struct dd_store *s, struct dd_error *err, const char *what)
 		return dd_error_set(err, DD_ESTORE,
 		                    "%s: the store %s is damaged (%s); move it away and run "
 		                    "'dagdoc sync' to rebuild it", what, s->path, sqlite3_errmsg(s->db));
+	if ((rc & 0xff) == SQLITE_READONLY)
+		return dd_error_set(err, DD_ESTORE, "%s: the store %s cannot be written here (%s); check its "
+		                    "permissions and its directory's, or read it with --offline", what, s->path,
+		                    sqlite3_errmsg(s->db));
 	return dd_error_set(err, DD_ESTORE, "%s: store %s: %s", what, s->path, sqlite3_errmsg(s->db));
 }
 
@@ -538,8 +545,6 @@ static int get_user_version(struct dd_store *s, int *out, struct dd_error *err)
 	return pragma_int(s, "PRAGMA user_version", out, err, "reading the schema version");
 }
 
-#define STORE_APPLICATION_ID 1684105060   /* "dagd" */
-
 /* A file that is SQLite but belongs to someone else is never written. */
 static int check_owner(struct dd_store *s, struct dd_error *err)
 {
@@ -595,6 +600,23 @@ fail:
 	return DD_ESTORE;
 }
 
+/* Is the file at path an SQLite file, or does it carry dagdoc's
+ * application id where SQLite keeps it (header offset 68)?  Then a file
+ * SQLite cannot read is a damaged store, not another file. */
+static int looks_like_store(const char *path)
+{
+	unsigned char h[72];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, h, sizeof(h)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n >= 16 && !memcmp(h, "SQLite format 3", 16))
+		return 1;
+	return n >= 72 && (((uint32_t)h[68] << 24) | ((uint32_t)h[69] << 16) | ((uint32_t)h[70] << 8) |
+	                   h[71]) == STORE_APPLICATION_ID;
+}
+
 static int open_at(const char *path, int target, struct dd_store **out, struct dd_error *err)
 {
 	struct dd_store *s;
@@ -635,7 +657,10 @@ static int open_at(const char *path, int target, struct dd_store **out, struct d
 	if (rc != SQLITE_OK) {
 		int code = rc & 0xff;
 
-		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+		if ((code == SQLITE_NOTADB || code == SQLITE_CORRUPT) && looks_like_store(path))
+			rc = dd_error_set(err, DD_ESTORE, "the store %s is damaged (%s); move it away and run "
+			                  "'dagdoc sync' to rebuild it", path, sqlite3_errmsg(s->db));
+		else if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
 			rc = dd_error_set(err, DD_ESTORE, "%s is not a dagdoc store (%s); move it away "
 			                  "or pass another --store, and dagdoc will create a fresh one",
 			                  path, sqlite3_errmsg(s->db));
@@ -658,6 +683,74 @@ fail:
 int store_open(const char *path, struct dd_store **out, struct dd_error *err)
 {
 	return open_at(path, STORE_SCHEMA_VERSION, out, err);
+}
+
+int store_open_readonly(const char *path, struct dd_store **out, struct dd_error *err)
+{
+	struct dd_store *s;
+	int version = 0, rc;
+
+	*out = NULL;
+	s = dd_xcalloc(1, sizeof(*s));
+	s->path = dd_xstrdup(path);
+	s->readonly = 1;
+	for (int pass = 0; pass < 2; pass++) {
+		/* pass 1: a store in WAL mode in a directory that cannot be written
+		 * (no -shm to share) opens as immutable: nobody writes it there */
+		char *uri = NULL;
+		int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+
+		if (pass) {
+			struct dd_buf b = DD_BUF_INIT;
+
+			dd_buf_adds(&b, "file:");
+			for (const char *p = path; *p; p++)
+				if (*p == '?' || *p == '#' || *p == '%')
+					dd_buf_addf(&b, "%%%02X", (unsigned char)*p);
+				else
+					dd_buf_addch(&b, *p);
+			dd_buf_adds(&b, "?immutable=1");
+			uri = dd_buf_detach(&b);
+			flags |= SQLITE_OPEN_URI;
+			sqlite3_close(s->db);
+			s->db = NULL;
+		}
+		rc = sqlite3_open_v2(uri ? uri : path, &s->db, flags, NULL);
+		free(uri);
+		if (rc == SQLITE_OK) {
+			sqlite3_extended_result_codes(s->db, 1);
+			sqlite3_busy_timeout(s->db, 5000);
+			rc = pragma_int(s, "PRAGMA user_version", &version, err, "reading the store");
+			if (rc == 0)
+				break;
+		}
+	}
+	if (!s->db || rc != 0) {
+		if (!err || !err->code)
+			dd_error_set(err, DD_ESTORE, "cannot open the store %s to read it: %s", path,
+			             s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return DD_ESTORE;
+	}
+	dd_error_clear(err);
+	if ((rc = check_owner(s, err)) < 0) {
+		store_close(s);
+		return rc;
+	}
+	if (version != STORE_SCHEMA_VERSION) {
+		rc = dd_error_set(err, DD_ESTORE, "the store %s has schema %d and this dagdoc reads schema %d; "
+		                  "it cannot be migrated while it is read-only: open it once where it can be "
+		                  "written", path, version, STORE_SCHEMA_VERSION);
+		store_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int store_readonly(const struct dd_store *s)
+{
+	return s->readonly;
 }
 
 int store_migrate_to(const char *path, int version, struct dd_error *err)
@@ -1403,8 +1496,11 @@ void store_classification_release(struct dd_store_classification *c)
 int store_classification_put(struct dd_store *s, int64_t try_ref, const char *library_hash,
                              const struct dd_store_classification *c, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_CLASS_PUT, try_ref, err);
+	sqlite3_stmt *st;
 
+	if (s->readonly)
+		return 0;       /* a cache: a store opened read-only keeps none */
+	st = stmt_ref(s, S_CLASS_PUT, try_ref, err);
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 2, library_hash);

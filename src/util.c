@@ -468,30 +468,41 @@ bad:
 
 /* ---- files -------------------------------------------------------------- */
 
-int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error *err)
+int dd_read_stream(const char *path, size_t max, int (*piece)(const char *p, size_t n, void *ud),
+                   void *ud, struct dd_error *err)
 {
-	FILE *f = fopen(path, "rb");
+	int is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	const char *name = is_stdin ? "standard input" : path;
 	char chunk[65536];
 	size_t n, total = 0;
+	int rc = 0;
 
 	if (!f)
 		return dd_error_set(err, DD_EIO, "cannot read %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		total += n;
-		if (max && total > max) {
-			fclose(f);
-			return dd_error_set(err, DD_ELIMIT, "%s is larger than %zu bytes", path, max);
-		}
-		dd_buf_add(b, chunk, n);
+		if (max && total > max)
+			rc = dd_error_set(err, DD_ELIMIT, "%s is larger than %zu bytes", name, max);
+		else
+			rc = piece(chunk, n, ud);
 	}
-	if (ferror(f)) {
-		int e = errno;
-
+	if (rc == 0 && ferror(f))
+		rc = dd_error_set(err, DD_EIO, "cannot read %s: %s", name, strerror(errno));
+	if (!is_stdin)
 		fclose(f);
-		return dd_error_set(err, DD_EIO, "cannot read %s: %s", path, strerror(e));
-	}
-	fclose(f);
+	return rc;
+}
+
+static int add_piece(const char *p, size_t n, void *ud)
+{
+	dd_buf_add(ud, p, n);
 	return 0;
+}
+
+int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error *err)
+{
+	return dd_read_stream(path, max, add_piece, b, err);
 }
 
 int dd_mkdir_parents(const char *path, struct dd_error *err)

@@ -73,6 +73,11 @@ int cli_config(struct dd_cli *cli, const char *cmd, struct dd_config **out);
 /* The store path: --store, else config `store:`, else the XDG default.
  * Caller frees. */
 char *cli_store_path(struct dd_cli *cli);
+/* Opens the store for command `cmd`; offline (nothing will be synced), a
+ * store that cannot be opened to write is opened to read only.  Prints
+ * the error and returns -1. */
+struct dd_store;
+int cli_open_store(struct dd_cli *cli, const char *cmd, int offline, struct dd_store **out);
 
 /* "dagdoc CMD: MESSAGE" on stderr; returns DD_EXIT_ERROR. */
 int cli_error(const char *cmd, const struct dd_error *err);

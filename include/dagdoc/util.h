@@ -158,6 +158,11 @@ char *dd_cache_path(const char *name);
  * Reads a whole file (at most max bytes, 0 = no limit) into b (appends).
  * DD_EIO with "cannot read PATH: strerror" or DD_ELIMIT when larger. */
 int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error *err);
+/* The same, piece by piece: piece(p, n, ud) for each piece read (a
+ * non-zero result stops the read and is returned); "-" reads standard
+ * input.  DD_ELIMIT "NAME is larger than MAX bytes" past max (0: none). */
+int dd_read_stream(const char *path, size_t max, int (*piece)(const char *p, size_t n, void *ud),
+                   void *ud, struct dd_error *err);
 /* mkdir -p for the parent directories of path (mode 0700). */
 int dd_mkdir_parents(const char *path, struct dd_error *err);
 /* Writes a whole file through a temporary file and rename(2), creating
