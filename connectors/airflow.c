@@ -533,9 +533,9 @@ int af_read_run(const cJSON *el, struct dd_run *r, struct conn_check *ck)
 	memset(r, 0, sizeof(*r));
 	if (!conn_jis_obj(ck, el))
 		return -1;
-	r->run_id = dd_xstrdup(conn_jstr(ck, el, "dag_run_id"));
-	if (!r->run_id)
-		r->run_id = dd_xstrdup(conn_jstr_req(ck, el, "run_id"));
+	/* v1 and v2 name it dag_run_id; an empty one is no id */
+	r->run_id = dd_xstrdup(conn_jstr_req(ck, el, conn_jstr(NULL, el, "dag_run_id") ||
+	                                               !conn_jstr(NULL, el, "run_id") ? "dag_run_id" : "run_id"));
 	r->state = dd_state_parse(conn_jstr(ck, el, "state"));
 	if (!conn_jstr(ck, el, "state"))
 		conn_check_fail(ck, "state: missing where a run state is expected");

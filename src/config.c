@@ -293,6 +293,9 @@ static int get_string_list(struct reader *rd, yaml_node_t *n, const char *key,
 
 static int unknown_key(struct reader *rd, yaml_node_t *key, const char *where, const char *expected)
 {
+	if (key->type != YAML_SCALAR_NODE)
+		return fail_at(rd, key, "a key in %s is %s; keys are plain names (%s)", where, node_kind(key),
+		               expected);
 	return fail_at(rd, key, "unknown key '%s' in %s; expected one of: %s", key->data.scalar.value,
 	               where, expected);
 }
