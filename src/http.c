@@ -373,7 +373,12 @@ void http_describe_failure(int curl_code, int os_errno, const char *detail,
 			             origin, os_errno ? strerror(os_errno) : d, tries, hint, url_env);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		if (strstr(d, "onnect") || strstr(d, "esolv"))
+		if (strstr(d, "too slow") && o && o->timeout_s)
+			/* a streamed answer that stalled: the limit is the stall, not the total */
+			dd_error_set(err, DD_ENET, "%s stopped sending for %d s in the middle of an answer%s; "
+			             "raise the source's timeout (now %d s), or check the server's load", origin,
+			             o->timeout_s, tries, o->timeout_s);
+		else if (strstr(d, "onnect") || strstr(d, "esolv"))
 			dd_error_set(err, DD_ENET, "cannot reach %s: no connection within the connect "
 			             "timeout%s; %s and is %s right?", origin, tries, hint, url_env);
 		else

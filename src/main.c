@@ -34,7 +34,10 @@ static const struct command commands[] = {
 	  "unfinished runs, the logs of failed tries not stored yet, and for each failing\n"
 	  "task the log of its last successful try.  Ctrl-C stops after the current batch;\n"
 	  "run the same command again to finish.  A progress line is shown on a terminal.\n"
-	  "Exit status 2 also when some logs could not be fetched (run sync again).\n\n"
+	  "What the server sends is checked first: an object that fails is reported and\n"
+	  "nothing of its run is stored.  Exit status 2 also when anything could not be\n"
+	  "stored whole (an object rejected, a run or DAG not read, a log not fetched);\n"
+	  "the next sync fetches it again.\n\n"
 	  "      --source NAME   the configured source (default: the first one)\n"
 	  "      --since DUR     how far back, by logical date (default 30d; 24h, 2w, ...)\n"
 	  COMMON_HELP },

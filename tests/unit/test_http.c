@@ -166,6 +166,10 @@ static void test_failure_sentences(void **state)
 	                      "with 100 bytes received", "http://h:1/x", &o, 1, 20, &e);
 	assert_string_equal(e.msg, "http://h:1 did not answer within 20 s; raise the source's timeout "
 	                    "(now 2 s), or check the server's load");
+	http_describe_failure(CURLE_OPERATION_TIMEDOUT, 0, "Operation too slow. Less than 1 bytes/sec "
+	                      "transferred the last 2 seconds", "http://h:1/x", &o, 1, 20, &e);
+	assert_string_equal(e.msg, "http://h:1 stopped sending for 2 s in the middle of an answer; raise "
+	                    "the source's timeout (now 2 s), or check the server's load");
 	o.timeout_s = 0;
 	/* a header too large for libcurl is not "out of memory" */
 	http_describe_failure(CURLE_OUT_OF_MEMORY, 0, "Rejected 102401 bytes header (max is 102400)!",
