@@ -288,6 +288,21 @@ static void add_gap(struct dd_buf *b, size_t n, const char *one, const char *man
 		dd_buf_addf(b, "%s%zu %s", b->len ? ", " : "", n, n == 1 ? one : many);
 }
 
+/* Adds what one sync left out to a total (the first problems kept). */
+static void add_gaps(struct dd_sync_stats *to, const struct dd_sync_stats *from)
+{
+	if (to == from)
+		return;
+	to->rejected += from->rejected;
+	to->runs_incomplete += from->runs_incomplete;
+	to->dags_failed += from->dags_failed;
+	to->logs_failed += from->logs_failed;
+	if (!to->first_problem[0])
+		memcpy(to->first_problem, from->first_problem, sizeof(to->first_problem));
+	if (!to->first_log_error[0])
+		memcpy(to->first_log_error, from->first_log_error, sizeof(to->first_log_error));
+}
+
 int cli_sync_gaps(const char *cmd, const struct dd_sync_stats *st, int warn)
 {
 	struct dd_buf what = DD_BUF_INIT;
@@ -406,10 +421,14 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
 		if (!(flags & CLI_SYNC_SKIP_MISSING) || !n) {
 			rc = sync_run(store, conn, src, &opts, stats, &err);
 		} else {
+			struct dd_sync_stats gaps;
+
+			memset(&gaps, 0, sizeof(gaps));
 			for (size_t i = 0; i < n; i++) {
 				opts.dag_ids = dag_ids + i;
 				opts.n_dag_ids = 1;
 				rc = sync_run(store, conn, src, &opts, stats, &err);
+				add_gaps(&gaps, stats);
 				if (rc == DD_ENOTFOUND) {      /* another source may have it */
 					rc = 0;
 					dd_error_clear(&err);
@@ -418,6 +437,10 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
 				if (rc < 0)
 					break;
 			}
+			/* what any of them left out, not only the last */
+			stats->rejected = stats->runs_incomplete = stats->dags_failed = stats->logs_failed = 0;
+			stats->first_problem[0] = stats->first_log_error[0] = '\0';
+			add_gaps(stats, &gaps);
 		}
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
@@ -430,7 +453,7 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
 			cli_error(cmd, &err);
 		if (err_out)
 			*err_out = err;
-	} else if (!(flags & (CLI_SYNC_NO_GAPS | CLI_SYNC_QUIET))) {
+	} else if (!(flags & CLI_SYNC_NO_GAPS)) {
 		cli_sync_gaps(cmd, stats, 1);
 	}
 	return rc < 0 ? rc : 0;

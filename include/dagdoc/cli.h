@@ -100,8 +100,9 @@ const char *cli_style(const struct dd_cli *cli, enum cli_style s);
  * DAGs one at a time and skips one the source does not have (report reads
  * several sources); stats are then those of the last DAG.  describe (may
  * be NULL) receives conn_describe().  What the sync could not store
- * (cli_sync_gaps) is a warning, unless flags has CLI_SYNC_NO_GAPS (the
- * caller says it itself).
+ * (cli_sync_gaps; with CLI_SYNC_SKIP_MISSING, of all the DAGs) is a
+ * warning, quiet or not, unless flags has CLI_SYNC_NO_GAPS (the caller
+ * says it itself).
  */
 enum { CLI_SYNC_QUIET = 1, CLI_SYNC_SKIP_MISSING = 2, CLI_SYNC_NO_GAPS = 4 };
 struct dd_store;

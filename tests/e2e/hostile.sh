@@ -225,6 +225,16 @@ store_text "$TMP/echolog.db" "$TMP/echolog"
 check "echo in a log: the log is stored, the credential masked" grep -q 'rejected: Authorization: Basic \*\*\*\*' "$TMP/echolog.logs"
 no_secrets "echo in a log" "$TMP/out" "$TMP/err" "$TMP/echolog".{rows,logs,raw}
 
+# ---- triage and report say when their sync left something out ---------------------
+printf '%s\n' '[{"path": "/taskInstances$", "mode": "mutate", "set": {"try_number": "1"}, "limit": 1}]' >"$TMP/rep.json"
+start_fake faulty_proxy.py rep --upstream "http://127.0.0.1:$PORT_v1" --rules "$TMP/rep.json"
+config "$TMP/rep.yaml" v1 "$port"
+run "$DAGDOC" report --all --no-record --config "$TMP/rep.yaml" --store "$TMP/rep.db" --since 3650d
+expect_err "report: a store left incomplete by its sync is said" \
+	'warning: the store is incomplete: [0-9]+ objects? the server sent failed (its|their) checks'
+run "$DAGDOC" triage etl_daily --config "$TMP/rep.yaml" --store "$TMP/rep2.db" --since 3650d
+expect_err "triage: a store left incomplete by its sync is said" 'warning: the store is incomplete'
+
 # ---- 7. invalid UTF-8 from logs: every JSON and HTML output is valid UTF-8 ----------
 printf '%s\n' '[{"path": "/logs/", "mode": "bad-utf8", "marker": "AttributeError"}]' >"$TMP/utf8.json"
 start_fake faulty_proxy.py utf8 --upstream "http://127.0.0.1:$PORT_v1" --rules "$TMP/utf8.json"
