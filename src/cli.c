@@ -52,10 +52,11 @@ static int masked_emit(struct masked *m, int final)
 	secrets_mask_append(&out, dd_buf_str(&m->held), n);
 	rc = write_all(m->fd, dd_buf_str(&out), out.len);
 	dd_buf_release(&out);
-	memmove(m->held.data, m->held.data + n, hold);
-	m->held.len = hold;
-	if (m->held.data)
+	if (m->held.data) {
+		memmove(m->held.data, m->held.data + n, hold);
 		m->held.data[hold] = '\0';
+	}
+	m->held.len = hold;
 	return rc;
 }
 
