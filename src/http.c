@@ -993,7 +993,7 @@ static int finish_attempt(struct http_client *c, struct http_xfer *x, CURLcode r
 	x->status = res == CURLE_OK ? st : 0;
 	x->rc = 0;
 
-	if (res == CURLE_OK && xp->z_state == 1) {
+	if (res == CURLE_OK && xp->z_state == 1 && st >= 200 && st < 300) {
 		/* the body ended before its compressed stream did: cut short */
 		snprintf(what, sizeof(what), "%ld, %s stream cut at %lld bytes", st, xp->encoding, (long long)dl);
 		x->rc = dd_error_set(&x->err, DD_ENET, "%s at %s answered %s %s with a %s body cut short (its "

@@ -9,7 +9,7 @@
 #  - no credential, in any form dagdoc sends it (the password, the base64
 #    "user:password" of Basic auth, the Airflow 3 token it is given, the
 #    Prefect auth string), appears in any output: stdout, stderr with the
-#    -v traces, the store's rows and logs.
+#    -v traces, the store's rows and logs (a Prefect Cloud API key too).
 # Then what is not about the store: valid UTF-8 out of invalid logs, a
 # *_env naming an unset variable, classify on an endless input, two syncs
 # at once, a read-only store with --offline.
@@ -18,7 +18,7 @@
 WORLD="$ROOT/tests/fakes/worlds/basic.json"
 PY=/usr/bin/python3
 DUMP="$ROOT/tests/lib/storedump.py"
-export AF_PASSWORD='pa55-w0rd-e2e-7Qx' PF_AUTH='admin:pf-s3cret-e2e-9Kd'
+export AF_PASSWORD='pa55-w0rd-e2e-7Qx' PF_AUTH='admin:pf-s3cret-e2e-9Kd' PF_KEY='pnu_e2eK3yAbCdEf0123456789xyz'
 B64_AF=$(printf '%s' "dagdoc:$AF_PASSWORD" | base64)
 B64_PF=$(printf '%s' "$PF_AUTH" | base64)
 
@@ -30,7 +30,7 @@ eq() {
 no_secrets() {   # NAME FILE...
 	local name=$1 hits
 	shift
-	hits=$( { grep -alF -e "$AF_PASSWORD" -e "$B64_AF" -e "pf-s3cret-e2e-9Kd" -e "$B64_PF" "$@";
+	hits=$( { grep -alF -e "$AF_PASSWORD" -e "$B64_AF" -e "pf-s3cret-e2e-9Kd" -e "$B64_PF" -e "$PF_KEY" "$@";
 	          grep -alE 'eyJ[A-Za-z0-9_-]{8,}\.eyJ' "$@"; } 2>/dev/null | sort -u)
 	if [ -z "$hits" ]; then _pass "$name: no credential in any output"; else
 		_fail "$name: a credential in" $hits; fi
@@ -186,6 +186,18 @@ hostile "v2: echoed token (400)" v2 2 'it sent Authorization: Bearer \*\*\*\*' 3
 	'[{"path": "/dagRuns$", "mode": "echo-auth", "status": 400, "times": 1}]'
 hostile "prefect: echoed Basic credentials (422)" pf 2 'it sent Authorization: Basic \*\*\*\*' 30 \
 	'[{"path": "/flow_runs/filter$", "mode": "echo-auth", "status": 422, "times": 1}]'
+
+# A Prefect Cloud API key echoed back.
+start_fake fake_prefect.py cloud --mode cloud --world "$WORLD" --api-key "$PF_KEY"
+printf '%s\n' '[{"path": "/flow_runs/filter$", "mode": "echo-auth", "status": 400}]' >"$TMP/cloud.json"
+start_fake faulty_proxy.py cloudpx --upstream "http://127.0.0.1:$(cat "$TMP/cloud.port")" --rules "$TMP/cloud.json"
+printf 'sources:\n  - name: flows\n    kind: prefect\n    url: http://127.0.0.1:%s/api/accounts/%s/workspaces/%s\n    api_key_env: PF_KEY\n' \
+	"$port" 11111111-1111-4111-8111-111111111111 22222222-2222-4222-8222-222222222222 >"$TMP/cloud.yaml"
+run "$DAGDOC" sync -v --config "$TMP/cloud.yaml" --store "$TMP/cloud.db" --since 3650d
+expect_rc "prefect cloud: echoed API key: exit 2" 2
+expect_err "prefect cloud: echoed API key: masked" 'it sent Authorization: Bearer \*\*\*\*'
+store_text "$TMP/cloud.db" "$TMP/cloud"
+no_secrets "prefect cloud: echoed API key" "$TMP/out" "$TMP/err" "$TMP/cloud".{rows,logs,raw}
 
 # ---- 4. a gzip bomb stops at a multiple of max_log_mb -------------------------
 hostile "gzip bomb" v1 2 'inflates to more than 8 MiB; dagdoc stopped decoding it' 60 \
