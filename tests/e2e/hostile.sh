@@ -310,6 +310,16 @@ new1=$(sed -n 's/.*runs (\([0-9]*\) new).*/\1/p' "$TMP/two1.out")
 new2=$(sed -n 's/.*runs (\([0-9]*\) new).*/\1/p' "$TMP/two2.out")
 eq "two syncs at once: 31 runs new between them ($new1 + $new2)" "$(( ${new1:-0} + ${new2:-0} ))" 31
 
+# A damaged dagdoc store is called damaged (not "not a dagdoc store", which
+# sends the user to another --store).
+cp "$TMP/ref_v1.db" "$TMP/damaged.db"
+sqlite3 "$TMP/damaged.db" "PRAGMA journal_mode = DELETE" >/dev/null
+"$PY" -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(16); f.write(b"\xff" * 52)' "$TMP/damaged.db"
+run "$DAGDOC" triage etl_daily --offline --store "$TMP/damaged.db"
+expect_rc "damaged store: exit 2" 2
+expect_err "damaged store: called damaged" "the store $TMP/damaged.db is damaged"
+expect_no "damaged store: not called another file" 'not a dagdoc store'
+
 # A store this user may not write, read with --offline.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	mkdir -p "$TMP/ro"
