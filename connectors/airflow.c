@@ -31,6 +31,7 @@
 
 #define PAGE 100
 #define MAX_LOG_PAGES 1000
+#define AF_MAX_TRIES 1000         /* a try_number above this is not believed */
 
 struct af {
 	struct http_client *http;
@@ -169,10 +170,8 @@ static int exchange_token(struct dd_conn *c, struct dd_error *err)
 	if (x.rc == 0 && (x.status == 401 || x.status == 403 || x.status == 400 || x.status == 422)) {
 		char *d = http_error_detail(x.body.data, x.body.len);
 		rc = dd_error_set(err, DD_EAUTH, "Airflow at %s did not give a token for the username "
-		                  "and password (%ld%s%s); check %s and %s", a->root, x.status,
-		                  d ? ": " : "", d ? d : "",
-		                  s->username_env ? s->username_env : "DAGDOC_AIRFLOW_USERNAME",
-		                  s->password_env ? s->password_env : "DAGDOC_AIRFLOW_PASSWORD");
+		                  "and password (%ld%s%s); %s", a->root, x.status,
+		                  d ? ": " : "", d ? d : "", a->auth_hint);
 		free(d);
 		http_xfer_release(&x);
 		return rc;
@@ -182,7 +181,7 @@ static int exchange_token(struct dd_conn *c, struct dd_error *err)
 	if (rc < 0)
 		return rc;
 	j = jv;
-	tok = conn_jstr(j, "access_token");
+	tok = conn_jstr(NULL, j, "access_token");
 	if (!tok || !*tok) {
 		cJSON_Delete(j);
 		return dd_error_set(err, DD_EPROTO, "Airflow at %s answered POST /auth/token without an "
@@ -233,12 +232,12 @@ static int probe_version(struct dd_conn *c, const char *path, struct dd_error *e
 	http_xfer_release(&x);
 	if (rc < 0)
 		return rc;
-	if (!conn_jstr(jv, "version")) {
+	if (!conn_jstr(NULL, jv, "version")) {
 		cJSON_Delete(jv);
 		return 0;
 	}
 	free(a->version);
-	a->version = conn_jdup(jv, "version");
+	a->version = conn_jdup(NULL, jv, "version");
 	cJSON_Delete(jv);
 	return 1;
 }
@@ -264,13 +263,18 @@ static int af_open(struct dd_conn *c, struct dd_error *err)
 	c->impl = a;
 	a->root = strip_api(s->url);
 	a->url_env = conn_url_env(s, "DAGDOC_AIRFLOW_URL");
-	if (s->token && *s->token)
-		a->auth_hint = dd_xasprintf("check %s", s->token_env ? s->token_env : "DAGDOC_AIRFLOW_TOKEN");
-	else if (s->username && *s->username)
-		a->auth_hint = dd_xasprintf("check %s and %s",
-		                            s->username_env ? s->username_env : "DAGDOC_AIRFLOW_USERNAME",
-		                            s->password_env ? s->password_env : "DAGDOC_AIRFLOW_PASSWORD");
-	else
+	if (s->token && *s->token) {
+		char *t = conn_cred_where(s, s->token_env, "token", "DAGDOC_AIRFLOW_TOKEN");
+		a->auth_hint = dd_xasprintf("check %s", t);
+		free(t);
+	} else if (s->username && *s->username) {
+		/* name where each came from: a literal username is not DAGDOC_AIRFLOW_USERNAME */
+		char *u = conn_cred_where(s, s->username_env, "username", "DAGDOC_AIRFLOW_USERNAME");
+		char *pw = conn_cred_where(s, s->password_env, "password", "DAGDOC_AIRFLOW_PASSWORD");
+		a->auth_hint = dd_xasprintf("check %s and %s", u, pw);
+		free(u);
+		free(pw);
+	} else
 		a->auth_hint = dd_xstrdup("set DAGDOC_AIRFLOW_TOKEN, or DAGDOC_AIRFLOW_USERNAME and "
 		                          "DAGDOC_AIRFLOW_PASSWORD");
 	a->log_json = fmt && !strcasecmp(fmt, "json");
@@ -333,6 +337,7 @@ static int af_pages(struct dd_conn *c, const char *base_url, const char *key, co
                     int (*item)(struct dd_conn *, const cJSON *, void *), void *ud,
                     long *status, struct dd_error *err)
 {
+	struct conn_pager pager = { 0, 0 };
 	int64_t offset = 0;
 
 	for (;;) {
@@ -354,6 +359,10 @@ static int af_pages(struct dd_conn *c, const char *base_url, const char *key, co
 			cJSON_Delete(j);
 			return dd_error_set(err, DD_EPROTO, "Airflow at %s answered GET %s without a \"%s\" "
 			                    "list; is this the Airflow REST API?", a->root, base_url, key);
+		}
+		if ((rc = conn_page_check(c, &pager, arr, err)) < 0) {
+			cJSON_Delete(j);
+			return rc;
 		}
 		total = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "total_entries")) ?
 		        cJSON_GetObjectItemCaseSensitive(j, "total_entries")->valuedouble : -1;
@@ -387,7 +396,7 @@ static int af_list(struct dd_conn *c, const char *path, const char *key,
 
 static int af_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_error *err)
 {
-	struct conn_id_ud u = { cb, ud, "dag_id" };
+	struct conn_id_ud u = { cb, ud, "dag_id", "DAG" };
 
 	return af_list(c, "/dags", "dags", conn_id_item, &u, err);
 }
@@ -413,10 +422,51 @@ static int no_such_dag(struct dd_conn *c, const char *dag_id, struct dd_error *e
 	return dd_error_set(err, DD_ENOTFOUND, "no DAG named %s on %s", dag_id, c->source->name);
 }
 
+int af_read_dag(const cJSON *j, struct dd_dag *out, struct conn_check *ck)
+{
+	if (!conn_jis_obj(ck, j))
+		return -1;
+	out->dag_id = conn_jdup(ck, j, "dag_id");
+	out->fileloc = conn_jdup(ck, j, "fileloc");
+	out->is_paused = conn_jbool(ck, j, "is_paused");
+	return ck->bad ? -1 : 0;
+}
+
+int af_read_task(const cJSON *el, struct dd_task *t, struct conn_check *ck)
+{
+	const cJSON *ds, *d;
+	const char *op;
+
+	memset(t, 0, sizeof(*t));
+	if (!conn_jis_obj(ck, el))
+		return -1;
+	t->task_id = dd_xstrdup(conn_jstr_req(ck, el, "task_id"));
+	op = conn_jstr(ck, el, "operator_name");
+	if (!op)
+		op = conn_jstr(ck, conn_jobj(ck, el, "class_ref"), "class_name");
+	t->operator_name = dd_xstrdup(op);
+	t->is_sensor = op && strstr(op, "Sensor") != NULL;
+	ds = conn_jlist(ck, el, "downstream_task_ids");
+	t->downstream = dd_xcalloc((size_t)cJSON_GetArraySize(ds) + 1, sizeof(char *));
+	cJSON_ArrayForEach(d, ds) {
+		if (!cJSON_IsString(d) || !*d->valuestring) {
+			conn_check_fail(ck, "downstream_task_ids: holds something other than task ids");
+			break;
+		}
+		t->downstream[t->n_downstream++] = dd_xstrdup(d->valuestring);
+	}
+	if (ck->bad) {
+		dd_task_release(t);
+		return -1;
+	}
+	return 0;
+}
+
 static int af_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out, struct dd_error *err)
 {
 	struct af *a = c->impl;
 	struct dd_buf url = DD_BUF_INIT;
+	struct conn_check ck = CONN_CHECK_INIT;
 	cJSON *j = NULL, *arr, *el;
 	long status = 0;
 	int rc;
@@ -432,11 +482,16 @@ static int af_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 			return no_such_dag(c, dag_id, err);
 		return rc;
 	}
-	out->dag_id = conn_jdup(j, "dag_id");
+	if (af_read_dag(j, out, &ck) < 0) {
+		char what[300];
+
+		snprintf(what, sizeof(what), "DAG %.200s", dag_id);
+		conn_reject(c, what, NULL, &ck);
+		dd_dag_release(out);
+		memset(out, 0, sizeof(*out));
+	}
 	if (!out->dag_id)
 		out->dag_id = dd_xstrdup(dag_id);
-	out->fileloc = conn_jdup(j, "fileloc");
-	out->is_paused = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "is_paused"));
 	cJSON_Delete(j);
 	j = NULL;
 
@@ -447,25 +502,25 @@ static int af_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 		dd_dag_release(out);
 		return rc;
 	}
-	arr = cJSON_GetObjectItemCaseSensitive(j, "tasks");
+	ck = (struct conn_check)CONN_CHECK_INIT;
+	arr = (cJSON *)conn_jlist(&ck, j, "tasks");
+	if (ck.bad || !arr) {
+		if (!ck.bad)
+			conn_check_fail(&ck, "tasks: missing where a list is expected");
+		conn_reject(c, "task list", NULL, &ck);
+	}
 	out->tasks = dd_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*out->tasks));
 	cJSON_ArrayForEach(el, arr) {
-		struct dd_task *t = &out->tasks[out->n_tasks];
-		const cJSON *ds = cJSON_GetObjectItemCaseSensitive(el, "downstream_task_ids"), *d;
-		const char *op = conn_jstr(el, "operator_name");
+		struct conn_check tck = CONN_CHECK_INIT;
 
-		if (!conn_jstr(el, "task_id"))
-			continue;
-		out->n_tasks++;
-		t->task_id = conn_jdup(el, "task_id");
-		if (!op)
-			op = conn_jstr(cJSON_GetObjectItemCaseSensitive(el, "class_ref"), "class_name");
-		t->operator_name = op ? dd_xstrdup(op) : NULL;
-		t->is_sensor = op && strstr(op, "Sensor") != NULL;
-		t->downstream = dd_xcalloc((size_t)cJSON_GetArraySize(ds) + 1, sizeof(char *));
-		cJSON_ArrayForEach(d, ds)
-			if (cJSON_IsString(d))
-				t->downstream[t->n_downstream++] = dd_xstrdup(d->valuestring);
+		if (af_read_task(el, &out->tasks[out->n_tasks], &tck) == 0) {
+			out->n_tasks++;
+		} else {
+			char what[300];
+
+			snprintf(what, sizeof(what), "a task of DAG %.200s", dag_id);
+			conn_reject(c, what, NULL, &tck);
+		}
 	}
 	cJSON_Delete(j);
 	return 0;
@@ -473,37 +528,34 @@ static int af_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 
 /* ---- runs, task instances, tries ---------------------------------------- */
 
-struct run_ud {
-	dd_run_cb cb;
-	void *ud;
-	size_t n;
-};
-
-static int run_item(struct dd_conn *c, const cJSON *el, void *ud)
+int af_read_run(const cJSON *el, struct dd_run *r, struct conn_check *ck)
 {
-	struct run_ud *u = ud;
-	struct dd_run r = { 0 };
-	int rc;
-
-	(void)c;
-	r.run_id = conn_jdup(el, "dag_run_id");
-	if (!r.run_id)
-		r.run_id = conn_jdup(el, "run_id");
-	r.state = dd_state_parse(conn_jstr(el, "state"));
-	r.run_type = conn_jdup(el, "run_type");
-	r.logical_ms = conn_jtime(el, "logical_date");
-	if (!r.logical_ms)
-		r.logical_ms = conn_jtime(el, "execution_date");
-	if (!r.logical_ms)
-		r.logical_ms = conn_jtime(el, "run_after");
-	r.queued_ms = conn_jtime(el, "queued_at");
-	r.start_ms = conn_jtime(el, "start_date");
-	r.end_ms = conn_jtime(el, "end_date");
-	r.note = conn_jdup(el, "note");
-	u->n++;
-	rc = r.run_id ? u->cb(&r, u->ud) : 0;
-	dd_run_release(&r);
-	return rc;
+	memset(r, 0, sizeof(*r));
+	if (!conn_jis_obj(ck, el))
+		return -1;
+	/* v1 and v2 name it dag_run_id; an empty one is no id */
+	r->run_id = dd_xstrdup(conn_jstr_req(ck, el, conn_jstr(NULL, el, "dag_run_id") ||
+	                                               !conn_jstr(NULL, el, "run_id") ? "dag_run_id" : "run_id"));
+	r->state = dd_state_parse(conn_jstr(ck, el, "state"));
+	if (!conn_jstr(ck, el, "state"))
+		conn_check_fail(ck, "state: missing where a run state is expected");
+	r->run_type = conn_jdup(ck, el, "run_type");
+	r->logical_ms = conn_jtime(ck, el, "logical_date");
+	if (!r->logical_ms)
+		r->logical_ms = conn_jtime(ck, el, "execution_date");
+	if (!r->logical_ms)
+		r->logical_ms = conn_jtime(ck, el, "run_after");
+	if (!r->logical_ms)
+		conn_check_fail(ck, "logical_date: missing, and no execution_date or run_after either");
+	r->queued_ms = conn_jtime(ck, el, "queued_at");
+	r->start_ms = conn_jtime(ck, el, "start_date");
+	r->end_ms = conn_jtime(ck, el, "end_date");
+	r->note = conn_jdup(ck, el, "note");
+	if (ck->bad) {
+		dd_run_release(r);
+		return -1;
+	}
+	return 0;
 }
 
 static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
@@ -511,7 +563,7 @@ static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 {
 	struct af *a = c->impl;
 	struct dd_buf url = DD_BUF_INIT;
-	struct run_ud u = { cb, ud, 0 };
+	struct conn_run_ud u = { cb, ud, af_read_run, "dag_run_id", "run", 0 };
 	long status = 0;
 	int rc;
 
@@ -528,7 +580,7 @@ static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 		if (since_ms > 0)
 			add_time_param(&url, "execution_date_gte", since_ms);
 	}
-	rc = af_pages(c, url.data, "dag_runs", NULL, run_item, &u, &status, err);
+	rc = af_pages(c, url.data, "dag_runs", NULL, conn_run_item, &u, &status, err);
 	dd_buf_release(&url);
 	if (rc < 0 && status == 404)
 		return no_such_dag(c, dag_id, err);
@@ -552,40 +604,50 @@ static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 	return rc;
 }
 
-static void ti_from_json(const cJSON *el, struct dd_task_instance *ti, const char *run_id)
+int af_read_ti(const cJSON *el, const char *run_id, struct dd_task_instance *ti, struct conn_check *ck)
 {
-	const char *op = conn_jstr(el, "operator_name");
+	const char *op;
 
 	memset(ti, 0, sizeof(*ti));
-	ti->run_id = conn_jdup(el, "dag_run_id");
+	if (!conn_jis_obj(ck, el))
+		return -1;
+	ti->run_id = conn_jdup(ck, el, "dag_run_id");
 	if (!ti->run_id)
 		ti->run_id = dd_xstrdup(run_id);
-	ti->task_id = conn_jdup(el, "task_id");
-	ti->map_index = conn_jint(el, "map_index", -1);
-	ti->state = dd_state_parse(conn_jstr(el, "state"));
-	ti->try_number = conn_jint(el, "try_number", 0);
+	ti->task_id = dd_xstrdup(conn_jstr_req(ck, el, "task_id"));
+	ti->map_index = conn_jint(ck, el, "map_index", -1, INT32_MAX, -1);
+	ti->state = dd_state_parse(conn_jstr(ck, el, "state"));
+	if (!cJSON_GetObjectItemCaseSensitive(el, "try_number"))
+		conn_check_fail(ck, "try_number: missing where a whole number is expected");
+	ti->try_number = conn_jint(ck, el, "try_number", 0, AF_MAX_TRIES, 0);
 	ti->max_tries = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(el, "max_tries")) ?
-	                conn_jint(el, "max_tries", 0) + 1 : 0;
+	                conn_jint(ck, el, "max_tries", -1, AF_MAX_TRIES, 0) + 1 :
+	                (conn_jint(ck, el, "max_tries", -1, AF_MAX_TRIES, 0), 0);
+	op = conn_jstr(ck, el, "operator_name");
 	if (!op)
-		op = conn_jstr(el, "operator");
-	ti->operator_name = op ? dd_xstrdup(op) : NULL;
-	ti->hostname = conn_jstr(el, "hostname") && *conn_jstr(el, "hostname") ?
-	               conn_jdup(el, "hostname") : NULL;
-	ti->queued_ms = conn_jtime(el, "queued_when");
-	ti->start_ms = conn_jtime(el, "start_date");
-	ti->end_ms = conn_jtime(el, "end_date");
-	ti->note = conn_jdup(el, "note");
+		op = conn_jstr(ck, el, "operator");
+	ti->operator_name = dd_xstrdup(op);
+	ti->hostname = conn_jdup(ck, el, "hostname");
+	if (ti->hostname && !*ti->hostname) {
+		free(ti->hostname);
+		ti->hostname = NULL;
+	}
+	ti->queued_ms = conn_jtime(ck, el, "queued_when");
+	ti->start_ms = conn_jtime(ck, el, "start_date");
+	ti->end_ms = conn_jtime(ck, el, "end_date");
+	ti->note = conn_jdup(ck, el, "note");
+	return ck->bad ? -1 : 0;
 }
 
 /* A page item callback (ud: struct conn_ti_ud): one task instance. */
 static int ti_item(struct dd_conn *c, const cJSON *el, void *ud)
 {
 	struct conn_ti_ud *u = ud;
+	struct conn_check ck = CONN_CHECK_INIT;
 	struct dd_task_instance ti;
 
-	(void)c;
-	ti_from_json(el, &ti, u->run_id);
-	return conn_ti_emit(u, &ti);
+	af_read_ti(el, u->run_id, &ti, &ck);
+	return conn_ti_emit(c, u, &ti, &ck);
 }
 
 static void ti_path(struct af *a, struct dd_buf *url, const char *dag_id, const char *run_id)
@@ -653,6 +715,15 @@ static int synth_tries(const struct dd_task_instance *ti, struct dd_try **out, s
 	return 0;
 }
 
+/* A try of ti (or its list) that failed its checks. */
+static void reject_try(struct dd_conn *c, const struct dd_task_instance *ti, const struct conn_check *ck)
+{
+	char what[200];
+
+	snprintf(what, sizeof(what), "a try of task instance %.120s", ti->task_id);
+	conn_reject(c, what, ti->run_id, ck);
+}
+
 static int af_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_task_instance *ti,
                          dd_try_cb cb, void *ud, struct dd_error *err)
 {
@@ -683,16 +754,28 @@ static int af_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_
 			return rc;
 		}
 		if (rc == 0) {
-			arr = cJSON_GetObjectItemCaseSensitive(j, "task_instances");
-			if (!cJSON_IsArray(arr))
-				arr = cJSON_GetObjectItemCaseSensitive(j, "task_instances_history");
+			struct conn_check lck = CONN_CHECK_INIT;
+
+			arr = (cJSON *)conn_jlist(&lck, j, "task_instances");
+			if (!arr && !lck.bad)
+				arr = (cJSON *)conn_jlist(&lck, j, "task_instances_history");
+			if (!arr && !lck.bad)
+				conn_check_fail(&lck, "task_instances: missing where a list of tries is expected");
+			if (lck.bad)
+				reject_try(c, ti, &lck);
 			tries = dd_xcalloc((size_t)cJSON_GetArraySize(arr) + 2, sizeof(*tries));
 			cJSON_ArrayForEach(el, arr) {
+				struct conn_check ck = CONN_CHECK_INIT;
 				struct dd_task_instance h;
 				struct dd_try *t = &tries[n];
 
-				ti_from_json(el, &h, ti->run_id);
-				if (!h.task_id || h.try_number < 1) {
+				if (af_read_ti(el, ti->run_id, &h, &ck) == 0 && h.try_number < 1)
+					conn_check_fail(&ck, "try_number: %d where a try (1 or more) is expected",
+					                h.try_number);
+				if (!ck.bad && strcmp(h.task_id, ti->task_id))
+					conn_check_fail(&ck, "task_id: a try of another task");
+				if (ck.bad) {
+					reject_try(c, ti, &ck);
 					dd_task_instance_release(&h);
 					continue;
 				}
@@ -731,6 +814,15 @@ static int af_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_
 
 enum { LF_TEXT, LF_JSON1, LF_NDJSON, LF_JSON2 };
 
+/* The answer each form asks for (Content-Type); anything else, an SSO
+ * sign-in page above all, is a failed fetch. */
+static const char *const text_types[] = { "text/plain", NULL };
+static const char *const json_types[] = { "application/json", NULL };
+static const char *const ndjson_types[] = { "application/x-ndjson", NULL };
+static const char *const *const form_types[] = {
+	[LF_TEXT] = text_types, [LF_JSON1] = json_types, [LF_NDJSON] = ndjson_types, [LF_JSON2] = json_types,
+};
+
 struct logjob {
 	struct dd_conn *c;
 	struct conn_log_out out;    /* request, capped text, callback */
@@ -742,6 +834,8 @@ struct logjob {
 	int pages;
 	uint64_t page_bytes;        /* bytes this page yielded */
 	int64_t log_pos;            /* from the last token followed */
+	int bad_line;               /* NDJSON: a line that is not a JSON event */
+	char bad_line_start[48];
 };
 
 static int sink_text(struct http_xfer *x, const char *p, size_t n)
@@ -759,6 +853,15 @@ static void ndjson_line(struct logjob *j, const char *p, size_t n)
 		n--;
 	if (!n)
 		return;
+	if ((p[0] != '{' || p[n - 1] != '}') && !j->bad_line) {
+		/* every line of an NDJSON answer is one JSON event: not an HTML page, not cut */
+		size_t k = 0;
+
+		j->bad_line = 1;
+		for (size_t i = 0; i < n && k + 4 < sizeof(j->bad_line_start) && i < 40; i++)
+			j->bad_line_start[k++] = (unsigned char)p[i] >= 0x20 && (unsigned char)p[i] < 0x7f ? p[i] : '.';
+		j->bad_line_start[k] = '\0';
+	}
 	http_capbuf_add(&j->out.cap, p, n);
 	http_capbuf_add(&j->out.cap, "\n", 1);
 	j->page_bytes += n + 1;
@@ -800,6 +903,7 @@ static void reset_page(struct http_xfer *x)
 		http_capbuf_reset(&j->out.cap);
 	dd_buf_reset(&j->line);
 	j->page_bytes = 0;
+	j->bad_line = 0;
 }
 
 /* Decodes one Python string literal at *pp (quote ' or "); appends to out. */
@@ -867,7 +971,7 @@ static int py_string(const char **pp, const char *end, struct dd_buf *out)
 
 /* v1 JSON "content": the repr of [(host, text), ...]; appends the texts.
  * Anything else is taken as plain text. */
-static void add_v1_content(struct logjob *j, const char *s)
+void af_v1_texts(const char *s, struct dd_buf *out)
 {
 	const char *p = s, *end = s + strlen(s);
 	struct dd_buf host = DD_BUF_INIT, text = DD_BUF_INIT;
@@ -913,36 +1017,56 @@ static void add_v1_content(struct logjob *j, const char *s)
 		}
 	}
 	if (ok) {
-		http_capbuf_add(&j->out.cap, text.data ? text.data : "", text.len);
-		j->page_bytes += text.len;
+		dd_buf_add(out, text.data ? text.data : "", text.len);
 	} else {
 		size_t n = strlen(s);
-		http_capbuf_add(&j->out.cap, s, n);
+		dd_buf_add(out, s, n);
 		if (n && s[n - 1] != '\n')
-			http_capbuf_add(&j->out.cap, "\n", 1);
-		j->page_bytes += n;
+			dd_buf_addch(out, '\n');
 	}
 	dd_buf_release(&host);
 	dd_buf_release(&text);
 }
 
-static int add_v2_content(struct logjob *j, const cJSON *content)
+int af_read_log_page(const cJSON *j, struct dd_buf *text, char **token, struct conn_check *ck)
 {
-	const cJSON *ev;
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(j, "content"), *ev;
 
-	cJSON_ArrayForEach(ev, content) {
-		char *line = cJSON_PrintUnformatted(ev);
-		if (line) {
-			ndjson_line(j, line, strlen(line));
+	*token = NULL;
+	if (!conn_jis_obj(ck, j))
+		return -1;
+	if (cJSON_IsString(content)) {
+		af_v1_texts(content->valuestring, text);
+	} else if (cJSON_IsArray(content)) {
+		cJSON_ArrayForEach(ev, content) {
+			char *line;
+
+			if (!cJSON_IsObject(ev) && !cJSON_IsString(ev)) {
+				conn_check_fail(ck, "content: holds something other than log events");
+				return -1;
+			}
+			line = cJSON_PrintUnformatted(ev);
+			dd_buf_adds(text, line ? line : "");
+			dd_buf_addch(text, '\n');
 			cJSON_free(line);
 		}
+	} else {
+		conn_check_fail(ck, "content: %s where the log (text or a list of events) is expected",
+		                content ? "something else" : "missing");
+		return -1;
+	}
+	*token = conn_jdup(ck, j, "continuation_token");
+	if (ck->bad) {
+		free(*token);
+		*token = NULL;
+		return -1;
 	}
 	return 0;
 }
 
 /* What an itsdangerous continuation token "<base64url json>.<sig>" says:
  * *end = end_of_log, *pos = log_pos (-1 when absent or unreadable). */
-static void token_info(const char *tok, int *end, int64_t *pos)
+void af_token_info(const char *tok, int *end, int64_t *pos)
 {
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	struct dd_buf out = DD_BUF_INIT;
@@ -968,7 +1092,7 @@ static void token_info(const char *tok, int *end, int64_t *pos)
 		cJSON *j = cJSON_ParseWithLength(out.data, out.len);
 		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(j, "log_pos");
 		*end = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "end_of_log"));
-		if (cJSON_IsNumber(lp))
+		if (cJSON_IsNumber(lp) && lp->valuedouble >= 0 && lp->valuedouble < 9e15)
 			*pos = (int64_t)lp->valuedouble;
 		cJSON_Delete(j);
 	}
@@ -984,7 +1108,7 @@ static int follow_token(struct logjob *j, const char *tok)
 
 	if (!tok || !*tok || j->page_bytes == 0 || (j->token && !strcmp(tok, j->token)))
 		return 0;
-	token_info(tok, &end, &pos);
+	af_token_info(tok, &end, &pos);
 	if (end || (pos >= 0 && pos <= j->log_pos))
 		return 0;
 	if (pos >= 0)
@@ -1033,6 +1157,7 @@ static int log_done(struct http_xfer *x)
 	int rc;
 
 	sync_stats(j->c);
+	conn_set_endpoint(j->c, "GET", x->url);
 	if (x->rc == 0 && x->status == 406 && (j->form == LF_TEXT || j->form == LF_NDJSON) &&
 	    j->pages == 0) {
 		/* this server does not stream: use the JSON form */
@@ -1048,25 +1173,40 @@ static int log_done(struct http_xfer *x)
 			             j->out.req->dag_id, j->c->source->name);
 		return deliver(j, &e);
 	}
+	/* what was asked for, whole: the type, then the body */
+	rc = http_check_type(a->http, x, form_types[j->form], &e);
+	if (rc == 0 && j->bad_line)
+		rc = dd_error_set(&e, DD_EPROTO, "%s at %s answered %s with a line that is not a JSON log "
+		                  "event (%s) where NDJSON was asked for", "Airflow", a->root, j->c->endpoint,
+		                  j->bad_line_start);
+	if (rc < 0)
+		return deliver(j, &e);
 	j->pages++;
 	if (j->form == LF_JSON1 || j->form == LF_JSON2) {
+		struct conn_check ck = CONN_CHECK_INIT;
+		struct dd_buf text = DD_BUF_INIT;
 		void *jv = NULL;
-		cJSON *content;
-		const char *tok;
+		char *tok = NULL;
 
 		j->page_bytes = 0;
 		rc = http_parse_json(a->http, x, &jv, &e);
 		if (rc < 0)
 			return deliver(j, &e);
-		content = cJSON_GetObjectItemCaseSensitive(jv, "content");
-		if (cJSON_IsString(content))
-			add_v1_content(j, content->valuestring);
-		else if (cJSON_IsArray(content))
-			add_v2_content(j, content);
-		tok = conn_jstr(jv, "continuation_token");
-		if (follow_token(j, tok))
-			next = dd_xstrdup(tok);
+		rc = af_read_log_page(jv, &text, &tok, &ck);
 		cJSON_Delete(jv);
+		if (rc < 0) {
+			dd_buf_release(&text);
+			dd_error_set(&e, DD_EPROTO, "Airflow at %s answered %s with a log page that fails its "
+			             "check: %s", a->root, j->c->endpoint, ck.problem);
+			return deliver(j, &e);
+		}
+		http_capbuf_add(&j->out.cap, dd_buf_str(&text), text.len);
+		j->page_bytes += text.len;
+		dd_buf_release(&text);
+		if (follow_token(j, tok))
+			next = tok;
+		else
+			free(tok);
 	} else {
 		if (j->line.len) {
 			ndjson_line(j, j->line.data, j->line.len);
@@ -1108,6 +1248,7 @@ static int af_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 		j->url_base = dd_buf_detach(&u);
 		j->x.ud = j;
 		j->x.done = log_done;
+		j->x.max_inflate = conn_log_inflate_cap(c);
 		set_page_url(j);
 		xs[i] = &j->x;
 	}
@@ -1127,34 +1268,48 @@ static int af_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 
 /* ---- health, import errors ---------------------------------------------- */
 
+int af_read_health(const cJSON *j, struct dd_health *out, struct conn_check *ck)
+{
+	static const char *const extra[] = { "triggerer", "dag_processor" };
+	const cJSON *s;
+	struct dd_buf d = DD_BUF_INIT;
+
+	memset(out, 0, sizeof(*out));
+	if (!conn_jis_obj(ck, j))
+		return -1;
+	s = conn_jobj(ck, j, "scheduler");
+	out->scheduler_status = conn_jdup(ck, s, "status");
+	out->scheduler_heartbeat_ms = conn_jtime(ck, s, "latest_scheduler_heartbeat");
+	out->metadatabase_status = conn_jdup(ck, conn_jobj(ck, j, "metadatabase"), "status");
+	for (size_t i = 0; i < DD_ARRAY_SIZE(extra); i++) {
+		const char *st = conn_jstr(ck, conn_jobj(ck, j, extra[i]), "status");
+		if (st)
+			dd_buf_addf(&d, "%s%s %s", d.len ? ", " : "", extra[i], st);
+	}
+	out->detail = d.len ? dd_buf_detach(&d) : NULL;
+	dd_buf_release(&d);
+	if (ck->bad) {
+		dd_health_release(out);
+		return -1;
+	}
+	return 0;
+}
+
 static int af_health(struct dd_conn *c, struct dd_health *out, struct dd_error *err)
 {
 	struct af *a = c->impl;
-	char *url = dd_xasprintf("%s", a->api == 2 ? "/api/v2/monitor/health" : "/api/v1/health");
-	cJSON *j = NULL, *s;
-	int rc = af_json(c, url, NULL, &j, NULL, err);
+	struct conn_check ck = CONN_CHECK_INIT;
+	cJSON *j = NULL;
+	int rc = af_json(c, a->api == 2 ? "/api/v2/monitor/health" : "/api/v1/health", NULL, &j, NULL, err);
 
-	free(url);
 	if (rc < 0)
 		return rc;
-	s = cJSON_GetObjectItemCaseSensitive(j, "scheduler");
-	out->scheduler_status = conn_jdup(s, "status");
-	out->scheduler_heartbeat_ms = conn_jtime(s, "latest_scheduler_heartbeat");
-	out->metadatabase_status = conn_jdup(cJSON_GetObjectItemCaseSensitive(j, "metadatabase"),
-	                                     "status");
-	{
-		struct dd_buf d = DD_BUF_INIT;
-		static const char *const extra[] = { "triggerer", "dag_processor" };
-		for (size_t i = 0; i < DD_ARRAY_SIZE(extra); i++) {
-			const char *st = conn_jstr(cJSON_GetObjectItemCaseSensitive(j, extra[i]), "status");
-			if (st)
-				dd_buf_addf(&d, "%s%s %s", d.len ? ", " : "", extra[i], st);
-		}
-		out->detail = d.len ? dd_buf_detach(&d) : NULL;
-		dd_buf_release(&d);
+	if (af_read_health(j, out, &ck) < 0) {
+		conn_reject(c, "health", NULL, &ck);
+		rc = dd_error_set(err, DD_EPROTO, "%s: health: %s", c->endpoint, ck.problem);
 	}
 	cJSON_Delete(j);
-	return 0;
+	return rc;
 }
 
 struct ie_ud {
@@ -1162,16 +1317,34 @@ struct ie_ud {
 	void *ud;
 };
 
+int af_read_import_error(const cJSON *el, struct dd_import_error *ie, struct conn_check *ck)
+{
+	memset(ie, 0, sizeof(*ie));
+	if (!conn_jis_obj(ck, el))
+		return -1;
+	ie->filename = dd_xstrdup(conn_jstr_req(ck, el, "filename"));
+	ie->stack_trace = conn_jdup(ck, el, "stack_trace");
+	ie->timestamp_ms = conn_jtime(ck, el, "timestamp");
+	if (ck->bad) {
+		free(ie->filename);
+		free(ie->stack_trace);
+		memset(ie, 0, sizeof(*ie));
+		return -1;
+	}
+	return 0;
+}
+
 static int ie_item(struct dd_conn *c, const cJSON *el, void *ud)
 {
 	struct ie_ud *u = ud;
-	struct dd_import_error ie = { 0 };
+	struct conn_check ck = CONN_CHECK_INIT;
+	struct dd_import_error ie;
 	int rc;
 
-	(void)c;
-	ie.filename = conn_jdup(el, "filename");
-	ie.stack_trace = conn_jdup(el, "stack_trace");
-	ie.timestamp_ms = conn_jtime(el, "timestamp");
+	if (af_read_import_error(el, &ie, &ck) < 0) {
+		conn_reject(c, "import error", NULL, &ck);
+		return 0;
+	}
 	rc = u->cb(&ie, u->ud);
 	free(ie.filename);
 	free(ie.stack_trace);

@@ -38,6 +38,9 @@ struct dd_conn {
 	int verbose;
 	char description[256];
 	struct dd_conn_stats stats;   /* kept up to date by the implementation */
+	char endpoint[256];           /* the request whose answer is being read */
+	dd_reject_cb on_reject;
+	void *reject_ud;
 };
 
 extern const struct dd_conn_ops dd_airflow_ops;
@@ -48,15 +51,45 @@ extern const struct dd_conn_ops dd_logdir_ops;
 
 struct cJSON;
 
-/* A member's string value (borrowed), or NULL when absent or not a string. */
-const char *conn_jstr(const struct cJSON *o, const char *k);
-/* conn_jstr, copied (caller frees), or NULL. */
-char *conn_jdup(const struct cJSON *o, const char *k);
-/* A member holding an ISO 8601 time, in ms since the epoch; 0 when absent
- * or unreadable. */
-int64_t conn_jtime(const struct cJSON *o, const char *k);
-/* A member's number as an int, or dflt. */
-int conn_jint(const struct cJSON *o, const char *k, int dflt);
+/* ---- reading what a server sent: validate, then use ------------------------
+ * Each reader checks one member k of object o and returns its value.  A
+ * member that is absent or null gives the default (NULL, 0, dflt).  One of
+ * another type, out of range or (a time) unreadable gives the default and,
+ * when ck is not NULL, records the first such problem in ck: the object
+ * it belongs to is then rejected whole (conn_reject), never stored with
+ * the member dropped.  ck NULL reads leniently (error bodies, hints). */
+struct conn_check {
+	int bad;
+	char problem[320];    /* "try_number: a string (\"1\") where an integer is expected" */
+};
+#define CONN_CHECK_INIT { 0, { 0 } }
+
+/* Records a problem (the first one is kept). */
+void conn_check_fail(struct conn_check *ck, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A string member (borrowed). */
+const char *conn_jstr(struct conn_check *ck, const struct cJSON *o, const char *k);
+/* A string member that must be there and not empty. */
+const char *conn_jstr_req(struct conn_check *ck, const struct cJSON *o, const char *k);
+/* conn_jstr, copied (caller frees). */
+char *conn_jdup(struct conn_check *ck, const struct cJSON *o, const char *k);
+/* An ISO 8601 time, in ms since the epoch. */
+int64_t conn_jtime(struct conn_check *ck, const struct cJSON *o, const char *k);
+/* A whole number in [min, max]. */
+int conn_jint(struct conn_check *ck, const struct cJSON *o, const char *k, int min, int max, int dflt);
+int conn_jbool(struct conn_check *ck, const struct cJSON *o, const char *k);
+/* An array or an object member (borrowed), NULL when absent or null. */
+const struct cJSON *conn_jlist(struct conn_check *ck, const struct cJSON *o, const char *k);
+const struct cJSON *conn_jobj(struct conn_check *ck, const struct cJSON *o, const char *k);
+/* Is el an object?  (else a problem: "a string where an object is expected") */
+int conn_jis_obj(struct conn_check *ck, const struct cJSON *el);
+
+/* Reports an object that failed its checks to the callback set with
+ * conn_on_reject (and counts it): `object` names it ("task instance
+ * transform"), run_id the run it belongs to (NULL when unknown).  The
+ * endpoint is the request the connector made last (c->endpoint). */
+void conn_reject(struct dd_conn *c, const char *object, const char *run_id, const struct conn_check *ck);
+/* Sets c->endpoint to "METHOD /path" of url (no query, no base). */
+void conn_set_endpoint(struct dd_conn *c, const char *method, const char *url);
 
 /* Copies the HTTP client's request counters into c->stats. */
 void conn_sync_stats(struct dd_conn *c, struct http_client *h);
@@ -68,6 +101,11 @@ int conn_json(struct dd_conn *c, struct http_client *h, const char *url, const c
 /* How an error names where the url came from: `env` for a source from the
  * environment, else "the url of source NAME (ORIGIN)".  Caller frees. */
 char *conn_url_env(const struct dd_source *s, const char *env);
+/* Where a credential of s comes from, for a hint: the variable its *_env
+ * key names (env), else for a source from the environment env_default,
+ * else "the KEY of source NAME (FILE:LINE)".  Caller frees. */
+char *conn_cred_where(const struct dd_source *s, const char *env, const char *key,
+                      const char *env_default);
 /* Fills the TLS, concurrency, timeout and trace fields of *o from the
  * connection's source. */
 void conn_http_opts(struct http_opts *o, const struct dd_conn *c);
@@ -78,9 +116,35 @@ struct conn_id_ud {
 	dd_dag_id_cb cb;
 	void *ud;
 	const char *key;
+	const char *what;     /* "DAG", "flow": names a rejected element */
 };
-/* A page item callback (ud: struct conn_id_ud): hands the element's id on. */
+/* Every listing ends: a page that repeats the one before it (a server
+ * that ignores offset while claiming more) or a listing past
+ * CONN_MAX_PAGES pages is DD_EPROTO, naming c->endpoint. */
+#define CONN_MAX_PAGES 20000
+struct conn_pager {
+	uint64_t last;        /* hash of the previous page's items */
+	int pages;
+};
+int conn_page_check(struct dd_conn *c, struct conn_pager *p, const struct cJSON *items,
+                    struct dd_error *err);
+
+/* A page item callback (ud: struct conn_id_ud): hands the element's id
+ * on, or rejects an element without one. */
 int conn_id_item(struct dd_conn *c, const struct cJSON *el, void *ud);
+/* Callback and data of a list_runs call: `read` checks and reads one
+ * element, id_key names its id member, `what` the object in a rejection;
+ * n counts the elements seen. */
+struct conn_run_ud {
+	dd_run_cb cb;
+	void *ud;
+	int (*read)(const struct cJSON *el, struct dd_run *out, struct conn_check *ck);
+	const char *id_key, *what;
+	size_t n;
+};
+/* A page item callback (ud: struct conn_run_ud): hands the run on, or
+ * rejects it. */
+int conn_run_item(struct dd_conn *c, const struct cJSON *el, void *ud);
 /* A dd_dag_id_cb that pushes each id onto the struct dd_strv at ud. */
 int conn_collect_id(const char *id, void *ud);
 /* The entry of `names` nearest to `name` when it is close enough to
@@ -94,9 +158,10 @@ struct conn_ti_ud {
 	void *ud;
 	const char *run_id;
 };
-/* Hands *ti to u->cb when it has a task_id, then releases it; returns
- * what the callback returned (0 when skipped). */
-int conn_ti_emit(struct conn_ti_ud *u, struct dd_task_instance *ti);
+/* Hands *ti to u->cb, or when ck found a problem rejects it (conn_reject);
+ * then releases it.  Returns what the callback returned (0 when rejected). */
+int conn_ti_emit(struct dd_conn *c, struct conn_ti_ud *u, struct dd_task_instance *ti,
+                 const struct conn_check *ck);
 /* Hands v[0..n) to cb in order until it returns non-zero, then releases
  * them all and frees v; returns the callback's last result. */
 int conn_emit_tries(struct dd_try *v, size_t n, dd_try_cb cb, void *ud);
@@ -116,6 +181,9 @@ struct conn_log_out {
  * unset). */
 void conn_log_out_init(struct conn_log_out *o, const struct dd_conn *c,
                        const struct dd_log_request *req, dd_log_cb cb, void *ud, int *cb_ret);
+/* The most a compressed log may inflate to: a multiple (8) of the
+ * source's max_log_bytes.  A gzip bomb stops there, a failed fetch. */
+size_t conn_log_inflate_cap(const struct dd_conn *c);
 /* Hands the log (or the error e, when not NULL) to the callback and frees
  * the buffer; returns CONN_STOP when the callback asked to stop (its value
  * kept in *o->cb_ret), else 0. */
@@ -124,5 +192,31 @@ int conn_log_deliver(struct conn_log_out *o, const struct dd_error *e);
  * stopped with, or an error. */
 int conn_run_logs(struct dd_conn *c, struct http_client *h, struct http_xfer **xs, size_t n,
                   const int *cb_ret, struct dd_error *err);
+
+/* ---- how each connector reads each answer (public for the fuzz targets) ----
+ * Each reader fills *out from one element of an answer, checking it (see
+ * conn_check); 0, or -1 with the problem in ck and *out released. */
+int af_read_dag(const struct cJSON *j, struct dd_dag *out, struct conn_check *ck);             /* GET /dags/{id} */
+int af_read_task(const struct cJSON *el, struct dd_task *out, struct conn_check *ck);          /* .../tasks */
+int af_read_run(const struct cJSON *el, struct dd_run *out, struct conn_check *ck);            /* .../dagRuns */
+int af_read_ti(const struct cJSON *el, const char *run_id, struct dd_task_instance *out,
+               struct conn_check *ck);                                                          /* taskInstances, tries */
+int af_read_import_error(const struct cJSON *el, struct dd_import_error *out, struct conn_check *ck);
+int af_read_health(const struct cJSON *j, struct dd_health *out, struct conn_check *ck);
+/* A JSON log page: its text (v1 repr decoded, v2 one event a line) appended
+ * to text, *token its continuation token (caller frees). */
+int af_read_log_page(const struct cJSON *j, struct dd_buf *text, char **token, struct conn_check *ck);
+/* The texts of a v1 "content" repr [(host, text), ...], or s as it is. */
+void af_v1_texts(const char *s, struct dd_buf *out);
+/* What a continuation token says: end_of_log, log_pos (-1 unknown). */
+void af_token_info(const char *tok, int *end, int64_t *pos);
+
+int pf_read_run(const struct cJSON *el, struct dd_run *out, struct conn_check *ck);           /* /flow_runs/filter */
+int pf_read_task_run(const struct cJSON *el, struct dd_task_instance *out, struct conn_check *ck);  /* /task_runs/filter */
+/* /task_run_states/: the tries a state history shows (*out caller-freed, *n of them). */
+int pf_read_states(const struct cJSON *states, const struct dd_task_instance *ti, struct dd_try **out,
+                   size_t *n, struct conn_check *ck);
+/* /logs/filter: one record, appended to line as "ts | LEVEL | logger - message\n". */
+int pf_read_log_record(const struct cJSON *rec, struct dd_buf *line, struct conn_check *ck);
 
 #endif

@@ -30,6 +30,8 @@ int conn_open(const struct dd_source *src, int verbose, struct dd_conn **out,
 	*out = NULL;
 	if (!ops)
 		return dd_error_set(err, DD_EUSAGE, "source %s has an unknown kind", src->name);
+	if (src->unset_env)   /* before any request: not a 401 blamed on other variables */
+		return dd_error_set(err, DD_EUSAGE, "%s", src->unset_env);
 	c = dd_xcalloc(1, sizeof(*c));
 	c->source = src;
 	c->ops = ops;
@@ -50,6 +52,12 @@ void conn_close(struct dd_conn *c)
 		return;
 	c->ops->close(c);
 	free(c);
+}
+
+void conn_on_reject(struct dd_conn *c, dd_reject_cb cb, void *ud)
+{
+	c->on_reject = cb;
+	c->reject_ud = ud;
 }
 
 const char *conn_describe(const struct dd_conn *c)

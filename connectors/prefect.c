@@ -25,6 +25,7 @@
 
 #define PAGE 200
 #define MAX_LOG_PAGES 5000
+#define PF_MAX_TRIES 1000         /* a run_count above this is not believed */
 
 struct flow_ref {
 	char *dag_id;          /* as asked: "flow" or "flow/deployment" */
@@ -101,6 +102,7 @@ static int pf_pages(struct dd_conn *c, const char *path, cJSON *body,
                     int (*item)(struct dd_conn *, const cJSON *, void *), void *ud,
                     struct dd_error *err)
 {
+	struct conn_pager pager = { 0, 0 };
 	int64_t offset = 0;
 	int rc = 0;
 
@@ -123,6 +125,10 @@ static int pf_pages(struct dd_conn *c, const char *path, cJSON *body,
 			rc = dd_error_set(err, DD_EPROTO, "Prefect at %s answered POST %s with something other "
 			                  "than a list; is PREFECT_API_URL the API (ending in /api)?",
 			                  http_client_base(p->http), path);
+			break;
+		}
+		if ((rc = conn_page_check(c, &pager, j, err)) < 0) {
+			cJSON_Delete(j);
 			break;
 		}
 		cJSON_ArrayForEach(el, j) {
@@ -215,22 +221,26 @@ static int pf_open(struct dd_conn *c, struct dd_error *err)
 	p->base = dd_xstrndup(s->url, n);
 	parse_cloud(p, p->base);
 	p->url_env = conn_url_env(s, "PREFECT_API_URL");
-	if (s->api_key && *s->api_key)
-		p->auth_hint = dd_xasprintf("check %s (a Prefect Cloud key, pnu_... or pnb_..., with "
-		                            "access to this workspace)",
-		                            s->api_key_env ? s->api_key_env : "PREFECT_API_KEY");
-	else if (s->auth_string && *s->auth_string)
-		p->auth_hint = dd_xasprintf("check %s (user:password, as the server's "
-		                            "PREFECT_SERVER_API_AUTH_STRING)",
-		                            s->auth_string_env ? s->auth_string_env : "PREFECT_API_AUTH_STRING");
-	else
-		p->auth_hint = dd_xstrdup(p->cloud ? "set PREFECT_API_KEY" :
-		                          "set PREFECT_API_AUTH_STRING (user:password) for a server with "
-		                          "basic auth, or PREFECT_API_KEY for Prefect Cloud");
-	if (p->cloud && !(s->api_key && *s->api_key)) {
-		rc = dd_error_set(err, DD_EAUTH, "Prefect Cloud needs an API key; set %s",
-		                  s->api_key_env ? s->api_key_env : "PREFECT_API_KEY");
-		goto fail;
+	{
+		char *key = conn_cred_where(s, s->api_key_env, "api_key", "PREFECT_API_KEY");
+		char *auth = conn_cred_where(s, s->auth_string_env, "auth_string", "PREFECT_API_AUTH_STRING");
+
+		if (s->api_key && *s->api_key)
+			p->auth_hint = dd_xasprintf("check %s (a Prefect Cloud key, pnu_... or pnb_..., with "
+			                            "access to this workspace)", key);
+		else if (s->auth_string && *s->auth_string)
+			p->auth_hint = dd_xasprintf("check %s (user:password, as the server's "
+			                            "PREFECT_SERVER_API_AUTH_STRING)", auth);
+		else
+			p->auth_hint = dd_xstrdup(p->cloud ? "set PREFECT_API_KEY" :
+			                          "set PREFECT_API_AUTH_STRING (user:password) for a server with "
+			                          "basic auth, or PREFECT_API_KEY for Prefect Cloud");
+		rc = p->cloud && !(s->api_key && *s->api_key) ?
+		     dd_error_set(err, DD_EAUTH, "Prefect Cloud needs an API key; set %s", key) : 0;
+		free(key);
+		free(auth);
+		if (rc < 0)
+			goto fail;
 	}
 	if (p->cloud && (!p->account || !p->workspace)) {
 		rc = dd_error_set(err, DD_EUSAGE, "a Prefect Cloud URL names an account and a workspace "
@@ -299,7 +309,7 @@ fail:
 
 static int pf_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_error *err)
 {
-	struct conn_id_ud u = { cb, ud, "name" };
+	struct conn_id_ud u = { cb, ud, "name", "flow" };
 	cJSON *body = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(body, "sort", "NAME_ASC");
@@ -370,22 +380,31 @@ static int resolve(struct dd_conn *c, const char *dag_id, struct flow_ref **out,
 		}
 		return rc;
 	}
+	{
+		struct conn_check ck = CONN_CHECK_INIT;
+
+		if (conn_jis_obj(&ck, j)) {
+			r.flow_id = dd_xstrdup(conn_jstr_req(&ck, j, slash ? "flow_id" : "id"));
+			if (slash) {
+				r.deployment_id = dd_xstrdup(conn_jstr_req(&ck, j, "id"));
+				r.entrypoint = conn_jdup(&ck, j, "entrypoint");
+			}
+		}
+		cJSON_Delete(j);
+		if (ck.bad) {
+			char what[300];
+
+			free(r.flow_id);
+			free(r.deployment_id);
+			free(r.entrypoint);
+			snprintf(what, sizeof(what), "%s %.200s", slash ? "deployment" : "flow", dag_id);
+			conn_reject(c, what, NULL, &ck);
+			return dd_error_set(err, DD_EPROTO, "Prefect at %s answered the lookup of %s with an "
+			                    "object that fails its check (%s)", http_client_base(p->http), dag_id,
+			                    ck.problem);
+		}
+	}
 	r.dag_id = dd_xstrdup(dag_id);
-	if (slash) {
-		r.flow_id = conn_jdup(j, "flow_id");
-		r.deployment_id = conn_jdup(j, "id");
-		r.entrypoint = conn_jdup(j, "entrypoint");
-	} else {
-		r.flow_id = conn_jdup(j, "id");
-	}
-	cJSON_Delete(j);
-	if (!r.flow_id) {
-		free(r.dag_id);
-		free(r.deployment_id);
-		free(r.entrypoint);
-		return dd_error_set(err, DD_EPROTO, "Prefect at %s answered the lookup of %s without an "
-		                    "id", http_client_base(p->http), dag_id);
-	}
 	DD_GROW(p->flows, p->cap_flows, p->n_flows + 1);
 	p->flows[p->n_flows] = r;
 	*out = &p->flows[p->n_flows++];
@@ -420,27 +439,36 @@ struct tr_list {
 static int collect_tr(struct dd_conn *c, const cJSON *el, void *ud)
 {
 	struct tr_list *l = ud;
-	struct tr_rec *r;
-	const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(el, "task_inputs"), *param, *in;
+	struct conn_check ck = CONN_CHECK_INIT;
+	struct tr_rec r;
+	const cJSON *inputs, *param, *in;
 
-	(void)c;
-	if (!conn_jstr(el, "id") || !conn_jstr(el, "name"))
-		return 0;
-	DD_GROW(l->v, l->cap, l->n + 1);
-	r = &l->v[l->n++];
-	memset(r, 0, sizeof(*r));
-	r->id = conn_jdup(el, "id");
-	r->name = conn_jdup(el, "name");
+	memset(&r, 0, sizeof(r));
+	if (conn_jis_obj(&ck, el)) {
+		r.id = dd_xstrdup(conn_jstr_req(&ck, el, "id"));
+		r.name = dd_xstrdup(conn_jstr_req(&ck, el, "name"));
+	}
+	inputs = conn_jobj(&ck, el, "task_inputs");
 	cJSON_ArrayForEach(param, inputs) {
 		if (param->string && !strcmp(param->string, "__parents__"))
 			continue;
+		if (!cJSON_IsArray(param))
+			conn_check_fail(&ck, "task_inputs: %s is not a list", param->string ? param->string : "?");
 		cJSON_ArrayForEach(in, param) {
-			const char *t = conn_jstr(in, "input_type");
-			if (t && !strcmp(t, "task_run") && conn_jstr(in, "id") &&
-			    !dd_strv_contains(&r->upstream_ids, conn_jstr(in, "id")))
-				dd_strv_push(&r->upstream_ids, conn_jstr(in, "id"));
+			const char *t = conn_jstr(&ck, in, "input_type"), *id = conn_jstr(&ck, in, "id");
+			if (t && !strcmp(t, "task_run") && id && !dd_strv_contains(&r.upstream_ids, id))
+				dd_strv_push(&r.upstream_ids, id);
 		}
 	}
+	if (ck.bad) {
+		conn_reject(c, "task run (for the DAG's tasks)", NULL, &ck);
+		free(r.id);
+		free(r.name);
+		dd_strv_release(&r.upstream_ids);
+		return 0;
+	}
+	DD_GROW(l->v, l->cap, l->n + 1);
+	l->v[l->n++] = r;
 	return 0;
 }
 
@@ -469,9 +497,13 @@ static int recent_run_ids(struct dd_conn *c, const cJSON *el, void *ud)
 {
 	struct dd_strv *v = ud;
 
-	(void)c;
-	if (conn_jstr(el, "id"))
-		dd_strv_push(v, conn_jstr(el, "id"));
+	struct conn_check ck = CONN_CHECK_INIT;
+	const char *id = conn_jis_obj(&ck, el) ? conn_jstr_req(&ck, el, "id") : NULL;
+
+	if (ck.bad)
+		conn_reject(c, "flow run (for the DAG's tasks)", NULL, &ck);
+	else
+		dd_strv_push(v, id);
 	return v->n >= 5 ? 1 : 0;
 }
 
@@ -502,8 +534,15 @@ static int pf_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 			dd_dag_release(out);
 			return rc;
 		}
-		if (cJSON_GetArraySize(j) > 0)
-			f->entrypoint = conn_jdup(cJSON_GetArrayItem(j, 0), "entrypoint");
+		if (cJSON_GetArraySize(j) > 0) {
+			struct conn_check ck = CONN_CHECK_INIT;
+			char *ep = conn_jdup(&ck, cJSON_GetArrayItem(j, 0), "entrypoint");
+
+			if (ck.bad)
+				conn_reject(c, "deployment (for the DAG's file)", NULL, &ck);
+			else
+				f->entrypoint = ep;
+		}
 		cJSON_Delete(j);
 	}
 	if (f->entrypoint)
@@ -572,63 +611,58 @@ static int pf_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 
 /* ---- runs, task runs, tries --------------------------------------------- */
 
-static enum dd_state state_of(const cJSON *el)
+/* The state of a flow run or task run (state_name/state_type, or state {}). */
+static enum dd_state state_of(struct conn_check *ck, const cJSON *el)
 {
-	const char *name = conn_jstr(el, "state_name"), *type = conn_jstr(el, "state_type");
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(el, "state");
+	const char *name = conn_jstr(ck, el, "state_name"), *type = conn_jstr(ck, el, "state_type");
+	const cJSON *st = conn_jobj(ck, el, "state");
 	enum dd_state s;
 
 	if (!name)
-		name = conn_jstr(st, "name");
+		name = conn_jstr(ck, st, "name");
 	if (!type)
-		type = conn_jstr(st, "type");
+		type = conn_jstr(ck, st, "type");
 	s = dd_state_parse(name);
 	if (s == DD_STATE_UNKNOWN)
 		s = dd_state_parse(type);
 	return s;
 }
 
-static char *state_message(const cJSON *el)
+static char *state_message(struct conn_check *ck, const cJSON *el)
 {
-	const char *m = conn_jstr(cJSON_GetObjectItemCaseSensitive(el, "state"), "message");
+	const char *m = conn_jstr(ck, conn_jobj(ck, el, "state"), "message");
 	return m && *m ? dd_xstrdup(m) : NULL;
 }
 
-struct run_ud {
-	dd_run_cb cb;
-	void *ud;
-};
-
-static int run_item(struct dd_conn *c, const cJSON *el, void *ud)
+int pf_read_run(const cJSON *el, struct dd_run *r, struct conn_check *ck)
 {
-	struct run_ud *u = ud;
-	struct dd_run r = { 0 };
-	int rc;
-
-	(void)c;
-	r.run_id = conn_jdup(el, "id");
-	if (!r.run_id)
-		return 0;
-	r.run_name = conn_jdup(el, "name");
-	r.state = state_of(el);
-	r.run_type = dd_xstrdup(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(el, "auto_scheduled")) ?
-	                        "scheduled" : "manual");
-	r.logical_ms = conn_jtime(el, "expected_start_time");
-	r.start_ms = conn_jtime(el, "start_time");
-	r.end_ms = conn_jtime(el, "end_time");
-	if (!r.logical_ms)
-		r.logical_ms = r.start_ms;
-	r.note = state_message(el);
-	rc = u->cb(&r, u->ud);
-	dd_run_release(&r);
-	return rc;
+	memset(r, 0, sizeof(*r));
+	if (!conn_jis_obj(ck, el))
+		return -1;
+	r->run_id = dd_xstrdup(conn_jstr_req(ck, el, "id"));
+	r->run_name = conn_jdup(ck, el, "name");
+	r->state = state_of(ck, el);
+	r->run_type = dd_xstrdup(conn_jbool(ck, el, "auto_scheduled") ? "scheduled" : "manual");
+	r->logical_ms = conn_jtime(ck, el, "expected_start_time");
+	r->start_ms = conn_jtime(ck, el, "start_time");
+	r->end_ms = conn_jtime(ck, el, "end_time");
+	if (!r->logical_ms)
+		r->logical_ms = r->start_ms;
+	if (!r->logical_ms)
+		conn_check_fail(ck, "expected_start_time: missing, and no start_time either");
+	r->note = state_message(ck, el);
+	if (ck->bad) {
+		dd_run_release(r);
+		return -1;
+	}
+	return 0;
 }
 
 static int pf_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
                         dd_run_cb cb, void *ud, struct dd_error *err)
 {
 	struct flow_ref *f;
-	struct run_ud u = { cb, ud };
+	struct conn_run_ud u = { cb, ud, pf_read_run, "id", "flow run", 0 };
 	cJSON *body;
 	int rc = resolve(c, dag_id, &f, err);
 
@@ -643,52 +677,53 @@ static int pf_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 		cJSON_AddStringToObject(est, "after_", t);
 	}
 	cJSON_AddStringToObject(body, "sort", "EXPECTED_START_TIME_ASC");
-	return pf_pages(c, "/flow_runs/filter", body, run_item, &u, err);
+	return pf_pages(c, "/flow_runs/filter", body, conn_run_item, &u, err);
 }
 
-static void ti_from_json(const cJSON *el, struct dd_task_instance *ti)
+int pf_read_task_run(const cJSON *el, struct dd_task_instance *ti, struct conn_check *ck)
 {
-	const cJSON *pol = cJSON_GetObjectItemCaseSensitive(el, "empirical_policy");
-	const cJSON *retries = cJSON_GetObjectItemCaseSensitive(pol, "retries");
-	const cJSON *rcount = cJSON_GetObjectItemCaseSensitive(el, "run_count");
+	const cJSON *pol;
 
 	memset(ti, 0, sizeof(*ti));
-	ti->run_id = conn_jdup(el, "flow_run_id");
-	ti->task_id = conn_jdup(el, "name");
+	if (!conn_jis_obj(ck, el))
+		return -1;
+	pol = conn_jobj(ck, el, "empirical_policy");
+	ti->run_id = conn_jdup(ck, el, "flow_run_id");
+	ti->task_id = dd_xstrdup(conn_jstr_req(ck, el, "name"));
 	ti->map_index = -1;
-	ti->state = state_of(el);
-	ti->try_number = cJSON_IsNumber(rcount) ? (int)rcount->valuedouble : 0;
-	if (cJSON_IsNumber(retries))
-		ti->max_tries = (int)retries->valuedouble + 1;
-	else if (!cJSON_IsNull(retries) && retries == NULL)
-		ti->max_tries = 0;
+	ti->state = state_of(ck, el);
+	ti->try_number = conn_jint(ck, el, "run_count", 0, PF_MAX_TRIES, 0);
+	if (cJSON_GetObjectItemCaseSensitive(pol, "retries"))
+		ti->max_tries = conn_jint(ck, pol, "retries", 0, PF_MAX_TRIES, -1) + 1;
 	{
 		/* the task's own name: the run's name less "-<dynamic_key>" */
-		const char *name = conn_jstr(el, "name"), *dyn = conn_jstr(el, "dynamic_key");
+		const char *name = ti->task_id, *dyn = conn_jstr(ck, el, "dynamic_key");
 		size_t n = name ? strlen(name) : 0, dl = dyn ? strlen(dyn) : 0;
 		if (name && dyn && n > dl + 1 && name[n - dl - 1] == '-' && !strcmp(name + n - dl, dyn))
 			n -= dl + 1;
 		ti->operator_name = name ? dd_xstrndup(name, n) : NULL;
 	}
-	ti->external_id = conn_jdup(el, "id");
+	ti->external_id = dd_xstrdup(conn_jstr_req(ck, el, "id"));
 	/* A task run Scheduled (or Late, or awaiting a concurrency slot) waits its
 	 * turn since it was due; one Pending waits for its upstream tasks, and
 	 * its expected_start_time is only when it was created. */
-	ti->queued_ms = ti->state == DD_STATE_SCHEDULED || ti->state == DD_STATE_LATE
-	              ? conn_jtime(el, "expected_start_time") : 0;
-	ti->start_ms = conn_jtime(el, "start_time");
-	ti->end_ms = conn_jtime(el, "end_time");
-	ti->note = state_message(el);
+	ti->queued_ms = conn_jtime(ck, el, "expected_start_time");
+	if (ti->state != DD_STATE_SCHEDULED && ti->state != DD_STATE_LATE)
+		ti->queued_ms = 0;
+	ti->start_ms = conn_jtime(ck, el, "start_time");
+	ti->end_ms = conn_jtime(ck, el, "end_time");
+	ti->note = state_message(ck, el);
+	return ck->bad ? -1 : 0;
 }
 
 /* A page item callback (ud: struct conn_ti_ud): one task run. */
 static int ti_item(struct dd_conn *c, const cJSON *el, void *ud)
 {
+	struct conn_check ck = CONN_CHECK_INIT;
 	struct dd_task_instance ti;
 
-	(void)c;
-	ti_from_json(el, &ti);
-	return conn_ti_emit(ud, &ti);
+	pf_read_task_run(el, &ti, &ck);
+	return conn_ti_emit(c, ud, &ti, &ck);
 }
 
 static int pf_list_task_instances(struct dd_conn *c, const char *dag_id, const char *run_id,
@@ -709,22 +744,32 @@ static struct try_window *window_for(struct pf *p, const char *id)
 }
 
 /* Turns a state history into tries; records the try windows. */
-static size_t tries_from_states(struct pf *p, const cJSON *states, const struct dd_task_instance *ti,
-                                struct dd_try **out)
+int pf_read_states(const cJSON *states, const struct dd_task_instance *ti, struct dd_try **out,
+                   size_t *n_out, struct conn_check *ck)
 {
 	size_t cap = (size_t)cJSON_GetArraySize(states) + 2, n = 0;
 	struct dd_try *v = dd_xcalloc(cap, sizeof(*v));
-	struct try_window *w;
 	const cJSON *s;
 	int open = 0;
 
+	if (!cJSON_IsArray(states))
+		conn_check_fail(ck, "the answer: %s where a list of states is expected",
+		                cJSON_IsObject(states) ? "an object" : "something else");
 	cJSON_ArrayForEach(s, states) {
-		const char *type = conn_jstr(s, "type"), *name = conn_jstr(s, "name"), *msg = conn_jstr(s, "message");
-		int64_t ts = conn_jtime(s, "timestamp");
+		const char *type, *name, *msg;
+		int64_t ts;
 		int terminal, retry;
 
-		if (!type)
-			continue;
+		if (!conn_jis_obj(ck, s))
+			break;
+		type = conn_jstr_req(ck, s, "type");
+		name = conn_jstr(ck, s, "name");
+		msg = conn_jstr(ck, s, "message");
+		ts = conn_jtime(ck, s, "timestamp");
+		if (!ts && !ck->bad)
+			conn_check_fail(ck, "timestamp: missing where the time of the state is expected");
+		if (ck->bad)
+			break;
 		terminal = !strcmp(type, "COMPLETED") || !strcmp(type, "FAILED") ||
 		           !strcmp(type, "CRASHED") || !strcmp(type, "CANCELLED");
 		retry = name && !strcmp(name, "AwaitingRetry");
@@ -757,11 +802,35 @@ static size_t tries_from_states(struct pf *p, const cJSON *states, const struct 
 			t->note = msg && *msg ? dd_xstrdup(msg) : NULL;
 		}
 	}
+	if (ck->bad) {
+		for (size_t i = 0; i < n; i++)
+			dd_try_release(&v[i]);
+		free(v);
+		*out = NULL;
+		*n_out = 0;
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		v[i].run_id = dd_xstrdup(ti ? ti->run_id : NULL);
 		v[i].task_id = dd_xstrdup(ti ? ti->task_id : NULL);
 		v[i].map_index = -1;
 	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* Turns a state history into tries (pf_read_states); records the try
+ * windows.  -1 (problem in ck, nothing recorded) when a state fails its check. */
+static int tries_from_states(struct pf *p, const cJSON *states, const struct dd_task_instance *ti,
+                             struct dd_try **out, size_t *n_out, struct conn_check *ck)
+{
+	struct try_window *w;
+	size_t n;
+
+	if (pf_read_states(states, ti, out, n_out, ck) < 0)
+		return -1;
+	n = *n_out;
 	if (ti && ti->external_id) {
 		w = window_for(p, ti->external_id);
 		if (!w) {
@@ -774,10 +843,9 @@ static size_t tries_from_states(struct pf *p, const cJSON *states, const struct 
 		w->starts = dd_xcalloc(n + 1, sizeof(int64_t));
 		w->n = n;
 		for (size_t i = 0; i < n; i++)
-			w->starts[i] = v[i].start_ms;
+			w->starts[i] = (*out)[i].start_ms;
 	}
-	*out = v;
-	return n;
+	return 0;
 }
 
 static int get_states(struct dd_conn *c, const char *task_run_id, cJSON **out, struct dd_error *err)
@@ -789,12 +857,6 @@ static int get_states(struct dd_conn *c, const char *task_run_id, cJSON **out, s
 	http_buf_add_escaped(&url, task_run_id);
 	rc = pf_json(c, url.data, NULL, out, NULL, err);
 	dd_buf_release(&url);
-	if (rc == 0 && !cJSON_IsArray(*out)) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		return dd_error_set(err, DD_EPROTO, "Prefect answered GET /task_run_states/ with something "
-		                    "other than a list of states");
-	}
 	return rc;
 }
 
@@ -814,11 +876,20 @@ static int pf_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_
 		/* one run: the task run itself is the try, no request needed */
 		n = 0;
 	} else {
+		struct conn_check ck = CONN_CHECK_INIT;
+
 		rc = get_states(c, ti->external_id, &states, err);
 		if (rc < 0)
 			return rc;
-		n = tries_from_states(p, states, ti, &v);
+		rc = tries_from_states(p, states, ti, &v, &n, &ck);
 		cJSON_Delete(states);
+		if (rc < 0) {
+			char what[200];
+
+			snprintf(what, sizeof(what), "the state history of task run %.120s", ti->task_id);
+			conn_reject(c, what, ti->run_id, &ck);
+			return 0;   /* no tries: the run is not stored complete */
+		}
 	}
 	if (n == 0 && ti->try_number > 0) {
 		/* no history kept: one try per run_count, the last in the current state */
@@ -863,6 +934,33 @@ static const char *level_name(int lv)
 	return "NOTSET";
 }
 
+int pf_read_log_record(const cJSON *rec, struct dd_buf *line, struct conn_check *ck)
+{
+	const char *msg, *name;
+	int64_t ts;
+	int level;
+	struct tm tm;
+	time_t secs;
+
+	if (!conn_jis_obj(ck, rec))
+		return -1;
+	level = conn_jint(ck, rec, "level", 0, 100, 0);
+	msg = conn_jstr(ck, rec, "message");
+	name = conn_jstr(ck, rec, "name");
+	ts = conn_jtime(ck, rec, "timestamp");
+	if (!ts && !ck->bad)
+		conn_check_fail(ck, "timestamp: missing where the time of the record is expected");
+	secs = (time_t)(ts / 1000);
+	if (!ck->bad && (ts < 0 || !gmtime_r(&secs, &tm)))
+		conn_check_fail(ck, "timestamp: before 1970");
+	if (ck->bad)
+		return -1;
+	dd_buf_addf(line, "%04d-%02d-%02d %02d:%02d:%02d.%03d | %s | %s - %s\n",
+	            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	            (int)(ts % 1000), level_name(level), name ? name : "prefect", msg ? msg : "");
+	return 0;
+}
+
 static void set_post(struct logjob *j)
 {
 	cJSON *b = cJSON_Duplicate(j->filter, 1);
@@ -886,6 +984,7 @@ static int log_done(struct http_xfer *x)
 	struct dd_buf line = DD_BUF_INIT;
 
 	sync_stats(j->c);
+	conn_set_endpoint(j->c, "POST", x->url);
 	rc = http_check_json(p->http, x, &jv, &e);
 	if (rc == 0 && !cJSON_IsArray((cJSON *)jv)) {
 		cJSON_Delete(jv);
@@ -895,19 +994,18 @@ static int log_done(struct http_xfer *x)
 	if (rc < 0)
 		return conn_log_deliver(&j->out, &e);
 	cJSON_ArrayForEach(rec, (cJSON *)jv) {
-		const cJSON *lv = cJSON_GetObjectItemCaseSensitive(rec, "level");
-		const char *msg = conn_jstr(rec, "message"), *name = conn_jstr(rec, "name");
-		int64_t ts = conn_jtime(rec, "timestamp");
-		struct tm tm;
-		time_t secs = (time_t)(ts / 1000);
+		struct conn_check ck = CONN_CHECK_INIT;
 
 		n++;
 		dd_buf_reset(&line);
-		gmtime_r(&secs, &tm);
-		dd_buf_addf(&line, "%04d-%02d-%02d %02d:%02d:%02d.%03d | %s | %s - %s\n",
-		            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		            (int)(ts % 1000), level_name(cJSON_IsNumber(lv) ? (int)lv->valuedouble : 0),
-		            name ? name : "prefect", msg ? msg : "");
+		if (pf_read_log_record(rec, &line, &ck) < 0) {
+			/* a log with a record that fails its check is not stored as complete */
+			dd_error_set(&e, DD_EPROTO, "Prefect answered POST /logs/filter with a log record that "
+			             "fails its check: %s", ck.problem);
+			dd_buf_release(&line);
+			cJSON_Delete(jv);
+			return conn_log_deliver(&j->out, &e);
+		}
 		http_capbuf_add(&j->out.cap, line.data, line.len);
 	}
 	dd_buf_release(&line);
@@ -951,15 +1049,20 @@ static void prefetch_windows(struct dd_conn *c, const struct dd_log_request *req
 		const struct dd_log_request *r = xv[i].ud;
 		void *jv = NULL;
 		struct dd_error e = DD_ERROR_INIT;
-		if (http_check_json(p->http, &xv[i], &jv, &e) == 0 && cJSON_IsArray((cJSON *)jv)) {
+		if (http_check_json(p->http, &xv[i], &jv, &e) == 0) {
+			struct conn_check ck = CONN_CHECK_INIT;
 			struct dd_task_instance ti = { 0 };
 			struct dd_try *v = NULL;
-			size_t k;
+			size_t k = 0;
+
+			/* a history that fails its check leaves no window: the log is then
+			 * the task run's whole log */
 			ti.external_id = (char *)r->external_id;
-			k = tries_from_states(p, jv, &ti, &v);
-			for (size_t t = 0; t < k; t++)
-				dd_try_release(&v[t]);
-			free(v);
+			if (tries_from_states(p, jv, &ti, &v, &k, &ck) == 0) {
+				for (size_t t = 0; t < k; t++)
+					dd_try_release(&v[t]);
+				free(v);
+			}
 		}
 		cJSON_Delete(jv);
 		http_xfer_release(&xv[i]);
@@ -1032,10 +1135,12 @@ static int pf_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 static int pool_item(struct dd_conn *c, const cJSON *el, void *ud)
 {
 	struct dd_buf *b = ud;
-	const char *name = conn_jstr(el, "name"), *st = conn_jstr(el, "status");
+	struct conn_check ck = CONN_CHECK_INIT;
+	const char *name = conn_jstr(&ck, el, "name"), *st = conn_jstr(&ck, el, "status");
 
-	(void)c;
-	if (name)
+	if (ck.bad)
+		conn_reject(c, "work pool", NULL, &ck);
+	else if (name)
 		dd_buf_addf(b, "%s%s %s", b->len ? ", " : "work pools: ", name, st ? st : "?");
 	return 0;
 }

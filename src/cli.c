@@ -4,6 +4,7 @@
  */
 #include "dagdoc/util.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,9 +13,133 @@
 #include "dagdoc/connector.h"
 #include "dagdoc/gitcorr.h"
 #include "dagdoc/http.h"
+#include "dagdoc/secrets.h"
 #include "dagdoc/store.h"
 #include "dagdoc/sync.h"
 #include "dagdoc/triage.h"
+
+/* ---- the credential mask on every stream the process writes ------------------ */
+
+struct masked {
+	int fd;
+	struct dd_buf held;     /* what could be the start of a secret the next write completes */
+};
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes what is certain, masked; keeps the bytes that may begin a secret. */
+static int masked_emit(struct masked *m, int final)
+{
+	struct dd_buf out = DD_BUF_INIT;
+	size_t hold = final ? 0 : secrets_hold(dd_buf_str(&m->held), m->held.len);
+	size_t n = m->held.len - hold;
+	int rc;
+
+	secrets_mask_append(&out, dd_buf_str(&m->held), n);
+	rc = write_all(m->fd, dd_buf_str(&out), out.len);
+	dd_buf_release(&out);
+	if (m->held.data) {
+		memmove(m->held.data, m->held.data + n, hold);
+		m->held.data[hold] = '\0';
+	}
+	m->held.len = hold;
+	return rc;
+}
+
+static ssize_t masked_write(void *cookie, const char *p, size_t n)
+{
+	struct masked *m = cookie;
+
+	dd_buf_add(&m->held, p, n);
+	return masked_emit(m, 0) < 0 ? -1 : (ssize_t)n;
+}
+
+static int masked_close(void *cookie)
+{
+	struct masked *m = cookie;
+	int rc = masked_emit(m, 1);
+
+	dd_buf_release(&m->held);
+	free(m);
+	return rc;
+}
+
+static FILE *open_masked(int fd, struct masked **out)
+{
+	static const cookie_io_functions_t io = { NULL, masked_write, NULL, masked_close };
+	struct masked *m = dd_xcalloc(1, sizeof(*m));
+	FILE *f;
+
+	m->fd = fd;
+	f = fopencookie(m, "w", io);
+	if (!f) {
+		free(m);
+		m = NULL;
+	}
+	if (out)
+		*out = m;
+	return f;
+}
+
+FILE *cli_mask_fd(int fd)
+{
+	return open_masked(fd, NULL);
+}
+
+static struct masked *held_out, *held_err;
+
+/* At exit, after the last flush: the bytes still held back. */
+static void release_held(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	if (held_out)
+		masked_emit(held_out, 1);
+	if (held_err)
+		masked_emit(held_err, 1);
+}
+
+static FILE *mask_std(int fd, FILE *orig, int mode, struct masked **held)
+{
+	FILE *f;
+
+	fflush(orig);
+	f = open_masked(fd, held);
+	if (!f)
+		return orig;
+	setvbuf(f, NULL, mode, mode == _IONBF ? 0 : BUFSIZ);
+	return f;
+}
+
+void cli_mask_streams(void)
+{
+	stdout = mask_std(STDOUT_FILENO, stdout, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, &held_out);
+	stderr = mask_std(STDERR_FILENO, stderr, _IONBF, &held_err);
+	atexit(release_held);
+}
+
+void cli_put_utf8(FILE *f, const char *s, size_t len)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	dd_utf8_fix(&b, s, len);
+	fwrite(dd_buf_str(&b), 1, b.len, f);
+	dd_buf_release(&b);
+}
 
 int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv)
 {
@@ -67,6 +192,23 @@ char *cli_store_path(struct dd_cli *cli)
 	if (cli->cfg_loaded && cli->cfg.store_path)
 		return dd_xstrdup(cli->cfg.store_path);
 	return config_default_store();
+}
+
+int cli_open_store(struct dd_cli *cli, const char *cmd, int offline, struct dd_store **out)
+{
+	struct dd_error err = DD_ERROR_INIT, ro = DD_ERROR_INIT;
+	char *path = cli_store_path(cli);
+	int rc = store_open(path, out, &err);
+
+	/* --offline only reads: a store this user may not write is read as it is */
+	if (rc < 0 && offline && store_open_readonly(path, out, &ro) == 0)
+		rc = 0;
+	free(path);
+	if (rc < 0) {
+		cli_error(cmd, &err);
+		return -1;
+	}
+	return 0;
 }
 
 int cli_error(const char *cmd, const struct dd_error *err)
@@ -139,6 +281,56 @@ void cli_format_bytes(uint64_t n, char *out, size_t len)
 		snprintf(out, len, "%.1f kB", (double)n / 1e3);
 	else
 		snprintf(out, len, "%llu bytes", (unsigned long long)n);
+}
+
+static void add_gap(struct dd_buf *b, size_t n, const char *one, const char *many)
+{
+	if (n)
+		dd_buf_addf(b, "%s%zu %s", b->len ? ", " : "", n, n == 1 ? one : many);
+}
+
+/* Adds what one sync left out to a total (the first problems kept). */
+static void add_gaps(struct dd_sync_stats *to, const struct dd_sync_stats *from)
+{
+	if (to == from)
+		return;
+	to->rejected += from->rejected;
+	to->runs_incomplete += from->runs_incomplete;
+	to->dags_failed += from->dags_failed;
+	to->logs_failed += from->logs_failed;
+	if (!to->first_problem[0])
+		memcpy(to->first_problem, from->first_problem, sizeof(to->first_problem));
+	if (!to->first_log_error[0])
+		memcpy(to->first_log_error, from->first_log_error, sizeof(to->first_log_error));
+}
+
+int cli_sync_gaps(const char *cmd, const struct dd_sync_stats *st, int warn)
+{
+	struct dd_buf what = DD_BUF_INIT;
+	int kinds = !!st->rejected + !!st->runs_incomplete + !!st->dags_failed + !!st->logs_failed;
+
+	add_gap(&what, st->rejected, "object the server sent failed its checks",
+	        "objects the server sent failed their checks");
+	add_gap(&what, st->runs_incomplete, "run was left out", "runs were left out");
+	add_gap(&what, st->dags_failed, "DAG could not be read", "DAGs could not be read");
+	if (st->rejected || st->runs_incomplete || st->dags_failed) {
+		if (warn)
+			cli_warnf("the store is incomplete: %s (first: %s); the next sync fetches them again",
+			          what.data, st->first_problem);
+		else
+			cli_errorf(cmd, "the store is incomplete: %s (first: %s); what they belong to was not "
+			           "stored: run sync again to fetch it", what.data, st->first_problem);
+	}
+	if (st->logs_failed) {
+		if (warn)
+			cli_warnf("%zu log%s could not be fetched (first: %s); the next sync fetches them again",
+			          st->logs_failed, st->logs_failed == 1 ? "" : "s", st->first_log_error);
+		else
+			cli_errorf(cmd, "%zu log%s could not be fetched (first: %s); run sync again to fetch them",
+			           st->logs_failed, st->logs_failed == 1 ? "" : "s", st->first_log_error);
+	}
+	dd_buf_release(&what);
+	return kinds;
 }
 
 struct progress_ctx {
@@ -230,10 +422,14 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
 		if (!(flags & CLI_SYNC_SKIP_MISSING) || !n) {
 			rc = sync_run(store, conn, src, &opts, stats, &err);
 		} else {
+			struct dd_sync_stats gaps;
+
+			memset(&gaps, 0, sizeof(gaps));
 			for (size_t i = 0; i < n; i++) {
 				opts.dag_ids = dag_ids + i;
 				opts.n_dag_ids = 1;
 				rc = sync_run(store, conn, src, &opts, stats, &err);
+				add_gaps(&gaps, stats);
 				if (rc == DD_ENOTFOUND) {      /* another source may have it */
 					rc = 0;
 					dd_error_clear(&err);
@@ -242,6 +438,10 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
 				if (rc < 0)
 					break;
 			}
+			/* what any of them left out, not only the last */
+			stats->rejected = stats->runs_incomplete = stats->dags_failed = stats->logs_failed = 0;
+			stats->first_problem[0] = stats->first_log_error[0] = '\0';
+			add_gaps(stats, &gaps);
 		}
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
@@ -254,6 +454,8 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
 			cli_error(cmd, &err);
 		if (err_out)
 			*err_out = err;
+	} else if (!(flags & CLI_SYNC_NO_GAPS)) {
+		cli_sync_gaps(cmd, stats, 1);
 	}
 	return rc < 0 ? rc : 0;
 }

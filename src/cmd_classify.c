@@ -12,6 +12,43 @@
 
 enum { OPT_FORMAT = CLI_OPT_COMMON_LAST + 1, OPT_PATTERNS };
 
+/* The most classify reads of one input (documented in `dagdoc help
+ * classify`): an endless input (/dev/zero, a pipe that never closes) ends
+ * with a sentence, not never. */
+#define CLASSIFY_MAX_INPUT_MB 512
+
+struct feed {
+	struct classify *c;
+	struct dd_error *err;
+};
+
+static int feed_piece(const char *p, size_t n, void *ud)
+{
+	struct feed *f = ud;
+
+	return classify_feed(f->c, p, n, f->err);
+}
+
+/* Classifies one file or "-" (standard input), reading at most
+ * CLASSIFY_MAX_INPUT_MB. */
+static int classify_input(const struct pat_library *lib, const char *path, struct dd_failure *out,
+                          struct dd_error *err)
+{
+	struct feed f = { classify_new(lib, path), err };
+	int rc = dd_read_stream(path, (size_t)CLASSIFY_MAX_INPUT_MB << 20, feed_piece, &f, err);
+
+	memset(out, 0, sizeof(*out));
+	if (rc == DD_ELIMIT)
+		dd_error_set(err, DD_ELIMIT, "%s: more than %d MiB of input; classify reads at most %d MiB of "
+		             "one log: give it the end of the log (tail -c 256M FILE | dagdoc classify -)",
+		             strcmp(path, "-") ? path : "standard input", CLASSIFY_MAX_INPUT_MB,
+		             CLASSIFY_MAX_INPUT_MB);
+	if (rc == 0)
+		rc = classify_finish(f.c, out, err);
+	classify_free(f.c);
+	return rc;
+}
+
 /* Loads built-ins + config pattern_dirs + --patterns dirs; prints every
  * problem.  Shared with cmd_patterns.c through this little helper. */
 int cmd_load_patterns(struct dd_cli *cli, const char *cmd, const struct dd_strv *extra, struct pat_library **out);
@@ -164,7 +201,7 @@ int cmd_classify(int argc, char **argv, struct dd_cli *cli)
 	for (size_t i = 0; i < n_inputs; i++) {
 		struct dd_failure f;
 		struct dd_error err = DD_ERROR_INIT;
-		if (classify_file(lib, inputs[i], &f, &err) < 0) {
+		if (classify_input(lib, inputs[i], &f, &err) < 0) {
 			cli_error("classify", &err);
 			errors++;
 			dd_failure_release(&f);
@@ -175,7 +212,7 @@ int cmd_classify(int argc, char **argv, struct dd_cli *cli)
 		if (json) {
 			cJSON *o = dd_failure_to_json(&f);
 			char *s = cJSON_PrintUnformatted(o);
-			fputs(s, stdout);
+			cli_put_utf8(stdout, s, strlen(s));
 			fputc('\n', stdout);
 			free(s);
 			cJSON_Delete(o);

@@ -22,10 +22,11 @@
 #include "dagdoc/gitcorr.h"
 #include "dagdoc/http.h"
 #include "dagdoc/report.h"
+#include "dagdoc/secrets.h"
 #include "dagdoc/store.h"
 #include "dagdoc/triage.h"
 
-#define POST_ATTEMPTS 4           /* a webhook answering 500 is asked again this many times in all */
+#define POST_ATTEMPTS 4           /* a webhook failing (500, 502-504, 429) is asked this many times in all */
 #define RUN_SLACK_MS (8LL * 86400 * 1000)   /* a run's logical date may precede its start by its interval */
 
 struct pick {
@@ -94,15 +95,21 @@ static int write_report(const struct report *r, const char *format, const char *
 {
 	struct report_style st = { path ? 0 : color, explain };
 	char *tmp = NULL;
-	FILE *f = stdout;
-	int bad;
+	FILE *f = stdout, *file = NULL;
+	int bad = 0;
 
 	if (path) {
 		tmp = dd_xasprintf("%s.tmp%ld", path, (long)getpid());
-		f = fopen(tmp, "w");
+		file = fopen(tmp, "w");
+		/* the file gets what stdout would: every byte through the credential mask */
+		f = file ? cli_mask_fd(fileno(file)) : NULL;
 		if (!f) {
 			cli_errorf("report", "cannot write %s: %s; check the directory exists and is writable", tmp,
 			           strerror(errno));
+			if (file) {
+				fclose(file);
+				unlink(tmp);
+			}
 			free(tmp);
 			return -1;
 		}
@@ -111,20 +118,33 @@ static int write_report(const struct report *r, const char *format, const char *
 		cJSON *j = report_to_json(r, explain);
 		char *s = cJSON_Print(j);
 
-		fputs(s, f);
+		cli_put_utf8(f, s, strlen(s));
 		fputc('\n', f);
 		free(s);
 		cJSON_Delete(j);
 	} else if (!strcmp(format, "md")) {
 		report_render_md(r, &st, f);
 	} else if (!strcmp(format, "html")) {
-		report_render_html(r, f);
+		/* rendered whole, then written as valid UTF-8 */
+		char *page = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&page, &len);
+
+		if (m) {
+			report_render_html(r, m);
+			fclose(m);
+			cli_put_utf8(f, page, len);
+		} else {
+			bad = 1;
+		}
+		free(page);
 	} else {
 		report_render_text(r, &st, f);
 	}
-	bad = fflush(f) != 0 || ferror(f);
+	bad |= fflush(f) != 0 || ferror(f);
 	if (path) {
 		bad |= fclose(f) != 0;
+		bad |= fclose(file) != 0;
 		if (!bad && rename(tmp, path) < 0)
 			bad = 1;
 		if (bad) {
@@ -137,20 +157,30 @@ static int write_report(const struct report *r, const char *format, const char *
 }
 
 /* Posts the summary; the webhook URL is a secret (Slack's path is the
- * token), so messages name only its origin. */
+ * token), so messages name only its origin.  The HTTP client's one retry
+ * policy applies (a 500, Slack's "rollup_error", is asked again too). */
 static int post_summary(const struct report *r, const char *url)
 {
 	struct http_opts o;
 	struct http_client *c = NULL;
+	struct http_xfer x;
 	struct dd_error err = DD_ERROR_INIT;
-	char *payload = report_webhook_payload(r), *origin = http_url_origin(url);
-	const char *secrets[2] = { url, NULL };
-	int ok = 0, attempts = 0;
-	long status = 0;
-	char detail[200] = "";
+	struct dd_buf payload = DD_BUF_INIT;
+	char *summary = report_webhook_payload(r), *origin = http_url_origin(url);
+	int ok = 0;
 
-	secrets[1] = strstr(url, "://") ? strchr(strstr(url, "://") + 3, '/') : NULL;
+	secrets_add(url);
+	secrets_add(strstr(url, "://") ? strchr(strstr(url, "://") + 3, '/') : NULL);
+	/* what is posted leaves the process too: through the credential mask, as valid UTF-8 */
+	{
+		struct dd_buf valid = DD_BUF_INIT;
+
+		dd_utf8_fix(&valid, summary, strlen(summary));
+		secrets_mask_append(&payload, dd_buf_str(&valid), valid.len);
+		dd_buf_release(&valid);
+	}
 	memset(&o, 0, sizeof(o));
+	memset(&x, 0, sizeof(x));
 	o.base_url = url;
 	o.service = "the webhook";
 	o.server_hint = "is the chat service reachable from here";
@@ -158,59 +188,46 @@ static int post_summary(const struct report *r, const char *url)
 	o.timeout_s = 30;
 	o.max_attempts = POST_ATTEMPTS;
 	if (http_client_new(&o, &c, &err) < 0) {
-		http_scrub(err.msg, sizeof(err.msg), secrets, secrets[1] ? 2 : 1);
 		cli_errorf("report", "cannot post to the webhook at %s: %s", origin ? origin : "?", err.msg);
 		goto out;
 	}
-	for (attempts = 1; attempts <= POST_ATTEMPTS; attempts++) {
-		struct http_xfer x;
+	x.method = "POST";
+	x.url = dd_xstrdup(url);
+	x.post = payload.data;
+	x.post_len = payload.len;
+	x.accept = "*/*";
+	http_run1(c, &x);
+	if (!x.rc && x.status >= 200 && x.status < 300) {
+		ok = 1;
+	} else if (x.rc) {
+		cli_errorf("report", "cannot post to the webhook at %s: %s", origin ? origin : "?", x.err.msg);
+	} else {
+		struct dd_buf shown = DD_BUF_INIT;
+		char detail[200] = "";
+		size_t k = 0;
 
-		memset(&x, 0, sizeof(x));
-		x.method = "POST";
-		x.url = dd_xstrdup(url);
-		x.post = payload;
-		x.post_len = strlen(payload);
-		x.accept = "*/*";
-		http_run1(c, &x);
-		status = x.status;
-		if (x.rc) {
-			err = x.err;
-			http_scrub(err.msg, sizeof(err.msg), secrets, secrets[1] ? 2 : 1);
-		} else if (x.status >= 200 && x.status < 300) {
-			ok = 1;
-		} else {
-			size_t n = x.body.len < 120 ? x.body.len : 120;
-			size_t k = 0;
-
-			for (size_t i = 0; i < n && k + 1 < sizeof(detail); i++)
-				detail[k++] = (x.body.data[i] >= 0x20 && x.body.data[i] < 0x7f) ? x.body.data[i] : ' ';
-			detail[k] = '\0';
-		}
-		http_xfer_release(&x);
-		free(x.url);
-		/* The client itself retries connection errors, 429 and 502-504;
-		 * here only the other 5xx (Slack's "rollup_error" is a 500). */
-		if (ok || x.rc || status < 500 || status == 501 || (status >= 502 && status <= 504))
-			break;
-		if (attempts < POST_ATTEMPTS)
-			usleep((useconds_t)(250000u << (attempts - 1)));   /* 0.25 s, 0.5 s, 1 s */
+		/* the body as sent back, masked before it is cut */
+		secrets_mask_append(&shown, dd_buf_str(&x.body), x.body.len);
+		for (size_t i = 0; i < shown.len && i < 120 && k + 1 < sizeof(detail); i++)
+			detail[k++] = (shown.data[i] >= 0x20 && shown.data[i] < 0x7f) ? shown.data[i] : ' ';
+		detail[k] = '\0';
+		dd_buf_release(&shown);
+		if (x.status >= 500 && x.status != 501)
+			cli_errorf("report", "the webhook at %s kept answering %ld%s%s%s after %d attempts; the "
+			           "report was written but its summary not posted: try again later",
+			           origin ? origin : "?", x.status, *detail ? " (" : "", detail, *detail ? ")" : "",
+			           x.attempts);
+		else
+			cli_errorf("report", "the webhook at %s refused the summary with %ld%s%s%s; check the --post "
+			           "URL (an incoming-webhook URL of your chat)",
+			           origin ? origin : "?", x.status, *detail ? " (" : "", detail, *detail ? ")" : "");
 	}
-	if (ok)
-		goto out;
-	if (status >= 500 && status != 501)
-		cli_errorf("report", "the webhook at %s kept answering %ld%s%s%s after %d attempts; the report was "
-		           "written but its summary not posted: try again later",
-		           origin ? origin : "?", status, *detail ? " (" : "", detail, *detail ? ")" : "",
-		           attempts > POST_ATTEMPTS || (status >= 502 && status <= 504) ? POST_ATTEMPTS : attempts);
-	else if (status)
-		cli_errorf("report", "the webhook at %s refused the summary with %ld%s%s%s; check the --post URL "
-		           "(an incoming-webhook URL of your chat)",
-		           origin ? origin : "?", status, *detail ? " (" : "", detail, *detail ? ")" : "");
-	else
-		cli_errorf("report", "cannot post to the webhook at %s: %s", origin ? origin : "?", err.msg);
+	http_xfer_release(&x);
+	free(x.url);
 out:
 	http_client_free(c);
-	free(payload);
+	free(summary);
+	dd_buf_release(&payload);
 	free(origin);
 	return ok ? 0 : -1;
 }
@@ -248,7 +265,6 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 	struct dd_error err = DD_ERROR_INIT;
 	struct report rep;
 	struct pick_ctx picks = { NULL, 0, 0, NULL };
-	char *store_path = NULL;
 	int trouble = 0;
 
 	memset(&rep, 0, sizeof(rep));
@@ -314,11 +330,8 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 		fputs("hint: 'dagdoc report --offline' reads what the store already holds\n", stderr);
 		goto out;
 	}
-	store_path = cli_store_path(cli);
-	if (store_open(store_path, &store, &err) < 0) {
-		cli_error("report", &err);
+	if (cli_open_store(cli, "report", offline, &store) < 0)
 		goto out;
-	}
 	lib = cli_patterns(cli, "report");
 	if (!lib)
 		goto out;
@@ -392,6 +405,11 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 		t.ui_url = triage_ui_url(config_source(cfg, picks.v[i].source), &t);
 		report_add_dag(&rep, picks.v[i].source, &t);
 	}
+	if (!no_record && store_readonly(store)) {
+		cli_warnf("the store %s is read-only here: this report's failures are not recorded (as with "
+		          "--no-record)", store_path(store));
+		no_record = 1;
+	}
 	if (report_finish(&rep, store, !no_record, &err) < 0) {
 		cli_error("report", &err);
 		goto out;
@@ -417,7 +435,6 @@ out:
 	cli_close_repos(repos, n_repos);
 	pat_library_free(lib);
 	store_close(store);
-	free(store_path);
 	dd_strv_release(&source_names);
 	dd_strv_release(&repo_args);
 	dd_strv_release(&names);

@@ -200,7 +200,6 @@ int cmd_runbook(int argc, char **argv, struct dd_cli *cli)
 	struct triage_result t;
 	struct dd_error err = DD_ERROR_INIT;
 	const struct pat_pattern *pat;
-	char *store_path = NULL;
 	int64_t since_s, dag_ref;
 
 	memset(&t, 0, sizeof(t));
@@ -237,11 +236,8 @@ int cmd_runbook(int argc, char **argv, struct dd_cli *cli)
 	}
 	for (size_t i = 0; i < repo_args.n; i++)
 		config_add_repo(cfg, repo_args.v[i]);
-	store_path = cli_store_path(cli);
-	if (store_open(store_path, &store, &err) < 0) {
-		cli_error("runbook", &err);
+	if (cli_open_store(cli, "runbook", offline, &store) < 0)
 		goto out;
-	}
 	rc = cli_find_dag(cli, "runbook", store, source_name, offline, id, since_s, 1, &src, &dag_ref);
 	if (rc != 0) {
 		if (rc > 0)
@@ -259,7 +255,6 @@ out:
 	cli_close_repos(repos, n_repos);
 	pat_library_free(lib);
 	store_close(store);
-	free(store_path);
 	dd_strv_release(&repo_args);
 	return exit_code;
 }

@@ -6,8 +6,9 @@
  *
  * Exit status: 0 when everything was stored; 2 on a usage, connector or
  * store error, on Ctrl-C (after the current batch is committed), and when
- * some logs could not be fetched this time (everything else is stored; the
- * next sync fetches them).
+ * the store is incomplete: an object the server sent failed its checks, a
+ * run or DAG could not be read, or a log could not be fetched this time
+ * (what was read whole is stored; the next sync fetches the rest).
  *
  * TEST ONLY: DAGDOC_TEST_SLOW_BATCH=N, see src/cli.c.
  */
@@ -63,7 +64,8 @@ int cmd_sync(int argc, char **argv, struct dd_cli *cli)
 		goto out;
 	}
 	if (cli_run_sync(cli, "sync", src, store, (const char *const *)argv + optind,
-	                 (size_t)(argc - optind), since_s, 0, &st, describe, sizeof(describe), NULL) < 0)
+	                 (size_t)(argc - optind), since_s, CLI_SYNC_NO_GAPS, &st, describe, sizeof(describe),
+	                 NULL) < 0)
 		goto out;
 
 	cli_format_bytes(st.log_bytes, bytes, sizeof(bytes));
@@ -73,12 +75,8 @@ int cmd_sync(int argc, char **argv, struct dd_cli *cli)
 	if (st.logs_missing)
 		printf("%zu log%s not kept by %s (recorded; not asked for again)\n", st.logs_missing,
 		       st.logs_missing == 1 ? " is" : "s are", src->name);
-	if (st.logs_failed) {
-		cli_errorf("sync", "%zu log%s could not be fetched (first: %s); run sync again to "
-		           "fetch them", st.logs_failed, st.logs_failed == 1 ? "" : "s",
-		           st.first_log_error);
+	if (cli_sync_gaps("sync", &st, 0))
 		goto out;
-	}
 	exit_code = DD_EXIT_OK;
 out:
 	store_close(store);

@@ -39,7 +39,6 @@ int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 	size_t n_repos = 0;
 	struct triage_result t;
 	struct dd_error err = DD_ERROR_INIT;
-	char *store_path = NULL;
 	int64_t since_s, dag_ref;
 
 	memset(&t, 0, sizeof(t));
@@ -75,11 +74,8 @@ int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 	for (size_t i = 0; i < repo_args.n; i++)
 		config_add_repo(cfg, repo_args.v[i]);
 
-	store_path = cli_store_path(cli);
-	if (store_open(store_path, &store, &err) < 0) {
-		cli_error("triage", &err);
+	if (cli_open_store(cli, "triage", offline, &store) < 0)
 		goto out;
-	}
 	if (cli_find_dag(cli, "triage", store, source_name, offline, dag_id, since_s, 0, &src, &dag_ref) < 0)
 		goto out;
 	lib = cli_patterns(cli, "triage");
@@ -92,7 +88,8 @@ int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 		cJSON *j = triage_to_json(&t, explain);
 		char *s = cJSON_Print(j);
 
-		puts(s);
+		cli_put_utf8(stdout, s, strlen(s));
+		putchar('\n');
 		free(s);
 		cJSON_Delete(j);
 	} else {
@@ -109,7 +106,6 @@ out:
 	cli_close_repos(repos, n_repos);
 	pat_library_free(lib);
 	store_close(store);
-	free(store_path);
 	dd_strv_release(&repo_args);
 	return exit_code;
 }

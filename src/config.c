@@ -10,11 +10,14 @@
 
 #include "dagdoc/config.h"
 #include "dagdoc/redact.h"
+#include "dagdoc/secrets.h"
 
 #define DEFAULT_CONCURRENCY 8
 #define DEFAULT_TIMEOUT_S 60
 #define DEFAULT_CONNECT_TIMEOUT_S 10
 #define DEFAULT_MAX_LOG_BYTES (16 * 1024 * 1024)
+#define DEFAULT_RETRY_AFTER_MAX_S 60
+#define DEFAULT_RETRY_BUDGET_S 300
 #define DEFAULT_DEPLOY_LAG_S (6 * 3600)
 
 static const char *const default_requirement_globs[] = {
@@ -71,6 +74,8 @@ static void source_defaults(struct dd_source *s)
 	s->timeout_s = DEFAULT_TIMEOUT_S;
 	s->connect_timeout_s = DEFAULT_CONNECT_TIMEOUT_S;
 	s->max_log_bytes = DEFAULT_MAX_LOG_BYTES;
+	s->retry_after_max_s = DEFAULT_RETRY_AFTER_MAX_S;
+	s->retry_budget_s = DEFAULT_RETRY_BUDGET_S;
 }
 
 static void repo_defaults(struct dd_repo *r)
@@ -93,7 +98,7 @@ static void source_release(struct dd_source *s)
 	free(s->username); free(s->password); free(s->token); free(s->api_key);
 	free(s->auth_string); free(s->username_env); free(s->password_env);
 	free(s->token_env); free(s->api_key_env); free(s->auth_string_env);
-	free(s->ca_file); free(s->origin);
+	free(s->ca_file); free(s->origin); free(s->unset_env);
 }
 
 static void repo_release(struct dd_repo *r)
@@ -165,16 +170,23 @@ struct reader {
 static int fail_at(struct reader *rd, yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail_at(struct reader *rd, yaml_node_t *node, const char *fmt, ...)
+static int vfail(struct dd_error *err, const char *name, const yaml_mark_t *m, const char *fmt, va_list ap)
 {
 	char what[512];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	return dd_error_set(err, DD_EPARSE, "%s:%zu:%zu: %s", name, m->line + 1, m->column + 1, what);
+}
+
+static int fail_at(struct reader *rd, yaml_node_t *node, const char *fmt, ...)
+{
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	rc = vfail(rd->err, rd->name, &node->start_mark, fmt, ap);
 	va_end(ap);
-	return dd_error_set(rd->err, DD_EPARSE, "%s:%zu:%zu: %s", rd->name,
-	                    node->start_mark.line + 1, node->start_mark.column + 1, what);
+	return rc;
 }
 
 static const char *node_kind(yaml_node_t *n)
@@ -281,6 +293,9 @@ static int get_string_list(struct reader *rd, yaml_node_t *n, const char *key,
 
 static int unknown_key(struct reader *rd, yaml_node_t *key, const char *where, const char *expected)
 {
+	if (key->type != YAML_SCALAR_NODE)
+		return fail_at(rd, key, "a key in %s is %s; keys are plain names (%s)", where, node_kind(key),
+		               expected);
 	return fail_at(rd, key, "unknown key '%s' in %s; expected one of: %s", key->data.scalar.value,
 	               where, expected);
 }
@@ -307,7 +322,29 @@ static void warn_literal_secret(struct reader *rd, yaml_node_t *k, const char *s
 static const char source_keys[] =
 	"name, kind, url, ui_url, path, username, username_env, password, password_env, token, "
 	"token_env, api_key, api_key_env, auth_string, auth_string_env, ca_file, insecure, "
-	"concurrency, timeout, connect_timeout, max_log_mb";
+	"concurrency, timeout, connect_timeout, max_log_mb, retry_after_max, retry_budget";
+
+/* `key: VAR` naming the variable a credential comes from: an empty name
+ * is refused; a variable not set is recorded (conn_open reports it, with
+ * this file:line, before any request is made). */
+static int get_env_name(struct reader *rd, struct dd_source *s, yaml_node_t *k, yaml_node_t *v,
+                        const char *key, char **out)
+{
+	const char *val;
+	int rc = get_string(rd, v, key, out);
+
+	if (rc < 0)
+		return rc;
+	if (!**out)
+		return fail_at(rd, v, "'%s' is empty; name the environment variable that holds the "
+		               "credential, or remove the key", key);
+	val = getenv(*out);
+	if ((!val || !*val) && !s->unset_env)
+		s->unset_env = dd_xasprintf("%s:%zu: %s names %s, which is not set in the environment "
+		                            "(or is empty); export it, or fix the name", rd->name,
+		                            k->start_mark.line + 1, key, *out);
+	return 0;
+}
 
 static int read_source(struct reader *rd, yaml_node_t *map, int *literal_secret)
 {
@@ -340,21 +377,23 @@ static int read_source(struct reader *rd, yaml_node_t *map, int *literal_secret)
 		else if (key_is(k, "ui_url")) rc = get_string(rd, v, "ui_url", &s->ui_url);
 		else if (key_is(k, "path")) rc = get_path(rd, v, "path", &s->path);
 		else if (key_is(k, "username")) rc = get_string(rd, v, "username", &s->username);
-		else if (key_is(k, "username_env")) rc = get_string(rd, v, "username_env", &s->username_env);
+		else if (key_is(k, "username_env")) rc = get_env_name(rd, s, k, v, "username_env", &s->username_env);
 		else if (key_is(k, "password")) { rc = get_string(rd, v, "password", &s->password); warn_literal_secret(rd, k, s->name, "password"); *literal_secret = 1; }
-		else if (key_is(k, "password_env")) rc = get_string(rd, v, "password_env", &s->password_env);
+		else if (key_is(k, "password_env")) rc = get_env_name(rd, s, k, v, "password_env", &s->password_env);
 		else if (key_is(k, "token")) { rc = get_string(rd, v, "token", &s->token); warn_literal_secret(rd, k, s->name, "token"); *literal_secret = 1; }
-		else if (key_is(k, "token_env")) rc = get_string(rd, v, "token_env", &s->token_env);
+		else if (key_is(k, "token_env")) rc = get_env_name(rd, s, k, v, "token_env", &s->token_env);
 		else if (key_is(k, "api_key")) { rc = get_string(rd, v, "api_key", &s->api_key); warn_literal_secret(rd, k, s->name, "api_key"); *literal_secret = 1; }
-		else if (key_is(k, "api_key_env")) rc = get_string(rd, v, "api_key_env", &s->api_key_env);
+		else if (key_is(k, "api_key_env")) rc = get_env_name(rd, s, k, v, "api_key_env", &s->api_key_env);
 		else if (key_is(k, "auth_string")) { rc = get_string(rd, v, "auth_string", &s->auth_string); warn_literal_secret(rd, k, s->name, "auth_string"); *literal_secret = 1; }
-		else if (key_is(k, "auth_string_env")) rc = get_string(rd, v, "auth_string_env", &s->auth_string_env);
+		else if (key_is(k, "auth_string_env")) rc = get_env_name(rd, s, k, v, "auth_string_env", &s->auth_string_env);
 		else if (key_is(k, "ca_file")) rc = get_path(rd, v, "ca_file", &s->ca_file);
 		else if (key_is(k, "insecure")) rc = get_bool(rd, v, "insecure", &s->insecure);
 		else if (key_is(k, "concurrency")) { rc = get_int(rd, v, "concurrency", 1, 64, &n); s->concurrency = (int)n; }
 		else if (key_is(k, "timeout")) { rc = get_int(rd, v, "timeout", 1, 3600, &n); s->timeout_s = (int)n; }
 		else if (key_is(k, "connect_timeout")) { rc = get_int(rd, v, "connect_timeout", 1, 600, &n); s->connect_timeout_s = (int)n; }
 		else if (key_is(k, "max_log_mb")) { rc = get_int(rd, v, "max_log_mb", 1, 4096, &n); s->max_log_bytes = (int64_t)n << 20; }
+		else if (key_is(k, "retry_after_max")) { rc = get_int(rd, v, "retry_after_max", 1, 3600, &n); s->retry_after_max_s = (int)n; }
+		else if (key_is(k, "retry_budget")) { rc = get_int(rd, v, "retry_budget", 1, 86400, &n); s->retry_budget_s = (int)n; }
 		else rc = unknown_key(rd, k, "a source", source_keys);
 		if (rc < 0)
 			return rc;
@@ -479,6 +518,173 @@ static int read_root(struct reader *rd, yaml_node_t *root, int *literal_secret)
 	return 0;
 }
 
+/* How deep a configuration may nest.  Checked on the event stream before
+ * the document is composed: a deeply nested document (100k levels) costs
+ * libyaml's scanner time that grows with the depth. */
+#define CONFIG_MAX_DEPTH 32
+
+static int fail_mark(struct dd_error *err, const char *name, const yaml_mark_t *m, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail_mark(struct dd_error *err, const char *name, const yaml_mark_t *m, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(err, name, m, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int yaml_failed(yaml_parser_t *p, const char *name, struct dd_error *err)
+{
+	return dd_error_set(err, DD_EPARSE, "%s:%zu:%zu: %s%s%s", name, p->problem_mark.line + 1,
+	                    p->problem_mark.column + 1, p->problem ? p->problem : "invalid YAML",
+	                    p->context ? " " : "", p->context ? p->context : "");
+}
+
+/* Is an explicit tag one a configuration may carry?  Plain values only:
+ * no !!binary, !!python/..., !!set, local !tags. */
+static int tag_ok(const yaml_char_t *tag)
+{
+	static const char *const ok[] = { "str", "int", "float", "bool", "null", "map", "seq" };
+	const char *t = (const char *)tag;
+
+	if (!t || !strcmp(t, "!"))
+		return 1;
+	if (!dd_starts_with(t, "tag:yaml.org,2002:"))
+		return 0;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(ok); i++)
+		if (!strcmp(t + 18, ok[i]))
+			return 1;
+	return 0;
+}
+
+/* The first pass, over events: one document, no aliases, no exotic tags,
+ * no NUL inside a value, nesting within CONFIG_MAX_DEPTH. */
+static int check_events(const char *name, const char *text, size_t len, struct dd_error *err)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, docs = 0, rc = 0, done = 0;
+	const char *nul = memchr(text, '\0', len);
+
+	if (nul) {
+		size_t line = 1, col = 1;
+
+		for (const char *p = text; p < nul; p++, col++)
+			if (*p == '\n') {
+				line++;
+				col = 0;
+			}
+		return dd_error_set(err, DD_EPARSE, "%s:%zu:%zu: a NUL byte; the configuration must be "
+		                    "text", name, line, col);
+	}
+	if (!yaml_parser_initialize(&parser))
+		return dd_error_set(err, DD_ERR, "cannot initialise the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && !rc) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = yaml_failed(&parser, name, err);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1)
+				rc = fail_mark(err, name, &ev.start_mark, "a second YAML document ('---'); the "
+				               "configuration is one document: merge them or remove the marker");
+			break;
+		case YAML_ALIAS_EVENT:
+			rc = fail_mark(err, name, &ev.start_mark, "an alias (*%s); write the value out, the "
+			               "configuration takes no anchors or aliases", ev.data.alias.anchor);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (!tag_ok(ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.tag :
+			            ev.data.mapping_start.tag))
+				rc = fail_mark(err, name, &ev.start_mark, "a tagged collection; the configuration "
+				               "takes plain lists and mappings only");
+			else if (++depth > CONFIG_MAX_DEPTH)
+				rc = fail_mark(err, name, &ev.start_mark, "nested more than %d levels deep; a "
+				               "configuration is a few levels of mappings and lists",
+				               CONFIG_MAX_DEPTH);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (!tag_ok(ev.data.scalar.tag)) {
+				const char *t = (const char *)ev.data.scalar.tag;
+				int std = dd_starts_with(t, "tag:yaml.org,2002:");
+
+				rc = fail_mark(err, name, &ev.start_mark, "a value tagged %s%s; the configuration "
+				               "takes plain values only", std ? "!!" : "", std ? t + 18 : t);
+			}
+			else if (strlen((const char *)ev.data.scalar.value) != ev.data.scalar.length)
+				rc = fail_mark(err, name, &ev.start_mark, "a value holding a NUL character "
+				               "(\\0); it would be cut there");
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+static int cmp_pair_keys(const void *a, const void *b)
+{
+	const yaml_node_t *const *x = a, *const *y = b;
+
+	return strcmp((const char *)(*x)->data.scalar.value, (const char *)(*y)->data.scalar.value);
+}
+
+/* No mapping names a key twice (YAML's last one would win silently:
+ * 'store:' twice could point the store anywhere). */
+static int check_unique_keys(struct reader *rd, yaml_node_t *n)
+{
+	if (!n)
+		return 0;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+			int rc = check_unique_keys(rd, yaml_document_get_node(rd->doc, *it));
+			if (rc < 0)
+				return rc;
+		}
+	} else if (n->type == YAML_MAPPING_NODE) {
+		size_t count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start), k = 0;
+		yaml_node_t **keys = dd_xcalloc(count + 1, sizeof(*keys));
+		int rc = 0;
+
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *key = yaml_document_get_node(rd->doc, p->key);
+
+			if (key && key->type == YAML_SCALAR_NODE)
+				keys[k++] = key;
+			if (rc == 0)
+				rc = check_unique_keys(rd, yaml_document_get_node(rd->doc, p->value));
+		}
+		qsort(keys, k, sizeof(*keys), cmp_pair_keys);
+		for (size_t i = 1; i < k && rc == 0; i++)
+			if (!cmp_pair_keys(&keys[i - 1], &keys[i])) {
+				yaml_node_t *later = keys[i]->start_mark.index > keys[i - 1]->start_mark.index ?
+				                     keys[i] : keys[i - 1];
+				yaml_node_t *first = later == keys[i] ? keys[i - 1] : keys[i];
+				rc = fail_at(rd, later, "'%s' is given twice in this mapping (first at line %zu); "
+				             "keep one", later->data.scalar.value, first->start_mark.line + 1);
+			}
+		free(keys);
+		return rc;
+	}
+	return 0;
+}
+
 static int parse_text(const char *name, const char *text, size_t len, struct dd_config *cfg,
                       int *literal_secret, struct dd_error *err)
 {
@@ -487,18 +693,19 @@ static int parse_text(const char *name, const char *text, size_t len, struct dd_
 	struct reader rd = { name, &doc, cfg, err };
 	int rc;
 
+	if ((rc = check_events(name, text, len, err)) < 0)
+		return rc;
 	if (!yaml_parser_initialize(&parser))
 		return dd_error_set(err, DD_ERR, "cannot initialise the YAML parser");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		rc = dd_error_set(err, DD_EPARSE, "%s:%zu:%zu: %s%s%s", name,
-		                  parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-		                  parser.problem ? parser.problem : "invalid YAML",
-		                  parser.context ? " " : "", parser.context ? parser.context : "");
+		rc = yaml_failed(&parser, name, err);
 		yaml_parser_delete(&parser);
 		return rc;
 	}
-	rc = read_root(&rd, yaml_document_get_root_node(&doc), literal_secret);
+	rc = check_unique_keys(&rd, yaml_document_get_root_node(&doc));
+	if (rc == 0)
+		rc = read_root(&rd, yaml_document_get_root_node(&doc), literal_secret);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	return rc;
@@ -571,11 +778,30 @@ static void add_env_sources(struct dd_config *cfg)
 
 /* ---- loading ------------------------------------------------------------- */
 
+/* Every credential of a source, in each form a connection sends it, goes
+ * to the credential mask before anything can print it. */
+static void register_secrets(const struct dd_source *s)
+{
+	secrets_add_basic(s->username, s->password);
+	secrets_add(s->token);
+	secrets_add(s->api_key);
+	if (s->auth_string) {
+		const char *colon = strchr(s->auth_string, ':');
+		char *user = dd_xstrndup(s->auth_string, colon ? (size_t)(colon - s->auth_string) : 0);
+
+		secrets_add(s->auth_string);
+		secrets_add_basic(user, colon ? colon + 1 : s->auth_string);
+		free(user);
+	}
+}
+
 static void finish(struct dd_config *cfg)
 {
 	char *v;
 
 	add_env_sources(cfg);
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		register_secrets(&cfg->sources[i]);
 	if ((v = env_dup("DAGDOC_STORE"))) {
 		free(cfg->store_path);
 		cfg->store_path = v;
@@ -778,6 +1004,8 @@ static void emit_source(yaml_emitter_t *em, const struct dd_source *s)
 	emit_kv_int(em, "timeout", s->timeout_s);
 	emit_kv_int(em, "connect_timeout", s->connect_timeout_s);
 	emit_kv_int(em, "max_log_mb", (long long)(s->max_log_bytes >> 20));
+	emit_kv_int(em, "retry_after_max", s->retry_after_max_s);
+	emit_kv_int(em, "retry_budget", s->retry_budget_s);
 	emit_kv(em, "from", s->origin);
 	end(em, 1);
 }

@@ -1,43 +1,52 @@
 /*
- * error.c - filling struct dd_error (see include/dagdoc/error.h).
+ * error.c - filling struct dd_error (see include/dagdoc/error.h).  Every
+ * message goes through the credential mask (include/dagdoc/secrets.h).
  */
 #include "dagdoc/util.h"
 
+#include "dagdoc/secrets.h"
+
+/* Copies text into err->msg, every registered secret masked first: a
+ * secret longer than the room left is never cut into a readable prefix. */
+static void set_masked(struct dd_error *err, const struct dd_buf *text)
+{
+	struct dd_buf m = DD_BUF_INIT;
+
+	secrets_mask_append(&m, dd_buf_str(text), text->len);
+	snprintf(err->msg, sizeof(err->msg), "%s", dd_buf_str(&m));
+	secrets_mask(err->msg);
+	dd_buf_release(&m);
+}
+
 int dd_error_set(struct dd_error *err, int code, const char *fmt, ...)
 {
+	struct dd_buf b = DD_BUF_INIT;
 	va_list ap;
 
 	if (!err)
 		return code;
 	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	dd_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	set_masked(err, &b);
+	dd_buf_release(&b);
 	return code;
 }
 
 int dd_error_prefix(struct dd_error *err, const char *fmt, ...)
 {
-	char old[DD_ERROR_MSG_MAX];
-	size_t n;
-	int w;
+	struct dd_buf b = DD_BUF_INIT;
 	va_list ap;
 
 	if (!err)
 		return DD_ERR;
-	memcpy(old, err->msg, sizeof(old));
 	va_start(ap, fmt);
-	w = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	dd_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	n = w < 0 ? 0 : (size_t)w;
-	if (n < sizeof(err->msg) - 1) {
-		size_t room = sizeof(err->msg) - 1 - n, len = strlen(old);
-
-		if (len > room)
-			len = room;
-		memcpy(err->msg + n, old, len);
-		err->msg[n + len] = '\0';
-	}
+	dd_buf_adds(&b, err->msg);
+	set_masked(err, &b);
+	dd_buf_release(&b);
 	return err->code ? err->code : DD_ERR;
 }
 

@@ -112,7 +112,13 @@ struct cJSON *dd_failure_to_json(const struct dd_failure *f)
 	} else {
 		cJSON_AddNullToObject(o, "lines");
 	}
-	jsonout_str(o, "excerpt", f->excerpt);
+	{
+		/* a log's bytes that are not UTF-8 are replaced, and the excerpt says so */
+		char *excerpt = dd_utf8_excerpt(f->excerpt);
+
+		jsonout_str(o, "excerpt", excerpt);
+		free(excerpt);
+	}
 	cJSON_AddItemToObject(o, "checks", jsonout_strv(&f->checks));
 	cJSON_AddItemToObject(o, "fix", jsonout_strv(&f->fix));
 	cJSON *sec = cJSON_AddArrayToObject(o, "secondary");

@@ -12,8 +12,10 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <zlib.h>
 
 #include "dagdoc/http.h"
+#include "dagdoc/secrets.h"
 
 #ifndef DD_VERSION
 #define DD_VERSION "0"
@@ -45,12 +47,12 @@ struct http_client {
 	char *base_redacted;
 	char *origin;          /* redacted scheme://host:port */
 	char *bearer_header;   /* SECRET */
-	char *secrets[4];
 	CURLM *multi;
 	CURL **pool;
 	size_t n_pool, cap_pool;
 	struct http_stats stats;
 	uint64_t rng;
+	int64_t waited_ms;     /* the waits between retries scheduled so far (wait_budget_ms) */
 };
 
 enum { XS_NEW = 0, XS_PENDING, XS_ACTIVE, XS_WAITING, XS_DONE };
@@ -64,9 +66,19 @@ struct xpriv {
 	int state;
 	int64_t first_ms, due_ms, attempt_start;
 	uint64_t delivered;
-	int overflow, sink_abort;
+	int overflow, sink_abort, late, bad_encoding, huge_header;
 	char *retry_after;
 	const char *retry_reason;
+	int64_t ra_waited_ms;  /* Retry-After waits of this transfer so far */
+	int64_t deadline_ms;   /* of the current attempt, decoding included */
+	/* a compressed body, decoded here (libcurl's decoder does not say when a
+	 * stream is cut short, nor bound what it inflates) */
+	char *encoding;        /* Content-Encoding of the answer, NULL: identity */
+	z_stream zs;
+	int z_state;           /* 0 none, 1 inflating, 2 stream ended */
+	int z_raw_tried;       /* "deflate" without its zlib header */
+	uint64_t inflated;     /* decoded bytes of this attempt */
+	size_t header_bytes;   /* of this answer's header */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -97,50 +109,22 @@ static char *xdup_or_null(const char *s)
 	return s ? dd_xstrdup(s) : NULL;
 }
 
-void http_scrub(char *msg, size_t size, const char *const *secrets, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		const char *s = secrets[i];
-		size_t sl;
-		char *p;
-
-		if (!s || !*s)
-			continue;
-		sl = strlen(s);
-		p = msg;
-		while ((p = strstr(p, s)) != NULL) {
-			size_t at = (size_t)(p - msg), rest = strlen(p + sl);
-			if (at + 4 >= size)
-				break;
-			if (at + 4 + rest + 1 > size)
-				rest = size - at - 4 - 1;
-			memmove(p + 4, p + sl, rest);
-			p[4 + rest] = '\0';
-			memcpy(p, "****", 4);
-			p += 4;
-		}
-	}
-}
-
-static void scrub(const struct http_client *c, char *msg, size_t size)
-{
-	http_scrub(msg, size, (const char *const *)c->secrets, DD_ARRAY_SIZE(c->secrets));
-}
-
 static void emit(const struct http_client *c, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void emit(const struct http_client *c, int level, const char *fmt, ...)
 {
-	char line[2048];
+	struct dd_buf line = DD_BUF_INIT, masked = DD_BUF_INIT;
 	va_list ap;
 
 	if (!g_hook || (level == HTTP_LOG_TRACE && !c->o.trace))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	dd_buf_vaddf(&line, fmt, ap);
 	va_end(ap);
-	scrub(c, line, sizeof(line));
-	g_hook(level, line, g_hook_ud);
+	secrets_mask_append(&masked, dd_buf_str(&line), line.len);
+	g_hook(level, dd_buf_str(&masked), g_hook_ud);
+	dd_buf_release(&line);
+	dd_buf_release(&masked);
 }
 
 /* ---- URLs --------------------------------------------------------------- */
@@ -389,12 +373,18 @@ void http_describe_failure(int curl_code, int os_errno, const char *detail,
 			             origin, os_errno ? strerror(os_errno) : d, tries, hint, url_env);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		if (strstr(d, "onnect") || strstr(d, "esolv"))
+		if (strstr(d, "too slow") && o && o->timeout_s)
+			/* a streamed answer that stalled: the limit is the stall, not the total */
+			dd_error_set(err, DD_ENET, "%s stopped sending for %d s in the middle of an answer%s; "
+			             "raise the source's timeout (now %d s), or check the server's load", origin,
+			             o->timeout_s, tries, o->timeout_s);
+		else if (strstr(d, "onnect") || strstr(d, "esolv"))
 			dd_error_set(err, DD_ENET, "cannot reach %s: no connection within the connect "
 			             "timeout%s; %s and is %s right?", origin, tries, hint, url_env);
 		else
-			dd_error_set(err, DD_ENET, "%s did not answer within %d s%s; raise timeout_s, or "
-			             "check the server's load", origin, timeout_s, tries);
+			dd_error_set(err, DD_ENET, "%s did not answer within %d s%s; raise the source's "
+			             "timeout (now %d s), or check the server's load", origin, timeout_s, tries,
+			             o && o->timeout_s ? o->timeout_s : timeout_s);
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -419,6 +409,14 @@ void http_describe_failure(int curl_code, int os_errno, const char *detail,
 		dd_error_set(err, DD_EUSAGE, "the URL %s is not a usable http(s) URL (%s); fix %s",
 		             origin, d, url_env);
 		break;
+	case CURLE_OUT_OF_MEMORY:
+		if (detail && strstr(detail, "header")) {
+			/* libcurl's word for an answer whose header is too large */
+			dd_error_set(err, DD_EPROTO, "%s answered with a header too large to read (%s); a proxy "
+			             "in front of it may be misconfigured", origin, d);
+			break;
+		}
+		/* fall through */
 	default:
 		if (broken_connection((CURLcode)curl_code))
 			dd_error_set(err, DD_ENET, "the connection to %s broke before a full answer (%s)%s; "
@@ -480,23 +478,31 @@ int http_client_new(const struct http_opts *o, struct http_client **out, struct 
 		c->o.backoff_base_ms = g_base_ms > 0 ? g_base_ms : 500;
 	if (c->o.backoff_cap_ms <= 0)
 		c->o.backoff_cap_ms = g_cap_ms > 0 ? g_cap_ms : 30000;
-	if (c->o.retry_after_cap_ms <= 0)
-		c->o.retry_after_cap_ms = 120000;
+	if (c->o.retry_after_max_ms <= 0)
+		c->o.retry_after_max_ms = 60000;
+	if (c->o.wait_budget_ms <= 0)
+		c->o.wait_budget_ms = 300000;
 	c->base = dd_xstrdup(o->base_url);
 	c->base_redacted = http_redact_url(o->base_url);
 	c->origin = http_url_origin(o->base_url);
-	/* user-info in the URL is a credential too */
+	/* every credential this client sends, in the forms it sends them */
 	{
 		const char *auth, *auth_end, *at;
 		split_authority(o->base_url, &auth, &auth_end);
 		at = memrchr(auth, '@', (size_t)(auth_end - auth));
 		if (at) {
 			const char *colon = memchr(auth, ':', (size_t)(at - auth));
-			if (colon)
-				c->secrets[3] = dd_xstrndup(colon + 1, (size_t)(at - colon - 1));
+			char *user = dd_xstrndup(auth, (size_t)((colon ? colon : at) - auth));
+			char *pw = colon ? dd_xstrndup(colon + 1, (size_t)(at - colon - 1)) : NULL;
+			if (pw)
+				secrets_add_basic(user, pw);
+			else
+				secrets_add(user);   /* a token given as the user-info */
+			free(user);
+			free(pw);
 		}
 	}
-	c->secrets[1] = xdup_or_null(o->password);
+	secrets_add_basic(o->username, o->password);
 	http_client_set_bearer(c, o->bearer);
 	c->multi = curl_multi_init();
 	if (!c->multi) {
@@ -521,9 +527,8 @@ void http_client_set_bearer(struct http_client *c, const char *token)
 		memset(c->bearer_header, 0, strlen(c->bearer_header));
 		free(c->bearer_header);
 	}
-	free(c->secrets[0]);
 	c->bearer_header = token && *token ? dd_xasprintf("Authorization: Bearer %s", token) : NULL;
-	c->secrets[0] = token && *token ? dd_xstrdup(token) : NULL;
+	secrets_add(token);
 }
 
 void http_client_free(struct http_client *c)
@@ -536,8 +541,6 @@ void http_client_free(struct http_client *c)
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
 	http_client_set_bearer(c, NULL);
-	for (size_t i = 0; i < DD_ARRAY_SIZE(c->secrets); i++)
-		free(c->secrets[i]);
 	free((char *)c->o.service);
 	free((char *)c->o.url_env);
 	free((char *)c->o.server_hint);
@@ -563,6 +566,32 @@ const char *http_client_base(const struct http_client *c)
 
 /* ---- transfers ---------------------------------------------------------- */
 
+/* The most header bytes one answer may carry (libcurl refuses a single
+ * header line over 100 kB on its own). */
+#define HEADER_MAX (256 * 1024)
+
+static void decoder_end(struct xpriv *xp)
+{
+	if (xp->z_state)
+		inflateEnd(&xp->zs);
+	xp->z_state = 0;
+	xp->z_raw_tried = 0;
+	xp->inflated = 0;
+}
+
+/* Forgets what the headers of the last answer said (a retry, a redirect,
+ * a 100-continue). */
+static void forget_answer(struct http_xfer *x, struct xpriv *xp)
+{
+	free(xp->retry_after);
+	xp->retry_after = NULL;
+	free(xp->encoding);
+	xp->encoding = NULL;
+	free(x->content_type);
+	x->content_type = NULL;
+	xp->header_bytes = 0;
+}
+
 static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 {
 	struct http_xfer *x = ud;
@@ -571,12 +600,16 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 	const char *colon = memchr(p, ':', n);
 	size_t name_len, vlen;
 	const char *v;
+	char **slot = NULL;
 
 	if (n >= 5 && !strncmp(p, "HTTP/", 5)) {
-		/* a new response (after 100-continue or a redirect): forget the last */
-		free(xp->retry_after);
-		xp->retry_after = NULL;
+		forget_answer(x, xp);
 		return n;
+	}
+	xp->header_bytes += n;
+	if (xp->header_bytes > HEADER_MAX) {
+		xp->huge_header = 1;
+		return 0;
 	}
 	if (!colon)
 		return n;
@@ -587,15 +620,125 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 	vlen = (size_t)(p + n - v);
 	while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
 		vlen--;
-	if (name_len == 11 && !strncasecmp(p, "Retry-After", 11)) {
-		free(xp->retry_after);
-		xp->retry_after = dd_xstrndup(v, vlen);
-	} else if (x->capture_header && strlen(x->capture_header) == name_len &&
-	           !strncasecmp(p, x->capture_header, name_len)) {
-		free(x->captured);
-		x->captured = dd_xstrndup(v, vlen);
+	if (name_len == 11 && !strncasecmp(p, "Retry-After", 11))
+		slot = &xp->retry_after;
+	else if (name_len == 16 && !strncasecmp(p, "Content-Encoding", 16))
+		slot = &xp->encoding;
+	else if (name_len == 12 && !strncasecmp(p, "Content-Type", 12))
+		slot = &x->content_type;
+	else if (x->capture_header && strlen(x->capture_header) == name_len &&
+	         !strncasecmp(p, x->capture_header, name_len))
+		slot = &x->captured;
+	if (slot) {
+		free(*slot);
+		*slot = dd_xstrndup(v, vlen);
 	}
 	return n;
+}
+
+/* Hands decoded bytes on: to the sink, into the body, or for an answer
+ * that is not 2xx its first 64 KiB.  Returns -1 to stop the transfer. */
+static int deliver(struct http_xfer *x, struct xpriv *xp, long st, const char *p, size_t n)
+{
+	if (st >= 200 && st < 300) {
+		if (x->sink) {
+			size_t cap = x->max_inflate ? x->max_inflate : xp->c->o.max_body_bytes;
+
+			if (xp->encoding && xp->inflated > cap) {
+				xp->overflow = 1;
+				return -1;
+			}
+			xp->delivered += n;
+			if (x->sink(x, p, n)) {
+				xp->sink_abort = 1;
+				return -1;
+			}
+			return 0;
+		}
+		if (x->body.len + n > xp->c->o.max_body_bytes) {
+			xp->overflow = 1;
+			return -1;
+		}
+		dd_buf_add(&x->body, p, n);
+		return 0;
+	}
+	if (x->body.len < ERR_BODY_MAX)
+		dd_buf_add(&x->body, p, n < ERR_BODY_MAX - x->body.len ? n : ERR_BODY_MAX - x->body.len);
+	return 0;
+}
+
+static int encoding_is(const struct xpriv *xp, const char *name)
+{
+	return xp->encoding && !strcasecmp(xp->encoding, name);
+}
+
+/* Inflates one piece of a gzip or deflate body and delivers what comes
+ * out, 64 KiB at a time, minding the attempt's deadline.  Returns -1 to
+ * stop the transfer. */
+static int inflate_piece(struct http_xfer *x, struct xpriv *xp, long st, const char *p, size_t n)
+{
+	int deflate = encoding_is(xp, "deflate");
+	unsigned char out[65536];
+
+	if (xp->z_state == 0) {
+		memset(&xp->zs, 0, sizeof(xp->zs));
+		if (inflateInit2(&xp->zs, deflate ? 15 : 15 + 16) != Z_OK) {
+			xp->bad_encoding = 1;
+			return -1;
+		}
+		xp->z_state = 1;
+	}
+	xp->zs.next_in = (Bytef *)p;
+	xp->zs.avail_in = (uInt)n;
+	while (xp->zs.avail_in > 0) {
+		size_t got;
+		int r;
+
+		if (xp->z_state == 2) {
+			/* a gzip stream may hold several members; nothing else may follow */
+			if (deflate || xp->zs.avail_in < 2 || xp->zs.next_in[0] != 0x1f || xp->zs.next_in[1] != 0x8b) {
+				xp->bad_encoding = 1;
+				return -1;
+			}
+			inflateReset(&xp->zs);
+			xp->z_state = 1;
+		}
+		xp->zs.next_out = out;
+		xp->zs.avail_out = sizeof(out);
+		r = inflate(&xp->zs, Z_NO_FLUSH);
+		if (r == Z_DATA_ERROR && deflate && !xp->z_raw_tried && xp->zs.total_out == 0 &&
+		    xp->zs.total_in <= n) {
+			/* "deflate" sent as a raw stream, without the zlib header */
+			inflateEnd(&xp->zs);
+			memset(&xp->zs, 0, sizeof(xp->zs));
+			xp->z_raw_tried = 1;
+			if (inflateInit2(&xp->zs, -15) != Z_OK) {
+				xp->z_state = 0;
+				xp->bad_encoding = 1;
+				return -1;
+			}
+			xp->zs.next_in = (Bytef *)p;
+			xp->zs.avail_in = (uInt)n;
+			continue;
+		}
+		if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
+			xp->bad_encoding = 1;
+			return -1;
+		}
+		got = sizeof(out) - xp->zs.avail_out;
+		xp->inflated += got;
+		if (got && deliver(x, xp, st, (const char *)out, got) < 0)
+			return -1;
+		if (r == Z_STREAM_END)
+			xp->z_state = 2;
+		if (dd_now_ms() > xp->deadline_ms) {
+			xp->late = 1;
+			return -1;
+		}
+		if (!got && r == Z_BUF_ERROR)
+			break;
+	}
+	return 0;
 }
 
 static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
@@ -606,24 +749,21 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 	long st = 0;
 
 	curl_easy_getinfo(xp->easy, CURLINFO_RESPONSE_CODE, &st);
-	if (st >= 200 && st < 300) {
-		if (x->sink) {
-			xp->delivered += n;
-			if (x->sink(x, p, n)) {
-				xp->sink_abort = 1;
-				return 0;
-			}
-			return n;
-		}
-		if (x->body.len + n > xp->c->o.max_body_bytes) {
-			xp->overflow = 1;
+	if (xp->encoding && !encoding_is(xp, "identity")) {
+		if (!encoding_is(xp, "gzip") && !encoding_is(xp, "x-gzip") && !encoding_is(xp, "deflate")) {
+			xp->bad_encoding = 2;   /* not one dagdoc asked for */
 			return 0;
 		}
-		dd_buf_add(&x->body, p, n);
-		return n;
+		if (!(st >= 200 && st < 300) && x->body.len >= ERR_BODY_MAX)
+			return n;           /* an error answer: its first 64 KiB are enough */
+		return inflate_piece(x, xp, st, p, n) < 0 ? 0 : n;
 	}
-	if (x->body.len < ERR_BODY_MAX)
-		dd_buf_add(&x->body, p, n < ERR_BODY_MAX - x->body.len ? n : ERR_BODY_MAX - x->body.len);
+	if (deliver(x, xp, st, p, n) < 0)
+		return 0;
+	if (x->sink && dd_now_ms() > xp->deadline_ms) {
+		xp->late = 1;
+		return 0;
+	}
 	return n;
 }
 
@@ -641,6 +781,13 @@ static void easy_put(struct http_client *c, CURL *e)
 	c->pool[c->n_pool++] = e;
 }
 
+/* How long one attempt may take in all: timeout, or for a streamed body
+ * (a huge log) ten times that. */
+static int64_t attempt_limit_s(const struct http_client *c, const struct http_xfer *x)
+{
+	return x->sink ? (int64_t)c->o.timeout_s * 10 : c->o.timeout_s;
+}
+
 static int start_attempt(struct http_client *c, struct http_xfer *x)
 {
 	struct xpriv *xp = x->priv;
@@ -652,9 +799,9 @@ static int start_attempt(struct http_client *c, struct http_xfer *x)
 		return dd_error_set(&x->err, DD_ERR, "libcurl could not start a transfer");
 	xp->easy = e;
 	xp->errbuf[0] = '\0';
-	xp->overflow = xp->sink_abort = 0;
-	free(xp->retry_after);
-	xp->retry_after = NULL;
+	xp->overflow = xp->sink_abort = xp->late = xp->bad_encoding = xp->huge_header = 0;
+	forget_answer(x, xp);
+	decoder_end(xp);
 	free(xp->full_url);
 	xp->full_url = http_join_url(c->base, x->url);
 	dd_buf_reset(&x->body);
@@ -676,12 +823,14 @@ static int start_attempt(struct http_client *c, struct http_xfer *x)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, xp->hdrs);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "dagdoc/" DD_VERSION);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	/* compressed bodies are decoded in on_write, bounded and checked whole */
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
+	curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	if (x->sink) {
 		/* a streamed body (a huge log) may take long: give up when it stalls
 		 * for timeout_s, or after ten times that in all */
-		curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)c->o.timeout_s * 10);
+		curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)attempt_limit_s(c, x));
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)c->o.timeout_s);
 	} else {
@@ -719,6 +868,7 @@ static int start_attempt(struct http_client *c, struct http_xfer *x)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
 
 	xp->attempt_start = dd_now_ms();
+	xp->deadline_ms = xp->attempt_start + attempt_limit_s(c, x) * 1000;
 	if (!xp->first_ms)
 		xp->first_ms = xp->attempt_start;
 	x->attempts++;
@@ -739,9 +889,89 @@ static int retryable_curl(CURLcode rc)
 	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT || broken_connection(rc);
 }
 
+/* One policy for every request: they are all idempotent reads (a webhook
+ * post is the one write, and it is retried the same way). */
 static int retryable_status(long st)
 {
-	return st == 429 || st == 502 || st == 503 || st == 504;
+	return st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
+}
+
+/* The attempt broke in a way that is not the network's: one sentence in
+ * x->err; *retry set when another attempt may do better. */
+static void attempt_fault(struct http_client *c, struct http_xfer *x, struct xpriv *xp, long st,
+                          const char *method, const char *path, char *what, size_t wlen, int *retry)
+{
+	if (xp->overflow && xp->encoding && x->sink) {
+		size_t cap = x->max_inflate ? x->max_inflate : c->o.max_body_bytes;
+
+		snprintf(what, wlen, "%ld, inflated past %zu MiB, stopped", st, cap >> 20);
+		x->rc = dd_error_set(&x->err, DD_ELIMIT, "%s at %s answered %s %s with a %s body that inflates "
+		                     "to more than %zu MiB; dagdoc stopped decoding it (a compressed answer that "
+		                     "large is refused: raise max_log_mb if the log is real)", c->o.service,
+		                     c->origin, method, path, xp->encoding, cap >> 20);
+	} else if (xp->overflow) {
+		snprintf(what, wlen, "%ld, body over %zu MiB, stopped", st, c->o.max_body_bytes >> 20);
+		x->rc = dd_error_set(&x->err, DD_ELIMIT, "%s at %s answered %s %s with more than %zu MiB; "
+		                     "the answer is too large to read", c->o.service, c->origin, method,
+		                     path, c->o.max_body_bytes >> 20);
+	} else if (xp->sink_abort) {
+		snprintf(what, wlen, "stopped by the reader");
+		x->rc = dd_error_set(&x->err, DD_ELIMIT, "reading %s %s from %s was stopped", method, path,
+		                     c->origin);
+	} else if (xp->late) {
+		snprintf(what, wlen, "%ld, over %lld s, stopped", st, (long long)attempt_limit_s(c, x));
+		x->rc = dd_error_set(&x->err, DD_ENET, "%s did not finish answering %s %s within %lld s%s; raise "
+		                     "the source's timeout (now %d s), or check the server's load", c->origin,
+		                     method, path, (long long)attempt_limit_s(c, x),
+		                     xp->encoding ? " (decoding its compressed body included)" : "",
+		                     c->o.timeout_s);
+		*retry = 1;
+	} else if (xp->bad_encoding == 2) {
+		snprintf(what, wlen, "%ld, Content-Encoding %.40s", st, xp->encoding);
+		x->rc = dd_error_set(&x->err, DD_EPROTO, "%s at %s answered %s %s with Content-Encoding '%.40s', "
+		                     "which dagdoc did not ask for (it accepts gzip and deflate); is a proxy in "
+		                     "between rewriting answers?", c->o.service, c->origin, method, path,
+		                     xp->encoding);
+	} else if (xp->bad_encoding) {
+		snprintf(what, wlen, "%ld, a broken %s body", st, xp->encoding);
+		x->rc = dd_error_set(&x->err, DD_ENET, "%s at %s answered %s %s with a %s body that does not "
+		                     "decode; try again, or check a proxy or load balancer in between",
+		                     c->o.service, c->origin, method, path, xp->encoding);
+		*retry = 1;
+	} else if (xp->huge_header) {
+		snprintf(what, wlen, "a header too large, stopped");
+		x->rc = dd_error_set(&x->err, DD_EPROTO, "%s at %s answered %s %s with a response header too "
+		                     "large to read (a line over 100 kB or over %d kB in all); a proxy in front "
+		                     "of it may be misconfigured", c->o.service, c->origin, method, path,
+		                     HEADER_MAX / 1024);
+	}
+}
+
+/* Refuses to wait `delay` ms for a retry when the server asked for longer
+ * than one request may wait (retry_after_max_ms) or the client's waits
+ * would pass wait_budget_ms; the refusal is x's error. */
+static int wait_refused(struct http_client *c, struct http_xfer *x, struct xpriv *xp, int64_t delay,
+                        int retry_after, long st, const char *method, const char *path)
+{
+	char asked[32], most[32];
+
+	dd_format_duration((double)delay / 1000.0, asked, sizeof(asked));
+	if (retry_after && xp->ra_waited_ms + delay > c->o.retry_after_max_ms) {
+		dd_format_duration((double)c->o.retry_after_max_ms / 1000.0, most, sizeof(most));
+		return dd_error_set(&x->err, DD_ENET, "%s at %s answered %ld to %s %s and asked to wait %s before "
+		                    "trying again (Retry-After: %.60s); dagdoc waits at most %s per request "
+		                    "(retry_after_max): try again later", c->o.service, c->origin, st, method,
+		                    path, asked, xp->retry_after, most);
+	}
+	if (c->waited_ms + delay > c->o.wait_budget_ms) {
+		dd_format_duration((double)c->o.wait_budget_ms / 1000.0, most, sizeof(most));
+		if (st)
+			return dd_error_set(&x->err, DD_ENET, "%s at %s answered %ld to %s %s; not retried: the "
+			                    "retries of this sync have waited their budget of %s (retry_budget): "
+			                    "try again later", c->o.service, c->origin, st, method, path, most);
+		return 1;   /* a transport failure: its own sentence says what happened */
+	}
+	return 0;
 }
 
 /* What happened to one attempt; returns 1 when it is to be retried. */
@@ -763,21 +993,26 @@ static int finish_attempt(struct http_client *c, struct http_xfer *x, CURLcode r
 	x->status = res == CURLE_OK ? st : 0;
 	x->rc = 0;
 
-	if (res == CURLE_OK) {
+	if (res == CURLE_OK && xp->z_state == 1 && st >= 200 && st < 300) {
+		/* the body ended before its compressed stream did: cut short */
+		snprintf(what, sizeof(what), "%ld, %s stream cut at %lld bytes", st, xp->encoding, (long long)dl);
+		x->rc = dd_error_set(&x->err, DD_ENET, "%s at %s answered %s %s with a %s body cut short (its "
+		                     "compressed stream ends before its end, after %lld bytes); try again, or "
+		                     "check a proxy or load balancer in between", c->o.service, c->origin,
+		                     method, url_path(rurl), xp->encoding, (long long)dl);
+		x->status = 0;
+		retry = 1;
+	} else if (res == CURLE_OK) {
 		snprintf(what, sizeof(what), "%ld (%lld bytes, %lld ms)", st, (long long)dl, (long long)ms);
 		if (retryable_status(st)) {
 			retry = 1;
 			xp->retry_reason = "status";
 		}
-	} else if (xp->overflow) {
-		snprintf(what, sizeof(what), "%ld, body over %zu MiB, stopped", st, c->o.max_body_bytes >> 20);
-		x->rc = dd_error_set(&x->err, DD_ELIMIT, "%s at %s answered %s %s with more than %zu MiB; "
-		                     "the answer is too large to read", c->o.service, c->origin, method,
-		                     url_path(rurl), c->o.max_body_bytes >> 20);
-	} else if (xp->sink_abort) {
-		snprintf(what, sizeof(what), "stopped by the reader");
-		x->rc = dd_error_set(&x->err, DD_ELIMIT, "reading %s %s from %s was stopped", method,
-		                     url_path(rurl), c->origin);
+	} else if (xp->overflow || xp->sink_abort || xp->late || xp->bad_encoding || xp->huge_header ||
+	           res == CURLE_OUT_OF_MEMORY) {
+		/* libcurl says "out of memory" for a header line over its 100 kB limit */
+		xp->huge_header |= res == CURLE_OUT_OF_MEMORY;
+		attempt_fault(c, x, xp, st, method, url_path(rurl), what, sizeof(what), &retry);
 	} else {
 		snprintf(what, sizeof(what), "%.200s (%lld ms)", xp->errbuf[0] ? xp->errbuf :
 		         curl_easy_strerror(res), (long long)ms);
@@ -785,26 +1020,34 @@ static int finish_attempt(struct http_client *c, struct http_xfer *x, CURLcode r
 		if (retryable_curl(res))
 			retry = 1;
 	}
+	decoder_end(xp);
 
 	if (retry) {
 		int max = refused ? (c->o.max_attempts < 3 ? c->o.max_attempts : 3) : c->o.max_attempts;
 		int64_t ra;
-		const char *why = "backoff";
+		int have_ra = x->status && xp->retry_after &&
+		              http_parse_retry_after(xp->retry_after, dd_now_ms(), &ra) == 0;
+		int r;
 
-		if (xp->retry_after && http_parse_retry_after(xp->retry_after, dd_now_ms(), &ra) == 0) {
-			delay = ra > c->o.retry_after_cap_ms ? c->o.retry_after_cap_ms : ra;
-			why = "Retry-After";
-		} else {
-			delay = http_backoff_ms(x->attempts - 1, c->o.backoff_base_ms, c->o.backoff_cap_ms,
-			                        rng_next(&c->rng));
-		}
-		if (x->attempts >= max || now + delay - xp->first_ms > c->o.retry_budget_ms) {
+		delay = have_ra ? ra : http_backoff_ms(x->attempts - 1, c->o.backoff_base_ms,
+		                                       c->o.backoff_cap_ms, rng_next(&c->rng));
+		if (x->attempts >= max) {
+			retry = 0;
+		} else if ((r = wait_refused(c, x, xp, delay, have_ra, x->status, method, url_path(rurl))) != 0) {
+			retry = 0;
+			if (r < 0)
+				x->rc = r;
+		} else if (now + delay - xp->first_ms > c->o.retry_budget_ms) {
 			retry = 0;
 		} else {
 			emit(c, HTTP_LOG_TRACE, "%s %s -> %s; retry %d in %.1f s (%s)", method, rurl, what,
-			     x->attempts, (double)delay / 1000.0, why);
+			     x->attempts, (double)delay / 1000.0, have_ra ? "Retry-After" : "backoff");
 			xp->due_ms = now + delay;
+			if (have_ra)
+				xp->ra_waited_ms += delay;
+			c->waited_ms += delay;
 			c->stats.retries++;
+			x->rc = 0;
 		}
 	}
 	if (!retry) {
@@ -812,11 +1055,9 @@ static int finish_attempt(struct http_client *c, struct http_xfer *x, CURLcode r
 		if (res != CURLE_OK && !x->rc) {
 			x->rc = DD_ENET;
 			http_describe_failure(res, (int)os_errno, xp->errbuf, xp->full_url, &c->o, x->attempts,
-			                      c->o.timeout_s, &x->err);
+			                      (int)attempt_limit_s(c, x), &x->err);
 			x->rc = x->err.code;
 		}
-		if (x->rc)
-			scrub(c, x->err.msg, sizeof(x->err.msg));
 		x->elapsed_ms = now - xp->first_ms;
 	}
 	free(rurl);
@@ -836,6 +1077,8 @@ static void xpriv_free(struct http_xfer *x)
 		return;
 	free(xp->full_url);
 	free(xp->retry_after);
+	free(xp->encoding);
+	decoder_end(xp);
 	free(xp);
 	x->priv = NULL;
 }
@@ -1023,6 +1266,8 @@ void http_xfer_release(struct http_xfer *x)
 	dd_buf_release(&x->body);
 	free(x->captured);
 	x->captured = NULL;
+	free(x->content_type);
+	x->content_type = NULL;
 	xpriv_free(x);
 }
 
@@ -1050,8 +1295,11 @@ char *http_error_detail(const char *body, size_t len)
 		}
 	}
 	cJSON_Delete(j);
-	if (out && strlen(out) > 200)
-		out[200] = '\0';
+	if (out) {
+		secrets_mask(out);   /* before the cut, which could leave half a secret */
+		if (strlen(out) > 200)
+			out[200] = '\0';
+	}
 	return out;
 }
 
@@ -1094,7 +1342,7 @@ int http_check(struct http_client *c, const struct http_xfer *x, struct dd_error
 		                  c->o.service, c->origin, method, path, dpart,
 		                  opt_str(c->o.url_env, "the source's url"));
 		break;
-	case 429: case 502: case 503: case 504:
+	case 429: case 500: case 502: case 503: case 504:
 		rc = dd_error_set(err, DD_ENET, "%s at %s kept answering %ld to %s %s (%d attempts over "
 		                  "%.0f s)%s; try again later", c->o.service, c->origin, x->status, method,
 		                  path, x->attempts, (double)x->elapsed_ms / 1000.0, dpart);
@@ -1110,8 +1358,43 @@ int http_check(struct http_client *c, const struct http_xfer *x, struct dd_error
 	}
 	free(detail);
 	free(rurl);
-	if (err)
-		scrub(c, err->msg, sizeof(err->msg));
+	return rc;
+}
+
+/* Is the media type of a Content-Type value (before any ';') `type`? */
+static int media_is(const char *content_type, const char *type)
+{
+	size_t n;
+
+	if (!content_type)
+		return 0;
+	while (*content_type == ' ')
+		content_type++;
+	n = strcspn(content_type, "; ");
+	return n == strlen(type) && !strncasecmp(content_type, type, n);
+}
+
+int http_check_type(struct http_client *c, const struct http_xfer *x, const char *const *types,
+                    struct dd_error *err)
+{
+	const char *method = x->method ? x->method : (x->post ? "POST" : "GET");
+	char *full, *rurl, got[64];
+	int rc;
+
+	if (!x->content_type)
+		return 0;
+	for (size_t i = 0; types[i]; i++)
+		if (media_is(x->content_type, types[i]))
+			return 0;
+	snprintf(got, sizeof(got), "%.*s", (int)strcspn(x->content_type, ";"), x->content_type);
+	full = http_join_url(c->base, x->url);
+	rurl = http_redact_url(full);
+	rc = dd_error_set(err, DD_EPROTO, "%s at %s answered %s %s with %s where it was asked for %s%s",
+	                  c->o.service, c->origin, method, url_path(rurl), got, types[0],
+	                  media_is(x->content_type, "text/html") ? " (an HTML page: the sign-in page of a "
+	                  "proxy whose session expired?)" : "");
+	free(full);
+	free(rurl);
 	return rc;
 }
 
@@ -1132,7 +1415,10 @@ int http_parse_json(struct http_client *c, const struct http_xfer *x, void **out
 		return 0;
 	}
 	off = end && end >= x->body.data ? (size_t)(end - x->body.data) : 0;
-	if (!len) {
+	if (len && media_is(x->content_type, "text/html")) {
+		snprintf(why, sizeof(why), "an HTML page where JSON was expected (the sign-in page of a "
+		         "proxy in front of the server?)");
+	} else if (!len) {
 		snprintf(why, sizeof(why), "an empty body where JSON was expected");
 	} else {
 		size_t k = off;
@@ -1142,11 +1428,15 @@ int http_parse_json(struct http_client *c, const struct http_xfer *x, void **out
 			snprintf(why, sizeof(why), "a body that is not JSON: it ends at byte %zu in the "
 			         "middle of a value (truncated?)", len);
 		else {
+			struct dd_buf head = DD_BUF_INIT;
 			char start[24];
 			size_t sl = 0;
-			for (size_t i = 0; i < len && sl < 20; i++)
-				start[sl++] = isprint((unsigned char)x->body.data[i]) ? x->body.data[i] : '.';
+			/* the excerpt comes from the masked head: a cut never shows half a secret */
+			secrets_mask_append(&head, x->body.data, len < 4096 ? len : 4096);
+			for (size_t i = 0; i < head.len && sl < 20; i++)
+				start[sl++] = isprint((unsigned char)head.data[i]) ? head.data[i] : '.';
 			start[sl] = '\0';
+			dd_buf_release(&head);
 			snprintf(why, sizeof(why), "a body that is not JSON (error at byte %zu of %zu; it "
 			         "starts \"%s\")", off, len, start);
 		}
@@ -1157,8 +1447,6 @@ int http_parse_json(struct http_client *c, const struct http_xfer *x, void **out
 	                  method, url_path(rurl), why);
 	free(full);
 	free(rurl);
-	if (err)
-		scrub(c, err->msg, sizeof(err->msg));
 	return rc;
 }
 

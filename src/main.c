@@ -34,7 +34,10 @@ static const struct command commands[] = {
 	  "unfinished runs, the logs of failed tries not stored yet, and for each failing\n"
 	  "task the log of its last successful try.  Ctrl-C stops after the current batch;\n"
 	  "run the same command again to finish.  A progress line is shown on a terminal.\n"
-	  "Exit status 2 also when some logs could not be fetched (run sync again).\n\n"
+	  "What the server sends is checked first: an object that fails is reported and\n"
+	  "nothing of its run is stored.  Exit status 2 also when anything could not be\n"
+	  "stored whole (an object rejected, a run or DAG not read, a log not fetched);\n"
+	  "the next sync fetches it again.\n\n"
 	  "      --source NAME   the configured source (default: the first one)\n"
 	  "      --since DUR     how far back, by logical date (default 30d; 24h, 2w, ...)\n"
 	  COMMON_HELP },
@@ -45,7 +48,8 @@ static const struct command commands[] = {
 	  "confidence, exception, fingerprint, a redacted excerpt, checks, fix and the\n"
 	  "other patterns that matched.  Category 'none' = no failure (the task\n"
 	  "succeeded or nothing failed); 'unknown' = a failure no pattern explains.\n"
-	  "JSON: one object per input, one per line.  Exit status: 0 every input is\n"
+	  "JSON: one object per input, one per line.  One input is read up to 512 MiB\n"
+	  "(more is an error: give it the log's end).  Exit status: 0 every input is\n"
 	  "none, 1 a failure was found, 2 an input could not be read or a pattern is bad.\n\n"
 	  "      --format F      text (default) or json\n"
 	  "      --patterns DIR  also load the pattern files of DIR (repeatable; after\n"
@@ -216,6 +220,7 @@ int main(int argc, char **argv)
 	const char *no_color = getenv("NO_COLOR");
 	int rc;
 
+	cli_mask_streams();
 	memset(&cli, 0, sizeof(cli));
 	cli.color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
 

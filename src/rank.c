@@ -761,7 +761,7 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 	c->still_failing = g->still_failing;
 	c->window_from_ms = wfrom;
 	c->window_to_ms = wto;
-	c->excerpt = dd_xstrdup(f->excerpt);
+	c->excerpt = dd_utf8_excerpt(f->excerpt);   /* valid UTF-8, saying so when bytes were replaced */
 	for (size_t i = 0; i < f->n_entities; i++)
 		add_entity(c, f->entities[i].name, f->entities[i].value);
 	/* A DAG that stopped parsing: what its import error names, and the file. */

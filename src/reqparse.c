@@ -16,6 +16,14 @@
 
 #define MAX_INCLUDE_DEPTH 5
 
+/* Does s..e (not NUL-terminated: text is read by its length) start with p? */
+static int has_prefix(const char *s, const char *e, const char *p)
+{
+	size_t n = strlen(p);
+
+	return (size_t)(e - s) >= n && !memcmp(s, p, n);
+}
+
 /* ---- names and sets ------------------------------------------------------ */
 
 char *reqparse_normalize_name(const char *name, size_t len)
@@ -49,9 +57,12 @@ static struct dd_req *find(const struct dd_reqset *set, const char *norm)
 /* Adds or replaces; a pinned version wins over an unpinned mention. */
 static void put(struct dd_reqset *set, const char *name, size_t nlen, const char *ver, size_t vlen)
 {
-	char *norm = reqparse_normalize_name(name, nlen);
+	char *norm;
 	struct dd_req *r;
 
+	if (memchr(name, '\0', nlen))   /* not a name: a binary file read as text */
+		return;
+	norm = reqparse_normalize_name(name, nlen);
 	if (!*norm) {
 		free(norm);
 		return;
@@ -256,7 +267,7 @@ static void parse_txt_line(struct dd_reqset *set, const char *path, const char *
 	{
 		const char *egg = memmem(s, (size_t)(end - s), "#egg=", 5);
 
-		if (strstr(s, "://") && egg && egg < end) {
+		if (egg && memmem(s, (size_t)(egg - s), "://", 3)) {
 			parse_spec(set, egg + 5, (size_t)(end - egg - 5), 0);
 			return;
 		}
@@ -348,15 +359,15 @@ static void parse_pyproject(struct dd_reqset *set, const char *text, size_t len)
 		if (*s == '[' && !in_array) {
 			size_t n = (size_t)(e - s);
 
-			if (n == 9 && !strncmp(s, "[project]", 9))
+			if (n == 9 && has_prefix(s, e, "[project]"))
 				sec = SEC_PROJECT;
-			else if (!strncmp(s, "[project.optional-dependencies]", 31))
+			else if (has_prefix(s, e, "[project.optional-dependencies]"))
 				sec = SEC_OPTIONAL;
-			else if (!strncmp(s, "[tool.poetry.dependencies]", 26) ||
-			         !strncmp(s, "[tool.poetry.dev-dependencies]", 30) ||
-			         (!strncmp(s, "[tool.poetry.group.", 19) && memmem(s, n, ".dependencies]", 14)))
+			else if (has_prefix(s, e, "[tool.poetry.dependencies]") ||
+			         has_prefix(s, e, "[tool.poetry.dev-dependencies]") ||
+			         (has_prefix(s, e, "[tool.poetry.group.") && memmem(s, n, ".dependencies]", 14)))
 				sec = SEC_POETRY_DEPS;
-			else if (!strncmp(s, "[dependency-groups]", 19))
+			else if (has_prefix(s, e, "[dependency-groups]"))
 				sec = SEC_OPTIONAL;
 			else
 				sec = SEC_OTHER;
@@ -383,7 +394,7 @@ static void parse_pyproject(struct dd_reqset *set, const char *text, size_t len)
 
 			if (!eq)
 				continue;
-			if (sec == SEC_PROJECT && strncmp(s, "dependencies", 12))
+			if (sec == SEC_PROJECT && !has_prefix(s, e, "dependencies"))
 				continue;
 			br = memchr(eq, '[', (size_t)(e - eq));
 			if (!br)
@@ -454,10 +465,10 @@ static void parse_lock_toml(struct dd_reqset *set, const char *text, size_t len)
 		}
 		if (!in_package)
 			continue;
-		if (!strncmp(s, "name", 4) && quoted(s + 4, e, &q, &qlen)) {
+		if (has_prefix(s, e, "name") && quoted(s + 4, e, &q, &qlen)) {
 			free(name);
 			name = dd_xstrndup(q, qlen);
-		} else if (!strncmp(s, "version", 7) && name && quoted(s + 7, e, &q, &qlen)) {
+		} else if (has_prefix(s, e, "version") && name && quoted(s + 7, e, &q, &qlen)) {
 			put(set, name, strlen(name), q, qlen);
 			free(name);
 			name = NULL;
@@ -625,7 +636,7 @@ static void docker_pip(struct dd_reqset *set, const char *s, const char *e)
 			if (*a == '-') {
 				/* options with a value: -r file, -c file, -i url, --index-url url */
 				if ((b - a == 2 && (a[1] == 'r' || a[1] == 'c' || a[1] == 'i')) ||
-				    (b - a > 2 && (!strncmp(a, "--index-url", 11) || !strncmp(a, "--extra-index-url", 17)) &&
+				    (b - a > 2 && (has_prefix(a, b, "--index-url") || has_prefix(a, b, "--extra-index-url")) &&
 				     !memchr(a, '=', (size_t)(b - a)))) {
 					while (p < e && isspace((unsigned char)*p))
 						p++;

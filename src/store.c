@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "dagdoc/secrets.h"
 #include "dagdoc/store.h"
 
 /* ---- schema ------------------------------------------------------------ */
@@ -138,6 +139,8 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (scope, fingerprint, report_ms));"
 	"CREATE INDEX classifications_by_fingerprint ON classifications (fingerprint);",
 };
+
+#define STORE_APPLICATION_ID 1684105060   /* "dagd" */
 
 /* ---- prepared statements ------------------------------------------------ */
 
@@ -332,6 +335,7 @@ struct dd_store {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	int readonly;          /* store_open_readonly */
 	sqlite3_stmt *stmts[S__COUNT];
 };
 
@@ -352,6 +356,10 @@ static int db_error(struct dd_store *s, struct dd_error *err, const char *what)
 		return dd_error_set(err, DD_ESTORE,
 		                    "%s: the store %s is damaged (%s); move it away and run "
 		                    "'dagdoc sync' to rebuild it", what, s->path, sqlite3_errmsg(s->db));
+	if ((rc & 0xff) == SQLITE_READONLY)
+		return dd_error_set(err, DD_ESTORE, "%s: the store %s cannot be written here (%s); check its "
+		                    "permissions and its directory's, or read it with --offline", what, s->path,
+		                    sqlite3_errmsg(s->db));
 	return dd_error_set(err, DD_ESTORE, "%s: store %s: %s", what, s->path, sqlite3_errmsg(s->db));
 }
 
@@ -387,12 +395,20 @@ static void done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/* Binds v; a text holding a registered credential (a server echoed one
+ * into a message) is stored masked. */
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-	else
+	if (!v) {
 		sqlite3_bind_null(st, i);
+	} else if (secrets_found(v, strlen(v))) {
+		struct dd_buf b = DD_BUF_INIT;
+
+		secrets_mask_append(&b, v, strlen(v));
+		sqlite3_bind_text(st, i, dd_buf_detach(&b), -1, free);
+	} else {
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	}
 }
 
 static char *col_text(sqlite3_stmt *st, int i)
@@ -529,8 +545,6 @@ static int get_user_version(struct dd_store *s, int *out, struct dd_error *err)
 	return pragma_int(s, "PRAGMA user_version", out, err, "reading the schema version");
 }
 
-#define STORE_APPLICATION_ID 1684105060   /* "dagd" */
-
 /* A file that is SQLite but belongs to someone else is never written. */
 static int check_owner(struct dd_store *s, struct dd_error *err)
 {
@@ -586,6 +600,23 @@ fail:
 	return DD_ESTORE;
 }
 
+/* Is the file at path an SQLite file, or does it carry dagdoc's
+ * application id where SQLite keeps it (header offset 68)?  Then a file
+ * SQLite cannot read is a damaged store, not another file. */
+static int looks_like_store(const char *path)
+{
+	unsigned char h[72];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, h, sizeof(h)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n >= 16 && !memcmp(h, "SQLite format 3", 16))
+		return 1;
+	return n >= 72 && (((uint32_t)h[68] << 24) | ((uint32_t)h[69] << 16) | ((uint32_t)h[70] << 8) |
+	                   h[71]) == STORE_APPLICATION_ID;
+}
+
 static int open_at(const char *path, int target, struct dd_store **out, struct dd_error *err)
 {
 	struct dd_store *s;
@@ -626,7 +657,10 @@ static int open_at(const char *path, int target, struct dd_store **out, struct d
 	if (rc != SQLITE_OK) {
 		int code = rc & 0xff;
 
-		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+		if ((code == SQLITE_NOTADB || code == SQLITE_CORRUPT) && looks_like_store(path))
+			rc = dd_error_set(err, DD_ESTORE, "the store %s is damaged (%s); move it away and run "
+			                  "'dagdoc sync' to rebuild it", path, sqlite3_errmsg(s->db));
+		else if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
 			rc = dd_error_set(err, DD_ESTORE, "%s is not a dagdoc store (%s); move it away "
 			                  "or pass another --store, and dagdoc will create a fresh one",
 			                  path, sqlite3_errmsg(s->db));
@@ -649,6 +683,74 @@ fail:
 int store_open(const char *path, struct dd_store **out, struct dd_error *err)
 {
 	return open_at(path, STORE_SCHEMA_VERSION, out, err);
+}
+
+int store_open_readonly(const char *path, struct dd_store **out, struct dd_error *err)
+{
+	struct dd_store *s;
+	int version = 0, rc;
+
+	*out = NULL;
+	s = dd_xcalloc(1, sizeof(*s));
+	s->path = dd_xstrdup(path);
+	s->readonly = 1;
+	for (int pass = 0; pass < 2; pass++) {
+		/* pass 1: a store in WAL mode in a directory that cannot be written
+		 * (no -shm to share) opens as immutable: nobody writes it there */
+		char *uri = NULL;
+		int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+
+		if (pass) {
+			struct dd_buf b = DD_BUF_INIT;
+
+			dd_buf_adds(&b, "file:");
+			for (const char *p = path; *p; p++)
+				if (*p == '?' || *p == '#' || *p == '%')
+					dd_buf_addf(&b, "%%%02X", (unsigned char)*p);
+				else
+					dd_buf_addch(&b, *p);
+			dd_buf_adds(&b, "?immutable=1");
+			uri = dd_buf_detach(&b);
+			flags |= SQLITE_OPEN_URI;
+			sqlite3_close(s->db);
+			s->db = NULL;
+		}
+		rc = sqlite3_open_v2(uri ? uri : path, &s->db, flags, NULL);
+		free(uri);
+		if (rc == SQLITE_OK) {
+			sqlite3_extended_result_codes(s->db, 1);
+			sqlite3_busy_timeout(s->db, 5000);
+			rc = pragma_int(s, "PRAGMA user_version", &version, err, "reading the store");
+			if (rc == 0)
+				break;
+		}
+	}
+	if (!s->db || rc != 0) {
+		if (!err || !err->code)
+			dd_error_set(err, DD_ESTORE, "cannot open the store %s to read it: %s", path,
+			             s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return DD_ESTORE;
+	}
+	dd_error_clear(err);
+	if ((rc = check_owner(s, err)) < 0) {
+		store_close(s);
+		return rc;
+	}
+	if (version != STORE_SCHEMA_VERSION) {
+		rc = dd_error_set(err, DD_ESTORE, "the store %s has schema %d and this dagdoc reads schema %d; "
+		                  "it cannot be migrated while it is read-only: open it once where it can be "
+		                  "written", path, version, STORE_SCHEMA_VERSION);
+		store_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int store_readonly(const struct dd_store *s)
+{
+	return s->readonly;
 }
 
 int store_migrate_to(const char *path, int version, struct dd_error *err)
@@ -1237,7 +1339,7 @@ size_t store_log_cap(const char *text, size_t len, size_t max_bytes, struct dd_b
 int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes,
                    struct dd_store_log_blob *out, struct dd_error *err)
 {
-	struct dd_buf capped = DD_BUF_INIT;
+	struct dd_buf capped = DD_BUF_INIT, masked = DD_BUF_INIT;
 	const char *src = text ? text : "";
 	size_t src_len = text ? len : 0;
 	uLongf zlen;
@@ -1245,6 +1347,12 @@ int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes
 	memset(out, 0, sizeof(*out));
 	if (!max_bytes)
 		max_bytes = STORE_LOG_DEFAULT_MAX;
+	if (secrets_found(src, src_len)) {
+		/* a credential echoed into a log is never stored */
+		secrets_mask_append(&masked, src, src_len);
+		src = masked.data;
+		src_len = masked.len;
+	}
 	if (src_len > max_bytes) {
 		store_log_cap(src, src_len, max_bytes, &capped);
 		src = capped.data;
@@ -1256,6 +1364,7 @@ int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes
 	if (compress2(out->data, &zlen, (const Bytef *)src, (uLong)src_len, 6) != Z_OK) {
 		store_log_blob_release(out);
 		dd_buf_release(&capped);
+		dd_buf_release(&masked);
 		return dd_error_set(err, DD_ERR, "compressing a log failed (zlib)");
 	}
 	/* Give back what compressBound over-reserved. */
@@ -1265,6 +1374,7 @@ int store_log_pack(const char *text, size_t len, int truncated, size_t max_bytes
 	out->text_size = (int64_t)src_len;
 	out->truncated = truncated ? 1 : 0;
 	dd_buf_release(&capped);
+	dd_buf_release(&masked);
 	return 0;
 }
 
@@ -1386,8 +1496,11 @@ void store_classification_release(struct dd_store_classification *c)
 int store_classification_put(struct dd_store *s, int64_t try_ref, const char *library_hash,
                              const struct dd_store_classification *c, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_CLASS_PUT, try_ref, err);
+	sqlite3_stmt *st;
 
+	if (s->readonly)
+		return 0;       /* a cache: a store opened read-only keeps none */
+	st = stmt_ref(s, S_CLASS_PUT, try_ref, err);
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 2, library_hash);

@@ -118,7 +118,44 @@ struct ctx {
 	struct dd_sync_stats *st;
 	int64_t source_ref;
 	size_t batches;
+	struct dd_strv reject_runs;  /* runs an object was rejected from (this sync) */
+	size_t reject_unplaced;      /* rejected objects of no known run */
+	int net_streak;              /* network failures in a row (runs, DAGs) */
 };
+
+/* ---- what could not be stored: counted, the first one kept --------------- */
+
+/* Notes a problem for the summary (the first message is kept). */
+static void note_problem(struct ctx *x, const char *msg)
+{
+	if (!x->st->first_problem[0])
+		snprintf(x->st->first_problem, sizeof(x->st->first_problem), "%s", msg);
+}
+
+static void on_reject(const struct dd_reject *r, void *ud)
+{
+	struct ctx *x = ud;
+	char msg[DD_ERROR_MSG_MAX];
+
+	x->st->rejected++;
+	snprintf(msg, sizeof(msg), "%s: %s: %s", r->endpoint, r->object, r->problem);
+	note_problem(x, msg);
+	if (r->run_id && !dd_strv_contains(&x->reject_runs, r->run_id))
+		dd_strv_push(&x->reject_runs, r->run_id);
+	else if (!r->run_id)
+		x->reject_unplaced++;
+}
+
+/* A failure that stops the whole sync (else only this run or DAG is left
+ * for the next sync): credentials, the store, Ctrl-C, a named DAG that
+ * does not exist, or the third network failure in a row (the server is
+ * gone: asking on would only wait). */
+static int fatal(struct ctx *x, int rc)
+{
+	if (rc == DD_ENET)
+		return ++x->net_streak >= 3;
+	return rc != DD_EPROTO && rc != DD_ELIMIT;
+}
 
 static void progress(struct ctx *x)
 {
@@ -175,30 +212,65 @@ static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int
                                struct dd_error *err)
 {
 	struct dd_dag *dags = dd_xcalloc(dag_ids->n + 1, sizeof(*dags));
+	/* per DAG: 0 fetched whole, 1 an object was rejected (keep what is stored),
+	 * 2 could not be fetched (skip it this time) */
+	int *partial = dd_xcalloc(dag_ids->n + 1, sizeof(*partial));
 	struct ie_list ies = { NULL, 0, 0 };
 	struct dd_health health;
 	int have_health = 0, have_ies = 0, rc = 0;
 
 	memset(&health, 0, sizeof(health));
 	for (size_t i = 0; i < dag_ids->n && !rc; i++) {
+		size_t before = x->st->rejected;
+
 		rc = conn_get_dag(x->c, dag_ids->v[i], &dags[i], err);
+		if (rc < 0 && !fatal(x, rc)) {
+			note_problem(x, err->msg);
+			x->st->dags_failed++;
+			dd_error_clear(err);
+			dd_dag_release(&dags[i]);
+			partial[i] = 2;
+			rc = 0;
+			continue;
+		}
 		if (!rc && !dags[i].dag_id)
 			dags[i].dag_id = dd_xstrdup(dag_ids->v[i]);
+		partial[i] = x->st->rejected > before;
 	}
 	if (!rc && (rc = interrupted(x, err)) == 0) {
 		struct dd_error ignored = DD_ERROR_INIT;
+		size_t before = x->st->rejected;
 
 		/* Health and import errors are best effort: not every server
-		 * offers them, and their absence must not block a sync. */
+		 * offers them, and their absence must not block a sync.  What
+		 * fails its checks is not stored (the last good ones stay). */
 		have_health = conn_health(x->c, &health, &ignored) == 0 &&
-		              (health.scheduler_status || health.metadatabase_status || health.detail);
-		have_ies = conn_list_import_errors(x->c, add_import_error, &ies, &ignored) == 0;
+		              (health.scheduler_status || health.metadatabase_status || health.detail) &&
+		              x->st->rejected == before;
+		before = x->st->rejected;
+		have_ies = conn_list_import_errors(x->c, add_import_error, &ies, &ignored) == 0 &&
+		           x->st->rejected == before;
 	}
 	if (!rc && (rc = store_begin(x->s, err)) == 0) {
 		rc = store_source_put(x->s, x->src->name, dd_source_kind_name(x->src->kind),
 		                      conn_describe(x->c), &x->source_ref, err);
-		for (size_t i = 0; i < dag_ids->n && !rc; i++)
+		for (size_t i = 0; i < dag_ids->n && !rc; i++) {
+			if (partial[i] && store_dag_ref(x->s, x->src->name, dag_ids->v[i], &dag_refs[i], NULL) == 0)
+				continue;   /* keep the stored definition until one comes whole */
+			if (partial[i] == 2) {
+				dag_refs[i] = 0;
+				continue;
+			}
+			if (partial[i]) {
+				/* a new DAG with a part rejected: its name only, no tasks yet */
+				struct dd_dag bare = { 0 };
+
+				bare.dag_id = dags[i].dag_id;
+				rc = store_dag_put(x->s, x->source_ref, &bare, &dag_refs[i], err);
+				continue;
+			}
 			rc = store_dag_put(x->s, x->source_ref, &dags[i], &dag_refs[i], err);
+		}
 		if (!rc && have_ies)
 			rc = store_import_errors_replace(x->s, x->source_ref, ies.v, ies.n, err);
 		if (!rc && have_health)
@@ -211,6 +283,7 @@ static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int
 	for (size_t i = 0; i < dag_ids->n; i++)
 		dd_dag_release(&dags[i]);
 	free(dags);
+	free(partial);
 	for (size_t i = 0; i < ies.n; i++) {
 		free(ies.v[i].filename);
 		free(ies.v[i].stack_trace);
@@ -221,17 +294,14 @@ static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int
 }
 
 /* Should this listed run be fetched again? */
-static int needs_fetch(struct ctx *x, int64_t dag_ref, const struct dd_run *r, int *is_new,
-                       struct dd_error *err)
+static int needs_fetch(struct ctx *x, int64_t dag_ref, const struct dd_run *r, struct dd_error *err)
 {
 	struct dd_store_run stored;
 	int rc = store_run_get(x->s, dag_ref, r->run_id, &stored, err);
 	int fetch;
 
-	*is_new = 0;
 	if (rc == DD_ENOTFOUND) {
 		dd_error_clear(err);
-		*is_new = 1;
 		return 1;
 	}
 	if (rc < 0)
@@ -243,25 +313,51 @@ static int needs_fetch(struct ctx *x, int64_t dag_ref, const struct dd_run *r, i
 }
 
 /* Step 2 for one run: fetch its task instances and tries, then write all
- * of it in one transaction. */
+ * of it in one transaction.  Returns 0 (stored; *is_new said inside the
+ * transaction, so two syncs at once never both count a run new), 1 (not
+ * stored: an object of it was rejected or its fetch failed; the next sync
+ * fetches it again), or a negative code that stops the sync. */
 static int sync_one_run(struct ctx *x, const char *dag_id, int64_t dag_ref,
-                        const struct dd_run *r, struct dd_error *err)
+                        const struct dd_run *r, int *is_new, struct dd_error *err)
 {
 	struct tis ts = { NULL, 0, 0 };
+	struct dd_store_run stored;
+	size_t rejected = x->st->rejected;
 	int64_t run_ref, ti_ref;
 	int rc;
 
+	*is_new = 0;
 	rc = conn_list_task_instances(x->c, dag_id, r->run_id, on_ti, &ts, err);
 	for (size_t i = 0; i < ts.n && !rc; i++) {
 		if (!ts.v[i].ti.run_id)
 			ts.v[i].ti.run_id = dd_xstrdup(r->run_id);
 		rc = conn_list_tries(x->c, dag_id, &ts.v[i].ti, on_try, &ts.v[i], err);
 	}
+	if (rc < 0 && (rc == DD_ENOTFOUND || !fatal(x, rc))) {   /* gone meanwhile, or this run only */
+		note_problem(x, err->msg);
+		dd_error_clear(err);
+		rc = 1;
+		goto out;
+	}
 	if (rc)
 		goto out;
+	x->net_streak = 0;
+	if (x->st->rejected > rejected) {
+		rc = 1;             /* validate, then store: nothing of this run is written */
+		goto out;
+	}
 	if ((rc = store_begin(x->s, err)) < 0)
 		goto out;
-	rc = store_run_put(x->s, dag_ref, r, &run_ref, err);
+	rc = store_run_get(x->s, dag_ref, r->run_id, &stored, err);
+	if (rc == 0) {
+		dd_run_release(&stored.run);
+	} else if (rc == DD_ENOTFOUND) {
+		*is_new = 1;
+		dd_error_clear(err);
+		rc = 0;
+	}
+	if (!rc)
+		rc = store_run_put(x->s, dag_ref, r, &run_ref, err);
 	for (size_t i = 0; i < ts.n && !rc; i++) {
 		rc = store_ti_put(x->s, run_ref, &ts.v[i].ti, &ti_ref, err);
 		for (size_t j = 0; j < ts.v[i].n && !rc; j++)
@@ -286,7 +382,8 @@ static int sync_runs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct 
 	struct runs rs = { NULL, 0, 0 };
 	int64_t start = x->o->since_ms, covered = 0, resume = 0;
 	int64_t oldest_open = 0, newest = 0;
-	int rc;
+	size_t rejected = x->st->rejected;
+	int rc, hold_cursor;
 
 	if (store_cursor_get_i64(x->s, x->source_ref, dag_id, CURSOR_COVERED, &covered, NULL) == 0 &&
 	    store_cursor_get_i64(x->s, x->source_ref, dag_id, CURSOR_RESUME, &resume, NULL) == 0 &&
@@ -297,6 +394,8 @@ static int sync_runs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct 
 
 	if ((rc = conn_list_runs(x->c, dag_id, start, on_run, &rs, err)) < 0)
 		goto out;
+	/* a run rejected from the listing could lie anywhere: keep the cursor */
+	hold_cursor = x->st->rejected > rejected;
 	x->st->runs_listed += rs.n;
 	for (size_t i = 0; i < rs.n; i++) {
 		const struct dd_run *r = &rs.v[i];
@@ -308,7 +407,7 @@ static int sync_runs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct 
 			oldest_open = r->logical_ms;
 		if (r->logical_ms > newest)
 			newest = r->logical_ms;
-		if ((fetch = needs_fetch(x, dag_ref, r, &is_new, err)) < 0) {
+		if ((fetch = needs_fetch(x, dag_ref, r, err)) < 0) {
 			rc = fetch;
 			goto out;
 		}
@@ -316,14 +415,24 @@ static int sync_runs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct 
 			x->st->runs_skipped++;
 			continue;
 		}
-		if ((rc = sync_one_run(x, dag_id, dag_ref, r, err)) < 0)
+		if ((rc = sync_one_run(x, dag_id, dag_ref, r, &is_new, err)) < 0)
 			goto out;
+		if (rc == 1) {
+			/* not stored complete: the cursor must not pass it */
+			x->st->runs_incomplete++;
+			if (!oldest_open || r->logical_ms < oldest_open)
+				oldest_open = r->logical_ms;
+			rc = 0;
+			continue;
+		}
 		if (is_new)
 			x->st->runs_new++;
 		else
 			x->st->runs_updated++;
 		progress(x);
 	}
+	if (hold_cursor)
+		goto out;
 	/* Every listed run is stored: move the cursor. */
 	if (oldest_open)
 		resume = oldest_open;
@@ -552,6 +661,7 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 	int rc = 0;
 
 	memset(stats, 0, sizeof(*stats));
+	conn_on_reject(c, on_reject, &x);
 	if (opts->n_dag_ids) {
 		for (size_t i = 0; i < opts->n_dag_ids; i++)
 			if (!dd_strv_contains(&dag_ids, opts->dag_ids[i]))
@@ -569,12 +679,22 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 		stats->current_dag = dag_ids.v[i];
 		if ((rc = interrupted(&x, err)) < 0)
 			break;
+		if (!dag_refs[i])
+			continue;          /* its definition could not be fetched (counted) */
 		{
 			int64_t t0 = dd_now_ms();   /* the run states read now are as of t0 or later */
 
 			rc = sync_runs(&x, dag_ids.v[i], dag_refs[i], err);
-			if (rc == 0)
+			if (rc < 0 && !fatal(&x, rc)) {
+				/* its runs could not be listed: the next sync lists them again */
+				note_problem(&x, err->msg);
+				stats->dags_failed++;
+				dd_error_clear(err);
+				rc = 0;
+			} else if (rc == 0) {
+				x.net_streak = 0;
 				rc = store_cursor_put_i64(s, x.source_ref, dag_ids.v[i], STORE_CURSOR_RUNS_READ, t0, err);
+			}
 		}
 		if (rc == 0)
 			rc = sync_logs(&x, dag_ids.v[i], dag_refs[i], err);
@@ -592,6 +712,8 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 		store_rollback(s);
 	progress(&x);
 	stats->current_dag = NULL;
+	conn_on_reject(c, NULL, NULL);
+	dd_strv_release(&x.reject_runs);
 	free(dag_refs);
 	dd_strv_release(&dag_ids);
 	return rc < 0 ? rc : rc > 0 ? DD_ERR : 0;

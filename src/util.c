@@ -469,30 +469,41 @@ bad:
 
 /* ---- files -------------------------------------------------------------- */
 
-int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error *err)
+int dd_read_stream(const char *path, size_t max, int (*piece)(const char *p, size_t n, void *ud),
+                   void *ud, struct dd_error *err)
 {
-	FILE *f = fopen(path, "rb");
+	int is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	const char *name = is_stdin ? "standard input" : path;
 	char chunk[65536];
 	size_t n, total = 0;
+	int rc = 0;
 
 	if (!f)
 		return dd_error_set(err, DD_EIO, "cannot read %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		total += n;
-		if (max && total > max) {
-			fclose(f);
-			return dd_error_set(err, DD_ELIMIT, "%s is larger than %zu bytes", path, max);
-		}
-		dd_buf_add(b, chunk, n);
+		if (max && total > max)
+			rc = dd_error_set(err, DD_ELIMIT, "%s is larger than %zu bytes", name, max);
+		else
+			rc = piece(chunk, n, ud);
 	}
-	if (ferror(f)) {
-		int e = errno;
-
+	if (rc == 0 && ferror(f))
+		rc = dd_error_set(err, DD_EIO, "cannot read %s: %s", name, strerror(errno));
+	if (!is_stdin)
 		fclose(f);
-		return dd_error_set(err, DD_EIO, "cannot read %s: %s", path, strerror(e));
-	}
-	fclose(f);
+	return rc;
+}
+
+static int add_piece(const char *p, size_t n, void *ud)
+{
+	dd_buf_add(ud, p, n);
 	return 0;
+}
+
+int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error *err)
+{
+	return dd_read_stream(path, max, add_piece, b, err);
 }
 
 int dd_mkdir_parents(const char *path, struct dd_error *err)
@@ -612,4 +623,77 @@ char *dd_data_dir(const char *name, const char *env_var)
 		return cand;
 	free(cand);
 	return NULL;
+}
+
+/* ---- UTF-8 ---------------------------------------------------------------------- */
+
+/* The length of the valid UTF-8 sequence at p[0..n), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+size_t dd_utf8_fix(struct dd_buf *out, const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0, run = 0, bad = 0;
+
+	dd_buf_grow(out, n);
+	while (i < n) {
+		size_t k = utf8_seq(s + i, n - i);
+
+		if (k) {
+			i += k;
+			continue;
+		}
+		dd_buf_add(out, p + run, i - run);
+		dd_buf_adds(out, "\xEF\xBF\xBD");
+		bad++;
+		i++;
+		run = i;
+	}
+	dd_buf_add(out, p + run, n - run);
+	return bad;
+}
+
+char *dd_utf8_excerpt(const char *s)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	if (!s)
+		return NULL;
+	if (dd_utf8_fix(&b, s, strlen(s))) {
+		if (b.len && b.data[b.len - 1] != '\n')
+			dd_buf_addch(&b, '\n');
+		dd_buf_adds(&b, DD_UTF8_NOTE);
+	}
+	return dd_buf_detach(&b);
 }

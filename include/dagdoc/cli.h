@@ -53,6 +53,19 @@ enum {
  */
 int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv);
 
+/* Puts the credential mask (secrets.h) in front of stdout and stderr:
+ * every byte either stream writes from then on is masked, a secret split
+ * across two writes included (its start is held back until the next write
+ * or exit).  main() calls it first. */
+void cli_mask_streams(void);
+/* A stream that writes to fd through the same mask (report -o); fclose it
+ * before fd is closed. */
+FILE *cli_mask_fd(int fd);
+
+/* Writes s to f as valid UTF-8 (dd_utf8_fix): every JSON and HTML output
+ * goes through here. */
+void cli_put_utf8(FILE *f, const char *s, size_t len);
+
 /* Loads the configuration once (file, environment, --config), printing its
  * warnings to stderr.  Returns 0, or prints the error and returns -1. */
 int cli_config(struct dd_cli *cli, const char *cmd, struct dd_config **out);
@@ -60,6 +73,11 @@ int cli_config(struct dd_cli *cli, const char *cmd, struct dd_config **out);
 /* The store path: --store, else config `store:`, else the XDG default.
  * Caller frees. */
 char *cli_store_path(struct dd_cli *cli);
+/* Opens the store for command `cmd`; offline (nothing will be synced), a
+ * store that cannot be opened to write is opened to read only.  Prints
+ * the error and returns -1. */
+struct dd_store;
+int cli_open_store(struct dd_cli *cli, const char *cmd, int offline, struct dd_store **out);
 
 /* "dagdoc CMD: MESSAGE" on stderr; returns DD_EXIT_ERROR. */
 int cli_error(const char *cmd, const struct dd_error *err);
@@ -81,9 +99,12 @@ const char *cli_style(const struct dd_cli *cli, enum cli_style s);
  * err (may be NULL) either way.  CLI_SYNC_SKIP_MISSING syncs the named
  * DAGs one at a time and skips one the source does not have (report reads
  * several sources); stats are then those of the last DAG.  describe (may
- * be NULL) receives conn_describe().
+ * be NULL) receives conn_describe().  What the sync could not store
+ * (cli_sync_gaps; with CLI_SYNC_SKIP_MISSING, of all the DAGs) is a
+ * warning, quiet or not, unless flags has CLI_SYNC_NO_GAPS (the caller
+ * says it itself).
  */
-enum { CLI_SYNC_QUIET = 1, CLI_SYNC_SKIP_MISSING = 2 };
+enum { CLI_SYNC_QUIET = 1, CLI_SYNC_SKIP_MISSING = 2, CLI_SYNC_NO_GAPS = 4 };
 struct dd_store;
 struct dd_sync_stats;
 int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *src,
@@ -91,6 +112,10 @@ int cli_run_sync(struct dd_cli *cli, const char *cmd, const struct dd_source *sr
                  unsigned flags, struct dd_sync_stats *stats, char *describe, size_t describe_len,
                  struct dd_error *err);
 void cli_format_bytes(uint64_t n, char *out, size_t len);
+/* Says what a sync could not store (objects rejected, runs and DAGs left
+ * out, logs not fetched), as an error of `cmd` or, with warn, a warning;
+ * returns how many kinds of gap there were (0: the store is complete). */
+int cli_sync_gaps(const char *cmd, const struct dd_sync_stats *st, int warn);
 
 /* Loads the pattern library (built-ins + the config's pattern dirs),
  * printing every problem; NULL after printing when it cannot be used. */

@@ -51,7 +51,12 @@ struct dd_source {
 	int timeout_s;              /* total per request, default 60 */
 	int connect_timeout_s;      /* default 10 */
 	int64_t max_log_bytes;      /* cap per log, default 16 MiB */
+	int retry_after_max_s;      /* the most one request waits for Retry-After, default 60 */
+	int retry_budget_s;         /* the most all retries of one sync wait in all, default 300 */
 	char *origin;               /* "config.yaml:12" or "environment" */
+	char *unset_env;            /* "config.yaml:14: password_env names X, which is not set ...":
+	                             * the first *_env of the file naming a variable that is not
+	                             * set; conn_open refuses the source with it.  NULL: none */
 };
 
 struct dd_path_map {

@@ -27,7 +27,25 @@ struct dd_conn_stats {
 	uint64_t requests;
 	uint64_t retries;
 	uint64_t bytes;
+	uint64_t rejected;            /* objects that failed validation (see dd_reject) */
 };
+
+/*
+ * Validate, then hand on: every object a server sends (a DAG, task, run,
+ * task instance, try, import error, health record, log record) is checked
+ * against what dagdoc needs (types, ranges, times) before a callback sees
+ * it.  One that fails is never handed on, not even with the bad member
+ * dropped: it is reported to the reject callback, which names where it
+ * came from and what was wrong (masked like every message).  A log whose
+ * body fails its checks reaches the log callback as an error instead.
+ */
+struct dd_reject {
+	const char *endpoint;         /* "GET /api/v1/dags/etl_daily/dagRuns" (no query) */
+	const char *object;           /* "run scheduled__...", "task instance transform" */
+	const char *run_id;           /* the run it belongs to; NULL when unknown */
+	const char *problem;          /* "try_number: a string (\"1\") where an integer is expected" */
+};
+typedef void (*dd_reject_cb)(const struct dd_reject *r, void *ud);
 
 struct dd_health {
 	char *scheduler_status;       /* "healthy", "unhealthy", NULL unknown */
@@ -66,9 +84,13 @@ typedef int (*dd_log_cb)(const struct dd_log_request *req, const char *text,
                          size_t len, int truncated, const struct dd_error *err,
                          void *ud);
 
+/* A source whose file names an unset *_env variable (src->unset_env) is
+ * refused, DD_EUSAGE with that file:line, before any request is made. */
 int conn_open(const struct dd_source *src, int verbose, struct dd_conn **out,
               struct dd_error *err);
 void conn_close(struct dd_conn *c);
+/* Where rejected objects are reported (the struct is valid during the call). */
+void conn_on_reject(struct dd_conn *c, dd_reject_cb cb, void *ud);
 
 /* "airflow 2.10.5 (api v1)", "prefect 3.1.0", "log folder /x". */
 const char *conn_describe(const struct dd_conn *c);

@@ -8,7 +8,8 @@
  *
  * The error struct is caller-owned, fixed-size and needs no release.
  * Every function taking `struct dd_error *err` accepts NULL.
- * Messages never contain secrets: callers pass redacted text only.
+ * Messages never contain secrets: callers pass redacted text, and every
+ * registered credential (secrets.h) is masked when the message is set.
  */
 #ifndef DAGDOC_ERROR_H
 #define DAGDOC_ERROR_H

@@ -9,18 +9,32 @@
  * variables (http_proxy, https_proxy, no_proxy: libcurl's own handling).
  *
  * Transfers run through http_run(): up to `concurrency` at once on one
- * multi handle (connections are kept alive and reused).  Each transfer is
- * retried on connection errors/timeouts, 429, 502, 503 and 504 with
- * exponential backoff and full jitter (base 0.5 s, cap 30 s), honouring
- * Retry-After (seconds or HTTP-date, capped at 120 s), within a bounded
- * total retry time per transfer (5 minutes by default).  Other 4xx are
- * never retried.
+ * multi handle (connections are kept alive and reused).  One retry policy
+ * for every request (all are idempotent reads; the webhook post is the one
+ * write and follows it too): connection errors, timeouts, a body cut short,
+ * 429, 500, 502, 503 and 504 are retried with exponential backoff and full
+ * jitter (base 0.5 s, cap 30 s), at most max_attempts times, within a
+ * total retry time per transfer (5 minutes by default).  Retry-After
+ * (seconds or HTTP-date) is honoured while one request's waits stay within
+ * retry_after_max_ms and all waits of the client (one sync of a source)
+ * within wait_budget_ms; past either the request fails at once, its
+ * sentence naming the wait asked for and the limit.  Other 4xx are never
+ * retried.
+ *
+ * Bodies: gzip and deflate are asked for and decoded here, not by libcurl,
+ * so that a compressed stream cut short is a failed attempt (never a short
+ * body taken as whole), a streamed body inflates to at most max_inflate
+ * bytes (a gzip bomb stops there), and the attempt's time limit holds
+ * while decoding.  An answer whose header passes 256 kB is refused.
  *
  * Secrets: credentials go to libcurl as options or headers and nowhere
- * else.  Trace lines and error messages carry URLs with user-info removed
- * and secret-looking query values replaced by "***", and are scrubbed of
- * every credential string the client knows.  Authorization headers are
- * never passed to the trace hook.
+ * else.  The client registers each with the credential mask (secrets.h)
+ * in every form it sends it: the password and the base64 "user:password"
+ * of Basic auth, the bearer token (also one set later, such as a token
+ * obtained at run time), the user-info of the URL.  Trace lines and error
+ * messages carry URLs with user-info removed and secret-looking query
+ * values replaced by "***", and are masked (before any cut to length).
+ * Authorization headers are never passed to the trace hook.
  *
  * Ownership: http_client_new allocates the client, http_client_free frees
  * it (the client copies every string of its options).  Transfers are
@@ -64,7 +78,8 @@ struct http_opts {
 	int max_attempts;           /* default 8 (connection refused: at most 3) */
 	int64_t backoff_base_ms;    /* default 500 */
 	int64_t backoff_cap_ms;     /* default 30000 */
-	int64_t retry_after_cap_ms; /* default 120000 */
+	int64_t retry_after_max_ms; /* the most one request waits for Retry-After in all, default 60000 */
+	int64_t wait_budget_ms;     /* the most all retries of this client wait in all, default 300000 */
 	int trace;                  /* send TRACE lines to the hook */
 };
 
@@ -116,10 +131,13 @@ struct http_xfer {
 	void (*reset)(struct http_xfer *x);
 	int (*done)(struct http_xfer *x);
 	void *ud;
+	size_t max_inflate;         /* streamed (sink) bodies: the most a compressed body may
+	                             * inflate to; 0: max_body_bytes */
 	/* result */
 	long status;                /* last HTTP status, 0 when no answer */
 	struct dd_buf body;
 	char *captured;             /* value of capture_header, NULL if absent */
+	char *content_type;         /* Content-Type of the answer, NULL if absent */
 	int rc;                     /* 0, or DD_ENET / DD_ELIMIT with err filled */
 	struct dd_error err;
 	int attempts;
@@ -142,8 +160,15 @@ int http_fetch_json(struct http_client *c, struct http_xfer *x, void **out, stru
 /* For a finished transfer: x->rc when it failed in transport, 0 for 2xx,
  * else a negative code and one sentence for the status: 401/403 DD_EAUTH
  * naming auth_hint, 404 DD_ENOTFOUND, 429/5xx DD_ENET ("kept answering 503
- * ... after N attempts"), other 4xx DD_EPROTO with the server's detail. */
+ * ... after N attempts"), other 4xx DD_EPROTO with the server's detail.
+ * An answer of the wrong Content-Type is checked by http_check_type. */
 int http_check(struct http_client *c, const struct http_xfer *x, struct dd_error *err);
+/* 0 when the answer's Content-Type (its media type) is one of `types`
+ * (NULL-terminated, the first being what was asked for) or absent, else
+ * DD_EPROTO "Airflow at URL answered GET /path with text/html where it was
+ * asked for text/plain (an HTML page: the sign-in page of a proxy ...?)". */
+int http_check_type(struct http_client *c, const struct http_xfer *x, const char *const *types,
+                    struct dd_error *err);
 /* Parses x->body as JSON into *out (caller frees with cJSON_Delete), or
  * DD_EPROTO "Airflow at URL answered GET /path with a body that is not
  * JSON (...)". `out` is a cJSON ** passed as void ** to keep cJSON out of
@@ -179,8 +204,6 @@ int64_t http_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, uint64_t r
 void http_describe_failure(int curl_code, int os_errno, const char *detail,
                            const char *url, const struct http_opts *o, int attempts,
                            int timeout_s, struct dd_error *err);
-/* Replaces every occurrence of each non-empty secret in msg by "****". */
-void http_scrub(char *msg, size_t size, const char *const *secrets, size_t n);
 
 /* ---- a size-capped text buffer for logs ---------------------------------
  * Keeps the first `head` bytes and the LAST (cap - head) bytes of what is

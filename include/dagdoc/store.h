@@ -8,9 +8,14 @@
  * forward migrations in order, each in one transaction that also bumps
  * user_version.  A store written by a newer dagdoc is refused (DD_ESTORE),
  * and so is an SQLite file of another application (PRAGMA application_id
- * is "dagd" in every dagdoc store; an empty file is taken as new).
+ * is "dagd" in every dagdoc store; an empty file is taken as new).  A file
+ * SQLite cannot read is "damaged" when it has SQLite's header or dagdoc's
+ * application id, else "not a dagdoc store".
  * Schema: 1 = core tables; 2 = report_history + classifications by
  * fingerprint.  Migration steps live in src/store.c, append only.
+ * Every text bound into a statement and every log stored has the
+ * registered credentials masked (secrets.h): what a server echoes back
+ * never reaches the file.
  * Every statement is prepared once (cached in the store) with bound
  * parameters.
  *
@@ -64,6 +69,14 @@ struct dd_store;
  * sentence naming the path and what to do. */
 int store_open(const char *path, struct dd_store **out, struct dd_error *err);
 void store_close(struct dd_store *s);
+/* Opens an existing store to read it only: nothing is created, migrated
+ * or written (a store in WAL mode in a directory that cannot be written is
+ * read as immutable).  One of another schema version is refused.  Writes
+ * then fail with DD_ESTORE, except store_classification_put, a cache,
+ * which keeps nothing.  For --offline commands on a store they cannot
+ * write. */
+int store_open_readonly(const char *path, struct dd_store **out, struct dd_error *err);
+int store_readonly(const struct dd_store *s);
 const char *store_path(const struct dd_store *s);
 int store_schema_version(struct dd_store *s);
 

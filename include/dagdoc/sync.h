@@ -28,16 +28,37 @@
  * transaction; nothing is ever half-written, and the next sync redoes the
  * lost batch (the cursor only moves after a DAG's runs are all stored).
  *
+ * Validate, then store: every object the connector hands on has passed
+ * its checks (connector.h); one that fails is reported and counted
+ * (stats->rejected, the first message in stats->first_problem) and the
+ * run it belongs to is not written at all: no run row, task instance or
+ * try of it, so the next sync sees it as new (or unfinished) and fetches
+ * it again; a healthy sync after a faulty one leaves the store as a
+ * healthy sync alone would.  A run rejected from a listing (where it
+ * belongs is unknown) keeps the DAG's cursor where it was.  A part of a
+ * DAG's definition that is rejected keeps the stored definition (a new
+ * DAG is stored by name only) until one arrives whole.
+ *
  * Errors:
- *  - A permanent connector error (auth, no such DAG, protocol) or a
- *    network error after the connector's retries stops the sync: the
- *    current batch is rolled back and the connector's sentence returned.
- *  - A log that cannot be fetched (transient) does not stop the sync: it
- *    is counted in stats->logs_failed (first message in
- *    stats->first_log_error) and fetched again by the next sync.  A log
- *    the source does not have (DD_ENOTFOUND) is recorded as missing and
- *    not asked for again (stats->logs_missing).  sync_run returns 0 in
- *    both cases; `dagdoc sync` exits 2 when logs_failed > 0.
+ *  - Credentials refused, the store failing, Ctrl-C, or a DAG named that
+ *    the source does not have stop the sync: the current batch is rolled
+ *    back and the connector's sentence returned.  So does a third network
+ *    failure in a row (the server is gone).
+ *  - Any other failure of one run's requests (network after the HTTP
+ *    client's retries, an answer not in the API, a size limit) leaves
+ *    that run out, counted in stats->runs_incomplete, and the sync goes
+ *    on; one of a DAG's listing leaves that DAG out (stats->dags_failed).
+ *    Either is fetched again by the next sync (the cursor never passes a
+ *    run left out).
+ *  - A log that cannot be fetched, or whose body fails its checks (a
+ *    compressed stream cut short, an HTML page, not the JSON asked for)
+ *    does not stop the sync: it is counted in stats->logs_failed (first
+ *    message in stats->first_log_error) and fetched again by the next
+ *    sync.  A log the source does not have (DD_ENOTFOUND) is recorded as
+ *    missing and not asked for again (stats->logs_missing).
+ *  - sync_run returns 0 in all these cases; `dagdoc sync` exits 2 when
+ *    anything was rejected, left out or not fetched (the store is
+ *    incomplete).
  *  - When *interrupted becomes non-zero (SIGINT/SIGTERM handler), the sync
  *    stops after the current batch commits and returns DD_EINTR
  *    "interrupted; run the same command again to finish".
@@ -60,7 +81,7 @@ struct dd_sync_stats {
 	size_t dags;
 	size_t runs_listed;        /* runs the source listed from the cursor */
 	size_t runs_in_window;     /* stored runs of the synced DAGs since since_ms */
-	size_t runs_new;           /* not in the store before */
+	size_t runs_new;           /* not in the store before (decided in the write transaction) */
 	size_t runs_updated;       /* stored but unfinished or changed: fetched again */
 	size_t runs_skipped;       /* finished and stored: nothing fetched */
 	size_t tis;                /* task instances written */
@@ -71,6 +92,10 @@ struct dd_sync_stats {
 	size_t logs_missing;       /* the source has no log: recorded, not asked again */
 	size_t logs_failed;        /* could not be fetched now: the next sync retries */
 	char first_log_error[DD_ERROR_MSG_MAX];
+	size_t rejected;           /* objects that failed their checks: not stored */
+	size_t runs_incomplete;    /* runs left out (rejected object or failed fetch): fetched again */
+	size_t dags_failed;        /* DAGs whose definition or runs could not be read this time */
+	char first_problem[DD_ERROR_MSG_MAX];   /* of those three */
 	uint64_t requests;         /* connector requests (conn_stats) */
 	uint64_t retries;          /* connector retries (conn_stats) */
 	const char *current_dag;   /* for progress lines; valid during the callback */

@@ -115,6 +115,19 @@ static inline int dd_is_alnum(unsigned char c)
  * one more character), at most n. */
 size_t dd_escape_end(const char *s, size_t n, size_t i);
 
+/* ---- UTF-8 ---------------------------------------------------------------
+ * Logs carry any bytes; every JSON and HTML output of dagdoc is valid
+ * UTF-8.  dd_utf8_fix appends p[0..n) with each byte that does not belong
+ * to a valid sequence (stray continuation bytes, cut sequences, overlong
+ * forms, surrogates, code points past U+10FFFF) replaced by U+FFFD, and
+ * returns how many were replaced. */
+size_t dd_utf8_fix(struct dd_buf *out, const char *p, size_t n);
+/* The line an excerpt ends with when bytes were replaced. */
+#define DD_UTF8_NOTE "[dagdoc: bytes that are not UTF-8 are shown as \xEF\xBF\xBD]"
+/* A copy of s fixed by dd_utf8_fix that says so: when anything was
+ * replaced, a last line DD_UTF8_NOTE.  NULL in, NULL out; caller frees. */
+char *dd_utf8_excerpt(const char *s);
+
 /* ---- time ---------------------------------------------------------------
  * All times in dagdoc are int64 milliseconds since the Unix epoch, UTC;
  * 0 means unknown. */
@@ -149,6 +162,11 @@ char *dd_cache_path(const char *name);
  * Reads a whole file (at most max bytes, 0 = no limit) into b (appends).
  * DD_EIO with "cannot read PATH: strerror" or DD_ELIMIT when larger. */
 int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error *err);
+/* The same, piece by piece: piece(p, n, ud) for each piece read (a
+ * non-zero result stops the read and is returned); "-" reads standard
+ * input.  DD_ELIMIT "NAME is larger than MAX bytes" past max (0: none). */
+int dd_read_stream(const char *path, size_t max, int (*piece)(const char *p, size_t n, void *ud),
+                   void *ud, struct dd_error *err);
 /* mkdir -p for the parent directories of path (mode 0700). */
 int dd_mkdir_parents(const char *path, struct dd_error *err);
 /* Writes a whole file through a temporary file and rename(2), creating

@@ -918,7 +918,13 @@ def serve(app):
         json.dump([{"method": m, "path": t, "in_spec": s} for m, t, s in app.router.listing()], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
-    httpd = _Server(("127.0.0.1", app.args.port), make_handler(app))
+    return listen_and_serve(app, make_handler(app))
+
+
+def listen_and_serve(app, handler):
+    """Binds app.args.port (0: a free one), writes the port file, serves
+    until SIGTERM/SIGINT (which set app.stop)."""
+    httpd = _Server(("127.0.0.1", app.args.port), handler)
     port = httpd.server_address[1]
     tmp = app.args.port_file + ".tmp.%d" % os.getpid()
     with open(tmp, "w") as f:

@@ -8,7 +8,9 @@
 #
 # Seeds: tests/fuzz/seeds/<target>/ when it exists, plus the fixtures that
 # fit the target (pattern files for fuzz_patterns*, the examples' Python
-# files for fuzz_pyimports, logs for the others).
+# files for fuzz_pyimports, configuration files for fuzz_config, logs for
+# the log readers; the JSON, dependency-file and Retry-After targets have
+# their own seeds only).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-20}
@@ -48,6 +50,8 @@ for src in tests/fuzz/*.c; do
 	case "$name" in
 	fuzz_pattern*) cp -f patterns/*.yaml tests/fixtures/patterns-*/*.yaml "$corpus"/ 2>/dev/null ;;
 	fuzz_pyimports) cp -f examples/*/*.py "$corpus"/ 2>/dev/null ;;
+	fuzz_config) cp -f examples/*.yaml "$corpus"/ 2>/dev/null ;;
+	fuzz_airflow_json | fuzz_prefect_json | fuzz_reqparse | fuzz_retry_after) ;;
 	*) for f in tests/fixtures/logs/*; do cp -f "$f" "$corpus/"; done 2>/dev/null ;;
 	esac
 	(cd "$out" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "dagdoc/config.h"
+#include "dagdoc/connector.h"
 #include "dagdoc/model.h"
 
 static int load(const char *text, struct dd_config *cfg, struct dd_error *err)
@@ -110,6 +111,77 @@ static void test_errors(void **state)
 	expect_error("- a\n", "t.yaml:1:1: the configuration must be a mapping (sources:, repos:, store:, patterns:)");
 }
 
+/* What YAML accepts but a configuration must not: each refused with
+ * file:line:col before anything is used. */
+static void test_refusals(void **state)
+{
+	struct dd_config cfg;
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_buf deep = DD_BUF_INIT;
+	int64_t t0;
+
+	(void)state;
+	/* duplicate keys: YAML's last one would win ('store' twice became /etc/passwd) */
+	expect_error("store: /tmp/a.db\nstore: /etc/passwd\n",
+	             "t.yaml:2:1: 'store' is given twice in this mapping (first at line 1); keep one");
+	expect_error("sources:\n  - {name: a, kind: logs, path: /x, path: /y}\n",
+	             "t.yaml:2:37: 'path' is given twice in this mapping (first at line 2); keep one");
+	/* a second document would be ignored */
+	expect_error("store: /tmp/a.db\n---\nstore: /etc/passwd\n",
+	             "t.yaml:2:1: a second YAML document ('---'); the configuration is one document: merge "
+	             "them or remove the marker");
+	/* a NUL would cut the value (url: "http://x\0evil" read as http://x) */
+	expect_error("sources:\n  - {name: a, kind: airflow, url: \"http://x\\0evil\"}\n",
+	             "t.yaml:2:35: a value holding a NUL character (\\0); it would be cut there");
+	assert_int_equal(config_load_string("t.yaml", "store: /a\0b\n", 12, &cfg, &err), DD_EPARSE);
+	assert_string_equal(err.msg, "t.yaml:1:10: a NUL byte; the configuration must be text");
+	/* plain values only */
+	expect_error("store: !!binary L2V0Yy9wYXNzd2Q=\n",
+	             "t.yaml:1:8: a value tagged !!binary; the configuration takes plain values only");
+	expect_error("store: !custom x\n", "t.yaml:1:8: a value tagged !custom; the configuration takes plain values only");
+	expect_error("a: &x /tmp\nstore: *x\n", "t.yaml:2:8: an alias (*x); write the value out, the "
+	             "configuration takes no anchors or aliases");
+	/* an empty variable name */
+	expect_error("sources:\n  - {name: a, kind: airflow, url: http://x, token_env: \"\"}\n",
+	             "t.yaml:2:56: 'token_env' is empty; name the environment variable that holds the credential, or "
+	             "remove the key");
+	/* 100k levels: refused at level 33, long before libyaml's scanner slows down */
+	dd_buf_adds(&deep, "store: ");
+	for (int i = 0; i < 100000; i++)
+		dd_buf_addch(&deep, '[');
+	for (int i = 0; i < 100000; i++)
+		dd_buf_addch(&deep, ']');
+	t0 = dd_now_ms();
+	assert_int_equal(config_load_string("t.yaml", deep.data, deep.len, &cfg, &err), DD_EPARSE);
+	assert_true(dd_now_ms() - t0 < 2000);
+	assert_string_equal(err.msg, "t.yaml:1:39: nested more than 32 levels deep; a configuration is a few "
+	                    "levels of mappings and lists");
+	dd_buf_release(&deep);
+}
+
+/* A *_env naming a variable that is not set: recorded with file:line, and
+ * the connection refuses the source before any request. */
+static void test_unset_env(void **state)
+{
+	struct dd_config cfg;
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_conn *c = NULL;
+
+	(void)state;
+	unsetenv("DD_TEST_NO_SUCH_VAR");
+	setenv("DD_TEST_SET_VAR", "s3cr3t-value", 1);
+	assert_int_equal(load("sources:\n  - name: a\n    kind: airflow\n    url: http://127.0.0.1:9\n"
+	                      "    username: u\n    password_env: DD_TEST_SET_VAR\n    token_env: DD_TEST_NO_SUCH_VAR\n",
+	                      &cfg, &err), 0);
+	assert_string_equal(cfg.sources[0].unset_env, "t.yaml:7: token_env names DD_TEST_NO_SUCH_VAR, which is "
+	                    "not set in the environment (or is empty); export it, or fix the name");
+	assert_int_equal(conn_open(&cfg.sources[0], 0, &c, &err), DD_EUSAGE);
+	assert_null(c);
+	assert_string_equal(err.msg, cfg.sources[0].unset_env);
+	config_release(&cfg);
+	unsetenv("DD_TEST_SET_VAR");
+}
+
 static void test_literal_secret_warns(void **state)
 {
 	struct dd_config cfg;
@@ -145,6 +217,8 @@ int main(void)
 		cmocka_unit_test_setup(test_full, setup),
 		cmocka_unit_test_setup(test_env_only, setup),
 		cmocka_unit_test_setup(test_errors, setup),
+		cmocka_unit_test_setup(test_refusals, setup),
+		cmocka_unit_test_setup(test_unset_env, setup),
 		cmocka_unit_test_setup(test_literal_secret_warns, setup),
 		cmocka_unit_test(test_states),
 	};

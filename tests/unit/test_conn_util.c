@@ -13,24 +13,57 @@
 
 static void test_json_members(void **state)
 {
-	cJSON *o = cJSON_Parse("{\"s\":\"x\",\"n\":7.9,\"t\":\"2024-05-01T02:00:13.123Z\","
-	                       "\"bad\":\"yesterday\"}");
+	cJSON *o = cJSON_Parse("{\"s\":\"x\",\"n\":7,\"t\":\"2024-05-01T02:00:13.123Z\","
+	                       "\"bad\":\"yesterday\",\"z\":null,\"f\":7.5,\"big\":1e30,\"b\":true}");
+	struct conn_check ck = CONN_CHECK_INIT;
 	char *d;
 
 	(void)state;
-	assert_string_equal(conn_jstr(o, "s"), "x");
-	assert_null(conn_jstr(o, "n"));
-	assert_null(conn_jstr(o, "missing"));
-	assert_null(conn_jstr(NULL, "s"));
-	d = conn_jdup(o, "s");
+	/* lenient (no check): wrong types read as absent */
+	assert_string_equal(conn_jstr(NULL, o, "s"), "x");
+	assert_null(conn_jstr(NULL, o, "n"));
+	assert_null(conn_jstr(NULL, o, "missing"));
+	assert_null(conn_jstr(NULL, NULL, "s"));
+	d = conn_jdup(NULL, o, "s");
 	assert_string_equal(d, "x");
 	free(d);
-	assert_null(conn_jdup(o, "n"));
-	assert_int_equal(conn_jint(o, "n", -1), 7);
-	assert_int_equal(conn_jint(o, "s", -1), -1);
-	assert_int_equal(conn_jtime(o, "t"), 1714528813123LL);
-	assert_int_equal(conn_jtime(o, "bad"), 0);
-	assert_int_equal(conn_jtime(o, "missing"), 0);
+	assert_int_equal(conn_jint(NULL, o, "n", 0, 100, -1), 7);
+	assert_int_equal(conn_jint(NULL, o, "s", 0, 100, -1), -1);
+	assert_int_equal(conn_jtime(NULL, o, "t"), 1714528813123LL);
+	assert_int_equal(conn_jtime(NULL, o, "bad"), 0);
+	/* checked: absent and null are fine, everything else is a problem */
+	assert_null(conn_jstr(&ck, o, "z"));
+	assert_int_equal(conn_jint(&ck, o, "z", 0, 9, 3), 3);
+	assert_int_equal(conn_jtime(&ck, o, "missing"), 0);
+	assert_true(conn_jbool(&ck, o, "b"));
+	assert_false(ck.bad);
+	assert_null(conn_jstr(&ck, o, "n"));
+	assert_true(ck.bad);
+	assert_string_equal(ck.problem, "n: a number (7) where a string is expected");
+	/* only the first problem is kept */
+	conn_jtime(&ck, o, "bad");
+	assert_string_equal(ck.problem, "n: a number (7) where a string is expected");
+	ck = (struct conn_check)CONN_CHECK_INIT;
+	conn_jtime(&ck, o, "bad");
+	assert_string_equal(ck.problem, "bad: a string (\"yesterday\") is not an ISO 8601 time");
+	ck = (struct conn_check)CONN_CHECK_INIT;
+	conn_jint(&ck, o, "s", 0, 100, 0);
+	assert_string_equal(ck.problem, "s: a string (\"x\") where a whole number from 0 to 100 is expected");
+	ck = (struct conn_check)CONN_CHECK_INIT;
+	conn_jint(&ck, o, "f", 0, 100, 0);
+	assert_true(ck.bad);
+	ck = (struct conn_check)CONN_CHECK_INIT;
+	assert_int_equal(conn_jint(&ck, o, "big", 0, 100000, 0), 0);
+	assert_string_equal(ck.problem, "big: a number (1e+30) where a whole number from 0 to 100000 is expected");
+	ck = (struct conn_check)CONN_CHECK_INIT;
+	assert_null(conn_jstr_req(&ck, o, "z"));
+	assert_string_equal(ck.problem, "z: missing where a name is expected");
+	ck = (struct conn_check)CONN_CHECK_INIT;
+	assert_null(conn_jlist(&ck, o, "s"));
+	assert_true(ck.bad);
+	ck = (struct conn_check)CONN_CHECK_INIT;
+	assert_false(conn_jis_obj(&ck, cJSON_GetObjectItem(o, "s")));
+	assert_true(ck.bad);
 	cJSON_Delete(o);
 }
 
@@ -78,17 +111,37 @@ static int count_ids(const char *id, void *ud)
 	return v->n == 2 ? 5 : 0;
 }
 
+/* What a connection reported as rejected. */
+static char last_reject[400];
+static int n_rejects;
+
+static void on_reject(const struct dd_reject *r, void *ud)
+{
+	(void)ud;
+	n_rejects++;
+	snprintf(last_reject, sizeof(last_reject), "%s|%s|%s|%s", r->endpoint, r->object,
+	         r->run_id ? r->run_id : "-", r->problem);
+}
+
 static void test_id_item(void **state)
 {
 	struct dd_strv v = DD_STRV_INIT;
-	struct conn_id_ud u = { count_ids, &v, "dag_id" };
+	struct conn_id_ud u = { count_ids, &v, "dag_id", "DAG" };
+	struct dd_conn conn;
 	cJSON *a = cJSON_Parse("{\"dag_id\":\"a\"}"), *b = cJSON_Parse("{\"name\":\"b\"}");
 	cJSON *c = cJSON_Parse("{\"dag_id\":\"c\"}");
 
 	(void)state;
-	assert_int_equal(conn_id_item(NULL, a, &u), 0);
-	assert_int_equal(conn_id_item(NULL, b, &u), 0);    /* no dag_id: skipped */
-	assert_int_equal(conn_id_item(NULL, c, &u), 5);    /* the callback's stop value */
+	memset(&conn, 0, sizeof(conn));
+	conn_on_reject(&conn, on_reject, NULL);
+	conn_set_endpoint(&conn, "GET", "http://h:1/api/v1/dags?limit=100&offset=0");
+	n_rejects = 0;
+	assert_int_equal(conn_id_item(&conn, a, &u), 0);
+	assert_int_equal(conn_id_item(&conn, b, &u), 0);    /* no dag_id: rejected, not handed on */
+	assert_int_equal(n_rejects, 1);
+	assert_int_equal(conn.stats.rejected, 1);
+	assert_string_equal(last_reject, "GET /api/v1/dags|DAG|-|dag_id: missing where a name is expected");
+	assert_int_equal(conn_id_item(&conn, c, &u), 5);    /* the callback's stop value */
 	assert_int_equal(v.n, 2);
 	assert_string_equal(v.v[1], "c");
 	assert_int_equal(conn_collect_id("d", &v), 0);
@@ -136,18 +189,27 @@ static void test_ti_emit(void **state)
 {
 	struct conn_ti_ud u = { ti_cb, NULL, "run-1" };
 	struct dd_task_instance ti = { 0 };
+	struct conn_check ck = CONN_CHECK_INIT, bad = CONN_CHECK_INIT;
+	struct dd_conn conn;
 
 	(void)state;
+	memset(&conn, 0, sizeof(conn));
+	conn_on_reject(&conn, on_reject, NULL);
 	ti_seen_run[0] = '\0';
-	assert_int_equal(conn_ti_emit(&u, &ti), 0);    /* no task_id: skipped */
-	assert_string_equal(ti_seen_run, "");
+	n_rejects = 0;
+	conn_check_fail(&bad, "try_number: a string (\"1\") where a whole number is expected");
 	ti.task_id = dd_xstrdup("extract");
-	assert_int_equal(conn_ti_emit(&u, &ti), 3);    /* run_id filled from u */
+	assert_int_equal(conn_ti_emit(&conn, &u, &ti, &bad), 0);    /* failed its check: rejected */
+	assert_string_equal(ti_seen_run, "");
+	assert_int_equal(n_rejects, 1);
+	assert_non_null(strstr(last_reject, "|task instance extract|run-1|try_number: a string"));
+	ti.task_id = dd_xstrdup("extract");
+	assert_int_equal(conn_ti_emit(&conn, &u, &ti, &ck), 3);    /* run_id filled from u */
 	assert_string_equal(ti_seen_run, "run-1/extract");
 	assert_null(ti.task_id);                        /* released */
 	ti.task_id = dd_xstrdup("load");
 	ti.run_id = dd_xstrdup("run-2");
-	assert_int_equal(conn_ti_emit(&u, &ti), 3);    /* its own run_id kept */
+	assert_int_equal(conn_ti_emit(&conn, &u, &ti, &ck), 3);    /* its own run_id kept */
 	assert_string_equal(ti_seen_run, "run-2/load");
 }
 

@@ -624,6 +624,56 @@ static void test_not_a_store(void **state)
 	assert_null(s);
 }
 
+/* A dagdoc store whose header is damaged is called damaged, not "not a
+ * dagdoc store" (which sends the user to another --store). */
+static void test_damaged_store(void **state)
+{
+	struct dd_store *s = open_ok();
+	struct dd_error err = DD_ERROR_INIT;
+	int64_t ref;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(store_source_put(s, "prod", "airflow", NULL, &ref, &err), 0);
+	store_close(s);
+	raw_exec(dbpath, "PRAGMA journal_mode = DELETE");
+	/* clobber bytes 16-67 of the header (page size, format numbers) */
+	f = fopen(dbpath, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 16, SEEK_SET), 0);
+	for (int i = 16; i < 68; i++)
+		fputc(0xFF, f);
+	fclose(f);
+	assert_int_equal(store_open(dbpath, &s, &err), DD_ESTORE);
+	assert_non_null(strstr(err.msg, "is damaged"));
+	assert_null(strstr(err.msg, "not a dagdoc store"));
+}
+
+/* Read-only: what --offline opens when it cannot write the store. */
+static void test_open_readonly(void **state)
+{
+	struct dd_store *s = open_ok(), *ro = NULL;
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store_classification c = { "code_bug", NULL, "abcd", 0.5, "{}", 0 };
+	int64_t ref, got;
+
+	(void)state;
+	assert_int_equal(store_source_put(s, "prod", "airflow", NULL, &ref, &err), 0);
+	store_close(s);
+	assert_int_equal(store_open_readonly(dbpath, &ro, &err), 0);
+	assert_true(store_readonly(ro));
+	assert_int_equal(store_source_ref(ro, "prod", &got, &err), 0);
+	assert_int_equal(got, ref);
+	/* the classification cache keeps nothing; a real write says why it failed */
+	assert_int_equal(store_classification_put(ro, 1, "lib", &c, &err), 0);
+	assert_int_equal(store_source_put(ro, "other", "airflow", NULL, &ref, &err), DD_ESTORE);
+	assert_non_null(strstr(err.msg, "cannot be written here"));
+	store_close(ro);
+	/* nothing is created */
+	assert_int_equal(store_open_readonly("/tmp/dd-no-such-dir/x.db", &ro, &err), DD_ESTORE);
+	assert_null(ro);
+}
+
 static void test_rollback(void **state)
 {
 	struct dd_store *s = open_ok();
@@ -736,6 +786,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_v0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_store_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_mid_transaction, setup, teardown),
 	};

@@ -48,6 +48,10 @@ static struct {
 	struct dd_strv log_keys;      /* "run/task/map/try" asked for */
 	const char *fail_tis_of;      /* this run: list_task_instances -> DD_EAUTH */
 	const char *transient_log;    /* this key: DD_ENET for the log */
+	const char *reject_ti_of;     /* this run: its first task instance fails its check */
+	const char *reject_run;       /* this run fails its check in the run listing */
+	const char *net_tis_of;       /* this run: list_task_instances -> DD_ENET */
+	const char *other_writer;     /* this run: another sync stores it while we fetch it */
 } W;
 
 static void world_reset(void)
@@ -108,7 +112,6 @@ static int m_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out, 
 static int m_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms, dd_run_cb cb,
                        void *ud, struct dd_error *err)
 {
-	(void)c;
 	(void)dag_id;
 	(void)err;
 	W.list_runs_calls++;
@@ -120,10 +123,25 @@ static int m_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms, 
 
 		if (r.logical_ms < since_ms)
 			continue;
+		if (W.reject_run && !strcmp(W.reject_run, r.run_id)) {
+			struct conn_check ck = CONN_CHECK_INIT;
+
+			conn_check_fail(&ck, "logical_date: a string (\"yesterday\") is not an ISO 8601 time");
+			conn_reject(c, "run", r.run_id, &ck);
+			continue;
+		}
 		if ((rc = cb(&r, ud)))
 			return rc;
 	}
 	return 0;
+}
+
+static int64_t dag_ref_in(struct dd_store *s)
+{
+	int64_t ref = 0;
+
+	assert_int_equal(store_dag_ref(s, "prod", "etl", &ref, NULL), 0);
+	return ref;
 }
 
 static int m_list_tis(struct dd_conn *c, const char *dag_id, const char *run_id, dd_ti_cb cb,
@@ -131,20 +149,38 @@ static int m_list_tis(struct dd_conn *c, const char *dag_id, const char *run_id,
 {
 	struct m_run *r = m_find_run(run_id);
 
-	(void)c;
 	(void)dag_id;
 	W.ti_calls++;
 	assert_int_equal(store_in_transaction(store), 0);
 	dd_strv_push(&W.ti_runs, run_id);
 	if (W.fail_tis_of && !strcmp(W.fail_tis_of, run_id))
 		return dd_error_set(err, DD_EAUTH, "mock answered 401 Unauthorized; check the token");
+	if (W.net_tis_of && !strcmp(W.net_tis_of, run_id))
+		return dd_error_set(err, DD_ENET, "mock kept answering 503 to the task instances of %s", run_id);
+	if (W.other_writer && !strcmp(W.other_writer, run_id)) {
+		/* a concurrent sync stores this run between our listing and our write */
+		struct dd_store *other;
+		struct dd_run copy = { .run_id = (char *)run_id, .state = r->state, .logical_ms = r->logical_ms };
+		int64_t ref;
+
+		assert_int_equal(store_open(store_path(store), &other, NULL), 0);
+		assert_int_equal(store_run_put(other, dag_ref_in(other), &copy, &ref, NULL), 0);
+		store_close(other);
+	}
 	for (int i = 0; r && i < r->n_tis; i++) {
 		struct dd_task_instance ti = { .run_id = (char *)run_id, .task_id = (char *)r->tis[i].task_id,
 		                               .map_index = r->tis[i].map_index, .state = r->tis[i].state,
 		                               .try_number = r->tis[i].n_tries, .max_tries = 2 };
-		int rc = cb(&ti, ud);
+		int rc;
 
-		if (rc)
+		if (i == 0 && W.reject_ti_of && !strcmp(W.reject_ti_of, run_id)) {
+			struct conn_check ck = CONN_CHECK_INIT;
+
+			conn_check_fail(&ck, "try_number: a string (\"1\") where a whole number is expected");
+			conn_reject(c, "task instance a", run_id, &ck);
+			continue;
+		}
+		if ((rc = cb(&ti, ud)))
 			return rc;
 	}
 	return 0;
@@ -286,10 +322,7 @@ static char *joined(const struct dd_strv *v)
 
 static int64_t dag_ref(void)
 {
-	int64_t ref = 0;
-
-	assert_int_equal(store_dag_ref(store, "prod", "etl", &ref, NULL), 0);
-	return ref;
+	return dag_ref_in(store);
 }
 
 static void counts(int64_t *runs, int64_t *tis, int64_t *tries, int64_t *logs)
@@ -529,6 +562,99 @@ static void test_since_widened(void **state)
 	assert_int_equal(W.last_since, T0 + 3 * DAY);
 }
 
+/* Validate, then store: a run with an object that failed its check is not
+ * written at all (not even its good parts), the sync goes on, says so, and
+ * the next sync fetches it; the cursor never passes it. */
+static void test_rejected_run_left_out(void **state)
+{
+	struct dd_sync_stats st;
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store_run r;
+	int64_t runs, tis, tries, logs, resume = 0;
+
+	(void)state;
+	W.reject_ti_of = "r2";
+	assert_int_equal(do_sync(&st, &err), 0);
+	assert_int_equal(st.rejected, 1);
+	assert_int_equal(st.runs_incomplete, 1);
+	assert_string_equal(st.first_problem, ": task instance a: try_number: a string (\"1\") where a whole "
+	                    "number is expected");
+	assert_int_equal(store_run_get(store, dag_ref(), "r2", &r, NULL), DD_ENOTFOUND);
+	counts(&runs, &tis, &tries, &logs);
+	assert_int_equal(runs, 2);                 /* r1 and r3 */
+	assert_int_equal(store_cursor_get_i64(store, 0 + 1, "etl", "resume_ms", &resume, NULL), 0);
+	assert_true(resume <= T0 + 2 * DAY);
+	/* the server is healthy again: the next sync fetches r2, and only r2 is new */
+	W.reject_ti_of = NULL;
+	assert_int_equal(do_sync(&st, &err), 0);
+	assert_int_equal(st.rejected, 0);
+	assert_int_equal(st.runs_new, 1);
+	counts(&runs, &tis, &tries, &logs);
+	assert_int_equal(runs, 3);
+	assert_int_equal(tis, 5);
+	assert_int_equal(logs, 3);
+}
+
+static void test_rejected_listing_keeps_cursor(void **state)
+{
+	struct dd_sync_stats st;
+	struct dd_error err = DD_ERROR_INIT;
+	int64_t before = 0, after = 0;
+
+	(void)state;
+	assert_int_equal(do_sync(&st, &err), 0);
+	assert_int_equal(store_cursor_get_i64(store, 1, "etl", "resume_ms", &before, NULL), 0);
+	W.runs[3] = (struct m_run){ "r4", T0 + 4 * DAY, DD_STATE_SUCCESS, { { 0 } }, 0 };
+	W.n_runs = 4;
+	W.reject_run = "r4";
+	assert_int_equal(do_sync(&st, &err), 0);
+	assert_int_equal(st.rejected, 1);
+	assert_string_equal(st.first_problem, ": run: logical_date: a string (\"yesterday\") is not an ISO "
+	                    "8601 time");
+	assert_int_equal(store_cursor_get_i64(store, 1, "etl", "resume_ms", &after, NULL), 0);
+	assert_int_equal(after, before);
+	W.reject_run = NULL;
+	assert_int_equal(do_sync(&st, &err), 0);
+	assert_int_equal(st.runs_new, 1);
+}
+
+/* One run's requests failing is that run's problem; the sync goes on. */
+static void test_run_fetch_failure_goes_on(void **state)
+{
+	struct dd_sync_stats st;
+	struct dd_error err = DD_ERROR_INIT;
+	int64_t runs, tis, tries, logs;
+
+	(void)state;
+	W.net_tis_of = "r2";
+	assert_int_equal(do_sync(&st, &err), 0);
+	assert_int_equal(st.runs_incomplete, 1);
+	assert_string_equal(st.first_problem, "mock kept answering 503 to the task instances of r2");
+	counts(&runs, &tis, &tries, &logs);
+	assert_int_equal(runs, 2);
+	W.net_tis_of = NULL;
+	assert_int_equal(do_sync(&st, &err), 0);
+	assert_int_equal(st.runs_incomplete, 0);
+	assert_int_equal(st.runs_new, 1);
+}
+
+/* Two syncs at once: a run another sync stored first is not "new" here. */
+static void test_new_counted_in_transaction(void **state)
+{
+	struct dd_sync_stats st;
+	struct dd_error err = DD_ERROR_INIT;
+
+	(void)state;
+	/* the DAG row must exist for the other writer */
+	W.n_runs = 0;
+	assert_int_equal(do_sync(&st, &err), 0);
+	world_reset();
+	W.other_writer = "r2";
+	assert_int_equal(do_sync(&st, &err), 0);
+	assert_int_equal(st.runs_new, 2);
+	assert_int_equal(st.runs_updated, 1);
+}
+
 /* The log-folder fixture, end to end through the real connector. */
 static void test_logdir_fixture(void **state)
 {
@@ -574,6 +700,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_permanent_error_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_widened, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_run_left_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_listing_keeps_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_fetch_failure_goes_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_counted_in_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_logdir_fixture, setup, teardown),
 	};
 

@@ -187,9 +187,44 @@ static void test_read_file(void **state)
 	dd_buf_release(&b);
 }
 
+static void test_utf8(void **state)
+{
+	struct dd_buf b = DD_BUF_INIT;
+	char *e;
+
+	(void)state;
+	/* valid text, multi-byte included, is kept as it is */
+	assert_int_equal(dd_utf8_fix(&b, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", 14), 0);
+	assert_string_equal(b.data, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+	dd_buf_reset(&b);
+	/* a stray byte, a cut sequence, an overlong form, a surrogate, past U+10FFFF */
+	assert_int_equal(dd_utf8_fix(&b, "a\xFF" "b\xC3", 4), 2);
+	assert_string_equal(b.data, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+	dd_buf_reset(&b);
+	assert_int_equal(dd_utf8_fix(&b, "\xC0\xAF", 2), 2);
+	dd_buf_reset(&b);
+	assert_int_equal(dd_utf8_fix(&b, "\xED\xA0\x80", 3), 3);
+	dd_buf_reset(&b);
+	assert_int_equal(dd_utf8_fix(&b, "\xF4\x90\x80\x80", 4), 4);
+	dd_buf_reset(&b);
+	/* a NUL is valid UTF-8 (JSON escapes it) */
+	assert_int_equal(dd_utf8_fix(&b, "a\0b", 3), 0);
+	assert_int_equal(b.len, 3);
+	dd_buf_release(&b);
+	/* an excerpt says so */
+	e = dd_utf8_excerpt("KeyError: 'caf\xE9'\n");
+	assert_string_equal(e, "KeyError: 'caf\xEF\xBF\xBD'\n" DD_UTF8_NOTE);
+	free(e);
+	e = dd_utf8_excerpt("fine\n");
+	assert_string_equal(e, "fine\n");
+	free(e);
+	assert_null(dd_utf8_excerpt(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_parse_time),
