@@ -40,11 +40,15 @@ CFLAGS_ALL  = -std=c11 $(WARNINGS) $(OPT) -g $(SAN) \
 LDLIBS_ALL  = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
-LIB_SRC    := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard connectors/*.c)
+# The library (libdagdoc.a: every stage, no printing) and the program
+# (src/cmd/: the commands, which print).
+LIB_SRC    := $(wildcard src/*.c) $(wildcard connectors/*.c)
 LIB_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+CMD_SRC    := $(wildcard src/cmd/*.c)
+CMD_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(CMD_SRC))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-DEPFILES   := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(addsuffix .d,$(UNIT_BIN))
+DEPFILES   := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(addsuffix .d,$(UNIT_BIN))
 
 # Debian packages, by what needs them; a stamp per group records that
 # the group is installed (`make deps` is the build group).
@@ -94,7 +98,7 @@ build/.deps-dev:
 dagdoc: $(BUILD)/dagdoc
 	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/dagdoc dagdoc; fi
 
-$(BUILD)/dagdoc: $(BUILD)/src/main.o $(BUILD)/libdagdoc.a
+$(BUILD)/dagdoc: $(CMD_OBJ) $(BUILD)/libdagdoc.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/libdagdoc.a: $(LIB_OBJ)

@@ -21,7 +21,6 @@
 #include "dagdoc/util.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <strings.h>
 
 #include <cjson/cJSON.h>
@@ -46,40 +45,6 @@ struct af {
 	int dag_ids_loaded;
 	char *url_env, *auth_hint;
 };
-
-/* ---- source -> API version, for ui_url (which gets no connection) ------- */
-
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct { char *url; int api; } reg[32];
-static size_t n_reg;
-
-static void reg_set(const char *url, int api)
-{
-	pthread_mutex_lock(&reg_lock);
-	for (size_t i = 0; i < n_reg; i++)
-		if (!strcmp(reg[i].url, url)) {
-			reg[i].api = api;
-			pthread_mutex_unlock(&reg_lock);
-			return;
-		}
-	if (n_reg < DD_ARRAY_SIZE(reg)) {
-		reg[n_reg].url = dd_xstrdup(url);
-		reg[n_reg++].api = api;
-	}
-	pthread_mutex_unlock(&reg_lock);
-}
-
-static int reg_get(const char *url)
-{
-	int api = 0;
-
-	pthread_mutex_lock(&reg_lock);
-	for (size_t i = 0; i < n_reg; i++)
-		if (!strcmp(reg[i].url, url))
-			api = reg[i].api;
-	pthread_mutex_unlock(&reg_lock);
-	return api;
-}
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -318,7 +283,6 @@ static int af_open(struct dd_conn *c, struct dd_error *err)
 		if (rc < 0)
 			goto fail;
 	}
-	reg_set(s->url, a->api);
 	snprintf(c->description, sizeof(c->description), "airflow %s (api v%d)",
 	         a->version ? a->version : "?", a->api);
 	return 0;
@@ -1361,44 +1325,15 @@ static int af_list_import_errors(struct dd_conn *c, dd_import_error_cb cb, void 
 
 /* ---- UI links ----------------------------------------------------------- */
 
-static char *af_ui_url(const struct dd_source *src, const char *dag_id, const char *run_id,
-                       const char *task_id)
+static void af_ui(const struct dd_conn *c, struct dd_ui *out)
 {
-	struct dd_buf b = DD_BUF_INIT;
-	char *root;
-	int api;
+	const struct af *a = c->impl;
+	const struct dd_source *src = c->source;
+	char *root = src->ui_url ? strip_api(src->ui_url) : dd_xstrdup(a->root);
 
-	if (!src->url && !src->ui_url)
-		return NULL;
-	api = src->url ? reg_get(src->url) : 0;
-	if (!api && src->url && strstr(src->url, "/api/v2"))
-		api = 2;
-	root = strip_api(src->ui_url ? src->ui_url : src->url);
-	dd_buf_adds(&b, root);
+	snprintf(out->form, sizeof(out->form), "%s", a->api == 2 ? "airflow-runs" : "airflow-grid");
+	snprintf(out->base, sizeof(out->base), "%s", root);
 	free(root);
-	dd_buf_adds(&b, "/dags");
-	add_seg(&b, dag_id);
-	if (api == 2) {
-		if (run_id) {
-			dd_buf_adds(&b, "/runs");
-			add_seg(&b, run_id);
-			if (task_id) {
-				dd_buf_adds(&b, "/tasks");
-				add_seg(&b, task_id);
-			}
-		}
-	} else {
-		dd_buf_adds(&b, "/grid");
-		if (run_id) {
-			dd_buf_adds(&b, "?dag_run_id=");
-			http_buf_add_escaped(&b, run_id);
-			if (task_id) {
-				dd_buf_adds(&b, "&task_id=");
-				http_buf_add_escaped(&b, task_id);
-			}
-		}
-	}
-	return dd_buf_detach(&b);
 }
 
 const struct dd_conn_ops dd_airflow_ops = {
@@ -1413,5 +1348,5 @@ const struct dd_conn_ops dd_airflow_ops = {
 	.fetch_logs = af_fetch_logs,
 	.health = af_health,
 	.list_import_errors = af_list_import_errors,
-	.ui_url = af_ui_url,
+	.ui = af_ui,
 };

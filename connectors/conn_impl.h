@@ -26,9 +26,9 @@ struct dd_conn_ops {
 	int (*health)(struct dd_conn *c, struct dd_health *out, struct dd_error *err);   /* may be NULL */
 	int (*list_import_errors)(struct dd_conn *c, dd_import_error_cb cb, void *ud,
 	                          struct dd_error *err);                                /* may be NULL */
-	/* `dag_id` run `run_id` (task_id may be NULL) in the UI; may be NULL. */
-	char *(*ui_url)(const struct dd_source *src, const char *dag_id, const char *run_id,
-	                const char *task_id);
+	/* Where the UI is and its link form (see struct dd_ui), once open;
+	 * may be NULL (no UI). */
+	void (*ui)(const struct dd_conn *c, struct dd_ui *out);
 };
 
 struct dd_conn {

@@ -120,22 +120,70 @@ void conn_stats(const struct dd_conn *c, struct dd_conn_stats *out)
 	*out = c->stats;
 }
 
-char *conn_ui_url(const struct dd_source *src, const char *dag_id, const char *run_id,
-                  const char *task_id)
+void conn_ui(const struct dd_conn *c, struct dd_ui *out)
 {
-	const struct dd_conn_ops *ops = ops_for(src->kind);
+	memset(out, 0, sizeof(*out));
+	if (c->ops->ui)
+		c->ops->ui(c, out);
+	if (out->base[0]) {
+		/* the base is built from the source URL, which may hold user:password@ */
+		char *clean = http_redact_url(out->base);
 
-	char *url, *clean;
+		snprintf(out->base, sizeof(out->base), "%s", clean);
+		free(clean);
+	}
+	if (!out->base[0])
+		out->form[0] = '\0';
+}
 
-	if (!ops || !ops->ui_url)
+/* Appends "/<escaped>" */
+static void add_seg(struct dd_buf *b, const char *s)
+{
+	dd_buf_addch(b, '/');
+	http_buf_add_escaped(b, s);
+}
+
+char *conn_ui_link(const char *form, const char *base, const char *dag_id, const char *run_id,
+                   const char *task_id)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	if (!form || !base || !*base || !dag_id)
 		return NULL;
-	url = ops->ui_url(src, dag_id, run_id, task_id);
-	if (!url)
+	dd_buf_adds(&b, base);
+	if (!strcmp(form, "airflow-grid")) {
+		dd_buf_adds(&b, "/dags");
+		add_seg(&b, dag_id);
+		dd_buf_adds(&b, "/grid");
+		if (run_id) {
+			dd_buf_adds(&b, "?dag_run_id=");
+			http_buf_add_escaped(&b, run_id);
+			if (task_id) {
+				dd_buf_adds(&b, "&task_id=");
+				http_buf_add_escaped(&b, task_id);
+			}
+		}
+	} else if (!strcmp(form, "airflow-runs")) {
+		dd_buf_adds(&b, "/dags");
+		add_seg(&b, dag_id);
+		if (run_id) {
+			dd_buf_adds(&b, "/runs");
+			add_seg(&b, run_id);
+			if (task_id) {
+				dd_buf_adds(&b, "/tasks");
+				add_seg(&b, task_id);
+			}
+		}
+	} else if (!strcmp(form, "prefect")) {
+		if (run_id) {
+			dd_buf_adds(&b, "/runs/flow-run/");
+			http_buf_add_escaped(&b, run_id);
+		}
+	} else {
+		dd_buf_release(&b);
 		return NULL;
-	/* The link is built from the source URL, which may hold user:password@. */
-	clean = http_redact_url(url);
-	free(url);
-	return clean;
+	}
+	return dd_buf_detach(&b);
 }
 
 void dd_health_release(struct dd_health *h)

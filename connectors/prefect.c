@@ -1176,43 +1176,31 @@ static int pf_health(struct dd_conn *c, struct dd_health *out, struct dd_error *
 
 /* ---- UI links ----------------------------------------------------------- */
 
-static char *pf_ui_url(const struct dd_source *src, const char *dag_id, const char *run_id,
-                       const char *task_id)
+static void pf_ui(const struct dd_conn *c, struct dd_ui *out)
 {
+	const struct pf *p = c->impl;
+	const struct dd_source *src = c->source;
 	struct dd_buf b = DD_BUF_INIT;
-	struct pf tmp = { 0 };
+	const char *from = src->ui_url ? src->ui_url : src->url;
+	size_t n = strlen(from);
 
-	(void)dag_id;
-	(void)task_id;
-	if (!src->url && !src->ui_url)
-		return NULL;
-	if (src->url)
-		parse_cloud(&tmp, src->url);
+	while (n > 0 && from[n - 1] == '/')
+		n--;
 	if (src->ui_url) {
-		size_t n = strlen(src->ui_url);
-		while (n > 0 && src->ui_url[n - 1] == '/')
-			n--;
-		dd_buf_add(&b, src->ui_url, n);
-	} else if (tmp.cloud && tmp.account && tmp.workspace) {
+		dd_buf_add(&b, from, n);
+	} else if (p->cloud && p->account && p->workspace) {
 		dd_buf_adds(&b, "https://app.prefect.cloud/account/");
-		http_buf_add_escaped(&b, tmp.account);
+		http_buf_add_escaped(&b, p->account);
 		dd_buf_adds(&b, "/workspace/");
-		http_buf_add_escaped(&b, tmp.workspace);
+		http_buf_add_escaped(&b, p->workspace);
 	} else {
-		size_t n = strlen(src->url);
-		while (n > 0 && src->url[n - 1] == '/')
-			n--;
-		if (n >= 4 && !strncmp(src->url + n - 4, "/api", 4))
+		if (n >= 4 && !strncmp(from + n - 4, "/api", 4))
 			n -= 4;
-		dd_buf_add(&b, src->url, n);
+		dd_buf_add(&b, from, n);
 	}
-	free(tmp.account);
-	free(tmp.workspace);
-	if (run_id) {
-		dd_buf_adds(&b, "/runs/flow-run/");
-		http_buf_add_escaped(&b, run_id);
-	}
-	return dd_buf_detach(&b);
+	snprintf(out->form, sizeof(out->form), "prefect");
+	snprintf(out->base, sizeof(out->base), "%s", dd_buf_str(&b));
+	dd_buf_release(&b);
 }
 
 const struct dd_conn_ops dd_prefect_ops = {
@@ -1227,5 +1215,5 @@ const struct dd_conn_ops dd_prefect_ops = {
 	.fetch_logs = pf_fetch_logs,
 	.health = pf_health,
 	.list_import_errors = NULL,
-	.ui_url = pf_ui_url,
+	.ui = pf_ui,
 };

@@ -118,11 +118,13 @@ int classify_library_load(const char *builtin_dir, const struct dd_strv *user_di
 		                    "patterns/); set DAGDOC_KNOWLEDGE_DIR or reinstall dagdoc");
 	rc = kb_load(kdir, &kb, problems, err);
 	free(kdir);
-	if (rc < 0)
-		return rc;
-	rc = pat_library_load(builtin_dir, user_dirs, classify_add_markers, out, problems, err);
+	if (rc >= 0)
+		rc = pat_library_load(builtin_dir, user_dirs, classify_add_markers, out, problems, err);
 	if (rc < 0) {
 		kb_free(kb);
+		if (problems && problems->n)
+			dd_error_set(err, rc, "%zu problem%s in the pattern library; fix %s and run again",
+			             problems->n, problems->n == 1 ? "" : "s", problems->n == 1 ? "it" : "them");
 		return rc;
 	}
 	pat_library_set_knowledge(*out, kb);

@@ -1,6 +1,7 @@
 /*
  * failure.c - a classified failure's forms (classify.h): release, entity
- * lookup, the public JSON and the classification cache's form.
+ * lookup, the public JSON, the text of `dagdoc classify` and the
+ * classification cache's form.
  */
 #include "dagdoc/util.h"
 
@@ -9,6 +10,7 @@
 #include "dagdoc/classify.h"
 #include "dagdoc/jsonout.h"
 #include "dagdoc/redact.h"
+#include "dagdoc/render.h"
 
 #include "classify_impl.h"
 
@@ -207,4 +209,79 @@ int classify_cache_decode(const char *text, struct dd_failure *f)
 		return DD_EPARSE;
 	}
 	return 0;
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+void dd_failure_render_text(const struct dd_failure *f, int color, FILE *out)
+{
+	const char *B = render_color(color, RC_BOLD), *R = render_color(color, RC_RESET), *D = render_color(color, RC_DIM);
+	const char *col = !strcmp(f->category, "none") ? render_color(color, RC_GREEN) : render_color(color, RC_RED);
+
+	if (!strcmp(f->category, "none")) {
+		fprintf(out, "%s%s%s: %snone%s - %s\n", B, f->input, R, col, R,
+		        f->success ? "the task succeeded" : "no failure found");
+	} else if (!strcmp(f->category, "unknown")) {
+		fprintf(out, "%s%s%s: %sunknown%s - a failure neither a pattern nor the knowledge base explains\n", B,
+		        f->input, R, col, R);
+	} else {
+		fprintf(out, "%s%s%s: %s%s%s  %s  %s\n", B, f->input, R, col, f->category, R, f->pattern, f->title);
+		fprintf(out, "  confidence  %.2f\n", f->confidence);
+	}
+	if (f->stage)
+		fprintf(out, "  stage       %s\n", f->stage);
+	for (size_t i = 0; i < f->n_alternatives; i++)
+		fprintf(out, "  %s %s %.2f (%s)\n", i ? "           " : "or perhaps ", f->alternatives[i].category,
+		        f->alternatives[i].confidence, f->alternatives[i].source);
+	if (f->exc_type || f->exc_message) {
+		const char *msg = f->exc_message ? f->exc_message : "";
+		const char *nl = strchr(msg, '\n');
+		int len = nl ? (int)(nl - msg) : (int)strlen(msg);
+		if (len > 300)
+			len = 300;
+		fprintf(out, "  exception   %s%s%.*s%s\n", f->exc_type ? f->exc_type : "", f->exc_type && *msg ? ": " : "",
+		        len, msg, nl || (int)strlen(msg) > len ? " ..." : "");
+	}
+	if (f->line_first) {
+		if (f->line_first == f->line_last)
+			fprintf(out, "  line        %zu\n", f->line_first);
+		else
+			fprintf(out, "  lines       %zu-%zu\n", f->line_first, f->line_last);
+	}
+	if (f->fingerprint)
+		fprintf(out, "  fingerprint %s\n", f->fingerprint);
+	if (f->n_entities) {
+		fprintf(out, "  entities   ");
+		for (size_t i = 0; i < f->n_entities; i++)
+			fprintf(out, " %s=%s", f->entities[i].name, f->entities[i].value);
+		fprintf(out, "\n");
+	}
+	if (f->excerpt) {
+		fprintf(out, "  excerpt\n");
+		size_t ln = f->excerpt_first;
+		const char *s = f->excerpt;
+		(void)ln;
+		while (*s) {
+			const char *e = strchr(s, '\n');
+			size_t len = e ? (size_t)(e - s) : strlen(s);
+			fprintf(out, "    %s|%s %.*s\n", D, R, (int)len, s);
+			s += len + (e ? 1 : 0);
+		}
+	}
+	for (size_t i = 0; i < f->checks.n; i++)
+		fprintf(out, "  check       %s\n", f->checks.v[i]);
+	for (size_t i = 0; i < f->fix.n; i++)
+		fprintf(out, "  fix         %s\n", f->fix.v[i]);
+	for (size_t i = 0; i < f->n_secondary; i++)
+		fprintf(out, "  %s   %s (%s) line %zu\n", i == 0 ? "also seen" : "         ", f->secondary[i].pattern,
+		        f->secondary[i].category, f->secondary[i].line);
+	if (f->retries) {
+		fprintf(out, "  retries     %zu (line", f->retries);
+		fprintf(out, "%s", f->n_retry_lines > 1 ? "s" : "");
+		for (size_t i = 0; i < f->n_retry_lines; i++)
+			fprintf(out, "%s %zu", i ? "," : "", f->retry_lines[i]);
+		fprintf(out, "%s)\n", f->retries > f->n_retry_lines ? ", ..." : "");
+	}
+	for (size_t i = 0; i < f->warnings.n; i++)
+		fprintf(out, "  warning     %s\n", f->warnings.v[i]);
 }

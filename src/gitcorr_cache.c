@@ -188,7 +188,7 @@ void gc_cache_save(struct gitcorr_repo *r)
 	cJSON_AddStringToObject(doc, "state", state);
 	cJSON_AddItemReferenceToObject(doc, "answers", r->answers);
 	text = cJSON_PrintUnformatted(doc);
-	if (text && dd_write_file_atomic(r->cache_file, text, strlen(text), NULL) == 0)   /* best effort */
+	if (text && dd_write_file_atomic(r->cache_file, text, strlen(text), DD_WRITE_MKDIR, NULL) == 0)   /* best effort */
 		cache_prune(r->cache_file);
 	free(text);
 	cJSON_Delete(doc);

@@ -1547,7 +1547,12 @@ char *http_capbuf_finish(struct http_capbuf *b, size_t *len)
 		dd_buf_add(&out, b->head.data, head_keep);
 		if (out.len && out.data[out.len - 1] != '\n')
 			dd_buf_addch(&out, '\n');
-		dd_buf_addf(&out, "[dagdoc: %llu bytes omitted]\n", (unsigned long long)omitted);
+		{
+			char marker[128];
+
+			dd_omitted_marker(marker, sizeof(marker), omitted, b->cap);
+			dd_buf_adds(&out, marker);
+		}
 	} else {
 		dd_buf_grow(&out, head_keep + b->ring_len + 1);
 		dd_buf_add(&out, b->head.data, head_keep);

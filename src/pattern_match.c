@@ -66,7 +66,7 @@ static void cache_store(const char *path, const hs_database_t *db)
 	size_t len = 0;
 	if (!path || hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
 		return;
-	int ok = dd_write_file_atomic(path, bytes, len, NULL) == 0 ? 2 : 0;
+	int ok = dd_write_file_atomic(path, bytes, len, DD_WRITE_MKDIR, NULL) == 0 ? 2 : 0;
 
 	/* one library, one cache file: drop databases of older libraries */
 	char *dir = dd_xstrdup(path);
@@ -135,7 +135,7 @@ static void levels_store(const struct pat_library *lib, const char *path)
 	for (size_t i = 0; i < lib->n_rx; i++)
 		digits[i] = (char)('0' + lib->rx[i].prefilter);
 	if (path)
-		dd_write_file_atomic(path, digits, lib->n_rx, NULL);   /* a cache: best effort */
+		dd_write_file_atomic(path, digits, lib->n_rx, DD_WRITE_MKDIR, NULL);   /* a cache: best effort */
 	free(digits);
 }
 

@@ -138,6 +138,11 @@ static const char *const migrations[] = {
 	"  fingerprint TEXT NOT NULL,"
 	"  PRIMARY KEY (scope, fingerprint, report_ms));"
 	"CREATE INDEX classifications_by_fingerprint ON classifications (fingerprint);",
+
+	/* 3: where each source's UI is and the form of its links, learnt at
+	 * sync (links then read the same offline) */
+	"ALTER TABLE sources ADD COLUMN ui_form TEXT;"
+	"ALTER TABLE sources ADD COLUMN ui_base TEXT;",
 };
 
 #define STORE_APPLICATION_ID 1684105060   /* "dagd" */
@@ -148,6 +153,8 @@ enum stmt_id {
 	S_SOURCE_PUT,
 	S_SOURCE_REF,
 	S_SOURCE_SYNCED,
+	S_SOURCE_UI_SET,
+	S_SOURCE_UI_GET,
 	S_DAG_PUT,
 	S_DAG_REF,
 	S_DAG_REF_ANY,
@@ -203,6 +210,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		"description = coalesce(excluded.description, description) RETURNING id",
 	[S_SOURCE_REF] = "SELECT id FROM sources WHERE name = ?1",
 	[S_SOURCE_SYNCED] = "UPDATE sources SET last_sync_ms = ?2 WHERE id = ?1",
+	[S_SOURCE_UI_SET] = "UPDATE sources SET ui_form = ?2, ui_base = ?3 WHERE id = ?1",
+	[S_SOURCE_UI_GET] = "SELECT ui_form, ui_base FROM sources WHERE id = ?1",
 	[S_DAG_PUT] =
 		"INSERT INTO dags (source_id, dag_id, fileloc, external_id, is_paused, updated_ms) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (source_id, dag_id) DO UPDATE SET "
@@ -874,6 +883,35 @@ int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when
 	return exec_stmt(s, st, err, "saving a source");
 }
 
+int store_source_set_ui(struct dd_store *s, int64_t source_ref, const char *form, const char *base,
+                        struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt_ref(s, S_SOURCE_UI_SET, source_ref, err);
+
+	if (!st)
+		return DD_ESTORE;
+	bind_text(st, 2, form && *form ? form : NULL);
+	bind_text(st, 3, base && *base ? base : NULL);
+	return exec_stmt(s, st, err, "saving a source");
+}
+
+int store_source_ui(struct dd_store *s, int64_t source_ref, char **form, char **base, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt_ref(s, S_SOURCE_UI_GET, source_ref, err);
+	int rc;
+
+	*form = *base = NULL;
+	if (!st)
+		return DD_ESTORE;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*form = col_text(st, 0);
+		*base = col_text(st, 1);
+	}
+	rc = row_end(s, st, rc, err, "reading a source");
+	return rc > 0 ? 0 : rc;
+}
+
 /* ---- DAGs ------------------------------------------------------------------ */
 
 int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *dag,
@@ -1297,9 +1335,7 @@ size_t store_log_cap(const char *text, size_t len, size_t max_bytes, struct dd_b
 	}
 	/* The marker's length depends on the omitted count: size it for the
 	 * worst case, then fill the tail exactly. */
-	mlen = (size_t)snprintf(marker, sizeof(marker),
-	                        "[dagdoc: %zu bytes omitted; the log was longer than %zu bytes]\n",
-	                        len, max_bytes);
+	mlen = dd_omitted_marker(marker, sizeof(marker), len, max_bytes);
 	if (max_bytes < mlen + 2) {
 		dd_buf_add(out, text, max_bytes);
 		return len - max_bytes;
@@ -1325,9 +1361,7 @@ size_t store_log_cap(const char *text, size_t len, size_t max_bytes, struct dd_b
 			}
 	}
 	omitted = len - head - tail;
-	mlen = (size_t)snprintf(marker, sizeof(marker),
-	                        "[dagdoc: %zu bytes omitted; the log was longer than %zu bytes]\n",
-	                        omitted, max_bytes);
+	mlen = dd_omitted_marker(marker, sizeof(marker), omitted, max_bytes);
 	dd_buf_add(out, text, head);
 	if (head && text[head - 1] != '\n')
 		dd_buf_addch(out, '\n');

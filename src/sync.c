@@ -254,6 +254,12 @@ static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int
 	if (!rc && (rc = store_begin(x->s, err)) == 0) {
 		rc = store_source_put(x->s, x->src->name, dd_source_kind_name(x->src->kind),
 		                      conn_describe(x->c), &x->source_ref, err);
+		if (!rc) {
+			struct dd_ui ui;
+
+			conn_ui(x->c, &ui);
+			rc = store_source_set_ui(x->s, x->source_ref, ui.form, ui.base, err);
+		}
 		for (size_t i = 0; i < dag_ids->n && !rc; i++) {
 			if (partial[i] && store_dag_ref(x->s, x->src->name, dag_ids->v[i], &dag_refs[i], NULL) == 0)
 				continue;   /* keep the stored definition until one comes whole */
@@ -717,4 +723,57 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 	free(dag_refs);
 	dd_strv_release(&dag_ids);
 	return rc < 0 ? rc : rc > 0 ? DD_ERR : 0;
+}
+
+/* ---- gaps ----------------------------------------------------------------------- */
+
+void sync_add_gaps(struct dd_sync_stats *to, const struct dd_sync_stats *from)
+{
+	if (to == from)
+		return;
+	to->rejected += from->rejected;
+	to->runs_incomplete += from->runs_incomplete;
+	to->dags_failed += from->dags_failed;
+	to->logs_failed += from->logs_failed;
+	if (!to->first_problem[0])
+		memcpy(to->first_problem, from->first_problem, sizeof(to->first_problem));
+	if (!to->first_log_error[0])
+		memcpy(to->first_log_error, from->first_log_error, sizeof(to->first_log_error));
+}
+
+void sync_clear_gaps(struct dd_sync_stats *st)
+{
+	st->rejected = st->runs_incomplete = st->dags_failed = st->logs_failed = 0;
+	st->first_problem[0] = st->first_log_error[0] = '\0';
+}
+
+static void add_gap(struct dd_buf *b, size_t n, const char *one, const char *many)
+{
+	if (n)
+		dd_buf_addf(b, "%s%zu %s", b->len ? ", " : "", n, n == 1 ? one : many);
+}
+
+int sync_gap_sentences(const struct dd_sync_stats *st, int as_error, struct dd_strv *out)
+{
+	struct dd_buf what = DD_BUF_INIT;
+	int kinds = !!st->rejected + !!st->runs_incomplete + !!st->dags_failed + !!st->logs_failed;
+
+	add_gap(&what, st->rejected, "object the server sent failed its checks",
+	        "objects the server sent failed their checks");
+	add_gap(&what, st->runs_incomplete, "run was left out", "runs were left out");
+	add_gap(&what, st->dags_failed, "DAG could not be read", "DAGs could not be read");
+	if (what.len)
+		dd_strv_push_owned(out, as_error
+		        ? dd_xasprintf("the store is incomplete: %s (first: %s); what they belong to was not "
+		                       "stored: run sync again to fetch it", what.data, st->first_problem)
+		        : dd_xasprintf("the store is incomplete: %s (first: %s); the next sync fetches them again",
+		                       what.data, st->first_problem));
+	if (st->logs_failed)
+		dd_strv_push_owned(out, as_error
+		        ? dd_xasprintf("%zu log%s could not be fetched (first: %s); run sync again to fetch them",
+		                       st->logs_failed, st->logs_failed == 1 ? "" : "s", st->first_log_error)
+		        : dd_xasprintf("%zu log%s could not be fetched (first: %s); the next sync fetches them again",
+		                       st->logs_failed, st->logs_failed == 1 ? "" : "s", st->first_log_error));
+	dd_buf_release(&what);
+	return kinds;
 }

@@ -1,5 +1,6 @@
 /*
- * triage.c - one DAG's diagnosis and its rendering.  See triage.h.
+ * triage.c - one DAG's diagnosis (the renderers are triage_render.c).
+ * See triage.h.
  */
 #include "dagdoc/util.h"
 
@@ -9,6 +10,8 @@
 struct newest {
 	int64_t ref;
 	int64_t newest_ms;
+	int64_t source_ref;
+	char *source_kind;
 };
 
 static int on_dag(const struct dd_store_dag *d, void *ud)
@@ -18,19 +21,46 @@ static int on_dag(const struct dd_store_dag *d, void *ud)
 	if (d->ref != n->ref)
 		return 0;
 	n->newest_ms = d->last_logical_ms;
+	n->source_ref = d->source_ref;
+	n->source_kind = dd_xstrdup(d->source_kind);
 	return 1;
+}
+
+/* The link for the top cause's newest failing run (and task), or the
+ * newest run. */
+static char *ui_link(const char *form, const char *base, const struct triage_result *t)
+{
+	const struct an_result *an = &t->an;
+	const char *run = NULL, *task = NULL;
+
+	if (!form || !an->dag_id)
+		return NULL;
+	if (t->rk.n_causes) {
+		const struct rk_cause *top = &t->rk.causes[0];
+
+		task = top->task_ids.n ? top->task_ids.v[0] : NULL;
+		run = top->first_bad_run;
+		for (size_t i = 0; i < an->n_groups; i++)
+			if (!strcmp(an->groups[i].fingerprint, top->fingerprint) && an->groups[i].last_run)
+				run = an->groups[i].last_run;
+	}
+	if (!run && an->n_runs)
+		run = an->runs[an->n_runs - 1].run_id;
+	return conn_ui_link(form, base, an->dag_id, run, task);
 }
 
 int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library *lib,
                struct gitcorr_repo **repos, size_t n_repos, int64_t since_s,
                struct triage_result *out, struct dd_error *err)
 {
-	struct newest n = { dag_ref, 0 };
+	struct newest n = { dag_ref, 0, 0, NULL };
+	char *form = NULL, *base = NULL;
 	int64_t to_ms, from_ms;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = store_dags(store, 0, on_dag, &n, err);
+	out->source_kind = n.source_kind;
 	if (rc < 0)
 		return rc;
 	to_ms = n.newest_ms ? n.newest_ms : dd_now_ms();
@@ -52,6 +82,11 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
 			out->failing = 1;
 	if (out->an.n_runs && dd_state_is_failure(out->an.runs[out->an.n_runs - 1].state))
 		out->failing = 1;
+	/* the link comes from what the sync stored: the same online and offline */
+	if (n.source_ref && store_source_ui(store, n.source_ref, &form, &base, NULL) == 0)
+		out->ui_url = ui_link(form, base, out);
+	free(form);
+	free(base);
 	return 0;
 }
 
@@ -60,28 +95,8 @@ void triage_release(struct triage_result *t)
 	analyze_release(&t->an);
 	rank_release(&t->rk);
 	free(t->ui_url);
+	free(t->source_kind);
 	memset(t, 0, sizeof(*t));
-}
-
-char *triage_ui_url(const struct dd_source *src, const struct triage_result *t)
-{
-	const struct an_result *an = &t->an;
-	const char *run = NULL, *task = NULL;
-
-	if (!src || !an->dag_id)
-		return NULL;
-	if (t->rk.n_causes) {
-		const struct rk_cause *top = &t->rk.causes[0];
-
-		task = top->task_ids.n ? top->task_ids.v[0] : NULL;
-		run = top->first_bad_run;
-		for (size_t i = 0; i < an->n_groups; i++)
-			if (!strcmp(an->groups[i].fingerprint, top->fingerprint) && an->groups[i].last_run)
-				run = an->groups[i].last_run;
-	}
-	if (!run && an->n_runs)
-		run = an->runs[an->n_runs - 1].run_id;
-	return conn_ui_url(src, an->dag_id, run, task);
 }
 
 void triage_format_minute(int64_t ms, char *out, size_t outlen)

@@ -527,13 +527,19 @@ int dd_mkdir_parents(const char *path, struct dd_error *err)
 	return 0;
 }
 
-int dd_write_file_atomic(const char *path, const void *data, size_t len, struct dd_error *err)
+size_t dd_omitted_marker(char *out, size_t outlen, uint64_t omitted, uint64_t limit)
+{
+	return (size_t)snprintf(out, outlen, "[dagdoc: %llu bytes omitted; the log was longer than %llu bytes]\n",
+	                        (unsigned long long)omitted, (unsigned long long)limit);
+}
+
+int dd_write_file_atomic(const char *path, const void *data, size_t len, unsigned flags, struct dd_error *err)
 {
 	char *tmp;
 	FILE *f;
 	int ok, e;
 
-	if (dd_mkdir_parents(path, err) < 0)
+	if ((flags & DD_WRITE_MKDIR) && dd_mkdir_parents(path, err) < 0)
 		return DD_EIO;
 	tmp = dd_xasprintf("%s.%ld.tmp", path, (long)getpid());
 	f = fopen(tmp, "wb");

@@ -134,7 +134,8 @@ struct dd_failure {
  * Loads the built-in library (builtin_dir, or pat_builtin_dir() when NULL),
  * then each user directory (overriding by id), adds the classifier's
  * markers and finalizes.  Problems are appended to `problems`; on any
- * problem returns DD_EPARSE and *out = NULL.
+ * problem returns DD_EPARSE and *out = NULL, err saying how many there
+ * are ("12 problems in the pattern library; fix them and run again").
  */
 int classify_library_load(const char *builtin_dir, const struct dd_strv *user_dirs,
                           struct pat_library **out, struct dd_strv *problems, struct dd_error *err);
@@ -159,6 +160,8 @@ const char *dd_failure_entity(const struct dd_failure *f, const char *name);  /*
 /* The JSON object documented in README / `dagdoc classify --format json`. */
 struct cJSON;
 struct cJSON *dd_failure_to_json(const struct dd_failure *f);
+/* The failure as `dagdoc classify` prints it (ANSI colours with color). */
+void dd_failure_render_text(const struct dd_failure *f, int color, FILE *out);
 
 /*
  * The classification cache's form of a failure (analysis keeps one per

@@ -114,8 +114,24 @@ int conn_health(struct dd_conn *c, struct dd_health *out, struct dd_error *err);
 int conn_list_import_errors(struct dd_conn *c, dd_import_error_cb cb, void *ud,
                             struct dd_error *err);
 void conn_stats(const struct dd_conn *c, struct dd_conn_stats *out);
-/* A link to a run (task_id may be NULL) in the orchestrator's UI. */
-char *conn_ui_url(const struct dd_source *src, const char *dag_id, const char *run_id,
+/*
+ * The orchestrator's UI: where it is and the form of its links, learnt
+ * when the connection opens (Airflow's API version decides the form) and
+ * stored with the source at sync, so a link reads the same online and
+ * --offline and needs no connection.  Forms:
+ *   "airflow-grid"  Airflow 2: BASE/dags/D/grid?dag_run_id=R&task_id=T
+ *   "airflow-runs"  Airflow 3: BASE/dags/D/runs/R/tasks/T
+ *   "prefect"       Prefect:   BASE/runs/flow-run/R
+ * base never holds credentials; both are "" when the source has no UI.
+ */
+struct dd_ui {
+	char form[16];
+	char base[1024];
+};
+void conn_ui(const struct dd_conn *c, struct dd_ui *out);
+/* A link to a run (task_id may be NULL) from a stored form and base;
+ * NULL when form is unknown or empty.  Caller frees. */
+char *conn_ui_link(const char *form, const char *base, const char *dag_id, const char *run_id,
                   const char *task_id);
 
 #endif

@@ -209,7 +209,7 @@ void http_describe_failure(int curl_code, int os_errno, const char *detail,
  * Keeps the first `head` bytes and the LAST (cap - head) bytes of what is
  * added (the failure is at the end of a log), in memory bounded by cap,
  * however much is added.  http_capbuf_finish joins them with a line
- * "[dagdoc: N bytes omitted]" (cut at line boundaries).  */
+ * the cut marked as dd_omitted_marker says (cut at line boundaries).  */
 struct http_capbuf {
 	size_t cap, head_max;
 	struct dd_buf head;

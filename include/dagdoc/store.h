@@ -54,7 +54,7 @@
 #include "dagdoc/util.h"
 
 /* The schema version this binary writes. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Logs longer than the cap keep their first STORE_LOG_HEAD_BYTES and their
  * tail (the failure is at the end) around a one-line marker. */
@@ -99,6 +99,12 @@ int store_source_ref(struct dd_store *s, const char *name, int64_t *source_ref,
                      struct dd_error *err);
 int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when_ms,
                             struct dd_error *err);
+/* The source's UI as the connector learnt it at sync (connector.h, struct
+ * dd_ui): its link form and base URL; "" or NULL stores none. */
+int store_source_set_ui(struct dd_store *s, int64_t source_ref, const char *form, const char *base,
+                        struct dd_error *err);
+/* Reads them back (NULL each when never stored); caller frees both. */
+int store_source_ui(struct dd_store *s, int64_t source_ref, char **form, char **base, struct dd_error *err);
 
 
 /* ---- DAGs, tasks, dependencies --------------------------------------- */

@@ -121,4 +121,15 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
              const struct dd_sync_options *opts, struct dd_sync_stats *stats,
              struct dd_error *err);
 
+/* The gaps of a sync (rejected, runs_incomplete, dags_failed,
+ * logs_failed and their first messages): added from one stats to
+ * another (the first messages kept), and cleared. */
+void sync_add_gaps(struct dd_sync_stats *to, const struct dd_sync_stats *from);
+void sync_clear_gaps(struct dd_sync_stats *st);
+/* Appends one sentence per kind of gap to out: as a warning ("...; the
+ * next sync fetches them again") or, with as_error, as what `dagdoc sync`
+ * exits 2 with ("...; run sync again to fetch it").  Returns how many
+ * kinds of gap there were (0: the store is complete). */
+int sync_gap_sentences(const struct dd_sync_stats *st, int as_error, struct dd_strv *out);
+
 #endif

@@ -30,7 +30,9 @@ struct triage_result {
 	struct rk_result rk;
 	int failing;             /* still failing: exit 1 */
 	int64_t newest_ms;       /* logical date of the newest run */
-	char *ui_url;            /* link to the failing run in the orchestrator's UI, or NULL */
+	char *ui_url;            /* link to the failing run in the orchestrator's UI (from the
+	                          * source's UI as the last sync stored it), or NULL */
+	char *source_kind;       /* "airflow", "prefect", "logs" */
 };
 
 /* dag_ref: from store_dag_ref.  since_s: window length. */
@@ -50,11 +52,6 @@ struct triage_style {
 };
 void triage_render_text(const struct triage_result *t, const struct triage_style *st, FILE *out);
 void triage_render_md(const struct triage_result *t, const struct triage_style *st, FILE *out);
-
-/* A link into the orchestrator's UI for the top cause's newest failing run
- * (task of that cause), or the newest run; NULL without a UI (a log
- * folder) or a source.  Caller frees. */
-char *triage_ui_url(const struct dd_source *src, const struct triage_result *t);
 
 /* "2026-03-04 02:00" (UTC) into out (>= 20 bytes); "?" for 0. */
 void triage_format_minute(int64_t ms, char *out, size_t outlen);

@@ -167,12 +167,21 @@ int dd_read_file(const char *path, size_t max, struct dd_buf *b, struct dd_error
  * input.  DD_ELIMIT "NAME is larger than MAX bytes" past max (0: none). */
 int dd_read_stream(const char *path, size_t max, int (*piece)(const char *p, size_t n, void *ud),
                    void *ud, struct dd_error *err);
+/* The one line that marks where a log was cut (the head and the tail of
+ * an over-long log are kept, the middle dropped; http.h's capped buffer
+ * while it downloads, store_log_cap when it is stored):
+ *   "[dagdoc: N bytes omitted; the log was longer than LIMIT bytes]\n"
+ * Written to out (snprintf's rules); returns its length. */
+size_t dd_omitted_marker(char *out, size_t outlen, uint64_t omitted, uint64_t limit);
 /* mkdir -p for the parent directories of path (mode 0700). */
 int dd_mkdir_parents(const char *path, struct dd_error *err);
-/* Writes a whole file through a temporary file and rename(2), creating
- * the parent directories: readers see the old file or the new one, never
- * half of it.  DD_EIO with "cannot write PATH: strerror". */
-int dd_write_file_atomic(const char *path, const void *data, size_t len, struct dd_error *err);
+/* Writes a whole file through a temporary file beside it and rename(2):
+ * readers see the old file or the new one, never half of it.  With
+ * DD_WRITE_MKDIR the parent directories are created (caches); without,
+ * a missing directory is an error (a path the user gave).  DD_EIO with
+ * "cannot write PATH: strerror".  The one atomic write of dagdoc. */
+enum { DD_WRITE_MKDIR = 1 };
+int dd_write_file_atomic(const char *path, const void *data, size_t len, unsigned flags, struct dd_error *err);
 /* A data directory of dagdoc's (NAME = "patterns", "knowledge"): $ENV_VAR
  * if set, else the first that exists of <dir of /proc/self/exe>/NAME,
  * <exe dir>/../NAME, <exe dir>/../share/dagdoc/NAME, DD_DATADIR/NAME

@@ -538,8 +538,22 @@ static void test_migrate_from_v1(void **state)
 	         "INSERT INTO dags (id, source_id, dag_id) VALUES (1, 1, 'etl');"
 	         "INSERT INTO runs (dag_ref, run_id, state, logical_ms) VALUES (1, 'r1', 'failed', 42);");
 	s = open_ok();
-	assert_int_equal(store_schema_version(s), 2);
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_dag_ref(s, "prod", "etl", &dag, &err), 0);
+	{
+		/* 3: a source synced before knows no UI until its next sync */
+		char *form, *base;
+
+		assert_int_equal(store_source_ui(s, 1, &form, &base, &err), 0);
+		assert_null(form);
+		assert_null(base);
+		assert_int_equal(store_source_set_ui(s, 1, "airflow-runs", "https://af.example.com", &err), 0);
+		assert_int_equal(store_source_ui(s, 1, &form, &base, &err), 0);
+		assert_string_equal(form, "airflow-runs");
+		assert_string_equal(base, "https://af.example.com");
+		free(form);
+		free(base);
+	}
 	assert_int_equal(store_run_get(s, dag, "r1", &r, &err), 0);
 	assert_int_equal(r.run.state, DD_STATE_FAILED);
 	assert_int_equal(r.run.logical_ms, 42);
@@ -550,7 +564,7 @@ static void test_migrate_from_v1(void **state)
 	store_close(s);
 	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM sqlite_master WHERE name = "
 	                                 "'classifications_by_fingerprint'"), 1);
-	assert_int_equal(store_migrate_to(dbpath, 3, &err), DD_EUSAGE);
+	assert_int_equal(store_migrate_to(dbpath, STORE_SCHEMA_VERSION + 1, &err), DD_EUSAGE);
 }
 
 static void test_migrate_from_v0(void **state)

@@ -131,7 +131,7 @@ static void test_problems(void **state)
 
 	(void)state;
 	assert_int_equal(mkdir(dir, 0700), 0);
-	assert_int_equal(dd_write_file_atomic(file, text, strlen(text), &err), 0);
+	assert_int_equal(dd_write_file_atomic(file, text, strlen(text), DD_WRITE_MKDIR, &err), 0);
 	assert_int_equal(kb_load(dir, &bad, &problems, &err), DD_EPARSE);
 	assert_null(bad);
 	for (size_t i = 0; i < problems.n; i++)

@@ -5,19 +5,18 @@
 #include "dagdoc/util.h"
 
 #include "dagdoc/classify.h"
-#include "dagdoc/cli.h"
+#include "cli.h"
 #include "dagdoc/logparse.h"
 #include "dagdoc/pattern.h"
 
 enum { OPT_CATEGORY = CLI_OPT_COMMON_LAST + 1 };
 
 /* in cmd_classify.c */
-int cmd_load_patterns(struct dd_cli *cli, const char *cmd, const struct dd_strv *extra, struct pat_library **out);
 
 static int do_list(struct pat_library *lib, const char *category, struct dd_cli *cli)
 {
 	size_t n = pat_library_count(lib), shown = 0;
-	const char *D = cli_style(cli, CLI_DIM), *R = cli_style(cli, CLI_RESET);
+	const char *D = cli_color(cli, RC_DIM), *R = cli_color(cli, RC_RESET);
 	for (size_t i = 0; i < n; i++) {
 		const struct pat_pattern *p = pat_library_get(lib, i);
 		if (category && strcmp(p->category, category))
@@ -155,9 +154,9 @@ static int do_test(struct dd_cli *cli, const char *dir)
 	struct dd_strv extra = DD_STRV_INIT;
 	if (dir)
 		dd_strv_push(&extra, dir);
-	int rc = cmd_load_patterns(cli, "patterns", &extra, &lib);
+	lib = cli_patterns(cli, "patterns", &extra);
 	dd_strv_release(&extra);
-	if (rc < 0)
+	if (!lib)
 		return DD_EXIT_ERROR;
 	/* With DIR, only the patterns DIR defined are tested (on top of the rest);
 	 * DIR is the last user source loaded, so its generation is the largest. */
@@ -187,7 +186,7 @@ static int do_test(struct dd_cli *cli, const char *dir)
 	return DD_EXIT_OK;
 }
 
-int cmd_patterns(int argc, char **argv, struct dd_cli *cli)
+static int cmd_patterns(int argc, char **argv, struct dd_cli *cli)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -233,10 +232,25 @@ int cmd_patterns(int argc, char **argv, struct dd_cli *cli)
 		if (nargs != 1)
 			return cli_usage_error("patterns", "'patterns show' takes one pattern id");
 	}
-	struct pat_library *lib = NULL;
-	if (cmd_load_patterns(cli, "patterns", NULL, &lib) < 0)
+	struct pat_library *lib = cli_patterns(cli, "patterns", NULL);
+	if (!lib)
 		return DD_EXIT_ERROR;
 	int rc = !strcmp(sub, "list") ? do_list(lib, category, cli) : do_show(lib, argv[optind]);
 	pat_library_free(lib);
 	return rc;
 }
+
+const struct dd_command command_patterns = {
+	"patterns", cmd_patterns,
+	"list, show and test the pattern library",
+	"usage: dagdoc patterns list [--category C]\n"
+	"       dagdoc patterns show ID\n"
+	"       dagdoc patterns test [DIR]\n\n"
+	"The library is the built-in directory (DAGDOC_PATTERNS_DIR overrides it) plus\n"
+	"the config's pattern_dirs; a user pattern replaces the built-in with its id.\n"
+	"'test' classifies every example (it must give its own pattern) and matches\n"
+	"every counterexample (no regex of its pattern may match); with DIR it tests\n"
+	"the patterns of DIR loaded on top of the rest.  Exit status 1 names each miss.\n\n"
+	"      --category C    list only one category\n"
+	CLI_COMMON_HELP
+};

@@ -3,9 +3,9 @@
  */
 #include "dagdoc/util.h"
 
-#include "dagdoc/cli.h"
+#include "cli.h"
 
-int cmd_config(int argc, char **argv, struct dd_cli *cli)
+static int cmd_config(int argc, char **argv, struct dd_cli *cli)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -28,3 +28,12 @@ int cmd_config(int argc, char **argv, struct dd_cli *cli)
 	config_print(cfg, stdout);
 	return DD_EXIT_OK;
 }
+
+const struct dd_command command_config = {
+	"config", cmd_config,
+	"print the effective configuration, secrets masked",
+	"usage: dagdoc config [--config FILE]\n\n"
+	"Prints the configuration dagdoc would use (file, then environment, then flags)\n"
+	"as YAML, with every secret shown as ****.  Warns when the file holds a secret\n"
+	"and is readable by group or others.\n\n" CLI_COMMON_HELP
+};

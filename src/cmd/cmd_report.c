@@ -18,7 +18,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "dagdoc/cli.h"
+#include "cli.h"
 #include "dagdoc/gitcorr.h"
 #include "dagdoc/http.h"
 #include "dagdoc/report.h"
@@ -27,133 +27,64 @@
 #include "dagdoc/triage.h"
 
 #define POST_ATTEMPTS 4           /* a webhook failing (500, 502-504, 429) is asked this many times in all */
-#define RUN_SLACK_MS (8LL * 86400 * 1000)   /* a run's logical date may precede its start by its interval */
 
-struct pick {
-	int64_t ref;
-	char *source;
-	char *dag_id;
-};
-
-struct pick_ctx {
-	struct pick *v;
-	size_t n, cap;
-	const struct dd_strv *names;
-};
-
-static int on_store_dag(const struct dd_store_dag *d, void *ud)
+/* The report rendered whole in format, as valid UTF-8 (caller frees). */
+static char *render_report(const struct report *r, const char *format, const struct report_style *st,
+                           size_t *len)
 {
-	struct pick_ctx *c = ud;
+	char *page = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&page, &n);
+	struct dd_buf valid = DD_BUF_INIT;
 
-	if (c->names->n && !dd_strv_contains(c->names, d->dag_id))
-		return 0;
-	DD_GROW(c->v, c->cap, c->n + 1);
-	c->v[c->n].ref = d->ref;
-	c->v[c->n].source = dd_xstrdup(d->source_name);
-	c->v[c->n].dag_id = dd_xstrdup(d->dag_id);
-	c->n++;
-	return 0;
-}
+	if (!m)
+		dd_die_oom();
+	if (!strcmp(format, "json")) {
+		cJSON *j = report_to_json(r, st->explain);
+		char *text = cJSON_Print(j);
 
-struct ran_ctx {
-	int64_t from_ms;
-	int ran;
-};
-
-static int on_run(const struct dd_store_run *r, void *ud)
-{
-	struct ran_ctx *c = ud;
-	struct an_run ar = { NULL, r->run.state, r->run.logical_ms, r->run.start_ms, r->run.end_ms };
-
-	if (report_run_time(&ar) >= c->from_ms) {
-		c->ran = 1;
-		return 1;
+		fputs(text, m);
+		fputc('\n', m);
+		free(text);
+		cJSON_Delete(j);
+	} else if (!strcmp(format, "md")) {
+		report_render_md(r, st, m);
+	} else if (!strcmp(format, "html")) {
+		report_render_html(r, m);
+	} else {
+		report_render_text(r, st, m);
 	}
-	return 0;
+	fclose(m);
+	dd_utf8_fix(&valid, page, n);
+	free(page);
+	*len = valid.len;
+	return dd_buf_detach(&valid);
 }
 
-static int ran_since(struct dd_store *store, int64_t dag_ref, int64_t from_ms)
-{
-	struct ran_ctx c = { from_ms, 0 };
-	struct dd_error err = DD_ERROR_INIT;
-
-	store_runs(store, dag_ref, from_ms - RUN_SLACK_MS, 0, on_run, &c, &err);
-	return c.ran;
-}
-
-static const struct dd_source *config_source(const struct dd_config *cfg, const char *name)
-{
-	for (size_t i = 0; name && i < cfg->n_sources; i++)
-		if (!strcmp(cfg->sources[i].name, name))
-			return &cfg->sources[i];
-	return NULL;
-}
-
-/* Writes the report to path (through a temporary file renamed into place,
- * so a reader never sees half a report) or stdout. */
+/* Writes the report to path, replaced atomically so a reader never sees
+ * half a report (every byte through the credential mask, as stdout's),
+ * or to stdout. */
 static int write_report(const struct report *r, const char *format, const char *path, int color, int explain)
 {
 	struct report_style st = { path ? 0 : color, explain };
-	char *tmp = NULL;
-	FILE *f = stdout, *file = NULL;
-	int bad = 0;
+	struct dd_error err = DD_ERROR_INIT;
+	size_t len;
+	char *page = render_report(r, format, &st, &len);
+	int rc = 0;
 
 	if (path) {
-		tmp = dd_xasprintf("%s.tmp%ld", path, (long)getpid());
-		file = fopen(tmp, "w");
-		/* the file gets what stdout would: every byte through the credential mask */
-		f = file ? cli_mask_fd(fileno(file)) : NULL;
-		if (!f) {
-			cli_errorf("report", "cannot write %s: %s; check the directory exists and is writable", tmp,
-			           strerror(errno));
-			if (file) {
-				fclose(file);
-				unlink(tmp);
-			}
-			free(tmp);
-			return -1;
-		}
-	}
-	if (!strcmp(format, "json")) {
-		cJSON *j = report_to_json(r, explain);
-		char *s = cJSON_Print(j);
+		struct dd_buf masked = DD_BUF_INIT;
 
-		cli_put_utf8(f, s, strlen(s));
-		fputc('\n', f);
-		free(s);
-		cJSON_Delete(j);
-	} else if (!strcmp(format, "md")) {
-		report_render_md(r, &st, f);
-	} else if (!strcmp(format, "html")) {
-		/* rendered whole, then written as valid UTF-8 */
-		char *page = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&page, &len);
-
-		if (m) {
-			report_render_html(r, m);
-			fclose(m);
-			cli_put_utf8(f, page, len);
-		} else {
-			bad = 1;
-		}
-		free(page);
-	} else {
-		report_render_text(r, &st, f);
+		secrets_mask_append(&masked, page, len);
+		rc = dd_write_file_atomic(path, dd_buf_str(&masked), masked.len, 0, &err);
+		if (rc < 0)
+			cli_errorf("report", "%s; check the directory exists and is writable", err.msg);
+		dd_buf_release(&masked);
+	} else if (fwrite(page, 1, len, stdout) != len || fflush(stdout) != 0) {
+		rc = cli_errorf("report", "cannot write the report to standard output");
 	}
-	bad |= fflush(f) != 0 || ferror(f);
-	if (path) {
-		bad |= fclose(f) != 0;
-		bad |= fclose(file) != 0;
-		if (!bad && rename(tmp, path) < 0)
-			bad = 1;
-		if (bad) {
-			cli_errorf("report", "cannot write %s: %s", path, strerror(errno));
-			unlink(tmp);
-		}
-		free(tmp);
-	}
-	return bad ? -1 : 0;
+	free(page);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Posts the summary; the webhook URL is a secret (Slack's path is the
@@ -232,7 +163,7 @@ out:
 	return ok ? 0 : -1;
 }
 
-int cmd_report(int argc, char **argv, struct dd_cli *cli)
+static int cmd_report(int argc, char **argv, struct dd_cli *cli)
 {
 	enum {
 		OPT_SOURCE = CLI_OPT_COMMON_LAST + 1, OPT_SINCE, OPT_HISTORY, OPT_REPO, OPT_OFFLINE,
@@ -256,18 +187,16 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 	const char *since = "24h", *history = "30d", *format = "text", *output = NULL, *post = NULL;
 	struct dd_strv source_names = DD_STRV_INIT, repo_args = DD_STRV_INIT, names = DD_STRV_INIT;
 	int offline = 0, explain = 0, all = 0, no_record = 0, c, exit_code = DD_EXIT_ERROR;
-	int64_t since_s, history_s;
-	struct dd_config *cfg;
-	struct dd_store *store = NULL;
-	struct pat_library *lib = NULL;
-	struct gitcorr_repo **repos = NULL;
-	size_t n_repos = 0, n_tried = 0, n_failed = 0;
+	struct session_report_scope scope;
+	struct session_report_outcome outcome;
+	struct dd_session s;
 	struct dd_error err = DD_ERROR_INIT;
 	struct report rep;
-	struct pick_ctx picks = { NULL, 0, 0, NULL };
 	int trouble = 0;
 
 	memset(&rep, 0, sizeof(rep));
+	memset(&s, 0, sizeof(s));
+	memset(&scope, 0, sizeof(scope));
 	while ((c = getopt_long(argc, argv, ":vo:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_SOURCE: dd_strv_push(&source_names, optarg); break;
@@ -290,16 +219,16 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 		cli_usage_error("report", "--format must be text, md, json or html, not '%s'", format);
 		goto out;
 	}
-	if (dd_parse_duration(since, &since_s, &err) < 0) {
+	if (dd_parse_duration(since, &scope.since_s, &err) < 0) {
 		cli_usage_error("report", "--since: %s", err.msg);
 		goto out;
 	}
-	if (dd_parse_duration(history, &history_s, &err) < 0) {
+	if (dd_parse_duration(history, &scope.history_s, &err) < 0) {
 		cli_usage_error("report", "--history: %s", err.msg);
 		goto out;
 	}
-	if (history_s < since_s)
-		history_s = since_s;
+	if (scope.history_s < scope.since_s)
+		scope.history_s = scope.since_s;
 	if (all && optind < argc) {
 		cli_usage_error("report", "name DAGs or give --all, not both");
 		goto out;
@@ -311,132 +240,79 @@ int cmd_report(int argc, char **argv, struct dd_cli *cli)
 	for (int i = optind; i < argc; i++)
 		if (!dd_strv_contains(&names, argv[i]))
 			dd_strv_push(&names, argv[i]);
-	picks.names = &names;
-	if (cli_config(cli, "report", &cfg) < 0)
+	if (cli_session_open(cli, "report", offline, &s) < 0)
 		goto out;
 	for (size_t i = 0; i < repo_args.n; i++)
-		config_add_repo(cfg, repo_args.v[i]);
+		config_add_repo(s.cfg, repo_args.v[i]);
 	for (size_t i = 0; i < source_names.n; i++) {
-		struct dd_source *s;
+		struct dd_source *src;
 
-		if (config_find_source(cfg, source_names.v[i], &s, &err) < 0) {
+		if (config_find_source(s.cfg, source_names.v[i], &src, &err) < 0) {
 			cli_error("report", &err);
 			goto out;
 		}
 	}
-	if (!cfg->n_sources && !offline) {
+	if (!s.cfg->n_sources && !offline) {
 		cli_errorf("report", "no source is configured; add one to the config file or set DAGDOC_AIRFLOW_URL "
 		           "or PREFECT_API_URL");
 		fputs("hint: 'dagdoc report --offline' reads what the store already holds\n", stderr);
 		goto out;
 	}
-	if (cli_open_store(cli, "report", offline, &store) < 0)
-		goto out;
-	lib = cli_patterns(cli, "report");
-	if (!lib)
-		goto out;
-	report_init(&rep, dd_now_ms(), since_s, since);
-
-	/* 1. Sync each source; one that cannot be read is reported and skipped. */
-	for (size_t i = 0; i < cfg->n_sources; i++) {
-		const struct dd_source *src = &cfg->sources[i];
-		char describe[256] = "";
-		int rc = 0;
-
-		if (source_names.n && !dd_strv_contains(&source_names, src->name))
-			continue;
-		dd_error_clear(&err);
-		if (!offline) {
-			n_tried++;
-			rc = cli_run_sync(cli, "report", src, store, (const char *const *)names.v, names.n, history_s,
-			                  CLI_SYNC_QUIET | CLI_SYNC_SKIP_MISSING, NULL, describe, sizeof(describe), &err);
-			if (rc == DD_EINTR) {
-				cli_error("report", &err);
-				goto out;
-			}
-			if (rc < 0) {
-				n_failed++;
-				cli_warnf("source %s could not be read: %s; the report uses what the store already holds",
-				          src->name, err.msg);
-			}
-		}
-		report_add_source(&rep, src->name, dd_source_kind_name(src->kind), describe[0] ? describe : NULL,
-		                  rc < 0 ? err.msg : NULL, !offline);
-	}
-
-	/* 2. The DAGs: those named, or every DAG that ran in the period. */
-	if (!cfg->n_sources) {
-		store_dags(store, 0, on_store_dag, &picks, &err);
-	} else {
-		for (size_t i = 0; i < rep.n_sources; i++) {
-			int64_t sref;
-
-			if (store_source_ref(store, rep.sources[i].name, &sref, &err) < 0)
-				continue;
-			store_dags(store, sref, on_store_dag, &picks, &err);
-		}
-	}
-	for (size_t i = 0; i < names.n; i++) {
-		int found = 0;
-
-		for (size_t k = 0; k < picks.n && !found; k++)
-			found = !strcmp(picks.v[k].dag_id, names.v[i]);
-		if (!found) {
-			cli_errorf("report", "no DAG named '%s' in %s", names.v[i],
-			           source_names.n ? "the sources named" : "any source");
-			dd_strv_push_owned(&rep.notes, dd_xasprintf("no DAG named '%s' in any source", names.v[i]));
-			trouble = 1;
-		}
-	}
-	n_repos = cli_open_repos(cfg, &repos);
-	for (size_t i = 0; i < picks.n; i++) {
-		struct triage_result t;
-
-		if (!names.n && !ran_since(store, picks.v[i].ref, rep.from_ms))
-			continue;
-		memset(&t, 0, sizeof(t));
-		if (triage_dag(store, picks.v[i].ref, lib, repos, n_repos, history_s, &t, &err) < 0) {
-			cli_warnf("%s: %s", picks.v[i].dag_id, err.msg);
-			dd_strv_push_owned(&rep.notes, dd_xasprintf("%s could not be triaged: %s", picks.v[i].dag_id, err.msg));
-			triage_release(&t);
-			trouble = 1;
-			continue;
-		}
-		t.ui_url = triage_ui_url(config_source(cfg, picks.v[i].source), &t);
-		report_add_dag(&rep, picks.v[i].source, &t);
-	}
-	if (!no_record && store_readonly(store)) {
-		cli_warnf("the store %s is read-only here: this report's failures are not recorded (as with "
-		          "--no-record)", store_path(store));
-		no_record = 1;
-	}
-	if (report_finish(&rep, store, !no_record, &err) < 0) {
-		cli_error("report", &err);
+	scope.since_label = since;
+	scope.sources = &source_names;
+	scope.dags = &names;
+	scope.record = !no_record;
+	if (session_report(&s, &scope, &rep, &outcome, &err) < 0) {
+		cli_session_error("report", &s, &err);
 		goto out;
 	}
+	cli_notes(&s);
+	trouble = outcome.dags_missing || outcome.dags_failed;
 
-	/* 3. Write, post, exit. */
+	/* Write, post, exit. */
 	if (write_report(&rep, format, output, cli->color, explain) < 0)
 		trouble = 1;
 	if (post && post_summary(&rep, post) < 0)
 		trouble = 1;
-	if (n_tried && n_failed == n_tried) {
+	if (outcome.sources_tried && outcome.sources_failed == outcome.sources_tried) {
 		cli_errorf("report", "no source could be read; the report shows only what the store already held");
 		trouble = 1;
 	}
 	exit_code = trouble ? DD_EXIT_ERROR : report_count(&rep, REPORT_FAILING) ? DD_EXIT_FAILING : DD_EXIT_OK;
 out:
-	for (size_t i = 0; i < picks.n; i++) {
-		free(picks.v[i].source);
-		free(picks.v[i].dag_id);
-	}
-	free(picks.v);
 	report_release(&rep);
-	cli_close_repos(repos, n_repos);
-	pat_library_free(lib);
-	store_close(store);
+	cli_session_close(&s);
 	dd_strv_release(&source_names);
 	dd_strv_release(&repo_args);
 	dd_strv_release(&names);
 	return exit_code;
 }
+
+const struct dd_command command_report = {
+	"report", cmd_report,
+	"triage every DAG that ran in a period into one report (text, md, json, html)",
+	"usage: dagdoc report [--since 24h] [--source NAME]... [--all | DAG...]\n"
+	"                     [--format text|md|json|html] [-o FILE] [--post URL]\n"
+	"                     [--history 30d] [--repo PATH]... [--offline] [--no-record] [--explain]\n\n"
+	"Syncs every configured source (or those named), triages each DAG that ran in\n"
+	"the period (or the DAGs named) and writes one report: a summary (DAGs that\n"
+	"ran, failed, recovered; new failures vs recurring ones against earlier\n"
+	"reports kept in the store; flaky tasks; causes across the fleet), then each\n"
+	"failing DAG's triage and its run x task grid.  A source that cannot be read\n"
+	"is named in the summary; its DAGs are reported from the store.\n\n"
+	"      --since DUR     the period: DAGs with a run in it are reported (default 24h)\n"
+	"      --history DUR   how far back each triage looks for onsets (default 30d)\n"
+	"      --source NAME   only this configured source (repeatable)\n"
+	"      --all           every DAG that ran (the default when no DAG is named)\n"
+	"      --format FMT    text (default), md, json or html (one self-contained page)\n"
+	"  -o, --output FILE   write the report to FILE (replaced atomically)\n"
+	"      --post URL      send the summary to a Slack-compatible incoming webhook\n"
+	"      --repo PATH     a git repository to correlate with (repeatable)\n"
+	"      --offline       use only what the store holds; no network\n"
+	"      --no-record     do not record this report's failures (a preview: the next\n"
+	"                      report still calls them new)\n"
+	"      --explain       every evidence weight (text, md, json)\n\n"
+	"Exit status: 1 when a DAG is failing, 0 when none is, 2 when no source could be\n"
+	"read, a DAG named exists nowhere, or the report could not be written or posted.\n\n"
+	CLI_COMMON_HELP
+};

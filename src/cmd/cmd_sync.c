@@ -1,8 +1,8 @@
 /*
  * cmd_sync.c - `dagdoc sync [--source NAME] [--since DURATION] [DAG...]`:
  * fills the store from one source, incrementally.  src/sync.c does the
- * work; cli_run_sync (src/cli.c) adds Ctrl-C handling and the progress line
- * shared with triage and report.
+ * work, through the session (session.h) that triage and report use too;
+ * cli_session.c adds Ctrl-C handling and the progress line.
  *
  * Exit status: 0 when everything was stored; 2 on a usage, connector or
  * store error, on Ctrl-C (after the current batch is committed), and when
@@ -10,15 +10,15 @@
  * run or DAG could not be read, or a log could not be fetched this time
  * (what was read whole is stored; the next sync fetches the rest).
  *
- * TEST ONLY: DAGDOC_TEST_SLOW_BATCH=N, see src/cli.c.
+ * TEST ONLY: DAGDOC_TEST_SLOW_BATCH=N, see src/cmd/cli_session.c.
  */
 #include "dagdoc/util.h"
 
-#include "dagdoc/cli.h"
+#include "cli.h"
 #include "dagdoc/store.h"
 #include "dagdoc/sync.h"
 
-int cmd_sync(int argc, char **argv, struct dd_cli *cli)
+static int cmd_sync(int argc, char **argv, struct dd_cli *cli)
 {
 	enum { OPT_SOURCE = CLI_OPT_COMMON_LAST + 1, OPT_SINCE };
 	static const struct option longopts[] = {
@@ -28,16 +28,16 @@ int cmd_sync(int argc, char **argv, struct dd_cli *cli)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *source_name = NULL, *since = "30d";
-	struct dd_config *cfg;
 	struct dd_source *src;
-	struct dd_store *store = NULL;
+	struct dd_session s;
 	struct dd_error err = DD_ERROR_INIT;
 	struct dd_sync_stats st;
+	struct dd_strv gaps = DD_STRV_INIT;
 	char describe[256], bytes[32];
 	int64_t since_s;
-	char *store_path;
 	int c, exit_code = DD_EXIT_ERROR;
 
+	memset(&s, 0, sizeof(s));
 	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_SOURCE:
@@ -53,21 +53,17 @@ int cmd_sync(int argc, char **argv, struct dd_cli *cli)
 	}
 	if (dd_parse_duration(since, &since_s, &err) < 0)
 		return cli_usage_error("sync", "--since: %s", err.msg);
-	if (cli_config(cli, "sync", &cfg) < 0)
-		return DD_EXIT_ERROR;
-	if (config_find_source(cfg, source_name, &src, &err) < 0)
-		return cli_error("sync", &err);
-
-	store_path = cli_store_path(cli);
-	if (store_open(store_path, &store, &err) < 0) {
+	if (cli_session_open(cli, "sync", 0, &s) < 0)
+		goto out;
+	if (config_find_source(s.cfg, source_name, &src, &err) < 0) {
 		cli_error("sync", &err);
 		goto out;
 	}
-	if (cli_run_sync(cli, "sync", src, store, (const char *const *)argv + optind,
-	                 (size_t)(argc - optind), since_s, CLI_SYNC_NO_GAPS, &st, describe, sizeof(describe),
-	                 NULL) < 0)
+	if (session_sync(&s, src, (const char *const *)argv + optind, (size_t)(argc - optind), since_s, 0, &st,
+	                 describe, &err) < 0) {
+		cli_session_error("sync", &s, &err);
 		goto out;
-
+	}
 	cli_format_bytes(st.log_bytes, bytes, sizeof(bytes));
 	printf("synced %zu DAG%s from %s (%s): %zu runs (%zu new), %zu tries, %zu logs (%s)\n",
 	       st.dags, st.dags == 1 ? "" : "s", src->name, describe, st.runs_in_window,
@@ -75,11 +71,33 @@ int cmd_sync(int argc, char **argv, struct dd_cli *cli)
 	if (st.logs_missing)
 		printf("%zu log%s not kept by %s (recorded; not asked for again)\n", st.logs_missing,
 		       st.logs_missing == 1 ? " is" : "s are", src->name);
-	if (cli_sync_gaps("sync", &st, 0))
+	/* a sync that left gaps is an error of `dagdoc sync` (exit 2) */
+	if (sync_gap_sentences(&st, 1, &gaps)) {
+		for (size_t i = 0; i < gaps.n; i++)
+			cli_errorf("sync", "%s", gaps.v[i]);
 		goto out;
+	}
 	exit_code = DD_EXIT_OK;
 out:
-	store_close(store);
-	free(store_path);
+	dd_strv_release(&gaps);
+	cli_session_close(&s);
 	return exit_code;
 }
+
+const struct dd_command command_sync = {
+	"sync", cmd_sync,
+	"fetch new runs, tries and failed-try logs into the local store",
+	"usage: dagdoc sync [--source NAME] [--since DURATION] [DAG...]\n\n"
+	"Fills the store from one source (all DAGs, or the DAGs named).  Incremental:\n"
+	"runs already finished and stored are not fetched again; only new and\n"
+	"unfinished runs, the logs of failed tries not stored yet, and for each failing\n"
+	"task the log of its last successful try.  Ctrl-C stops after the current batch;\n"
+	"run the same command again to finish.  A progress line is shown on a terminal.\n"
+	"What the server sends is checked first: an object that fails is reported and\n"
+	"nothing of its run is stored.  Exit status 2 also when anything could not be\n"
+	"stored whole (an object rejected, a run or DAG not read, a log not fetched);\n"
+	"the next sync fetches it again.\n\n"
+	"      --source NAME   the configured source (default: the first one)\n"
+	"      --since DUR     how far back, by logical date (default 30d; 24h, 2w, ...)\n"
+	CLI_COMMON_HELP
+};

@@ -1,0 +1,178 @@
+/*
+ * cli_session.c - a session (session.h) as a terminal wants it: the
+ * progress line, Ctrl-C during a sync, HTTP traces, notes as warnings.
+ */
+#include "dagdoc/util.h"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dagdoc/http.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+	signal(sig, SIG_DFL);      /* a second Ctrl-C kills at once; the store stays consistent */
+}
+
+/* What the hooks of one session keep. */
+struct terminal {
+	int progress_shown;
+	struct sigaction old_int, old_term;
+	long slow_batch;
+};
+
+static struct terminal term;
+
+static void on_progress(const char *source, const struct dd_sync_stats *st, void *ud)
+{
+	struct terminal *t = ud;
+	char bytes[32];
+
+	cli_format_bytes(st->log_bytes, bytes, sizeof(bytes));
+	fprintf(stderr, "\rsync %s: %zu runs, %zu logs, %s, %llu retries\033[K", source, st->runs_listed, st->logs,
+	        bytes, (unsigned long long)st->retries);
+	fflush(stderr);
+	t->progress_shown = 1;
+}
+
+/* Ctrl-C and SIGTERM stop a sync after its current batch. */
+static void sync_guard(int on, void *ud)
+{
+	struct terminal *t = ud;
+	struct sigaction sa;
+
+	if (on) {
+		got_signal = 0;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &t->old_int);
+		sigaction(SIGTERM, &sa, &t->old_term);
+		return;
+	}
+	sigaction(SIGINT, &t->old_int, NULL);
+	sigaction(SIGTERM, &t->old_term, NULL);
+	if (t->progress_shown)
+		fputs("\r\033[K", stderr);
+	t->progress_shown = 0;
+}
+
+/* TEST ONLY: DAGDOC_TEST_SLOW_BATCH=N prints "test: batch K open" inside
+ * every run batch's transaction and holds batch N open (up to 60 s, or
+ * until a signal) before its commit, so the crash tests
+ * (tests/e2e/store_crash.sh) can SIGKILL or SIGINT a writer mid-batch. */
+static void slow_batch(size_t batch, void *ud)
+{
+	long target = *(long *)ud;
+	struct timespec ts = { 60, 0 };
+
+	fprintf(stderr, "dagdoc sync: test: batch %zu open\n", batch);
+	fflush(stderr);
+	if ((long)batch != target)
+		return;
+	while (nanosleep(&ts, &ts) && !got_signal)
+		;
+}
+
+/* HTTP traces (--verbose) and warnings (TLS verification off), redacted by http.c. */
+static void http_log_to_stderr(int level, const char *line, void *ud)
+{
+	(void)ud;
+	if (level == HTTP_LOG_WARN)
+		cli_warnf("%s", line);
+	else
+		fprintf(stderr, "dagdoc: http: %s\n", line);
+}
+
+int cli_session_open(struct dd_cli *cli, const char *cmd, int offline, struct dd_session *s)
+{
+	struct dd_config *cfg;
+	struct dd_error err = DD_ERROR_INIT;
+	const char *slow = getenv("DAGDOC_TEST_SLOW_BATCH");
+	char *path;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (cli_config(cli, cmd, &cfg) < 0)
+		return -1;
+	path = cli_store_path(cli);
+	rc = session_open(s, cfg, path, offline, &err);
+	free(path);
+	if (rc < 0) {
+		cli_error(cmd, &err);
+		return -1;
+	}
+	memset(&term, 0, sizeof(term));
+	s->hooks.ud = &term;
+	s->hooks.sync_guard = sync_guard;
+	s->hooks.interrupted = &got_signal;
+	s->hooks.verbose = cli->verbose;
+	if (isatty(STDERR_FILENO))
+		s->hooks.progress = on_progress;
+	if (slow && *slow) {
+		term.slow_batch = strtol(slow, NULL, 10);
+		s->hooks.batch_hook = slow_batch;
+		s->hooks.batch_hook_ud = &term.slow_batch;
+	}
+	http_set_log_hook(http_log_to_stderr, NULL);
+	return 0;
+}
+
+void cli_session_close(struct dd_session *s)
+{
+	cli_notes(s);
+	session_close(s);
+}
+
+void cli_notes(struct dd_session *s)
+{
+	for (size_t i = 0; i < s->notes.n; i++)
+		cli_warnf("%s", s->notes.v[i]);
+	dd_strv_release(&s->notes);
+}
+
+int cli_session_error(const char *cmd, struct dd_session *s, const struct dd_error *err)
+{
+	cli_notes(s);
+	for (size_t i = 0; i < s->lib_problems.n; i++)
+		fprintf(stderr, "%s\n", s->lib_problems.v[i]);
+	dd_strv_release(&s->lib_problems);
+	return cli_error(cmd, err);
+}
+
+int cli_dag_option(struct cli_dag_opts *o, const char *cmd, int opt)
+{
+	struct dd_error err = DD_ERROR_INIT;
+
+	switch (opt) {
+	case CLI_OPT_SOURCE: o->source = optarg; return 1;
+	case CLI_OPT_SINCE:
+		if (dd_parse_duration(optarg, &o->since_s, &err) < 0) {
+			cli_usage_error(cmd, "--since: %s", err.msg);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_REPO: dd_strv_push(&o->repos, optarg); return 1;
+	case CLI_OPT_OFFLINE: o->offline = 1; return 1;
+	default: return 0;
+	}
+}
+
+int cli_dag_session(struct dd_cli *cli, const char *cmd, struct cli_dag_opts *o, struct dd_session *s)
+{
+	if (cli_session_open(cli, cmd, o->offline, s) < 0)
+		return -1;
+	for (size_t i = 0; i < o->repos.n; i++)
+		config_add_repo(s->cfg, o->repos.v[i]);
+	return 0;
+}
+
+void cli_dag_opts_release(struct cli_dag_opts *o)
+{
+	dd_strv_release(&o->repos);
+}

@@ -1,0 +1,463 @@
+/*
+ * session.c - the pipeline the commands share (see session.h): sync,
+ * find a DAG, triage it with its upstream DAGs, build a report.
+ */
+#include "dagdoc/util.h"
+
+#include "dagdoc/classify.h"
+#include "dagdoc/connector.h"
+#include "dagdoc/gitcorr.h"
+#include "dagdoc/session.h"
+#include "dagdoc/store.h"
+
+/* A run's logical date may precede its start by its schedule interval:
+ * look this much earlier for runs that ran in a report's period. */
+#define RUN_SLACK_MS (8LL * 86400 * 1000)
+
+static void note(struct dd_session *s, char *owned)
+{
+	dd_strv_push_owned(&s->notes, owned);
+}
+
+int session_open(struct dd_session *s, struct dd_config *cfg, const char *store_path, int offline,
+                 struct dd_error *err)
+{
+	struct dd_error ro = DD_ERROR_INIT;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->offline = offline;
+	rc = store_open(store_path, &s->store, err);
+	/* --offline only reads: a store this user may not write is read as it is */
+	if (rc < 0 && offline && store_open_readonly(store_path, &s->store, &ro) == 0) {
+		dd_error_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
+void session_close(struct dd_session *s)
+{
+	for (size_t i = 0; i < s->n_repos; i++)
+		gitcorr_close(s->repos[i]);
+	free(s->repos);
+	pat_library_free(s->lib);
+	store_close(s->store);
+	dd_strv_release(&s->lib_problems);
+	dd_strv_release(&s->synced);
+	dd_strv_release(&s->notes);
+	memset(s, 0, sizeof(*s));
+}
+
+int session_library(struct dd_session *s, struct dd_error *err)
+{
+	if (s->lib)
+		return 0;
+	return classify_library_load(NULL, &s->cfg->pattern_dirs, &s->lib, &s->lib_problems, err);
+}
+
+size_t session_repos(struct dd_session *s)
+{
+	if (s->repos_opened)
+		return s->n_repos;
+	s->repos_opened = 1;
+	s->repos = dd_xcalloc(s->cfg->n_repos + 1, sizeof(*s->repos));
+	for (size_t i = 0; i < s->cfg->n_repos; i++) {
+		struct dd_error err = DD_ERROR_INIT;
+
+		if (gitcorr_open(&s->cfg->repos[i], &s->repos[s->n_repos], &err) < 0)
+			note(s, dd_xasprintf("%s; git correlation skips it", err.msg));
+		else
+			s->n_repos++;
+	}
+	return s->n_repos;
+}
+
+/* ---- sync ----------------------------------------------------------------------- */
+
+struct progress_relay {
+	const struct session_hooks *hooks;
+	const char *source;
+};
+
+static void relay_progress(const struct dd_sync_stats *st, void *ud)
+{
+	struct progress_relay *r = ud;
+
+	r->hooks->progress(r->source, st, r->hooks->ud);
+}
+
+int session_sync(struct dd_session *s, const struct dd_source *src, const char *const *dag_ids, size_t n,
+                 int64_t since_s, unsigned flags, struct dd_sync_stats *stats, char *describe,
+                 struct dd_error *err)
+{
+	const struct session_hooks *h = &s->hooks;
+	struct progress_relay relay = { h, src->name };
+	struct dd_sync_options opts;
+	struct dd_sync_stats local;
+	struct dd_conn *conn = NULL;
+	int rc;
+
+	if (!stats)
+		stats = &local;
+	memset(stats, 0, sizeof(*stats));
+	memset(&opts, 0, sizeof(opts));
+	opts.dag_ids = dag_ids;
+	opts.n_dag_ids = n;
+	opts.since_ms = dd_now_ms() - since_s * 1000;
+	opts.interrupted = h->interrupted;
+	if (h->progress) {
+		opts.progress = relay_progress;
+		opts.progress_ud = &relay;
+	}
+	opts.batch_hook = h->batch_hook;
+	opts.batch_hook_ud = h->batch_hook_ud;
+	rc = conn_open(src, h->verbose, &conn, err);
+	if (rc < 0)
+		return rc;
+	if (describe)
+		snprintf(describe, 256, "%s", conn_describe(conn));
+	if (h->sync_guard)
+		h->sync_guard(1, h->ud);
+	if (!(flags & SESSION_SYNC_EACH) || !n) {
+		rc = sync_run(s->store, conn, src, &opts, stats, err);
+	} else {
+		struct dd_sync_stats one, gaps;
+
+		memset(&gaps, 0, sizeof(gaps));
+		for (size_t i = 0; i < n; i++) {
+			memset(&one, 0, sizeof(one));
+			opts.dag_ids = dag_ids + i;
+			opts.n_dag_ids = 1;
+			rc = sync_run(s->store, conn, src, &opts, &one, err);
+			sync_add_gaps(&gaps, &one);
+			*stats = one;
+			if (rc == DD_ENOTFOUND) {      /* another source may have it */
+				rc = 0;
+				dd_error_clear(err);
+				continue;
+			}
+			if (rc < 0)
+				break;
+		}
+		/* what any of them left out, not only the last */
+		sync_clear_gaps(stats);
+		sync_add_gaps(stats, &gaps);
+	}
+	if (h->sync_guard)
+		h->sync_guard(0, h->ud);
+	conn_close(conn);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < (n ? n : 1); i++)
+		dd_strv_push_owned(&s->synced, dd_xasprintf("%s\t%s", src->name, n ? dag_ids[i] : "*"));
+	return 0;
+}
+
+static int synced_already(const struct dd_session *s, const struct dd_source *src, const char *dag_id)
+{
+	char *one = dd_xasprintf("%s\t%s", src->name, dag_id), *all = dd_xasprintf("%s\t*", src->name);
+	int yes = dd_strv_contains(&s->synced, one) || dd_strv_contains(&s->synced, all);
+
+	free(one);
+	free(all);
+	return yes;
+}
+
+/* The sync's gaps as notes. */
+static void gap_notes(struct dd_session *s, const struct dd_sync_stats *st)
+{
+	sync_gap_sentences(st, 0, &s->notes);
+}
+
+/* ---- the DAG a command names -------------------------------------------------------- */
+
+static int on_stored_dag(const struct dd_store_dag *d, void *ud)
+{
+	dd_closest_offer(ud, d->dag_id);
+	return 0;
+}
+
+/* "no DAG named X in the store; did you mean Y?" */
+static int no_such_dag(struct dd_session *s, const char *dag_id, struct dd_error *err)
+{
+	struct dd_closest near = DD_CLOSEST_INIT(dag_id);
+	struct dd_error ignored = DD_ERROR_INIT;
+
+	store_dags(s->store, 0, on_stored_dag, &near, &ignored);
+	if (dd_closest_pick(&near))
+		dd_error_set(err, DD_ENOTFOUND, "no DAG named '%s' in the store; did you mean '%s'?", dag_id,
+		             dd_closest_pick(&near));
+	else if (s->offline)
+		dd_error_set(err, DD_ENOTFOUND, "no DAG named '%s' in the store; run 'dagdoc sync' first or drop "
+		             "--offline", dag_id);
+	else
+		dd_error_set(err, DD_ENOTFOUND, "no DAG named '%s' in the store", dag_id);
+	dd_closest_release(&near);
+	return 1;
+}
+
+int session_find_dag(struct dd_session *s, const char *source_name, const char *dag_id, int64_t since_s,
+                     const struct dd_source **src_out, int64_t *dag_ref, struct dd_error *err)
+{
+	struct dd_source *src = NULL;
+	struct dd_error missing = DD_ERROR_INIT;
+	int rc;
+
+	*src_out = NULL;
+	if (!s->offline || source_name) {
+		rc = config_find_source(s->cfg, source_name, &src, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (!s->offline) {
+		const char *ids[1] = { dag_id };
+		struct dd_sync_stats st;
+
+		rc = session_sync(s, src, ids, 1, since_s, 0, &st, NULL, err);
+		if (rc < 0)
+			return rc;
+		gap_notes(s, &st);
+	}
+	if (store_dag_ref(s->store, src ? src->name : NULL, dag_id, dag_ref, &missing) < 0)
+		return no_such_dag(s, dag_id, err);
+	/* Offline without a source name: the configured source the stored DAG is from. */
+	for (size_t i = 0; !src && i < s->cfg->n_sources; i++) {
+		int64_t ref;
+		struct dd_error e2 = DD_ERROR_INIT;
+
+		if (store_dag_ref(s->store, s->cfg->sources[i].name, dag_id, &ref, &e2) == 0 && ref == *dag_ref)
+			src = &s->cfg->sources[i];
+	}
+	*src_out = src;
+	return 0;
+}
+
+/* ---- triage ----------------------------------------------------------------------------- */
+
+/* Syncs the DAGs the failures name as upstream (a sensor's upstream_dag)
+ * that are not the triaged one; returns how many were synced. */
+static size_t sync_upstream_dags(struct dd_session *s, const struct dd_source *src, const struct triage_result *t,
+                                 int64_t since_s)
+{
+	struct dd_strv ids = DD_STRV_INIT;
+	size_t synced = 0;
+
+	for (size_t i = 0; i < t->an.n_groups; i++) {
+		const char *up = dd_failure_entity(&t->an.groups[i].failure, "upstream_dag");
+
+		if (up && strcmp(up, t->an.dag_id) && !dd_strv_contains(&ids, up) && !synced_already(s, src, up))
+			dd_strv_push(&ids, up);
+	}
+	for (size_t i = 0; i < ids.n; i++) {
+		const char *one[1] = { ids.v[i] };
+		struct dd_sync_stats st;
+		struct dd_error err = DD_ERROR_INIT;
+
+		if (session_sync(s, src, one, 1, since_s, 0, &st, NULL, &err) == 0) {
+			gap_notes(s, &st);
+			synced++;
+		} else {
+			note(s, dd_xasprintf("could not sync %s, the upstream DAG a sensor of %s waits on (%s); the "
+			                     "diagnosis goes on without it", ids.v[i], t->an.dag_id, err.msg));
+		}
+	}
+	dd_strv_release(&ids);
+	return synced;
+}
+
+int session_triage(struct dd_session *s, const struct dd_source *src, int64_t dag_ref, int64_t since_s,
+                   struct triage_result *t, struct dd_error *err)
+{
+	int rc = session_library(s, err);
+
+	if (rc < 0)
+		return rc;
+	session_repos(s);
+	rc = triage_dag(s->store, dag_ref, s->lib, s->repos, s->n_repos, since_s, t, err);
+	if (rc < 0)
+		return rc;
+	if (!s->offline && src && sync_upstream_dags(s, src, t, since_s)) {
+		/* A sensor waits on other DAGs: with their history stored, look again. */
+		triage_release(t);
+		rc = triage_dag(s->store, dag_ref, s->lib, s->repos, s->n_repos, since_s, t, err);
+	}
+	return rc;
+}
+
+/* ---- report ------------------------------------------------------------------------------ */
+
+struct pick {
+	int64_t ref;
+	char *source;
+	char *dag_id;
+};
+
+struct pick_ctx {
+	struct pick *v;
+	size_t n, cap;
+	const struct dd_strv *names;
+};
+
+static int on_pick(const struct dd_store_dag *d, void *ud)
+{
+	struct pick_ctx *c = ud;
+
+	if (c->names->n && !dd_strv_contains(c->names, d->dag_id))
+		return 0;
+	DD_GROW(c->v, c->cap, c->n + 1);
+	c->v[c->n].ref = d->ref;
+	c->v[c->n].source = dd_xstrdup(d->source_name);
+	c->v[c->n].dag_id = dd_xstrdup(d->dag_id);
+	c->n++;
+	return 0;
+}
+
+struct ran_ctx {
+	int64_t from_ms;
+	int ran;
+};
+
+static int on_run(const struct dd_store_run *r, void *ud)
+{
+	struct ran_ctx *c = ud;
+	struct an_run ar = { NULL, r->run.state, r->run.logical_ms, r->run.start_ms, r->run.end_ms };
+
+	if (report_run_time(&ar) >= c->from_ms) {
+		c->ran = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int ran_since(struct dd_store *store, int64_t dag_ref, int64_t from_ms)
+{
+	struct ran_ctx c = { from_ms, 0 };
+	struct dd_error err = DD_ERROR_INIT;
+
+	store_runs(store, dag_ref, from_ms - RUN_SLACK_MS, 0, on_run, &c, &err);
+	return c.ran;
+}
+
+static const struct dd_source *config_source(const struct dd_config *cfg, const char *name)
+{
+	for (size_t i = 0; name && i < cfg->n_sources; i++)
+		if (!strcmp(cfg->sources[i].name, name))
+			return &cfg->sources[i];
+	return NULL;
+}
+
+/* 1. Each source synced; one that cannot be read is named and skipped. */
+static int report_sync(struct dd_session *s, const struct session_report_scope *sc, struct report *r,
+                       struct session_report_outcome *out, struct dd_error *err)
+{
+	for (size_t i = 0; i < s->cfg->n_sources; i++) {
+		const struct dd_source *src = &s->cfg->sources[i];
+		char describe[256] = "";
+		struct dd_error e = DD_ERROR_INIT;
+		struct dd_sync_stats st;
+		int rc = 0;
+
+		if (sc->sources->n && !dd_strv_contains(sc->sources, src->name))
+			continue;
+		if (!s->offline) {
+			out->sources_tried++;
+			rc = session_sync(s, src, (const char *const *)sc->dags->v, sc->dags->n, sc->history_s,
+			                  SESSION_SYNC_EACH, &st, describe, &e);
+			if (rc == DD_EINTR) {
+				*err = e;
+				return rc;
+			}
+			if (rc < 0) {
+				out->sources_failed++;
+				note(s, dd_xasprintf("source %s could not be read: %s; the report uses what the store "
+				                     "already holds", src->name, e.msg));
+			} else {
+				gap_notes(s, &st);
+			}
+		}
+		report_add_source(r, src->name, dd_source_kind_name(src->kind), describe[0] ? describe : NULL,
+		                  rc < 0 ? e.msg : NULL, !s->offline);
+	}
+	return 0;
+}
+
+/* 2. The DAGs: those named, or every DAG stored for the sources read. */
+static void report_pick(struct dd_session *s, const struct session_report_scope *sc, struct report *r,
+                        struct pick_ctx *picks, struct session_report_outcome *out)
+{
+	struct dd_error err = DD_ERROR_INIT;
+
+	picks->names = sc->dags;
+	if (!s->cfg->n_sources) {
+		store_dags(s->store, 0, on_pick, picks, &err);
+	} else {
+		for (size_t i = 0; i < r->n_sources; i++) {
+			int64_t sref;
+
+			if (store_source_ref(s->store, r->sources[i].name, &sref, &err) < 0)
+				continue;
+			store_dags(s->store, sref, on_pick, picks, &err);
+		}
+	}
+	for (size_t i = 0; i < sc->dags->n; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < picks->n && !found; k++)
+			found = !strcmp(picks->v[k].dag_id, sc->dags->v[i]);
+		if (!found) {
+			note(s, dd_xasprintf("no DAG named '%s' in %s", sc->dags->v[i],
+			                     sc->sources->n ? "the sources named" : "any source"));
+			dd_strv_push_owned(&r->notes, dd_xasprintf("no DAG named '%s' in any source", sc->dags->v[i]));
+			out->dags_missing++;
+		}
+	}
+}
+
+int session_report(struct dd_session *s, const struct session_report_scope *sc, struct report *r,
+                   struct session_report_outcome *out, struct dd_error *err)
+{
+	struct pick_ctx picks = { NULL, 0, 0, NULL };
+	int record = sc->record, rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = session_library(s, err);
+	if (rc < 0)
+		return rc;
+	report_init(r, dd_now_ms(), sc->since_s, sc->since_label);
+	rc = report_sync(s, sc, r, out, err);
+	if (rc < 0)
+		return rc;
+	report_pick(s, sc, r, &picks, out);
+	for (size_t i = 0; i < picks.n; i++) {
+		struct triage_result t;
+		struct dd_error e = DD_ERROR_INIT;
+
+		if (!sc->dags->n && !ran_since(s->store, picks.v[i].ref, r->from_ms))
+			continue;
+		memset(&t, 0, sizeof(t));
+		/* the sources were synced above: the upstream DAGs of their sensors with them */
+		if (session_triage(s, config_source(s->cfg, picks.v[i].source), picks.v[i].ref, sc->history_s, &t,
+		                   &e) < 0) {
+			note(s, dd_xasprintf("%s: %s", picks.v[i].dag_id, e.msg));
+			dd_strv_push_owned(&r->notes, dd_xasprintf("%s could not be triaged: %s", picks.v[i].dag_id,
+			                                           e.msg));
+			triage_release(&t);
+			out->dags_failed++;
+			continue;
+		}
+		report_add_dag(r, picks.v[i].source, &t);
+	}
+	for (size_t i = 0; i < picks.n; i++) {
+		free(picks.v[i].source);
+		free(picks.v[i].dag_id);
+	}
+	free(picks.v);
+	if (record && store_readonly(s->store)) {
+		note(s, dd_xasprintf("the store %s is read-only here: this report's failures are not recorded (as "
+		                     "with --no-record)", store_path(s->store)));
+		record = 0;
+	}
+	return report_finish(r, s->store, record, err);
+}
