@@ -106,7 +106,7 @@ hostile() {
 	db="$TMP/h$n.db"
 	t0=$(date +%s%N)
 	# (a sync that would never end is stopped at twice the bound, and fails it)
-	run env "${envs[@]}" timeout $((max_s * 2 + 30)) "$DAGDOC" sync -v --config "$TMP/faulty$n.yaml" \
+	run env "${envs[@]}" timeout -k 10 $((max_s * 2 + 30)) "$DAGDOC" sync -v --config "$TMP/faulty$n.yaml" \
 		--store "$db" --since 3650d
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	kill "$ppid" 2>/dev/null
@@ -291,7 +291,7 @@ check "100k levels of nesting: at once (took $ms ms)" test "$ms" -lt 5000
 
 # ---- 9. the smaller ones ----------------------------------------------------------------
 t0=$(date +%s%N)
-run "$DAGDOC" classify /dev/zero
+run timeout -k 5 90 "$DAGDOC" classify /dev/zero
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect_rc "classify /dev/zero: ends, exit 2" 2
 expect_err "classify /dev/zero: the documented cap" '/dev/zero: more than 512 MiB of input; classify reads at most 512 MiB'
