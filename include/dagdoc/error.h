@@ -4,7 +4,7 @@
  * Rules (after libgit2): a function returns 0 on success or a negative
  * DD_E* code, and fills the caller's `struct dd_error` with one sentence a
  * user can act on ("what happened; what to do").  Modules never print and
- * never exit; only src/main.c and src/cmd_*.c talk to the user.
+ * never exit; only the commands (src/cmd/) talk to the user.
  *
  * The error struct is caller-owned, fixed-size and needs no release.
  * Every function taking `struct dd_error *err` accepts NULL.

@@ -17,7 +17,7 @@
  *
  * Where it applies (every byte that leaves the process): every error
  * message (dd_error_set / dd_error_prefix), HTTP traces, stdout and stderr
- * (src/cli.c filters both streams), the files and posts commands write,
+ * (src/cmd/cli.c filters both streams), the files and posts commands write,
  * and every text and log the store writes.
  *
  * Thread-safe (one mutex).  Strings are copied; nothing is owned by the

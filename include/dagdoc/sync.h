@@ -112,7 +112,7 @@ struct dd_sync_options {
 	size_t log_batch;              /* logs per transaction, 0: 16 */
 	/* TEST ONLY (may be NULL): called inside each run batch's transaction,
 	 * just before its commit, with the batch number (1-based).  `dagdoc
-	 * sync` uses it for DAGDOC_TEST_SLOW_BATCH (see src/cmd_sync.c). */
+	 * sync` uses it for DAGDOC_TEST_SLOW_BATCH (see src/cmd/cli_session.c). */
 	void (*batch_hook)(size_t batch, void *ud);
 	void *batch_hook_ud;
 };

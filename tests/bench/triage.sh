@@ -7,6 +7,9 @@
 #
 #   tests/bench/triage.sh                    (DAGDOC defaults to ./dagdoc)
 #   TRIAGE_RUNS=1000 TRIAGE_TASKS=20 TRIAGE_COMMITS=50000 BENCH_DIR=/tmp/keep tests/bench/triage.sh
+#   DAGDOC_BASELINE=/path/to/older/dagdoc tests/bench/triage.sh
+#       also times the older binary's warm triage (its own store, the same
+#       logs and repository) in the same hyperfine run: before vs after.
 #
 # Setup, not measured: tests/bench/gen_triage.py writes an Airflow 2 log
 # folder (hourly runs, the newest an hour ago; task t07 fails on all 3 tries
@@ -119,8 +122,14 @@ hyperfine --style basic --warmup 2 --min-runs 10 --export-json "$W/hf-cold.json"
 	--prepare "touch $W/repo/.git/HEAD" \
 	-n "triage, refs moved" "${TRIAGE[*]} --config $W/config.yaml --offline >/dev/null; true" >"$W/hf-cold.out" 2>&1 ||
 	{ cat "$W/hf-cold.out"; exit 2; }
+BASE=()
+if [ -n "${DAGDOC_BASELINE:-}" ]; then
+	BTRIAGE=("$DAGDOC_BASELINE" triage bench_dag --store "$W/store-baseline.db" --since "$since_days")
+	XDG_CACHE_HOME="$W/cache-baseline" "${BTRIAGE[@]}" --config "$W/config.yaml" >/dev/null || [ $? -eq 1 ]
+	BASE=(-n baseline "XDG_CACHE_HOME=$W/cache-baseline ${BTRIAGE[*]} --config $W/config.yaml --offline >/dev/null; true")
+fi
 hyperfine --style basic --warmup 2 --min-runs 10 --export-json "$W/hf.json" \
-	-n triage "${TRIAGE[*]} --config $W/config.yaml --offline >/dev/null; true" \
+	-n triage "${TRIAGE[*]} --config $W/config.yaml --offline >/dev/null; true" "${BASE[@]}" \
 	-n triage-nogit "${TRIAGE[*]} --config $W/config-nogit.yaml --offline >/dev/null; true" \
 	-n "git log" "$GITLOG >/dev/null" \
 	-n "git blame" "$BLAME >/dev/null" >"$W/hf.out" 2>&1 || { cat "$W/hf.out"; exit 2; }
@@ -142,6 +151,9 @@ print(f"after a new commit (refs moved, git answers recomputed with libgit2):")
 print(f"  triage median {med['triage, refs moved']:.1f} ms; git part {cold:.1f} ms; ratio to git log {cold / med['git log']:.2f}")
 print(f"ratio whole triage / git log:                       {med['triage'] / med['git log']:.2f}")
 print(f"for reference, git blame -L 14,14 of the failing line: median {med['git blame']:.1f} ms")
+if "baseline" in med:
+    print(f"baseline binary (DAGDOC_BASELINE), warm triage:     median {med['baseline']:.1f} ms; "
+          f"this / baseline {med['triage'] / med['baseline']:.2f}")
 PY
 
 # Instructions (deterministic): the git part with the answers cached (warm),

@@ -3,7 +3,7 @@
 # intact (PRAGMA integrity_check) with only whole batches, and the next sync
 # completes; Ctrl-C (SIGINT) stops after the current batch with exit 2.
 #
-# DAGDOC_TEST_SLOW_BATCH=N (test only, see src/cmd_sync.c) makes each run
+# DAGDOC_TEST_SLOW_BATCH=N (test only, see src/cmd/cli_session.c) makes each run
 # batch print "dagdoc sync: test: batch K open" inside its transaction and
 # batch N wait there, so the kill lands mid-transaction deterministically.
 . "$(dirname "$0")/lib.sh"
