@@ -138,16 +138,44 @@ static int on_run(const struct dd_store_run *r, void *ud)
 	return 0;
 }
 
-static int load(struct ctx *c, int64_t dag_ref, int64_t from_ms, int64_t to_ms)
+/* An import error of the source that names this DAG's file. */
+static int on_import_error(const struct dd_import_error *ie, void *ud)
 {
-	int rc = store_runs(c->store, dag_ref, from_ms, to_ms ? to_ms + 1 : 0, on_run, c, c->err);
+	struct ctx *c = ud;
+	const char *fl = c->res->fileloc, *base;
+
+	if (!fl || !ie->filename)
+		return 0;
+	base = strrchr(fl, '/');
+	base = base ? base + 1 : fl;
+	if (strcmp(ie->filename, fl) && !dd_ends_with(ie->filename, base))
+		return 0;
+	dd_strv_push(&c->ie_files, ie->filename);
+	dd_strv_push(&c->ie_traces, ie->stack_trace ? ie->stack_trace : "");
+	return 0;
+}
+
+/* The one read of the DAG's history: its runs in the window with their
+ * task instances and tries, and its source's newest health snapshot and
+ * import errors.  Everything after works on what this loaded (logs and
+ * the last successful try before the window are read on demand). */
+static int load_history(struct ctx *c, int64_t from_ms, int64_t to_ms)
+{
+	struct dd_error ignored = DD_ERROR_INIT;
+	int rc = store_runs(c->store, c->dag_ref, from_ms, to_ms ? to_ms + 1 : 0, on_run, c, c->err);
 
 	for (size_t i = 0; rc == 0 && i < c->res->n_runs; i++) {
 		rc = store_task_instances(c->store, c->runs[i].ref, on_ti, &c->runs[i], c->err);
 		if (rc == 0)
 			rc = store_tries(c->store, c->runs[i].ref, on_try, &c->runs[i], c->err);
 	}
-	return rc;
+	if (rc < 0 || !c->source_ref)
+		return rc;
+	/* the source's state is a hint: a store without it still analyses */
+	store_import_errors(c->store, c->source_ref, on_import_error, c, &ignored);
+	if (store_health_latest(c->store, c->source_ref, &c->health, &c->health_ms, &ignored) < 0)
+		c->health_ms = 0;
+	return 0;
 }
 
 /* ---- classification of failed tries ---------------------------------------------- */
@@ -767,7 +795,8 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 		goto done;
 	out->source = fd.source;
 	out->source_kind = fd.source_kind;
-	rc = load(&c, dag_ref, from_ms, to_ms);
+	c.source_ref = fd.source_ref;
+	rc = load_history(&c, from_ms, to_ms);
 	if (rc < 0)
 		goto done;
 	for (size_t r = 0; r < out->n_runs; r++) {
@@ -820,7 +849,7 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	}
 	if (!out->as_of_ms)
 		out->as_of_ms = an_newest_stamp(&c);
-	an_find_stalls(&c, fd.source_ref);
+	an_find_stalls(&c);
 	an_build_grid(&c);
 	rc = 0;
 done:
@@ -843,6 +872,9 @@ done:
 		held_release(&c.held[i]);
 	free(c.held);
 	dd_dag_release(&c.dag);
+	dd_health_release(&c.health);
+	dd_strv_release(&c.ie_files);
+	dd_strv_release(&c.ie_traces);
 	if (rc < 0)
 		analyze_release(out);
 	return rc;

@@ -69,6 +69,11 @@ struct ctx {
 		struct dd_buf log;
 	} *held;
 	size_t cap_held, n_held_zeroed;
+	/* the source's state as the last sync stored it (load_history) */
+	int64_t source_ref;
+	struct dd_health health;
+	int64_t health_ms;          /* 0: no snapshot */
+	struct dd_strv ie_files, ie_traces;   /* import errors of this DAG's file */
 };
 
 #define HELD_LOG_MAX ((size_t)1 << 20)   /* a larger log is read again rather than kept */
@@ -85,7 +90,7 @@ void an_compare_with_baseline(struct ctx *c, struct an_group *g, const struct dd
 
 /* analyze_stalls.c: every stall finding, once groups, tasks and
  * c->res->as_of_ms are known; the newest time stored for the DAG. */
-void an_find_stalls(struct ctx *c, int64_t source_ref);
+void an_find_stalls(struct ctx *c);
 int64_t an_newest_stamp(const struct ctx *c);
 
 /* analyze_grid.c */

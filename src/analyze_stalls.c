@@ -373,20 +373,9 @@ static void sensor_stalls(struct ctx *c, size_t *cap)
 	}
 }
 
-static int on_import_error(const struct dd_import_error *ie, void *ud)
+/* An import error of the DAG's file: it does not parse. */
+static void import_error_stall(struct ctx *c, const struct dd_import_error *ie, size_t *cap)
 {
-	void **p = ud;
-	struct ctx *c = p[0];
-	size_t *cap = p[1];
-	const char *fl = c->res->fileloc;
-	const char *base;
-
-	if (!fl || !ie->filename)
-		return 0;
-	base = strrchr(fl, '/');
-	base = base ? base + 1 : fl;
-	if (strcmp(ie->filename, fl) && !dd_ends_with(ie->filename, base))
-		return 0;
 	{
 		const char *last = ie->stack_trace ? ie->stack_trace : "";
 		const char *end = last + strlen(last);
@@ -420,29 +409,30 @@ static int on_import_error(const struct dd_import_error *ie, void *ud)
 		}
 		dd_failure_release(&f);
 	}
-	return 0;
 }
 
-static void health_stalls(struct ctx *c, int64_t source_ref, size_t *cap)
+static void health_stalls(struct ctx *c, size_t *cap)
 {
-	struct dd_health h;
-	struct dd_error e2 = DD_ERROR_INIT;
-	int64_t taken;
-	void *p[2] = { c, cap };
+	const struct dd_health *h = &c->health;
+	int64_t taken = c->health_ms;
 
-	store_import_errors(c->store, source_ref, on_import_error, p, &e2);
-	memset(&h, 0, sizeof(h));
-	if (store_health_latest(c->store, source_ref, &h, &taken, &e2) < 0)
+	for (size_t i = 0; i < c->ie_files.n; i++) {
+		struct dd_import_error ie = { 0 };
+
+		ie.filename = c->ie_files.v[i];
+		ie.stack_trace = *c->ie_traces.v[i] ? c->ie_traces.v[i] : NULL;
+		import_error_stall(c, &ie, cap);
+	}
+	if (!taken)
 		return;
-	if (h.scheduler_status && strcmp(h.scheduler_status, "healthy")) {
+	if (h->scheduler_status && strcmp(h->scheduler_status, "healthy")) {
 		add_stall(c->res, cap, AN_STALL_SCHEDULER, NULL, NULL, "scheduler", 1, 0.8,
-		          dd_xasprintf("the scheduler reported itself %s", h.scheduler_status));
-	} else if (h.scheduler_heartbeat_ms && taken - h.scheduler_heartbeat_ms > HEARTBEAT_STALE_S * 1000LL) {
+		          dd_xasprintf("the scheduler reported itself %s", h->scheduler_status));
+	} else if (h->scheduler_heartbeat_ms && taken - h->scheduler_heartbeat_ms > HEARTBEAT_STALE_S * 1000LL) {
 		add_stall(c->res, cap, AN_STALL_SCHEDULER, NULL, NULL, "scheduler", 1, 0.7,
 		          dd_xasprintf("the scheduler's last heartbeat was %lld s old when checked",
-		                       (long long)((taken - h.scheduler_heartbeat_ms) / 1000)));
+		                       (long long)((taken - h->scheduler_heartbeat_ms) / 1000)));
 	}
-	dd_health_release(&h);
 }
 
 static void upstream_failed_stalls(struct ctx *c, size_t *cap)
@@ -460,7 +450,7 @@ static void upstream_failed_stalls(struct ctx *c, size_t *cap)
 	}
 }
 
-void an_find_stalls(struct ctx *c, int64_t source_ref)
+void an_find_stalls(struct ctx *c)
 {
 	size_t cap = 0;
 
@@ -469,5 +459,5 @@ void an_find_stalls(struct ctx *c, int64_t source_ref)
 	stuck_stalls(c, &cap);
 	upstream_dag_stalls(c, &cap);
 	upstream_failed_stalls(c, &cap);
-	health_stalls(c, source_ref, &cap);
+	health_stalls(c, &cap);
 }

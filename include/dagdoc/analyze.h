@@ -2,10 +2,16 @@
  * analyze.h - what a DAG's stored run history says: failures grouped by
  * fingerprint with their onset, flaky tasks, stalls, and health.
  *
- * analyze_dag reads the store only (no network).  Failed tries whose log
- * is stored are classified with the pattern library; classifications are
+ * analyze_dag reads the store only (no network), and the DAG's history
+ * once (load_history in analyze.c: its runs in the window with their task
+ * instances and tries, its source's newest health snapshot and import
+ * errors); after that it reads only logs (each at most once: n_log_reads),
+ * the last success of a failing task before it failed (the baseline) and
+ * the runs of an upstream DAG a sensor names.  Failed tries whose log is
+ * stored are classified with the pattern library; classifications are
  * cached in the store keyed by the library's hash, so a warm triage does
- * not classify again.
+ * not classify again.  The result holds everything ranking and the
+ * renderers draw (the run x task grid included): they read no store.
  *
  * Definitions used throughout:
  *  - a task's run state is the final state of its task instance in that
