@@ -344,14 +344,14 @@ void an_set_str(char **dst, const char *s)
 
 /* The state of task t in run i: failed if any map index failed, success if
  * all succeeded; DD_STATE__COUNT when the run has no such task. */
-enum dd_state an_task_state(const struct run_rec *rr, const char *task_id)
+enum dd_state an_task_state(const struct run_rec *rr, int task)
 {
 	enum dd_state st = DD_STATE__COUNT;
 
 	for (size_t k = 0; k < rr->n_tis; k++) {
 		const struct ti_rec *ti = &rr->tis[k];
 
-		if (strcmp(ti->task_id, task_id))
+		if (ti->task != task)
 			continue;
 		if (st == DD_STATE__COUNT || dd_state_is_failure(ti->state) ||
 		    (st == DD_STATE_SUCCESS && ti->state != DD_STATE_SUCCESS))
@@ -360,8 +360,8 @@ enum dd_state an_task_state(const struct run_rec *rr, const char *task_id)
 	return st;
 }
 
-/* Whether run i has a failed try of task_id with group key `key`. */
-static int run_has_key(const struct run_rec *rr, const char *task_id, const char *key, int *final_failed)
+/* Whether run i has a failed try of task `task` with group key `key`. */
+static int run_has_key(const struct run_rec *rr, int task, const char *key, int *final_failed)
 {
 	int found = 0;
 
@@ -369,7 +369,7 @@ static int run_has_key(const struct run_rec *rr, const char *task_id, const char
 	for (size_t k = 0; k < rr->n_tis; k++) {
 		const struct ti_rec *ti = &rr->tis[k];
 
-		if (strcmp(ti->task_id, task_id))
+		if (ti->task != task)
 			continue;
 		for (size_t t = 0; t < ti->n_tries; t++)
 			if (ti->tries[t].fp && !strcmp(ti->tries[t].fp, key)) {
@@ -410,13 +410,17 @@ static void compute_tasks(struct ctx *c)
 		res->n_tasks++;
 	}
 	for (size_t r = 0; r < res->n_runs; r++)
-		for (size_t k = 0; k < c->runs[r].n_tis; k++)
-			if (an_task_index(res, c->runs[r].tis[k].task_id) < 0) {
+		for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+			struct ti_rec *ti = &c->runs[r].tis[k];
+
+			ti->task = an_task_index(res, ti->task_id);
+			if (ti->task < 0) {
 				DD_GROW(res->tasks, cap, res->n_tasks + 1);
 				memset(&res->tasks[res->n_tasks], 0, sizeof(res->tasks[0]));
-				res->tasks[res->n_tasks].task_id = dd_xstrdup(c->runs[r].tis[k].task_id);
-				res->n_tasks++;
+				res->tasks[res->n_tasks].task_id = dd_xstrdup(ti->task_id);
+				ti->task = (int)res->n_tasks++;
 			}
+		}
 
 	for (size_t t = 0; t < res->n_tasks; t++) {
 		struct an_task *at = &res->tasks[t];
@@ -432,7 +436,7 @@ static void compute_tasks(struct ctx *c)
 		size_t failed_tis = 0;
 
 		for (size_t r = 0; r < res->n_runs; r++) {
-			enum dd_state st = an_task_state(&c->runs[r], at->task_id);
+			enum dd_state st = an_task_state(&c->runs[r], (int)t);
 
 			if (st == DD_STATE__COUNT)
 				continue;
@@ -461,7 +465,7 @@ static void compute_tasks(struct ctx *c)
 				const struct ti_rec *ti = &c->runs[r].tis[k];
 				int had_failed_try = 0;
 
-				if (strcmp(ti->task_id, at->task_id))
+				if (ti->task != (int)t)
 					continue;
 				for (size_t x = 0; x < ti->n_tries; x++)
 					if (dd_state_is_failed_try(ti->tries[x].state))
@@ -591,17 +595,20 @@ static int build_groups(struct ctx *c)
 		for (size_t gi = 0; gi < res->n_groups; gi++) {
 			struct an_group *g = &res->groups[gi];
 			size_t last_b = (size_t)-1, onset = (size_t)-1, good_before = 0, bad_before = 0;
+			int *tix = dd_xcalloc(g->task_ids.n + 1, sizeof(*tix));
 
+			for (size_t t = 0; t < g->task_ids.n; t++)
+				tix[t] = an_task_index(res, g->task_ids.v[t]);
 			for (size_t r = 0; r < res->n_runs; r++) {
 				int in_run = 0, final_any = 0, good = 0, touched = 0;
 
 				for (size_t t = 0; t < g->task_ids.n; t++) {
 					int final_failed;
-					enum dd_state st = an_task_state(&c->runs[r], g->task_ids.v[t]);
+					enum dd_state st = an_task_state(&c->runs[r], tix[t]);
 
 					if (st != DD_STATE__COUNT)
 						touched = 1;
-					if (run_has_key(&c->runs[r], g->task_ids.v[t], g->fingerprint, &final_failed)) {
+					if (run_has_key(&c->runs[r], tix[t], g->fingerprint, &final_failed)) {
 						in_run = 1;
 						final_any |= final_failed;
 					} else if (st == DD_STATE_SUCCESS) {
@@ -623,6 +630,7 @@ static int build_groups(struct ctx *c)
 				if (label[r] == 'B')
 					last_b = r;
 			}
+			free(tix);
 			if (last_b == (size_t)-1) {        /* every failure recovered on retry */
 				g->onset_ms = g->first_ms;
 				an_set_str(&g->onset_run, g->first_run);
@@ -719,14 +727,15 @@ static void trace_upstream_failed(struct ctx *c)
 					if (!is_up)
 						continue;
 					seen[u] = 1;
-					if (an_task_state(rr, up->task_id) == DD_STATE_UPSTREAM_FAILED) {
+					/* the DAG's tasks come first in res->tasks, in its order */
+					if (an_task_state(rr, (int)u) == DD_STATE_UPSTREAM_FAILED) {
 						queue[qt++] = u;
 						continue;
 					}
 					for (size_t gi = 0; gi < res->n_groups; gi++) {
 						int ff;
 
-						if (run_has_key(rr, up->task_id, res->groups[gi].fingerprint, &ff) && ff)
+						if (run_has_key(rr, (int)u, res->groups[gi].fingerprint, &ff) && ff)
 							res->groups[gi].downstream_upstream_failed++;
 					}
 				}

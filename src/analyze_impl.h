@@ -39,6 +39,7 @@ struct try_rec {
 
 struct ti_rec {
 	char *task_id;
+	int task;                  /* index into res->tasks (compute_tasks) */
 	int map_index;
 	enum dd_state state;
 	int64_t queued_ms, start_ms, end_ms;
@@ -51,6 +52,12 @@ struct run_rec {
 	struct ti_rec *tis;
 	size_t n_tis, cap_tis;
 };
+
+/* Is ti an instance of task at (of res->tasks)? */
+static inline int ti_is(const struct ti_rec *ti, const struct an_result *res, const struct an_task *at)
+{
+	return ti->task == (int)(at - res->tasks);
+}
 
 struct ctx {
 	struct dd_store *store;
@@ -82,7 +89,7 @@ struct ctx {
 int an_task_index(const struct an_result *res, const char *task_id);
 void an_set_str(char **dst, const char *s);
 double an_median(double *v, size_t n);
-enum dd_state an_task_state(const struct run_rec *rr, const char *task_id);
+enum dd_state an_task_state(const struct run_rec *rr, int task);   /* task: index into res->tasks */
 
 /* analyze_compare.c: what the failing log (already read) says differently
  * from the task's last successful log: sets g->input_drop. */

@@ -47,7 +47,7 @@ static void growth_stall(struct ctx *c, const struct an_task *at, size_t *cap)
 			const struct ti_rec *ti = &c->runs[r].tis[k];
 			const struct try_rec *last;
 
-			if (strcmp(ti->task_id, at->task_id) || ti->state != DD_STATE_SUCCESS || !ti->n_tries)
+			if (!ti_is(ti, res, at) || ti->state != DD_STATE_SUCCESS || !ti->n_tries)
 				continue;
 			last = &ti->tries[ti->n_tries - 1];
 			if (last->start_ms && last->end_ms > last->start_ms)
@@ -83,7 +83,7 @@ static void duration_stalls(struct ctx *c, size_t *cap)
 				const struct ti_rec *ti = &c->runs[r].tis[k];
 				double q, d;
 
-				if (strcmp(ti->task_id, at->task_id))
+				if (!ti_is(ti, res, at))
 					continue;
 				q = ti->queued_ms && ti->start_ms > ti->queued_ms ? (double)(ti->start_ms - ti->queued_ms) / 1000.0 : 0;
 				d = ti->start_ms && ti->end_ms > ti->start_ms ? (double)(ti->end_ms - ti->start_ms) / 1000.0 : 0;
@@ -214,7 +214,7 @@ static void stuck_stalls(struct ctx *c, size_t *cap)
 				const struct try_rec *last = ti->n_tries ? &ti->tries[ti->n_tries - 1] : NULL;
 				int64_t started = last && last->start_ms ? last->start_ms : ti->start_ms;
 
-				if (strcmp(ti->task_id, at->task_id))
+				if (!ti_is(ti, res, at))
 					continue;
 				if (is_waiting(ti->state) && far_longer(seconds_between(ti->queued_ms, now), at->median_queue_s))
 					stuck_note(&queued, seconds_between(ti->queued_ms, now), res->runs[r].run_id, &task_stuck[r]);
@@ -356,7 +356,7 @@ static void sensor_stalls(struct ctx *c, size_t *cap)
 			for (size_t k = 0; k < c->runs[r].n_tis; k++) {
 				const struct ti_rec *ti = &c->runs[r].tis[k];
 
-				if (strcmp(ti->task_id, at->task_id))
+				if (!ti_is(ti, res, at))
 					continue;
 				for (size_t x = 0; x < ti->n_tries; x++)
 					if (ti->tries[x].state == DD_STATE_UP_FOR_RESCHEDULE)
