@@ -141,8 +141,8 @@ static const char *const migrations[] = {
 
 	/* 3: where each source's UI is and the form of its links, learnt at
 	 * sync (links then read the same offline) */
-	"ALTER TABLE sources ADD COLUMN ui_form TEXT;"
-	"ALTER TABLE sources ADD COLUMN ui_base TEXT;",
+	("ALTER TABLE sources ADD COLUMN ui_form TEXT;"
+	 "ALTER TABLE sources ADD COLUMN ui_base TEXT;"),
 };
 
 #define STORE_APPLICATION_ID 1684105060   /* "dagd" */
