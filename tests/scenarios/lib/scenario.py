@@ -30,6 +30,8 @@ A scenario is tests/scenarios/NAME/scenario.json:
                                  (Airflow 3 Git DAG bundle: those runs carry bundle_version = the id of the
                                   history commit with that message and dag_version k+1; "{bundle}" in frame
                                   paths is /tmp/airflow/dag_bundles/NAME/versions/<that id>),
+                   "site": PATH  (the site-packages the worker runs from, e.g. a venv's
+                                  /opt/venv/lib/python3.11/site-packages),
                    "prefect_dynamic_keys": true  (Prefect task runs named <task>-<3 hex digits>, as
                                   load_model-863, in place of <task>-0)}
   base          another scenario's directory name: start from its scenario.json, replace the
@@ -258,10 +260,13 @@ def f_trace(ctx, p):
     "{site}" and "{bundle}" are replaced, a null code line prints none, as for
     compiled frames), p["exc"] [type, message], p["cause"] {"frames", "exc"}: the
     exception it was raised from ("The above exception was the direct cause ..."),
-    p["info"] a line logged first.  With p["bash"] {"command": ...} (Airflow 2 only)
+    p["info"] a line logged first, p["site"] the site-packages of this try (a new
+    interpreter: /home/airflow/.local/lib/python3.12/site-packages).  With p["bash"] {"command": ...} (Airflow 2 only)
     the traceback is the output of a BashOperator's command, printed behind
     {subprocess.py:93} INFO - , and the task fails with BashOperator's own
     AirflowException."""
+    if p.get("site"):
+        ctx.site = p["site"]   # the interpreter moved: the worker's own frames move with it
     chain = []
     if p.get("cause"):
         chain.append((_frames(ctx, p["cause"]["frames"]), tuple(p["cause"]["exc"])))
@@ -568,7 +573,7 @@ def build_dag(dag, source, today, seq, shared=None, shas=None, facts=None):
     every = dt.timedelta(hours=dag.get("every_hours", 24))
     day0 = today - (n + 1) * every
     flavour = {"logs": "a2", "airflow-v1": "a2", "airflow-v2": "a3", "prefect": "pf"}[source]
-    site = {"a2": A2_SITE, "a3": A3_SITE, "pf": PF_SITE}[flavour]
+    site = dag.get("site") or {"a2": A2_SITE, "a3": A3_SITE, "pf": PF_SITE}[flavour]
     fileloc = dag["fileloc"]
     runs = []
     last = dag.get("stop_after", n - 1)
