@@ -237,9 +237,11 @@ def f_raise(ctx, p):
 
 
 def _subst(v, ctx):
-    """{site}: the orchestrator's site-packages; {bundle}: the run's DAG bundle checkout."""
+    """{site}: the orchestrator's site-packages; {bundle}: the run's DAG bundle checkout;
+    {date}: the run's logical date (Airflow's {{ ds }})."""
     if isinstance(v, str):
-        return v.replace("{site}", ctx.site).replace("{bundle}", ctx.bundle_path or "")
+        return (v.replace("{site}", ctx.site).replace("{bundle}", ctx.bundle_path or "")
+                .replace("{date}", f"{ctx.logical:%Y-%m-%d}"))
     return v
 
 
@@ -279,7 +281,7 @@ def f_trace(ctx, p):
     if ctx.flavour != "a2":
         raise SystemExit("f_trace: a bash command's output is rendered for Airflow 2 only")
     sub = [(0, "INFO", "subprocess.py:63", "Tmp dir root location: /tmp"),
-           (0, "INFO", "subprocess.py:75", f"Running command: ['/usr/bin/bash', '-c', {p['bash']['command']!r}]"),
+           (0, "INFO", "subprocess.py:75", f"Running command: ['/usr/bin/bash', '-c', {_subst(p['bash']['command'], ctx)!r}]"),
            (0, "INFO", "subprocess.py:86", "Output:")]
     out = [_subst(x, ctx) for x in p["bash"].get("output", [])]
     for fr, exc in chain:
