@@ -54,6 +54,9 @@ A scenario is tests/scenarios/NAME/scenario.json:
                         WORD is one of LINKS: "named in message", "frame", "lock graph", "interpreter"
                   "also": [{"kind", "entity", "task", "task_ids", "commit_summary"}]  each matches a
                         cause ranked below 1 (a second cause of a two-cause DAG)
+                  "any_order": true  the expected cause and the "also" ones are the top 1 + len(also)
+                        causes in any order (for causes of near-equal weight); "change" and "link"
+                        then apply to the one matching the main expectation
                   "task_ids": [T]  the rank-1 cause's task_ids are exactly these (no suffix stripped)
                   "decoys": [MESSAGE]  no cause lists a commit with one of these summaries
                   "onset": "first_failed_try"  the rank-1 onset.first_bad_time is the start of the
@@ -892,7 +895,22 @@ def check(sdir, rc, json_path, build_dir=None):
         misses.append(f"exit {rc}, wanted {exp['exit']}")
     causes = res.get("causes") or []
     top = causes[0] if causes else {}
-    misses += cause_misses(top, exp, sc["source"], "rank-1")
+    also = exp.get("also", [])
+    if exp.get("any_order"):
+        # the expected cause and each "also" are the top 1 + len(also) causes, in any order
+        wants, pool = [exp] + also, list(causes[:1 + len(also)])
+        for k, want in enumerate(wants):
+            hit = next((c for c in pool if not cause_misses(c, want, sc["source"], "")), None)
+            if hit is None:
+                misses.append(f"no cause among the top {len(wants)} is {want['kind']} of task {want.get('task')!r}"
+                              + (f" with commit {want['commit_summary']!r}" if want.get("commit_summary") else ""))
+            else:
+                pool.remove(hit)
+                if k == 0:
+                    top = hit
+        also = []
+    else:
+        misses += cause_misses(top, exp, sc["source"], "rank-1")
     commits = top.get("commits") or []
     if exp["kind"] == "dependency_change" and top.get("kind") == "dependency_change":
         misses += change_misses(top, exp)
@@ -904,7 +922,7 @@ def check(sdir, rc, json_path, build_dir=None):
             misses.append("no `triage --explain` output to read the link from")
         elif exp["link"] not in explain_links(explain):
             misses.append(f"--explain rank-1 link lines {explain_links(explain)}, wanted \"link     {exp['link']}: ...\"")
-    for k, want in enumerate(exp.get("also", [])):
+    for k, want in enumerate(also):
         found = [c for c in causes[1:] if not cause_misses(c, want, sc["source"], "")]
         if not found:
             misses.append(f"no cause below rank 1 is {want['kind']} of task {want.get('task')!r}"
