@@ -517,29 +517,6 @@ static int blame_commits(struct gitcorr_repo *r, const char *path, int line, git
 	return 0;
 }
 
-int gc_blame_git(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
-                     int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
-                     struct dd_error *err)
-{
-	git_commit *asof, *boundary = NULL;
-	struct dd_error ignored = DD_ERROR_INIT;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	*before_since = 0;
-	if (line < 1)
-		return dd_error_set(err, DD_ENOTFOUND, "no line %d in %s", line, path);
-	rc = commit_as_of(r, as_of_ms, &asof, err);
-	if (rc < 0)
-		return rc;
-	if (since_ms && commit_as_of(r, since_ms, &boundary, &ignored) < 0)
-		boundary = NULL;
-	rc = blame_commits(r, path, line, asof, boundary, out, before_since, err);
-	git_commit_free(asof);
-	git_commit_free(boundary);
-	return rc;
-}
-
 /* The commit an id (full or abbreviated) names; DD_ENOTFOUND saying so. */
 static int commit_of_id(struct gitcorr_repo *r, const char *id, git_commit **out, struct dd_error *err)
 {
@@ -557,11 +534,23 @@ static int commit_of_id(struct gitcorr_repo *r, const char *id, git_commit **out
 	return 0;
 }
 
-int gc_blame_at_git(struct gitcorr_repo *r, const char *path, int line, const char *since_id,
-                    const char *as_of_id, struct gitcorr_commit *out, int *before_since,
-                    struct dd_error *err)
+/* A point of the history: a commit id, else the newest commit not after ms. */
+struct point {
+	const char *id;
+	int64_t ms;
+};
+
+static int commit_at(struct gitcorr_repo *r, const struct point *p, git_commit **out, struct dd_error *err)
 {
-	git_commit *asof, *boundary = NULL;
+	return p->id ? commit_of_id(r, p->id, out, err) : commit_as_of(r, p->ms, out, err);
+}
+
+/* Blames `line` of path as of `asof`, the search stopping at since (NULL or ms 0 without id: no bound). */
+static int blame_points(struct gitcorr_repo *r, const char *path, int line, const struct point *since,
+                        const struct point *asof, struct gitcorr_commit *out, int *before_since,
+                        struct dd_error *err)
+{
+	git_commit *top, *boundary = NULL;
 	struct dd_error ignored = DD_ERROR_INIT;
 	int rc;
 
@@ -569,14 +558,32 @@ int gc_blame_at_git(struct gitcorr_repo *r, const char *path, int line, const ch
 	*before_since = 0;
 	if (line < 1)
 		return dd_error_set(err, DD_ENOTFOUND, "no line %d in %s", line, path);
-	if ((rc = commit_of_id(r, as_of_id, &asof, err)) < 0)
+	if ((rc = commit_at(r, asof, &top, err)) < 0)
 		return rc;
-	if (since_id && commit_of_id(r, since_id, &boundary, &ignored) < 0)
+	if ((since->id || since->ms) && commit_at(r, since, &boundary, &ignored) < 0)
 		boundary = NULL;
-	rc = blame_commits(r, path, line, asof, boundary, out, before_since, err);
-	git_commit_free(asof);
+	rc = blame_commits(r, path, line, top, boundary, out, before_since, err);
+	git_commit_free(top);
 	git_commit_free(boundary);
 	return rc;
+}
+
+int gc_blame_git(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
+                 int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
+                 struct dd_error *err)
+{
+	struct point since = { NULL, since_ms }, asof = { NULL, as_of_ms };
+
+	return blame_points(r, path, line, &since, &asof, out, before_since, err);
+}
+
+int gc_blame_at_git(struct gitcorr_repo *r, const char *path, int line, const char *since_id,
+                    const char *as_of_id, struct gitcorr_commit *out, int *before_since,
+                    struct dd_error *err)
+{
+	struct point since = { since_id, 0 }, asof = { as_of_id, 0 };
+
+	return blame_points(r, path, line, &since, &asof, out, before_since, err);
 }
 
 int gc_range_git(struct gitcorr_repo *r, const char *from_id, const char *to_id,
