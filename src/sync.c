@@ -358,6 +358,8 @@ static int sync_one_run(struct ctx *x, const char *dag_id, int64_t dag_ref,
 	}
 	if (!rc)
 		rc = store_run_put(x->s, dag_ref, r, &run_ref, err);
+	if (!rc && (r->bundle_version || r->dag_version))
+		rc = store_run_version_put(x->s, run_ref, r->bundle_version, r->dag_version, err);
 	for (size_t i = 0; i < ts.n && !rc; i++) {
 		rc = store_ti_put(x->s, run_ref, &ts.v[i].ti, &ti_ref, err);
 		for (size_t j = 0; j < ts.v[i].n && !rc; j++)

@@ -262,9 +262,50 @@ static void test_log_out(void **state)
 	assert_int_equal(cb_ret, 4);
 }
 
+/* An Airflow 3 run says what it ran: the bundle's version and the DAG
+ * version; Airflow 2 runs have neither; a version of the wrong type is a
+ * run not stored. */
+static void test_run_versions(void **state)
+{
+	static const char v2[] =
+		"{\"dag_run_id\": \"scheduled__2026-11-20T04:00:00+00:00\", \"dag_id\": \"sales_rollup\","
+		" \"logical_date\": \"2026-11-20T04:00:00Z\", \"run_after\": \"2026-11-21T04:00:00Z\","
+		" \"start_date\": \"2026-11-21T04:00:03Z\", \"state\": \"failed\", \"run_type\": \"scheduled\","
+		" \"dag_versions\": [{\"id\": \"x\", \"version_number\": 1, \"bundle_version\": \"aaa\"},"
+		"                  {\"id\": \"y\", \"version_number\": 2, \"bundle_version\": \"4f1c2d9\"}],"
+		" \"bundle_version\": \"4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e\"}";
+	static const char v1[] =
+		"{\"dag_run_id\": \"r\", \"execution_date\": \"2026-11-20T04:00:00Z\", \"state\": \"success\"}";
+	static const char bad[] =
+		"{\"dag_run_id\": \"r\", \"logical_date\": \"2026-11-20T04:00:00Z\", \"state\": \"success\","
+		" \"bundle_version\": 42}";
+	struct conn_check ck = CONN_CHECK_INIT;
+	struct dd_run r;
+	cJSON *j = cJSON_Parse(v2);
+
+	(void)state;
+	assert_int_equal(af_read_run(j, &r, &ck), 0);
+	assert_string_equal(r.bundle_version, "4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e");
+	assert_int_equal(r.dag_version, 2);
+	assert_true(r.start_ms > r.logical_ms);
+	dd_run_release(&r);
+	cJSON_Delete(j);
+	j = cJSON_Parse(v1);
+	assert_int_equal(af_read_run(j, &r, &ck), 0);
+	assert_null(r.bundle_version);
+	assert_int_equal(r.dag_version, 0);
+	dd_run_release(&r);
+	cJSON_Delete(j);
+	j = cJSON_Parse(bad);
+	assert_int_equal(af_read_run(j, &r, &ck), -1);
+	assert_non_null(strstr(ck.problem, "bundle_version"));
+	cJSON_Delete(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_versions),
 		cmocka_unit_test(test_json_members),
 		cmocka_unit_test(test_url_env),
 		cmocka_unit_test(test_closest),
