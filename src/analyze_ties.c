@@ -83,9 +83,10 @@ static struct an_tie *tie_of(struct ties *t, const char *import)
 	if (!import || !*import || !isalpha((unsigned char)import[0]) || t->n >= MAX_TIES)
 		return NULL;
 	top = dd_xstrndup(import, strcspn(import, "."));
-	if (!strcmp(top, "airflow") || !strcmp(top, "prefect") || !strcmp(top, "__main__") ||
-	    (t->kb && kb_stdlib(t->kb, top, NULL))) {
-		/* the orchestrator's own machinery, or Python itself; Airflow's providers are distributions */
+	if (!strcmp(top, "airflow") || !strcmp(top, "prefect") || !strcmp(top, "__main__") || !strcmp(top, "python") ||
+	    !strcmp(top, "python3") || (t->kb && kb_stdlib(t->kb, top, NULL))) {
+		/* the orchestrator's own machinery, or Python itself (an_interp's); Airflow's providers
+		 * are distributions */
 		int provider = dd_starts_with(import, "airflow.providers.");
 
 		free(top);
@@ -273,18 +274,25 @@ static void named_in_message(struct ties *t, const char *msg)
 
 /* ---- the frames ------------------------------------------------------------------------ */
 
-/* "site-packages/sqlalchemy" of a frame's file, "sklearn/tree/_tree.pyx"
- * for a compiled one. */
-static char *frame_place(const struct dd_frame *fr)
+/* Where the traceback meets a package: "site-packages/sqlalchemy" when any
+ * of its frames is under site-packages (a venv's too), else its compiled
+ * frame ("compiled sklearn/tree/_tree.pyx"). */
+static char *frame_place(const struct dd_failure *f, const struct dd_frame *fr)
 {
-	const char *sp = strstr(fr->file, "site-packages/");
+	for (size_t i = f->n_frames; i-- > 0;) {
+		const struct dd_frame *x = &f->frames[i];
+		const char *sp;
 
-	if (!sp)
-		sp = strstr(fr->file, "dist-packages/");
-	if (sp) {
-		const char *dir = strchr(sp, '/') + 1;
+		if (!x->package || strcmp(x->package, fr->package))
+			continue;
+		sp = strstr(x->file, "site-packages/");
+		if (!sp)
+			sp = strstr(x->file, "dist-packages/");
+		if (sp) {
+			const char *dir = strchr(sp, '/') + 1;
 
-		return dd_xasprintf("%.*s%.*s", (int)(dir - sp), sp, (int)strcspn(dir, "/"), dir);
+			return dd_xasprintf("%.*s%.*s", (int)(dir - sp), sp, (int)strcspn(dir, "/"), dir);
+		}
 	}
 	return dd_xasprintf("compiled %s", fr->file);
 }
@@ -313,7 +321,7 @@ static void frame_ties(struct ties *t, const struct dd_failure *f)
 				seen = 1;
 		if (seen)
 			continue;
-		place = frame_place(fr);
+		place = frame_place(f, fr);
 		link(t, fr->package, AN_LINK_FRAME, w, dd_xasprintf("the traceback passes through %s", place));
 		free(place);
 		w = w - W_STEP < W_FLOOR ? W_FLOOR : w - W_STEP;

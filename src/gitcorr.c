@@ -208,12 +208,7 @@ static void commit_from_json(const cJSON *o, struct gitcorr_commit *c)
 				c->n_req_changes++;
 				continue;
 			}
-			free(ch->package);
-			free(ch->from);
-			free(ch->to);
-			free(ch->file);
-			dd_strv_release(&ch->required_by);
-			memset(ch, 0, sizeof(*ch));
+			req_change_release(ch);
 		}
 	}
 	if (!c->summary)

@@ -1200,14 +1200,30 @@ void reqparse_diff(const struct dd_reqset *old, const struct dd_reqset *new_, co
 	*n_out = n;
 }
 
+void req_change_release(struct dd_req_change *ch)
+{
+	free(ch->package);
+	free(ch->from);
+	free(ch->to);
+	free(ch->file);
+	dd_strv_release(&ch->required_by);
+	memset(ch, 0, sizeof(*ch));
+}
+
+void req_change_copy(struct dd_req_change *to, const struct dd_req_change *from)
+{
+	memset(to, 0, sizeof(*to));
+	to->package = dd_xstrdup(from->package);
+	to->from = dd_xstrdup(from->from);
+	to->to = dd_xstrdup(from->to);
+	to->file = dd_xstrdup(from->file);
+	for (size_t i = 0; i < from->required_by.n; i++)
+		dd_strv_push(&to->required_by, from->required_by.v[i]);
+}
+
 void req_changes_free(struct dd_req_change *changes, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(changes[i].package);
-		free(changes[i].from);
-		free(changes[i].to);
-		free(changes[i].file);
-		dd_strv_release(&changes[i].required_by);
-	}
+	for (size_t i = 0; i < n; i++)
+		req_change_release(&changes[i]);
 	free(changes);
 }

@@ -109,6 +109,9 @@ void reqset_release(struct dd_reqset *set);
 void reqparse_diff(const struct dd_reqset *old, const struct dd_reqset *new_, const char *file,
                    struct dd_req_change **out, size_t *n_out);
 void req_changes_free(struct dd_req_change *changes, size_t n);
+/* One change: its fields freed (the struct zeroed, not freed); a deep copy into *to. */
+void req_change_release(struct dd_req_change *ch);
+void req_change_copy(struct dd_req_change *to, const struct dd_req_change *from);
 
 /* PEP 503 name normalisation into a new string. */
 char *reqparse_normalize_name(const char *name, size_t len);
