@@ -19,6 +19,7 @@ static void copy_run(struct dd_run *d, const struct dd_run *s)
 	d->run_name = dd_xstrdup(s->run_name);
 	d->run_type = dd_xstrdup(s->run_type);
 	d->note = dd_xstrdup(s->note);
+	d->bundle_version = dd_xstrdup(s->bundle_version);
 }
 
 static void copy_ti(struct dd_task_instance *d, const struct dd_task_instance *s)
