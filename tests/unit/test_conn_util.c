@@ -302,10 +302,46 @@ static void test_run_versions(void **state)
 	cJSON_Delete(j);
 }
 
+/* A Prefect task run's task is its name less the dynamic key Prefect put in
+ * it: the whole key ("-0") or its first characters ("-863" of a uuid key);
+ * a name given by task_run_name stays whole. */
+static void test_prefect_task_name(void **state)
+{
+	static const struct {
+		const char *name, *key, *task;
+	} cases[] = {
+		{ "load_model-863", "8634c1e2-9f1b-4c1e-a0b5-2f6d7e8a9b0c", "load_model" },
+		{ "extract-0", "0", "extract" },
+		{ "fetch-data-12", "12", "fetch-data" },
+		{ "hello-marvin-on-Thursday", "2", "hello-marvin-on-Thursday" },
+		{ "extract-a3", "b1", "extract-a3" },
+		{ "solo", "0", "solo" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(cases); i++) {
+		struct conn_check ck = CONN_CHECK_INIT;
+		struct dd_task_instance ti;
+		char *text = dd_xasprintf("{\"id\": \"b2c1e0f4-0000-4000-8000-00000000000%zu\", \"name\": \"%s\","
+		                          " \"dynamic_key\": \"%s\", \"task_key\": \"t\", \"flow_run_id\": \"f\","
+		                          " \"state_type\": \"COMPLETED\", \"state_name\": \"Completed\", \"run_count\": 1}",
+		                          i, cases[i].name, cases[i].key);
+		cJSON *j = cJSON_Parse(text);
+
+		assert_int_equal(pf_read_task_run(j, &ti, &ck), 0);
+		assert_string_equal(ti.task_id, cases[i].name);
+		assert_string_equal(ti.operator_name, cases[i].task);
+		dd_task_instance_release(&ti);
+		cJSON_Delete(j);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_versions),
+		cmocka_unit_test(test_prefect_task_name),
 		cmocka_unit_test(test_json_members),
 		cmocka_unit_test(test_url_env),
 		cmocka_unit_test(test_closest),
