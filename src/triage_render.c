@@ -408,6 +408,11 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 			}
 			fputc('\n', out);
 		}
+		for (size_t k = 0; st->explain && c->n_commits && k < c->commits[0].links.n && k < c->commits[0].link_why.n; k++) {
+			fprintf(out, "- link %s: ", c->commits[0].links.v[k]);
+			md_escape(out, c->commits[0].link_why.v[k]);
+			fputc('\n', out);
+		}
 		for (size_t k = 0; k < c->checks.n && k < 4; k++) {
 			fputs("- check: ", out);
 			md_code(out, c->checks.v[k]);
