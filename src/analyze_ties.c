@@ -72,8 +72,11 @@ struct ties {
 };
 
 /* The tie of an import name (created on first mention), NULL for the
- * orchestrator, the standard library and names that are no package. */
-static struct an_tie *tie_of(struct ties *t, const char *import)
+ * standard library, names that are no package and the orchestrator (its
+ * providers are distributions of their own; orchestrator names the
+ * orchestrator itself as what the message names: No module named
+ * 'airflow.operators.dummy' after an Airflow upgrade). */
+static struct an_tie *tie_of_as(struct ties *t, const char *import, int orchestrator)
 {
 	char *dist = NULL, *top;
 	struct dd_buf norm = DD_BUF_INIT;
@@ -87,10 +90,11 @@ static struct an_tie *tie_of(struct ties *t, const char *import)
 	    !strcmp(top, "python3") || (t->kb && kb_stdlib(t->kb, top, NULL))) {
 		/* the orchestrator's own machinery, or Python itself (an_interp's); Airflow's providers
 		 * are distributions */
-		int provider = dd_starts_with(import, "airflow.providers.");
+		int keep = dd_starts_with(import, "airflow.providers.") ||
+		           (orchestrator && (!strcmp(top, "airflow") || !strcmp(top, "prefect")));
 
 		free(top);
-		if (!provider)
+		if (!keep)
 			return NULL;
 	} else {
 		free(top);
@@ -138,9 +142,14 @@ static struct an_tie *tie_of(struct ties *t, const char *import)
 
 /* Ties the failure to the distribution of `import` by `how`; detail says
  * what shows it, and gets the distribution's name when the import's differs. */
-static void link(struct ties *t, const char *import, int how, double weight, char *detail)
+static struct an_tie *tie_of(struct ties *t, const char *import)
 {
-	struct an_tie *x = tie_of(t, import);
+	return tie_of_as(t, import, 0);
+}
+
+static void link_as(struct ties *t, const char *import, int how, double weight, char *detail, int orchestrator)
+{
+	struct an_tie *x = tie_of_as(t, import, orchestrator);
 	char **slot;
 	struct dd_buf norm = DD_BUF_INIT;
 
@@ -169,6 +178,11 @@ static void link(struct ties *t, const char *import, int how, double weight, cha
 		*slot = detail;
 	else
 		free(detail);
+}
+
+static void link(struct ties *t, const char *import, int how, double weight, char *detail)
+{
+	link_as(t, import, how, weight, detail, 0);
 }
 
 /* ---- what the message names ----------------------------------------------------------- */
@@ -245,7 +259,7 @@ static void named_in_message(struct ties *t, const char *msg)
 			if (n && n < 200 && strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") == n) {
 				char *mod = dd_xstrndup(p + 1, n);
 
-				link(t, mod, AN_LINK_NAMED, W_NAMED, dd_xasprintf("the message names %s", mod));
+				link_as(t, mod, AN_LINK_NAMED, W_NAMED, dd_xasprintf("the message names %s", mod), 1);
 				free(mod);
 				p = close;
 			}

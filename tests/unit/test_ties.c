@@ -184,6 +184,30 @@ static void test_import_names(void **state)
 	tied_release(&t);
 }
 
+/* An orchestrator module the message names is the orchestrator's
+ * distribution (an Airflow upgrade dropped it); its frames never are. */
+static void test_orchestrator_named(void **state)
+{
+	static const char log[] =
+		A2("02:00:03.102", "taskinstance.py:3310", "ERROR", "Task failed with exception")
+		"Traceback (most recent call last):\n"
+		"  File \"" SITE "/airflow/models/taskinstance.py\", line 767, in _execute_task\n"
+		"    result = _execute_callable(context=context, **execute_callable_kwargs)\n"
+		"  File \"/opt/airflow/dags/etl/load.py\", line 3, in <module>\n"
+		"    from airflow.operators.dummy import DummyOperator\n"
+		"ModuleNotFoundError: No module named 'airflow.operators.dummy'\n";
+	struct tied t;
+	const struct an_tie *x;
+
+	(void)state;
+	tie_log(log, &t);
+	x = tie_of(&t, "apache-airflow");
+	assert_non_null(x);
+	assert_int_equal(x->links, AN_LINK_NAMED);
+	assert_true(an_tie_matches(x, "apache-airflow"));
+	tied_release(&t);
+}
+
 /* A module the standard library dropped: the interpreter, not a package. */
 static void test_removed_stdlib_module(void **state)
 {
@@ -268,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_compiled_frame_nearest_the_raise),
 		cmocka_unit_test(test_named_and_frame),
 		cmocka_unit_test(test_import_names),
+		cmocka_unit_test(test_orchestrator_named),
 		cmocka_unit_test(test_removed_stdlib_module),
 		cmocka_unit_test(test_no_false_ties),
 		cmocka_unit_test(test_matches),
