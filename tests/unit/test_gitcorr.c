@@ -501,6 +501,7 @@ static void test_range_and_requirement_lines(void **state)
 		assert_string_equal(l[2].version, ">=2.10,<3");
 		gitcorr_req_lines_free(l, n);
 		gitcorr_close(r);
+		dd_strv_release(&cfg.requirement_globs);
 		/* the second pass answers from the cache alone */
 		snprintf(cmd, sizeof(cmd), "mv %s/.git/objects %s/.git/objects.away", path, path);
 		if (!pass)
@@ -509,7 +510,6 @@ static void test_range_and_requirement_lines(void **state)
 	snprintf(cmd, sizeof(cmd), "mv %s/.git/objects.away %s/.git/objects", path, path);
 	assert_int_equal(system(cmd), 0);
 	dd_strv_release(&pkgs);
-	dd_strv_release(&cfg.requirement_globs);
 }
 
 int main(void)
