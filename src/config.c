@@ -171,6 +171,9 @@ static int fail_at(struct reader *rd, yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static int vfail(struct dd_error *err, const char *name, const yaml_mark_t *m, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static int vfail(struct dd_error *err, const char *name, const yaml_mark_t *m, const char *fmt, va_list ap)
 {
 	char what[512];
 

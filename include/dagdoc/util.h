@@ -60,7 +60,7 @@ void dd_buf_add(struct dd_buf *b, const void *p, size_t n);
 void dd_buf_adds(struct dd_buf *b, const char *s);
 void dd_buf_addch(struct dd_buf *b, char c);
 void dd_buf_addf(struct dd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void dd_buf_vaddf(struct dd_buf *b, const char *fmt, va_list ap);
+void dd_buf_vaddf(struct dd_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 char *dd_buf_detach(struct dd_buf *b);          /* never NULL; caller frees */
 const char *dd_buf_str(const struct dd_buf *b); /* "" when empty */
 
