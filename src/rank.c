@@ -412,8 +412,7 @@ static void weigh_change(const struct an_group *g, const struct gitcorr_commit *
 	if (!strcmp(ch->package, "python") &&
 	    (w = W_INTERPRETER * interpreter_link(&g->interp, ch, interp, sizeof(interp))) > 0) {
 		dd_strv_push(&words, RK_LINK_INTERPRETER);
-		dd_strv_push_owned(&details, dd_xasprintf("Python %s -> %s in %s, and %s", ch->from ? ch->from : "(new)",
-		                                          ch->to ? ch->to : "(removed)", ch->file, interp));
+		dd_strv_push(&details, interp);
 		keep_best(w, &best, &other);
 	}
 	if (words.n) {
