@@ -909,6 +909,26 @@ static void test_bundle_versions_bound_the_candidates(void **state)
 	assert_string_equal(c->bundle_from, good);
 	assert_string_equal(c->bundle_to, bad);
 	evidence_with(c, "last changed dags/orders/ledger.py line 88");
+	assert_int_equal(rank_fx(f)->rk.notes.n, 0);
+	/* a bad version the repository does not have: a note, and the time window again */
+	for (int n = 5; n <= 8; n++) {
+		struct dd_store_run r;
+		char *rid = run_id(n);
+
+		must(store_run_get(f->store, f->dag_ref, rid, &r, &err), &err, "store_run_get");
+		must(store_run_version_put(f->store, r.ref, "0123456789abcdef0123456789abcdef01234567", 3, &err), &err,
+		     "version");
+		dd_run_release(&r.run);
+		free(rid);
+	}
+	analyse(f);
+	c = &rank(f)->causes[0];
+	assert_non_null(commit_named(c, "Reformat ledger"));
+	assert_null(c->bundle_to);
+	assert_int_equal(rank_fx(f)->rk.notes.n, 1);
+	assert_non_null(strstr(rank_fx(f)->rk.notes.v[0], "bundle version 0123456789ab of the first bad run"));
+	assert_non_null(strstr(rank_fx(f)->rk.notes.v[0], "has no commit 0123456789ab"));
+	assert_non_null(strstr(rank_fx(f)->rk.notes.v[0], "fetch the repository"));
 	free(good);
 	free(bad);
 	dd_buf_release(&h);
