@@ -515,6 +515,18 @@ int af_read_run(const cJSON *el, struct dd_run *r, struct conn_check *ck)
 	r->start_ms = conn_jtime(ck, el, "start_date");
 	r->end_ms = conn_jtime(ck, el, "end_date");
 	r->note = conn_jdup(ck, el, "note");
+	/* Airflow 3: what the run ran (a Git DAG bundle's commit, the DAG version) */
+	r->bundle_version = conn_jdup(ck, el, "bundle_version");
+	{
+		const cJSON *vers = conn_jlist(ck, el, "dag_versions"), *v;
+
+		cJSON_ArrayForEach(v, vers) {
+			int n = conn_jis_obj(ck, v) ? conn_jint(ck, v, "version_number", 0, 1 << 30, 0) : 0;
+
+			if (n > r->dag_version)
+				r->dag_version = n;
+		}
+	}
 	if (ck->bad) {
 		dd_run_release(r);
 		return -1;

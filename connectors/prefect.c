@@ -696,11 +696,15 @@ int pf_read_task_run(const cJSON *el, struct dd_task_instance *ti, struct conn_c
 	if (cJSON_GetObjectItemCaseSensitive(pol, "retries"))
 		ti->max_tries = conn_jint(ck, pol, "retries", 0, PF_MAX_TRIES, -1) + 1;
 	{
-		/* the task's own name: the run's name less "-<dynamic_key>" */
+		/* the task's own name: the run's name less "-<dynamic_key>", or less the
+		 * key's first characters, which is all Prefect 3 puts in a name
+		 * (load_model-863 for a key 8634c1...) */
 		const char *name = ti->task_id, *dyn = conn_jstr(ck, el, "dynamic_key");
-		size_t n = name ? strlen(name) : 0, dl = dyn ? strlen(dyn) : 0;
-		if (name && dyn && n > dl + 1 && name[n - dl - 1] == '-' && !strcmp(name + n - dl, dyn))
-			n -= dl + 1;
+		const char *dash = name ? strrchr(name, '-') : NULL;
+		size_t n = name ? strlen(name) : 0;
+
+		if (dash && dyn && dash > name && dash[1] && !strncmp(dash + 1, dyn, strlen(dash + 1)))
+			n = (size_t)(dash - name);
 		ti->operator_name = name ? dd_xstrndup(name, n) : NULL;
 	}
 	ti->external_id = dd_xstrdup(conn_jstr_req(ck, el, "id"));

@@ -80,7 +80,7 @@ static int on_try(const struct dd_store_try *t, void *ud)
 		struct ti_rec *ti = &rr->tis[i];
 		struct try_rec *tr;
 
-		if (ti->map_index != t->t.map_index || strcmp(ti->task_id, t->t.task_id))
+		if (ti->ref != t->ti_ref)
 			continue;
 		DD_GROW(ti->tries, ti->cap_tries, ti->n_tries + 1);
 		tr = &ti->tries[ti->n_tries++];
@@ -96,6 +96,18 @@ static int on_try(const struct dd_store_try *t, void *ud)
 	return 0;
 }
 
+/* The task a task instance is of.  Prefect names each task run after its
+ * task and a dynamic key (load_model-863, load_model-a39), one name per
+ * flow run; the connector keeps the task's own name as the operator. */
+static char *task_identity(int prefect, const char *task_id, const char *task_name)
+{
+	size_t n = task_name ? strlen(task_name) : 0;
+
+	if (prefect && n && !strncmp(task_id, task_name, n) && task_id[n] == '-' && task_id[n + 1])
+		return dd_xstrdup(task_name);
+	return dd_xstrdup(task_id);
+}
+
 static int on_ti(const struct dd_store_ti *t, void *ud)
 {
 	struct run_rec *rr = ud;
@@ -104,7 +116,8 @@ static int on_ti(const struct dd_store_ti *t, void *ud)
 	DD_GROW(rr->tis, rr->cap_tis, rr->n_tis + 1);
 	ti = &rr->tis[rr->n_tis++];
 	memset(ti, 0, sizeof(*ti));
-	ti->task_id = dd_xstrdup(t->ti.task_id);
+	ti->ref = t->ref;
+	ti->task_id = task_identity(rr->prefect, t->ti.task_id, t->ti.operator_name);
 	ti->map_index = t->ti.map_index;
 	ti->state = t->ti.state;
 	ti->queued_ms = t->ti.queued_ms;
@@ -135,6 +148,32 @@ static int on_run(const struct dd_store_run *r, void *ud)
 	ar->start_ms = r->run.start_ms;
 	ar->end_ms = r->run.end_ms;
 	rr->ref = r->ref;
+	rr->prefect = c->prefect;
+	return 0;
+}
+
+struct versions {
+	struct ctx *c;
+	size_t at;      /* runs and versions come in the same order */
+};
+
+static int on_version(int64_t run_ref, const char *bundle_version, int dag_version, void *ud)
+{
+	struct versions *v = ud;
+	struct an_result *res = v->c->res;
+
+	while (v->at < res->n_runs && v->c->runs[v->at].ref != run_ref)
+		v->at++;
+	if (v->at == res->n_runs) {     /* not in order after all: look again from the start */
+		for (v->at = 0; v->at < res->n_runs && v->c->runs[v->at].ref != run_ref; v->at++)
+			;
+		if (v->at == res->n_runs)
+			return 0;
+	}
+	if (!res->ran)
+		res->ran = dd_xcalloc(res->n_runs, sizeof(*res->ran));
+	an_set_str(&res->ran[v->at].bundle_version, bundle_version);
+	res->ran[v->at].dag_version = dag_version;
 	return 0;
 }
 
@@ -163,6 +202,10 @@ static int load_history(struct ctx *c, int64_t from_ms, int64_t to_ms)
 {
 	struct dd_error ignored = DD_ERROR_INIT;
 	int rc = store_runs(c->store, c->dag_ref, from_ms, to_ms ? to_ms + 1 : 0, on_run, c, c->err);
+	struct versions v = { c, 0 };
+
+	if (rc == 0)
+		rc = store_run_versions(c->store, c->dag_ref, from_ms, to_ms ? to_ms + 1 : 0, on_version, &v, c->err);
 
 	for (size_t i = 0; rc == 0 && i < c->res->n_runs; i++) {
 		rc = store_task_instances(c->store, c->runs[i].ref, on_ti, &c->runs[i], c->err);
@@ -176,6 +219,66 @@ static int load_history(struct ctx *c, int64_t from_ms, int64_t to_ms)
 	if (store_health_latest(c->store, c->source_ref, &c->health, &c->health_ms, &ignored) < 0)
 		c->health_ms = 0;
 	return 0;
+}
+
+/* The DAG's tasks named as the analysis names task instances: a Prefect
+ * flow's task runs listed as tasks (extract-0 -> transform-0) become its
+ * tasks (extract -> transform), one entry each. */
+static void dag_task_identity(struct ctx *c)
+{
+	struct dd_dag *d = &c->dag;
+	char **names;
+	size_t n = 0;
+
+	if (!c->prefect || !d->n_tasks)
+		return;
+	names = dd_xcalloc(d->n_tasks, sizeof(*names));
+	for (size_t i = 0; i < d->n_tasks; i++)
+		names[i] = task_identity(1, d->tasks[i].task_id, d->tasks[i].operator_name);
+	/* downstream ids by the names of the tasks they are */
+	for (size_t i = 0; i < d->n_tasks; i++)
+		for (size_t k = 0; k < d->tasks[i].n_downstream; k++)
+			for (size_t j = 0; j < d->n_tasks; j++)
+				if (!strcmp(d->tasks[i].downstream[k], d->tasks[j].task_id) &&
+				    strcmp(d->tasks[i].downstream[k], names[j])) {
+					free(d->tasks[i].downstream[k]);
+					d->tasks[i].downstream[k] = dd_xstrdup(names[j]);
+					break;
+				}
+	for (size_t i = 0; i < d->n_tasks; i++) {
+		size_t same = n;
+
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(d->tasks[j].task_id, names[i]))
+				same = j;
+		if (same == n) {            /* the first run of this task: it stands for it */
+			if (n != i) {
+				d->tasks[n] = d->tasks[i];
+				memset(&d->tasks[i], 0, sizeof(d->tasks[i]));
+			}
+			free(d->tasks[n].task_id);
+			d->tasks[n].task_id = names[i];
+			n++;
+			continue;
+		}
+		/* another run of it: its downstream ids join the first's */
+		for (size_t k = 0; k < d->tasks[i].n_downstream; k++) {
+			struct dd_task *t = &d->tasks[same];
+			int dup = 0;
+
+			for (size_t x = 0; x < t->n_downstream; x++)
+				dup |= !strcmp(t->downstream[x], d->tasks[i].downstream[k]);
+			if (dup || !strcmp(d->tasks[i].downstream[k], t->task_id))
+				continue;
+			t->downstream = dd_xrealloc(t->downstream, (t->n_downstream + 2) * sizeof(char *));
+			t->downstream[t->n_downstream++] = dd_xstrdup(d->tasks[i].downstream[k]);
+			t->downstream[t->n_downstream] = NULL;
+		}
+		free(names[i]);
+		dd_task_release(&d->tasks[i]);
+	}
+	d->n_tasks = n;
+	free(names);
 }
 
 /* ---- classification of failed tries ---------------------------------------------- */
@@ -506,6 +609,46 @@ static void compute_tasks(struct ctx *c)
 	}
 }
 
+/* When the group's first failed try in run r started (wall clock); the
+ * run's start, else its logical date, when no try says. */
+static int64_t failed_try_start(const struct ctx *c, size_t r, const struct an_group *g)
+{
+	int64_t first = 0;
+
+	for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+		const struct ti_rec *ti = &c->runs[r].tis[k];
+
+		if (!dd_strv_contains(&g->task_ids, ti->task_id))
+			continue;
+		for (size_t t = 0; t < ti->n_tries; t++)
+			if (ti->tries[t].fp && !strcmp(ti->tries[t].fp, g->fingerprint) && ti->tries[t].start_ms &&
+			    (!first || ti->tries[t].start_ms < first))
+				first = ti->tries[t].start_ms;
+	}
+	if (!first)
+		first = c->res->runs[r].start_ms ? c->res->runs[r].start_ms : c->res->runs[r].logical_ms;
+	return first;
+}
+
+/* When the group's tasks' tries of the good run r started (the earliest
+ * of their last tries: the one that passed), likewise. */
+static int64_t good_try_start(const struct ctx *c, size_t r, const struct an_group *g)
+{
+	int64_t first = 0;
+
+	for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+		const struct ti_rec *ti = &c->runs[r].tis[k];
+
+		if (!dd_strv_contains(&g->task_ids, ti->task_id) || ti->state != DD_STATE_SUCCESS || !ti->n_tries)
+			continue;
+		if (ti->tries[ti->n_tries - 1].start_ms && (!first || ti->tries[ti->n_tries - 1].start_ms < first))
+			first = ti->tries[ti->n_tries - 1].start_ms;
+	}
+	if (!first)
+		first = c->res->runs[r].start_ms ? c->res->runs[r].start_ms : c->res->runs[r].logical_ms;
+	return first;
+}
+
 static int build_groups(struct ctx *c)
 {
 	struct an_result *res = c->res;
@@ -594,7 +737,7 @@ static int build_groups(struct ctx *c)
 
 		for (size_t gi = 0; gi < res->n_groups; gi++) {
 			struct an_group *g = &res->groups[gi];
-			size_t last_b = (size_t)-1, onset = (size_t)-1, good_before = 0, bad_before = 0;
+			size_t last_b = (size_t)-1, onset = (size_t)-1, good_before = 0, bad_before = 0, last_g = (size_t)-1;
 			int *tix = dd_xcalloc(g->task_ids.n + 1, sizeof(*tix));
 
 			for (size_t t = 0; t < g->task_ids.n; t++)
@@ -634,6 +777,9 @@ static int build_groups(struct ctx *c)
 			if (last_b == (size_t)-1) {        /* every failure recovered on retry */
 				g->onset_ms = g->first_ms;
 				an_set_str(&g->onset_run, g->first_run);
+				for (size_t r = 0; r < res->n_runs && !g->onset_start_ms; r++)
+					if (g->first_run && !strcmp(res->runs[r].run_id, g->first_run))
+						g->onset_start_ms = failed_try_start(c, r, g);
 				continue;
 			}
 			onset = last_b;
@@ -648,10 +794,14 @@ static int build_groups(struct ctx *c)
 					good_before++;
 					g->last_good_ms = res->runs[r].logical_ms;
 					an_set_str(&g->last_good_run, res->runs[r].run_id);
+					last_g = r;
 				} else if (label[r] == 'B') {
 					bad_before++;
 				}
+			if (last_g != (size_t)-1)
+				g->last_good_start_ms = good_try_start(c, last_g, g);
 			g->onset_ms = res->runs[onset].logical_ms;
+			g->onset_start_ms = failed_try_start(c, onset, g);
 			an_set_str(&g->onset_run, res->runs[onset].run_id);
 			g->good_before = good_before;
 			g->still_failing = 1;
@@ -805,6 +955,8 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	out->source = fd.source;
 	out->source_kind = fd.source_kind;
 	c.source_ref = fd.source_ref;
+	c.prefect = fd.source_kind && !strcmp(fd.source_kind, "prefect");
+	dag_task_identity(&c);
 	rc = load_history(&c, from_ms, to_ms);
 	if (rc < 0)
 		goto done;
@@ -846,6 +998,12 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 		dd_failure_release(&g->failure);
 		memset(&g->failure, 0, sizeof(g->failure));
 		dd_error_clear(err);
+	}
+	/* what each failure is tied to: packages, and a new interpreter */
+	for (size_t gi = 0; gi < out->n_groups; gi++) {
+		struct an_group *g = &out->groups[gi];
+
+		an_failure_ties(pat_library_knowledge(lib), &g->failure, &g->ties, &g->n_ties, &g->interp);
 	}
 	if (out->n_groups)
 		qsort(out->groups, out->n_groups, sizeof(*out->groups), cmp_group);
@@ -896,9 +1054,13 @@ void analyze_release(struct an_result *r)
 	free(r->source);
 	free(r->source_kind);
 	free(r->fileloc);
-	for (size_t i = 0; i < r->n_runs; i++)
+	for (size_t i = 0; i < r->n_runs; i++) {
 		free(r->runs[i].run_id);
+		if (r->ran)
+			free(r->ran[i].bundle_version);
+	}
 	free(r->runs);
+	free(r->ran);
 	for (size_t i = 0; i < r->n_tasks; i++) {
 		free(r->tasks[i].task_id);
 		free(r->tasks[i].operator_name);
@@ -916,6 +1078,8 @@ void analyze_release(struct an_result *r)
 		free(g->onset_run);
 		free(g->input_drop);
 		free(g->last_good_run);
+		an_ties_free(g->ties, g->n_ties);
+		an_interp_release(&g->interp);
 	}
 	free(r->groups);
 	for (size_t i = 0; i < r->n_stalls; i++) {

@@ -155,6 +155,29 @@ static const char *task_of_try(const struct ctx *c, int64_t try_ref)
 	return NULL;
 }
 
+/* The newest successful try of `task` in a run before before_ms among the
+ * runs the analysis loaded (whatever each run named the task's run). */
+static int baseline_loaded(const struct ctx *c, const char *task, int64_t before_ms, struct baseline *b)
+{
+	for (size_t r = c->res->n_runs; r-- > 0;) {
+		if (c->res->runs[r].logical_ms >= before_ms)
+			continue;
+		for (size_t k = 0; k < c->runs[r].n_tis; k++) {
+			const struct ti_rec *ti = &c->runs[r].tis[k];
+
+			if (strcmp(ti->task_id, task) || ti->state != DD_STATE_SUCCESS)
+				continue;
+			for (size_t t = ti->n_tries; t-- > 0;)
+				if (ti->tries[t].state == DD_STATE_SUCCESS && ti->tries[t].has_log) {
+					b->ref = ti->tries[t].ref;
+					b->run_id = dd_xstrdup(c->res->runs[r].run_id);
+					return 1;
+				}
+		}
+	}
+	return 0;
+}
+
 /* Sets g->input_drop when `log`, its newest failed try's, reports a count
  * that vanished since the same task's last successful try (whose log sync
  * stored). */
@@ -167,7 +190,8 @@ void an_compare_with_baseline(struct ctx *c, struct an_group *g, const struct dd
 	struct dd_buf ok_log = DD_BUF_INIT;
 	struct dd_store_log_info info;
 
-	if (!task || store_last_success_try(c->store, c->dag_ref, task, g->last_ms, on_baseline, &b, &e2) < 0 || !b.ref)
+	if (!task || (!baseline_loaded(c, task, g->last_ms, &b) &&
+	              (store_last_success_try(c->store, c->dag_ref, task, g->last_ms, on_baseline, &b, &e2) < 0 || !b.ref)))
 		goto out;
 	count_lines_in(log, &now);
 	if (now.n && store_log_get(c->store, b.ref, &ok_log, &info, &e2) == 0)

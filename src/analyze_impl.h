@@ -38,7 +38,8 @@ struct try_rec {
 };
 
 struct ti_rec {
-	char *task_id;
+	int64_t ref;
+	char *task_id;            /* the task (a Prefect task run's task, not its run name) */
 	int task;                  /* index into res->tasks (compute_tasks) */
 	int map_index;
 	enum dd_state state;
@@ -49,6 +50,7 @@ struct ti_rec {
 
 struct run_rec {
 	int64_t ref;
+	int prefect;              /* the source is Prefect (task runs are named <task>-<key>) */
 	struct ti_rec *tis;
 	size_t n_tis, cap_tis;
 };
@@ -65,8 +67,9 @@ struct ctx {
 	struct an_result *res;
 	struct run_rec *runs;      /* parallel to res->runs */
 	size_t cap_runs;
-	struct dd_dag dag;
+	struct dd_dag dag;        /* its tasks named as the analysis names them (task_identity) */
 	int64_t dag_ref;
+	int prefect;
 	struct dd_error *err;
 	/* per group (by index): its newest failed try when it was classified
 	 * while grouping, with its log, so no log is read twice */

@@ -23,7 +23,7 @@
 static const char *const default_requirement_globs[] = {
 	"requirements*.txt", "requirements/*.txt", "constraints*.txt", "pyproject.toml",
 	"poetry.lock", "uv.lock", "Pipfile", "Pipfile.lock", "environment.yml",
-	"environment.yaml", "Dockerfile", "Dockerfile.*", "*.Dockerfile",
+	"environment.yaml", "Dockerfile", "Dockerfile.*", "*.Dockerfile", ".python-version", "runtime.txt",
 };
 
 const char *dd_source_kind_name(enum dd_source_kind k)

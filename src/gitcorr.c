@@ -154,6 +154,7 @@ static cJSON *commit_to_json(const struct gitcorr_commit *c)
 		cJSON_AddItemToArray(x, ch->from ? cJSON_CreateString(ch->from) : cJSON_CreateNull());
 		cJSON_AddItemToArray(x, ch->to ? cJSON_CreateString(ch->to) : cJSON_CreateNull());
 		cJSON_AddItemToArray(x, cJSON_CreateString(ch->file ? ch->file : ""));
+		cJSON_AddItemToArray(x, jsonout_strv(&ch->required_by));
 		cJSON_AddItemToArray(req, x);
 	}
 	cJSON_AddItemToObject(o, "requirement_changes", req);
@@ -200,15 +201,14 @@ static void commit_from_json(const cJSON *o, struct gitcorr_commit *c)
 			ch->from = item_dup(x, 1);
 			ch->to = item_dup(x, 2);
 			ch->file = item_dup(x, 3);
+			cJSON_ArrayForEach(v, cJSON_GetArrayItem(x, 4))
+				if (cJSON_IsString(v))
+					dd_strv_push(&ch->required_by, v->valuestring);
 			if (ch->package && ch->file) {
 				c->n_req_changes++;
 				continue;
 			}
-			free(ch->package);
-			free(ch->from);
-			free(ch->to);
-			free(ch->file);
-			memset(ch, 0, sizeof(*ch));
+			req_change_release(ch);
 		}
 	}
 	if (!c->summary)
@@ -217,21 +217,35 @@ static void commit_from_json(const cJSON *o, struct gitcorr_commit *c)
 		c->author = dd_xstrdup("");
 }
 
+static void commits_from_json(const cJSON *a, struct gitcorr_commit **out, size_t *n_out)
+{
+	const cJSON *x;
+	size_t n = 0;
+
+	*out = dd_xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(**out));
+	cJSON_ArrayForEach(x, a)
+		commit_from_json(x, &(*out)[n++]);
+	*n_out = n;
+}
+
+static cJSON *commits_to_json(const struct gitcorr_commit *c, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, commit_to_json(&c[i]));
+	return a;
+}
+
 int gitcorr_window(struct gitcorr_repo *r, int64_t from_ms, int64_t to_ms,
                    struct gitcorr_commit **out, size_t *n_out, struct dd_error *err)
 {
 	char *key = dd_xasprintf("window %lld %lld", (long long)from_ms, (long long)to_ms);
-	const cJSON *hit = gc_cache_get(r, key), *x;
-	cJSON *a;
+	const cJSON *hit = gc_cache_get(r, key);
 	int rc;
 
 	if (cJSON_IsArray(hit)) {
-		size_t n = 0;
-
-		*out = dd_xcalloc((size_t)cJSON_GetArraySize(hit) + 1, sizeof(**out));
-		cJSON_ArrayForEach(x, hit)
-			commit_from_json(x, &(*out)[n++]);
-		*n_out = n;
+		commits_from_json(hit, out, n_out);
 		free(key);
 		return 0;
 	}
@@ -239,12 +253,49 @@ int gitcorr_window(struct gitcorr_repo *r, int64_t from_ms, int64_t to_ms,
 		free(key);
 		return rc;
 	}
-	a = cJSON_CreateArray();
-	for (size_t i = 0; i < *n_out; i++)
-		cJSON_AddItemToArray(a, commit_to_json(&(*out)[i]));
-	gc_cache_put(r, key, a);
+	gc_cache_put(r, key, commits_to_json(*out, *n_out));
 	free(key);
 	return 0;
+}
+
+int gitcorr_range(struct gitcorr_repo *r, const char *from_id, const char *to_id,
+                  struct gitcorr_commit **out, size_t *n_out, int *off_branch, struct dd_error *err)
+{
+	char *key = dd_xasprintf("range %s %s", from_id ? from_id : "-", to_id ? to_id : "-");
+	const cJSON *hit = gc_cache_get(r, key);
+	cJSON *o;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	*off_branch = 0;
+	if (cJSON_IsObject(hit)) {
+		const cJSON *nf = cJSON_GetObjectItemCaseSensitive(hit, "not_found");
+
+		free(key);
+		if (cJSON_IsString(nf))
+			return dd_error_set(err, DD_ENOTFOUND, "%s", nf->valuestring);
+		commits_from_json(cJSON_GetObjectItemCaseSensitive(hit, "commits"), out, n_out);
+		*off_branch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hit, "off_branch"));
+		return 0;
+	}
+	if ((rc = gc_open_git(r, err)) < 0) {
+		free(key);
+		return rc;
+	}
+	rc = gc_range_git(r, from_id, to_id, out, n_out, off_branch, err);
+	if (rc == 0 || rc == DD_ENOTFOUND) {
+		o = cJSON_CreateObject();
+		if (rc == 0) {
+			cJSON_AddItemToObject(o, "commits", commits_to_json(*out, *n_out));
+			cJSON_AddBoolToObject(o, "off_branch", *off_branch);
+		} else {
+			cJSON_AddStringToObject(o, "not_found", err ? err->msg : "not found");
+		}
+		gc_cache_put(r, key, o);
+	}
+	free(key);
+	return rc;
 }
 
 char *gitcorr_map_path(struct gitcorr_repo *r, const char *opath)
@@ -272,46 +323,76 @@ char *gitcorr_map_path(struct gitcorr_repo *r, const char *opath)
 	return found;
 }
 
+/* A blame answer from the cache: 1 when there was one (its result in *rc). */
+static int blame_cached(struct gitcorr_repo *r, const char *key, struct gitcorr_commit *out, int *before_since,
+                        int *rc, struct dd_error *err)
+{
+	const cJSON *hit = gc_cache_get(r, key), *c;
+
+	if (!cJSON_IsObject(hit))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	*before_since = 0;
+	c = cJSON_GetObjectItemCaseSensitive(hit, "commit");
+	if (!cJSON_IsObject(c)) {
+		char *msg = json_dup(hit, "not_found");
+
+		*rc = dd_error_set(err, DD_ENOTFOUND, "%s", msg ? msg : "not found");
+		free(msg);
+		return 1;
+	}
+	commit_from_json(c, out);
+	*before_since = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hit, "before_since"));
+	*rc = 0;
+	return 1;
+}
+
+static void blame_keep(struct gitcorr_repo *r, const char *key, int rc, const struct gitcorr_commit *out,
+                       int before_since, const struct dd_error *err)
+{
+	cJSON *o;
+
+	if (rc != 0 && rc != DD_ENOTFOUND)
+		return;
+	o = cJSON_CreateObject();
+	if (rc == 0) {
+		cJSON_AddItemToObject(o, "commit", commit_to_json(out));
+		cJSON_AddBoolToObject(o, "before_since", before_since);
+	} else {
+		cJSON_AddStringToObject(o, "not_found", err ? err->msg : "not found");
+	}
+	gc_cache_put(r, key, o);
+}
+
 int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
                        int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
                        struct dd_error *err)
 {
 	char *key = dd_xasprintf("blame %s %d %lld %lld", path, line, (long long)since_ms, (long long)as_of_ms);
-	const cJSON *hit = gc_cache_get(r, key);
-	cJSON *o;
 	int rc;
 
-	if (cJSON_IsObject(hit)) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(hit, "commit");
-
-		free(key);
-		memset(out, 0, sizeof(*out));
-		*before_since = 0;
-		if (!cJSON_IsObject(c)) {
-			char *msg = json_dup(hit, "not_found");
-
-			rc = dd_error_set(err, DD_ENOTFOUND, "%s", msg ? msg : "not found");
-			free(msg);
-			return rc;
+	if (!blame_cached(r, key, out, before_since, &rc, err)) {
+		if ((rc = gc_open_git(r, err)) == 0) {
+			rc = gc_blame_git(r, path, line, since_ms, as_of_ms, out, before_since, err);
+			blame_keep(r, key, rc, out, *before_since, err);
 		}
-		commit_from_json(c, out);
-		*before_since = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hit, "before_since"));
-		return 0;
 	}
-	if ((rc = gc_open_git(r, err)) < 0) {
-		free(key);
-		return rc;
-	}
-	rc = gc_blame_git(r, path, line, since_ms, as_of_ms, out, before_since, err);
-	if (rc == 0 || rc == DD_ENOTFOUND) {
-		o = cJSON_CreateObject();
-		if (rc == 0) {
-			cJSON_AddItemToObject(o, "commit", commit_to_json(out));
-			cJSON_AddBoolToObject(o, "before_since", *before_since);
-		} else {
-			cJSON_AddStringToObject(o, "not_found", err ? err->msg : "not found");
+	free(key);
+	return rc;
+}
+
+int gitcorr_blame_at(struct gitcorr_repo *r, const char *path, int line, const char *since_id,
+                     const char *as_of_id, struct gitcorr_commit *out, int *before_since,
+                     struct dd_error *err)
+{
+	char *key = dd_xasprintf("blame-at %s %d %s %s", path, line, since_id ? since_id : "-", as_of_id);
+	int rc;
+
+	if (!blame_cached(r, key, out, before_since, &rc, err)) {
+		if ((rc = gc_open_git(r, err)) == 0) {
+			rc = gc_blame_at_git(r, path, line, since_id, as_of_id, out, before_since, err);
+			blame_keep(r, key, rc, out, *before_since, err);
 		}
-		gc_cache_put(r, key, o);
 	}
 	free(key);
 	return rc;
@@ -373,4 +454,80 @@ int gitcorr_imports(struct gitcorr_repo *r, const char *path, int64_t as_of_ms, 
 	}
 	free(key);
 	return rc;
+}
+
+static cJSON *req_line_to_json(const struct gitcorr_req_line *l)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "package", l->package);
+	cJSON_AddStringToObject(o, "file", l->file);
+	cJSON_AddNumberToObject(o, "line", l->line);
+	cJSON_AddStringToObject(o, "text", l->text);
+	cJSON_AddStringToObject(o, "version", l->version);
+	return o;
+}
+
+int gitcorr_requirement_lines(struct gitcorr_repo *r, int64_t as_of_ms, const struct dd_strv *packages,
+                              struct gitcorr_req_line **out, size_t *n_out, struct dd_error *err)
+{
+	struct dd_buf key = DD_BUF_INIT;
+	const cJSON *hit, *x;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!packages->n)
+		return 0;
+	dd_buf_addf(&key, "reqlines %lld", (long long)as_of_ms);
+	for (size_t i = 0; i < packages->n; i++)
+		dd_buf_addf(&key, " %s", packages->v[i]);
+	hit = gc_cache_get(r, dd_buf_str(&key));
+	if (cJSON_IsArray(hit)) {
+		size_t n = 0;
+
+		*out = dd_xcalloc((size_t)cJSON_GetArraySize(hit) + 1, sizeof(**out));
+		cJSON_ArrayForEach(x, hit) {
+			struct gitcorr_req_line *l = &(*out)[n];
+			const cJSON *ln = cJSON_GetObjectItemCaseSensitive(x, "line");
+
+			l->package = json_dup(x, "package");
+			l->file = json_dup(x, "file");
+			l->text = json_dup(x, "text");
+			l->version = json_dup(x, "version");
+			l->line = cJSON_IsNumber(ln) ? (int)ln->valuedouble : 0;
+			if (l->package && l->file && l->text && l->version) {
+				n++;
+				continue;
+			}
+			free(l->package);
+			free(l->file);
+			free(l->text);
+			free(l->version);
+			memset(l, 0, sizeof(*l));
+		}
+		*n_out = n;
+		dd_buf_release(&key);
+		return 0;
+	}
+	if ((rc = gc_open_git(r, err)) == 0 && (rc = gc_req_lines_git(r, as_of_ms, packages, out, n_out, err)) == 0) {
+		cJSON *a = cJSON_CreateArray();
+
+		for (size_t i = 0; i < *n_out; i++)
+			cJSON_AddItemToArray(a, req_line_to_json(&(*out)[i]));
+		gc_cache_put(r, dd_buf_str(&key), a);
+	}
+	dd_buf_release(&key);
+	return rc;
+}
+
+void gitcorr_req_lines_free(struct gitcorr_req_line *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].package);
+		free(v[i].file);
+		free(v[i].text);
+		free(v[i].version);
+	}
+	free(v);
 }

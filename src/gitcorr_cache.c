@@ -26,7 +26,7 @@
  * checkout, reset and gc, so any of them changes the state.  A repository
  * whose .git is a file (worktree, submodule) is not cached. */
 
-#define CACHE_FORMAT "1"
+#define CACHE_FORMAT "2"   /* 2: requirement changes carry required_by; ranges, requirement lines */
 #define CACHE_MAX_ANSWERS 20000
 #define CACHE_MAX_AGE_DAYS 30
 

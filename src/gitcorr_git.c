@@ -482,44 +482,30 @@ static size_t count_lines(git_commit *c, const char *path)
 	return n;
 }
 
-int gc_blame_git(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
-                     int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
-                     struct dd_error *err)
+/* Blames line `line` of path as commit asof has it, the search stopping at
+ * boundary (NULL: none).  Takes neither commit. */
+static int blame_commits(struct gitcorr_repo *r, const char *path, int line, git_commit *asof,
+                         git_commit *boundary, struct gitcorr_commit *out, int *before_since,
+                         struct dd_error *err)
 {
 	git_blame_options opts;
 	git_blame *blame = NULL;
 	const git_blame_hunk *hunk;
-	git_commit *asof, *c, *boundary = NULL;
-	struct dd_error ignored = DD_ERROR_INIT;
-	int rc;
+	git_commit *c;
 
-	memset(out, 0, sizeof(*out));
-	*before_since = 0;
-	if (line < 1)
-		return dd_error_set(err, DD_ENOTFOUND, "no line %d in %s", line, path);
-	rc = commit_as_of(r, as_of_ms, &asof, err);
-	if (rc < 0)
-		return rc;
-	if (count_lines(asof, path) < (size_t)line) {
-		/* libgit2 answers for lines past the end too: check first. */
-		git_commit_free(asof);
+	if (count_lines(asof, path) < (size_t)line)   /* libgit2 answers for lines past the end too: check first */
 		return dd_error_set(err, DD_ENOTFOUND, "%s has no line %d in %s at that time", path, line, r->path);
-	}
 	git_blame_options_init(&opts, GIT_BLAME_OPTIONS_VERSION);
 	git_oid_cpy(&opts.newest_commit, git_commit_id(asof));
-	if (since_ms && commit_as_of(r, since_ms, &boundary, &ignored) == 0)
+	if (boundary)
 		git_oid_cpy(&opts.oldest_commit, git_commit_id(boundary));
 	opts.min_line = (size_t)line;
 	opts.max_line = (size_t)line;
-	git_commit_free(asof);
-	if (git_blame_file(&blame, r->repo, path, &opts) < 0) {
-		git_commit_free(boundary);
+	if (git_blame_file(&blame, r->repo, path, &opts) < 0)
 		return dd_error_set(err, DD_ENOTFOUND, "%s has no line %d in %s at that time", path, line, r->path);
-	}
 	hunk = git_blame_get_hunk_byline(blame, (size_t)line);
 	if (!hunk || git_commit_lookup(&c, r->repo, &hunk->final_commit_id) < 0) {
 		git_blame_free(blame);
-		git_commit_free(boundary);
 		return dd_error_set(err, DD_ENOTFOUND, "%s has no line %d in %s at that time", path, line, r->path);
 	}
 	/* Tracked to the boundary: the line is older than the window. */
@@ -527,8 +513,133 @@ int gc_blame_git(struct gitcorr_repo *r, const char *path, int line, int64_t sin
 		*before_since = 1;
 	fill_header(out, c);
 	git_commit_free(c);
-	git_commit_free(boundary);
 	git_blame_free(blame);
+	return 0;
+}
+
+/* The commit an id (full or abbreviated) names; DD_ENOTFOUND saying so. */
+static int commit_of_id(struct gitcorr_repo *r, const char *id, git_commit **out, struct dd_error *err)
+{
+	git_object *obj = NULL;
+
+	*out = NULL;
+	if (!id || !*id || strlen(id) > GITCORR_ID_HEX || strspn(id, "0123456789abcdefABCDEF") != strlen(id) ||
+	    git_revparse_single(&obj, r->repo, id) < 0 ||
+	    git_object_peel((git_object **)out, obj, GIT_OBJECT_COMMIT) < 0) {
+		git_object_free(obj);
+		*out = NULL;
+		return dd_error_set(err, DD_ENOTFOUND, "%s has no commit %.12s", r->path, id ? id : "");
+	}
+	git_object_free(obj);
+	return 0;
+}
+
+/* A point of the history: a commit id, else the newest commit not after ms. */
+struct point {
+	const char *id;
+	int64_t ms;
+};
+
+static int commit_at(struct gitcorr_repo *r, const struct point *p, git_commit **out, struct dd_error *err)
+{
+	return p->id ? commit_of_id(r, p->id, out, err) : commit_as_of(r, p->ms, out, err);
+}
+
+/* Blames `line` of path as of `asof`, the search stopping at since (NULL or ms 0 without id: no bound). */
+static int blame_points(struct gitcorr_repo *r, const char *path, int line, const struct point *since,
+                        const struct point *asof, struct gitcorr_commit *out, int *before_since,
+                        struct dd_error *err)
+{
+	git_commit *top, *boundary = NULL;
+	struct dd_error ignored = DD_ERROR_INIT;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*before_since = 0;
+	if (line < 1)
+		return dd_error_set(err, DD_ENOTFOUND, "no line %d in %s", line, path);
+	if ((rc = commit_at(r, asof, &top, err)) < 0)
+		return rc;
+	if ((since->id || since->ms) && commit_at(r, since, &boundary, &ignored) < 0)
+		boundary = NULL;
+	rc = blame_commits(r, path, line, top, boundary, out, before_since, err);
+	git_commit_free(top);
+	git_commit_free(boundary);
+	return rc;
+}
+
+int gc_blame_git(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
+                 int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
+                 struct dd_error *err)
+{
+	struct point since = { NULL, since_ms }, asof = { NULL, as_of_ms };
+
+	return blame_points(r, path, line, &since, &asof, out, before_since, err);
+}
+
+int gc_blame_at_git(struct gitcorr_repo *r, const char *path, int line, const char *since_id,
+                    const char *as_of_id, struct gitcorr_commit *out, int *before_since,
+                    struct dd_error *err)
+{
+	struct point since = { since_id, 0 }, asof = { as_of_id, 0 };
+
+	return blame_points(r, path, line, &since, &asof, out, before_since, err);
+}
+
+int gc_range_git(struct gitcorr_repo *r, const char *from_id, const char *to_id,
+                 struct gitcorr_commit **out, size_t *n_out, int *off_branch, struct dd_error *err)
+{
+	git_commit *to = NULL, *from = NULL, *c;
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	struct gitcorr_commit *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	*off_branch = 0;
+	if ((rc = commit_of_id(r, to_id, &to, err)) < 0)
+		return rc;
+	if (from_id && (rc = commit_of_id(r, from_id, &from, err)) < 0) {
+		git_commit_free(to);
+		return rc;
+	}
+	if (!git_oid_equal(&r->head, git_commit_id(to)) &&
+	    git_graph_descendant_of(r->repo, &r->head, git_commit_id(to)) != 1)
+		*off_branch = 1;
+	if (git_revwalk_new(&walk, r->repo) < 0 || git_revwalk_sorting(walk, GIT_SORT_TIME) < 0 ||
+	    git_revwalk_push(walk, git_commit_id(to)) < 0 || (from && git_revwalk_hide(walk, git_commit_id(from)) < 0)) {
+		rc = git_fail(err, "cannot read the history of", r->path);
+		goto out;
+	}
+	while (n < GITCORR_MAX_RANGE && git_revwalk_next(&oid, walk) == 0) {
+		if (git_commit_lookup(&c, r->repo, &oid) < 0) {
+			rc = git_fail(err, "cannot read the history of", r->path);
+			goto out;
+		}
+		DD_GROW(v, cap, n + 1);
+		memset(&v[n], 0, sizeof(v[n]));
+		fill_header(&v[n], c);
+		rc = fill_changes(r, c, &v[n]);
+		git_commit_free(c);
+		n++;
+		if (rc < 0) {
+			rc = git_fail(err, "cannot read the history of", r->path);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	git_revwalk_free(walk);
+	git_commit_free(to);
+	git_commit_free(from);
+	if (rc < 0) {
+		gitcorr_commits_free(v, n);
+		return rc;
+	}
+	*out = v;
+	*n_out = n;
 	return 0;
 }
 
@@ -585,7 +696,8 @@ int gc_mentions_git(struct gitcorr_repo *r, const char *id, const char *path, co
 struct req_walk {
 	struct gitcorr_repo *r;
 	git_tree *root;
-	struct dd_reqset *set;
+	struct dd_reqset *set;       /* gitcorr_requirements_at: everything, merged */
+	struct dd_strv *files;       /* gc_req_lines_git: the requirement files' paths */
 };
 
 static int req_walk_cb(const char *root, const git_tree_entry *entry, void *payload)
@@ -596,34 +708,121 @@ static int req_walk_cb(const char *root, const git_tree_entry *entry, void *payl
 	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
 		return 0;
 	path = dd_xasprintf("%s%s", root, git_tree_entry_name(entry));
-	if (gitcorr_is_requirement_file(rw->r, path))
+	if (!gitcorr_is_requirement_file(rw->r, path))
+		free(path);
+	else if (rw->files)
+		dd_strv_push_owned(rw->files, path);
+	else {
 		parse_blob(rw->r->repo, rw->root, path, git_tree_entry_id(entry), rw->set);
-	free(path);
+		free(path);
+	}
 	return 0;
+}
+
+/* The tree of the newest commit not after as_of_ms. */
+static int tree_as_of(struct gitcorr_repo *r, int64_t as_of_ms, git_tree **tree, struct dd_error *err)
+{
+	git_commit *c;
+	int rc = gc_open_git(r, err);
+
+	if (rc == 0)
+		rc = commit_as_of(r, as_of_ms, &c, err);
+	if (rc < 0)
+		return rc;
+	rc = git_commit_tree(tree, c);
+	git_commit_free(c);
+	return rc < 0 ? git_fail(err, "cannot read the tree of", r->path) : 0;
 }
 
 int gitcorr_requirements_at(struct gitcorr_repo *r, int64_t as_of_ms, struct dd_reqset *out,
                             struct dd_error *err)
 {
-	git_commit *c;
 	git_tree *tree;
 	struct req_walk rw;
-	int rc = gc_open_git(r, err);
-
-	if (rc == 0)
-		rc = commit_as_of(r, as_of_ms, &c, err);
+	int rc = tree_as_of(r, as_of_ms, &tree, err);
 
 	if (rc < 0)
 		return rc;
-	rc = git_commit_tree(&tree, c);
-	git_commit_free(c);
-	if (rc < 0)
-		return git_fail(err, "cannot read the tree of", r->path);
-	rw.r = r;
-	rw.root = tree;
-	rw.set = out;
+	rw = (struct req_walk){ r, tree, out, NULL };
 	git_tree_walk(tree, GIT_TREEWALK_PRE, req_walk_cb, &rw);
 	git_tree_free(tree);
+	return 0;
+}
+
+/* Line `line` (1-based) of text, blanks around it removed. */
+static char *text_line(const char *text, size_t len, int line)
+{
+	const char *p = text, *end = text + len;
+
+	for (int i = 1; i < line && p < end; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		p = nl ? nl + 1 : end;
+	}
+	{
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\\'))
+			e--;
+		return dd_xstrndup(p, (size_t)(e - p));
+	}
+}
+
+int gc_req_lines_git(struct gitcorr_repo *r, int64_t as_of_ms, const struct dd_strv *packages,
+                     struct gitcorr_req_line **out, size_t *n_out, struct dd_error *err)
+{
+	git_tree *tree;
+	struct dd_strv files = DD_STRV_INIT;
+	struct req_walk rw;
+	struct dd_buf *texts;
+	struct dd_reqset *sets;
+	struct gitcorr_req_line *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = tree_as_of(r, as_of_ms, &tree, err);
+
+	*out = NULL;
+	*n_out = 0;
+	if (rc < 0)
+		return rc;
+	rw = (struct req_walk){ r, tree, NULL, &files };
+	git_tree_walk(tree, GIT_TREEWALK_PRE, req_walk_cb, &rw);
+	texts = dd_xcalloc(files.n + 1, sizeof(*texts));
+	sets = dd_xcalloc(files.n + 1, sizeof(*sets));
+	for (size_t f = 0; f < files.n; f++) {
+		git_tree_entry *e;
+
+		if (git_tree_entry_bypath(&e, tree, files.v[f]) < 0)
+			continue;
+		if (blob_text(r->repo, git_tree_entry_id(e), &texts[f]) == 0)   /* includes are their own files */
+			reqparse(files.v[f], dd_buf_str(&texts[f]), texts[f].len, NULL, NULL, &sets[f]);
+		git_tree_entry_free(e);
+	}
+	for (size_t p = 0; p < packages->n; p++)
+		for (size_t f = 0; f < files.n; f++) {
+			const struct dd_req *q = reqset_find(&sets[f], packages->v[p]);
+
+			if (!q)
+				continue;
+			DD_GROW(v, cap, n + 1);
+			v[n].package = dd_xstrdup(q->name);
+			v[n].file = dd_xstrdup(files.v[f]);
+			v[n].line = q->line;
+			v[n].text = q->line ? text_line(dd_buf_str(&texts[f]), texts[f].len, q->line) : dd_xstrdup("");
+			v[n].version = dd_xstrdup(q->version);
+			n++;
+		}
+	for (size_t f = 0; f < files.n; f++) {
+		dd_buf_release(&texts[f]);
+		reqset_release(&sets[f]);
+	}
+	free(texts);
+	free(sets);
+	dd_strv_release(&files);
+	git_tree_free(tree);
+	*out = v;
+	*n_out = n;
 	return 0;
 }
 

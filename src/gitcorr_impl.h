@@ -37,6 +37,13 @@ int git_fail(struct dd_error *err, const char *what, const char *path);
 int gc_blame_git(struct gitcorr_repo *r, const char *path, int line, int64_t since_ms,
                  int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
                  struct dd_error *err);
+int gc_blame_at_git(struct gitcorr_repo *r, const char *path, int line, const char *since_id,
+                    const char *as_of_id, struct gitcorr_commit *out, int *before_since,
+                    struct dd_error *err);
+int gc_range_git(struct gitcorr_repo *r, const char *from_id, const char *to_id,
+                 struct gitcorr_commit **out, size_t *n_out, int *off_branch, struct dd_error *err);
+int gc_req_lines_git(struct gitcorr_repo *r, int64_t as_of_ms, const struct dd_strv *packages,
+                     struct gitcorr_req_line **out, size_t *n_out, struct dd_error *err);
 char *gc_cache_file_of(const char *real, const struct dd_repo *cfg);
 const cJSON *gc_cache_get(const struct gitcorr_repo *r, const char *key);
 void gc_cache_load(struct gitcorr_repo *r);

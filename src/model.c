@@ -121,6 +121,7 @@ void dd_run_release(struct dd_run *r)
 	free(r->run_name);
 	free(r->run_type);
 	free(r->note);
+	free(r->bundle_version);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -20,8 +20,14 @@
 #define W_UNEXPLAINED    0.25  /* a failure no pattern explained */
 #define W_COVERAGE       0.30  /* x share of the runs since onset that failed with it */
 #define W_SHARP_ONSET    0.50  /* x onset sharpness, for changes: good runs, then it always fails */
-#define W_PKG_NAMED      1.20  /* a package the failure names moved in the window */
-#define W_REQS_CHANGED   0.30  /* requirements moved in the window, none the failure names */
+#define W_PKG_NAMED      1.20  /* x tie weight: a package the failure is tied to moved (its message
+                                  names it, or the traceback passes through it) */
+#define W_LOCK_GRAPH     1.00  /* x tie weight: a package that one the failure is tied to requires
+                                  moved (the lock file's graph) */
+#define W_INTERPRETER    1.20  /* x what a new interpreter explains: the Python version moved */
+#define W_CORROBORATE    0.30  /* a second link of the same change, x its weight */
+#define W_REQS_CHANGED   0.30  /* requirements moved in the window, none the failure is tied to */
+#define W_LOOSE_PIN      0.20  /* no commit moved it, but a requirement line leaves it free to move */
 #define W_BLAME          1.20  /* a commit in the window last changed the failing line */
 #define W_BLAME_OLD     -0.30  /* the failing line is older than the window */
 #define W_TOUCH_FRAME    0.60  /* a commit in the window touched a file of the traceback */
@@ -38,6 +44,8 @@
 #define W_IMPORT_ERROR   1.00  /* the DAG's file has an import error */
 #define DEV_FILE_FACTOR  0.30  /* weight kept for a dev/test-only requirement file */
 #define ALT_CAUSE_RATIO  0.60  /* a second kind for the same group is shown above this share */
+#define FILLER_SCORE     (W_UNEXPLAINED + W_COVERAGE + 1e-9)   /* an unknown cause this weak says only
+                                                                  "a try failed" */
 #define MAX_CAUSES       6
 #define MAX_GROUPS       8
 
@@ -96,18 +104,30 @@ struct cand {
 	struct rk_commit *commits;
 	size_t n_commits, cap_commits;
 	struct dd_req_change change;          /* the implicated package change (owned; package NULL: none) */
+	double change_w;                      /* the weight that implicated it */
+	struct rk_outside *outside;           /* no commit moved it: where it is left loose (owned) */
 };
 
-static void set_change(struct cand *c, const struct dd_req_change *ch)
+static void outside_free(struct rk_outside *o)
 {
-	free(c->change.package);
-	free(c->change.from);
-	free(c->change.to);
-	free(c->change.file);
-	c->change.package = dd_xstrdup(ch->package);
-	c->change.from = dd_xstrdup(ch->from);
-	c->change.to = dd_xstrdup(ch->to);
-	c->change.file = dd_xstrdup(ch->file);
+	if (!o)
+		return;
+	free(o->package);
+	free(o->file);
+	free(o->text);
+	free(o->version);
+	free(o->why);
+	free(o);
+}
+
+/* The change the cause names: the one the strongest links implicate. */
+static void set_change(struct cand *c, const struct dd_req_change *ch, double w)
+{
+	if (c->change.package && w <= c->change_w)
+		return;
+	req_change_release(&c->change);
+	req_change_copy(&c->change, ch);
+	c->change_w = w;
 }
 
 static void evidence(struct cand *c, double w, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -148,12 +168,8 @@ static void implicate(struct cand *c, const struct gitcorr_commit *gc, const cha
 			dd_strv_push(&rc->commit.files, gc->files.v[i]);
 		if (gc->n_req_changes) {
 			rc->commit.req_changes = dd_xcalloc(gc->n_req_changes, sizeof(*gc->req_changes));
-			for (size_t i = 0; i < gc->n_req_changes; i++) {
-				rc->commit.req_changes[i].package = dd_xstrdup(gc->req_changes[i].package);
-				rc->commit.req_changes[i].from = dd_xstrdup(gc->req_changes[i].from);
-				rc->commit.req_changes[i].to = dd_xstrdup(gc->req_changes[i].to);
-				rc->commit.req_changes[i].file = dd_xstrdup(gc->req_changes[i].file);
-			}
+			for (size_t i = 0; i < gc->n_req_changes; i++)
+				req_change_copy(&rc->commit.req_changes[i], &gc->req_changes[i]);
 			rc->commit.n_req_changes = gc->n_req_changes;
 		}
 		rc->repo = dd_xstrdup(repo);
@@ -163,98 +179,43 @@ static void implicate(struct cand *c, const struct gitcorr_commit *gc, const cha
 		dd_strv_push(&rc->why, why);
 }
 
+/* Records on the candidate's commit `gc` (implicated already) that link
+ * `word` ties the failure to its change, shown by `detail`. */
+static void link_commit(struct cand *c, const struct gitcorr_commit *gc, const char *word, const char *detail)
+{
+	for (size_t i = 0; i < c->n_commits; i++) {
+		struct rk_commit *rc = &c->commits[i];
+
+		if (strcmp(rc->commit.id, gc->id) || dd_strv_contains(&rc->links, word))
+			continue;
+		dd_strv_push(&rc->links, word);
+		dd_strv_push(&rc->link_why, detail);
+	}
+}
+
+static void rk_commit_release(struct rk_commit *c)
+{
+	gitcorr_commit_release(&c->commit);
+	free(c->repo);
+	dd_strv_release(&c->why);
+	dd_strv_release(&c->links);
+	dd_strv_release(&c->link_why);
+}
+
 static void cand_release(struct cand *c)
 {
 	for (size_t i = 0; i < c->n_ev; i++)
 		free(c->ev[i].text);
 	free(c->ev);
-	for (size_t i = 0; i < c->n_commits; i++) {
-		gitcorr_commit_release(&c->commits[i].commit);
-		free(c->commits[i].repo);
-		dd_strv_release(&c->commits[i].why);
-	}
+	for (size_t i = 0; i < c->n_commits; i++)
+		rk_commit_release(&c->commits[i]);
 	free(c->commits);
-	free(c->change.package);
-	free(c->change.from);
-	free(c->change.to);
-	free(c->change.file);
+	req_change_release(&c->change);
+	outside_free(c->outside);
 	memset(c, 0, sizeof(*c));
 }
 
-/* ---- package names ------------------------------------------------------------ */
-
-/* Import names whose distribution is called something else. */
-static const struct {
-	const char *import_name, *dist;
-} dist_aliases[] = {
-	{ "sklearn", "scikit-learn" }, { "skimage", "scikit-image" }, { "cv2", "opencv-python" },
-	{ "yaml", "pyyaml" }, { "PIL", "pillow" }, { "bs4", "beautifulsoup4" },
-	{ "dateutil", "python-dateutil" }, { "jwt", "pyjwt" }, { "attr", "attrs" },
-	{ "MySQLdb", "mysqlclient" }, { "Crypto", "pycryptodome" }, { "dotenv", "python-dotenv" },
-	{ "docx", "python-docx" }, { "google.protobuf", "protobuf" }, { "psycopg2", "psycopg2-binary" },
-	{ "airflow", "apache-airflow" }, { "snowflake", "snowflake-connector-python" },
-	{ "tensorflow", "tensorflow-cpu" }, { "torch", "torch" }, { "magic", "python-magic" },
-};
-
-/* Import roots shared by many distributions (google-cloud-*, azure-*, ...). */
-static const char *const namespace_roots[] = {
-	"google", "azure", "opentelemetry", "apache", "backports", "jaraco", "zope", "sphinxcontrib",
-};
-
-/* Whether requirement `req` (normalised) is the distribution of package/module `pkg`. */
-static int req_is_package(const char *req, const char *pkg)
-{
-	char *top, *norm;
-	int hit;
-
-	if (!pkg || !*pkg)
-		return 0;
-	/* Airflow providers: airflow.providers.http -> apache-airflow-providers-http */
-	if (dd_starts_with(pkg, "airflow.providers.")) {
-		char *dist = dd_xasprintf("apache-airflow-providers-%.*s", (int)strcspn(pkg + 18, "."), pkg + 18);
-		char *ndist = reqparse_normalize_name(dist, strlen(dist));
-
-		hit = !strcmp(req, ndist);
-		free(dist);
-		free(ndist);
-		return hit;
-	}
-	for (size_t i = 0; i < DD_ARRAY_SIZE(dist_aliases); i++)
-		if (!strcmp(pkg, dist_aliases[i].import_name) ||
-		    dd_starts_with(pkg, dist_aliases[i].import_name)) {
-			size_t n = strlen(dist_aliases[i].import_name);
-
-			if ((pkg[n] == '\0' || pkg[n] == '.') && !strcmp(req, dist_aliases[i].dist))
-				return 1;
-		}
-	top = dd_xstrndup(pkg, strcspn(pkg, "."));
-	norm = reqparse_normalize_name(top, strlen(top));
-	hit = !strcmp(req, norm);
-	/* Namespace packages: google.cloud.bigquery comes from google-cloud-bigquery. */
-	for (size_t i = 0; !hit && i < DD_ARRAY_SIZE(namespace_roots); i++)
-		if (!strcmp(norm, namespace_roots[i]) && dd_starts_with(req, norm) && req[strlen(norm)] == '-')
-			hit = 1;
-	free(norm);
-	free(top);
-	return hit;
-}
-
-/* The packages the failure names: entities and traceback frames. */
-static void failure_packages(const struct an_group *g, struct dd_strv *out)
-{
-	static const char *const keys[] = { "package", "module", "name" };
-
-	for (size_t k = 0; k < DD_ARRAY_SIZE(keys); k++) {
-		const char *v = dd_failure_entity(&g->failure, keys[k]);
-
-		if (v && !dd_strv_contains(out, v))
-			dd_strv_push(out, v);
-	}
-	for (size_t i = 0; i < g->failure.packages.n; i++)
-		if (!dd_strv_contains(out, g->failure.packages.v[i]) && strcmp(g->failure.packages.v[i], "airflow") &&
-		    strcmp(g->failure.packages.v[i], "prefect"))
-			dd_strv_push(out, g->failure.packages.v[i]);
-}
+/* ---- files and runs ------------------------------------------------------------- */
 
 static int is_dev_file(const char *path)
 {
@@ -352,6 +313,125 @@ static void diff_names(struct gitcorr_repo *repo, const char *rp, const struct g
 	}
 }
 
+/* ---- requirement changes and the links that tie them to the failure ---------- */
+
+/* "3.12" of "3.12-slim", ">=3.11,<3.13" (its first X.Y) as 3 * 1000 + 12; 0 when none. */
+static int py_version(const char *v)
+{
+	for (const char *p = v; p && *p; p++)
+		if (isdigit((unsigned char)*p) && (p == v || !isdigit((unsigned char)p[-1]))) {
+			char *end;
+			long major = strtol(p, &end, 10), minor;
+
+			if (*end != '.' || !isdigit((unsigned char)end[1]))
+				continue;
+			minor = strtol(end + 1, NULL, 10);
+			if (major >= 2 && major <= 9 && minor >= 0 && minor < 1000)
+				return (int)(major * 1000 + minor);
+		}
+	return 0;
+}
+
+/* How much a move of the interpreter from -> to explains the failure (0:
+ * nothing), and in what words. */
+static double interpreter_link(const struct an_interp *in, const struct dd_req_change *ch, char *why, size_t n)
+{
+	int from = py_version(ch->from), to = py_version(ch->to), removed = py_version(in->removed_in);
+	int running = py_version(in->running);
+	double w = in->weight;
+
+	if (w <= 0 || !to || from == to)
+		return 0;
+	if (removed && (to < removed || (from && from >= removed)))
+		return 0;                       /* this move does not cross the version that dropped it */
+	if (running && running == from)
+		w *= 0.3;                       /* the failing try still ran the old one */
+	else if (running && running != to)
+		w *= 0.7;
+	snprintf(why, n, "%s%s%s", in->why, in->running ? "; the failing try ran Python " : "",
+	         in->running ? in->running : "");
+	return w;
+}
+
+/* The better of two weights becomes *best, the other *other. */
+static void keep_best(double w, double *best, double *other)
+{
+	if (w > *best) {
+		*other = *best;
+		*best = w;
+	} else if (w > *other) {
+		*other = w;
+	}
+}
+
+/* One requirement change against what the failure is tied to: adds the
+ * evidence and implicates the commit when a link holds. */
+static void weigh_change(const struct an_group *g, const struct gitcorr_commit *c, const char *rp,
+                         const struct dd_req_change *ch, double sharp, struct cand *cd)
+{
+	double factor = is_dev_file(ch->file) ? DEV_FILE_FACTOR : 1.0;
+	double best = 0, other = 0, w;
+	struct dd_strv words = DD_STRV_INIT, details = DD_STRV_INIT;
+	struct dd_buf why = DD_BUF_INIT;
+	char interp[600];
+
+	/* the package itself: named by the message, or the traceback passes through it */
+	for (size_t t = 0; t < g->n_ties; t++) {
+		const struct an_tie *tie = &g->ties[t];
+
+		if (!an_tie_matches(tie, ch->package))
+			continue;
+		if (tie->links & AN_LINK_NAMED) {
+			dd_strv_push(&words, RK_LINK_NAMED);
+			dd_strv_push(&details, tie->named);
+		}
+		if (tie->links & AN_LINK_FRAME) {
+			dd_strv_push(&words, RK_LINK_FRAME);
+			dd_strv_push(&details, tie->frame);
+		}
+		keep_best(W_PKG_NAMED * tie->weight, &best, &other);
+		break;
+	}
+	/* a package the failure is tied to requires it, by the file's graph */
+	for (size_t t = 0; t < g->n_ties; t++) {
+		const struct an_tie *tie = &g->ties[t];
+		const char *dep = NULL;
+
+		for (size_t r = 0; r < ch->required_by.n && !dep; r++)
+			if (an_tie_matches(tie, ch->required_by.v[r]))
+				dep = ch->required_by.v[r];
+		if (!dep)
+			continue;
+		dd_strv_push(&words, RK_LINK_LOCK);
+		dd_strv_push_owned(&details, dd_xasprintf("%s requires %s by %s, and %s", dep, ch->package, ch->file,
+		                                          (tie->links & AN_LINK_FRAME) ? tie->frame : tie->named));
+		keep_best(W_LOCK_GRAPH * tie->weight, &best, &other);
+		break;
+	}
+	/* the interpreter, for a failure a new one explains */
+	if (!strcmp(ch->package, "python") &&
+	    (w = W_INTERPRETER * interpreter_link(&g->interp, ch, interp, sizeof(interp))) > 0) {
+		dd_strv_push(&words, RK_LINK_INTERPRETER);
+		dd_strv_push(&details, interp);
+		keep_best(w, &best, &other);
+	}
+	if (words.n) {
+		w = (best + W_CORROBORATE * other) * factor;
+		dd_buf_addf(&why, "%s %s -> %s in %s", ch->package, ch->from ? ch->from : "(new)",
+		            ch->to ? ch->to : "(removed)", ch->file);
+		for (size_t i = 0; i < details.n; i++)
+			dd_buf_addf(&why, "; %s", details.v[i]);
+		evidence(cd, w * sharp, "commit %s \"%s\" moved %s", short_id(c->id), c->summary, dd_buf_str(&why));
+		implicate(cd, c, rp, w, dd_buf_str(&why));
+		for (size_t i = 0; i < words.n; i++)
+			link_commit(cd, c, words.v[i], details.v[i]);
+		set_change(cd, ch, w);
+	}
+	dd_buf_release(&why);
+	dd_strv_release(&words);
+	dd_strv_release(&details);
+}
+
 /* ---- git evidence for one group ----------------------------------------------- */
 
 struct git_view {
@@ -359,17 +439,24 @@ struct git_view {
 	struct gitcorr_commit *commits;
 	size_t n;
 	int64_t from_ms, to_ms;
+	const char *bundle_from, *bundle_to;   /* the commits are those between two bundle versions */
 };
+
+static int in_view(const struct git_view *gv, const char *id)
+{
+	for (size_t i = 0; i < gv->n; i++)
+		if (!strcmp(gv->commits[i].id, id))
+			return 1;
+	return 0;
+}
 
 static void git_evidence(const struct an_result *an, const struct an_group *g, struct git_view *views,
                          size_t n_views, struct cand *cands, struct dd_strv *notes)
 {
-	struct dd_strv pkgs = DD_STRV_INIT;
 	size_t total_commits = 0;
 	double sharp = 0.4 + 0.6 * g->onset_sharpness;   /* change evidence counts less without a sharp onset */
 	const struct dd_frame *top = NULL;
 
-	failure_packages(g, &pkgs);
 	for (size_t f = g->failure.n_frames; f-- > 0; )
 		if (g->failure.frames[f].in_app) {
 			top = &g->failure.frames[f];
@@ -403,22 +490,7 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 			const struct gitcorr_commit *c = &gv->commits[i];
 
 			for (size_t k = 0; k < c->n_req_changes; k++) {
-				const struct dd_req_change *ch = &c->req_changes[k];
-				double factor = is_dev_file(ch->file) ? DEV_FILE_FACTOR : 1.0;
-				char why[512];
-
-				for (size_t p = 0; p < pkgs.n; p++) {
-					if (!req_is_package(ch->package, pkgs.v[p]))
-						continue;
-					snprintf(why, sizeof(why), "%s %s -> %s in %s; the failure names %s", ch->package,
-					         ch->from ? ch->from : "(new)", ch->to ? ch->to : "(removed)", ch->file, pkgs.v[p]);
-					evidence(&cands[RK_DEPENDENCY_CHANGE], W_PKG_NAMED * factor * sharp,
-					         "commit %s \"%s\" moved %s", short_id(c->id), c->summary, why);
-					implicate(&cands[RK_DEPENDENCY_CHANGE], c, rp, W_PKG_NAMED * factor, why);
-					if (!cands[RK_DEPENDENCY_CHANGE].change.package || factor == 1.0)
-						set_change(&cands[RK_DEPENDENCY_CHANGE], ch);
-					break;
-				}
+				weigh_change(g, c, rp, &c->req_changes[k], sharp, &cands[RK_DEPENDENCY_CHANGE]);
 				req_any = 1;
 			}
 			for (size_t f = 0; f < c->files.n; f++) {
@@ -458,19 +530,25 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 		}
 		if (req_any && !cands[RK_DEPENDENCY_CHANGE].n_commits)
 			evidence(&cands[RK_DEPENDENCY_CHANGE], W_REQS_CHANGED * sharp,
-			         "requirements changed in the window, but no package the failure names");
-		/* Blame the failing line as deployed at the first bad run. */
+			         "requirements changed in the window, but no package the failure is tied to");
+		/* Blame the failing line as deployed at the first bad run (as its
+		 * bundle version has it, when the orchestrator says which). */
 		if (top && top_path && top->line > 0) {
 			struct gitcorr_commit who;
 			struct dd_error e2 = DD_ERROR_INIT;
+			int before, rc;
 
-			int before;
-
-			if (gitcorr_blame_line(gv->repo, top_path, top->line, gv->from_ms, gv->to_ms, &who, &before, &e2) == 0) {
+			if (gv->bundle_to)
+				rc = gitcorr_blame_at(gv->repo, top_path, top->line, gv->bundle_from, gv->bundle_to, &who, &before, &e2);
+			else
+				rc = gitcorr_blame_line(gv->repo, top_path, top->line, gv->from_ms, gv->to_ms, &who, &before, &e2);
+			if (rc == 0) {
 				char why[512];
+				int inside = gv->bundle_to ? !before && in_view(gv, who.id)
+				                           : !before && who.time_ms >= gv->from_ms && who.time_ms <= gv->to_ms;
 
 				snprintf(why, sizeof(why), "last changed %s line %d, where the failure is raised", top_path, top->line);
-				if (!before && who.time_ms >= gv->from_ms && who.time_ms <= gv->to_ms) {
+				if (inside) {
 					evidence(&cands[RK_CODE_CHANGE], W_BLAME * sharp, "commit %s \"%s\" %s",
 					         short_id(who.id), who.summary, why);
 					implicate(&cands[RK_CODE_CHANGE], &who, rp, W_BLAME, why);
@@ -493,7 +571,6 @@ static void git_evidence(const struct an_result *an, const struct an_group *g, s
 				evidence(&cands[k], W_NO_COMMIT, "no commit in the onset window of the repositories");
 	}
 	(void)notes;
-	dd_strv_release(&pkgs);
 }
 
 /* ---- history evidence ------------------------------------------------------------ */
@@ -633,15 +710,39 @@ static void kind_advice(struct rk_cause *c, const struct cand *cd, const char *t
 
 	switch (c->kind) {
 	case RK_DEPENDENCY_CHANGE:
-		if (ch) {
+		if (ch && !strcmp(ch->package, "python")) {
+			push_unique(&c->checks, dd_xasprintf("python --version   (on the worker image: is %s running?)",
+			                                     ch->to ? ch->to : "the new one"));
+			if (top)
+				push_unique(&c->checks, dd_xasprintf("git show %s -- %s", short_id(top->commit.id), ch->file));
+			if (ch->from)
+				push_unique(&c->fix, dd_xasprintf("go back to Python %s in %s (the version before %s), or port the code "
+				                                  "to Python %s", ch->from, ch->file,
+				                                  top ? short_id(top->commit.id) : "the change", ch->to ? ch->to : "the new one"));
+		} else if (ch) {
+			enum reqparse_kind fk = reqparse_kind_for(ch->file);
+
 			push_unique(&c->checks, dd_xasprintf("pip show %s   (on the worker image: is %s deployed?)", ch->package,
 			                                     ch->to ? ch->to : "it"));
 			if (top)
 				push_unique(&c->checks, dd_xasprintf("git show %s -- %s", short_id(top->commit.id), ch->file));
-			if (ch->from)
+			if (ch->from && (fk == REQ_LOCK_TOML || fk == REQ_PIPFILE_LOCK || ch->required_by.n))
+				/* a lock file, or pip-compile's output: the pin belongs where it is locked from */
+				push_unique(&c->fix, dd_xasprintf("constrain %s to %s (the version before %s) where %s is locked from "
+				                                  "(pyproject.toml, requirements.in, Pipfile) and lock again, or adapt "
+				                                  "the code to %s %s", ch->package, ch->from,
+				                                  top ? short_id(top->commit.id) : "the change", ch->file, ch->package,
+				                                  ch->to ? ch->to : ""));
+			else if (ch->from)
 				push_unique(&c->fix, dd_xasprintf("pin %s==%s in %s (the version before %s), then adapt the code to %s %s",
 				                                  ch->package, ch->from, ch->file, top ? short_id(top->commit.id) : "the change",
 				                                  ch->package, ch->to ? ch->to : ""));
+		} else if (c->outside && c->outside->file) {
+			push_unique(&c->checks, dd_xasprintf("pip show %s   (on the worker image: which release did the rebuild "
+			                                     "install?)", c->outside->package));
+			push_unique(&c->fix, dd_xasprintf("pin %s in %s line %d (%s) to the release the last good run had (pip "
+			                                  "freeze of that image), then move on to the new one deliberately",
+			                                  c->outside->package, c->outside->file, c->outside->line, c->outside->text));
 		}
 		break;
 	case RK_CODE_CHANGE:
@@ -704,6 +805,9 @@ static char *summary_of(const struct rk_cause *c, const struct cand *cd, const s
 
 	switch (c->kind) {
 	case RK_DEPENDENCY_CHANGE:
+		if (cd->change.package && !strcmp(cd->change.package, "python"))
+			return dd_xasprintf("Interpreter change: Python %s -> %s", cd->change.from ? cd->change.from : "(none)",
+			                    cd->change.to ? cd->change.to : "(removed)");
 		if (cd->change.package)
 			return dd_xasprintf("Dependency upgrade: %s %s -> %s", cd->change.package,
 			                    cd->change.from ? cd->change.from : "(new)", cd->change.to ? cd->change.to : "(removed)");
@@ -732,8 +836,25 @@ static char *summary_of(const struct rk_cause *c, const struct cand *cd, const s
 	}
 }
 
+/* Where the candidate commits of a group came from. */
+struct window {
+	int64_t from_ms, to_ms;                 /* the time window searched, 0 when no repository */
+	const char *bundle_from, *bundle_to;    /* the bundle versions that bounded them instead, or NULL */
+};
+
+static void set_entity(struct rk_cause *c, const char *name, const char *value)
+{
+	for (size_t i = 0; value && i < c->n_entities; i++)
+		if (!strcmp(c->entities[i].name, name)) {
+			free(c->entities[i].value);
+			c->entities[i].value = dd_xstrdup(value);
+			return;
+		}
+	add_entity(c, name, value);
+}
+
 static void make_cause(struct rk_result *out, const struct an_result *an, const struct an_group *g,
-                       enum rk_kind k, struct cand *cd, int64_t wfrom, int64_t wto)
+                       enum rk_kind k, struct cand *cd, const struct window *w)
 {
 	struct rk_cause *c;
 	const struct dd_failure *f = &g->failure;
@@ -752,15 +873,19 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 	c->fingerprint = dd_xstrdup(g->fingerprint);
 	c->first_bad_run = dd_xstrdup(g->onset_run);
 	c->last_good_run = dd_xstrdup(g->last_good_run);
-	c->first_bad_ms = g->onset_ms;
-	c->last_good_ms = g->last_good_ms;
+	c->first_bad_ms = g->onset_start_ms ? g->onset_start_ms : g->onset_ms;
+	c->last_good_ms = g->last_good_start_ms ? g->last_good_start_ms : g->last_good_ms;
+	c->first_bad_logical_ms = g->onset_ms;
+	c->last_good_logical_ms = g->last_good_ms;
 	c->failed_runs = g->n_runs_final;
 	c->runs_since_onset = g->runs_since_onset;
 	c->failed_since_onset = g->failed_since_onset;
 	c->tries = g->n_tries;
 	c->still_failing = g->still_failing;
-	c->window_from_ms = wfrom;
-	c->window_to_ms = wto;
+	c->window_from_ms = w->from_ms;
+	c->window_to_ms = w->to_ms;
+	c->bundle_from = dd_xstrdup(w->bundle_from);
+	c->bundle_to = dd_xstrdup(w->bundle_to);
 	c->excerpt = dd_utf8_excerpt(f->excerpt);   /* valid UTF-8, saying so when bytes were replaced */
 	for (size_t i = 0; i < f->n_entities; i++)
 		add_entity(c, f->entities[i].name, f->entities[i].value);
@@ -776,9 +901,15 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 			add_entity(c, "file", st->entity);
 		}
 	if (k == RK_DEPENDENCY_CHANGE && cd->change.package) {
-		add_entity(c, "package", cd->change.package);
-		add_entity(c, "from", cd->change.from);
-		add_entity(c, "to", cd->change.to);
+		/* the package that moved, which may not be the one the frames show (numpy under pandas) */
+		set_entity(c, "package", cd->change.package);
+		set_entity(c, "from", cd->change.from);
+		set_entity(c, "to", cd->change.to);
+	}
+	if (k == RK_DEPENDENCY_CHANGE && cd->outside) {
+		c->outside = cd->outside;
+		cd->outside = NULL;
+		set_entity(c, "package", c->outside->package);
 	}
 	/* move evidence and commits */
 	c->evidence = cd->ev;
@@ -827,12 +958,12 @@ static void cause_release(struct rk_cause *c)
 	for (size_t i = 0; i < c->n_evidence; i++)
 		free(c->evidence[i].text);
 	free(c->evidence);
-	for (size_t i = 0; i < c->n_commits; i++) {
-		gitcorr_commit_release(&c->commits[i].commit);
-		free(c->commits[i].repo);
-		dd_strv_release(&c->commits[i].why);
-	}
+	for (size_t i = 0; i < c->n_commits; i++)
+		rk_commit_release(&c->commits[i]);
 	free(c->commits);
+	outside_free(c->outside);
+	free(c->bundle_from);
+	free(c->bundle_to);
 	for (size_t i = 0; i < c->n_entities; i++) {
 		free(c->entities[i].name);
 		free(c->entities[i].value);
@@ -920,7 +1051,10 @@ static void stuck_cause(struct rk_result *out, const struct an_result *an, const
 		if (s->run_id && !strcmp(an->runs[r].run_id, s->run_id))
 			g.onset_ms = an->runs[r].logical_ms;
 	g.still_failing = 1;
-	make_cause(out, an, &g, k, &cd, 0, 0);
+	for (size_t r = 0; r < an->n_runs; r++)
+		if (s->run_id && !strcmp(an->runs[r].run_id, s->run_id))
+			g.onset_start_ms = an->runs[r].start_ms;
+	make_cause(out, an, &g, k, &cd, &(struct window){ 0, 0, NULL, NULL });
 	c = &out->causes[out->n_causes - 1];
 	c->stuck = 1;
 	free(c->summary);
@@ -977,6 +1111,212 @@ static void stuck_cause(struct rk_result *out, const struct an_result *an, const
 	dd_strv_release(&g.task_ids);
 }
 
+/* ---- where the candidate commits come from ---------------------------------------- */
+
+/* The bundle versions the group's last good and first bad run ran, when
+ * the orchestrator reports both (Airflow 3 Git DAG bundles). */
+static void bundle_versions(const struct an_result *an, const struct an_group *g, const char **good,
+                            const char **bad)
+{
+	*good = *bad = NULL;
+	for (size_t r = 0; an->ran && r < an->n_runs; r++) {
+		if (g->last_good_run && !strcmp(an->runs[r].run_id, g->last_good_run))
+			*good = an->ran[r].bundle_version;
+		if (g->onset_run && !strcmp(an->runs[r].run_id, g->onset_run))
+			*bad = an->ran[r].bundle_version;
+	}
+	if (!*good || !*bad)
+		*good = *bad = NULL;
+}
+
+/* The candidate commits of one repository for the group: those between the
+ * bundle versions the last good and the first bad run ran, else those of
+ * the time window (the last good try's start minus the deploy lag, to the
+ * first failed try's start).  0, or -1 (a note says why) when the
+ * repository cannot answer. */
+static int open_view(struct git_view *v, struct gitcorr_repo *repo, const struct an_result *an,
+                     const struct an_group *g, struct dd_strv *notes)
+{
+	int64_t onset_t = g->onset_start_ms ? g->onset_start_ms : run_time(an, g->onset_run, g->onset_ms);
+	int64_t good_t = g->last_good_start_ms ? g->last_good_start_ms
+	               : g->last_good_run ? run_time(an, g->last_good_run, g->last_good_ms) : 0;
+	const char *good_bv, *bad_bv;
+	struct dd_error e2 = DD_ERROR_INIT;
+
+	memset(v, 0, sizeof(*v));
+	v->repo = repo;
+	/* Without a good run before, look back a week before the onset. */
+	v->from_ms = (good_t ? good_t : onset_t - 7 * 86400000LL) - gitcorr_deploy_lag_ms(repo);
+	v->to_ms = onset_t;
+	bundle_versions(an, g, &good_bv, &bad_bv);
+	if (bad_bv) {
+		int off = 0, rc = gitcorr_range(repo, good_bv, bad_bv, &v->commits, &v->n, &off, &e2);
+
+		if (rc == 0) {
+			v->bundle_from = good_bv;
+			v->bundle_to = bad_bv;
+			if (off)
+				push_unique(notes, dd_xasprintf("the first bad run (%s) ran bundle version %.12s, which the deployed "
+				                                "branch of %s does not contain: its commits were read all the same; "
+				                                "set repos: branch to the branch the DAG bundle tracks",
+				                                g->onset_run, bad_bv, gitcorr_path(repo)));
+			return 0;
+		}
+		push_unique(notes, dd_xasprintf("the runs say which commits they ran (bundle version %.12s of the first bad "
+		                                "run, %.12s of the last good one), but %s; the candidates are the commits "
+		                                "of the time window instead, which may hold commits never deployed: fetch "
+		                                "the repository, or point repos: at the DAG bundle's repository",
+		                                bad_bv, good_bv, e2.msg));
+		dd_error_clear(&e2);
+	}
+	if (gitcorr_window(repo, v->from_ms, v->to_ms, &v->commits, &v->n, &e2) < 0) {
+		push_unique(notes, dd_xasprintf("%s", e2.msg));
+		return -1;
+	}
+	return 0;
+}
+
+/* A dependency change no commit shows: where the requirement files the
+ * group's failure ran with leave one of its packages loose. */
+static struct rk_outside *outside_repository(const struct an_group *g, struct git_view *views, size_t n_views)
+{
+	struct dd_strv pkgs = DD_STRV_INIT;
+	struct rk_outside *o = NULL;
+	const struct gitcorr_req_line *pinned = NULL;
+	struct gitcorr_req_line *lines = NULL;
+	size_t n = 0;
+
+	for (size_t t = 0; t < g->n_ties; t++)
+		if (!g->ties[t].prefix && !dd_strv_contains(&pkgs, g->ties[t].dist))
+			dd_strv_push(&pkgs, g->ties[t].dist);
+	if (g->interp.weight > 0)
+		dd_strv_push(&pkgs, "python");
+	if (!pkgs.n)
+		return NULL;
+	for (size_t v = 0; v < n_views && !o; v++) {
+		struct dd_error e2 = DD_ERROR_INIT;
+
+		if (gitcorr_requirement_lines(views[v].repo, views[v].to_ms, &pkgs, &lines, &n, &e2) < 0)
+			continue;
+		for (size_t i = 0; i < n && !o; i++) {
+			const struct gitcorr_req_line *l = &lines[i];
+			int loose = strcmp(l->package, "python") ? !reqparse_is_exact(l->version) : py_version(l->version) == 0 ||
+			            strpbrk(l->version, "<>=~^*,");
+
+			if (is_dev_file(l->file))
+				continue;
+			if (!loose) {
+				pinned = pinned ? pinned : l;
+				continue;
+			}
+			o = dd_xcalloc(1, sizeof(*o));
+			o->package = dd_xstrdup(l->package);
+			o->file = dd_xstrdup(l->file);
+			o->line = l->line;
+			o->text = dd_xstrdup(l->text);
+			o->version = dd_xstrdup(l->version);
+			o->why = *l->version
+			         ? dd_xasprintf("no commit in the window moved %s, but %s line %d (%s) only bounds it, so a "
+			                        "rebuild of the environment could install a new release", l->package, l->file,
+			                        l->line, l->text)
+			         : dd_xasprintf("no commit in the window moved %s, but %s line %d (%s) does not pin it, so a "
+			                        "rebuild of the environment could install a new release", l->package, l->file,
+			                        l->line, l->text);
+		}
+		if (!o && pinned) {
+			o = dd_xcalloc(1, sizeof(*o));
+			o->package = dd_xstrdup(pkgs.v[0]);
+			o->why = dd_xasprintf("no commit in the window moved %s, and %s line %d pins %s: the environment that "
+			                      "ran the task was not built from it (another image, a venv, a pip install at run "
+			                      "time)", pkgs.v[0], pinned->file, pinned->line, pinned->text);
+		}
+		gitcorr_req_lines_free(lines, n);
+	}
+	if (!o) {
+		o = dd_xcalloc(1, sizeof(*o));
+		o->package = dd_xstrdup(pkgs.v[0]);
+		o->why = dd_xasprintf("no commit in the window moved %s, and no requirement file of the repository names it: "
+		                      "whatever installs it (the image, a dependency of another package) can move it", pkgs.v[0]);
+	}
+	dd_strv_release(&pkgs);
+	return o;
+}
+
+/* ---- filler causes ------------------------------------------------------------------- */
+
+/* A cause with nothing to say but "a try failed": unknown, no pattern, no commit. */
+static int is_filler(const struct rk_cause *c)
+{
+	return c->kind == RK_UNKNOWN && !c->n_commits && !c->stuck && c->score <= FILLER_SCORE;
+}
+
+/* Whether causes a and b share a task. */
+static int same_task(const struct rk_cause *a, const struct rk_cause *b)
+{
+	for (size_t t = 0; t < a->task_ids.n; t++)
+		if (dd_strv_contains(&b->task_ids, a->task_ids.v[t]))
+			return 1;
+	return 0;
+}
+
+/* Fillers join the cause of the same task (a real one, else the first
+ * filler of that task); one that no longer fails, beside real causes, is
+ * listed once under "also seen".  A filler that is the only word on a task
+ * still failing stays ranked: that task fails, and nothing else says so. */
+static void drop_fillers(struct rk_result *out)
+{
+	enum { KEEP = -1, ALSO_SEEN = -2 };
+	long *fate = dd_xcalloc(out->n_causes + 1, sizeof(*fate));
+	size_t kept = 0, real = 0;
+
+	for (size_t i = 0; i < out->n_causes; i++)
+		real += !is_filler(&out->causes[i]);
+	for (size_t i = 0; i < out->n_causes; i++) {
+		const struct rk_cause *c = &out->causes[i];
+
+		fate[i] = KEEP;
+		if (!is_filler(c))
+			continue;
+		for (size_t j = 0; j < out->n_causes && fate[i] == KEEP; j++)
+			if (!is_filler(&out->causes[j]) && same_task(c, &out->causes[j]))
+				fate[i] = (long)j;
+		for (size_t j = 0; j < i && fate[i] == KEEP; j++)
+			if (fate[j] == KEEP && is_filler(&out->causes[j]) && same_task(c, &out->causes[j]))
+				fate[i] = (long)j;
+		if (fate[i] == KEEP && !c->still_failing && real)
+			fate[i] = ALSO_SEEN;
+	}
+	for (size_t i = 0; i < out->n_causes; i++) {
+		struct rk_cause *c = &out->causes[i];
+
+		if (fate[i] >= 0) {
+			struct rk_cause *home = &out->causes[fate[i]];
+			char *e = dd_xasprintf("also %zu failed tr%s of %s with nothing more to say (%s)", c->tries,
+			                       c->tries == 1 ? "y" : "ies", c->task_ids.n ? c->task_ids.v[0] : "the task",
+			                       c->failure);
+
+			home->evidence = dd_xrealloc(home->evidence, (home->n_evidence + 1) * sizeof(*home->evidence));
+			home->evidence[home->n_evidence++] = (struct rk_evidence){ e, 0 };
+			home->tries += c->tries;
+		} else if (fate[i] == ALSO_SEEN) {
+			push_unique(&out->also_seen, dd_xasprintf("%s: %s (%zu failed run(s), %zu tries; not failing now)",
+			                                          c->task_ids.n ? c->task_ids.v[0] : "?", c->failure,
+			                                          c->failed_runs, c->tries));
+		}
+	}
+	for (size_t i = 0; i < out->n_causes; i++) {
+		if (fate[i] != KEEP) {
+			cause_release(&out->causes[i]);
+			continue;
+		}
+		if (kept != i)
+			out->causes[kept] = out->causes[i];
+		kept++;
+	}
+	out->n_causes = kept;
+	free(fate);
+}
+
 int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t n_repos,
                 struct rk_result *out, struct dd_error *err)
 {
@@ -988,51 +1328,51 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 		struct cand cands[RK__COUNT];
 		struct git_view *views = dd_xcalloc(n_repos + 1, sizeof(*views));
 		size_t n_views = 0;
-		int64_t onset_t = run_time(an, g->onset_run, g->onset_ms);
-		int64_t good_t = g->last_good_run ? run_time(an, g->last_good_run, g->last_good_ms) : 0;
-		int64_t wfrom = 0, wto = 0;
+		struct window w = { 0, 0, NULL, NULL };
 		int best = RK_UNKNOWN, second = -1;
 
 		memset(cands, 0, sizeof(cands));
-		for (size_t r = 0; r < n_repos; r++) {
-			struct dd_error e2 = DD_ERROR_INIT;
-			int64_t lag = gitcorr_deploy_lag_ms(repos[r]);
-
-			views[n_views].repo = repos[r];
-			/* Without a good run before, look back a week before the onset. */
-			views[n_views].from_ms = (good_t ? good_t : onset_t - 7 * 86400000LL) - lag;
-			views[n_views].to_ms = onset_t;
-			if (gitcorr_window(repos[r], views[n_views].from_ms, views[n_views].to_ms,
-			                   &views[n_views].commits, &views[n_views].n, &e2) < 0) {
-				push_unique(&out->notes, dd_xasprintf("%s", e2.msg));
+		/* A failure every retry recovered from is no change's: no commit is a suspect. */
+		for (size_t r = 0; r < n_repos && g->n_runs_final > 0; r++) {
+			if (open_view(&views[n_views], repos[r], an, g, &out->notes) < 0)
 				continue;
-			}
-			wfrom = views[n_views].from_ms;
-			wto = views[n_views].to_ms;
+			w.from_ms = views[n_views].from_ms;
+			w.to_ms = views[n_views].to_ms;
+			w.bundle_from = views[n_views].bundle_from;
+			w.bundle_to = views[n_views].bundle_to;
 			n_views++;
 		}
 		git_evidence(an, g, views, n_views, cands, &out->notes);
 		history_evidence(an, g, cands);
-		for (size_t v = 0; v < n_views; v++)
-			gitcorr_commits_free(views[v].commits, views[v].n);
-		free(views);
-
 		for (int k = 0; k < RK__COUNT; k++)
 			if (cands[k].score > cands[best].score)
 				best = k;
+		if (best == RK_DEPENDENCY_CHANGE && !cands[best].n_commits && n_views) {
+			struct cand *cd = &cands[best];
+
+			cd->outside = outside_repository(g, views, n_views);
+			if (cd->outside && cd->outside->file)
+				evidence(cd, W_LOOSE_PIN, "%s", cd->outside->why);
+			else if (cd->outside)
+				evidence(cd, 0, "%s", cd->outside->why);
+		}
 		for (int k = 0; k < RK__COUNT; k++)
 			if (k != best && cands[k].score >= ALT_CAUSE_RATIO * cands[best].score && cands[k].score > 0.3 &&
 			    (second < 0 || cands[k].score > cands[second].score))
 				second = k;
-		make_cause(out, an, g, (enum rk_kind)best, &cands[best], wfrom, wto);
+		make_cause(out, an, g, (enum rk_kind)best, &cands[best], &w);
 		if (second >= 0)
-			make_cause(out, an, g, (enum rk_kind)second, &cands[second], wfrom, wto);
+			make_cause(out, an, g, (enum rk_kind)second, &cands[second], &w);
+		for (size_t v = 0; v < n_views; v++)
+			gitcorr_commits_free(views[v].commits, views[v].n);
+		free(views);
 		for (int k = 0; k < RK__COUNT; k++)
 			cand_release(&cands[k]);
 	}
 	for (size_t i = 0; i < an->n_stalls; i++)
 		if (an->stalls[i].kind == AN_STALL_STUCK_QUEUED || an->stalls[i].kind == AN_STALL_STUCK_RUNNING)
 			stuck_cause(out, an, &an->stalls[i]);
+	drop_fillers(out);
 	if (out->n_causes > 1)
 		qsort(out->causes, out->n_causes, sizeof(*out->causes), cmp_cause);
 	while (out->n_causes > MAX_CAUSES)
@@ -1047,5 +1387,6 @@ void rank_release(struct rk_result *r)
 		cause_release(&r->causes[i]);
 	free(r->causes);
 	dd_strv_release(&r->notes);
+	dd_strv_release(&r->also_seen);
 	memset(r, 0, sizeof(*r));
 }

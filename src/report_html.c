@@ -348,6 +348,11 @@ static void cause_html(struct html *h, const struct report_dag *d, size_t k)
 		}
 		H(h, "</div>\n");
 	}
+	if (c->outside) {
+		H(h, "<div>change <span class=\"mut\">none in the repository:</span> ");
+		E(h, c->outside->why);
+		H(h, "</div>\n");
+	}
 	for (size_t i = 0; i < c->n_evidence; i++)
 		dd_strv_push(&ev, c->evidence[i].text);
 	html_list(h, "evidence", &ev, 8, 0);

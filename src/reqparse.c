@@ -54,8 +54,9 @@ static struct dd_req *find(const struct dd_reqset *set, const char *norm)
 	return NULL;
 }
 
-/* Adds or replaces; a pinned version wins over an unpinned mention. */
-static void put(struct dd_reqset *set, const char *name, size_t nlen, const char *ver, size_t vlen)
+/* Adds or replaces; a pinned version wins over an unpinned mention.  line:
+ * where the file declares it (0: unknown, or an included file's line). */
+static void put(struct dd_reqset *set, const char *name, size_t nlen, const char *ver, size_t vlen, int line)
 {
 	char *norm;
 	struct dd_req *r;
@@ -74,21 +75,69 @@ static void put(struct dd_reqset *set, const char *name, size_t nlen, const char
 			return;
 		free(r->version);
 		r->version = dd_xstrndup(ver, vlen);
+		r->line = line;
 		return;
 	}
 	DD_GROW(set->v, set->cap, set->n + 1);
 	set->v[set->n].name = norm;
 	set->v[set->n].version = dd_xstrndup(ver, vlen);
+	set->v[set->n].line = line;
 	set->n++;
+}
+
+/* Records that `from` requires `to` (both as written; once). */
+static void put_edge(struct dd_reqset *set, const char *from, size_t flen, const char *to, size_t tlen)
+{
+	char *a, *b;
+
+	if (!flen || !tlen || memchr(from, '\0', flen) || memchr(to, '\0', tlen))
+		return;
+	a = reqparse_normalize_name(from, flen);
+	b = reqparse_normalize_name(to, tlen);
+	if (!*a || !*b || !strcmp(a, b) || reqset_requires(set, a, b)) {
+		free(a);
+		free(b);
+		return;
+	}
+	DD_GROW(set->edges, set->cap_edges, set->n_edges + 1);
+	set->edges[set->n_edges].from = a;
+	set->edges[set->n_edges].to = b;
+	set->n_edges++;
+}
+
+const struct dd_req *reqset_find(const struct dd_reqset *set, const char *name)
+{
+	char *norm = reqparse_normalize_name(name, strlen(name));
+	const struct dd_req *r = find(set, norm);
+
+	free(norm);
+	return r;
 }
 
 const char *reqset_get(const struct dd_reqset *set, const char *name)
 {
-	char *norm = reqparse_normalize_name(name, strlen(name));
-	struct dd_req *r = find(set, norm);
+	const struct dd_req *r = reqset_find(set, name);
 
-	free(norm);
 	return r ? r->version : NULL;
+}
+
+int reqset_requires(const struct dd_reqset *set, const char *from, const char *to)
+{
+	char *a = reqparse_normalize_name(from, strlen(from)), *b = reqparse_normalize_name(to, strlen(to));
+	int hit = 0;
+
+	for (size_t i = 0; i < set->n_edges && !hit; i++)
+		hit = !strcmp(set->edges[i].from, a) && !strcmp(set->edges[i].to, b);
+	free(a);
+	free(b);
+	return hit;
+}
+
+int reqparse_is_exact(const char *v)
+{
+	if (!v || !isdigit((unsigned char)v[0]))
+		return 0;
+	return !strpbrk(v, "<>=!~^*,|; ");
 }
 
 void reqset_release(struct dd_reqset *set)
@@ -98,6 +147,11 @@ void reqset_release(struct dd_reqset *set)
 		free(set->v[i].version);
 	}
 	free(set->v);
+	for (size_t i = 0; i < set->n_edges; i++) {
+		free(set->edges[i].from);
+		free(set->edges[i].to);
+	}
+	free(set->edges);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -120,6 +174,10 @@ enum reqparse_kind reqparse_kind_for(const char *path)
 		return REQ_LOCK_TOML;
 	if (!strcmp(b, "Pipfile.lock"))
 		return REQ_PIPFILE_LOCK;
+	if (!strcmp(b, "Pipfile"))
+		return REQ_PIPFILE;
+	if (!strcmp(b, ".python-version") || !strcmp(b, "runtime.txt"))
+		return REQ_PYTHON_VERSION;
 	if (!strcmp(b, "environment.yml") || !strcmp(b, "environment.yaml") ||
 	    (dd_starts_with(b, "environment") && (dd_ends_with(b, ".yml") || dd_ends_with(b, ".yaml"))))
 		return REQ_CONDA;
@@ -141,8 +199,9 @@ static int is_name_char(char c)
 	return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.';
 }
 
-/* Parses a PEP 508 requirement; conda's "pandas=1.5.3=build" when conda. */
-static void parse_spec(struct dd_reqset *set, const char *s, size_t len, int conda)
+/* Parses a PEP 508 requirement; conda's "pandas=1.5.3=build" when conda.
+ * Returns the length of the name it read at s (after blanks), 0 for none. */
+static size_t parse_spec(struct dd_reqset *set, const char *s, size_t len, int conda, int line)
 {
 	const char *end = s + len, *name, *p;
 	struct dd_buf ver = DD_BUF_INIT;
@@ -155,7 +214,7 @@ static void parse_spec(struct dd_reqset *set, const char *s, size_t len, int con
 		s++;
 	nlen = (size_t)(s - name);
 	if (!nlen || !isalnum((unsigned char)name[0]))
-		return;
+		return 0;
 	while (s < end && isspace((unsigned char)*s))
 		s++;
 	if (s < end && *s == '[') {                 /* extras */
@@ -165,8 +224,8 @@ static void parse_spec(struct dd_reqset *set, const char *s, size_t len, int con
 			s++;
 	}
 	if (s < end && *s == '@') {                 /* direct reference: name @ url */
-		put(set, name, nlen, "", 0);
-		return;
+		put(set, name, nlen, "", 0, line);
+		return nlen;
 	}
 	for (p = s; p < end && *p != ';' && *p != '#'; p++) {
 		if (isspace((unsigned char)*p) || *p == '(' || *p == ')' || *p == '"' || *p == '\'')
@@ -180,15 +239,16 @@ static void parse_spec(struct dd_reqset *set, const char *s, size_t len, int con
 		char *v = ver.data + 1, *second = strchr(v, '=');
 		size_t vlen = second ? (size_t)(second - v) : strlen(v);
 
-		put(set, name, nlen, v, vlen);
+		put(set, name, nlen, v, vlen, line);
 	} else if (ver.len > 2 && ver.data[0] == '=' && ver.data[1] == '=' && !strpbrk(ver.data + 2, ",<>!~=*")) {
-		put(set, name, nlen, ver.data + 2, ver.len - 2);
+		put(set, name, nlen, ver.data + 2, ver.len - 2, line);
 	} else if (ver.len > 3 && !strncmp(ver.data, "===", 3)) {
-		put(set, name, nlen, ver.data + 3, ver.len - 3);
+		put(set, name, nlen, ver.data + 3, ver.len - 3, line);
 	} else {
-		put(set, name, nlen, dd_buf_str(&ver), ver.len);
+		put(set, name, nlen, dd_buf_str(&ver), ver.len, line);
 	}
 	dd_buf_release(&ver);
+	return nlen;
 }
 
 /* ---- requirements.txt ----------------------------------------------------- */
@@ -197,6 +257,9 @@ struct parse_ctx {
 	reqparse_include_fn include;
 	void *ud;
 	int depth;
+	int line;                /* of the line being read (0 inside an included file) */
+	char *last;              /* the requirement read last (for `# via` under it) */
+	int in_via;              /* reading a multi-line `# via` list */
 };
 
 static void parse_txt(struct dd_reqset *set, const char *path, const char *text, size_t len,
@@ -216,23 +279,73 @@ static void include_file(struct dd_reqset *set, const char *from, const char *ar
 	else
 		target = dd_xasprintf("%.*s/%.*s", (int)(slash - from), from, (int)alen, arg);
 	if (ctx->include(target, &text, ctx->ud) == 0) {
-		ctx->depth++;
-		parse_txt(set, target, dd_buf_str(&text), text.len, ctx);
-		ctx->depth--;
+		struct parse_ctx inner = { ctx->include, ctx->ud, ctx->depth + 1, 0, NULL, 0 };
+
+		parse_txt(set, target, dd_buf_str(&text), text.len, &inner);
+		free(inner.last);
 	}
 	free(target);
 	dd_buf_release(&text);
 }
 
+/* pip-compile's (and uv's) annotations under a pin, indented: "# via pandas",
+ * "# via pandas, scikit-learn", or "# via" and then "#   pandas" one a
+ * line; "-r requirements.in" and "-c x.txt" name files, not packages. */
+static void via_comment(struct dd_reqset *set, const char *s, const char *end, struct parse_ctx *ctx)
+{
+	const char *p = s + 1;           /* after '#' */
+	size_t indent = 0;
+
+	while (p < end && *p == ' ') {
+		p++;
+		indent++;
+	}
+	if (has_prefix(p, end, "via") && (p + 3 == end || isspace((unsigned char)p[3]))) {
+		ctx->in_via = 1;
+		p += 3;
+	} else if (!ctx->in_via || indent < 2) {
+		ctx->in_via = 0;
+		return;
+	}
+	if (!ctx->last)
+		return;
+	while (p < end) {
+		const char *a, *b;
+
+		while (p < end && (isspace((unsigned char)*p) || *p == ','))
+			p++;
+		a = p;
+		while (p < end && *p != ',')
+			p++;
+		if (a < p && *a != '-' && *a != '(') {
+			for (b = a; b < p && (isalnum((unsigned char)*b) || *b == '-' || *b == '_' || *b == '.'); b++)
+				;
+			put_edge(set, a, (size_t)(b - a), ctx->last, strlen(ctx->last));
+		}
+	}
+}
+
 static void parse_txt_line(struct dd_reqset *set, const char *path, const char *s, size_t len,
                            struct parse_ctx *ctx)
 {
-	const char *end = s + len;
+	const char *end = s + len, *start = s;
+	int line = ctx->depth ? 0 : ctx->line;
+	size_t nlen;
 
 	while (s < end && isspace((unsigned char)*s))
 		s++;
-	if (s == end || *s == '#')
+	if (s == end)
 		return;
+	if (*s == '#') {
+		if (s > start)          /* pip-compile and uv indent their annotations; a user's comment is not one */
+			via_comment(set, s, end, ctx);
+		else
+			ctx->in_via = 0;
+		return;
+	}
+	ctx->in_via = 0;
+	free(ctx->last);
+	ctx->last = NULL;
 	if (*s == '-') {
 		static const char *const inc[] = { "-r", "-c", "--requirement", "--constraint" };
 		static const char *const editable[] = { "-e", "--editable" };
@@ -259,7 +372,7 @@ static void parse_txt_line(struct dd_reqset *set, const char *path, const char *
 				continue;
 			egg = memmem(s, (size_t)(end - s), "#egg=", 5);
 			if (egg)
-				parse_spec(set, egg + 5, (size_t)(end - egg - 5), 0);
+				parse_spec(set, egg + 5, (size_t)(end - egg - 5), 0, line);
 			return;
 		}
 		return;    /* other options: --index-url, --hash ... */
@@ -268,11 +381,13 @@ static void parse_txt_line(struct dd_reqset *set, const char *path, const char *
 		const char *egg = memmem(s, (size_t)(end - s), "#egg=", 5);
 
 		if (egg && memmem(s, (size_t)(egg - s), "://", 3)) {
-			parse_spec(set, egg + 5, (size_t)(end - egg - 5), 0);
+			parse_spec(set, egg + 5, (size_t)(end - egg - 5), 0, line);
 			return;
 		}
 	}
-	parse_spec(set, s, (size_t)(end - s), 0);
+	nlen = parse_spec(set, s, (size_t)(end - s), 0, line);
+	if (nlen)
+		ctx->last = dd_xstrndup(s, nlen);
 }
 
 static void parse_txt(struct dd_reqset *set, const char *path, const char *text, size_t len,
@@ -280,25 +395,32 @@ static void parse_txt(struct dd_reqset *set, const char *path, const char *text,
 {
 	const char *p = text, *end = text + len;
 	struct dd_buf line = DD_BUF_INIT;
+	int first = 0, at = 0;       /* the first line of a continued line; lines read */
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
 		size_t n = (size_t)(e - p);
 
+		at++;
+		if (!line.len)
+			first = at;
 		if (n && p[n - 1] == '\r')
 			n--;
 		if (n && p[n - 1] == '\\') {            /* continuation */
 			dd_buf_add(&line, p, n - 1);
 		} else {
 			dd_buf_add(&line, p, n);
+			ctx->line = first;
 			parse_txt_line(set, path, dd_buf_str(&line), line.len, ctx);
 			dd_buf_reset(&line);
 		}
 		p = nl ? nl + 1 : end;
 	}
-	if (line.len)
+	if (line.len) {
+		ctx->line = first;
 		parse_txt_line(set, path, dd_buf_str(&line), line.len, ctx);
+	}
 	dd_buf_release(&line);
 }
 
@@ -330,32 +452,88 @@ static void trim(const char **s, const char **end)
 		(*end)--;
 }
 
+/* The next line of [*p, end) that is neither blank nor a comment, trimmed,
+ * as s..e; *line counts the lines read.  0 at the end of the text. */
+static int next_line(const char **p, const char *end, const char **s, const char **e, int *line)
+{
+	while (*p < end) {
+		const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+
+		*s = *p;
+		*e = nl ? nl : end;
+		*p = nl ? nl + 1 : end;
+		(*line)++;
+		trim(s, e);
+		if (*s < *e && **s != '#')
+			return 1;
+	}
+	return 0;
+}
+
 /* Poetry's "^2.0" / "~2.0" / "2.0.1" / "*" -> a version string. */
-static void put_poetry(struct dd_reqset *set, const char *name, size_t nlen, const char *v, size_t vlen)
+static void put_poetry(struct dd_reqset *set, const char *name, size_t nlen, const char *v, size_t vlen, int line)
 {
 	if (vlen == 1 && v[0] == '*')
 		vlen = 0;
-	if (vlen && isdigit((unsigned char)v[0]) && !memchr(v, ',', vlen) && !memchr(v, '*', vlen)) {
-		put(set, name, nlen, v, vlen);     /* exact */
+	put(set, name, nlen, v, vlen, line);
+}
+
+/* One `key = value` line of a table of dependencies (Poetry's, Pipfile's):
+ * `pandas = "2.0.0"`, `torch = { version = "2.1.0", source = "x" }`. */
+static void put_table_dep(struct dd_reqset *set, const char *s, const char *e, int line)
+{
+	const char *eq = memchr(s, '=', (size_t)(e - s)), *ke, *v, *ve, *vkey, *q;
+	size_t qlen;
+
+	if (!eq)
 		return;
+	ke = eq;
+	while (ke > s && isspace((unsigned char)ke[-1]))
+		ke--;
+	if (*s == '"' && ke > s + 1 && ke[-1] == '"') {
+		s++;
+		ke--;
 	}
-	put(set, name, nlen, v, vlen);
+	v = eq + 1;
+	ve = e;
+	trim(&v, &ve);
+	if (v < ve && *v == '{') {
+		vkey = memmem(v, (size_t)(ve - v), "version", 7);
+		if (vkey && quoted(vkey + 7, ve, &q, &qlen))
+			put_poetry(set, s, (size_t)(ke - s), q, qlen, line);
+		else
+			put(set, s, (size_t)(ke - s), "", 0, line);
+	} else if (quoted(v, ve, &q, &qlen)) {
+		put_poetry(set, s, (size_t)(ke - s), q, qlen, line);
+	}
+}
+
+/* `key = "value"` at s..e: the quoted value when the key is `key`. */
+static int key_value(const char *s, const char *e, const char *key, const char **q, size_t *qlen)
+{
+	size_t kl = strlen(key);
+	const char *p = s + kl;
+
+	if (!has_prefix(s, e, key))
+		return 0;
+	while (p < e && isspace((unsigned char)*p))
+		p++;
+	if (p >= e || *p != '=')
+		return 0;
+	return quoted(p + 1, e, q, qlen);
 }
 
 static void parse_pyproject(struct dd_reqset *set, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
-	enum { SEC_OTHER, SEC_PROJECT, SEC_OPTIONAL, SEC_POETRY_DEPS } sec = SEC_OTHER;
-	int in_array = 0;
+	const char *s, *e;
+	enum { SEC_OTHER, SEC_PROJECT, SEC_OPTIONAL, SEC_POETRY_DEPS, SEC_POETRY_MAIN } sec = SEC_OTHER;
+	int in_array = 0, line = 0;
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *s = p, *e = nl ? nl : end;
+	while (next_line(&p, end, &s, &e, &line)) {
+		const char *q;
+		size_t qlen;
 
-		p = nl ? nl + 1 : end;
-		trim(&s, &e);
-		if (s == e || *s == '#')
-			continue;
 		if (*s == '[' && !in_array) {
 			size_t n = (size_t)(e - s);
 
@@ -363,8 +541,9 @@ static void parse_pyproject(struct dd_reqset *set, const char *text, size_t len)
 				sec = SEC_PROJECT;
 			else if (has_prefix(s, e, "[project.optional-dependencies]"))
 				sec = SEC_OPTIONAL;
-			else if (has_prefix(s, e, "[tool.poetry.dependencies]") ||
-			         has_prefix(s, e, "[tool.poetry.dev-dependencies]") ||
+			else if (has_prefix(s, e, "[tool.poetry.dependencies]"))
+				sec = SEC_POETRY_MAIN;
+			else if (has_prefix(s, e, "[tool.poetry.dev-dependencies]") ||
 			         (has_prefix(s, e, "[tool.poetry.group.") && memmem(s, n, ".dependencies]", 14)))
 				sec = SEC_POETRY_DEPS;
 			else if (has_prefix(s, e, "[dependency-groups]"))
@@ -374,18 +553,20 @@ static void parse_pyproject(struct dd_reqset *set, const char *text, size_t len)
 			continue;
 		}
 		if (in_array) {
-			const char *q;
-			size_t qlen;
 			const char *cur = s;
 
 			while (cur < e && quoted(cur, e, &q, &qlen)) {
-				parse_spec(set, q, qlen, 0);
+				parse_spec(set, q, qlen, 0, line);
 				cur = q + qlen + 1;
 			}
 			if (memchr(s, ']', (size_t)(e - s)) && !memchr(s, '"', (size_t)(e - s)))
 				in_array = 0;
 			else if (e > s && e[-1] == ']')
 				in_array = 0;
+			continue;
+		}
+		if (sec == SEC_PROJECT && key_value(s, e, "requires-python", &q, &qlen)) {
+			put(set, "python", 6, q, qlen, line);     /* the interpreter the project runs on */
 			continue;
 		}
 		if (sec == SEC_PROJECT || sec == SEC_OPTIONAL) {
@@ -400,92 +581,174 @@ static void parse_pyproject(struct dd_reqset *set, const char *text, size_t len)
 			if (!br)
 				continue;
 			{
-				const char *q, *cur = br + 1;
-				size_t qlen;
+				const char *cur = br + 1;
 
 				while (cur < e && quoted(cur, e, &q, &qlen)) {
-					parse_spec(set, q, qlen, 0);
+					parse_spec(set, q, qlen, 0, line);
 					cur = q + qlen + 1;
 				}
 				in_array = !memchr(br, ']', (size_t)(e - br));
 			}
 			continue;
 		}
-		if (sec == SEC_POETRY_DEPS) {
-			const char *eq = memchr(s, '=', (size_t)(e - s)), *ke, *v, *ve, *vkey;
-			const char *q;
-			size_t qlen;
-
-			if (!eq)
+		if (sec == SEC_POETRY_DEPS || sec == SEC_POETRY_MAIN) {
+			/* `python =` of a group is no interpreter pin; of the main table it is */
+			if (has_prefix(s, e, "python") && (e - s == 6 || isspace((unsigned char)s[6]) || s[6] == '=') &&
+			    sec == SEC_POETRY_DEPS)
 				continue;
-			ke = eq;
-			while (ke > s && isspace((unsigned char)ke[-1]))
-				ke--;
-			if (ke - s == 6 && !strncmp(s, "python", 6))
-				continue;
-			if (*s == '"' && ke > s + 1 && ke[-1] == '"') {
-				s++;
-				ke--;
-			}
-			v = eq + 1;
-			ve = e;
-			trim(&v, &ve);
-			if (v < ve && *v == '{') {
-				vkey = memmem(v, (size_t)(ve - v), "version", 7);
-				if (vkey && quoted(vkey + 7, ve, &q, &qlen))
-					put_poetry(set, s, (size_t)(ke - s), q, qlen);
-				else
-					put(set, s, (size_t)(ke - s), "", 0);
-			} else if (quoted(v, ve, &q, &qlen)) {
-				put_poetry(set, s, (size_t)(ke - s), q, qlen);
-			}
+			put_table_dep(set, s, e, line);
 		}
 	}
 }
 
-/* poetry.lock / uv.lock: [[package]] blocks with name = "x" and version = "y". */
-static void parse_lock_toml(struct dd_reqset *set, const char *text, size_t len)
+/* The names of a uv `dependencies = [ { name = "x", extra = ["y"] }, ... ]`
+ * array from s on, depth brackets deep already: edges from `pkg`.  Returns
+ * the depth left open at e (0: the array ended). */
+static int uv_dep_names(struct dd_reqset *set, const char *pkg, const char *s, const char *e, int depth)
 {
-	const char *p = text, *end = text + len;
-	char *name = NULL;
-	int in_package = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *s = p, *e = nl ? nl : end, *q;
+	for (const char *c = s; c < e && depth > 0; c++) {
+		const char *q;
 		size_t qlen;
 
-		p = nl ? nl + 1 : end;
-		trim(&s, &e);
-		if (s < e && *s == '[') {
-			in_package = (size_t)(e - s) == 11 && !strncmp(s, "[[package]]", 11);
-			free(name);
-			name = NULL;
+		if (*c == '"' || *c == '\'') {          /* a string: skip it whole */
+			const char *close = memchr(c + 1, *c, (size_t)(e - c - 1));
+
+			if (!close)
+				break;
+			c = close;
+		} else if (*c == '[') {
+			depth++;
+		} else if (*c == ']') {
+			depth--;
+		} else if (depth == 1 && has_prefix(c, e, "name") && (c == s || !isalnum((unsigned char)c[-1])) &&
+		           quoted(c + 4, e, &q, &qlen)) {
+			const char *after = c + 4;
+
+			while (after < e && isspace((unsigned char)*after))
+				after++;
+			if (after < e && *after == '=' && pkg)
+				put_edge(set, pkg, strlen(pkg), q, qlen);
+			c = q + qlen;      /* the closing quote */
+		}
+	}
+	return depth;
+}
+
+/* poetry.lock / uv.lock: [[package]] blocks with name = "x" and version = "y";
+ * the graph from poetry's [package.dependencies] tables (one `dep = ...` a
+ * line) and uv's `dependencies = [ { name = "dep" }, ... ]` arrays. */
+static void parse_lock_toml(struct dd_reqset *set, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *s, *e;
+	char *name = NULL;
+	enum { L_OTHER, L_TOP, L_PACKAGE, L_POETRY_DEPS } sec = L_TOP;
+	int uv_deps = 0, line = 0;   /* inside a uv `dependencies = [` array */
+	int array_depth = 0;         /* brackets open in a value that spans lines (not uv_deps) */
+
+	while (next_line(&p, end, &s, &e, &line)) {
+		const char *q;
+		size_t qlen;
+
+		if (uv_deps) {
+			uv_deps = uv_dep_names(set, name, s, e, uv_deps);
 			continue;
 		}
-		if (!in_package)
+		if (array_depth > 0) {
+			for (const char *c = s; c < e; c++)
+				array_depth += *c == '[' ? 1 : *c == ']' ? -1 : 0;
 			continue;
-		if (has_prefix(s, e, "name") && quoted(s + 4, e, &q, &qlen)) {
-			free(name);
+		}
+		if (*s == '[') {
+			if ((size_t)(e - s) == 11 && !strncmp(s, "[[package]]", 11)) {
+				sec = L_PACKAGE;
+				free(name);
+				name = NULL;
+			} else if (has_prefix(s, e, "[package.dependencies]")) {
+				sec = L_POETRY_DEPS;
+			} else {
+				sec = L_OTHER;   /* [package.extras], [package.metadata], [metadata] ... */
+			}
+			continue;
+		}
+		if (sec == L_TOP && key_value(s, e, "requires-python", &q, &qlen)) {
+			put(set, "python", 6, q, qlen, line);     /* uv.lock's copy of the project's */
+			continue;
+		}
+		if (sec == L_POETRY_DEPS && name) {
+			const char *k = s, *ke;
+
+			if (*k == '"')
+				k++;
+			for (ke = k; ke < e && (isalnum((unsigned char)*ke) || *ke == '-' || *ke == '_' || *ke == '.'); ke++)
+				;
+			if (ke > k && memchr(ke, '=', (size_t)(e - ke)))
+				put_edge(set, name, strlen(name), k, (size_t)(ke - k));
+		}
+		if (sec != L_PACKAGE) {
+			const char *eq = memchr(s, '=', (size_t)(e - s));
+
+			for (const char *c = eq ? eq : e; c < e; c++)   /* a value continued on the next lines */
+				array_depth += *c == '[' ? 1 : *c == ']' ? -1 : 0;
+			if (array_depth < 0)
+				array_depth = 0;
+			continue;
+		}
+		if (has_prefix(s, e, "name") && !has_prefix(s, e, "name-") && quoted(s + 4, e, &q, &qlen) && !name) {
 			name = dd_xstrndup(q, qlen);
 		} else if (has_prefix(s, e, "version") && name && quoted(s + 7, e, &q, &qlen)) {
-			put(set, name, strlen(name), q, qlen);
-			free(name);
-			name = NULL;
+			put(set, name, strlen(name), q, qlen, 0);
+		} else if (key_value(s, e, "dependencies", &q, &qlen) || (has_prefix(s, e, "dependencies") &&
+		                                                          memchr(s, '[', (size_t)(e - s)))) {
+			const char *br = memchr(s, '[', (size_t)(e - s));
+
+			if (!br || !name)
+				continue;
+			uv_deps = uv_dep_names(set, name, br + 1, e, 1);
+		} else {
+			const char *eq = memchr(s, '=', (size_t)(e - s));
+
+			for (const char *c = eq ? eq : e; c < e; c++)
+				array_depth += *c == '[' ? 1 : *c == ']' ? -1 : 0;
+			if (array_depth < 0)
+				array_depth = 0;
 		}
 	}
 	free(name);
 }
 
-/* ---- Pipfile.lock ------------------------------------------------------------ */
+/* ---- Pipfile.lock and Pipfile ---------------------------------------------- */
+
+/* A Pipfile.lock entry's dependencies, where the lock records them: a list
+ * of names or an object keyed by name. */
+static void pipfile_lock_edges(struct dd_reqset *set, const char *pkg, const cJSON *deps)
+{
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, deps) {
+		const char *n = cJSON_IsString(d) ? d->valuestring : d->string;
+
+		if (n)
+			put_edge(set, pkg, strlen(pkg), n, strcspn(n, " <>=!~;[("));
+	}
+}
 
 static void parse_pipfile_lock(struct dd_reqset *set, const char *text, size_t len)
 {
 	static const char *const sections[] = { "default", "develop" };
 	cJSON *root = cJSON_ParseWithLength(text, len);
+	const cJSON *req;
 
 	if (!root)
 		return;
+	req = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "_meta"), "requires");
+	if (cJSON_IsObject(req)) {
+		const cJSON *pv = cJSON_GetObjectItemCaseSensitive(req, "python_full_version");
+
+		if (!cJSON_IsString(pv))
+			pv = cJSON_GetObjectItemCaseSensitive(req, "python_version");
+		if (cJSON_IsString(pv))
+			put(set, "python", 6, pv->valuestring, strlen(pv->valuestring), 0);
+	}
 	for (size_t i = 0; i < DD_ARRAY_SIZE(sections); i++) {
 		cJSON *sec = cJSON_GetObjectItemCaseSensitive(root, sections[i]), *pkg;
 
@@ -497,10 +760,57 @@ static void parse_pipfile_lock(struct dd_reqset *set, const char *text, size_t l
 				continue;
 			if (!strncmp(v, "==", 2))
 				v += 2;
-			put(set, pkg->string, strlen(pkg->string), v, strlen(v));
+			put(set, pkg->string, strlen(pkg->string), v, strlen(v), 0);
+			pipfile_lock_edges(set, pkg->string, cJSON_GetObjectItemCaseSensitive(pkg, "dependencies"));
 		}
 	}
 	cJSON_Delete(root);
+}
+
+/* Pipfile (TOML): [packages] and [dev-packages] like Poetry's tables,
+ * [requires] python_version / python_full_version. */
+static void parse_pipfile(struct dd_reqset *set, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	const char *s, *e;
+	enum { P_OTHER, P_PACKAGES, P_REQUIRES } sec = P_OTHER;
+	int line = 0;
+
+	while (next_line(&p, end, &s, &e, &line)) {
+		const char *q;
+		size_t qlen;
+
+		if (*s == '[') {
+			sec = has_prefix(s, e, "[packages]") || has_prefix(s, e, "[dev-packages]") ? P_PACKAGES
+			    : has_prefix(s, e, "[requires]") ? P_REQUIRES : P_OTHER;
+			continue;
+		}
+		if (sec == P_PACKAGES) {
+			put_table_dep(set, s, e, line);
+		} else if (sec == P_REQUIRES && (key_value(s, e, "python_full_version", &q, &qlen) ||
+		                                 key_value(s, e, "python_version", &q, &qlen))) {
+			put(set, "python", 6, q, qlen, line);
+		}
+	}
+}
+
+/* ---- .python-version, runtime.txt --------------------------------------------- */
+
+/* The interpreter alone: the first line that is not a comment ("3.12",
+ * "3.11.4"; runtime.txt writes "python-3.11.4"). */
+static void parse_python_version(struct dd_reqset *set, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *s, *e;
+	int line = 0;
+
+	if (!next_line(&p, end, &s, &e, &line))
+		return;
+	if (has_prefix(s, e, "python-"))
+		s += 7;
+	else if (has_prefix(s, e, "python"))
+		s += 6;
+	if (s < e && isdigit((unsigned char)*s) && !memchr(s, '\0', (size_t)(e - s)))
+		put(set, "python", 6, s, (size_t)(e - s), line);
 }
 
 /* ---- conda environment.yml ----------------------------------------------------- */
@@ -518,7 +828,7 @@ static void conda_list(struct dd_reqset *set, yaml_document_t *doc, yaml_node_t 
 
 			if (colon)
 				v = colon + 2;
-			parse_spec(set, v, strlen(v), !pip);
+			parse_spec(set, v, strlen(v), !pip, (int)n->start_mark.line + 1);
 		} else if (n->type == YAML_MAPPING_NODE) {
 			for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
 				yaml_node_t *k = yaml_document_get_node(doc, pr->key);
@@ -558,7 +868,56 @@ static void parse_conda(struct dd_reqset *set, const char *text, size_t len)
 
 /* ---- Dockerfile ------------------------------------------------------------- */
 
-static void docker_from(struct dd_reqset *set, const char *s, const char *e)
+/* The version at the start of s..e ("3.11" of "3.11-slim"), its length. */
+static size_t version_prefix(const char *s, const char *e)
+{
+	const char *p = s;
+
+	while (p < e && (isdigit((unsigned char)*p) || (*p == '.' && p > s && p + 1 < e && isdigit((unsigned char)p[1]))))
+		p++;
+	return (size_t)(p - s);
+}
+
+/* What an image tag says of the interpreter and the orchestrator:
+ * python:3.11-slim, apache/airflow:2.10.5-python3.11, prefecthq/prefect:3.1.4-python3.12,
+ * a "-py3.11" tag of any image. */
+static void image_versions(struct dd_reqset *set, const char *name, const char *tag, size_t tlen, int line)
+{
+	static const struct {
+		const char *image, *dist;
+	} orchestrators[] = { { "apache/airflow", "apache-airflow" }, { "prefecthq/prefect", "prefect" } };
+	const char *base = strrchr(name, '/'), *e = tag + tlen, *py = NULL;
+	size_t vl;
+
+	base = base ? base + 1 : name;
+	if (!strcmp(base, "python") && (vl = version_prefix(tag, e)) > 0)
+		put(set, "python", 6, tag, vl, line);
+	for (const char *c = tag; c + 2 < e && !py; c++)
+		if ((c == tag || c[-1] == '-' || c[-1] == '_') &&
+		    (has_prefix(c, e, "python") || (has_prefix(c, e, "py") && isdigit((unsigned char)c[2])))) {
+			const char *v = c + (has_prefix(c, e, "python") ? 6 : 2);
+
+			if ((vl = version_prefix(v, e)) > 0) {
+				py = v;
+				put(set, "python", 6, v, vl, line);
+			}
+		}
+	for (size_t i = 0; i < DD_ARRAY_SIZE(orchestrators); i++) {
+		size_t il = strlen(orchestrators[i].image), nl = strlen(name);
+
+		/* docker.io/apache/airflow, a registry mirror's .../apache/airflow */
+		if (nl >= il && !strcmp(name + nl - il, orchestrators[i].image) && (nl == il || name[nl - il - 1] == '/')) {
+			const char *v = tag;
+
+			if (has_prefix(v, e, "slim-"))
+				v += 5;
+			if ((vl = version_prefix(v, e)) > 0)
+				put(set, orchestrators[i].dist, strlen(orchestrators[i].dist), v, vl, line);
+		}
+	}
+}
+
+static void docker_from(struct dd_reqset *set, const char *s, const char *e, int line)
 {
 	const char *img, *ie, *colon, *at;
 
@@ -593,11 +952,13 @@ static void docker_from(struct dd_reqset *set, const char *s, const char *e)
 		const char *tag = colon ? colon + 1 : "latest";
 		size_t tlen = colon ? (size_t)(ie - colon - 1) : 6;
 
-		if (strchr(name, '$') == NULL) {
+		if (strchr(name, '$') == NULL && !memchr(tag, '$', tlen) && !memchr(name, '\0', strlen(name))) {
+			image_versions(set, name, tag, tlen, line);
 			DD_GROW(set->v, set->cap, set->n + 1);
 			if (!find(set, name)) {
 				set->v[set->n].name = name;
 				set->v[set->n].version = dd_xstrndup(tag, tlen);
+				set->v[set->n].line = line;
 				set->n++;
 				return;
 			}
@@ -606,7 +967,69 @@ static void docker_from(struct dd_reqset *set, const char *s, const char *e)
 	}
 }
 
-static void docker_pip(struct dd_reqset *set, const char *s, const char *e)
+/* A FROM line with the ARG defaults declared before it substituted:
+ * ARG PYTHON_VERSION=3.11 / FROM python:${PYTHON_VERSION}-slim. */
+static void docker_substitute(const struct dd_strv *args, const char *s, const char *e, struct dd_buf *out)
+{
+	while (s < e) {
+		const char *name = NULL;
+		size_t nl = 0;
+
+		if (*s == '$' && s + 1 < e && s[1] == '{') {
+			const char *close = memchr(s, '}', (size_t)(e - s));
+
+			if (close) {
+				name = s + 2;
+				nl = strcspn(name, ":}");
+				if (name + nl > close)
+					nl = (size_t)(close - name);
+				s = close + 1;
+			}
+		} else if (*s == '$' && s + 1 < e && (isalpha((unsigned char)s[1]) || s[1] == '_')) {
+			name = s + 1;
+			for (s = name; s < e && (isalnum((unsigned char)*s) || *s == '_'); s++)
+				;
+			nl = (size_t)(s - name);
+		}
+		if (!name) {
+			dd_buf_addch(out, *s++);
+			continue;
+		}
+		{
+			const char *val = NULL;
+
+			for (size_t i = 0; i < args->n; i++)
+				if (!strncmp(args->v[i], name, nl) && args->v[i][nl] == '=')
+					val = args->v[i] + nl + 1;
+			if (val)
+				dd_buf_adds(out, val);
+			else
+				dd_buf_addf(out, "${%.*s}", (int)nl, name);   /* unknown: stays a variable */
+		}
+	}
+}
+
+/* ARG NAME=default: kept as "NAME=default" (quotes dropped), the last one wins. */
+static void docker_arg(struct dd_strv *args, const char *s, const char *e)
+{
+	const char *eq, *v, *ve;
+
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	eq = memchr(s, '=', (size_t)(e - s));
+	if (!eq || eq == s)
+		return;
+	v = eq + 1;
+	ve = e;
+	trim(&v, &ve);
+	if (ve - v >= 2 && (*v == '"' || *v == '\'') && ve[-1] == *v) {
+		v++;
+		ve--;
+	}
+	dd_strv_push_owned(args, dd_xasprintf("%.*s=%.*s", (int)(eq - s), s, (int)(ve - v), v));
+}
+
+static void docker_pip(struct dd_reqset *set, const char *s, const char *e, int line)
 {
 	const char *p = s;
 
@@ -651,7 +1074,7 @@ static void docker_pip(struct dd_reqset *set, const char *s, const char *e)
 					b--;
 			}
 			if (b > a && !memchr(a, '/', (size_t)(b - a)) && !memchr(a, '$', (size_t)(b - a)))
-				parse_spec(set, a, (size_t)(b - a), 0);
+				parse_spec(set, a, (size_t)(b - a), 0, line);
 		}
 	}
 }
@@ -659,13 +1082,18 @@ static void docker_pip(struct dd_reqset *set, const char *s, const char *e)
 static void parse_dockerfile(struct dd_reqset *set, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
-	struct dd_buf line = DD_BUF_INIT;
+	struct dd_buf line = DD_BUF_INIT, from = DD_BUF_INIT;
+	struct dd_strv args = DD_STRV_INIT;
+	int at = 0, first = 0;
 
 	while (p <= end) {
 		const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
 		const char *e = nl ? nl : end;
 		size_t n = (size_t)(e - p);
 
+		at++;
+		if (!line.len)
+			first = at;
 		if (n && p[n - 1] == '\r')
 			n--;
 		if (n && p[n - 1] == '\\') {
@@ -679,10 +1107,15 @@ static void parse_dockerfile(struct dd_reqset *set, const char *text, size_t len
 			le = s + line.len;
 			while (s < le && isspace((unsigned char)*s))
 				s++;
-			if ((size_t)(le - s) > 5 && !strncasecmp(s, "FROM", 4) && isspace((unsigned char)s[4]))
-				docker_from(set, s + 5, le);
-			else if ((size_t)(le - s) > 4 && !strncasecmp(s, "RUN", 3) && isspace((unsigned char)s[3]))
-				docker_pip(set, s + 4, le);
+			if ((size_t)(le - s) > 5 && !strncasecmp(s, "FROM", 4) && isspace((unsigned char)s[4])) {
+				docker_substitute(&args, s + 5, le, &from);
+				docker_from(set, dd_buf_str(&from), dd_buf_str(&from) + from.len, first);
+				dd_buf_reset(&from);
+			} else if ((size_t)(le - s) > 4 && !strncasecmp(s, "RUN", 3) && isspace((unsigned char)s[3])) {
+				docker_pip(set, s + 4, le, first);
+			} else if ((size_t)(le - s) > 4 && !strncasecmp(s, "ARG", 3) && isspace((unsigned char)s[3])) {
+				docker_arg(&args, s + 4, le);
+			}
 			dd_buf_reset(&line);
 		}
 		if (!nl)
@@ -690,6 +1123,8 @@ static void parse_dockerfile(struct dd_reqset *set, const char *text, size_t len
 		p = nl + 1;
 	}
 	dd_buf_release(&line);
+	dd_buf_release(&from);
+	dd_strv_release(&args);
 }
 
 /* ---- entry points ------------------------------------------------------------ */
@@ -697,17 +1132,20 @@ static void parse_dockerfile(struct dd_reqset *set, const char *text, size_t len
 void reqparse(const char *path, const char *text, size_t len,
               reqparse_include_fn include, void *ud, struct dd_reqset *out)
 {
-	struct parse_ctx ctx = { include, ud, 0 };
+	struct parse_ctx ctx = { include, ud, 0, 0, NULL, 0 };
 
 	switch (reqparse_kind_for(path)) {
 	case REQ_TXT: parse_txt(out, path, text, len, &ctx); break;
 	case REQ_PYPROJECT: parse_pyproject(out, text, len); break;
 	case REQ_LOCK_TOML: parse_lock_toml(out, text, len); break;
 	case REQ_PIPFILE_LOCK: parse_pipfile_lock(out, text, len); break;
+	case REQ_PIPFILE: parse_pipfile(out, text, len); break;
 	case REQ_CONDA: parse_conda(out, text, len); break;
 	case REQ_DOCKERFILE: parse_dockerfile(out, text, len); break;
+	case REQ_PYTHON_VERSION: parse_python_version(out, text, len); break;
 	case REQ_NONE: break;
 	}
+	free(ctx.last);
 }
 
 static int cmp_change(const void *a, const void *b)
@@ -715,15 +1153,28 @@ static int cmp_change(const void *a, const void *b)
 	return strcmp(((const struct dd_req_change *)a)->package, ((const struct dd_req_change *)b)->package);
 }
 
-static void add_change(struct dd_req_change **v, size_t *n, size_t *cap, const char *pkg,
-                       const char *from, const char *to, const char *file)
+static int cmp_str(const void *a, const void *b)
 {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_change(struct dd_req_change **v, size_t *n, size_t *cap, const char *pkg,
+                       const char *from, const char *to, const char *file, const struct dd_reqset *graph)
+{
+	struct dd_req_change *ch;
+
 	DD_GROW(*v, *cap, *n + 1);
-	(*v)[*n].package = dd_xstrdup(pkg);
-	(*v)[*n].from = dd_xstrdup(from);
-	(*v)[*n].to = dd_xstrdup(to);
-	(*v)[*n].file = dd_xstrdup(file);
-	(*n)++;
+	ch = &(*v)[(*n)++];
+	memset(ch, 0, sizeof(*ch));
+	ch->package = dd_xstrdup(pkg);
+	ch->from = dd_xstrdup(from);
+	ch->to = dd_xstrdup(to);
+	ch->file = dd_xstrdup(file);
+	for (size_t i = 0; i < graph->n_edges; i++)
+		if (!strcmp(graph->edges[i].to, pkg) && !dd_strv_contains(&ch->required_by, graph->edges[i].from))
+			dd_strv_push(&ch->required_by, graph->edges[i].from);
+	if (ch->required_by.n > 1)
+		qsort(ch->required_by.v, ch->required_by.n, sizeof(char *), cmp_str);
 }
 
 void reqparse_diff(const struct dd_reqset *old, const struct dd_reqset *new_, const char *file,
@@ -736,26 +1187,43 @@ void reqparse_diff(const struct dd_reqset *old, const struct dd_reqset *new_, co
 		struct dd_req *o = find(old, new_->v[i].name);
 
 		if (!o)
-			add_change(&v, &n, &cap, new_->v[i].name, NULL, new_->v[i].version, file);
+			add_change(&v, &n, &cap, new_->v[i].name, NULL, new_->v[i].version, file, new_);
 		else if (strcmp(o->version, new_->v[i].version))
-			add_change(&v, &n, &cap, new_->v[i].name, o->version, new_->v[i].version, file);
+			add_change(&v, &n, &cap, new_->v[i].name, o->version, new_->v[i].version, file, new_);
 	}
 	for (size_t i = 0; i < old->n; i++)
 		if (!find(new_, old->v[i].name))
-			add_change(&v, &n, &cap, old->v[i].name, old->v[i].version, NULL, file);
+			add_change(&v, &n, &cap, old->v[i].name, old->v[i].version, NULL, file, old);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_change);
 	*out = v;
 	*n_out = n;
 }
 
+void req_change_release(struct dd_req_change *ch)
+{
+	free(ch->package);
+	free(ch->from);
+	free(ch->to);
+	free(ch->file);
+	dd_strv_release(&ch->required_by);
+	memset(ch, 0, sizeof(*ch));
+}
+
+void req_change_copy(struct dd_req_change *to, const struct dd_req_change *from)
+{
+	memset(to, 0, sizeof(*to));
+	to->package = dd_xstrdup(from->package);
+	to->from = dd_xstrdup(from->from);
+	to->to = dd_xstrdup(from->to);
+	to->file = dd_xstrdup(from->file);
+	for (size_t i = 0; i < from->required_by.n; i++)
+		dd_strv_push(&to->required_by, from->required_by.v[i]);
+}
+
 void req_changes_free(struct dd_req_change *changes, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(changes[i].package);
-		free(changes[i].from);
-		free(changes[i].to);
-		free(changes[i].file);
-	}
+	for (size_t i = 0; i < n; i++)
+		req_change_release(&changes[i]);
 	free(changes);
 }

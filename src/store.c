@@ -143,6 +143,13 @@ static const char *const migrations[] = {
 	 * sync (links then read the same offline) */
 	("ALTER TABLE sources ADD COLUMN ui_form TEXT;"
 	 "ALTER TABLE sources ADD COLUMN ui_base TEXT;"),
+
+	/* 4: what each run ran, as the orchestrator reports it (Airflow 3: the
+	 * DAG bundle's version, a git commit, and the DAG version number) */
+	"CREATE TABLE run_versions ("
+	"  run_ref INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+	"  bundle_version TEXT,"
+	"  dag_version INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define STORE_APPLICATION_ID 1684105060   /* "dagd" */
@@ -189,6 +196,8 @@ enum stmt_id {
 	S_CURSOR_GET,
 	S_REPORT_PUT,
 	S_REPORT_SEEN,
+	S_RUN_VERSION_PUT,
+	S_RUN_VERSIONS,
 	S__COUNT
 };
 
@@ -338,6 +347,14 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_REPORT_SEEN] =
 		"SELECT count(*), coalesce(min(report_ms), 0) FROM report_history "
 		"WHERE scope = ?1 AND fingerprint = ?2 AND (?3 = 0 OR report_ms < ?3)",
+	[S_RUN_VERSION_PUT] =
+		"INSERT INTO run_versions (run_ref, bundle_version, dag_version) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT (run_ref) DO UPDATE SET bundle_version = excluded.bundle_version, "
+		"dag_version = excluded.dag_version",
+	[S_RUN_VERSIONS] =
+		"SELECT v.run_ref, v.bundle_version, v.dag_version FROM run_versions v "
+		"JOIN runs r ON r.id = v.run_ref WHERE r.dag_ref = ?1 AND r.logical_ms >= ?2 "
+		"AND (?3 = 0 OR r.logical_ms < ?3) ORDER BY r.logical_ms, r.id",
 };
 
 struct dd_store {
@@ -1149,6 +1166,39 @@ int store_runs(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_
 			break;
 	}
 	return rows_end(s, st, rc, r, err, "reading runs");
+}
+
+int store_run_version_put(struct dd_store *s, int64_t run_ref, const char *bundle_version, int dag_version,
+                          struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt_ref(s, S_RUN_VERSION_PUT, run_ref, err);
+	int rc;
+
+	if (!st)
+		return DD_ESTORE;
+	bind_text(st, 2, bundle_version);
+	sqlite3_bind_int(st, 3, dag_version);
+	rc = sqlite3_step(st);
+	done(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, err, "saving a run's version");
+}
+
+int store_run_versions(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+                       store_run_version_cb cb, void *ud, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt_ref(s, S_RUN_VERSIONS, dag_ref, err);
+	int rc, r = 0;
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = cb(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), sqlite3_column_int(st, 2), ud);
+		if (r)
+			break;
+	}
+	return rows_end(s, st, rc, r, err, "reading the runs' versions");
 }
 
 int store_count(struct dd_store *s, int64_t dag_ref, int64_t *n_runs, int64_t *n_tis,

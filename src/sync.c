@@ -19,6 +19,7 @@ static void copy_run(struct dd_run *d, const struct dd_run *s)
 	d->run_name = dd_xstrdup(s->run_name);
 	d->run_type = dd_xstrdup(s->run_type);
 	d->note = dd_xstrdup(s->note);
+	d->bundle_version = dd_xstrdup(s->bundle_version);
 }
 
 static void copy_ti(struct dd_task_instance *d, const struct dd_task_instance *s)
@@ -364,6 +365,8 @@ static int sync_one_run(struct ctx *x, const char *dag_id, int64_t dag_ref,
 	}
 	if (!rc)
 		rc = store_run_put(x->s, dag_ref, r, &run_ref, err);
+	if (!rc && (r->bundle_version || r->dag_version))
+		rc = store_run_version_put(x->s, run_ref, r->bundle_version, r->dag_version, err);
 	for (size_t i = 0; i < ts.n && !rc; i++) {
 		rc = store_ti_put(x->s, run_ref, &ts.v[i].ti, &ti_ref, err);
 		for (size_t j = 0; j < ts.v[i].n && !rc; j++)

@@ -359,6 +359,43 @@ static void classify_cached(struct dd_tbparser *tp, struct dd_frame *f)
 	f->package = dd_xstrdup(e->package);
 }
 
+/* A compiled (Cython) module's frame names no site-packages path, only the
+ * source file it was built from, relative, and the qualified function:
+ *   File "sklearn/tree/_tree.pyx", line 714, in sklearn.tree._tree.Tree.__setstate__
+ *   File "interval.pyx", line 1, in init pandas._libs.interval
+ * It is the library's code, not the pipeline's: its package is the top of
+ * the function's dotted name (two levels for google and azure), else the
+ * path's first directory. */
+static void compiled_frame(struct dd_frame *f)
+{
+	static const char *const exts[] = { ".pyx", ".pxd", ".pxi" };
+	const char *fn = f->func ? f->func : "", *dot;
+	size_t n;
+	int compiled = 0;
+
+	if (f->kind != DD_FRAME_APP || f->file[0] == '/' || f->file[0] == '\\' ||
+	    (f->file[0] && f->file[1] == ':'))
+		return;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(exts); i++)
+		compiled |= dd_ends_with(f->file, exts[i]);
+	if (!compiled)
+		return;
+	f->kind = DD_FRAME_LIBRARY;
+	if (dd_starts_with(fn, "init "))
+		fn += 5;
+	dot = strchr(fn, '.');
+	n = strspn(fn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	if (dot && n == (size_t)(dot - fn) && n > 0) {
+		if ((n == 6 && !strncmp(fn, "google", 6)) || (n == 5 && !strncmp(fn, "azure", 5)))
+			n += 1 + strspn(dot + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		free(f->package);
+		f->package = dd_xstrndup(fn, n);
+	} else if (strchr(f->file, '/')) {
+		free(f->package);
+		f->package = dd_xstrndup(f->file, strcspn(f->file, "/"));
+	}
+}
+
 /* 'File "path", line N[, in func]' at s (indentation removed). */
 static int parse_frame(struct dd_tbparser *tp, const char *s, size_t n, struct dd_frame *f)
 {
@@ -399,6 +436,7 @@ static int parse_frame(struct dd_tbparser *tp, const char *s, size_t n, struct d
 			classify_cached(tp, f);
 		else
 			f->kind = traceback_classify_file(f->file, &f->package);
+		compiled_frame(f);
 		f->in_app = f->kind == DD_FRAME_APP;
 	}
 	return 1;

@@ -37,6 +37,20 @@ static cJSON *commit_json(const struct rk_commit *c)
 	cJSON_AddItemToObject(o, "requirement_changes", rc);
 	why = jsonout_strv(&c->why);
 	cJSON_AddItemToObject(o, "why", why);
+	/* how its requirement change is tied to the failure, and what shows each link */
+	cJSON_AddItemToObject(o, "links", jsonout_strv(&c->links));
+	{
+		cJSON *lw = cJSON_CreateArray();
+
+		for (size_t i = 0; i < c->links.n && i < c->link_why.n; i++) {
+			cJSON *x = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(x, "link", c->links.v[i]);
+			cJSON_AddStringToObject(x, "detail", c->link_why.v[i]);
+			cJSON_AddItemToArray(lw, x);
+		}
+		cJSON_AddItemToObject(o, "link_details", lw);
+	}
 	cJSON_AddNumberToObject(o, "suspicion", jsonout_round3(c->suspicion));
 	return o;
 }
@@ -58,8 +72,14 @@ static cJSON *cause_json(const struct rk_cause *c, size_t rank, int explain)
 	cJSON_AddStringToObject(o, "fingerprint", c->fingerprint);
 	jsonout_str(onset, "first_bad_run", c->first_bad_run);
 	jsonout_time(onset, "first_bad_time", c->first_bad_ms);
+	jsonout_time(onset, "first_bad_logical_date", c->first_bad_logical_ms);
 	jsonout_str(onset, "last_good_run", c->last_good_run);
 	jsonout_time(onset, "last_good_time", c->last_good_ms);
+	jsonout_time(onset, "last_good_logical_date", c->last_good_logical_ms);
+	if (c->bundle_to) {
+		jsonout_str(onset, "last_good_bundle_version", c->bundle_from);
+		jsonout_str(onset, "first_bad_bundle_version", c->bundle_to);
+	}
 	cJSON_AddNumberToObject(onset, "failed_runs", (double)c->failed_runs);
 	cJSON_AddNumberToObject(onset, "runs_since_onset", (double)c->runs_since_onset);
 	cJSON_AddNumberToObject(onset, "failed_since_onset", (double)c->failed_since_onset);
@@ -72,6 +92,18 @@ static cJSON *cause_json(const struct rk_cause *c, size_t rank, int explain)
 	for (size_t i = 0; i < c->n_commits; i++)
 		cJSON_AddItemToArray(commits, commit_json(&c->commits[i]));
 	cJSON_AddItemToObject(o, "commits", commits);
+	if (c->outside) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "package", c->outside->package);
+		jsonout_str(x, "file", c->outside->file);
+		jsonout_str(x, "line", c->outside->text);
+		if (c->outside->line)
+			cJSON_AddNumberToObject(x, "line_number", c->outside->line);
+		jsonout_str(x, "version", c->outside->version);
+		cJSON_AddStringToObject(x, "why", c->outside->why);
+		cJSON_AddItemToObject(o, "outside_repository", x);
+	}
 	for (size_t i = 0; i < c->n_evidence; i++) {
 		if (explain) {
 			cJSON *x = cJSON_CreateObject();
@@ -136,6 +168,7 @@ cJSON *triage_to_json(const struct triage_result *t, int explain)
 	}
 	cJSON_AddItemToObject(o, "last_runs", runs);
 	cJSON_AddItemToObject(o, "notes", jsonout_strv(&t->rk.notes));
+	cJSON_AddItemToObject(o, "also_seen", jsonout_strv(&t->rk.also_seen));
 	jsonout_str(o, "ui_url", t->ui_url);
 	return o;
 }
@@ -157,12 +190,13 @@ static size_t good_before_first_failure(const struct an_result *an, int64_t firs
 static void headline(const struct triage_result *t, const struct triage_style *st, FILE *out, const char *md)
 {
 	const struct an_result *an = &t->an;
-	char when[32];
-	int64_t first = 0;
+	char when[32], iso[40];
+	int64_t first = 0, first_ran = 0;
 
 	for (size_t i = 0; i < an->n_runs; i++)
 		if (dd_state_is_failure(an->runs[i].state)) {
 			first = an->runs[i].logical_ms;
+			first_ran = an->runs[i].start_ms;
 			break;
 		}
 	fprintf(out, "%s%s%s%s — ", md, C(st, RC_BOLD), an->dag_id, C(st, RC_RESET));
@@ -178,13 +212,16 @@ static void headline(const struct triage_result *t, const struct triage_style *s
 		fputc('\n', out);
 		return;
 	}
-	triage_format_minute(first, when, sizeof(when));
+	/* when it ran, and the logical date of the run beside it */
+	triage_format_minute(first_ran ? first_ran : first, when, sizeof(when));
+	dd_format_time(first, 0, iso, sizeof(iso));
 	fprintf(out, "%s%zu of the last %zu runs failed%s", t->failing ? C(st, RC_RED) : C(st, RC_YELLOW),
 	        an->n_failed, an->n_runs, C(st, RC_RESET));
 	if (an->n_running)
 		fprintf(out, ", %zu not finished", an->n_running);
 	if (first)
-		fprintf(out, " (first failure %s, after %zu good runs)", when, good_before_first_failure(an, first));
+		fprintf(out, " (first failure %s UTC, run of %.5s, after %zu good runs)", when, iso + 5,
+		        good_before_first_failure(an, first));
 	if (!t->failing)
 		fprintf(out, "; recovered since");
 	fputc('\n', out);
@@ -210,8 +247,9 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 		            c->first_bad_run ? c->first_bad_run : "?", a);
 	} else {
 		dd_buf_addf(&buf, ": %zu failed run(s), %zu tries; onset %s", c->failed_runs, c->tries, a);
+		triage_format_minute(c->first_bad_logical_ms, b, sizeof(b));
 		if (c->first_bad_run)
-			dd_buf_addf(&buf, " (%s)", c->first_bad_run);
+			dd_buf_addf(&buf, " (%s, logical date %s)", c->first_bad_run, b);
 		if (c->runs_since_onset)
 			dd_buf_addf(&buf, ", %zu/%zu runs since", c->failed_since_onset, c->runs_since_onset);
 		dd_buf_adds(&buf, c->still_failing ? "; still failing" : "; not failing now");
@@ -219,9 +257,21 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 	render_field(out, ind, "task", dd_buf_str(&buf), 8, st->width);
 	dd_buf_reset(&buf);
 	if (c->last_good_run) {
-		triage_format_minute(c->last_good_ms, b, sizeof(b));
-		dd_buf_addf(&buf, "%s (%s)", b, c->last_good_run);
+		triage_format_minute(c->last_good_ms, a, sizeof(a));
+		triage_format_minute(c->last_good_logical_ms, b, sizeof(b));
+		dd_buf_addf(&buf, "%s (%s, logical date %s)", a, c->last_good_run, b);
 		render_field(out, ind, "last good", dd_buf_str(&buf), 8, st->width);
+		dd_buf_reset(&buf);
+	}
+	if (c->bundle_to) {
+		dd_buf_addf(&buf, "the commits between bundle versions %.7s (last good run) and %.7s (first bad run)",
+		            c->bundle_from, c->bundle_to);
+		render_field(out, ind, "window", dd_buf_str(&buf), 8, st->width);
+		dd_buf_reset(&buf);
+	}
+	if (c->outside) {
+		dd_buf_addf(&buf, "none in the repository: %s", c->outside->why);
+		render_field(out, ind, "change", dd_buf_str(&buf), 8, st->width);
 		dd_buf_reset(&buf);
 	}
 	for (size_t i = 0; i < c->n_commits && i < 3; i++) {
@@ -236,6 +286,12 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 		dd_buf_reset(&buf);
 		for (size_t w = 0; w < k->why.n; w++)
 			render_field(out, ind, "", k->why.v[w], 8, st->width);
+	}
+	/* which link tied the failure to the change */
+	for (size_t i = 0; st->explain && c->n_commits && i < c->commits[0].links.n && i < c->commits[0].link_why.n; i++) {
+		dd_buf_addf(&buf, "%s: %s", c->commits[0].links.v[i], c->commits[0].link_why.v[i]);
+		render_field(out, ind, "link", dd_buf_str(&buf), 8, st->width);
+		dd_buf_reset(&buf);
 	}
 	for (size_t i = 0; i < c->checks.n && i < 4; i++)
 		render_field(out, ind, i ? "" : "check", c->checks.v[i], 8, st->width);
@@ -279,10 +335,12 @@ void triage_render_text(const struct triage_result *t, const struct triage_style
 		fputc('\n', out);
 		cause_text(&t->rk.causes[i], i + 1, st, out);
 	}
-	if (t->an.n_stalls) {
+	if (t->an.n_stalls || t->rk.also_seen.n) {
 		fputs("\nalso seen\n", out);
 		for (size_t i = 0; i < t->an.n_stalls; i++)
 			fprintf(out, "   %-18s %s\n", an_stall_kind_name(t->an.stalls[i].kind), t->an.stalls[i].detail);
+		for (size_t i = 0; i < t->rk.also_seen.n; i++)
+			fprintf(out, "   %-18s %s\n", "failure", t->rk.also_seen.v[i]);
 	}
 	for (size_t i = 0; i < t->rk.notes.n; i++)
 		fprintf(out, "\nnote: %s\n", t->rk.notes.v[i]);
@@ -336,6 +394,11 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 			fprintf(out, "; not finished in the run of %s\n", a);
 		else
 			fprintf(out, "; %zu failed run(s) since %s%s\n", c->failed_runs, a, c->still_failing ? ", still failing" : "");
+		if (c->outside) {
+			fputs("- change: none in the repository: ", out);
+			md_escape(out, c->outside->why);
+			fputc('\n', out);
+		}
 		for (size_t k = 0; k < c->n_commits && k < 3; k++) {
 			fprintf(out, "- change: `%.7s` ", c->commits[k].commit.id);
 			md_escape(out, c->commits[k].commit.summary);
@@ -343,6 +406,11 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 				fputs(" — ", out);
 				md_escape(out, c->commits[k].why.v[w]);
 			}
+			fputc('\n', out);
+		}
+		for (size_t k = 0; st->explain && c->n_commits && k < c->commits[0].links.n && k < c->commits[0].link_why.n; k++) {
+			fprintf(out, "- link %s: ", c->commits[0].links.v[k]);
+			md_escape(out, c->commits[0].link_why.v[k]);
 			fputc('\n', out);
 		}
 		for (size_t k = 0; k < c->checks.n && k < 4; k++) {

@@ -22,6 +22,13 @@
  *  - onset: for each task of a group, the first run failing with that
  *    fingerprint after the last good run before it; the group's onset is
  *    the earliest of its tasks' onsets of the current (or last) streak;
+ *  - onset times are the times things ran: a group's onset_start_ms is the
+ *    start of its first failed try in the onset run (the logical date stays
+ *    beside it), its last_good_start_ms the start of its tasks' try in the
+ *    last good run;
+ *  - a task is the task the orchestrator runs, not one run of it: Prefect
+ *    names its task runs <task>-<dynamic key> (load_model-863), and they
+ *    are grouped by the task (load_model), as the Prefect UI does;
  *  - still failing: the task's newest run in the window failed with it;
  *  - stuck: a task instance (or run) not finished as of as_of_ms, queued
  *    or running FAR_FACTOR times longer than the task's (run's) median
@@ -49,6 +56,51 @@ struct an_run {
 	enum dd_state state;
 	int64_t logical_ms;
 	int64_t start_ms, end_ms;
+};
+
+/* What a run ran, as the orchestrator reports it (an_result.ran). */
+struct an_ran {
+	char *bundle_version;      /* Airflow 3: the Git DAG bundle's commit, NULL unknown */
+	int dag_version;           /* the DAG version number, 0 unknown */
+};
+
+/* How a failure is tied to a package: the links `triage --explain` names. */
+enum an_link {
+	AN_LINK_NAMED = 1,         /* its message names the package: "No module named 'x'",
+	                              "... from 'markupsafe'", "numpy.dtype size changed" (or the
+	                              pattern that matched names it) */
+	AN_LINK_FRAME = 2,         /* a frame of its traceback is the package's (site-packages/x, a
+	                              venv's, a compiled x frame), or its exception is the package's
+	                              own (sqlalchemy.exc.ObjectNotExecutableError) */
+};
+
+/* A distribution the failure is tied to, best first in an_group.ties. */
+struct an_tie {
+	char *dist;                /* PEP 503-normalised distribution ("scikit-learn"), or the prefix of
+	                              a namespace package's ("google-cloud" matches google-cloud-*) */
+	char *import_name;         /* as the failure shows it ("sklearn", "google.cloud") */
+	int prefix;                /* dist is a namespace prefix */
+	int links;                 /* enum an_link bits */
+	double weight;             /* 1 for a package the message names and for the frame nearest the
+	                              raise (not stdlib, not the orchestrator); less further out */
+	char *named;               /* what names it ("the message names markupsafe"), or NULL */
+	char *frame;               /* which frame ("the traceback passes through site-packages/sqlalchemy"),
+	                              or NULL */
+};
+
+/* Whether a change of requirement `package` (normalised or not) is a change
+ * of the tie's distribution: the distribution, the import name as a
+ * distribution name (psycopg2 for psycopg2-binary), or a namespace prefix. */
+int an_tie_matches(const struct an_tie *t, const char *package);
+
+/* What a change of the interpreter would explain of the failure (weight 0:
+ * nothing): a module the standard library no longer has, a compiled
+ * extension that does not fit, a SyntaxError. */
+struct an_interp {
+	double weight;             /* 1 for a removed module, less for what any version change may cause */
+	char *why;                 /* "distutils was removed from the standard library in Python 3.12" */
+	char *removed_in;          /* "3.12": the first version without it; NULL when any change explains it */
+	char *running;             /* "3.12": the interpreter the failing try ran (its frames' lib/python3.12), NULL */
 };
 
 /* One task's history in the window. */
@@ -96,7 +148,23 @@ struct an_group {
 	char *input_drop;           /* a count its newest failing log reports as (nearly) 0 that the
 	                               task's last successful log had ("loaded 0 orders", where the
 	                               last success ... logged "loaded 3120 orders"), or NULL */
+	int64_t onset_start_ms;     /* when its first failed try of the onset run started (wall clock;
+	                               the run's start, else its logical date, when no try says) */
+	int64_t last_good_start_ms; /* when its tasks' try of the last good run started, likewise; 0 none */
+	struct an_tie *ties;        /* the distributions its failure is tied to, best first */
+	size_t n_ties;
+	struct an_interp interp;    /* what an interpreter change would explain of it */
 };
+
+/* The ties and the interpreter explanation of one failure, with the
+ * knowledge base's import names and standard library (kb may be NULL:
+ * import names are then taken as distribution names).  Fills *ties (caller
+ * frees with an_ties_free) and *interp (an_interp_release). */
+struct kb;
+void an_failure_ties(const struct kb *kb, const struct dd_failure *f, struct an_tie **ties, size_t *n_ties,
+                     struct an_interp *interp);
+void an_ties_free(struct an_tie *t, size_t n);
+void an_interp_release(struct an_interp *i);
 
 enum an_stall_kind {
 	AN_STALL_SENSOR_TIMEOUT,     /* a sensor timed out or kept rescheduling */
@@ -161,6 +229,7 @@ struct an_result {
 	                                an old copy) the newest time stored for the DAG */
 	struct an_run *runs;         /* oldest first */
 	size_t n_runs;
+	struct an_ran *ran;          /* parallel to runs: what each ran; NULL when no run says */
 	size_t n_failed, n_success, n_running;
 	struct an_task *tasks;       /* by task_id */
 	size_t n_tasks;

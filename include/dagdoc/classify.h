@@ -61,7 +61,7 @@
 
 /* Changes whenever the classifier decides differently for the same
  * patterns and knowledge: part of the classification cache's key. */
-#define CLASSIFY_LOGIC "2026-12-07.1"
+#define CLASSIFY_LOGIC "2026-12-12.1"   /* since: compiled (Cython) frames are library frames */
 
 /* Weights of primary selection (see above). */
 #define CLASSIFY_W_DECISIVE 0.04

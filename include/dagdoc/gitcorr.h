@@ -19,8 +19,9 @@
  * therefore checks the repository only when it has no cached answers.
  *
  * Ownership: gitcorr_open allocates the repository handle (gitcorr_close
- * frees it); commit arrays are the caller's (gitcorr_commits_free);
- * strings returned by gitcorr_map_path are the caller's.
+ * frees it); commit arrays are the caller's (gitcorr_commits_free), and so
+ * are requirement lines (gitcorr_req_lines_free); strings returned by
+ * gitcorr_map_path are the caller's.
  */
 #ifndef DAGDOC_GITCORR_H
 #define DAGDOC_GITCORR_H
@@ -58,6 +59,18 @@ int gitcorr_window(struct gitcorr_repo *r, int64_t from_ms, int64_t to_ms,
                    struct gitcorr_commit **out, size_t *n_out, struct dd_error *err);
 void gitcorr_commits_free(struct gitcorr_commit *c, size_t n);
 
+/* The commits of the deployed history between two commits (the DAG bundle
+ * versions an orchestrator reports a good and a bad run ran): those to_id
+ * has and from_id has not (`git log from..to`), newest first, filled as by
+ * gitcorr_window, at most GITCORR_MAX_RANGE; from_id NULL: to_id and its
+ * history up to that many.  Ids may be abbreviated.  DD_ENOTFOUND, with a
+ * sentence naming the commit and the repository, when the repository lacks
+ * either; *off_branch is set when the deployed branch does not contain
+ * to_id (the commits are still read). */
+#define GITCORR_MAX_RANGE 1000
+int gitcorr_range(struct gitcorr_repo *r, const char *from_id, const char *to_id,
+                  struct gitcorr_commit **out, size_t *n_out, int *off_branch, struct dd_error *err);
+
 /* True when path is a requirement file by the repo's globs. */
 int gitcorr_is_requirement_file(const struct gitcorr_repo *r, const char *path);
 
@@ -78,6 +91,13 @@ int gitcorr_blame_line(struct gitcorr_repo *r, const char *path, int line, int64
                        int64_t as_of_ms, struct gitcorr_commit *out, int *before_since,
                        struct dd_error *err);
 
+/* gitcorr_blame_line with the history given by commits (a bundle range):
+ * the line as commit as_of_id has it, the search stopping at since_id (NULL:
+ * no bound; *before_since set when the line is that old). */
+int gitcorr_blame_at(struct gitcorr_repo *r, const char *path, int line, const char *since_id,
+                     const char *as_of_id, struct gitcorr_commit *out, int *before_since,
+                     struct dd_error *err);
+
 /* Whether the change commit `id` made to `path` (vs its first parent)
  * adds or removes a line containing `needle` (case-insensitive). */
 int gitcorr_diff_mentions(struct gitcorr_repo *r, const char *id, const char *path,
@@ -97,6 +117,24 @@ int gitcorr_imports(struct gitcorr_repo *r, const char *path, int64_t as_of_ms, 
  * newest commit not after as_of_ms (for "pandas 2.0.0 is deployed"). */
 int gitcorr_requirements_at(struct gitcorr_repo *r, int64_t as_of_ms, struct dd_reqset *out,
                             struct dd_error *err);
+
+/* Where the deployed requirement files declare a package: every line of a
+ * requirement file (by the repo's globs) at the newest commit not after
+ * as_of_ms that declares one of `packages` (names normalised or not), in
+ * the order of `packages`, then of the files.  A version reqparse does not
+ * call exact (reqparse_is_exact) is a loose pin: a rebuild of the image can
+ * install another release with no commit at all.  Lines a file declares
+ * through an include are the included file's. */
+struct gitcorr_req_line {
+	char *package;             /* normalised */
+	char *file;                /* repository path */
+	int line;                  /* 1-based; 0 when the form has no lines (a lock's JSON) */
+	char *text;                /* the line as written, blanks around it removed ("" when line is 0) */
+	char *version;             /* as reqparse writes it: "" unpinned, ">=2.10,<3", "2.0.0" */
+};
+int gitcorr_requirement_lines(struct gitcorr_repo *r, int64_t as_of_ms, const struct dd_strv *packages,
+                              struct gitcorr_req_line **out, size_t *n_out, struct dd_error *err);
+void gitcorr_req_lines_free(struct gitcorr_req_line *v, size_t n);
 
 void gitcorr_commit_release(struct gitcorr_commit *c);
 

@@ -77,6 +77,9 @@ struct dd_run {
 	int64_t start_ms;
 	int64_t end_ms;
 	char *note;              /* state message (Prefect), run note (Airflow) */
+	char *bundle_version;    /* Airflow 3: the DAG bundle's version the run ran (a Git bundle's
+	                            commit), NULL when unknown */
+	int dag_version;         /* Airflow 3: the DAG version number the run ran, 0 unknown */
 };
 
 struct dd_task_instance {

@@ -4,13 +4,31 @@
  *
  * For each failure group of the analysis (analyze.h) rank_causes weighs
  * every kind of cause: the pattern's category and confidence, how sharp
- * the onset is, the commits of the onset window (last good run minus the
- * repository's deploy lag, to the first bad run) that moved a package the
- * traceback or the pattern names, touched the DAG file or a frame's file,
+ * the onset is, the candidate commits (those between the bundle versions
+ * the last good and the first bad run ran, when the orchestrator reports
+ * them; else the onset window: the last good try's start minus the
+ * repository's deploy lag, to the first failed try's start) that moved a
+ * package the failure is tied to, touched the DAG file or a frame's file,
  * or a repository module the DAG file imports (gitcorr_imports), or last
  * changed the failing frame's line (blame), retries that pass,
  * failures scattered between successes, stalls and health findings, and
- * the absence of any commit.  The score of a cause is the sum of its
+ * the absence of any commit.
+ *
+ * A requirement change is tied to the failure by one or more links,
+ * named on the commit (rk_commit.links) and by --explain:
+ *   "named in message"  the change's package is one the message names
+ *   "frame"             a traceback frame, or the exception, is the package's
+ *   "lock graph"        a package the failure is tied to requires it, by
+ *                       the changed file's dependency graph (lock files,
+ *                       pip-compile's # via)
+ *   "interpreter"       the Python version moved and the failure is one a
+ *                       new interpreter explains (analyze.h: an_interp)
+ * A dependency change the window cannot show (no commit moved the package)
+ * names instead where the deployed requirements leave the package loose
+ * (rk_cause.outside): a rebuild can install a new release with no commit.
+ * A failure every retry recovered from is not pinned on any commit.
+ * Causes with no evidence beyond "a try failed" are not ranked beside
+ * real ones: they join the cause of the same task, or rk_result.also_seen.  The score of a cause is the sum of its
  * evidence weights; confidence = 1 - exp(-score).  Every weight is kept
  * with its reason so --explain can show it.  The weights live in rank.c,
  * in one table.
@@ -48,11 +66,31 @@ struct rk_evidence {
 	double weight;
 };
 
+/* The link words (see above). */
+#define RK_LINK_NAMED "named in message"
+#define RK_LINK_FRAME "frame"
+#define RK_LINK_LOCK "lock graph"
+#define RK_LINK_INTERPRETER "interpreter"
+
 struct rk_commit {
 	struct gitcorr_commit commit;
 	char *repo;                 /* repository path */
 	double suspicion;           /* sum of the weights that name it */
 	struct dd_strv why;         /* what implicates it */
+	struct dd_strv links;       /* how its requirement change is tied to the failure: RK_LINK_* words */
+	struct dd_strv link_why;    /* parallel to links: what shows each ("the traceback passes through
+	                               site-packages/sqlalchemy") */
+};
+
+/* A dependency change no commit shows: where the deployed requirements leave
+ * the package free to move (file NULL when no requirement file names it). */
+struct rk_outside {
+	char *package;              /* normalised */
+	char *file;                 /* repository path, or NULL */
+	int line;                   /* 1-based, 0 unknown */
+	char *text;                 /* the line as written, stripped, or NULL */
+	char *version;              /* its specifier: "" unpinned, ">=1.5" ..., or NULL */
+	char *why;                  /* one sentence: why it can still be a dependency */
 };
 
 struct rk_cause {
@@ -66,7 +104,9 @@ struct rk_cause {
 	struct dd_strv task_ids;
 	char *fingerprint;
 	char *first_bad_run, *last_good_run;
-	int64_t first_bad_ms, last_good_ms;
+	int64_t first_bad_ms, last_good_ms;    /* wall clock: the first failed try's start, the last good
+	                                          try's (0 none) */
+	int64_t first_bad_logical_ms, last_good_logical_ms;   /* those runs' logical dates */
 	size_t failed_runs, runs_since_onset, failed_since_onset, tries;
 	int still_failing;
 	int stuck;                  /* not a failure: work still queued or running far past its
@@ -81,12 +121,15 @@ struct rk_cause {
 	struct dd_strv fix;
 	char *excerpt;              /* redacted log lines around the failure, may be NULL */
 	int64_t window_from_ms, window_to_ms;  /* git window searched, 0 when no repository */
+	char *bundle_from, *bundle_to;         /* the bundle versions that bounded the candidates instead, or NULL */
+	struct rk_outside *outside;            /* a dependency change from outside the repository, or NULL */
 };
 
 struct rk_result {
 	struct rk_cause *causes;    /* best first */
 	size_t n_causes;
 	struct dd_strv notes;       /* things the user should know (a repository could not be read ...) */
+	struct dd_strv also_seen;   /* failures with nothing to say beyond "a try failed", one line each */
 };
 
 int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t n_repos,

@@ -12,7 +12,8 @@
  * SQLite cannot read is "damaged" when it has SQLite's header or dagdoc's
  * application id, else "not a dagdoc store".
  * Schema: 1 = core tables; 2 = report_history + classifications by
- * fingerprint.  Migration steps live in src/store.c, append only.
+ * fingerprint; 3 = run_versions (what each run ran).  Migration steps live
+ * in src/store.c, append only.
  * Every text bound into a statement and every log stored has the
  * registered credentials masked (secrets.h): what a server echoes back
  * never reaches the file.
@@ -54,7 +55,7 @@
 #include "dagdoc/util.h"
 
 /* The schema version this binary writes. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Logs longer than the cap keep their first STORE_LOG_HEAD_BYTES and their
  * tail (the failure is at the end) around a one-line marker. */
@@ -180,6 +181,17 @@ int store_run_get(struct dd_store *s, int64_t dag_ref, const char *run_id,
  * upper bound), oldest first. */
 int store_runs(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
                store_run_cb cb, void *ud, struct dd_error *err);
+/* What a run ran, as the orchestrator reports it: the DAG bundle's version
+ * (Airflow 3: the git commit of a Git DAG bundle; NULL unknown) and the DAG
+ * version number (0 unknown).  Replaces the run's; the run must be stored. */
+int store_run_version_put(struct dd_store *s, int64_t run_ref, const char *bundle_version, int dag_version,
+                          struct dd_error *err);
+/* The versions of a DAG's runs with logical date in [from_ms, to_ms) (to_ms
+ * 0: no bound), oldest first; runs without one are left out.  The string is
+ * valid during the call. */
+typedef int (*store_run_version_cb)(int64_t run_ref, const char *bundle_version, int dag_version, void *ud);
+int store_run_versions(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+                       store_run_version_cb cb, void *ud, struct dd_error *err);
 /* Counts of a DAG's runs and tries (for tests and summaries). */
 int store_count(struct dd_store *s, int64_t dag_ref, int64_t *n_runs, int64_t *n_tis,
                 int64_t *n_tries, int64_t *n_logs, struct dd_error *err);

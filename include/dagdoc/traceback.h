@@ -24,7 +24,9 @@ enum dd_frame_kind {
 /* Streaming Python traceback parser, fed the logical lines above. */
 struct dd_frame {
 	char *file; int line; char *func;   /* owned; func is "" for a SyntaxError location line */
-	char *package;                      /* top-level package when file is under site-packages/dist-packages, else NULL
+	char *package;                      /* top-level package when file is under site-packages/dist-packages
+	                                     * or the frame is compiled ("sklearn/tree/_tree.pyx", in
+	                                     * sklearn.tree._tree.Tree.__setstate__: a library frame), else NULL
 	                                     * ("pandas", "airflow"; the namespace packages google and azure
 	                                     * give two levels: "google.cloud", "google.protobuf"; Airflow
 	                                     * providers three: "airflow.providers.http") */

@@ -35,8 +35,8 @@
 # four commands are therefore also counted in instructions (valgrind
 # cachegrind, deterministic): git part = triage - triage-nogit instructions,
 # against all the instructions of the git log process.
-# The onset window is dagdoc's: last good run's start minus the deploy lag
-# (6h) to the first bad run's start (read from triage's JSON).
+# The onset window is dagdoc's: the last good try's start minus the deploy
+# lag (6h) to the first failed try's start (read from triage's JSON).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DAGDOC=${DAGDOC:-$ROOT/dagdoc}
@@ -99,14 +99,14 @@ c = t["causes"][0] if t["causes"] else {}
 print(f"store: {runs} runs, {tis} task instances, {tries} tries; rank 1: {c.get('kind')}: {c.get('summary')}")
 PY
 
-# The onset window dagdoc searches: (last good start - 6h, first bad start]; an hourly
-# run starts one interval (1h) after its logical date (+3 s in the generated logs).
+# The onset window dagdoc searches: (last good try's start - 6h, first failed try's start]
+# (triage's JSON gives both times as they ran).
 read -r since until <<<"$("$PY" - "$W/triage.json" <<'PY'
 import datetime as d, json, sys
 c = json.load(open(sys.argv[1]))["causes"][0]["onset"]
 p = lambda s: d.datetime.fromisoformat(s.replace("Z", "+00:00"))
-good = p(c["last_good_time"]) + d.timedelta(hours=1, seconds=3) - d.timedelta(hours=6)
-bad = p(c["first_bad_time"]) + d.timedelta(hours=1, seconds=3)
+good = p(c["last_good_time"]) - d.timedelta(hours=6)
+bad = p(c["first_bad_time"])
 print(int(good.timestamp()), int(bad.timestamp()))
 PY
 )"

@@ -16,7 +16,7 @@ RB=("$DAGDOC" runbook --config "$TMP/demo/config.yaml" --store "$TMP/demo.db" --
 run "${RB[@]}" train_churn
 expect_rc "demo: exit 1 (failing)" 1
 check "demo: at most 24 lines" test "$(lines)" -le 24
-expect_out "demo: state first" '^train_churn \(demo\) — FAILING: 6 of the last 30 runs failed, since 20[0-9-]+ 02:00 UTC$'
+expect_out "demo: state first" '^train_churn \(demo\) — FAILING: 6 of the last 30 runs failed, since 20[0-9-]+ 02:05 UTC$'
 expect_out "demo: top cause with confidence" '^cause    Dependency upgrade: pandas 1\.5\.3 -> 2\.0\.0 \(confidence 0\.95, dependency_change\)$'
 expect_out "demo: failure" "^failure  AttributeError: 'DataFrame' object has no attribute 'append'$"
 expect_out "demo: failing task and run" '^task     features in run scheduled__20[0-9-]+T02:00:00\+00:00 \(6/6 runs since onset failed\)$'
@@ -76,7 +76,7 @@ export AF_TOKEN=rb-t0ken-31337
 run "$DAGDOC" runbook --config "$TMP/af.yaml" --store "$TMP/af.db" --since 3650d etl_daily
 expect_rc "airflow: exit 1 (failing)" 1
 check "airflow: at most 24 lines" test "$(lines)" -le 24
-expect_out "airflow: state" '^etl_daily \(prod\) — FAILING: 5 of the last 10 runs failed, since 2026-03-05 02:00 UTC$'
+expect_out "airflow: state" '^etl_daily \(prod\) — FAILING: 5 of the last 10 runs failed, since 2026-03-06 02:02 UTC$'
 # The ongoing pandas failure, not the extract blip a retry already fixed.
 expect_out "airflow: top cause with confidence" '^cause    Dependency change: .* \(confidence 0\.[0-9]{2}, dependency_change\)$'
 expect_out "airflow: the grid link to the failing run and task" \

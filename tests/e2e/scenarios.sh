@@ -4,7 +4,9 @@
 # served (a log folder, or the fake Airflow v1/v2 or Prefect server on
 # 127.0.0.1), synced and triaged with --format json, and the result is
 # compared with the scenario's "expect": exit status, rank-1 kind, key
-# entity, task and first implicated commit.  Adding a scenario = adding a
+# entity, task and first implicated commit, the change a dependency cause
+# names, the link `--explain` prints, other causes, decoys and the onset time
+# (tests/scenarios/lib/scenario.py's docstring).  Adding a scenario = adding a
 # directory (tests/scenarios/README.md lists them).
 #   SCENARIOS="a b"  runs only those
 #   VERBOSE=1        prints `triage --explain` for every miss
@@ -84,15 +86,15 @@ for name in $names; do
 		stop_fake
 		continue
 	fi
-	if "$PY" "$SC/lib/scenario.py" check "$dir" "$rc" "$wd/triage.json" >"$wd/check.out"; then
+	# the --explain text: which link tied the failure to its change (expect "link")
+	"$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$wd/store.db" --since "$since" \
+		--offline --explain >"$wd/explain.txt" 2>&1
+	if "$PY" "$SC/lib/scenario.py" check "$dir" "$rc" "$wd/triage.json" "$wd" >"$wd/check.out"; then
 		cat "$wd/check.out"
 	else
 		cat "$wd/check.out"
 		_failed=$((_failed + 1))
-		if [ -n "${VERBOSE:-}" ]; then
-			"$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$wd/store.db" --since "$since" \
-				--offline --explain | sed 's/^/    | /'
-		fi
+		[ -n "${VERBOSE:-}" ] && sed 's/^/    | /' "$wd/explain.txt"
 	fi
 	stop_fake
 done

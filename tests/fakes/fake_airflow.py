@@ -386,10 +386,26 @@ class AirflowApp(fl.App):
     def tstamp(self, d):
         return fl.iso_v1(d) if self.api == "v1" else fl.iso_z(d)
 
-    def dag_version(self, dag):
-        created = self.world.now - _dt.timedelta(days=30)
-        return {"id": det_uuid("dag_version", dag.dag_id), "version_number": 1, "dag_id": dag.dag_id,
-                "bundle_name": "dags-folder", "bundle_version": None, "created_at": fl.iso_z(created),
+    def dag_version(self, dag, run=None):
+        """The DagVersionResponse a run (or, without one, the DAG's latest) ran with.  A world
+        run may carry "bundle_version" (the Git DAG bundle's commit) and "dag_version" (its
+        version_number); the DAG's "bundle_name" names the bundle (default dags-folder)."""
+        if run is None:
+            vers = [r for r in self.world.runs if r.dag_id == dag.dag_id and r.get("bundle_version")]
+            run = max(vers, key=lambda r: (r.get("dag_version") or 1, r.queued_at or r.run_after)) if vers else None
+        if run is None or not run.get("bundle_version"):
+            created = self.world.now - _dt.timedelta(days=30)
+            return {"id": det_uuid("dag_version", dag.dag_id), "version_number": 1, "dag_id": dag.dag_id,
+                    "bundle_name": dag.get("bundle_name", "dags-folder"), "bundle_version": None,
+                    "created_at": fl.iso_z(created), "dag_display_name": dag.get("dag_display_name", dag.dag_id),
+                    "bundle_url": None}
+        num = run.get("dag_version") or 1
+        # created when the dag processor first parsed that version: before its first run
+        first = min((r.queued_at or r.run_after) for r in self.world.runs
+                    if r.dag_id == dag.dag_id and (r.get("dag_version") or 1) == num and r.get("bundle_version"))
+        return {"id": det_uuid("dag_version", dag.dag_id, str(num)), "version_number": num, "dag_id": dag.dag_id,
+                "bundle_name": dag.get("bundle_name", "dags-folder"), "bundle_version": run.bundle_version,
+                "created_at": fl.iso_z(first - _dt.timedelta(minutes=47)),
                 "dag_display_name": dag.get("dag_display_name", dag.dag_id), "bundle_url": None}
 
     def file_token(self, dag):
@@ -440,14 +456,14 @@ class AirflowApp(fl.App):
                     "template_search_path": None, "render_template_as_native_obj": False,
                 })
             return o
-        rel = dag.fileloc
+        rel = dag.get("relative_fileloc") or dag.fileloc
         if rel.startswith("/opt/airflow/dags/"):
             rel = rel[len("/opt/airflow/dags/"):]
         o = {
             "dag_id": dag.dag_id, "dag_display_name": name, "is_paused": dag.is_paused,
             "is_stale": not dag.is_active, "last_parsed_time": fl.iso_z(self.last_parsed(dag)),
-            "last_parse_duration": 0.412, "last_expired": None, "bundle_name": "dags-folder",
-            "bundle_version": None, "relative_fileloc": rel, "fileloc": dag.fileloc,
+            "last_parse_duration": 0.412, "last_expired": None, "bundle_name": dag.get("bundle_name", "dags-folder"),
+            "bundle_version": self.dag_version(dag)["bundle_version"], "relative_fileloc": rel, "fileloc": dag.fileloc,
             "description": dag.get("description"), "timetable_summary": summary, "timetable_description": desc,
             "timetable_partitioned": False,
             "tags": [{"name": t, "dag_id": dag.dag_id, "dag_display_name": name} for t in dag.tags],
@@ -536,7 +552,7 @@ class AirflowApp(fl.App):
             "run_type": rt2, "state": run_state(r), "triggered_by": trig,
             "triggering_user_name": r.get("triggering_user_name", "admin" if rt2 == "manual" else None),
             "conf": r.get("conf") or {}, "note": r.get("note"),
-            "dag_versions": [self.dag_version(dag)] if dag else [], "bundle_version": None,
+            "dag_versions": [self.dag_version(dag, r)] if dag else [], "bundle_version": r.get("bundle_version"),
             "dag_display_name": dag.get("dag_display_name", r.dag_id) if dag else r.dag_id, "partition_key": None,
         }
 
@@ -559,7 +575,7 @@ class AirflowApp(fl.App):
             o["operator_name"] = op
             o["scheduled_when"] = self.tstamp(t.get("scheduled_when") and fl.parse_ts(t.scheduled_when)
                                               or t.queued_when)
-            o["dag_version"] = self.dag_version(dag) if dag else None
+            o["dag_version"] = self.dag_version(dag, t.run) if dag else None
         return o
 
     def pid_of(self, t, try_number):

@@ -365,7 +365,8 @@ class PrefectApp(fl.App):
     def make_task_run(self, fr, t):
         run = fr.p["run"]
         tid = det_uuid("task_run", t.dag_id, run.run_id, t.task_id, t.map_index)
-        dyn = str(t.map_index if t.map_index >= 0 else 0)
+        # Prefect 3 names a task run <task>-<dynamic key>: world "dynamic_key" ("863") or the map index
+        dyn = str(t.get("dynamic_key") or (t.map_index if t.map_index >= 0 else 0))
         key = "%s-%s" % (t.task_id, hashlib.sha1((t.dag_id + "." + t.task_id).encode()).hexdigest()[:8])
         tr = Ent({"id": tid, "name": "%s-%s" % (t.task_id, dyn), "flow_run_id": fr["id"], "task_key": key,
                   "dynamic_key": dyn}, ti=t, fr=fr)

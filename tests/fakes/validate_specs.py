@@ -885,6 +885,44 @@ def prefect_cases(c, base, cloud, world):
 # ---------------------------------------------------------------------------- faults, streaming, latency
 
 
+def bundle_checks(tmp, specs):
+    """Airflow 3 runs of a Git DAG bundle: basic.json with train_churn's runs carrying
+    bundle_version (a commit) and dag_version (its version_number), served by v2 as
+    DAGRunResponse.bundle_version, dag_versions[] and the TI's dag_version."""
+    world = json.load(open(WORLD))
+    shas = ["6f1c2e0a9d4b7c3e5a8f0b2d4c6e8a0b1c3d5e7f", "a93e41d07c5b2f8e6d4c0a1b3e5f7a9c2d4e6f80"]
+    for d in world["dags"]:
+        if d["dag_id"] == "train_churn":
+            d["bundle_name"] = "ml-repo"
+            d["relative_fileloc"] = "dags/ml/train_churn.py"
+    n = 0
+    for r in world["runs"]:
+        if r["dag_id"] == "train_churn":
+            k = 0 if r["run_id"] < "scheduled__2026-03-06" else 1
+            r["bundle_version"], r["dag_version"] = shas[k], k + 1
+            n += 1
+    path = os.path.join(tmp, "bundle-world.json")
+    with open(path, "w") as f:
+        json.dump(world, f)
+    fake = Fake("fake_airflow.py", ["--api", "v2", "--world", path], tmp, "bundle-v2").wait()
+    try:
+        c = Checker(specs["v2"], fake, {})
+        run = q("scheduled__2026-03-07T04:00:00+00:00")
+        c("bundle run", "GET", "/api/v2/dags/train_churn/dagRuns/" + run, 200,
+          expect=eq(lambda j: (j["bundle_version"], j["dag_versions"][0]["version_number"],
+                               j["dag_versions"][0]["bundle_version"], j["dag_versions"][0]["bundle_name"]),
+                    (shas[1], 2, shas[1], "ml-repo")))
+        c("bundle runs", "GET", "/api/v2/dags/train_churn/dagRuns?limit=100", 200,
+          expect=eq(lambda j: sorted({r["bundle_version"] for r in j["dag_runs"]}), sorted(shas)))
+        c("bundle ti", "GET", "/api/v2/dags/train_churn/dagRuns/%s/taskInstances/build_features" % run, 200,
+          expect=eq(lambda j: (j["dag_version"]["version_number"], j["dag_version"]["bundle_version"]), (2, shas[1])))
+        c("bundle dag", "GET", "/api/v2/dags/train_churn/details", 200,
+          expect=eq(lambda j: (j["bundle_name"], j["bundle_version"], j["relative_fileloc"],
+                               j["latest_dag_version"]["version_number"]), ("ml-repo", shas[1], "dags/ml/train_churn.py", 2)))
+    finally:
+        fake.stop()
+
+
 def fault_checks(tmp, specs):
     faults = [
         {"path": "^/api/v1/dags$", "kind": "429", "times": 1, "retry_after": "2"},
@@ -1127,6 +1165,8 @@ def main():
         fakes = []
         fault_checks(tmp, specs)
         phase("faults")
+        bundle_checks(tmp, specs)
+        phase("bundles")
         huge_log_checks(tmp, specs)
         phase("huge logs")
     finally:

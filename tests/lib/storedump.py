@@ -33,6 +33,8 @@ QUERIES = [
     ("try", "SELECT d.dag_id, r.run_id, ti.task_id, ti.map_index, t.try_number, t.state, t.hostname, "
             "t.queued_ms, t.start_ms, t.end_ms, t.note FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref "
             "JOIN runs r ON r.id = ti.run_ref JOIN dags d ON d.id = r.dag_ref ORDER BY 1, 2, 3, 4, 5"),
+    ("run_version", "SELECT d.dag_id, r.run_id, v.bundle_version, v.dag_version FROM run_versions v "
+                    "JOIN runs r ON r.id = v.run_ref JOIN dags d ON d.id = r.dag_ref ORDER BY 1, 2"),
     ("import_error", "SELECT s.name, e.filename, e.stack_trace, e.timestamp_ms FROM import_errors e "
                      "JOIN sources s ON s.id = e.source_id ORDER BY 1, 2, 4"),
 ]

@@ -112,6 +112,8 @@ struct fx {
 	int64_t t0;               /* logical date of the first run */
 	const char *fileloc;      /* the DAG's file (NULL: /opt/airflow/dags/<dag_id>.py) */
 	const char *source_kind;  /* the source's kind (NULL: "airflow") */
+	int prefect_keys;         /* name each task instance as Prefect names task runs: <task>-<3 hex
+	                             digits of its run>, the task's name as its operator */
 	char dag_id[64];          /* of the DAG build() wrote */
 	int64_t open_ms;          /* newest queued ('Q') or started ('>') time of an unfinished instance */
 	struct an_result an;
@@ -142,6 +144,20 @@ static inline int library_load(void)
 	dd_strv_release(&problems);
 	free(dir);
 	return rc < 0 ? -1 : 0;
+}
+
+/* cmocka group setup and teardown of a test file that only needs `lib`. */
+static inline int library_group_setup(void **state)
+{
+	(void)state;
+	return library_load();
+}
+
+static inline int library_group_teardown(void **state)
+{
+	(void)state;
+	pat_library_free(lib);
+	return 0;
 }
 
 /* An empty store in /tmp/dd-<name>-XXXXXX; the first run is on 2026-03-01. */
@@ -272,6 +288,7 @@ static inline void build(struct fx *f, const char *dag_id, const struct task_def
 			int ends = c != 'U' && c != 'Q' && c != '>';
 			struct dd_task_instance ti;
 			int64_t ti_ref, start = cursor + QUEUE_S * 1000LL, end = start;
+			char keyed[80];
 
 			if (c == '-')
 				continue;
@@ -280,6 +297,11 @@ static inline void build(struct fx *f, const char *dag_id, const struct task_def
 			ti.task_id = (char *)td->id;
 			ti.map_index = -1;
 			ti.operator_name = (char *)(td->op ? td->op : "PythonOperator");
+			if (f->prefect_keys) {
+				snprintf(keyed, sizeof(keyed), "%s-%03zx", td->id, (r * 2654435761u) & 0xfff);
+				ti.task_id = keyed;
+				ti.operator_name = (char *)td->id;
+			}
 			ti.hostname = (char *)"worker-1";
 			ti.queued_ms = cursor;
 			switch (c) {

@@ -57,19 +57,6 @@ static const char LOG_SENSOR[] =
 
 /* ---- fixtures -------------------------------------------------------------------- */
 
-static int setup_all(void **state)
-{
-	(void)state;
-	return library_load();
-}
-
-static int teardown_all(void **state)
-{
-	(void)state;
-	pat_library_free(lib);
-	return 0;
-}
-
 static int setup(void **state)
 {
 	struct fx *f = dd_xcalloc(1, sizeof(*f));
@@ -202,6 +189,14 @@ static void test_onset_after_good_runs(void **state)
 	assert_false(g->failure.frames[3].in_app);
 	assert_true(dd_strv_contains(&g->failure.packages, "pandas"));
 	assert_true(g->try_ref > 0);
+	/* the times things ran: the failed try's start, the last good try's */
+	assert_int_equal(g->onset_start_ms, logical(f, 5) + 60000 + QUEUE_S * 1000LL);
+	assert_int_equal(g->last_good_start_ms, logical(f, 4) + 60000 + QUEUE_S * 1000LL);
+	/* tied to pandas by its frame */
+	assert_true(g->n_ties >= 1);
+	assert_string_equal(g->ties[0].dist, "pandas");
+	assert_true(g->ties[0].links & AN_LINK_FRAME);
+	assert_int_equal(g->interp.weight, 0);
 
 	t = task_of(an, "features");
 	assert_int_equal(t->runs, 8);
@@ -964,10 +959,69 @@ static void test_as_of_log_folder_ignores_sync_time(void **state)
 	assert_int_equal(an->n_stalls, 0);
 }
 
+/* Prefect names each task run <task>-<dynamic key>, one name per flow run:
+ * the analysis groups them by the task, as the Prefect UI does, and finds
+ * the task's last success (under another run name) to compare with. */
+static void test_prefect_task_runs_are_one_task(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+	const struct an_group *g;
+	struct task_def t[] = {
+		{ "extract", "SSSSSSS", NULL, "load_model", NULL, 0, 0 },
+		{ "load_model", "SSSSFFF", LOG_PANDAS, NULL, NULL, 0, 0 },
+	};
+
+	f->source_kind = "prefect";
+	f->prefect_keys = 1;
+	build(f, "nightly_recommendations", t, 2);
+	an = analyse(f);
+	assert_int_equal(an->n_tasks, 2);
+	assert_non_null(an_result_task(an, "load_model"));
+	assert_int_equal(an_result_task(an, "load_model")->runs, 7);
+	assert_int_equal(an_result_task(an, "load_model")->failed, 3);
+	g = only_group(an);
+	assert_int_equal(g->task_ids.n, 1);
+	assert_string_equal(g->task_ids.v[0], "load_model");
+	assert_run(g->onset_run, 5);
+	assert_int_equal(g->good_before, 4);
+	assert_int_equal(g->still_failing, 1);
+}
+
+/* What each run ran (Airflow 3 bundle versions) comes with the runs. */
+static void test_bundle_versions_read(void **state)
+{
+	struct fx *f = *state;
+	const struct an_result *an;
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store_run r;
+	char *rid;
+
+	runs(f, "rollup", "SSSFF", LOG_PANDAS);
+	an = analyse(f);
+	assert_null(an->ran);
+	for (int n = 1; n <= 5; n++) {
+		rid = run_id(n);
+		must(store_run_get(f->store, f->dag_ref, rid, &r, &err), &err, "store_run_get");
+		must(store_run_version_put(f->store, r.ref, n < 4 ? "aaaa111" : "bbbb222", n < 4 ? 1 : 2, &err), &err,
+		     "store_run_version_put");
+		dd_run_release(&r.run);
+		free(rid);
+	}
+	an = analyse(f);
+	assert_non_null(an->ran);
+	assert_string_equal(an->ran[0].bundle_version, "aaaa111");
+	assert_int_equal(an->ran[2].dag_version, 1);
+	assert_string_equal(an->ran[3].bundle_version, "bbbb222");
+	assert_int_equal(an->ran[4].dag_version, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_onset_after_good_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefect_task_runs_are_one_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_versions_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovered_task_not_still_failing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_later_dag_success_clears_still_failing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newest_run_failing_is_still_failing, setup, teardown),
@@ -1001,5 +1055,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_as_of_log_folder_ignores_sync_time, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, setup_all, teardown_all);
+	return cmocka_run_group_tests(tests, library_group_setup, library_group_teardown);
 }

@@ -262,9 +262,86 @@ static void test_log_out(void **state)
 	assert_int_equal(cb_ret, 4);
 }
 
+/* An Airflow 3 run says what it ran: the bundle's version and the DAG
+ * version; Airflow 2 runs have neither; a version of the wrong type is a
+ * run not stored. */
+static void test_run_versions(void **state)
+{
+	static const char v2[] =
+		"{\"dag_run_id\": \"scheduled__2026-11-20T04:00:00+00:00\", \"dag_id\": \"sales_rollup\","
+		" \"logical_date\": \"2026-11-20T04:00:00Z\", \"run_after\": \"2026-11-21T04:00:00Z\","
+		" \"start_date\": \"2026-11-21T04:00:03Z\", \"state\": \"failed\", \"run_type\": \"scheduled\","
+		" \"dag_versions\": [{\"id\": \"x\", \"version_number\": 1, \"bundle_version\": \"aaa\"},"
+		"                  {\"id\": \"y\", \"version_number\": 2, \"bundle_version\": \"4f1c2d9\"}],"
+		" \"bundle_version\": \"4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e\"}";
+	static const char v1[] =
+		"{\"dag_run_id\": \"r\", \"execution_date\": \"2026-11-20T04:00:00Z\", \"state\": \"success\"}";
+	static const char bad[] =
+		"{\"dag_run_id\": \"r\", \"logical_date\": \"2026-11-20T04:00:00Z\", \"state\": \"success\","
+		" \"bundle_version\": 42}";
+	struct conn_check ck = CONN_CHECK_INIT;
+	struct dd_run r;
+	cJSON *j = cJSON_Parse(v2);
+
+	(void)state;
+	assert_int_equal(af_read_run(j, &r, &ck), 0);
+	assert_string_equal(r.bundle_version, "4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e");
+	assert_int_equal(r.dag_version, 2);
+	assert_true(r.start_ms > r.logical_ms);
+	dd_run_release(&r);
+	cJSON_Delete(j);
+	j = cJSON_Parse(v1);
+	assert_int_equal(af_read_run(j, &r, &ck), 0);
+	assert_null(r.bundle_version);
+	assert_int_equal(r.dag_version, 0);
+	dd_run_release(&r);
+	cJSON_Delete(j);
+	j = cJSON_Parse(bad);
+	assert_int_equal(af_read_run(j, &r, &ck), -1);
+	assert_non_null(strstr(ck.problem, "bundle_version"));
+	cJSON_Delete(j);
+}
+
+/* A Prefect task run's task is its name less the dynamic key Prefect put in
+ * it: the whole key ("-0") or its first characters ("-863" of a uuid key);
+ * a name given by task_run_name stays whole. */
+static void test_prefect_task_name(void **state)
+{
+	static const struct {
+		const char *name, *key, *task;
+	} cases[] = {
+		{ "load_model-863", "8634c1e2-9f1b-4c1e-a0b5-2f6d7e8a9b0c", "load_model" },
+		{ "extract-0", "0", "extract" },
+		{ "fetch-data-12", "12", "fetch-data" },
+		{ "hello-marvin-on-Thursday", "2", "hello-marvin-on-Thursday" },
+		{ "extract-a3", "b1", "extract-a3" },
+		{ "solo", "0", "solo" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(cases); i++) {
+		struct conn_check ck = CONN_CHECK_INIT;
+		struct dd_task_instance ti;
+		char *text = dd_xasprintf("{\"id\": \"b2c1e0f4-0000-4000-8000-00000000000%zu\", \"name\": \"%s\","
+		                          " \"dynamic_key\": \"%s\", \"task_key\": \"t\", \"flow_run_id\": \"f\","
+		                          " \"state_type\": \"COMPLETED\", \"state_name\": \"Completed\", \"run_count\": 1}",
+		                          i, cases[i].name, cases[i].key);
+		cJSON *j = cJSON_Parse(text);
+
+		assert_int_equal(pf_read_task_run(j, &ti, &ck), 0);
+		assert_string_equal(ti.task_id, cases[i].name);
+		assert_string_equal(ti.operator_name, cases[i].task);
+		dd_task_instance_release(&ti);
+		cJSON_Delete(j);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_versions),
+		cmocka_unit_test(test_prefect_task_name),
 		cmocka_unit_test(test_json_members),
 		cmocka_unit_test(test_url_env),
 		cmocka_unit_test(test_closest),

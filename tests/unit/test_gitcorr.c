@@ -391,6 +391,127 @@ static void test_cache(void **state)
 	dd_strv_release(&cfg.requirement_globs);
 }
 
+/* The id of the commit whose summary is `msg` in repository `path`. */
+static void commit_id(const char *path, const char *msg, char *out)
+{
+	char cmd[400];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "git -C %s log --all --format=%%H --grep='^%s$'", path, msg);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(out, GITCORR_ID_HEX + 1, f));
+	pclose(f);
+	assert_int_equal(strlen(out), GITCORR_ID_HEX);
+}
+
+/* A DAG bundle's versions bound the commits (git log from..to), a version
+ * the deployed branch lacks is said so, the failing line is blamed as the
+ * bad version has it; the requirement files say where a package is loose.
+ * Answered again from the cache alone. */
+static void test_range_and_requirement_lines(void **state)
+{
+	char hist[160], cmd[1024], path[160], good[48], bad[48], side[48], later[48];
+	struct dd_repo cfg;
+	struct gitcorr_repo *r;
+	struct gitcorr_commit *c, who;
+	struct gitcorr_req_line *l;
+	struct dd_strv pkgs = DD_STRV_INIT;
+	struct dd_error err = DD_ERROR_INIT;
+	size_t n;
+	int off, before;
+	FILE *f;
+
+	(void)state;
+	snprintf(hist, sizeof(hist), "%s/bundle.json", dir);
+	snprintf(path, sizeof(path), "%s/bundle-repo", dir);
+	f = fopen(hist, "w");
+	assert_non_null(f);
+	fputs("[{\"date\": \"2026-03-01T10:00:00+00:00\", \"message\": \"Sales rollup\", \"files\": {\n"
+	      " \"dags/rollup.py\": \"def rollup(row):\\n    return row['amount']\\n\",\n"
+	      " \"venvs/news/requirements.txt\": \"# the renderer\\nJinja2>=2.10,<3\\nmarkupsafe\\npremailer==3.10.0\\n\",\n"
+	      " \"requirements.txt\": \"markupsafe==2.0.1\\n\"}},\n"
+	      "{\"date\": \"2026-03-02T10:00:00+00:00\", \"message\": \"Add region filter\", \"files\": {\"README.md\": \"r\\n\"}},\n"
+	      "{\"date\": \"2026-03-03T10:00:00+00:00\", \"message\": \"Use net amounts\", \"files\": {\n"
+	      " \"requirements.txt\": \"markupsafe==2.1.0\\n    # via jinja2\\n\",\n"
+	      " \"dags/rollup.py\": \"def rollup(row):\\n    return row['net_amount']\\n\"}},\n"
+	      "{\"date\": \"2026-03-04T10:00:00+00:00\", \"message\": \"Release 1\", \"files\": {\"CHANGELOG\": \"1\\n\"}},\n"
+	      "{\"date\": \"2026-03-05T10:00:00+00:00\", \"message\": \"Owner links\", \"files\": {\n"
+	      " \"dags/rollup.py\": \"def rollup(row):  # owner: sales\\n    return row['net_amount']\\n\"}}]\n", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "python3 tests/lib/mkrepo.py %s %s && cd %s && git checkout -q -b side HEAD~2 && "
+	         "GIT_AUTHOR_DATE=2026-03-04T12:00:00Z GIT_COMMITTER_DATE=2026-03-04T12:00:00Z "
+	         "git -c user.name=t -c user.email=t@x.io commit -q --allow-empty -m 'Side work' && git checkout -q -",
+	         hist, path, path);
+	assert_int_equal(system(cmd), 0);
+	commit_id(path, "Add region filter", good);
+	commit_id(path, "Release 1", bad);
+	commit_id(path, "Side work", side);
+	dd_strv_push(&pkgs, "MarkupSafe");
+	dd_strv_push(&pkgs, "jinja2");
+	dd_strv_push(&pkgs, "numpy");
+	for (int pass = 0; pass < 2; pass++) {
+		open_repo_at(&cfg, &r, path);
+		assert_int_equal(gitcorr_range(r, good, bad, &c, &n, &off, &err), 0);
+		assert_int_equal(n, 2);
+		assert_string_equal(c[0].summary, "Release 1");
+		assert_string_equal(c[1].summary, "Use net amounts");
+		assert_string_equal(c[1].files.v[0], "dags/rollup.py");
+		assert_int_equal(c[1].n_req_changes, 1);   /* the graph of the requirement file comes along */
+		assert_string_equal(c[1].req_changes[0].to, "2.1.0");
+		assert_int_equal(c[1].req_changes[0].required_by.n, 1);
+		assert_string_equal(c[1].req_changes[0].required_by.v[0], "jinja2");
+		assert_false(off);
+		gitcorr_commits_free(c, n);
+		/* an abbreviated id; the same version twice: nothing changed */
+		snprintf(later, sizeof(later), "%.12s", bad);
+		assert_int_equal(gitcorr_range(r, later, later, &c, &n, &off, &err), 0);
+		assert_int_equal(n, 0);
+		gitcorr_commits_free(c, n);
+		/* a version the deployed branch does not have */
+		assert_int_equal(gitcorr_range(r, good, side, &c, &n, &off, &err), 0);
+		assert_true(off);
+		assert_int_equal(n, 2);                  /* branched off after "Use net amounts" */
+		assert_string_equal(c[0].summary, "Side work");
+		assert_string_equal(c[1].summary, "Use net amounts");
+		gitcorr_commits_free(c, n);
+		assert_int_equal(gitcorr_range(r, good, "0123456789abcdef0123456789abcdef01234567", &c, &n, &off, &err),
+		                 DD_ENOTFOUND);
+		assert_non_null(strstr(err.msg, "has no commit 0123456789ab"));
+		assert_int_equal(n, 0);
+		/* the line as the bad version has it, not as HEAD does */
+		assert_int_equal(gitcorr_blame_at(r, "dags/rollup.py", 2, good, bad, &who, &before, &err), 0);
+		assert_string_equal(who.summary, "Use net amounts");
+		assert_false(before);
+		gitcorr_commit_release(&who);
+		assert_int_equal(gitcorr_blame_at(r, "dags/rollup.py", 1, good, bad, &who, &before, &err), 0);
+		assert_true(before);
+		gitcorr_commit_release(&who);
+		assert_int_equal(gitcorr_requirement_lines(r, at(6, 0, 0), &pkgs, &l, &n, &err), 0);
+		assert_int_equal(n, 3);
+		assert_string_equal(l[0].package, "markupsafe");
+		assert_string_equal(l[0].file, "requirements.txt");
+		assert_string_equal(l[0].version, "2.1.0");
+		assert_string_equal(l[1].file, "venvs/news/requirements.txt");
+		assert_int_equal(l[1].line, 3);
+		assert_string_equal(l[1].text, "markupsafe");
+		assert_string_equal(l[1].version, "");
+		assert_string_equal(l[2].package, "jinja2");
+		assert_string_equal(l[2].text, "Jinja2>=2.10,<3");
+		assert_string_equal(l[2].version, ">=2.10,<3");
+		gitcorr_req_lines_free(l, n);
+		gitcorr_close(r);
+		dd_strv_release(&cfg.requirement_globs);
+		/* the second pass answers from the cache alone */
+		snprintf(cmd, sizeof(cmd), "mv %s/.git/objects %s/.git/objects.away", path, path);
+		if (!pass)
+			assert_int_equal(system(cmd), 0);
+	}
+	snprintf(cmd, sizeof(cmd), "mv %s/.git/objects.away %s/.git/objects", path, path);
+	assert_int_equal(system(cmd), 0);
+	dd_strv_release(&pkgs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_imports),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_range_and_requirement_lines),
 	};
 
 	return cmocka_run_group_tests_name("gitcorr", tests, setup, teardown);

@@ -67,6 +67,7 @@ static char repo_path[128];
  * (the first member); rank_fx() converts it back. */
 struct rank_fx {
 	struct fx fx;             /* first */
+	char *own_repo;           /* the path of a repository of the test's own (own_repo), or NULL */
 	struct rk_result rk;
 	int ranked;
 	struct dd_repo cfg;       /* the repository's configuration (outlives repo) */
@@ -138,6 +139,7 @@ static int teardown(void **state)
 		rank_release(&r->rk);
 	gitcorr_close(r->repo);
 	dd_strv_release(&r->cfg.requirement_globs);
+	free(r->own_repo);
 	rc = fx_close(&r->fx);
 	free(r);
 	return rc;
@@ -315,8 +317,11 @@ static void test_oom_kill_is_resource_exhaustion(void **state)
 	assert_int_equal(c->failed_runs, 2);
 	assert_run(c->first_bad_run, 5);
 	assert_run(c->last_good_run, 4);
-	assert_int_equal(c->first_bad_ms, logical(f, 5));
-	assert_int_equal(c->last_good_ms, logical(f, 4));
+	/* the times things ran (the tries' starts), the logical dates beside them */
+	assert_int_equal(c->first_bad_ms, logical(f, 5) + 60000 + QUEUE_S * 1000LL);
+	assert_int_equal(c->last_good_ms, logical(f, 4) + 60000 + QUEUE_S * 1000LL);
+	assert_int_equal(c->first_bad_logical_ms, logical(f, 5));
+	assert_int_equal(c->last_good_logical_ms, logical(f, 4));
 	assert_true(dd_starts_with(c->summary, "Resource exhaustion in task aggregate_sessions"));
 	match_weight(c, "res.task-sigkill", 0.75);
 	assert_float_equal(evidence_with(c, "2 of 2 runs since the onset failed with it")->weight, 0.30, 1e-9);
@@ -358,10 +363,12 @@ static void test_pandas_bump_is_dependency_change(void **state)
 	assert_run(c->first_bad_run, 5);
 	assert_run(c->last_good_run, 4);
 
-	/* the window: last good run's start minus the deploy lag, to the first bad run's start */
-	good_start = logical(f, 4) + 60000;
-	onset_start = logical(f, 5) + 60000;
-	assert_int_equal(f->an.runs[3].start_ms, good_start);
+	/* the window: the last good try's start minus the deploy lag, to the first failed try's start
+	 * (features runs after extract: its tries start when extract's end) */
+	good_start = f->an.groups[0].last_good_start_ms;
+	onset_start = f->an.groups[0].onset_start_ms;
+	assert_true(good_start > logical(f, 4) + 60000 && good_start < logical(f, 5));
+	assert_true(onset_start > logical(f, 5) + 60000);
 	assert_int_equal(c->window_from_ms, good_start - 6 * 3600 * 1000LL);
 	assert_int_equal(c->window_to_ms, onset_start);
 
@@ -375,7 +382,13 @@ static void test_pandas_bump_is_dependency_change(void **state)
 	assert_string_equal(bump->repo, repo_path);
 	assert_float_equal(bump->suspicion, 1.2, 1e-9);
 	assert_int_equal(bump->why.n, 1);
-	assert_string_equal(bump->why.v[0], "pandas 1.5.3 -> 2.0.0 in requirements.txt; the failure names pandas");
+	assert_string_equal(bump->why.v[0], "pandas 1.5.3 -> 2.0.0 in requirements.txt; "
+	                                    "the traceback passes through site-packages/pandas");
+	/* the link --explain names: the traceback's frame in site-packages/pandas */
+	assert_int_equal(bump->links.n, 1);
+	assert_string_equal(bump->links.v[0], RK_LINK_FRAME);
+	assert_string_equal(bump->link_why.v[0], "the traceback passes through site-packages/pandas");
+	assert_null(c->outside);
 	for (size_t i = 0; i < c->n_commits; i++)
 		assert_string_not_equal(c->commits[i].commit.summary, "Fix typo in README");
 	for (size_t i = 0; i < c->n_evidence; i++)
@@ -497,7 +510,8 @@ static void test_stuck_running_task_ranks_first(void **state)
 	assert_int_equal(c->task_ids.n, 1);
 	assert_string_equal(c->task_ids.v[0], "load");
 	assert_run(c->first_bad_run, 6);
-	assert_int_equal(c->first_bad_ms, logical(f, 6));
+	assert_int_equal(c->first_bad_ms, f->an.runs[5].start_ms);     /* when the stuck run started */
+	assert_int_equal(c->first_bad_logical_ms, logical(f, 6));
 	assert_string_equal(c->summary, "Stuck: task load running for 2h (a success usually takes 10m)");
 	assert_string_equal(entity(c, "stuck_for"), "2h");
 	assert_string_equal(entity(c, "usual"), "10m");
@@ -585,6 +599,343 @@ static void test_stuck_queued_on_prefect_names_prefect_commands(void **state)
 	assert_false(mentions(&c->fix, "airflow"));
 }
 
+/* ---- links beyond the message: frames, lock graphs, the interpreter ----------------- */
+
+#define TB_START "Traceback (most recent call last):\n"
+#define FAIL_END A2("02:00:09.431", "taskinstance.py:1225", "INFO", "Marking task as FAILED.") \
+	A2("02:00:09.460", "local_task_job_runner.py:243", "INFO", "Task exited with return code 1")
+
+/* Importing pandas fails in its compiled extension after numpy 2 arrived. */
+static const char LOG_NUMPY[] =
+	A2("02:00:03.102", "taskinstance.py:3310", "ERROR", "Task failed with exception")
+	TB_START
+	"  File \"/opt/airflow/dags/churn/features.py\", line 3, in <module>\n"
+	"    import pandas as pd\n"
+	"  File \"/home/airflow/.local/lib/python3.11/site-packages/pandas/__init__.py\", line 46, in <module>\n"
+	"    from pandas.core.api import (\n"
+	"  File \"interval.pyx\", line 1, in init pandas._libs.interval\n"
+	"ValueError: numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header, "
+	"got 88 from PyObject\n"
+	FAIL_END;
+
+/* A helper still imports distutils, which Python 3.12 dropped. */
+static const char LOG_DISTUTILS[] =
+	A2("02:00:03.102", "taskinstance.py:3310", "ERROR", "Task failed with exception")
+	TB_START
+	"  File \"/home/airflow/.local/lib/python3.12/site-packages/airflow/operators/python.py\", line 238, in execute\n"
+	"    return_value = self.execute_callable()\n"
+	"  File \"/opt/airflow/dags/churn/flags.py\", line 3, in <module>\n"
+	"    from distutils.util import strtobool\n"
+	"ModuleNotFoundError: No module named 'distutils'\n"
+	FAIL_END;
+
+/* Jinja2 2.x on a MarkupSafe without soft_unicode. */
+static const char LOG_MARKUPSAFE[] =
+	A2("02:00:03.102", "taskinstance.py:3310", "ERROR", "Task failed with exception")
+	TB_START
+	"  File \"/opt/airflow/dags/churn/render.py\", line 4, in <module>\n"
+	"    from jinja2 import Environment\n"
+	"  File \"/opt/venvs/news/lib/python3.11/site-packages/jinja2/filters.py\", line 13, in <module>\n"
+	"    from markupsafe import soft_unicode\n"
+	"ImportError: cannot import name 'soft_unicode' from 'markupsafe' "
+	"(/opt/venvs/news/lib/python3.11/site-packages/markupsafe/__init__.py)\n"
+	FAIL_END;
+
+/* A repository of this test's own from a history (mkrepo.py's JSON), opened
+ * with the default requirement files and a 6 h deploy lag. */
+static void own_repo(struct fx *f, const char *history)
+{
+	struct rank_fx *r = rank_fx(f);
+	struct dd_error err = DD_ERROR_INIT;
+	const char *root = getenv("ROOT");
+	char *hist = dd_xasprintf("%s/history.json", f->dir), *cmd;
+	static const char *const globs[] = { "requirements*.txt", "pyproject.toml", "poetry.lock", "Dockerfile",
+	                                     ".python-version" };
+	FILE *fp = fopen(hist, "w");
+
+	assert_non_null(fp);
+	fputs(history, fp);
+	fclose(fp);
+	cmd = dd_xasprintf("python3 '%s/tests/lib/mkrepo.py' '%s' '%s/repo'", root && *root ? root : ".", hist, f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(hist);
+	memset(&r->cfg, 0, sizeof(r->cfg));
+	r->own_repo = dd_xasprintf("%s/repo", f->dir);
+	r->cfg.path = r->own_repo;
+	r->cfg.branch = (char *)"HEAD";
+	r->cfg.deploy_lag_s = 6 * 3600;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(globs); i++)
+		dd_strv_push(&r->cfg.requirement_globs, globs[i]);
+	must(gitcorr_open(&r->cfg, &r->repo, &err), &err, "gitcorr_open");
+}
+
+static const struct rk_commit *commit_named(const struct rk_cause *c, const char *summary)
+{
+	for (size_t i = 0; i < c->n_commits; i++)
+		if (!strcmp(c->commits[i].commit.summary, summary))
+			return &c->commits[i];
+	return NULL;
+}
+
+#define POETRY_LOCK(numpy, ruff) \
+	"[[package]]\\nname = \\\"numpy\\\"\\nversion = \\\"" numpy "\\\"\\n\\n" \
+	"[[package]]\\nname = \\\"pandas\\\"\\nversion = \\\"2.0.3\\\"\\n\\n[package.dependencies]\\n" \
+	"numpy = \\\">=1.23.2\\\"\\npytz = \\\">=2020.1\\\"\\n\\n" \
+	"[[package]]\\nname = \\\"ruff\\\"\\nversion = \\\"" ruff "\\\"\\n"
+
+/* A lock refresh moves numpy, which pandas requires by the lock's graph; the
+ * message names numpy.  A newer dev-only ruff bump rewrites the lock too. */
+static void test_lock_graph_ties_a_dependency_of_a_dependency(void **state)
+{
+	struct fx *f = *state;
+	const struct rk_cause *c;
+	const struct rk_commit *k;
+
+	own_repo(f, "[{\"date\": \"2026-02-20T10:00:00+00:00\", \"message\": \"Churn\", \"files\": {"
+	            "\"pyproject.toml\": \"[tool.poetry.dependencies]\\npython = \\\">=3.11,<3.13\\\"\\npandas = \\\"2.0.3\\\"\\n\","
+	            "\"poetry.lock\": \"" POETRY_LOCK("1.26.4", "0.4.10") "\"}},"
+	            "{\"date\": \"2026-03-04T15:00:00+00:00\", \"message\": \"Refresh the lock file\", \"files\": {"
+	            "\"poetry.lock\": \"" POETRY_LOCK("2.0.0", "0.4.10") "\"}},"
+	            "{\"date\": \"2026-03-04T16:00:00+00:00\", \"message\": \"Bump ruff\", \"files\": {"
+	            "\"poetry.lock\": \"" POETRY_LOCK("2.0.0", "0.5.0") "\"}}]");
+	runs(f, "features", "SSSSFFFF", LOG_NUMPY);
+	c = &rank(f)->causes[0];
+	assert_int_equal(c->kind, RK_DEPENDENCY_CHANGE);
+	assert_string_equal(c->summary, "Dependency upgrade: numpy 1.26.4 -> 2.0.0");
+	assert_string_equal(entity(c, "package"), "numpy");      /* not pandas, whose frames the traceback shows */
+	assert_string_equal(entity(c, "from"), "1.26.4");
+	assert_int_equal(c->n_commits, 1);
+	k = commit_named(c, "Refresh the lock file");
+	assert_non_null(k);
+	assert_null(commit_named(c, "Bump ruff"));
+	assert_int_equal(k->links.n, 2);
+	assert_string_equal(k->links.v[0], RK_LINK_NAMED);
+	assert_string_equal(k->links.v[1], RK_LINK_LOCK);
+	assert_non_null(strstr(k->link_why.v[1], "pandas requires numpy by poetry.lock"));
+	assert_true(starts_with_any(&c->fix, "constrain numpy to 1.26.4"));
+}
+
+static const char *dockerfile_history(const char *from, const char *to)
+{
+	static char h[1024];
+
+	snprintf(h, sizeof(h),
+	         "[{\"date\": \"2026-02-20T10:00:00+00:00\", \"message\": \"Worker image\", \"files\": {"
+	         "\"Dockerfile\": \"FROM apache/airflow:2.10.5-python%s\\nCOPY dags /opt/airflow/dags\\n\","
+	         "\"dags/churn/flags.py\": \"from distutils.util import strtobool\\n\"}},"
+	         "{\"date\": \"2026-03-04T13:25:00+00:00\", \"message\": \"New worker image\", \"files\": {"
+	         "\"Dockerfile\": \"FROM apache/airflow:2.10.5-python%s\\nCOPY dags /opt/airflow/dags\\n\"}},"
+	         "{\"date\": \"2026-03-04T15:40:00+00:00\", \"message\": \"Log the batch size\", \"files\": {"
+	         "\"README.md\": \"batch\\n\"}}]", from, to);
+	return h;
+}
+
+/* A new interpreter that dropped the module the failure misses. */
+static void test_interpreter_change(void **state)
+{
+	struct fx *f = *state;
+	const struct rk_cause *c;
+	const struct rk_commit *k;
+
+	own_repo(f, dockerfile_history("3.11", "3.12"));
+	runs(f, "load_events", "SSSSFFFF", LOG_DISTUTILS);
+	c = &rank(f)->causes[0];
+	assert_int_equal(c->kind, RK_DEPENDENCY_CHANGE);
+	assert_string_equal(c->summary, "Interpreter change: Python 3.11 -> 3.12");
+	assert_string_equal(entity(c, "package"), "python");
+	assert_string_equal(entity(c, "to"), "3.12");
+	k = commit_named(c, "New worker image");
+	assert_non_null(k);
+	assert_int_equal(c->n_commits, 1);
+	assert_int_equal(k->links.n, 1);
+	assert_string_equal(k->links.v[0], RK_LINK_INTERPRETER);
+	assert_non_null(strstr(k->link_why.v[0], "distutils was removed from the standard library in Python 3.12"));
+	assert_true(starts_with_any(&c->checks, "python --version"));
+	assert_true(starts_with_any(&c->fix, "go back to Python 3.11 in Dockerfile"));
+}
+
+/* A move that does not cross the version that dropped the module explains nothing. */
+static void test_interpreter_change_that_explains_nothing(void **state)
+{
+	struct fx *f = *state;
+	const struct rk_cause *c;
+
+	own_repo(f, dockerfile_history("3.10", "3.11"));
+	runs(f, "load_events", "SSSSFFFF", LOG_DISTUTILS);
+	c = &rank(f)->causes[0];
+	assert_null(commit_named(c, "New worker image"));
+	assert_false(c->kind == RK_DEPENDENCY_CHANGE && entity(c, "to") && !strcmp(entity(c, "to"), "3.11"));
+}
+
+/* No commit moved markupsafe: the cause says the change came from outside the
+ * repository and names the line that leaves it loose, attaching no commit. */
+static void test_change_from_outside_the_repository(void **state)
+{
+	struct fx *f = *state;
+	const struct rk_cause *c;
+
+	own_repo(f, "[{\"date\": \"2026-01-20T10:00:00+00:00\", \"message\": \"Newsletter\", \"files\": {"
+	            "\"requirements.txt\": \"apache-airflow-providers-sendgrid==3.6.0\\n\","
+	            "\"requirements-dev.txt\": \"markupsafe\\n\","
+	            "\"venvs/news/requirements.txt\": \"# the renderer\\nJinja2>=2.10,<3\\nmarkupsafe\\n\","
+	            "\"dags/churn/render.py\": \"from jinja2 import Environment\\n\"}},"
+	            "{\"date\": \"2026-03-04T15:30:00+00:00\", \"message\": \"dedupe contacts\", \"files\": {"
+	            "\"dags/crm/dedupe.py\": \"MATCH = 1\\n\"}},"
+	            "{\"date\": \"2026-03-04T17:05:00+00:00\", \"message\": \"Document the venv\", \"files\": {"
+	            "\"README.md\": \"venv\\n\"}}]");
+	runs(f, "render", "SSSSFFFF", LOG_MARKUPSAFE);
+	c = &rank(f)->causes[0];
+	assert_int_equal(c->kind, RK_DEPENDENCY_CHANGE);
+	assert_int_equal(c->n_commits, 0);
+	assert_non_null(c->outside);
+	assert_string_equal(c->outside->package, "markupsafe");
+	assert_string_equal(c->outside->file, "venvs/news/requirements.txt");   /* not the dev file */
+	assert_int_equal(c->outside->line, 3);
+	assert_string_equal(c->outside->text, "markupsafe");
+	assert_string_equal(c->outside->version, "");
+	assert_non_null(strstr(c->outside->why, "does not pin it"));
+	assert_string_equal(entity(c, "package"), "markupsafe");
+	assert_float_equal(evidence_with(c, "could install a new release")->weight, 0.2, 1e-9);
+	assert_true(starts_with_any(&c->fix, "pin markupsafe in venvs/news/requirements.txt line 3"));
+}
+
+/* A fault every retry recovered from is pinned on no commit, even one that
+ * touched the very file of its traceback. */
+static void test_recovered_fault_pinned_on_no_commit(void **state)
+{
+	struct fx *f = *state;
+	const struct rk_cause *c;
+
+	own_repo(f, "[{\"date\": \"2026-02-20T10:00:00+00:00\", \"message\": \"Orders\", \"files\": {"
+	            "\"dags/orders/extract.py\": \"import requests\\n\"}},"
+	            "{\"date\": \"2026-03-03T11:00:00+00:00\", \"message\": \"Format the client\", \"files\": {"
+	            "\"dags/orders/extract.py\": \"import requests  # formatted\\n\"}}]");
+	runs(f, "extract", "SSSRSRSS", LOG_RESET);
+	c = &rank(f)->causes[0];
+	assert_int_equal(c->kind, RK_INTERMITTENT_FAULT);
+	for (size_t i = 0; i < rank_fx(f)->rk.n_causes; i++)
+		assert_int_equal(rank_fx(f)->rk.causes[i].n_commits, 0);
+}
+
+/* Failed tries with nothing to say join the cause of their task; one of a
+ * task that no longer fails goes under "also seen"; a lone one of a task
+ * still failing stays. */
+static void test_fillers(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "features", "SSSSFNFN", LOG_PANDAS, NULL, NULL, 0, 0 },
+		{ "score", "NN------", NULL, NULL, NULL, 0, 0 },      /* failed twice, then was removed */
+		{ "transform", "SSSSSSSF", LOG_UNKNOWN, NULL, NULL, 0, 0 },
+	};
+	const struct rk_result *rk;
+
+	build(f, "churn", tasks, 3);
+	rk = rank(f);
+	assert_int_equal(rk->n_causes, 2);
+	assert_string_equal(rk->causes[0].task_ids.v[0], "features");
+	evidence_with(&rk->causes[0], "also 2 failed tries of features with nothing more to say");
+	assert_string_equal(rk->causes[1].task_ids.v[0], "transform");
+	assert_int_equal(rk->causes[1].kind, RK_UNKNOWN);
+	assert_int_equal(rk->also_seen.n, 1);
+	assert_true(dd_starts_with(rk->also_seen.v[0], "score: failed"));
+	assert_non_null(strstr(rk->also_seen.v[0], "not failing now"));
+}
+
+/* The id of the commit of the test's own repository whose summary is msg. */
+static char *own_commit(struct fx *f, const char *msg)
+{
+	char *cmd = dd_xasprintf("git -C '%s/repo' log --format=%%H --grep='^%s$'", f->dir, msg);
+	char line[64] = "";
+	FILE *p = popen(cmd, "r");
+
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	free(cmd);
+	line[strcspn(line, "\n")] = '\0';
+	assert_int_equal(strlen(line), 40);
+	return dd_xstrdup(line);
+}
+
+/* The runs say which commit they ran (Airflow 3 bundle versions): the
+ * candidates are the commits between the last good and the first bad run's,
+ * not the time window's, which holds only a commit never deployed. */
+static void test_bundle_versions_bound_the_candidates(void **state)
+{
+	struct fx *f = *state;
+	struct dd_buf h = DD_BUF_INIT, v1 = DD_BUF_INIT, v2 = DD_BUF_INIT;
+	struct dd_error err = DD_ERROR_INIT;
+	const struct rk_cause *c;
+	char *good, *bad;
+
+	for (int i = 1; i < 88; i++) {
+		dd_buf_addf(&v1, "# line %d\\n", i);
+		dd_buf_addf(&v2, "# line %d\\n", i);
+	}
+	dd_buf_adds(&v1, "    raise PeriodClosedError(period)\\n");
+	dd_buf_adds(&v2, "    raise PeriodClosedError(f'period {period} is closed for posting')\\n");
+	dd_buf_addf(&h, "[{\"date\": \"2026-02-20T10:00:00+00:00\", \"message\": \"Orders\", \"files\": {"
+	                "\"dags/orders/ledger.py\": \"%s\", \"README.md\": \"r\\n\"}},"
+	                "{\"date\": \"2026-02-25T10:00:00+00:00\", \"message\": \"Close periods early\", \"files\": {"
+	                "\"dags/orders/ledger.py\": \"%s\"}},"
+	                "{\"date\": \"2026-02-26T10:00:00+00:00\", \"message\": \"Release 1\", \"files\": {"
+	                "\"README.md\": \"release 1\\n\"}},"
+	                "{\"date\": \"2026-03-04T15:00:00+00:00\", \"message\": \"Reformat ledger\", \"files\": {"
+	                "\"dags/orders/ledger.py\": \"# formatted\\n%s\"}}]",
+	            dd_buf_str(&v1), dd_buf_str(&v2), dd_buf_str(&v2));
+	own_repo(f, dd_buf_str(&h));
+	runs(f, "transform", "SSSSFFFF", LOG_UNKNOWN);
+	/* without versions: the time window, and its only suspect */
+	c = &rank(f)->causes[0];
+	assert_non_null(commit_named(c, "Reformat ledger"));
+	good = own_commit(f, "Orders");
+	bad = own_commit(f, "Release 1");
+	for (int n = 1; n <= 8; n++) {
+		struct dd_store_run r;
+		char *rid = run_id(n);
+
+		must(store_run_get(f->store, f->dag_ref, rid, &r, &err), &err, "store_run_get");
+		must(store_run_version_put(f->store, r.ref, n <= 4 ? good : bad, n <= 4 ? 1 : 2, &err), &err, "version");
+		dd_run_release(&r.run);
+		free(rid);
+	}
+	analyse(f);
+	c = &rank(f)->causes[0];
+	assert_int_equal(c->kind, RK_CODE_CHANGE);
+	assert_string_equal(c->commits[0].commit.summary, "Close periods early");
+	assert_null(commit_named(c, "Reformat ledger"));
+	assert_string_equal(c->bundle_from, good);
+	assert_string_equal(c->bundle_to, bad);
+	evidence_with(c, "last changed dags/orders/ledger.py line 88");
+	assert_int_equal(rank_fx(f)->rk.notes.n, 0);
+	/* a bad version the repository does not have: a note, and the time window again */
+	for (int n = 5; n <= 8; n++) {
+		struct dd_store_run r;
+		char *rid = run_id(n);
+
+		must(store_run_get(f->store, f->dag_ref, rid, &r, &err), &err, "store_run_get");
+		must(store_run_version_put(f->store, r.ref, "0123456789abcdef0123456789abcdef01234567", 3, &err), &err,
+		     "version");
+		dd_run_release(&r.run);
+		free(rid);
+	}
+	analyse(f);
+	c = &rank(f)->causes[0];
+	assert_non_null(commit_named(c, "Reformat ledger"));
+	assert_null(c->bundle_to);
+	assert_int_equal(rank_fx(f)->rk.notes.n, 1);
+	assert_non_null(strstr(rank_fx(f)->rk.notes.v[0], "bundle version 0123456789ab of the first bad run"));
+	assert_non_null(strstr(rank_fx(f)->rk.notes.v[0], "has no commit 0123456789ab"));
+	assert_non_null(strstr(rank_fx(f)->rk.notes.v[0], "fetch the repository"));
+	free(good);
+	free(bad);
+	dd_buf_release(&h);
+	dd_buf_release(&v1);
+	dd_buf_release(&v2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +949,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stuck_sensor_is_upstream_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stuck_queued_task_is_orchestrator_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stuck_queued_on_prefect_names_prefect_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_graph_ties_a_dependency_of_a_dependency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interpreter_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interpreter_change_that_explains_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_from_outside_the_repository, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recovered_fault_pinned_on_no_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fillers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_versions_bound_the_candidates, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);

@@ -427,6 +427,9 @@ static void test_html_render(void **state)
 	report_add_source(&r, "<evil>", "prefect", NULL, "cannot connect to <b>host</b>", 1);
 	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
 	t.ui_url = dd_xstrdup("http://airflow:8080/dags/etl/grid?dag_run_id=r2&task_id=extract\"><script>x()</script>");
+	t.rk.causes[0].outside = dd_xcalloc(1, sizeof(*t.rk.causes[0].outside));
+	t.rk.causes[0].outside->package = dd_xstrdup("markupsafe");
+	t.rk.causes[0].outside->why = dd_xstrdup("no commit moved markupsafe, but <b>reqs.txt</b> does not pin it");
 	report_add_dag(&r, "prod", &t);
 	assert_int_equal(report_finish(&r, s, 1, &err), 0);
 
@@ -459,6 +462,9 @@ static void test_html_render(void **state)
 	assert_non_null(strstr(html, "<section id=\"summary\">"));
 	assert_non_null(strstr(html, "<section class=\"dag\" id=\"dag-prod-etl\">"));
 	assert_non_null(strstr(html, "failed: data_quality"));   /* legend */
+	/* a change from outside the repository is said where a commit would be */
+	assert_non_null(strstr(html, "<div>change <span class=\"mut\">none in the repository:</span> no commit moved "
+	                             "markupsafe, but &lt;b&gt;reqs.txt&lt;/b&gt; does not pin it</div>"));
 	free(html);
 
 	md = render(&r, 1);

@@ -567,6 +567,64 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(store_migrate_to(dbpath, STORE_SCHEMA_VERSION + 1, &err), DD_EUSAGE);
 }
 
+static int on_version(int64_t run_ref, const char *bundle_version, int dag_version, void *ud)
+{
+	struct dd_strv *out = ud;
+
+	dd_strv_push_owned(out, dd_xasprintf("%lld %s %d", (long long)run_ref, bundle_version ? bundle_version : "-",
+	                                     dag_version));
+	return 0;
+}
+
+/* A store of schema 3 gains run_versions; a run keeps what it ran, replaced
+ * by the next sync's answer, read back in the runs' order. */
+static void test_run_versions(void **state)
+{
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store *s;
+	struct dd_strv got = DD_STRV_INIT;
+	struct dd_run r = { 0 };
+	int64_t src, dag, r1, r2, r3;
+
+	(void)state;
+	assert_int_equal(store_migrate_to(dbpath, 3, &err), 0);
+	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM sqlite_master WHERE name = 'run_versions'"), 0);
+	s = open_ok();
+	assert_int_equal(store_schema_version(s), 4);
+	assert_int_equal(store_source_put(s, "prod", "airflow", NULL, &src, &err), 0);
+	{
+		struct dd_dag d = { 0 };
+
+		d.dag_id = (char *)"sales_rollup";
+		assert_int_equal(store_dag_put(s, src, &d, &dag, &err), 0);
+	}
+	r.state = DD_STATE_SUCCESS;
+	r.run_id = (char *)"b";
+	r.logical_ms = 2000;
+	assert_int_equal(store_run_put(s, dag, &r, &r2, &err), 0);
+	r.run_id = (char *)"a";
+	r.logical_ms = 1000;
+	assert_int_equal(store_run_put(s, dag, &r, &r1, &err), 0);
+	r.run_id = (char *)"c";
+	r.logical_ms = 3000;
+	assert_int_equal(store_run_put(s, dag, &r, &r3, &err), 0);
+	assert_int_equal(store_run_version_put(s, r2, "0123abc", 2, &err), 0);
+	assert_int_equal(store_run_version_put(s, r1, "ffff000", 1, &err), 0);
+	assert_int_equal(store_run_version_put(s, r1, "eeee000", 1, &err), 0);   /* replaced */
+	assert_int_equal(store_run_version_put(s, r3, NULL, 3, &err), 0);
+	assert_int_equal(store_run_versions(s, dag, 0, 0, on_version, &got, &err), 0);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(strtoll(got.v[0], NULL, 10), r1);
+	assert_non_null(strstr(got.v[0], " eeee000 1"));
+	assert_non_null(strstr(got.v[1], " 0123abc 2"));
+	assert_non_null(strstr(got.v[2], " - 3"));
+	dd_strv_release(&got);
+	assert_int_equal(store_run_versions(s, dag, 1500, 3000, on_version, &got, &err), 0);
+	assert_int_equal(got.n, 1);
+	dd_strv_release(&got);
+	store_close(s);
+}
+
 static void test_migrate_from_v0(void **state)
 {
 	struct dd_store *s;
@@ -796,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_log_cap_small),
 		cmocka_unit_test_setup_teardown(test_classification_cursors_misc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_errors_health, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_store_refused, setup, teardown),

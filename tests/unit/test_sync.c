@@ -52,6 +52,7 @@ static struct {
 	const char *reject_run;       /* this run fails its check in the run listing */
 	const char *net_tis_of;       /* this run: list_task_instances -> DD_ENET */
 	const char *other_writer;     /* this run: another sync stores it while we fetch it */
+	const char *bundle[8];        /* what each run ran (Airflow 3 bundle versions), or NULL */
 } W;
 
 static void world_reset(void)
@@ -118,7 +119,8 @@ static int m_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms, 
 	W.last_since = since_ms;
 	for (int i = 0; i < W.n_runs; i++) {
 		struct dd_run r = { .run_id = (char *)W.runs[i].run_id, .state = W.runs[i].state,
-		                    .run_type = "scheduled", .logical_ms = W.runs[i].logical_ms };
+		                    .run_type = "scheduled", .logical_ms = W.runs[i].logical_ms,
+		                    .bundle_version = (char *)W.bundle[i], .dag_version = W.bundle[i] ? i + 1 : 0 };
 		int rc;
 
 		if (r.logical_ms < since_ms)
@@ -655,6 +657,30 @@ static void test_new_counted_in_transaction(void **state)
 	assert_int_equal(st.runs_updated, 1);
 }
 
+static int on_version(int64_t run_ref, const char *bundle_version, int dag_version, void *ud)
+{
+	(void)run_ref;
+	dd_strv_push_owned(ud, dd_xasprintf("%s/%d", bundle_version ? bundle_version : "-", dag_version));
+	return 0;
+}
+
+/* What a run ran (Airflow 3 bundle versions) is stored with it; runs that
+ * say nothing store nothing. */
+static void test_run_versions_stored(void **state)
+{
+	struct dd_sync_stats st;
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_strv v = DD_STRV_INIT;
+
+	(void)state;
+	W.bundle[0] = "4f1c2d9e8b7a";
+	W.bundle[1] = "9a8b7c6d5e4f";
+	assert_int_equal(do_sync(&st, &err), 0);
+	assert_int_equal(store_run_versions(store, dag_ref(), 0, 0, on_version, &v, &err), 0);
+	assert_strv(&v, "4f1c2d9e8b7a/1;9a8b7c6d5e4f/2;");
+	dd_strv_release(&v);
+}
+
 /* The log-folder fixture, end to end through the real connector. */
 static void test_logdir_fixture(void **state)
 {
@@ -704,6 +730,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rejected_listing_keeps_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_fetch_failure_goes_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_counted_in_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_versions_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_logdir_fixture, setup, teardown),
 	};
 

@@ -227,6 +227,54 @@ static void test_error_detail_chain(void **state)
 	tbparser_free(p);
 }
 
+/* Compiled (Cython) frames are the library's, named by their function:
+ * sklearn's under joblib's (an unpickled model), pandas' "init" of an
+ * extension that does not import.  A relative .py path stays the app's. */
+static void test_compiled_frames(void **state)
+{
+	struct dd_tbparser *p = parse_str(
+		"Traceback (most recent call last):\n"
+		"  File \"/opt/airflow/dags/leads/scoring.py\", line 17, in score_leads\n"
+		"    model = joblib.load(MODEL_PATH)\n"
+		"  File \"/home/airflow/.local/lib/python3.12/site-packages/joblib/numpy_pickle.py\", line 658, in load\n"
+		"    obj = _unpickle(fobj, filename, mmap_mode)\n"
+		"  File \"/usr/local/lib/python3.12/pickle.py\", line 1717, in load_build\n"
+		"    setstate(state)\n"
+		"  File \"sklearn/tree/_tree.pyx\", line 714, in sklearn.tree._tree.Tree.__setstate__\n"
+		"  File \"sklearn/tree/_tree.pyx\", line 1418, in sklearn.tree._tree._check_node_ndarray\n"
+		"ValueError: node array from the pickle has an incompatible dtype\n"
+		"Traceback (most recent call last):\n"
+		"  File \"scripts/build.py\", line 6, in <module>\n"
+		"    import pandas as pd\n"
+		"  File \"/opt/venv/lib/python3.11/site-packages/pandas/_libs/__init__.py\", line 18, in <module>\n"
+		"    from pandas._libs.interval import Interval\n"
+		"  File \"interval.pyx\", line 1, in init pandas._libs.interval\n"
+		"  File \"message.pyx\", line 3, in google.protobuf.pyext._message.Init\n"
+		"  File \"lib.pyx\", line 9, in <module>\n"
+		"ValueError: numpy.dtype size changed, may indicate binary incompatibility\n");
+	const struct dd_traceback *a, *b;
+
+	(void)state;
+	assert_int_equal(tbparser_count(p), 2);
+	a = tbparser_get(p, 0);
+	check_frame(&a->frames[1], "/home/airflow/.local/lib/python3.12/site-packages/joblib/numpy_pickle.py", 658, "load",
+	            "joblib", DD_FRAME_LIBRARY);
+	check_frame(&a->frames[3], "sklearn/tree/_tree.pyx", 714, "sklearn.tree._tree.Tree.__setstate__", "sklearn",
+	            DD_FRAME_LIBRARY);
+	check_frame(&a->frames[4], "sklearn/tree/_tree.pyx", 1418, "sklearn.tree._tree._check_node_ndarray", "sklearn",
+	            DD_FRAME_LIBRARY);
+	/* the pipeline's own frame is still the top one of the app */
+	assert_string_equal(traceback_top_app_frame(a)->file, "/opt/airflow/dags/leads/scoring.py");
+	b = tbparser_get(p, 1);
+	check_frame(&b->frames[0], "scripts/build.py", 6, "<module>", NULL, DD_FRAME_APP);
+	check_frame(&b->frames[2], "interval.pyx", 1, "init pandas._libs.interval", "pandas", DD_FRAME_LIBRARY);
+	check_frame(&b->frames[3], "message.pyx", 3, "google.protobuf.pyext._message.Init", "google.protobuf",
+	            DD_FRAME_LIBRARY);
+	check_frame(&b->frames[4], "lib.pyx", 9, "<module>", NULL, DD_FRAME_LIBRARY);
+	assert_string_equal(traceback_top_app_frame(b)->file, "scripts/build.py");
+	tbparser_free(p);
+}
+
 static void test_multiline_message(void **state)
 {
 	struct dd_tbparser *p = parse_fixture("real_001.log");
@@ -649,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_chained_inline),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_error_detail_chain),
+		cmocka_unit_test(test_compiled_frames),
 		cmocka_unit_test(test_multiline_message),
 		cmocka_unit_test(test_pasted_excerpts),
 		cmocka_unit_test(test_decorated_tracebacks),

@@ -2,9 +2,13 @@
 """Builds and checks the end-to-end triage scenarios (tests/scenarios/NAME/).
 
     scenario.py build SCENARIO_DIR OUT      writes OUT/repo, OUT/logs or OUT/world.json,
-                                            OUT/meta.json (dag, source, since)
-    scenario.py check SCENARIO_DIR RC JSON  compares a triage result with "expect";
-                                            prints one "ok -"/"not ok -" line, exits 1 on a miss
+                                            OUT/meta.json (dag, source, since, the first failed
+                                            try of each task of the first DAG)
+    scenario.py check SCENARIO_DIR RC JSON [BUILD_DIR]
+                                            compares a triage result with "expect" (BUILD_DIR:
+                                            meta.json's recorded facts, explain.txt = the
+                                            `triage --explain` text); prints one "ok -"/"not ok -"
+                                            line, exits 1 on a miss
 
 A scenario is tests/scenarios/NAME/scenario.json:
 
@@ -14,11 +18,22 @@ A scenario is tests/scenarios/NAME/scenario.json:
   dags          list of DAGs (the first is the one triaged):
                   {"dag_id", "fileloc", "hour", "retries", "runs", "every_hours" (default 24),
                    "tasks": [{"task_id", "operator", "info": [templates], "seconds": N|[from, to],
-                              "rows": [from, to], "retries": N, "runs": [first, last]}],
-                                                          (a linear chain; "runs": the task exists only then)
+                              "rows": [from, to], "retries": N, "runs": [first, last], "upstream": [T, ...]}],
+                                 (a chain in list order unless "upstream" names a task's upstreams: [] for
+                                  a root; a task runs when none of its upstreams failed; "runs": the task
+                                  exists only then)
                    "outcomes": [{"runs": [first, last], "task": T, "tries": [FAILURE|"ok"|"hang", ...] or ["queued"],
                                  "params": {...} or {"@": NAME, ...}}],
-                   "import_error": {...}, "stop_after": N}
+                   "import_error": {...}, "stop_after": N,
+                   "bundle": {"name": "sales-repo", "relative_fileloc": "dags/sales/rollup.py",
+                              "versions": [{"runs": [first, last], "commit": MESSAGE}, ...]}
+                                 (Airflow 3 Git DAG bundle: those runs carry bundle_version = the id of the
+                                  history commit with that message and dag_version k+1; "{bundle}" in frame
+                                  paths is /tmp/airflow/dag_bundles/NAME/versions/<that id>),
+                   "site": PATH  (the site-packages the worker runs from, e.g. a venv's
+                                  /opt/venv/lib/python3.11/site-packages),
+                   "prefect_dynamic_keys": true  (Prefect task runs named <task>-<3 hex digits>, as
+                                  load_model-863, in place of <task>-0)}
   base          another scenario's directory name: start from its scenario.json, replace the
                 keys given here (a variant on another source, say)
   params        {NAME: {...}}: failure parameters shared by several outcomes
@@ -27,15 +42,38 @@ A scenario is tests/scenarios/NAME/scenario.json:
   repo          {"deploy_lag": "6h", "map": true}  (map /opt/airflow/dags/ -> dags/ when true)
   expect        {"exit": 1, "kind": "dependency_change", "entity": {"package": "pandas"},
                  "task": "features", "commit_summary": "Bump ML deps" | null (no commit implicated)}
+                and, where a scenario needs them (tests/scenarios/README.md, "Expectations"):
+                  "change": {"package", "from", "to", "file"}   the rank-1 cause's first commit has
+                        this requirement change (package names compared PEP 503-normalised; an
+                        interpreter or base-image change is package "python", versions as written)
+                  "outside_repository": {"file", "line"}       the rank-1 cause lists no commit and its
+                        JSON "outside_repository" names the unpinned or loosely pinned line
+                  (every rank-1 dependency_change must do one of the two, expected or not)
+                  "link": WORD     the rank-1 first commit's JSON "links" holds WORD and the
+                        `--explain` text of cause 1 has a line "   link     WORD: <detail>";
+                        WORD is one of LINKS: "named in message", "frame", "lock graph", "interpreter"
+                  "also": [{"kind", "entity", "task", "task_ids", "commit_summary"}]  each matches a
+                        cause ranked below 1 (a second cause of a two-cause DAG)
+                  "any_order": true  the expected cause and the "also" ones are the top 1 + len(also)
+                        causes in any order (for causes of near-equal weight); "change" and "link"
+                        then apply to the one matching the main expectation
+                  "task_ids": [T]  the rank-1 cause's task_ids are exactly these (no suffix stripped)
+                  "decoys": [MESSAGE]  no cause lists a commit with one of these summaries
+                  "onset": "first_failed_try"  the rank-1 onset.first_bad_time is the start of the
+                        first failed try of "task" (within 60 s, not the run's logical date), and its
+                        first commit's time is before it
+                "entity" "package" values are compared PEP 503-normalised.
 
 Dates are relative to the day the scenario is built: run n of a DAG with R runs has
 logical date (today - R - 1 + n) at HH:00 UTC and starts one day later (Airflow's
 data-interval end), so the newest run started yesterday and `--since` of R + 10 days
-covers every run whatever the date.  FAILURE names are the keys of FAILURES below:
+covers every run whatever the date.  FAILURE names are the keys of FAILURES below
+("trace": a traceback given whole, with chained causes and BashOperator output, see f_trace):
 real exception texts and real log line formats of Airflow 2.9/2.10 (text), Airflow 3
 (structlog JSON lines with error_detail) and Prefect 3 (API log records).
 """
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -201,8 +239,69 @@ def f_raise(ctx, p):
     }
 
 
+def _subst(v, ctx):
+    """{site}: the orchestrator's site-packages; {bundle}: the run's DAG bundle checkout;
+    {date}: the run's logical date (Airflow's {{ ds }})."""
+    if isinstance(v, str):
+        return (v.replace("{site}", ctx.site).replace("{bundle}", ctx.bundle_path or "")
+                .replace("{date}", f"{ctx.logical:%Y-%m-%d}"))
+    return v
+
+
+def _frames(ctx, rows):
+    return [tuple(_subst(x, ctx) for x in f) for f in rows]
+
+
+BASH_FRAMES = [("airflow/models/taskinstance.py", 767, "_execute_task",
+                "result = _execute_callable(context=context, **execute_callable_kwargs)"),
+               ("airflow/models/taskinstance.py", 733, "_execute_callable", "return ExecutionCallableRunner("),
+               ("airflow/utils/operator_helpers.py", 252, "run", "return self.func(*args, **kwargs)"),
+               ("airflow/models/baseoperator.py", 417, "wrapper", "return func(self, *args, **kwargs)"),
+               ("airflow/operators/bash.py", 249, "execute", "raise AirflowException(")]
+
+
+def f_trace(ctx, p):
+    """A traceback given whole: p["frames"] (user and library frames, outermost first;
+    "{site}" and "{bundle}" are replaced, a null code line prints none, as for
+    compiled frames), p["exc"] [type, message], p["cause"] {"frames", "exc"}: the
+    exception it was raised from ("The above exception was the direct cause ..."),
+    p["info"] a line logged first, p["site"] the site-packages of this try (a new
+    interpreter: /home/airflow/.local/lib/python3.12/site-packages).  With p["bash"] {"command": ...} (Airflow 2 only)
+    the traceback is the output of a BashOperator's command, printed behind
+    {subprocess.py:93} INFO - , and the task fails with BashOperator's own
+    AirflowException."""
+    if p.get("site"):
+        ctx.site = p["site"]   # the interpreter moved: the worker's own frames move with it
+    chain = []
+    if p.get("cause"):
+        chain.append((_frames(ctx, p["cause"]["frames"]), tuple(p["cause"]["exc"])))
+    main = (_frames(ctx, p["frames"]), tuple(_subst(x, ctx) for x in p["exc"]))
+    lines = [(2, "INFO", ctx.user_src, _subst(p["info"], ctx))] if p.get("info") else []
+    seconds = p.get("seconds", 6)
+    if not p.get("bash"):
+        return {"lines": lines, "frames": main[0], "exc": main[1], "chain": chain,
+                "end": "exception", "seconds": seconds}
+    if ctx.flavour != "a2":
+        raise SystemExit("f_trace: a bash command's output is rendered for Airflow 2 only")
+    sub = [(0, "INFO", "subprocess.py:63", "Tmp dir root location: /tmp"),
+           (0, "INFO", "subprocess.py:75", f"Running command: ['/usr/bin/bash', '-c', {_subst(p['bash']['command'], ctx)!r}]"),
+           (0, "INFO", "subprocess.py:86", "Output:")]
+    out = [_subst(x, ctx) for x in p["bash"].get("output", [])]
+    for fr, exc in chain:
+        out += traceback_text(fr, exc) + ["", "The above exception was the direct cause of the following exception:", ""]
+    out += traceback_text(*main)
+    sub += [(seconds - 1, "INFO", "subprocess.py:93", x) for x in out]
+    code = p["bash"].get("exit", 1)
+    sub.append((seconds, "INFO", "subprocess.py:97", f"Command exited with return code {code}"))
+    return {"lines": lines + sub, "frames": [(f"{ctx.site}/{f}", ln, fn, c) for f, ln, fn, c in BASH_FRAMES],
+            "exc": ("airflow.exceptions.AirflowException",
+                    f"Bash command failed. The command returned a non-zero exit code {code}."),
+            "end": "exception", "seconds": seconds, "library_only": True}
+
+
 FAILURES = {
     "raise": f_raise,
+    "trace": f_trace,
     "pandas_append": f_pandas_append,
     "keyerror": f_keyerror,
     "read_timeout": f_read_timeout,
@@ -260,8 +359,13 @@ def operator_frames(ctx):
             (f"{s}/prefect/utilities/callables.py", 208, "call_with_parameters", "return fn(*args, **kwargs)")]
 
 
-def traceback_text(frames, exc):
-    out = ["Traceback (most recent call last):"]
+def traceback_text(frames, exc, chain=()):
+    """Python's traceback print-out; chain: the (frames, exc) this one was raised
+    from, innermost cause first, each printed before it as Python does."""
+    out = []
+    for cf, ce in chain:
+        out += traceback_text(cf, ce) + ["", "The above exception was the direct cause of the following exception:", ""]
+    out.append("Traceback (most recent call last):")
     for f, ln, fn, code in frames:
         out.append(f'  File "{f}", line {ln}, in {fn}')
         if code:
@@ -349,7 +453,7 @@ def render_a2(ctx, spec, t0, end):
         out.append(ln(end, "local_task_job_runner.py:243", "INFO", "Task exited with return code 1"))
         return "\n".join(out) + "\n"
     out.append(ln(end, "taskinstance.py:3310", "ERROR", "Task failed with exception"))
-    out.extend(traceback_text(frames, spec["exc"]))
+    out.extend(traceback_text(frames, spec["exc"], spec.get("chain", ())))
     state = "UP_FOR_RETRY" if ctx.attempt < ctx.tries_allowed else "FAILED"
     out.append(ln(end, "taskinstance.py:1225", "INFO", f"Marking task as {state}. {stamp}"))
     out.append(ln(end, "standard_task_runner.py:110", "ERROR",
@@ -389,6 +493,9 @@ def render_a3(ctx, spec, t0, end):
     frames = spec["frames"] if spec.get("library_only") else operator_frames(ctx) + spec["frames"]
     detail = [{"exc_type": typ.rsplit(".", 1)[-1], "exc_value": msg, "exc_notes": [], "syntax_error": None,
                "is_cause": False, "frames": [{"filename": f, "lineno": ln, "name": fn} for f, ln, fn, _ in frames]}]
+    for cf, (ctyp, cmsg) in reversed(spec.get("chain", ())):
+        detail.append({"exc_type": ctyp.rsplit(".", 1)[-1], "exc_value": cmsg, "exc_notes": [], "syntax_error": None,
+                       "is_cause": True, "frames": [{"filename": f, "lineno": ln, "name": fn} for f, ln, fn, _ in cf]})
     out.append(j(end, "error", "Task failed with exception", "task", error_detail=detail))
     out.append(j(end, "info", "Task instance in failure state", "task.stdout"))
     out.append(j(end, "info", "Task start", "task.stdout"))
@@ -417,7 +524,7 @@ def render_prefect(ctx, spec, t0, end):
     short = typ.rsplit(".", 1)[-1]
     out.append(j(end, "error", f"Encountered exception during execution: {short}({msg!r})"))
     frames = operator_frames(ctx) + spec["frames"]
-    out.extend(traceback_text(frames, spec["exc"]))
+    out.extend(traceback_text(frames, spec["exc"], spec.get("chain", ())))
     return "\n".join(out) + "\n"
 
 
@@ -444,14 +551,34 @@ def outcome_for(dag, i, task_id):
     return None
 
 
-def build_dag(dag, source, today, seq, shared=None):
-    """Runs of one DAG: list of world-format runs (tries carry 'log' text)."""
+def bundle_of(dag, i, shas):
+    """(bundle_version, dag version number) of run i from the DAG's "bundle", or (None, None)."""
+    b = dag.get("bundle")
+    if not b:
+        return None, None
+    for k, v in enumerate(b["versions"]):
+        if v["runs"][0] <= i <= v["runs"][1]:
+            if v["commit"] not in shas:
+                raise SystemExit(f"bundle version {v['commit']!r} is no commit message of the history")
+            return shas[v["commit"]], k + 1
+    return None, None
+
+
+def dynamic_key(dag_id, run_id, task_id):
+    """Prefect 3's short dynamic key of a task run name (load_model-863): 3 hex digits."""
+    return hashlib.sha1(f"{dag_id}/{run_id}/{task_id}".encode()).hexdigest()[:3]
+
+
+def build_dag(dag, source, today, seq, shared=None, shas=None, facts=None):
+    """Runs of one DAG: list of world-format runs (tries carry 'log' text).
+    shas: commit message -> id (for "bundle"); facts: filled with the first failed
+    try of each task ({"first_failed_try": {task: {"start", "logical_date", "run_id"}}})."""
     n = dag["runs"]
     hour = dag.get("hour", 2)
     every = dt.timedelta(hours=dag.get("every_hours", 24))
     day0 = today - (n + 1) * every
     flavour = {"logs": "a2", "airflow-v1": "a2", "airflow-v2": "a3", "prefect": "pf"}[source]
-    site = {"a2": A2_SITE, "a3": A3_SITE, "pf": PF_SITE}[flavour]
+    site = dag.get("site") or {"a2": A2_SITE, "a3": A3_SITE, "pf": PF_SITE}[flavour]
     fileloc = dag["fileloc"]
     runs = []
     last = dag.get("stop_after", n - 1)
@@ -462,15 +589,26 @@ def build_dag(dag, source, today, seq, shared=None):
         run = {"dag_id": dag["dag_id"], "run_id": run_id, "run_type": "scheduled", "logical_date": logical.isoformat(),
                "queued_at": (t - dt.timedelta(seconds=2)).isoformat(), "start_date": t.isoformat(), "note": None,
                "task_instances": []}
+        bver, dver = bundle_of(dag, i, shas or {})
+        if bver:
+            run["bundle_version"], run["dag_version"] = bver, dver
         blocked = False
         running = False
+        states = {}
+        prev = None
         for task in dag["tasks"]:
             tid = task["task_id"]
             if "runs" in task and not task["runs"][0] <= i <= task["runs"][1]:
                 continue       # the task did not exist yet, or no longer
+            ups = task.get("upstream", [prev] if prev else [])
+            prev = tid
+            blocked = any(states.get(u) in ("failed", "upstream_failed") for u in ups)
             retries = task.get("retries", dag.get("retries", 0))
             ti = {"task_id": tid, "map_index": -1, "operator": task.get("operator", "PythonOperator"),
                   "max_tries": retries, "hostname": HOSTS[i % 2], "tries": []}
+            if dag.get("prefect_dynamic_keys"):
+                ti["dynamic_key"] = dynamic_key(dag["dag_id"], run_id, tid)
+            states[tid] = "upstream_failed" if blocked else None
             if blocked or running:
                 ti.update(state="upstream_failed" if blocked else None, try_number=0,
                           start_date=None, end_date=None, queued_when=None)
@@ -492,6 +630,8 @@ def build_dag(dag, source, today, seq, shared=None):
                 ctx = Ctx()
                 seq[0] += 1
                 ctx.seq, ctx.flavour, ctx.site = seq[0], flavour, site
+                ctx.bundle_path = (f"/tmp/airflow/dag_bundles/{dag['bundle']['name']}/versions/{bver}"
+                                   if bver else None)
                 ctx.dag_id, ctx.task_id, ctx.run_id, ctx.logical = dag["dag_id"], tid, run_id, logical
                 ctx.attempt, ctx.tries_allowed = k + 1, retries + 1
                 ctx.operator = task.get("operator", "PythonOperator")
@@ -518,11 +658,15 @@ def build_dag(dag, source, today, seq, shared=None):
                 t = end + dt.timedelta(minutes=5 if k + 1 < len(plan) else 0, seconds=2)
             final = ti["tries"][-1]["state"]
             ti.update(state=final, try_number=len(plan), end_date=ti["tries"][-1]["end_date"])
-            if final == "failed":
-                blocked = True
+            states[tid] = final
+            bad = [tr for tr in ti["tries"] if tr["state"] in ("failed", "up_for_retry")]
+            if bad and facts is not None and tid not in facts.setdefault("first_failed_try", {}):
+                facts["first_failed_try"][tid] = {"start": bad[0]["start_date"], "logical_date": logical.isoformat(),
+                                                  "run_id": run_id}
             if final == "running":
                 running = True
             run["task_instances"].append(ti)
+        blocked = any(v in ("failed", "upstream_failed") for v in states.values())
         run["state"] = "failed" if blocked else "running" if running else "success"
         run["end_date"] = None if running else t.isoformat()
         runs.append(run)
@@ -533,13 +677,17 @@ def world_of(sc, runs, today, now):
     dags = []
     for d in sc["dags"]:
         tasks = d["tasks"]
+        ups = {t["task_id"]: t.get("upstream", [tasks[k - 1]["task_id"]] if k else []) for k, t in enumerate(tasks)}
         dags.append({"dag_id": d["dag_id"], "fileloc": d["fileloc"], "is_paused": False, "owners": ["data"],
                      "schedule": f"0 {d.get('hour', 2)} * * *",
                      "start_date": (today - dt.timedelta(days=400)).isoformat(),
                      "tasks": [{"task_id": t["task_id"], "operator": t.get("operator", "PythonOperator"),
                                 "retries": t.get("retries", d.get("retries", 0)),
-                                "downstream": [tasks[k + 1]["task_id"]] if k + 1 < len(tasks) else []}
+                                "downstream": [u["task_id"] for u in tasks if t["task_id"] in ups[u["task_id"]]]}
                                for k, t in enumerate(tasks)]})
+        if d.get("bundle"):
+            dags[-1]["bundle_name"] = d["bundle"]["name"]
+            dags[-1]["relative_fileloc"] = d["bundle"]["relative_fileloc"]
     errors = []
     for d in sc["dags"]:
         ie = d.get("import_error")
@@ -577,13 +725,15 @@ def build(sdir, out):
     sc, sdir = load(sdir)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     today = now.replace(hour=0, minute=0, second=0)
-    seq = [0]
-    runs = []
-    for d in sc["dags"]:
-        runs.extend(build_dag(d, sc["source"], today, seq, sc.get("params")))
     main = sc["dags"][0]
     day0 = today - dt.timedelta(days=main["runs"] + 1)
     os.makedirs(out, exist_ok=True)
+    shas = make_repo(sc, sdir, out, day0)
+    seq = [0]
+    runs = []
+    facts = {}
+    for k, d in enumerate(sc["dags"]):
+        runs.extend(build_dag(d, sc["source"], today, seq, sc.get("params"), shas, facts if k == 0 else None))
     if sc["source"] == "logs":
         for r in runs:
             for ti in r["task_instances"]:
@@ -592,6 +742,15 @@ def build(sdir, out):
                                        f"task_id={ti['task_id']}", f"attempt={tr['try_number']}.log"), tr["log"])
     else:
         write(os.path.join(out, "world.json"), json.dumps(world_of(sc, runs, today, now), indent=1))
+    meta = {"dag_id": main["dag_id"], "source": sc["source"], "since": f"{main['runs'] + 10}d",
+            "deploy_lag": sc.get("repo", {}).get("deploy_lag", "6h"), "map": sc.get("repo", {}).get("map", True)}
+    meta.update(facts)
+    write(os.path.join(out, "meta.json"), json.dumps(meta))
+    print(" ".join([meta["dag_id"], meta["source"], meta["since"], meta["deploy_lag"], "map" if meta["map"] else "nomap"]))
+
+
+def make_repo(sc, sdir, out, day0):
+    """OUT/repo from the scenario's history; returns {commit message: commit id}."""
     history = sc["history"]
     if isinstance(history, str):
         with open(os.path.join(sdir, history)) as f:
@@ -609,18 +768,122 @@ def build(sdir, out):
     write(os.path.join(out, "history.json"), json.dumps(commits, indent=1))
     subprocess.run([sys.executable, os.path.join(ROOT, "tests", "lib", "mkrepo.py"),
                     os.path.join(out, "history.json"), os.path.join(out, "repo")], check=True)
-    meta = {"dag_id": main["dag_id"], "source": sc["source"], "since": f"{main['runs'] + 10}d",
-            "deploy_lag": sc.get("repo", {}).get("deploy_lag", "6h"), "map": sc.get("repo", {}).get("map", True)}
-    write(os.path.join(out, "meta.json"), json.dumps(meta))
-    print(" ".join([meta["dag_id"], meta["source"], meta["since"], meta["deploy_lag"], "map" if meta["map"] else "nomap"]))
+    log = subprocess.run(["git", "-C", os.path.join(out, "repo"), "log", "--format=%H %s"], check=True,
+                         capture_output=True, text=True).stdout
+    return {line[41:]: line[:40] for line in reversed(log.splitlines())}
 
 
 # ---- checking a triage result ---------------------------------------------------
 
-def check(sdir, rc, json_path):
+LINKS = ("named in message", "frame", "lock graph", "interpreter")
+
+
+def pep503(name):
+    return re.sub(r"[-_.]+", "-", name or "").lower()
+
+
+def parse_time(v):
+    if not v:
+        return None
+    try:
+        return dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def cause_misses(c, want, source, label):
+    """What of one expected cause (kind, entity, task, task_ids, commit_summary) c lacks."""
+    out = []
+    if c.get("kind") != want["kind"]:
+        out.append(f"{label} kind {c.get('kind')!r}, wanted {want['kind']!r}")
+    ents = c.get("entities") or {}
+    for k, v in want.get("entity", {}).items():
+        got = ents.get(k)
+        if (pep503(got) != pep503(v)) if k == "package" else (got != v):
+            out.append(f"{label} entity {k}={got!r}, wanted {v!r}")
+    # a Prefect task run is named after its task plus a dynamic key ("features-0")
+    tasks = [re.sub(r"-\d+$", "", t) if source == "prefect" else t for t in (c.get("task_ids") or [])]
+    if "task" in want and want["task"] not in tasks:
+        out.append(f"{label} tasks {c.get('task_ids')}, wanted {want['task']!r} among them")
+    if "task_ids" in want and sorted(c.get("task_ids") or []) != sorted(want["task_ids"]):
+        out.append(f"{label} tasks {c.get('task_ids')}, wanted exactly {want['task_ids']}")
+    commits = c.get("commits") or []
+    if "commit_summary" in want:
+        got = commits[0]["summary"] if commits else None
+        if got != want["commit_summary"]:
+            out.append(f"{label} first commit {got!r}, wanted {want['commit_summary']!r}")
+    return out
+
+
+def change_misses(top, exp):
+    """A rank-1 dependency_change names its change (a commit moving the package, in a
+    file, from -> to) or says it came from outside the repository."""
+    out = []
+    commits = top.get("commits") or []
+    outside = top.get("outside_repository")
+    want = exp.get("change")
+    if exp.get("outside_repository"):
+        w = exp["outside_repository"]
+        if commits:
+            out.append(f"rank 1 attaches commit {commits[0].get('summary')!r}; wanted none (the change came from "
+                       "outside the repository)")
+        if not isinstance(outside, dict):
+            out.append(f"rank 1 outside_repository {outside!r}, wanted {{file: {w['file']!r}, line: {w['line']!r}}}")
+        else:
+            if outside.get("file") != w["file"]:
+                out.append(f"rank 1 outside_repository.file {outside.get('file')!r}, wanted {w['file']!r}")
+            if (outside.get("line") or "").strip() != w["line"]:
+                out.append(f"rank 1 outside_repository.line {outside.get('line')!r}, wanted {w['line']!r}")
+        return out
+    pkg = want["package"] if want else (top.get("entities") or {}).get("package")
+    rcs = commits[0].get("requirement_changes") or [] if commits else []
+    hit = [r for r in rcs if pep503(r.get("package")) == pep503(pkg)]
+    if not commits and not isinstance(outside, dict):
+        out.append("rank-1 dependency_change names no change: no commit, and no outside_repository")
+    elif commits and not hit:
+        out.append(f"rank-1 first commit {commits[0].get('summary')!r} moves no {pkg!r} "
+                   f"(requirement_changes {[(r.get('package'), r.get('from'), r.get('to')) for r in rcs]})")
+    elif want:
+        ok = [r for r in hit if r.get("file") == want["file"] and r.get("from") == want["from"]
+              and r.get("to") == want["to"]]
+        if not ok:
+            out.append(f"rank-1 change {[(r.get('package'), r.get('from'), r.get('to'), r.get('file')) for r in hit]}, "
+                       f"wanted {want['package']} {want['from']} -> {want['to']} in {want['file']}")
+    return out
+
+
+def explain_links(text):
+    """The link words of the rank-1 cause in `triage --explain` text: its lines
+    "   link     WORD: detail" (WORD one of LINKS)."""
+    words, inside = [], False
+    for line in text.splitlines():
+        if re.match(r"^\d+\. ", line):
+            if inside:
+                break
+            inside = line.startswith("1. ")
+            continue
+        m = re.match(r"^\s+link\s+([a-z ]+?)(?::|$)", line)
+        if inside and m:
+            words.append(m.group(1).strip())
+    return words
+
+
+def check(sdir, rc, json_path, build_dir=None):
     name = os.path.basename(os.path.normpath(sdir))
     sc = load(sdir)[0]
     exp = sc["expect"]
+    meta, explain = {}, None
+    if build_dir:
+        try:
+            with open(os.path.join(build_dir, "meta.json")) as f:
+                meta = json.load(f)
+        except (OSError, ValueError):
+            pass
+        try:
+            with open(os.path.join(build_dir, "explain.txt")) as f:
+                explain = f.read()
+        except OSError:
+            pass
     misses = []
     try:
         with open(json_path) as f:
@@ -632,25 +895,64 @@ def check(sdir, rc, json_path):
         misses.append(f"exit {rc}, wanted {exp['exit']}")
     causes = res.get("causes") or []
     top = causes[0] if causes else {}
-    if top.get("kind") != exp["kind"]:
-        misses.append(f"rank-1 kind {top.get('kind')!r}, wanted {exp['kind']!r}")
-    ents = top.get("entities") or {}
-    for k, v in exp.get("entity", {}).items():
-        if ents.get(k) != v:
-            misses.append(f"rank-1 entity {k}={ents.get(k)!r}, wanted {v!r}")
-    # a Prefect task run is named after its task plus a dynamic key ("features-0")
-    tasks = [re.sub(r"-\d+$", "", t) if sc["source"] == "prefect" else t for t in (top.get("task_ids") or [])]
-    if "task" in exp and exp["task"] not in tasks:
-        misses.append(f"rank-1 tasks {top.get('task_ids')}, wanted {exp['task']!r} among them")
+    also = exp.get("also", [])
+    if exp.get("any_order"):
+        # the expected cause and each "also" are the top 1 + len(also) causes, in any order
+        wants, pool = [exp] + also, list(causes[:1 + len(also)])
+        for k, want in enumerate(wants):
+            hit = next((c for c in pool if not cause_misses(c, want, sc["source"], "")), None)
+            if hit is None:
+                misses.append(f"no cause among the top {len(wants)} is {want['kind']} of task {want.get('task')!r}"
+                              + (f" with commit {want['commit_summary']!r}" if want.get("commit_summary") else ""))
+            else:
+                pool.remove(hit)
+                if k == 0:
+                    top = hit
+        also = []
+    else:
+        misses += cause_misses(top, exp, sc["source"], "rank-1")
     commits = top.get("commits") or []
-    if "commit_summary" in exp:
-        want = exp["commit_summary"]
-        got = commits[0]["summary"] if commits else None
-        if got != want:
-            misses.append(f"rank-1 first commit {got!r}, wanted {want!r}")
+    if exp["kind"] == "dependency_change" and top.get("kind") == "dependency_change":
+        misses += change_misses(top, exp)
+    if "link" in exp:
+        links = commits[0].get("links") if commits else None
+        if not isinstance(links, list) or exp["link"] not in links:
+            misses.append(f"rank-1 first commit links {links!r}, wanted {exp['link']!r} among them")
+        if explain is None:
+            misses.append("no `triage --explain` output to read the link from")
+        elif exp["link"] not in explain_links(explain):
+            misses.append(f"--explain rank-1 link lines {explain_links(explain)}, wanted \"link     {exp['link']}: ...\"")
+    for k, want in enumerate(also):
+        found = [c for c in causes[1:] if not cause_misses(c, want, sc["source"], "")]
+        if not found:
+            misses.append(f"no cause below rank 1 is {want['kind']} of task {want.get('task')!r}"
+                          + (f" with commit {want['commit_summary']!r}" if want.get("commit_summary") else "")
+                          + "; " + "; ".join(f"rank {c.get('rank')}: " + ", ".join(cause_misses(c, want, sc["source"], "")
+                                                                             or ["?"]) for c in causes[1:4]))
+    for d in exp.get("decoys", []):
+        for c in causes:
+            if any(x.get("summary") == d for x in c.get("commits") or []):
+                misses.append(f"rank {c.get('rank')} ({c.get('kind')}) lists the decoy commit {d!r}")
+    if exp.get("onset") == "first_failed_try":
+        ff = (meta.get("first_failed_try") or {}).get(exp.get("task"))
+        got = parse_time((top.get("onset") or {}).get("first_bad_time"))
+        if not ff:
+            misses.append("the build recorded no first failed try for the task (build dir not given?)")
+        else:
+            want = parse_time(ff["start"])
+            if not got or abs((got - want).total_seconds()) > 60:
+                misses.append(f"rank-1 onset.first_bad_time {(top.get('onset') or {}).get('first_bad_time')!r}, wanted "
+                              f"the first failed try's start {ff['start']} (logical date {ff['logical_date']})")
+            ct = parse_time(commits[0].get("time")) if commits else None
+            if ct and got and not ct < got:
+                misses.append(f"rank-1 commit time {commits[0].get('time')} is not before the onset shown {got}")
     what = f"{exp['kind']}" + "".join(f" {k}={v}" for k, v in exp.get("entity", {}).items())
     if exp.get("commit_summary"):
         what += f", commit \"{exp['commit_summary']}\""
+    if exp.get("outside_repository"):
+        what += f", outside the repository ({exp['outside_repository']['line']} in {exp['outside_repository']['file']})"
+    if exp.get("link"):
+        what += f", link {exp['link']}"
     if misses:
         print(f"not ok - scenario {name}: {what}")
         for m in misses:
@@ -669,7 +971,7 @@ def check(sdir, rc, json_path):
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "build":
         build(sys.argv[2], sys.argv[3])
-    elif len(sys.argv) == 5 and sys.argv[1] == "check":
-        sys.exit(check(sys.argv[2], sys.argv[3], sys.argv[4]))
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "check":
+        sys.exit(check(*sys.argv[2:]))
     else:
         sys.exit(__doc__)
