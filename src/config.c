@@ -26,6 +26,12 @@ static const char *const default_requirement_globs[] = {
 	"environment.yaml", "Dockerfile", "Dockerfile.*", "*.Dockerfile", ".python-version", "runtime.txt",
 };
 
+size_t config_requirement_globs(const char *const **out)
+{
+	*out = default_requirement_globs;
+	return DD_ARRAY_SIZE(default_requirement_globs);
+}
+
 const char *dd_source_kind_name(enum dd_source_kind k)
 {
 	switch (k) {
@@ -66,6 +72,24 @@ static char *expand_home(const char *p)
 	if (p[0] == '~' && (p[1] == '/' || !p[1]) && home)
 		return dd_xasprintf("%s%s", home, p + 1);
 	return dd_xstrdup(p);
+}
+
+/* The absolute folder of the configuration file: relative paths in it
+ * (store, log folders, repositories, patterns) are read from there, as
+ * docker compose and git read theirs, not from wherever dagdoc runs. */
+static char *config_file_folder(const char *file)
+{
+	char *real = realpath(file, NULL);
+	char *slash;
+
+	if (!real)
+		return NULL;
+	slash = strrchr(real, '/');
+	if (slash == real)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	return real;
 }
 
 static void source_defaults(struct dd_source *s)
@@ -162,6 +186,7 @@ void config_add_repo(struct dd_config *cfg, const char *path)
 
 struct reader {
 	const char *name;           /* file name for messages */
+	const char *base;           /* the file's folder: relative paths are read from it (NULL: as given) */
 	yaml_document_t *doc;
 	struct dd_config *cfg;
 	struct dd_error *err;
@@ -219,7 +244,10 @@ static int get_path(struct reader *rd, yaml_node_t *n, const char *key, char **o
 	if (rc < 0)
 		return rc;
 	free(*out);
-	*out = expand_home(raw);
+	if (rd->base && raw[0] && raw[0] != '/' && raw[0] != '~')
+		*out = dd_xasprintf("%s/%s", rd->base, raw);
+	else
+		*out = expand_home(raw);
 	free(raw);
 	return 0;
 }
@@ -688,12 +716,12 @@ static int check_unique_keys(struct reader *rd, yaml_node_t *n)
 	return 0;
 }
 
-static int parse_text(const char *name, const char *text, size_t len, struct dd_config *cfg,
+static int parse_text(const char *name, const char *base, const char *text, size_t len, struct dd_config *cfg,
                       int *literal_secret, struct dd_error *err)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct reader rd = { name, &doc, cfg, err };
+	struct reader rd = { name, base, &doc, cfg, err };
 	int rc;
 
 	if ((rc = check_events(name, text, len, err)) < 0)
@@ -820,7 +848,7 @@ int config_load_string(const char *name, const char *text, size_t len,
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	rc = parse_text(name, text, len, cfg, &literal_secret, err);
+	rc = parse_text(name, NULL, text, len, cfg, &literal_secret, err);
 	if (rc < 0) {
 		config_release(cfg);
 		return rc;
@@ -849,8 +877,12 @@ int config_load(const char *path, struct dd_config *cfg, struct dd_error *err)
 		return rc;
 	}
 	rc = dd_read_file(file, 4 << 20, &text, err);
-	if (rc == 0)
-		rc = parse_text(file, dd_buf_str(&text), text.len, cfg, &literal_secret, err);
+	if (rc == 0) {
+		char *base = config_file_folder(file);
+
+		rc = parse_text(file, base, dd_buf_str(&text), text.len, cfg, &literal_secret, err);
+		free(base);
+	}
 	dd_buf_release(&text);
 	if (rc < 0) {
 		free(file);
@@ -872,10 +904,17 @@ int config_find_source(const struct dd_config *cfg, const char *name,
 	struct dd_buf names = DD_BUF_INIT;
 
 	*out = NULL;
-	if (!cfg->n_sources)
-		return dd_error_set(err, DD_ENOTFOUND,
-		                    "no source is configured; set DAGDOC_AIRFLOW_URL (or PREFECT_API_URL), "
-		                    "or add a source to %s", cfg->file ? cfg->file : "the config file");
+	if (!cfg->n_sources) {
+		char *file = cfg->file ? dd_xstrdup(cfg->file) : config_default_file();
+		int rc = dd_error_set(err, DD_ENOTFOUND,
+		                      "no source is configured: %s %s, and neither DAGDOC_AIRFLOW_URL nor "
+		                      "PREFECT_API_URL is set; run 'dagdoc init' to write a config%s, or set "
+		                      "DAGDOC_AIRFLOW_URL", file, cfg->file ? "has no sources" : "does not exist",
+		                      cfg->file ? " elsewhere (--config FILE)" : "");
+
+		free(file);
+		return rc;
+	}
 	if (!name) {
 		*out = &cfg->sources[0];
 		return 0;
@@ -1013,11 +1052,25 @@ static void emit_source(yaml_emitter_t *em, const struct dd_source *s)
 	end(em, 1);
 }
 
+/* A duration as it would be written in the file: the largest unit that
+ * holds it exactly (6h, 90m, 2d, 45s), so it reads back the same. */
+static void exact_duration(int64_t s, char *out, size_t outlen)
+{
+	static const struct { int64_t secs; char unit; } units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' } };
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (s && s % units[i].secs == 0) {
+			snprintf(out, outlen, "%lld%c", (long long)(s / units[i].secs), units[i].unit);
+			return;
+		}
+	snprintf(out, outlen, "%llds", (long long)s);
+}
+
 static void emit_repo(yaml_emitter_t *em, const struct dd_repo *r)
 {
 	char lag[32];
 
-	snprintf(lag, sizeof(lag), "%llds", (long long)r->deploy_lag_s);
+	exact_duration(r->deploy_lag_s, lag, sizeof(lag));
 	begin(em, 1);
 	emit_kv(em, "path", r->path);
 	emit_kv(em, "branch", r->branch);

@@ -16,6 +16,7 @@ The log lines follow Airflow 2.9's formats; the dates follow today's.
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -170,14 +171,39 @@ def main(out):
     write(hist_path, json.dumps(history, indent=1))
     subprocess.run([sys.executable, os.path.join(ROOT, "tests", "lib", "mkrepo.py"), hist_path,
                     os.path.join(out, "repo")], check=True)
+    # paths relative to the config file's folder: the demo can be moved
     write(os.path.join(out, "config.yaml"),
-          f"store: {out}/dagdoc.db\n"
+          "store: dagdoc.db\n"
           "sources:\n"
-          f"  - name: demo\n    kind: logs\n    path: {logs}\n"
+          "  - name: demo\n    kind: logs\n    path: logs\n"
           "repos:\n"
-          f"  - path: {out}/repo\n    deploy_lag: 6h\n"
+          "  - path: repo\n    deploy_lag: 6h\n"
           "    map:\n      - from: /opt/airflow/dags/\n        to: dags/\n")
 
 
+MARK = ".dagdoc-demo"
+BUILT = ("logs", "repo", "history.json", "config.yaml", "dagdoc.db", "dagdoc.db-wal", "dagdoc.db-shm", MARK)
+
+
+def prepare(out):
+    """An empty or new folder is used as is; an earlier demo is refreshed
+    (what this script wrote is removed first); anything else is refused."""
+    if os.path.isdir(out) and os.listdir(out):
+        if not os.path.exists(os.path.join(out, MARK)):
+            sys.exit(f"make_demo.py: {out} holds other files and no earlier demo; "
+                     "give a new or empty folder")
+        for name in BUILT:
+            p = os.path.join(out, name)
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p)
+            elif os.path.lexists(p):
+                os.remove(p)
+    os.makedirs(out, exist_ok=True)
+    write(os.path.join(out, MARK), "built by examples/demo/make_demo.py; run it again to refresh\n")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_demo.py DIR   (a new or empty folder, or an earlier demo to refresh)")
+    prepare(sys.argv[1])
     main(sys.argv[1])

@@ -89,7 +89,9 @@ struct dd_config {
  * is not an error), then adds sources from the environment
  * (DAGDOC_AIRFLOW_URL/_USERNAME/_PASSWORD/_TOKEN, PREFECT_API_URL,
  * PREFECT_API_KEY, PREFECT_API_AUTH_STRING) when no configured source has
- * that kind.  Errors: DD_EPARSE "FILE:LINE:COL: what was expected".
+ * that kind.  A relative path in the file (store, a log folder, a
+ * repository, a pattern folder) is read from the file's own folder.
+ * Errors: DD_EPARSE "FILE:LINE:COL: what was expected".
  */
 int config_load(const char *path, struct dd_config *cfg, struct dd_error *err);
 
@@ -113,5 +115,23 @@ void config_print(const struct dd_config *cfg, FILE *out);
 /* The default file and store paths (allocated, caller frees). */
 char *config_default_file(void);
 char *config_default_store(void);
+
+/* The requirement files a repository is read for when its config names
+ * none (globs, static). */
+size_t config_requirement_globs(const char *const **out);
+
+/*
+ * `dagdoc init`: a first configuration, commented, from what is found:
+ * the sources the environment names (DAGDOC_AIRFLOW_URL with its
+ * username/password/token variables, PREFECT_API_URL with PREFECT_API_KEY
+ * or PREFECT_API_AUTH_STRING, DAGDOC_LOGS_PATH), the git repository `dir`
+ * is in (its top folder and branch) and the requirement files there.
+ * Secrets are never written: each goes in as the *_env naming its
+ * variable.  Fills `text` (YAML that config_load reads) and `found` (one
+ * sentence per thing found, for the command to say).  The caller owns
+ * both.  Returns how many sources it found (an unreadable folder is "no
+ * repository", not an error).
+ */
+int config_init_text(const char *dir, struct dd_buf *text, struct dd_strv *found, struct dd_error *err);
 
 #endif

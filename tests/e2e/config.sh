@@ -46,7 +46,7 @@ expect_out "file source read" 'name: prod'
 expect_out "home expanded in store" "store: $HOME/dagdoc-test.db"
 expect_out "password from the named variable is masked" 'password: ["'"'"']?\*\*\*\*'
 expect_no "password never printed" 'hunter2-very-secret'
-expect_out "deploy lag parsed" 'deploy_lag: 7200s'
+expect_out "deploy lag shown as written" 'deploy_lag: 2h$'
 expect_out "map kept" 'from: /opt/airflow/dags/'
 expect_out "default requirement globs" 'requirements\*\.txt'
 expect_out "concurrency read" 'concurrency: 4'
