@@ -30,6 +30,7 @@ enum {
 	DD_EXIT_OK = 0,
 	DD_EXIT_FAILING = 1,
 	DD_EXIT_ERROR = 2,
+	DD_EXIT_PARTIAL = 3,       /* sync: what arrived whole is stored; the rest is fetched next time */
 };
 
 struct dd_cli;
@@ -85,8 +86,9 @@ enum {
  * missing argument for command `cmd` ('?' or ':', prints the one-line error
  * and returns -1: the command then returns DD_EXIT_ERROR), or returns 0 for
  * a code that is the command's own.  Set opterr = 0 before getopt_long.
+ * An unknown long option is answered with the nearest of `longopts`.
  */
-int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv);
+int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv, const struct option *longopts);
 
 /* Puts the credential mask (secrets.h) in front of stdout and stderr:
  * every byte either stream writes from then on is masked, a secret split

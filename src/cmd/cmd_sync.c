@@ -47,7 +47,7 @@ static int cmd_sync(int argc, char **argv, struct dd_cli *cli)
 			since = optarg;
 			break;
 		default:
-			if (cli_common_option(cli, "sync", c, argv) <= 0)
+			if (cli_common_option(cli, "sync", c, argv, longopts) <= 0)
 				return DD_EXIT_ERROR;
 		}
 	}
@@ -65,16 +65,19 @@ static int cmd_sync(int argc, char **argv, struct dd_cli *cli)
 		goto out;
 	}
 	cli_format_bytes(st.log_bytes, bytes, sizeof(bytes));
-	printf("synced %zu DAG%s from %s (%s): %zu runs (%zu new), %zu tries, %zu logs (%s)\n",
-	       st.dags, st.dags == 1 ? "" : "s", src->name, describe, st.runs_in_window,
-	       st.runs_new, st.tries, st.logs, bytes);
+	printf("synced %zu %s from %s (%s): %zu %s (%zu new), %zu %s, %zu %s (%s)\n",
+	       st.dags, DD_PLURAL(st.dags, "DAG", "DAGs"), src->name, describe, st.runs_in_window,
+	       DD_PLURAL(st.runs_in_window, "run", "runs"), st.runs_new, st.tries, DD_PLURAL(st.tries, "try", "tries"),
+	       st.logs, DD_PLURAL(st.logs, "log", "logs"), bytes);
 	if (st.logs_missing)
 		printf("%zu log%s not kept by %s (recorded; not asked for again)\n", st.logs_missing,
 		       st.logs_missing == 1 ? " is" : "s are", src->name);
-	/* a sync that left gaps is an error of `dagdoc sync` (exit 2) */
+	/* a sync that left gaps stored what arrived whole: exit 3, not the
+	 * usage/runtime error 2, so a scheduler can tell "run it again" */
 	if (sync_gap_sentences(&st, 1, &gaps)) {
 		for (size_t i = 0; i < gaps.n; i++)
 			cli_errorf("sync", "%s", gaps.v[i]);
+		exit_code = DD_EXIT_PARTIAL;
 		goto out;
 	}
 	exit_code = DD_EXIT_OK;

@@ -130,61 +130,61 @@ hostile() {
 }
 
 # ---- 1. malformed fields are rejected, reported, and fetched again --------
-hostile "ti try_number a string" v1 2 'the store is incomplete: .*task instance .*try_number: a string \("1"\) where a whole number' 30 \
+hostile "ti try_number a string" v1 3 'the store is incomplete: .*task instance .*try_number: a string \("1"\) where a whole number' 30 \
 	'[{"path": "/taskInstances$", "mode": "mutate", "set": {"try_number": "1"}}]'
-hostile "ti wrong types" v1 2 'map_index: a string' 30 \
+hostile "ti wrong types" v1 3 'map_index: a string' 30 \
 	'[{"path": "/taskInstances$", "mode": "mutate", "set": {"map_index": "0", "hostname": 7}, "limit": 2}]'
-hostile "ti 10^30" v1 2 'try_number: a number \(1e\+30\)' 30 \
+hostile "ti 10^30" v1 3 'try_number: a number \(1e\+30\)' 30 \
 	'[{"path": "/taskInstances$", "mode": "mutate", "set": {"try_number": 1000000000000000000000000000000}, "limit": 1}]'
-hostile "ti all null" v1 2 'task_id: missing' 30 \
+hostile "ti all null" v1 3 'task_id: missing' 30 \
 	'[{"path": "/taskInstances$", "mode": "nullify", "key": "task_id", "limit": 1}]'
-hostile "tries wrong type" v1 2 'a try of task instance .*try_number' 30 \
+hostile "tries wrong type" v1 3 'a try of task instance .*try_number' 30 \
 	'[{"path": "/tries$", "mode": "mutate", "set": {"try_number": "2"}}]'
-hostile "run date unreadable" v1 2 'logical_date: a string \("yesterday"\) is not an ISO 8601 time' 30 \
+hostile "run date unreadable" v1 3 'logical_date: a string \("yesterday"\) is not an ISO 8601 time' 30 \
 	'[{"path": "/dagRuns$", "mode": "mutate", "set": {"execution_date": "yesterday", "logical_date": "yesterday"}, "limit": 1}]'
-hostile "run state not a string" v1 2 'state: a number \(7\)' 30 \
+hostile "run state not a string" v1 3 'state: a number \(7\)' 30 \
 	'[{"path": "/dagRuns$", "mode": "mutate", "set": {"state": 7}, "limit": 1}]'
-hostile "DAG list bad id" v1 2 'GET /api/v1/dags: DAG: dag_id: a number \(42\)' 30 \
+hostile "DAG list bad id" v1 3 'GET /api/v1/dags: DAG: dag_id: a number \(42\)' 30 \
 	'[{"path": "/dags$", "mode": "mutate", "set": {"dag_id": 42}, "limit": 1}]'
-hostile "task list bad" v1 2 'downstream_task_ids' 30 \
+hostile "task list bad" v1 3 'downstream_task_ids' 30 \
 	'[{"path": "/tasks$", "mode": "mutate", "set": {"downstream_task_ids": "load"}, "limit": 1}]'
-hostile "import error bad" v1 2 'import error: filename: a number' 30 \
+hostile "import error bad" v1 3 'import error: filename: a number' 30 \
 	'[{"path": "/importErrors$", "mode": "mutate", "set": {"filename": 5}}]'
-hostile "v2: ti try_number a string" v2 2 'try_number: a string \("1"\)' 30 \
+hostile "v2: ti try_number a string" v2 3 'try_number: a string \("1"\)' 30 \
 	'[{"path": "/taskInstances$", "mode": "mutate", "set": {"try_number": "1"}, "limit": 1}]'
-hostile "prefect: flow run date unreadable" pf 2 'expected_start_time: a string \("soon"\) is not an ISO 8601 time' 30 \
+hostile "prefect: flow run date unreadable" pf 3 'expected_start_time: a string \("soon"\) is not an ISO 8601 time' 30 \
 	'[{"path": "/flow_runs/filter$", "mode": "mutate", "set": {"expected_start_time": "soon", "start_time": "soon"}, "limit": 1}]'
-hostile "prefect: run_count a string" pf 2 'run_count: a string \("2"\)' 30 \
+hostile "prefect: run_count a string" pf 3 'run_count: a string \("2"\)' 30 \
 	'[{"path": "/task_runs/filter$", "mode": "mutate", "set": {"run_count": "2"}, "limit": 1}]'
-hostile "prefect: state timestamp a number" pf 2 'state history .*timestamp: a number' 30 \
+hostile "prefect: state timestamp a number" pf 3 'state history .*timestamp: a number' 30 \
 	'[{"path": "/task_run_states/$", "mode": "mutate", "set": {"timestamp": 5}}]'
-hostile "prefect: log record level a string" pf 2 'log record that fails its check: level: a string' 30 \
+hostile "prefect: log record level a string" pf 3 'log record that fails its check: level: a string' 30 \
 	'[{"path": "/logs/filter$", "mode": "mutate", "set": {"level": "ERROR"}, "limit": 1}]'
-hostile "a page that is not JSON" v1 2 'with a body that is not JSON' 30 \
+hostile "a page that is not JSON" v1 3 'with a body that is not JSON' 30 \
 	'[{"path": "/dagRuns$", "mode": "body", "body": "{\"dag_runs\": [{\"dag_run_id\": ", "times": 1}]'
 
 # ---- 2. a log is complete or not stored as complete -----------------------
-hostile "gzip log cut short" v1 2 'could not be fetched .*gzip body cut short' 60 \
+hostile "gzip log cut short" v1 3 'could not be fetched .*gzip body cut short' 60 \
 	'[{"path": "/logs/", "mode": "gzip-cut"}]'
-hostile "v2: gzip log cut short" v2 2 'could not be fetched .*gzip body cut short' 60 \
+hostile "v2: gzip log cut short" v2 3 'could not be fetched .*gzip body cut short' 60 \
 	'[{"path": "/logs/", "mode": "gzip-cut"}]'
-hostile "prefect: gzip log cut short" pf 2 'could not be fetched .*(gzip body cut short|not JSON)' 60 \
+hostile "prefect: gzip log cut short" pf 3 'could not be fetched .*(gzip body cut short|not JSON)' 60 \
 	'[{"path": "/logs/filter$", "mode": "gzip-cut"}]'
-hostile "SSO sign-in page as a log" v1 2 'text/html where it was asked for text/plain \(an HTML page: the sign-in page' 30 \
+hostile "SSO sign-in page as a log" v1 3 'text/html where it was asked for text/plain \(an HTML page: the sign-in page' 30 \
 	'[{"path": "/logs/", "mode": "html"}]'
-hostile "v2: SSO sign-in page as a log" v2 2 'text/html where it was asked for application/x-ndjson' 30 \
+hostile "v2: SSO sign-in page as a log" v2 3 'text/html where it was asked for application/x-ndjson' 30 \
 	'[{"path": "/logs/", "mode": "html"}]'
-hostile "not JSON where JSON was asked" v1 2 'answered GET .*/logs/.* with a body that is not JSON' 30 \
+hostile "not JSON where JSON was asked" v1 3 'answered GET .*/logs/.* with a body that is not JSON' 30 \
 	'[{"path": "/logs/", "mode": "body", "body": "Log file does not exist"}]' DAGDOC_AIRFLOW_LOG_FORMAT=json
 
 # ---- 3. credentials echoed back are masked -----------------------------------
-hostile "echoed Basic credentials (400)" v1 2 'it sent Authorization: Basic \*\*\*\*' 30 \
+hostile "echoed Basic credentials (400)" v1 3 'it sent Authorization: Basic \*\*\*\*' 30 \
 	'[{"path": "/dagRuns$", "mode": "echo-auth", "status": 400, "times": 1}]'
-hostile "echoed Basic credentials (500, text)" v1 2 '1 run was left out' 30 \
+hostile "echoed Basic credentials (500, text)" v1 3 '1 run was left out' 30 \
 	'[{"path": "dagRuns/scheduled__2026-03-05T02[^/]*/taskInstances$", "mode": "echo-auth", "status": 500, "json": false}]'
-hostile "v2: echoed token (400)" v2 2 'it sent Authorization: Bearer \*\*\*\*' 30 \
+hostile "v2: echoed token (400)" v2 3 'it sent Authorization: Bearer \*\*\*\*' 30 \
 	'[{"path": "/dagRuns$", "mode": "echo-auth", "status": 400, "times": 1}]'
-hostile "prefect: echoed Basic credentials (422)" pf 2 'it sent Authorization: Basic \*\*\*\*' 30 \
+hostile "prefect: echoed Basic credentials (422)" pf 3 'it sent Authorization: Basic \*\*\*\*' 30 \
 	'[{"path": "/flow_runs/filter$", "mode": "echo-auth", "status": 422, "times": 1}]'
 
 # A Prefect Cloud API key echoed back.
@@ -194,13 +194,13 @@ start_fake faulty_proxy.py cloudpx --upstream "http://127.0.0.1:$(cat "$TMP/clou
 printf 'sources:\n  - name: flows\n    kind: prefect\n    url: http://127.0.0.1:%s/api/accounts/%s/workspaces/%s\n    api_key_env: PF_KEY\n' \
 	"$port" 11111111-1111-4111-8111-111111111111 22222222-2222-4222-8222-222222222222 >"$TMP/cloud.yaml"
 run "$DAGDOC" sync -v --config "$TMP/cloud.yaml" --store "$TMP/cloud.db" --since 3650d
-expect_rc "prefect cloud: echoed API key: exit 2" 2
+expect_rc "prefect cloud: echoed API key: a partial sync, exit 3" 3
 expect_err "prefect cloud: echoed API key: masked" 'it sent Authorization: Bearer \*\*\*\*'
 store_text "$TMP/cloud.db" "$TMP/cloud"
 no_secrets "prefect cloud: echoed API key" "$TMP/out" "$TMP/err" "$TMP/cloud".{rows,logs,raw}
 
 # ---- 4. a gzip bomb stops at a multiple of max_log_mb -------------------------
-hostile "gzip bomb" v1 2 'inflates to more than 8 MiB; dagdoc stopped decoding it' 60 \
+hostile "gzip bomb" v1 3 'inflates to more than 8 MiB; dagdoc stopped decoding it' 60 \
 	'[{"path": "/logs/", "mode": "gzip-bomb", "mb": 256}]' -- "max_log_mb: 1"
 
 # ---- 5. every wait bounded ---------------------------------------------------------
@@ -210,9 +210,9 @@ hostile "Retry-After: a date in 2099" v1 2 'Retry-After: Thu, 01 Jan 2099 00:00:
 	'[{"path": "/dagRuns$", "mode": "retry-after", "value": "Thu, 01 Jan 2099 00:00:00 GMT"}]'
 hostile "429 forever: the sync's retry budget" v1 2 'budget of 3s \(retry_budget\)' 30 \
 	'[{"path": "/taskInstances$", "mode": "retry-after", "value": "2"}]'
-hostile "a header of 10 MB" v1 2 'with a response header too large to read' 30 \
+hostile "a header of 10 MB" v1 3 'with a response header too large to read' 30 \
 	'[{"path": "/dagRuns$", "mode": "huge-header", "mb": 10, "times": 1}]'
-hostile "the same page for ever" v1 2 'answered the same page twice in a row' 30 \
+hostile "the same page for ever" v1 3 'answered the same page twice in a row' 30 \
 	'[{"path": "/dagRuns$", "mode": "same-page"}]'
 hostile "an answer at 1 byte a second" v1 0 '' 30 \
 	'[{"path": "/dags$", "mode": "drip", "times": 1}]'
@@ -223,7 +223,7 @@ eq "drip: the attempt stopped at the 5 s timeout, then was retried" "$?" 0
 hostile "one 500" v1 0 '' 30 \
 	'[{"path": "/dagRuns$", "mode": "status", "status": 500, "body": "Internal Server Error", "times": 1}]'
 check "500: the first answer was retried" grep -q ' -> 500 .*retry 1 in' "$TMP/faulty$n.err"
-hostile "500 for one run only" v1 2 'the store is incomplete: 1 run was left out .*answered 500 to GET .*scheduled__2026-03-06' 40 \
+hostile "500 for one run only" v1 3 'the store is incomplete: 1 run was left out .*answered 500 to GET .*scheduled__2026-03-06' 40 \
 	'[{"path": "dagRuns/scheduled__2026-03-06T02[^/]*/taskInstances$", "mode": "status", "status": 500}]'
 check "500 for one run: the runs after it were fetched" grep -q 'scheduled__2026-03-07.*taskInstances.* 200' "$TMP/px$n.req"
 

@@ -98,7 +98,7 @@ start_fake fake_airflow.py mid --api v1 --world "$WORLD" --token "$AF_TOKEN" --f
 config mid.yaml "$port" "token_env: AF_TOKEN"
 DB="$TMP/mid.db"
 run "$DAGDOC" sync --config "$TMP/mid.yaml" --store "$DB" $SINCE etl_daily
-expect_rc "mid-sync protocol error exits 2" 2
+expect_rc "mid-sync protocol error: a partial sync, exit 3" 3
 expect_err "mid-sync protocol error: the connector's sentence" "^dagdoc sync: the store is incomplete: 1 run was left out \(first: Airflow at .* (not JSON|malformed|protocol)"
 eq "mid-sync error: that run absent, the others whole" "$(sqlite3 "$DB" "SELECT group_concat(substr(run_id, 12, 10), ',') FROM (SELECT run_id FROM runs ORDER BY logical_ms)")" \
 	"2026-03-01,2026-03-02,2026-03-03,2026-03-04,2026-03-05,2026-03-07,2026-03-08,2026-03-09,2026-03-10"
