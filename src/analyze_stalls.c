@@ -116,16 +116,16 @@ static void duration_stalls(struct ctx *c, size_t *cap)
 		growth_stall(c, at, cap);
 		if (long_q)
 			add_stall(res, cap, AN_STALL_LONG_QUEUE, at->task_id, q_run, NULL, long_q, 0.5,
-			          dd_xasprintf("%s waited up to %.0f s in the queue (usually %.0f s) in %zu run(s)",
-			                       at->task_id, worst_q, at->median_queue_s, long_q));
+			          dd_xasprintf("%s waited up to %.0f s in the queue (usually %.0f s) in %zu %s",
+			                       at->task_id, worst_q, at->median_queue_s, long_q, DD_PLURAL(long_q, "run", "runs")));
 		if (long_run)
 			add_stall(res, cap, AN_STALL_LONG_RUNNING, at->task_id, l_run, NULL, long_run, 0.5,
 			          dd_xasprintf("%s ran up to %.0f s before failing (a success usually takes %.0f s): %zu failed tries",
 			                       at->task_id, worst_l, at->median_duration_s, long_run));
 		if (fast)
 			add_stall(res, cap, AN_STALL_FAST_SUCCESS, at->task_id, f_run, NULL, fast, 0.4,
-			          dd_xasprintf("%s succeeded in %.0f s where it usually takes %.0f s (%zu run(s)): empty input?",
-			                       at->task_id, fastest, at->median_duration_s, fast));
+			          dd_xasprintf("%s succeeded in %.0f s where it usually takes %.0f s (%zu %s): empty input?",
+			                       at->task_id, fastest, at->median_duration_s, fast, DD_PLURAL(fast, "run", "runs")));
 	}
 }
 
@@ -229,8 +229,9 @@ static void stuck_stalls(struct ctx *c, size_t *cap)
 			else
 				snprintf(usual, sizeof(usual), "an unknown time");
 			add_stall(res, cap, AN_STALL_STUCK_QUEUED, at->task_id, queued.run_id, NULL, queued.n, 0.8,
-			          dd_xasprintf("%s has been queued for %s in run %s (it usually waits %s): %zu instance(s) not started",
-			                       at->task_id, took, queued.run_id, usual, queued.n));
+			          dd_xasprintf("%s has been queued for %s in run %s (it usually waits %s): %zu %s not started",
+			                       at->task_id, took, queued.run_id, usual, queued.n,
+			                       DD_PLURAL(queued.n, "instance", "instances")));
 			res->stalls[res->n_stalls - 1].seconds = queued.worst_s;
 			res->stalls[res->n_stalls - 1].usual_s = at->median_queue_s;
 		}
@@ -238,9 +239,9 @@ static void stuck_stalls(struct ctx *c, size_t *cap)
 			dd_format_duration(running.worst_s, took, sizeof(took));
 			dd_format_duration(at->median_duration_s, usual, sizeof(usual));
 			add_stall(res, cap, AN_STALL_STUCK_RUNNING, at->task_id, running.run_id, NULL, running.n, 0.8,
-			          dd_xasprintf("%s %s for %s in run %s (a success usually takes %s): %zu instance(s) not finished",
+			          dd_xasprintf("%s %s for %s in run %s (a success usually takes %s): %zu %s not finished",
 			                       at->task_id, at->is_sensor ? "has been waiting" : "has been running", took,
-			                       running.run_id, usual, running.n));
+			                       running.run_id, usual, running.n, DD_PLURAL(running.n, "instance", "instances")));
 			res->stalls[res->n_stalls - 1].seconds = running.worst_s;
 			res->stalls[res->n_stalls - 1].usual_s = at->median_duration_s;
 		}
@@ -368,7 +369,7 @@ static void sensor_stalls(struct ctx *c, size_t *cap)
 			}
 		if (timeouts)
 			add_stall(res, cap, AN_STALL_SENSOR_TIMEOUT, at->task_id, last_run, NULL, timeouts, 0.8,
-			          dd_xasprintf("sensor %s failed in %zu run(s)%s", at->task_id, timeouts,
+			          dd_xasprintf("sensor %s failed in %zu %s%s", at->task_id, timeouts, DD_PLURAL(timeouts, "run", "runs"),
 			                       resched ? " after rescheduling" : ""));
 	}
 }
@@ -445,8 +446,10 @@ static void upstream_failed_stalls(struct ctx *c, size_t *cap)
 		if (g->downstream_upstream_failed)
 			add_stall(res, cap, AN_STALL_UPSTREAM_FAILED, g->task_ids.v[0], g->last_run,
 			          g->task_ids.v[0], g->downstream_upstream_failed, 0.3,
-			          dd_xasprintf("%zu downstream task instance(s) were left upstream_failed by %s",
-			                       g->downstream_upstream_failed, g->task_ids.v[0]));
+			          dd_xasprintf("%zu downstream task %s left upstream_failed by %s",
+			                       g->downstream_upstream_failed,
+			                       DD_PLURAL(g->downstream_upstream_failed, "instance was", "instances were"),
+			                       g->task_ids.v[0]));
 	}
 }
 

@@ -73,6 +73,7 @@ const char *dd_code_name(int code)
 	case DD_EPROTO: return "protocol";
 	case DD_EINTR: return "interrupted";
 	case DD_EGIT: return "git";
+	case DD_EEXIST: return "exists";
 	default: return "error";
 	}
 }

@@ -595,7 +595,8 @@ static void history_evidence(const struct an_result *an, const struct an_group *
 		for (int k = 0; k < RK__COUNT; k++)
 			if (is_change_kind((enum rk_kind)k) && (cands[k].n_commits || (enum rk_kind)k == base))
 				evidence(&cands[k], W_SHARP_ONSET * g->onset_sharpness,
-				         "sharp onset: %zu good run(s), then %zu of %zu failed", g->good_before,
+				         "sharp onset: %zu good %s, then %zu of %zu failed", g->good_before,
+				         DD_PLURAL(g->good_before, "run", "runs"),
 				         g->failed_since_onset, g->runs_since_onset);
 	}
 	failed_tis = g->n_tis;
@@ -1299,9 +1300,10 @@ static void drop_fillers(struct rk_result *out)
 			home->evidence[home->n_evidence++] = (struct rk_evidence){ e, 0 };
 			home->tries += c->tries;
 		} else if (fate[i] == ALSO_SEEN) {
-			push_unique(&out->also_seen, dd_xasprintf("%s: %s (%zu failed run(s), %zu tries; not failing now)",
+			push_unique(&out->also_seen, dd_xasprintf("%s: %s (%zu failed %s, %zu %s; not failing now)",
 			                                          c->task_ids.n ? c->task_ids.v[0] : "?", c->failure,
-			                                          c->failed_runs, c->tries));
+			                                          c->failed_runs, DD_PLURAL(c->failed_runs, "run", "runs"),
+			                                          c->tries, DD_PLURAL(c->tries, "try", "tries")));
 		}
 	}
 	for (size_t i = 0; i < out->n_causes; i++) {

@@ -317,7 +317,8 @@ static void cause_html(struct html *h, const struct report_dag *d, size_t k)
 	if (c->stuck)
 		H(h, " · <b class=\"failing\">not finished</b> in the run of ");
 	else
-		HF(h, " · %zu failed run(s), %zu tries · onset ", c->failed_runs, c->tries);
+		HF(h, " · %zu failed %s, %zu %s · onset ", c->failed_runs, DD_PLURAL(c->failed_runs, "run", "runs"), c->tries,
+		   DD_PLURAL(c->tries, "try", "tries"));
 	E(h, a);
 	if (c->last_good_ms) {
 		triage_format_minute(c->last_good_ms, b, sizeof(b));
@@ -392,7 +393,8 @@ static void dag_html(struct html *h, const struct report_dag *d)
 	for (size_t k = 0; k < d->triage.rk.n_causes && k < 3; k++)
 		cause_html(h, d, k);
 	if (d->triage.rk.n_causes > 3) {
-		HF(h, "<p class=\"mut\">%zu more cause(s): <code>dagdoc triage ", d->triage.rk.n_causes - 3);
+		HF(h, "<p class=\"mut\">%zu more %s: <code>dagdoc triage ", d->triage.rk.n_causes - 3,
+		   DD_PLURAL(d->triage.rk.n_causes - 3, "cause", "causes"));
 		E(h, d->dag_id);
 		H(h, "</code></p>\n");
 	}

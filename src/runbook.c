@@ -74,7 +74,8 @@ void runbook_render_dag(const struct triage_result *t, FILE *out)
 	if (!an->n_runs) {
 		dd_buf_adds(&b, "no runs in the window");
 	} else if (t->failing && top && top->stuck) {
-		dd_buf_addf(&b, "STUCK: %zu run(s) not finished; %zu of the last %zu runs failed", an->n_running,
+		dd_buf_addf(&b, "STUCK: %zu %s not finished; %zu of the last %zu runs failed", an->n_running,
+		            DD_PLURAL(an->n_running, "run", "runs"),
 		            an->n_failed, an->n_runs);
 	} else if (t->failing) {
 		int64_t onset = top ? top->first_bad_ms : 0;
@@ -138,7 +139,8 @@ void runbook_render_dag(const struct triage_result *t, FILE *out)
 		put_list(out, "fix", &top->fix, MAX_FIX, 0);
 	}
 	if (t->rk.n_causes > 1) {
-		dd_buf_addf(&b, "%zu other cause(s), next: %s (%.2f); details: dagdoc triage %s", t->rk.n_causes - 1,
+		dd_buf_addf(&b, "%zu other %s, next: %s (%.2f); details: dagdoc triage %s", t->rk.n_causes - 1,
+		            DD_PLURAL(t->rk.n_causes - 1, "cause", "causes"),
 		            t->rk.causes[1].summary, t->rk.causes[1].confidence, an->dag_id);
 		put_line(out, "also", dd_buf_str(&b));
 	}

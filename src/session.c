@@ -173,28 +173,52 @@ static void gap_notes(struct dd_session *s, const struct dd_sync_stats *st)
 
 /* ---- the DAG a command names -------------------------------------------------------- */
 
+struct stored_dags {
+	struct dd_closest near;
+	size_t n;
+};
+
 static int on_stored_dag(const struct dd_store_dag *d, void *ud)
 {
-	dd_closest_offer(ud, d->dag_id);
+	struct stored_dags *sd = ud;
+
+	dd_closest_offer(&sd->near, d->dag_id);
+	sd->n++;
 	return 0;
+}
+
+size_t session_stored_dags(struct dd_session *s)
+{
+	struct stored_dags sd = { DD_CLOSEST_INIT(""), 0 };
+	struct dd_error ignored = DD_ERROR_INIT;
+
+	if (s->store)
+		store_dags(s->store, 0, on_stored_dag, &sd, &ignored);
+	dd_closest_release(&sd.near);
+	return sd.n;
 }
 
 /* "no DAG named X in the store; did you mean Y?" */
 static int no_such_dag(struct dd_session *s, const char *dag_id, struct dd_error *err)
 {
-	struct dd_closest near = DD_CLOSEST_INIT(dag_id);
+	struct stored_dags sd = { DD_CLOSEST_INIT(dag_id), 0 };
 	struct dd_error ignored = DD_ERROR_INIT;
 
-	store_dags(s->store, 0, on_stored_dag, &near, &ignored);
-	if (dd_closest_pick(&near))
+	store_dags(s->store, 0, on_stored_dag, &sd, &ignored);
+	if (dd_closest_pick(&sd.near))
 		dd_error_set(err, DD_ENOTFOUND, "no DAG named '%s' in the store; did you mean '%s'?", dag_id,
-		             dd_closest_pick(&near));
+		             dd_closest_pick(&sd.near));
+	else if (s->offline && !sd.n)
+		dd_error_set(err, DD_ENOTFOUND, "the store %s is empty: nothing has been synced into it yet; %s",
+		             s->cfg->store_path ? s->cfg->store_path : "", s->cfg->n_sources
+		             ? "run 'dagdoc sync' (without --offline) to fill it"
+		             : "configure a source ('dagdoc init' writes a config) and run 'dagdoc sync'");
 	else if (s->offline)
 		dd_error_set(err, DD_ENOTFOUND, "no DAG named '%s' in the store; run 'dagdoc sync' first or drop "
 		             "--offline", dag_id);
 	else
 		dd_error_set(err, DD_ENOTFOUND, "no DAG named '%s' in the store", dag_id);
-	dd_closest_release(&near);
+	dd_closest_release(&sd.near);
 	return 1;
 }
 

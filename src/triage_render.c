@@ -246,7 +246,8 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 		dd_buf_addf(&buf, "%snot finished in run %s (%s)", c->task_ids.n ? ": " : "",
 		            c->first_bad_run ? c->first_bad_run : "?", a);
 	} else {
-		dd_buf_addf(&buf, ": %zu failed run(s), %zu tries; onset %s", c->failed_runs, c->tries, a);
+		dd_buf_addf(&buf, ": %zu failed %s, %zu %s; onset %s", c->failed_runs, DD_PLURAL(c->failed_runs, "run", "runs"),
+		            c->tries, DD_PLURAL(c->tries, "try", "tries"), a);
 		triage_format_minute(c->first_bad_logical_ms, b, sizeof(b));
 		if (c->first_bad_run)
 			dd_buf_addf(&buf, " (%s, logical date %s)", c->first_bad_run, b);
@@ -393,7 +394,7 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 		if (c->stuck)
 			fprintf(out, "; not finished in the run of %s\n", a);
 		else
-			fprintf(out, "; %zu failed run(s) since %s%s\n", c->failed_runs, a, c->still_failing ? ", still failing" : "");
+			fprintf(out, "; %zu failed %s since %s%s\n", c->failed_runs, DD_PLURAL(c->failed_runs, "run", "runs"), a, c->still_failing ? ", still failing" : "");
 		if (c->outside) {
 			fputs("- change: none in the repository: ", out);
 			md_escape(out, c->outside->why);

@@ -544,15 +544,22 @@ int dd_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 	tmp = dd_xasprintf("%s.%ld.tmp", path, (long)getpid());
 	f = fopen(tmp, "wb");
 	ok = f && fwrite(data, 1, len, f) == len;
+	if (ok && (flags & DD_WRITE_PRIVATE) && fchmod(fileno(f), 0600) != 0)
+		ok = 0;
 	if (f && fclose(f) != 0)
 		ok = 0;
-	if (ok && rename(tmp, path) == 0) {
+	/* link(2) fails with EEXIST where rename(2) would replace */
+	if (ok && ((flags & DD_WRITE_NEW) ? link(tmp, path) : rename(tmp, path)) == 0) {
+		if (flags & DD_WRITE_NEW)
+			unlink(tmp);
 		free(tmp);
 		return 0;
 	}
 	e = errno;
 	unlink(tmp);
 	free(tmp);
+	if (e == EEXIST && (flags & DD_WRITE_NEW))
+		return dd_error_set(err, DD_EEXIST, "%s already exists; it was left as it is", path);
 	return dd_error_set(err, DD_EIO, "cannot write %s: %s", path, strerror(e));
 }
 

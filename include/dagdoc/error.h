@@ -28,6 +28,7 @@ enum dd_code {
 	DD_EPROTO = -10,   /* a server answered something not in its API */
 	DD_EINTR = -11,    /* interrupted by a signal */
 	DD_EGIT = -12,     /* libgit2 */
+	DD_EEXIST = -13,   /* a file that must not be replaced exists */
 };
 
 #define DD_ERROR_MSG_MAX 1024

@@ -121,6 +121,9 @@ int session_sync(struct dd_session *s, const struct dd_source *src, const char *
 int session_find_dag(struct dd_session *s, const char *source_name, const char *dag_id, int64_t since_s,
                      const struct dd_source **src, int64_t *dag_ref, struct dd_error *err);
 
+/* How many DAGs the store holds (0 for a store nothing was synced into). */
+size_t session_stored_dags(struct dd_session *s);
+
 /* The diagnosis of one DAG over since_s (triage.h), with the upstream
  * DAGs of its sensors synced first when online and src is known. */
 int session_triage(struct dd_session *s, const struct dd_source *src, int64_t dag_ref, int64_t since_s,

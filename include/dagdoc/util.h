@@ -97,6 +97,8 @@ struct dd_closest {
 void dd_closest_offer(struct dd_closest *c, const char *candidate);
 const char *dd_closest_pick(const struct dd_closest *c);
 void dd_closest_release(struct dd_closest *c);
+/* "1 run" / "2 runs": the noun that goes with a count. */
+#define DD_PLURAL(n, one, many) ((n) == 1 ? (one) : (many))
 /* ASCII character classes, the same in every locale (unlike <ctype.h>). */
 static inline int dd_is_digit(unsigned char c)
 {
@@ -178,9 +180,11 @@ int dd_mkdir_parents(const char *path, struct dd_error *err);
 /* Writes a whole file through a temporary file beside it and rename(2):
  * readers see the old file or the new one, never half of it.  With
  * DD_WRITE_MKDIR the parent directories are created (caches); without,
- * a missing directory is an error (a path the user gave).  DD_EIO with
- * "cannot write PATH: strerror".  The one atomic write of dagdoc. */
-enum { DD_WRITE_MKDIR = 1 };
+ * a missing directory is an error (a path the user gave).  With
+ * DD_WRITE_NEW an existing file is never replaced (DD_EEXIST, "PATH
+ * already exists"); with DD_WRITE_PRIVATE the file is mode 0600.  DD_EIO
+ * with "cannot write PATH: strerror".  The one atomic write of dagdoc. */
+enum { DD_WRITE_MKDIR = 1, DD_WRITE_NEW = 2, DD_WRITE_PRIVATE = 4 };
 int dd_write_file_atomic(const char *path, const void *data, size_t len, unsigned flags, struct dd_error *err);
 /* A data directory of dagdoc's (NAME = "patterns", "knowledge"): $ENV_VAR
  * if set, else the first that exists of <dir of /proc/self/exe>/NAME,

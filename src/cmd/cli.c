@@ -129,7 +129,28 @@ void cli_put_utf8(FILE *f, const char *s, size_t len)
 	dd_buf_release(&b);
 }
 
-int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv)
+/* "unknown option '--sinc'; did you mean '--since'?" from the command's
+ * own options. */
+static void unknown_option(const char *cmd, const char *arg, const struct option *longopts)
+{
+	char *name = dd_xstrndup(arg, strcspn(arg, "="));
+	struct dd_closest near = DD_CLOSEST_INIT(name);
+
+	for (const struct option *o = longopts; o && o->name; o++) {
+		char *dashed = dd_xasprintf("--%s", o->name);
+
+		dd_closest_offer(&near, dashed);
+		free(dashed);
+	}
+	if (dd_closest_pick(&near))
+		cli_usage_error(cmd, "unknown option '%s' (did you mean '%s'?)", name, dd_closest_pick(&near));
+	else
+		cli_usage_error(cmd, "unknown option '%s'", name);
+	dd_closest_release(&near);
+	free(name);
+}
+
+int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv, const struct option *longopts)
 {
 	switch (opt) {
 	case CLI_OPT_CONFIG:
@@ -148,7 +169,7 @@ int cli_common_option(struct dd_cli *cli, const char *cmd, int opt, char **argv)
 		if (optopt && optopt < 0x1000)
 			cli_usage_error(cmd, "unknown option '-%c'", optopt);
 		else
-			cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			unknown_option(cmd, argv[optind - 1], longopts);
 		return -1;
 	default:
 		return 0;

@@ -76,7 +76,7 @@ static int cmd_classify(int argc, char **argv, struct dd_cli *cli)
 			dd_strv_push(&extra, optarg);
 			continue;
 		}
-		if (cli_common_option(cli, "classify", c, argv) <= 0) {
+		if (cli_common_option(cli, "classify", c, argv, longopts) <= 0) {
 			dd_strv_release(&extra);
 			return DD_EXIT_ERROR;
 		}
@@ -137,6 +137,6 @@ const struct dd_command command_classify = {
 	"none, 1 a failure was found, 2 an input could not be read or a pattern is bad.\n\n"
 	"      --format F      text (default) or json\n"
 	"      --patterns DIR  also load the pattern files of DIR (repeatable; after\n"
-	"                      the config's pattern_dirs, overriding by id)\n"
+	"                      the config's 'patterns' folders, overriding by id)\n"
 	CLI_COMMON_HELP
 };

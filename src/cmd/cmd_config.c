@@ -15,7 +15,7 @@ static int cmd_config(int argc, char **argv, struct dd_cli *cli)
 	int c;
 
 	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1)
-		if (cli_common_option(cli, "config", c, argv) <= 0)
+		if (cli_common_option(cli, "config", c, argv, longopts) <= 0)
 			return DD_EXIT_ERROR;
 	if (optind < argc)
 		return cli_usage_error("config", "unexpected argument '%s'", argv[optind]);

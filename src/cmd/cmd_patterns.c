@@ -182,7 +182,8 @@ static int do_test(struct dd_cli *cli, const char *dir)
 		       misses, n_ex, n_cx);
 		return DD_EXIT_FAILING;
 	}
-	printf("%zu patterns passed: %zu examples, %zu counterexamples\n", n_pat, n_ex, n_cx);
+	printf("%zu %s passed: %zu %s, %zu %s\n", n_pat, DD_PLURAL(n_pat, "pattern", "patterns"), n_ex,
+	       DD_PLURAL(n_ex, "example", "examples"), n_cx, DD_PLURAL(n_cx, "counterexample", "counterexamples"));
 	return DD_EXIT_OK;
 }
 
@@ -200,7 +201,7 @@ static int cmd_patterns(int argc, char **argv, struct dd_cli *cli)
 			category = optarg;
 			continue;
 		}
-		if (cli_common_option(cli, "patterns", c, argv) <= 0)
+		if (cli_common_option(cli, "patterns", c, argv, longopts) <= 0)
 			return DD_EXIT_ERROR;
 	}
 	if (optind >= argc)
@@ -247,7 +248,7 @@ const struct dd_command command_patterns = {
 	"       dagdoc patterns show ID\n"
 	"       dagdoc patterns test [DIR]\n\n"
 	"The library is the built-in directory (DAGDOC_PATTERNS_DIR overrides it) plus\n"
-	"the config's pattern_dirs; a user pattern replaces the built-in with its id.\n"
+	"the config's 'patterns' folders; a user pattern replaces the built-in with its id.\n"
 	"'test' classifies every example (it must give its own pattern) and matches\n"
 	"every counterexample (no regex of its pattern may match); with DIR it tests\n"
 	"the patterns of DIR loaded on top of the rest.  Exit status 1 names each miss.\n\n"

@@ -211,7 +211,7 @@ static int cmd_report(int argc, char **argv, struct dd_cli *cli)
 		case OPT_POST: post = optarg; break;
 		case OPT_NO_RECORD: no_record = 1; break;
 		default:
-			if (cli_common_option(cli, "report", c, argv) <= 0)
+			if (cli_common_option(cli, "report", c, argv, longopts) <= 0)
 				goto out;
 		}
 	}
@@ -253,9 +253,12 @@ static int cmd_report(int argc, char **argv, struct dd_cli *cli)
 		}
 	}
 	if (!s.cfg->n_sources && !offline) {
-		cli_errorf("report", "no source is configured; add one to the config file or set DAGDOC_AIRFLOW_URL "
-		           "or PREFECT_API_URL");
-		fputs("hint: 'dagdoc report --offline' reads what the store already holds\n", stderr);
+		struct dd_source *none;
+
+		config_find_source(s.cfg, NULL, &none, &err);
+		cli_error("report", &err);
+		if (session_stored_dags(&s))
+			fputs("hint: 'dagdoc report --offline' reads what the store already holds\n", stderr);
 		goto out;
 	}
 	scope.since_label = since;

@@ -55,7 +55,7 @@ static int cmd_runbook(int argc, char **argv, struct dd_cli *cli)
 	memset(&s, 0, sizeof(s));
 	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
 		if ((rc = cli_dag_option(&o, "runbook", c)) < 0 ||
-		    (!rc && cli_common_option(cli, "runbook", c, argv) <= 0))
+		    (!rc && cli_common_option(cli, "runbook", c, argv, longopts) <= 0))
 			goto out;
 	}
 	if (optind + 1 != argc) {

@@ -38,7 +38,7 @@ static int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 		case OPT_FORMAT: format = optarg; break;
 		default:
 			if ((rc = cli_dag_option(&o, "triage", c)) < 0 ||
-			    (!rc && cli_common_option(cli, "triage", c, argv) <= 0))
+			    (!rc && cli_common_option(cli, "triage", c, argv, longopts) <= 0))
 				goto out;
 		}
 	}
@@ -57,7 +57,7 @@ static int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 	if (session_find_dag(&s, o.source, dag_id, o.since_s, &src, &dag_ref, &err) != 0 ||
 	    session_triage(&s, src, dag_ref, o.since_s, &t, &err) < 0) {
 		cli_session_error("triage", &s, &err);
-		if (!o.offline && !s.cfg->n_sources)
+		if (!o.offline && !s.cfg->n_sources && session_stored_dags(&s))
 			fprintf(stderr, "hint: 'dagdoc triage --offline' reads what the store already holds\n");
 		goto out;
 	}

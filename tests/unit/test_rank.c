@@ -398,7 +398,7 @@ static void test_pandas_bump_is_dependency_change(void **state)
 	assert_string_equal(entity(c, "from"), "1.5.3");
 	assert_string_equal(entity(c, "to"), "2.0.0");
 	assert_float_equal(evidence_with(c, "\"Bump ML deps\" moved pandas 1.5.3 -> 2.0.0")->weight, 1.2, 1e-9);
-	assert_float_equal(evidence_with(c, "sharp onset: 4 good run(s), then 4 of 4 failed")->weight, 0.5, 1e-9);
+	assert_float_equal(evidence_with(c, "sharp onset: 4 good runs, then 4 of 4 failed")->weight, 0.5, 1e-9);
 	assert_float_equal(c->score, match_weight(c, "dep.pandas-removed-method", 0.92) + 0.30 + 0.50 + 1.20, 1e-9);
 	assert_true(starts_with_any(&c->checks, "pip show pandas"));
 	assert_true(starts_with_any(&c->fix, "pin pandas==1.5.3 in requirements.txt"));

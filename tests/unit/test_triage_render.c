@@ -69,7 +69,7 @@ static void fill(struct triage_result *t)
 	c->outside->version = dd_xstrdup("");
 	c->outside->why = dd_xstrdup("no commit in the window moved markupsafe, but venvs/newsletter/requirements.txt "
 	                             "line 3 (markupsafe) does not pin it");
-	dd_strv_push(&t->rk.also_seen, "score: failed (1 failed run(s), 1 tries; not failing now)");
+	dd_strv_push(&t->rk.also_seen, "score: failed (1 failed run, 1 try; not failing now)");
 }
 
 static char *render(const struct triage_result *t, int explain, int md)
