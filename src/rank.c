@@ -1379,6 +1379,10 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 		qsort(out->causes, out->n_causes, sizeof(*out->causes), cmp_cause);
 	while (out->n_causes > MAX_CAUSES)
 		cause_release(&out->causes[--out->n_causes]);
+	for (size_t i = 0; i < out->n_causes; i++) {
+		dd_strv_truncate(&out->causes[i].checks, RK_MAX_CHECKS);
+		dd_strv_truncate(&out->causes[i].fix, RK_MAX_FIXES);
+	}
 	(void)err;
 	return 0;
 }

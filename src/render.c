@@ -104,3 +104,40 @@ void render_field(FILE *out, const char *indent, const char *label, const char *
 	fputc('\n', out);
 	dd_buf_release(&line);
 }
+
+static int word_char(int c)
+{
+	return dd_is_alnum((unsigned char)c) || (c & 0x80);
+}
+
+void render_md_text(FILE *out, const char *s, unsigned flags)
+{
+	for (const char *p = s; p && *p; p++) {
+		int c = (unsigned char)*p;
+
+		if (c == '\n' || c == '\r') {
+			fputc(' ', out);
+		} else if (c == '<') {
+			fputs("&lt;", out);
+		} else if (c == '|' && (flags & RENDER_MD_CELL)) {
+			fputs("\\|", out);
+		} else if (strchr("*_~`", c) && (p == s || !word_char((unsigned char)p[-1]) || !word_char((unsigned char)p[1]))) {
+			fputc('\\', out);
+			fputc(c, out);
+		} else {
+			fputc(c, out);
+		}
+	}
+}
+
+void render_md_code(FILE *out, const char *s, unsigned flags)
+{
+	fputc('`', out);
+	for (; s && *s; s++) {
+		if (*s == '|' && (flags & RENDER_MD_CELL))
+			fputs("\\|", out);
+		else
+			fputc(*s == '`' ? '\'' : *s == '\n' || *s == '\r' ? ' ' : *s, out);
+	}
+	fputc('`', out);
+}

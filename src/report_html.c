@@ -34,6 +34,7 @@ void report_html_escape(struct dd_buf *b, const char *s)
 /* The page is built in a buffer; every dynamic string goes through E(). */
 struct html {
 	struct dd_buf b;
+	int explain;               /* every evidence weight, as --explain asks */
 };
 
 static void H(struct html *h, const char *raw)
@@ -355,11 +356,19 @@ static void cause_html(struct html *h, const struct report_dag *d, size_t k)
 		H(h, "</div>\n");
 	}
 	for (size_t i = 0; i < c->n_evidence; i++)
-		dd_strv_push(&ev, c->evidence[i].text);
-	html_list(h, "evidence", &ev, 8, 0);
+		dd_strv_push_owned(&ev, h->explain ? dd_xasprintf("%+.2f  %s", c->evidence[i].weight, c->evidence[i].text)
+		                                   : dd_xstrdup(c->evidence[i].text));
+	if (h->explain) {
+		dd_strv_push_owned(&ev, dd_xasprintf("= %.2f  -> confidence 1 - e^-%.2f = %.2f", c->score, c->score,
+		                                     c->confidence));
+		for (size_t i = 0; c->n_commits && i < c->commits[0].links.n && i < c->commits[0].link_why.n; i++)
+			dd_strv_push_owned(&ev, dd_xasprintf("link %s: %s", c->commits[0].links.v[i],
+			                                     c->commits[0].link_why.v[i]));
+	}
+	html_list(h, h->explain ? "why (evidence weights)" : "evidence", &ev, h->explain ? ev.n : 8, 0);
 	dd_strv_release(&ev);
-	html_list(h, "checks", &c->checks, 6, 1);
-	html_list(h, "fix", &c->fix, 4, 0);
+	html_list(h, "checks", &c->checks, RK_MAX_CHECKS, 1);
+	html_list(h, "fix", &c->fix, RK_MAX_FIXES, 0);
 	if (c->excerpt) {
 		H(h, "<details><summary>log excerpt</summary><pre>");
 		E(h, c->excerpt);
@@ -413,9 +422,9 @@ static void dag_html(struct html *h, const struct report_dag *d)
 	H(h, "</section>\n");
 }
 
-void report_render_html(const struct report *r, FILE *out)
+void report_render_html(const struct report *r, const struct report_style *st, FILE *out)
 {
-	struct html h = { DD_BUF_INIT };
+	struct html h = { DD_BUF_INIT, st && st->explain };
 	char made[32], from[32], hist[160];
 	size_t rec = 0, nnew = report_count_new(r, &rec);
 	

@@ -169,23 +169,6 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 
 /* ---- Markdown ----------------------------------------------------------------------- */
 
-static void md_text(FILE *out, const char *s)
-{
-	for (; s && *s; s++) {
-		if (strchr("\\`*_[]<>|#~", *s))
-			fputc('\\', out);
-		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
-	}
-}
-
-static void md_code(FILE *out, const char *s)
-{
-	fputc('`', out);
-	for (; s && *s; s++)
-		fputc(*s == '`' ? '\'' : *s == '\n' || *s == '|' ? ' ' : *s, out);
-	fputc('`', out);
-}
-
 void report_render_md(const struct report *r, const struct report_style *st, FILE *out)
 {
 	char made[32], from[32], hist[160];
@@ -202,7 +185,7 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 	for (size_t i = 0; i < r->n_sources; i++)
 		if (r->sources[i].error) {
 			fprintf(out, "\n> **Source %s could not be read:** ", r->sources[i].name);
-			md_text(out, r->sources[i].error);
+			render_md_text(out, r->sources[i].error, 0);
 			fputc('\n', out);
 		}
 	if (report_count(r, REPORT_FAILING) + report_count(r, REPORT_RECOVERED)) {
@@ -215,12 +198,12 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 			if (d->status == REPORT_HEALTHY)
 				continue;
 			fputs("| ", out);
-			md_code(out, d->dag_id);
+			render_md_code(out, d->dag_id, RENDER_MD_CELL);
 			fputs(" | ", out);
-			md_text(out, d->source);
+			render_md_text(out, d->source, RENDER_MD_CELL);
 			fprintf(out, " | %s | ", report_status_name(d->status));
 			if (c) {
-				md_text(out, c->summary);
+				render_md_text(out, c->summary, RENDER_MD_CELL);
 				report_history_text(&d->marks[k], hist, sizeof(hist));
 				fprintf(out, " | %.2f | %s%s%s |\n", c->confidence, d->marks[k].is_new ? "**" : "", hist,
 				        d->marks[k].is_new ? "**" : "");
@@ -238,9 +221,9 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 				if (!r->dags[i].marks[k].in_report || r->dags[i].marks[k].dup || !r->dags[i].marks[k].is_new)
 					continue;
 				fputs("- ", out);
-				md_code(out, r->dags[i].dag_id);
+				render_md_code(out, r->dags[i].dag_id, 0);
 				fputs(" ", out);
-				md_code(out, c->failure);
+				render_md_code(out, c->failure, 0);
 				fprintf(out, " (fingerprint `%s`)\n", c->fingerprint);
 			}
 	}
@@ -250,9 +233,9 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 			const struct report_flaky *f = &r->flaky[i];
 
 			fputs("- ", out);
-			md_code(out, r->dags[f->dag].dag_id);
+			render_md_code(out, r->dags[f->dag].dag_id, 0);
 			fputs(" / ", out);
-			md_code(out, f->task_id);
+			render_md_code(out, f->task_id, 0);
 			fprintf(out, ": intermittent %.2f, passed on retry %zu×, failed in %zu of %zu runs\n", f->score,
 			        f->retry_recovered, f->failed, f->runs);
 		}
@@ -263,7 +246,7 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 			fprintf(out, "| %s | ", rk_kind_name(r->fleet[i].kind));
 			for (size_t k = 0; k < r->fleet[i].dags.n; k++) {
 				fputs(k ? ", " : "", out);
-				md_code(out, r->fleet[i].dags.v[k]);
+				render_md_code(out, r->fleet[i].dags.v[k], 0);
 			}
 			fprintf(out, " | %.2f |\n", r->fleet[i].best);
 		}
@@ -292,7 +275,7 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 		for (size_t i = 0; i < r->n_dags; i++)
 			if (r->dags[i].status == REPORT_HEALTHY) {
 				fputs(first ? "" : ", ", out);
-				md_code(out, r->dags[i].dag_id);
+				render_md_code(out, r->dags[i].dag_id, 0);
 				first = 0;
 			}
 		fputc('\n', out);
@@ -301,7 +284,7 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 		fprintf(out, "\nNo DAG ran since %s.\n", from);
 	for (size_t i = 0; i < r->notes.n; i++) {
 		fputs("\n> note: ", out);
-		md_text(out, r->notes.v[i]);
+		render_md_text(out, r->notes.v[i], 0);
 		fputc('\n', out);
 	}
 }

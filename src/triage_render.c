@@ -294,9 +294,9 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 		render_field(out, ind, "link", dd_buf_str(&buf), 8, st->width);
 		dd_buf_reset(&buf);
 	}
-	for (size_t i = 0; i < c->checks.n && i < 4; i++)
+	for (size_t i = 0; i < c->checks.n; i++)
 		render_field(out, ind, i ? "" : "check", c->checks.v[i], 8, st->width);
-	for (size_t i = 0; i < c->fix.n && i < 3; i++)
+	for (size_t i = 0; i < c->fix.n; i++)
 		render_field(out, ind, i ? "" : "fix", c->fix.v[i], 8, st->width);
 	if (st->explain) {
 		for (size_t i = 0; i < c->n_evidence; i++) {
@@ -352,23 +352,6 @@ void triage_render_text(const struct triage_result *t, const struct triage_style
 /* ---- Markdown --------------------------------------------------------------------- */
 
 /* Writes s with the characters Markdown would interpret escaped. */
-static void md_escape(FILE *out, const char *s)
-{
-	for (; s && *s; s++) {
-		if (strchr("\\`*_[]<>|#", *s))
-			fputc('\\', out);
-		fputc(*s == '\n' ? ' ' : *s, out);
-	}
-}
-
-static void md_code(FILE *out, const char *s)
-{
-	fputc('`', out);
-	for (; s && *s; s++)
-		fputc(*s == '`' ? '\'' : *s == '\n' ? ' ' : *s, out);
-	fputc('`', out);
-}
-
 void triage_render_md(const struct triage_result *t, const struct triage_style *st, FILE *out)
 {
 	struct triage_style plain = *st;
@@ -381,14 +364,14 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 		char a[32];
 
 		fprintf(out, "\n**%zu. ", i + 1);
-		md_escape(out, c->summary);
+		render_md_text(out, c->summary, 0);
 		fprintf(out, "** — confidence %.2f, `%s`\n\n", c->confidence, rk_kind_name(c->kind));
 		fputs("- failure: ", out);
-		md_code(out, c->failure);
+		render_md_code(out, c->failure, 0);
 		fputs("\n- tasks: ", out);
 		for (size_t k = 0; k < c->task_ids.n; k++) {
 			fputs(k ? ", " : "", out);
-			md_code(out, c->task_ids.v[k]);
+			render_md_code(out, c->task_ids.v[k], 0);
 		}
 		triage_format_minute(c->first_bad_ms, a, sizeof(a));
 		if (c->stuck)
@@ -397,37 +380,37 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 			fprintf(out, "; %zu failed %s since %s%s\n", c->failed_runs, DD_PLURAL(c->failed_runs, "run", "runs"), a, c->still_failing ? ", still failing" : "");
 		if (c->outside) {
 			fputs("- change: none in the repository: ", out);
-			md_escape(out, c->outside->why);
+			render_md_text(out, c->outside->why, 0);
 			fputc('\n', out);
 		}
 		for (size_t k = 0; k < c->n_commits && k < 3; k++) {
 			fprintf(out, "- change: `%.7s` ", c->commits[k].commit.id);
-			md_escape(out, c->commits[k].commit.summary);
+			render_md_text(out, c->commits[k].commit.summary, 0);
 			for (size_t w = 0; w < c->commits[k].why.n; w++) {
 				fputs(" — ", out);
-				md_escape(out, c->commits[k].why.v[w]);
+				render_md_text(out, c->commits[k].why.v[w], 0);
 			}
 			fputc('\n', out);
 		}
 		for (size_t k = 0; st->explain && c->n_commits && k < c->commits[0].links.n && k < c->commits[0].link_why.n; k++) {
 			fprintf(out, "- link %s: ", c->commits[0].links.v[k]);
-			md_escape(out, c->commits[0].link_why.v[k]);
+			render_md_text(out, c->commits[0].link_why.v[k], 0);
 			fputc('\n', out);
 		}
-		for (size_t k = 0; k < c->checks.n && k < 4; k++) {
+		for (size_t k = 0; k < c->checks.n; k++) {
 			fputs("- check: ", out);
-			md_code(out, c->checks.v[k]);
+			render_md_code(out, c->checks.v[k], 0);
 			fputc('\n', out);
 		}
-		for (size_t k = 0; k < c->fix.n && k < 3; k++) {
+		for (size_t k = 0; k < c->fix.n; k++) {
 			fputs("- fix: ", out);
-			md_escape(out, c->fix.v[k]);
+			render_md_text(out, c->fix.v[k], 0);
 			fputc('\n', out);
 		}
 		if (st->explain)
 			for (size_t k = 0; k < c->n_evidence; k++) {
 				fprintf(out, "- why %+.2f: ", c->evidence[k].weight);
-				md_escape(out, c->evidence[k].text);
+				render_md_text(out, c->evidence[k].text, 0);
 				fputc('\n', out);
 			}
 	}

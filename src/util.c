@@ -194,6 +194,12 @@ void dd_strv_push(struct dd_strv *sv, const char *s)
 	dd_strv_push_owned(sv, dd_xstrdup(s));
 }
 
+void dd_strv_truncate(struct dd_strv *sv, size_t n)
+{
+	while (sv->n > n)
+		free(sv->v[--sv->n]);
+}
+
 void dd_strv_release(struct dd_strv *sv)
 {
 	for (size_t i = 0; i < sv->n; i++)

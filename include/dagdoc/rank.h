@@ -93,6 +93,12 @@ struct rk_outside {
 	char *why;                  /* one sentence: why it can still be a dependency */
 };
 
+/* How many checks and fixes a cause carries: the answer, the same in
+ * every format (text, Markdown, JSON, HTML); the runbook's pager budget
+ * shows fewer. */
+#define RK_MAX_CHECKS 6
+#define RK_MAX_FIXES 4
+
 struct rk_cause {
 	enum rk_kind kind;
 	char *category;             /* of the failure group ("unknown" ...) */
@@ -117,8 +123,8 @@ struct rk_cause {
 	size_t n_commits;
 	struct rk_evidence *evidence;
 	size_t n_evidence;
-	struct dd_strv checks;
-	struct dd_strv fix;
+	struct dd_strv checks;      /* at most RK_MAX_CHECKS, the most specific first */
+	struct dd_strv fix;         /* at most RK_MAX_FIXES; every format shows all of both */
 	char *excerpt;              /* redacted log lines around the failure, may be NULL */
 	int64_t window_from_ms, window_to_ms;  /* git window searched, 0 when no repository */
 	char *bundle_from, *bundle_to;         /* the bundle versions that bounded the candidates instead, or NULL */

@@ -43,4 +43,18 @@ void render_field(FILE *out, const char *indent, const char *label, const char *
 /* The number of characters (UTF-8 code points) of s[0..n). */
 size_t render_chars(const char *s, size_t n);
 
+/*
+ * Markdown that reads the same on GitHub and in chat (Slack, Mattermost,
+ * Teams), where a backslash escape shows literally: '<' is written
+ * "&lt;" (else a tag, or a chat control sequence); '*', '_', '~' and '`'
+ * are escaped only where they could open or close emphasis (at a word's
+ * edge), never inside a word (train_churn); "->", '[', '>' and '#' inside
+ * a line are left as they are; newlines become spaces.  In a table cell
+ * (RENDER_MD_CELL) '|' is escaped too.
+ */
+enum { RENDER_MD_CELL = 1 };
+void render_md_text(FILE *out, const char *s, unsigned flags);
+/* s as a code span: a backtick inside becomes ', a newline a space. */
+void render_md_code(FILE *out, const char *s, unsigned flags);
+
 #endif

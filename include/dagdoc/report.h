@@ -147,7 +147,7 @@ struct report_style {
 };
 void report_render_text(const struct report *r, const struct report_style *st, FILE *out);
 void report_render_md(const struct report *r, const struct report_style *st, FILE *out);
-void report_render_html(const struct report *r, FILE *out);
+void report_render_html(const struct report *r, const struct report_style *st, FILE *out);
 struct cJSON;
 struct cJSON *report_to_json(const struct report *r, int explain);
 

@@ -76,6 +76,7 @@ struct dd_strv {
 void dd_strv_push(struct dd_strv *sv, const char *s);      /* copies s */
 void dd_strv_push_owned(struct dd_strv *sv, char *s);      /* takes s */
 void dd_strv_release(struct dd_strv *sv);
+void dd_strv_truncate(struct dd_strv *sv, size_t n);   /* keeps the first n */
 int dd_strv_contains(const struct dd_strv *sv, const char *s);
 
 /* ---- strings ------------------------------------------------------------ */

@@ -50,7 +50,7 @@ static char *render_report(const struct report *r, const char *format, const str
 	} else if (!strcmp(format, "md")) {
 		report_render_md(r, st, m);
 	} else if (!strcmp(format, "html")) {
-		report_render_html(r, m);
+		report_render_html(r, st, m);
 	} else {
 		report_render_text(r, st, m);
 	}
@@ -314,7 +314,7 @@ const struct dd_command command_report = {
 	"      --offline       use only what the store holds; no network\n"
 	"      --no-record     do not record this report's failures (a preview: the next\n"
 	"                      report still calls them new)\n"
-	"      --explain       every evidence weight (text, md, json)\n\n"
+	"      --explain       every evidence weight (in every format)\n\n"
 	"Exit status: 1 when a DAG is failing, 0 when none is, 2 when no source could be\n"
 	"read, a DAG named exists nowhere, or the report could not be written or posted.\n\n"
 	CLI_COMMON_HELP

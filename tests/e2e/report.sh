@@ -50,7 +50,7 @@ eq "text: nothing on stderr" "$errout" ""
 # ---- Markdown --------------------------------------------------------------
 run "${R[@]}" --store "$TMP/md.db" --format md --no-record
 expect_rc "md: exit 1" 1
-expect_out "md: summary table row" '^\| `train_churn` \| demo \| failing \| Dependency upgrade: pandas 1\.5\.3 -\\> 2\.0\.0 \| 0\.95 \| \*\*new\*\* \|$'
+expect_out "md: summary table row" '^\| `train_churn` \| demo \| failing \| Dependency upgrade: pandas 1\.5\.3 -> 2\.0\.0 \| 0\.95 \| \*\*new\*\* \|$'
 expect_out "md: heading per DAG" '^### train_churn — 6 of the last 30 runs failed'
 eq "md: code fences balanced" "$(( $(grep -c '^```' "$TMP/out") % 2 ))" "0"
 expect_no "md: no ANSI colour" $'\x1b\\['
@@ -99,6 +99,28 @@ check "html: summary section" grep -q '<section id="summary"><h2>Summary</h2>' "
 check "html: the DAG's section" grep -q '<section class="dag" id="dag-demo-train_churn">' "$TMP/outdir/report.html"
 eq "html: 14 run cells + 3 tasks x 14 cells" "$(grep -c '<rect ' "$TMP/outdir/report.html")" "56"
 eq "html: no script, nothing from the network" "$(grep -Ec '<script|<link|src="http|@import|url\(' "$TMP/outdir/report.html")" "0"
+# --explain is honoured in HTML too: the weights and the sum
+run "${R[@]}" --store "$TMP/html.db" --format html --explain --no-record
+expect_out "html --explain: the evidence with its weights" '<b>why \(evidence weights\)</b><ul><li>\+[0-9]\.[0-9]{2} '
+expect_out "html --explain: the sum and the confidence" '<li>= [0-9.]+  -&gt; confidence 1 - e\^-'
+# the same answer in every format: as many checks and fixes in text, md,
+# JSON and HTML
+run "${R[@]}" --store "$TMP/html.db" --format json --no-record
+nfix=$("$PY" -c 'import json,sys; c=json.load(sys.stdin)["dags"][0]["triage"]["causes"][0]; print(len(c["fix"]), len(c["checks"]))' <<<"$out")
+run "${R[@]}" --store "$TMP/html.db" --format html --no-record
+html_n=$("$PY" -c '
+import re,sys
+h=sys.stdin.read(); c=h[h.index("class=\"cause"):]
+def n(label): m=re.search("<b>"+label+"</b><ul>(.*?)</ul>", c); return m.group(1).count("<li>")
+print(n("fix"), n("checks"))' <<<"$out")
+eq "html shows the fixes and checks JSON has" "$html_n" "$nfix"
+run "${R[@]}" --store "$TMP/html.db" --format md --no-record
+first_cause=$(awk '/^\*\*1\. /{c=1} /^\*\*2\. |^```/{c=0} c' <<<"$out")
+md_n="$(grep -c '^- fix: ' <<<"$first_cause") $(grep -c '^- check: ' <<<"$first_cause")"
+eq "md shows the fixes and checks JSON has" "$md_n" "$nfix"
+# Markdown for chat: no backslash escapes Slack would show (-> and < as they read)
+expect_out "md: an arrow stays an arrow" '^\*\*1\. Dependency upgrade: pandas 1\.5\.3 -> 2\.0\.0\*\*'
+expect_no "md: no backslash before > or [" '\\[>[]'
 # -o replaces an existing file whole; a missing directory is an error (2).
 echo stale >"$TMP/outdir/report.txt"
 run "${R[@]}" --store "$TMP/html.db" -o "$TMP/outdir/report.txt" --no-record

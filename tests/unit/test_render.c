@@ -77,6 +77,43 @@ static void test_color(void **state)
 	assert_string_equal(render_color(1, RC_RESET), "\033[0m");
 }
 
+static char *md(const char *text, unsigned flags, int code)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	if (code)
+		render_md_code(f, text, flags);
+	else
+		render_md_text(f, text, flags);
+	fclose(f);
+	return s;
+}
+
+/* Markdown read on GitHub and in chat: no backslash where chat would show it. */
+static void test_markdown(void **state)
+{
+	static const struct { const char *in, *out; unsigned flags; int code; } cases[] = {
+		{ "pandas 1.5.3 -> 2.0.0", "pandas 1.5.3 -> 2.0.0", 0, 0 },
+		{ "pin pandas<2 [see notes]", "pin pandas&lt;2 [see notes]", 0, 0 },
+		{ "train_churn and dep.pandas_x", "train_churn and dep.pandas_x", 0, 0 },
+		{ "*bold* _it_ ~x~", "\\*bold\\* \\_it\\_ \\~x\\~", 0, 0 },
+		{ "a | b\nc", "a | b c", 0, 0 },
+		{ "a | b", "a \\| b", RENDER_MD_CELL, 0 },
+		{ "x = `y`", "`x = 'y'`", 0, 1 },
+		{ "a|b", "`a\\|b`", RENDER_MD_CELL, 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = md(cases[i].in, cases[i].flags, cases[i].code);
+
+		assert_string_equal(got, cases[i].out);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +121,7 @@ int main(void)
 		cmocka_unit_test(test_field_wraps),
 		cmocka_unit_test(test_field_long_word_whole),
 		cmocka_unit_test(test_color),
+		cmocka_unit_test(test_markdown),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }

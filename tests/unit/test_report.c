@@ -393,7 +393,7 @@ static char *render(const struct report *r, int which)
 
 	assert_non_null(f);
 	if (which == 0)
-		report_render_html(r, f);
+		report_render_html(r, &st, f);
 	else if (which == 1)
 		report_render_md(r, &st, f);
 	else
@@ -468,7 +468,7 @@ static void test_html_render(void **state)
 	free(html);
 
 	md = render(&r, 1);
-	assert_non_null(strstr(md, "| `etl` | prod | failing | Bad input rows \\<b\\>in\\</b\\> extract | 0.80 | **new** |"));
+	assert_non_null(strstr(md, "| `etl` | prod | failing | Bad input rows &lt;b>in&lt;/b> extract | 0.80 | **new** |"));
 	assert_non_null(strstr(md, "\n```\nruns 2026-01-01 00:00 .. 2026-01-03 00:00, oldest first\nrun     .X.\nextract .Xr\nload    .u \n"));
 	free(md);
 
