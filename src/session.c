@@ -299,7 +299,16 @@ int session_triage(struct dd_session *s, const struct dd_source *src, int64_t da
 	if (rc < 0)
 		return rc;
 	session_repos(s);
+	if (s->hooks.step && s->n_repos) {
+		char *what = dd_xasprintf("triage: analysing the history and reading the git history of %s%s",
+		                          s->cfg->repos[0].path, s->n_repos > 1 ? " and others" : "");
+
+		s->hooks.step(what, s->hooks.ud);
+		free(what);
+	}
 	rc = triage_dag(s->store, dag_ref, s->lib, s->repos, s->n_repos, since_s, t, err);
+	if (s->hooks.step && s->n_repos)
+		s->hooks.step(NULL, s->hooks.ud);
 	if (rc < 0)
 		return rc;
 	if (!s->offline && src && sync_upstream_dags(s, src, t, since_s)) {

@@ -684,8 +684,11 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 		dag_refs = dd_xcalloc(dag_ids.n + 1, sizeof(*dag_refs));
 		rc = refresh_definitions(&x, &dag_ids, dag_refs, err);
 	}
+	stats->dags_total = dag_ids.n;
 	for (size_t i = 0; i < dag_ids.n && rc == 0; i++) {
 		stats->current_dag = dag_ids.v[i];
+		stats->dags_done = i;
+		progress(&x);
 		if ((rc = interrupted(&x, err)) < 0)
 			break;
 		if (!dag_refs[i])
@@ -715,6 +718,8 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 			progress(&x);
 		}
 	}
+	if (rc == 0)
+		stats->dags_done = dag_ids.n;
 	if (rc == 0 && x.source_ref)
 		rc = store_source_set_synced(s, x.source_ref, dd_now_ms(), err);
 	if (store_in_transaction(s))

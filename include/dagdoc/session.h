@@ -56,6 +56,9 @@ struct session_hooks {
 	/* Around each sync: on = 1 before it starts, 0 after it ends (a
 	 * command installs its Ctrl-C handler and clears its progress line). */
 	void (*sync_guard)(int on, void *ud);
+	/* A longer step that is not a sync starts (what it is, one line) or
+	 * ends (NULL): the git correlation of a triage. */
+	void (*step)(const char *what, void *ud);
 	void *ud;
 	volatile sig_atomic_t *interrupted;   /* set by the command's signal handler */
 	int verbose;                          /* connector traces */

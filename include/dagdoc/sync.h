@@ -99,6 +99,8 @@ struct dd_sync_stats {
 	uint64_t requests;         /* connector requests (conn_stats) */
 	uint64_t retries;          /* connector retries (conn_stats) */
 	const char *current_dag;   /* for progress lines; valid during the callback */
+	size_t dags_total;         /* DAGs this sync goes through (known once listed) */
+	size_t dags_done;          /* of which finished, synced or not */
 };
 
 struct dd_sync_options {

@@ -22,6 +22,7 @@ static void on_signal(int sig)
 /* What the hooks of one session keep. */
 struct terminal {
 	int progress_shown;
+	int64_t started_ms;        /* the sync's first progress call */
 	struct sigaction old_int, old_term;
 	long slow_batch;
 };
@@ -31,13 +32,37 @@ static struct terminal term;
 static void on_progress(const char *source, const struct dd_sync_stats *st, void *ud)
 {
 	struct terminal *t = ud;
-	char bytes[32];
+	char bytes[32], eta[48] = "";
+	int64_t now = dd_now_ms();
 
+	if (!t->started_ms)
+		t->started_ms = now;
+	/* the time left, once a DAG is done: the DAGs left at the pace so far */
+	if (st->dags_done && st->dags_done < st->dags_total && now > t->started_ms) {
+		char left[24];
+
+		dd_format_duration((double)(now - t->started_ms) / 1000.0 / (double)st->dags_done *
+		                   (double)(st->dags_total - st->dags_done), left, sizeof(left));
+		snprintf(eta, sizeof(eta), ", about %s left", left);
+	}
 	cli_format_bytes(st->log_bytes, bytes, sizeof(bytes));
-	fprintf(stderr, "\rsync %s: %zu runs, %zu logs, %s, %llu retries\033[K", source, st->runs_listed, st->logs,
-	        bytes, (unsigned long long)st->retries);
+	fprintf(stderr, "\rsync %s: DAG %zu of %zu%s%s, %zu %s, %zu %s, %s, %llu %s%s\033[K", source,
+	        st->dags_done + (st->dags_done < st->dags_total), st->dags_total, st->current_dag ? " " : "",
+	        st->current_dag ? st->current_dag : "", st->runs_listed, DD_PLURAL(st->runs_listed, "run", "runs"),
+	        st->logs, DD_PLURAL(st->logs, "log", "logs"), bytes, (unsigned long long)st->retries,
+	        DD_PLURAL(st->retries, "retry", "retries"), eta);
 	fflush(stderr);
 	t->progress_shown = 1;
+}
+
+static void on_step(const char *what, void *ud)
+{
+	(void)ud;
+	if (what)
+		fprintf(stderr, "\r%s…\033[K", what);
+	else
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
 }
 
 /* Ctrl-C and SIGTERM stop a sync after its current batch. */
@@ -48,6 +73,7 @@ static void sync_guard(int on, void *ud)
 
 	if (on) {
 		got_signal = 0;
+		t->started_ms = 0;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_signal;
 		sigemptyset(&sa.sa_mask);
@@ -112,8 +138,10 @@ int cli_session_open(struct dd_cli *cli, const char *cmd, int offline, struct dd
 	s->hooks.sync_guard = sync_guard;
 	s->hooks.interrupted = &got_signal;
 	s->hooks.verbose = cli->verbose;
-	if (isatty(STDERR_FILENO))
+	if (isatty(STDERR_FILENO)) {
 		s->hooks.progress = on_progress;
+		s->hooks.step = on_step;
+	}
 	if (slow && *slow) {
 		term.slow_batch = strtol(slow, NULL, 10);
 		s->hooks.batch_hook = slow_batch;
