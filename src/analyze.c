@@ -143,6 +143,8 @@ static int on_run(const struct dd_store_run *r, void *ud)
 	memset(ar, 0, sizeof(*ar));
 	memset(rr, 0, sizeof(*rr));
 	ar->run_id = dd_xstrdup(r->run.run_id);
+	ar->scheduled = (r->run.run_type && !strcmp(r->run.run_type, "scheduled")) ||
+	                (!r->run.run_type && r->run.run_id && dd_starts_with(r->run.run_id, "scheduled__"));
 	ar->state = r->run.state;
 	ar->logical_ms = r->run.logical_ms ? r->run.logical_ms : r->run.start_ms;
 	ar->start_ms = r->run.start_ms;
@@ -915,6 +917,37 @@ struct find_dag {
 	int64_t source_ref;
 };
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* See an_result.not_running. */
+static void find_not_running(struct an_result *res)
+{
+	int64_t *gaps = dd_xcalloc(res->n_runs + 1, sizeof(*gaps)), last = 0;
+	size_t n = 0;
+
+	for (size_t r = 0; r < res->n_runs; r++) {
+		if (!res->runs[r].scheduled)
+			continue;
+		if (last && res->runs[r].logical_ms > last)
+			gaps[n++] = res->runs[r].logical_ms - last;
+		last = res->runs[r].logical_ms;
+	}
+	if (n >= 2) {
+		qsort(gaps, n, sizeof(*gaps), cmp_i64);
+		res->cadence_ms = gaps[n / 2];
+		res->last_scheduled_ms = last;
+		res->not_running = !res->is_paused && res->cadence_ms > 0 &&
+		                   res->source_kind && strcmp(res->source_kind, "logs") &&
+		                   res->as_of_ms > last + 3 * res->cadence_ms;
+	}
+	free(gaps);
+}
+
 static int find_dag_cb(const struct dd_store_dag *d, void *ud)
 {
 	struct find_dag *f = ud;
@@ -949,6 +982,7 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 		goto done;
 	out->dag_id = dd_xstrdup(c.dag.dag_id);
 	out->fileloc = dd_xstrdup(c.dag.fileloc);
+	out->is_paused = c.dag.is_paused;
 	rc = store_dags(store, 0, find_dag_cb, &fd, err);
 	if (rc < 0)
 		goto done;
@@ -1016,6 +1050,7 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 	}
 	if (!out->as_of_ms)
 		out->as_of_ms = an_newest_stamp(&c);
+	find_not_running(out);
 	an_find_stalls(&c);
 	an_build_grid(&c);
 	rc = 0;

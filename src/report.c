@@ -330,6 +330,18 @@ const struct rk_cause *report_dag_top(const struct report_dag *d, size_t *k_out)
 	return NULL;
 }
 
+int report_not_running(const struct report_dag *d, char *out, size_t len)
+{
+	char when[32], every[24];
+
+	if (!d->triage.not_running)
+		return 0;
+	triage_format_minute(d->triage.an.last_scheduled_ms, when, sizeof(when));
+	dd_format_duration((double)d->triage.an.cadence_ms / 1000.0, every, sizeof(every));
+	snprintf(out, len, "not running: no scheduled run since %s (they came every %s)", when, every);
+	return 1;
+}
+
 char report_cell_letter(const struct an_cell *c)
 {
 	switch (c->state) {

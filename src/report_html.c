@@ -490,6 +490,10 @@ void report_render_html(const struct report *r, const struct report_style *st, F
 					E(&h, hist);
 				}
 			} else {
+				char why[160];
+
+				if (report_not_running(d, why, sizeof(why)))
+					E(&h, why);
 				H(&h, "</td><td>");
 			}
 			H(&h, "</td></tr>\n");

@@ -60,7 +60,7 @@ static void grid_text(const struct an_grid *g, FILE *out, const char *indent)
 
 void report_render_text(const struct report *r, const struct report_style *st, FILE *out)
 {
-	char made[32], from[32], hist[160];
+	char made[32], from[32], hist[160], why[160];
 	size_t rec = 0, nnew = report_count_new(r, &rec);
 		struct triage_style ts = { st->color, st->explain, 3, 0 };
 
@@ -93,6 +93,8 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 			if (c)
 				fprintf(out, ": %s, confidence %.2f [%s]", c->summary, c->confidence,
 				        d->marks[k].is_new ? "new" : "recurring");
+			else if (report_not_running(d, why, sizeof(why)))
+				fprintf(out, ": %s", why);
 			fputc('\n', out);
 		}
 	}
@@ -171,7 +173,7 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 
 void report_render_md(const struct report *r, const struct report_style *st, FILE *out)
 {
-	char made[32], from[32], hist[160];
+	char made[32], from[32], hist[160], why[160];
 	size_t rec = 0, nnew = report_count_new(r, &rec);
 		struct triage_style ts = { 0, st->explain, 3, 0 };
 
@@ -202,7 +204,10 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 			fputs(" | ", out);
 			render_md_text(out, d->source, RENDER_MD_CELL);
 			fprintf(out, " | %s | ", report_status_name(d->status));
-			if (c) {
+			if (!c && report_not_running(d, why, sizeof(why))) {
+				render_md_text(out, why, RENDER_MD_CELL);
+				fputs(" | | |\n", out);
+			} else if (c) {
 				render_md_text(out, c->summary, RENDER_MD_CELL);
 				report_history_text(&d->marks[k], hist, sizeof(hist));
 				fprintf(out, " | %.2f | %s%s%s |\n", c->confidence, d->marks[k].is_new ? "**" : "", hist,

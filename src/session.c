@@ -325,6 +325,8 @@ struct pick {
 	int64_t ref;
 	char *source;
 	char *dag_id;
+	int is_paused;
+	int64_t last_logical_ms;
 };
 
 struct pick_ctx {
@@ -343,6 +345,8 @@ static int on_pick(const struct dd_store_dag *d, void *ud)
 	c->v[c->n].ref = d->ref;
 	c->v[c->n].source = dd_xstrdup(d->source_name);
 	c->v[c->n].dag_id = dd_xstrdup(d->dag_id);
+	c->v[c->n].is_paused = d->is_paused;
+	c->v[c->n].last_logical_ms = d->last_logical_ms;
 	c->n++;
 	return 0;
 }
@@ -355,7 +359,8 @@ struct ran_ctx {
 static int on_run(const struct dd_store_run *r, void *ud)
 {
 	struct ran_ctx *c = ud;
-	struct an_run ar = { NULL, r->run.state, r->run.logical_ms, r->run.start_ms, r->run.end_ms };
+	struct an_run ar = { .state = r->run.state, .logical_ms = r->run.logical_ms, .start_ms = r->run.start_ms,
+	                     .end_ms = r->run.end_ms };
 
 	if (report_run_time(&ar) >= c->from_ms) {
 		c->ran = 1;
@@ -467,7 +472,11 @@ int session_report(struct dd_session *s, const struct session_report_scope *sc, 
 		struct triage_result t;
 		struct dd_error e = DD_ERROR_INIT;
 
-		if (!sc->dags->n && !ran_since(s->store, picks.v[i].ref, r->from_ms))
+		int silent = !sc->dags->n && !ran_since(s->store, picks.v[i].ref, r->from_ms);
+
+		/* a DAG that did not run in the period is in the report only when
+		 * the scheduler stopped making its runs (it ran within the history) */
+		if (silent && (picks.v[i].is_paused || picks.v[i].last_logical_ms < r->made_ms - sc->history_s * 1000))
 			continue;
 		memset(&t, 0, sizeof(t));
 		/* the sources were synced above: the upstream DAGs of their sensors with them */
@@ -478,6 +487,10 @@ int session_report(struct dd_session *s, const struct session_report_scope *sc, 
 			                                           e.msg));
 			triage_release(&t);
 			out->dags_failed++;
+			continue;
+		}
+		if (silent && !t.not_running) {
+			triage_release(&t);
 			continue;
 		}
 		report_add_dag(r, picks.v[i].source, &t);

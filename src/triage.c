@@ -82,6 +82,8 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
 			out->failing = 1;
 	if (out->an.n_runs && dd_state_is_failure(out->an.runs[out->an.n_runs - 1].state))
 		out->failing = 1;
+	if (out->an.not_running)
+		out->failing = out->not_running = 1;
 	/* the link comes from what the sync stored: the same online and offline */
 	if (n.source_ref && store_source_ui(store, n.source_ref, &form, &base, NULL) == 0)
 		out->ui_url = ui_link(form, base, out);

@@ -142,6 +142,12 @@ cJSON *triage_to_json(const struct triage_result *t, int explain)
 	cJSON_AddNumberToObject(s, "running", (double)an->n_running);
 	cJSON_AddNumberToObject(s, "failure_groups", (double)an->n_groups);
 	cJSON_AddBoolToObject(s, "failing", t->failing);
+	cJSON_AddBoolToObject(s, "paused", an->is_paused);
+	cJSON_AddBoolToObject(s, "not_running", t->not_running);
+	if (t->not_running) {
+		jsonout_time(s, "last_scheduled_run", an->last_scheduled_ms);
+		cJSON_AddNumberToObject(s, "cadence_seconds", (double)(an->cadence_ms / 1000));
+	}
 	cJSON_AddNumberToObject(s, "unlogged_failed_tries", (double)an->n_unlogged);
 	cJSON_AddItemToObject(o, "summary", s);
 	for (size_t i = 0; i < t->rk.n_causes; i++)
@@ -199,16 +205,30 @@ static void headline(const struct triage_result *t, const struct triage_style *s
 			first_ran = an->runs[i].start_ms;
 			break;
 		}
-	fprintf(out, "%s%s%s%s — ", md, C(st, RC_BOLD), an->dag_id, C(st, RC_RESET));
+	fprintf(out, "%s%s%s%s%s — ", md, C(st, RC_BOLD), an->dag_id, C(st, RC_RESET), an->is_paused ? " (paused)" : "");
+	if (t->not_running) {
+		char every[24];
+
+		triage_format_minute(an->last_scheduled_ms, when, sizeof(when));
+		dd_format_duration((double)an->cadence_ms / 1000.0, every, sizeof(every));
+		fprintf(out, "%sNOT RUNNING%s: no scheduled run since the one of %s (they came every %s), and the DAG "
+		        "is not paused: is the scheduler making its runs? (a scheduler down, an import error, "
+		        "max_active_runs reached, a changed schedule)\n%s", C(st, RC_RED), C(st, RC_RESET), when, every,
+		        md[0] ? "\n" : "");
+		if (!an->n_runs)
+			return;
+		fprintf(out, "%s%s%s%s — ", md, C(st, RC_BOLD), an->dag_id, C(st, RC_RESET));
+	}
 	if (!an->n_runs) {
-		fprintf(out, "no runs in the window\n");
+		fprintf(out, "no runs in the window%s\n", an->is_paused ? "; the DAG is paused" : "");
 		return;
 	}
 	if (!an->n_failed && !t->failing) {
 		fprintf(out, "%shealthy%s: %zu of the last %zu runs succeeded", C(st, RC_GREEN), C(st, RC_RESET),
 		        an->n_success, an->n_runs);
 		if (an->n_groups)
-			fprintf(out, " (%zu failure group(s) recovered on retry)", an->n_groups);
+			fprintf(out, " (%zu failure %s recovered on retry)", an->n_groups,
+			        DD_PLURAL(an->n_groups, "kind", "kinds"));
 		fputc('\n', out);
 		return;
 	}
@@ -246,8 +266,9 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 		dd_buf_addf(&buf, "%snot finished in run %s (%s)", c->task_ids.n ? ": " : "",
 		            c->first_bad_run ? c->first_bad_run : "?", a);
 	} else {
-		dd_buf_addf(&buf, ": %zu failed %s, %zu %s; onset %s", c->failed_runs, DD_PLURAL(c->failed_runs, "run", "runs"),
-		            c->tries, DD_PLURAL(c->tries, "try", "tries"), a);
+		dd_buf_addf(&buf, ": %zu failed %s, %zu failed %s%s; onset %s", c->failed_runs,
+		            DD_PLURAL(c->failed_runs, "run", "runs"), c->tries, DD_PLURAL(c->tries, "try", "tries"),
+		            !c->failed_runs && c->tries ? ", all recovered on retry" : "", a);
 		triage_format_minute(c->first_bad_logical_ms, b, sizeof(b));
 		if (c->first_bad_run)
 			dd_buf_addf(&buf, " (%s, logical date %s)", c->first_bad_run, b);

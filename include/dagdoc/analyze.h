@@ -53,6 +53,7 @@
 /* One run of the DAG, as the analysis sees it. */
 struct an_run {
 	char *run_id;
+	int scheduled;               /* made by the scheduler (not manual, backfill...) */
 	enum dd_state state;
 	int64_t logical_ms;
 	int64_t start_ms, end_ms;
@@ -229,6 +230,13 @@ struct an_result {
 	                                an old copy) the newest time stored for the DAG */
 	struct an_run *runs;         /* oldest first */
 	size_t n_runs;
+	int is_paused;               /* as the source said at the last sync */
+	/* Not running: unpaused, its scheduled runs came every cadence_ms
+	 * (the median gap, from 3 or more), and by as_of_ms more than three
+	 * of those have passed since the newest (last_scheduled_ms) without
+	 * another.  Never for a log folder (it may be an old copy). */
+	int not_running;
+	int64_t cadence_ms, last_scheduled_ms;
 	struct an_ran *ran;          /* parallel to runs: what each ran; NULL when no run says */
 	size_t n_failed, n_success, n_running;
 	struct an_task *tasks;       /* by task_id */

@@ -135,6 +135,10 @@ int report_finish(struct report *r, struct dd_store *store, int record, struct d
 
 /* The DAG's first cause that is in the report (k its index), or NULL. */
 const struct rk_cause *report_dag_top(const struct report_dag *d, size_t *k);
+/* "not running: no scheduled run since 2026-03-10 02:00 (they came every
+ * 1d)" into out when the DAG's scheduler stopped making its runs
+ * (triage.not_running); returns 1 then, else 0 and out untouched. */
+int report_not_running(const struct report_dag *d, char *out, size_t len);
 
 size_t report_count(const struct report *r, enum report_status s);
 size_t report_count_new(const struct report *r, size_t *recurring);

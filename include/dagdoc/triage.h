@@ -28,7 +28,8 @@
 struct triage_result {
 	struct an_result an;
 	struct rk_result rk;
-	int failing;             /* still failing: exit 1 */
+	int failing;             /* still failing, or not running (below): exit 1 */
+	int not_running;         /* the scheduler stopped making its runs (an_result.not_running) */
 	int64_t newest_ms;       /* logical date of the newest run */
 	char *ui_url;            /* link to the failing run in the orchestrator's UI (from the
 	                          * source's UI as the last sync stored it), or NULL */

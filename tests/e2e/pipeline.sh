@@ -63,4 +63,26 @@ for api in v1 v2; do
 	check "$api: runbook: the same link" grep -qF "link     $link_online" <<<"$out"
 done
 unset AF_TOKEN AF_PASSWORD
+
+# Health that is visible.  The fake's world ended in March: its daily,
+# unpaused DAG has had no scheduled run for months when the sync read it.
+cfg=$TMP/v1.yaml
+run "$DAGDOC" triage --config "$cfg" --store "$TMP/v1.db" --since 3650d --offline etl_daily
+expect_rc "not running: exit 1" 1
+expect_out "says it is not running, since when and how often it ran" \
+	'^etl_daily — NOT RUNNING: no scheduled run since the one of 2026-03-[0-9]+ [0-9:]+ \(they came every 1d\), and the DAG is not paused'
+run "$DAGDOC" triage --config "$cfg" --store "$TMP/v1.db" --since 3650d --offline --format json etl_daily
+check "JSON: not_running, the last scheduled run, the cadence" "$PY" -c 'import json,sys
+s=json.load(sys.stdin)["summary"]
+assert s["not_running"] and not s["paused"] and s["failing"] and s["cadence_seconds"] == 86400 and s["last_scheduled_run"].startswith("2026-03-"), s' <<<"$out"
+run "$DAGDOC" report --config "$cfg" --store "$TMP/v1.db" --since 24h --history 3650d --offline --no-record
+expect_rc "report: a DAG that stopped running is a problem (exit 1)" 1
+expect_out "report: it is listed with why, though it did not run in the period" \
+	'^\[prod\] etl_daily — NOT RUNNING: no scheduled run since the one of 2026-03-[0-9]+ '
+sqlite3 "$TMP/v1.db" "UPDATE dags SET is_paused = 1 WHERE dag_id = 'etl_daily'"
+run "$DAGDOC" report --config "$cfg" --store "$TMP/v1.db" --since 24h --history 3650d --offline --no-record
+expect_rc "report: a paused DAG that did not run is left out (exit 0)" 0
+run "$DAGDOC" triage --config "$cfg" --store "$TMP/v1.db" --since 3650d --offline etl_daily
+expect_out "a paused DAG is labelled paused" '^etl_daily \(paused\) — [0-9]+ of the last'
+expect_no "and is not called not running" 'NOT RUNNING'
 finish
