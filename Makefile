@@ -135,10 +135,12 @@ format: build/.deps-dev
 	clang-format -i $(wildcard src/*.c src/*.h include/dagdoc/*.h connectors/*.c connectors/*.h)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/patterns $(DESTDIR)$(DATADIR)/knowledge
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/patterns $(DESTDIR)$(DATADIR)/knowledge \
+	  $(DESTDIR)$(DATADIR)/schemas
 	install -m 0755 $(BUILD)/dagdoc $(DESTDIR)$(BINDIR)/dagdoc
 	install -m 0644 patterns/*.yaml $(DESTDIR)$(DATADIR)/patterns/
 	install -m 0644 knowledge/*.yaml $(DESTDIR)$(DATADIR)/knowledge/
+	install -m 0644 schemas/*.schema.json $(DESTDIR)$(DATADIR)/schemas/
 	@if [ -f dagdoc.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 dagdoc.1 $(DESTDIR)$(MANDIR)/man1/; fi
 	@if [ -f examples/dagdoc.bash-completion ]; then install -d $(DESTDIR)$(BASHCOMPDIR) && \
 	  install -m 0644 examples/dagdoc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/dagdoc; fi

@@ -38,3 +38,8 @@ double jsonout_round3(double v)
 {
 	return (double)(int64_t)(v * 1000.0 + (v >= 0 ? 0.5 : -0.5)) / 1000.0;
 }
+
+void jsonout_schema_version(cJSON *o)
+{
+	cJSON_AddNumberToObject(o, "schema_version", JSONOUT_SCHEMA_VERSION);
+}

@@ -18,4 +18,11 @@ void jsonout_time(cJSON *o, const char *key, int64_t ms);        /* "2026-03-04T
 cJSON *jsonout_strv(const struct dd_strv *sv);                    /* a new array */
 double jsonout_round3(double v);                                  /* 0.912345 -> 0.912 */
 
+/* The version of the JSON contract (schemas/{classify,triage,report}.schema.json):
+ * keys may be added within a version; a key removed, renamed or given another
+ * type raises it.  jsonout_schema_version adds "schema_version" to the top
+ * object of an output. */
+#define JSONOUT_SCHEMA_VERSION 1
+void jsonout_schema_version(cJSON *o);
+
 #endif

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "dagdoc/classify.h"
+#include "dagdoc/jsonout.h"
 #include "cli.h"
 #include "dagdoc/pattern.h"
 
@@ -104,7 +105,10 @@ static int cmd_classify(int argc, char **argv, struct dd_cli *cli)
 			failing = 1;
 		if (json) {
 			cJSON *o = dd_failure_to_json(&f);
-			char *s = cJSON_PrintUnformatted(o);
+			char *s;
+
+			jsonout_schema_version(o);
+			s = cJSON_PrintUnformatted(o);
 			cli_put_utf8(stdout, s, strlen(s));
 			fputc('\n', stdout);
 			free(s);

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "dagdoc/jsonout.h"
 #include "cli.h"
 #include "dagdoc/gitcorr.h"
 #include "dagdoc/http.h"
@@ -41,8 +42,10 @@ static char *render_report(const struct report *r, const char *format, const str
 		dd_die_oom();
 	if (!strcmp(format, "json")) {
 		cJSON *j = report_to_json(r, st->explain);
-		char *text = cJSON_Print(j);
+		char *text;
 
+		jsonout_schema_version(j);
+		text = cJSON_Print(j);
 		fputs(text, m);
 		fputc('\n', m);
 		free(text);

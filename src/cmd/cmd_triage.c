@@ -8,6 +8,7 @@
 
 #include <cJSON.h>
 
+#include "dagdoc/jsonout.h"
 #include "cli.h"
 #include "dagdoc/triage.h"
 
@@ -64,6 +65,8 @@ static int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 	cli_notes(&s);
 	if (!strcmp(format, "json")) {
 		cJSON *j = triage_to_json(&t, explain);
+
+		jsonout_schema_version(j);
 		char *text = cJSON_Print(j);
 
 		cli_put_utf8(stdout, text, strlen(text));

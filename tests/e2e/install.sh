@@ -13,6 +13,8 @@ n_inst=$(ls "$prefix"/share/dagdoc/patterns/*.yaml 2>/dev/null | wc -l)
 k_src=$(ls "$ROOT"/knowledge/*.yaml | wc -l)
 k_inst=$(ls "$prefix"/share/dagdoc/knowledge/*.yaml 2>/dev/null | wc -l)
 [ "$k_src" -eq "$k_inst" ] && _pass "every knowledge file installed ($k_inst)" || _fail "every knowledge file installed" "$k_inst of $k_src"
+s_inst=$(ls "$prefix"/share/dagdoc/schemas/*.schema.json 2>/dev/null | wc -l)
+[ "$s_inst" -eq 3 ] && _pass "the JSON schemas installed" || _fail "the JSON schemas installed" "$s_inst of 3"
 
 # Run it from elsewhere, with the source tree out of reach of its lookup.
 cd "$TMP"
