@@ -496,8 +496,12 @@ static void judge_series(struct quiet_task *q, const struct series *s, struct qu
 			            "(since run %s)", now, now == 1 ? "" : "s", usual, q->run_ids[at[onset]]);
 			f->severity = fmin(1.0, 0.5 + (now - usual) / 6);
 		} else {
-			dd_buf_addf(&d, "\"%s\" logged %g, where it usually logs %g (median of the %zu runs before; "
-			            "since run %s)", s->what, now, usual, onset - from, q->run_ids[at[onset]]);
+			char a[40], b[40];
+
+			quiet_format_value(now, a, sizeof(a));
+			quiet_format_value(usual, b, sizeof(b));
+			dd_buf_addf(&d, "\"%s\" logged %s, where it usually logs %s (median of the %zu runs before; "
+			            "since run %s)", s->what, a, b, onset - from, q->run_ids[at[onset]]);
 			f->severity = now == 0 ? 1.0 : fmin(1.0, fabs(now - usual) / fmax(fabs(usual), 1e-9));
 		}
 		f->detail = dd_buf_detach(&d);
@@ -569,6 +573,26 @@ char *quiet_sensor_upstream(const char *text, size_t len)
 			return dd_xstrndup(dag, n);
 	}
 	return NULL;
+}
+
+void quiet_format_value(double v, char *out, size_t n)
+{
+	char digits[32];
+	size_t len, k = 0;
+
+	if (!isfinite(v) || fabs(v) >= 1e15 || v != floor(v)) {
+		snprintf(out, n, "%.4g", v);
+		return;
+	}
+	len = (size_t)snprintf(digits, sizeof(digits), "%.0f", fabs(v));
+	if (v < 0 && k + 1 < n)
+		out[k++] = '-';
+	for (size_t i = 0; i < len && k + 2 < n; i++) {
+		out[k++] = digits[i];
+		if ((len - i - 1) % 3 == 0 && i + 1 < len)
+			out[k++] = ',';
+	}
+	out[k] = '\0';
 }
 
 void quiet_scale(const double *v, size_t n, double *out)

@@ -82,12 +82,18 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
 			out->failing = 1;
 	if (out->an.n_runs && dd_state_is_failure(out->an.runs[out->an.n_runs - 1].state))
 		out->failing = 1;
+	out->degraded = out->an.n_quiet > 0;
 	/* the link comes from what the sync stored: the same online and offline */
 	if (n.source_ref && store_source_ui(store, n.source_ref, &form, &base, NULL) == 0)
 		out->ui_url = ui_link(form, base, out);
 	free(form);
 	free(base);
 	return 0;
+}
+
+int triage_exit_status(const struct triage_result *t, int degraded_exit)
+{
+	return t->failing ? 1 : t->degraded && degraded_exit ? 1 : 0;
 }
 
 void triage_release(struct triage_result *t)

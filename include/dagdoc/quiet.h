@@ -122,6 +122,9 @@ struct quiet_num {
 };
 int quiet_template(const char *msg, size_t len, struct dd_buf *shape, struct quiet_num *nums, size_t max);
 
+/* A value as people read it: 1,204,332 (integers with separators), 0.4123, nan. */
+void quiet_format_value(double v, char *out, size_t n);
+
 /* Sparkline points: the finite values scaled to 0..1 (NAN stays NAN). */
 void quiet_scale(const double *v, size_t n, double *out);
 
