@@ -154,23 +154,21 @@ int quiet_far_lag(double x, const double *b, size_t n, double min_ratio)
 }
 
 /* The onset of the newest streak of values far off (in one direction)
- * from the values before it; v[0..n) finite.  Returns the index, or n when
- * the newest value is not far. */
+ * from the values before it: the first j from which every value is far
+ * from the QUIET_BASELINE values before j; v[0..n) finite.  n when the
+ * newest value is not far. */
 size_t quiet_onset(const double *v, size_t n, double min_ratio, int (*far)(double, const double *, size_t, double))
 {
-	size_t onset = n;
-
-	for (size_t j = n; j-- > QUIET_MIN_POINTS;) {
+	for (size_t j = QUIET_MIN_POINTS; j < n; j++) {
 		size_t from = j > QUIET_BASELINE ? j - QUIET_BASELINE : 0;
 		int dir = far(v[j], v + from, j - from, min_ratio), ok = dir != 0;
 
 		for (size_t k = j + 1; k < n && ok; k++)
 			ok = far(v[k], v + from, j - from, min_ratio) == dir;
-		if (!ok)
-			break;
-		onset = j;
+		if (ok)
+			return j;
 	}
-	return onset;
+	return n;
 }
 
 /* ---- dates of inputs ------------------------------------------------------------ */
@@ -258,6 +256,7 @@ struct series {
 	double *v;               /* per log; NAN: absent, or twice in the log */
 	size_t cap;
 	size_t last_log;         /* log that set it last, +1 */
+	char *last;              /* stale inputs: the line of the log that set it last, redacted */
 	size_t present;
 };
 
@@ -295,6 +294,7 @@ void quiet_task_free(struct quiet_task *q)
 	for (size_t i = 0; i < q->n_s; i++) {
 		free(q->s[i].key);
 		free(q->s[i].what);
+		free(q->s[i].last);
 		free(q->s[i].v);
 	}
 	free(q->s);
@@ -410,8 +410,14 @@ static int on_line(const struct dd_logline *l, void *ud)
 		struct series *s = series_for(q, key, l->msg, l->msg_len, QUIET_STALE_INPUT);
 		int64_t run_day = q->run_ms[q->n_logs - 1] / DAY_MS;
 
-		if (s)
+		if (s) {
+			struct dd_buf red = DD_BUF_INIT;
+
 			series_put(q, s, (double)(run_day - day));
+			redact_append(&red, l->msg, l->msg_len);
+			free(s->last);
+			s->last = dd_buf_detach(&red);
+		}
 		free(key);
 	}
 out:
@@ -492,8 +498,9 @@ static void judge_series(struct quiet_task *q, const struct series *s, struct qu
 		f->what = dd_xstrdup(s->what);
 		f->usual = usual;
 		if (stale) {
-			dd_buf_addf(&d, "the input it names lags its run's date by %.0f day%s, where it usually lags %g "
-			            "(since run %s)", now, now == 1 ? "" : "s", usual, q->run_ids[at[onset]]);
+			dd_buf_addf(&d, "\"%s\" reads an input %.0f day%s behind its run's date, where it usually lags %g "
+			            "(since run %s)", s->last ? s->last : s->what, now, now == 1 ? "" : "s", usual,
+			            q->run_ids[at[onset]]);
 			f->severity = fmin(1.0, 0.5 + (now - usual) / 6);
 		} else {
 			char a[40], b[40];

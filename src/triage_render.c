@@ -403,6 +403,7 @@ void triage_render_text(const struct triage_result *t, const struct triage_style
 	size_t max = st->max_causes ? st->max_causes : t->rk.n_causes;
 
 	headline(t, st, out, "");
+	quiet_text(&t->an, out, "\nquiet failures (the task succeeded)\n", "   ", 0);
 	if (!t->rk.n_causes) {
 		fputs("\nlast runs\n", out);
 		last_runs(&t->an, out, "   ");
@@ -411,7 +412,6 @@ void triage_render_text(const struct triage_result *t, const struct triage_style
 		fputc('\n', out);
 		cause_text(&t->rk.causes[i], i + 1, st, out);
 	}
-	quiet_text(&t->an, out, "\nquiet failures (the task succeeded)\n", "   ", 0);
 	if (t->an.n_stalls || t->rk.also_seen.n) {
 		fputs("\nalso seen\n", out);
 		for (size_t i = 0; i < t->an.n_stalls; i++)
@@ -452,6 +452,7 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 
 	plain.color = 0;
 	headline(t, &plain, out, "### ");
+	quiet_text(&t->an, out, "\n**Quiet failures** (the task succeeded)\n\n", "- ", 1);
 	for (size_t i = 0; i < t->rk.n_causes && i < max; i++) {
 		const struct rk_cause *c = &t->rk.causes[i];
 		char a[32];
@@ -507,7 +508,6 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 				fputc('\n', out);
 			}
 	}
-	quiet_text(&t->an, out, "\n**Quiet failures** (the task succeeded)\n\n", "- ", 1);
 	if (!t->rk.n_causes) {
 		fputs("\n```\n", out);
 		last_runs(&t->an, out, "");

@@ -75,6 +75,18 @@ eq "v1: second sync fetches no log" "$(grep -c '/logs/' "$TMP/v1.req2")" "0"
 eq "v1: second sync lists runs from the cursor, not the whole window" \
 	"$(grep -c 'dagRuns?.*execution_date_gte=2026-03-10' "$TMP/v1.req2")" "3"
 eq "v1: nothing duplicated" "$(counts "$DB")" "31 122 98"
+# The logs of successful tries (quiet failures) cost the first sync their
+# requests, and a second sync nothing: as many requests as with success_logs: 0.
+config off.yaml "$port" "token_env: AF_TOKEN" "success_logs: 0"
+before=$(wc -l <"$TMP/v1.req")
+run "$DAGDOC" sync --config "$TMP/off.yaml" --store "$TMP/off.db" $SINCE
+first_off=$(($(wc -l <"$TMP/v1.req") - before))
+before=$(wc -l <"$TMP/v1.req")
+run "$DAGDOC" sync --config "$TMP/off.yaml" --store "$TMP/off.db" $SINCE
+second_off=$(($(wc -l <"$TMP/v1.req") - before))
+first_on=$(head -n "$(($(wc -l <"$TMP/v1.req") - first_off - second_off))" "$TMP/v1.req" | wc -l)
+eq "v1: a second sync makes as many requests with success logs as without" "$(wc -l <"$TMP/v1.req2")" "$second_off"
+echo "    (requests: first sync $((first_on - $(wc -l <"$TMP/v1.req2"))) with success logs, $first_off without; second sync $(wc -l <"$TMP/v1.req2") and $second_off)"
 
 # Unknown DAG: the connector's sentence, exit 2, nothing written.
 run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE etl_dialy
