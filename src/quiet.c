@@ -377,6 +377,14 @@ static void series_put(struct quiet_task *q, struct series *s, double value)
 	s->present++;
 }
 
+static int has_digit(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (isdigit((unsigned char)s[i]))
+			return 1;
+	return 0;
+}
+
 static int on_line(const struct dd_logline *l, void *ud)
 {
 	struct quiet_task *q = ud;
@@ -388,7 +396,7 @@ static int on_line(const struct dd_logline *l, void *ud)
 	if ((l->flags & DD_LINE_CONT) || ++q->lines > LOG_LINES_MAX)
 		return 0;
 	qt_train_line(&q->train, l->msg, l->msg_len);
-	if (l->level >= 40 || l->msg_len > MSG_MAX)
+	if (l->level >= 40 || l->msg_len > MSG_MAX || !has_digit(l->msg, l->msg_len))
 		return 0;
 	n = quiet_template(l->msg, l->msg_len, &shape, nums, DD_ARRAY_SIZE(nums));
 	if (n <= 0 || (size_t)n > DD_ARRAY_SIZE(nums))

@@ -87,8 +87,8 @@ void qt_train_line(struct qt_train *t, const char *msg, size_t len)
 	struct qt_point *pt = NULL;
 	int summary = memmem(msg, len, "train_runtime", 13) != NULL;
 
-	if (len > 2000)
-		return;
+	if (len > 2000 || (!memmem(msg, len, "loss", 4) && !memmem(msg, len, "poch", 4)))
+		return;         /* no loss and no epoch: most lines */
 	if (epoch_of(msg, len, &epoch))
 		t->epoch = epoch;
 	for (const char *p = msg; p < end; p++) {
