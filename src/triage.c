@@ -44,6 +44,10 @@ static char *ui_link(const char *form, const char *base, const struct triage_res
 			if (!strcmp(an->groups[i].fingerprint, top->fingerprint) && an->groups[i].last_run)
 				run = an->groups[i].last_run;
 	}
+	if (!run && an->n_quiet && an->quiet[0].n_values) {   /* degraded: the newest run of the quiet failure */
+		task = an->quiet[0].task_id;
+		run = an->quiet[0].run_ids[an->quiet[0].n_values - 1];
+	}
 	if (!run && an->n_runs)
 		run = an->runs[an->n_runs - 1].run_id;
 	return conn_ui_link(form, base, an->dag_id, run, task);

@@ -12,6 +12,8 @@
 
 #include "dagdoc/triage.h"
 
+#include "quiet_fixture.h"
+
 /* 2026-11-28T01:00:00Z, and the try that ran it a day later. */
 #define LOGICAL 1795827600000LL
 #define RAN (LOGICAL + 86400000LL + 3000)
@@ -165,21 +167,9 @@ static void fill_degraded(struct triage_result *t)
 	t->an.runs[0].state = DD_STATE_SUCCESS;
 	t->an.runs[0].logical_ms = LOGICAL;
 	t->an.n_quiet = 1;
-	t->an.quiet = q = dd_xcalloc(1, sizeof(*q));
-	q->kind = QUIET_VALUE;
-	q->task_id = dd_xstrdup("load_orders");
-	q->what = dd_xstrdup("Loaded # rows into warehouse.orders");
-	q->detail = dd_xstrdup("\"Loaded # rows into warehouse.orders\" logged 0, where it usually logs 1,195,726");
-	q->n_values = 4;
-	q->values = dd_xcalloc(4, sizeof(double));
-	q->run_ids = dd_xcalloc(4, sizeof(char *));
-	q->run_ms = dd_xcalloc(4, sizeof(int64_t));
-	for (size_t i = 0; i < 4; i++) {
-		q->values[i] = values[i];
-		q->run_ids[i] = dd_xasprintf("run%zu", i);
-		q->run_ms[i] = LOGICAL - (int64_t)(3 - i) * 86400000LL;
-	}
-	q->onset = 2;
+	t->an.quiet = q = quiet_fixture("load_orders", "Loaded # rows into warehouse.orders",
+	                                "\"Loaded # rows into warehouse.orders\" logged 0, where it usually logs 1,195,726",
+	                                values, 4, 2, LOGICAL);
 	q->usual = 1195726;
 	q->now = 0;
 	t->degraded = 1;
@@ -202,7 +192,7 @@ static void test_degraded(void **state)
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "summary"), "status")->valuestring, "degraded");
 	q = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "quiet_failures"), 0);
 	assert_string_equal(cJSON_GetObjectItem(q, "kind")->valuestring, "value");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(q, "onset"), "run_id")->valuestring, "run2");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(q, "onset"), "run_id")->valuestring, "r2");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(q, "values")), 4);
 	assert_true(cJSON_GetObjectItem(q, "now")->valuedouble == 0);
 	/* degraded only: exit 0 unless degraded_exit is 1; failing is 1 either way */
