@@ -41,7 +41,9 @@ struct qt_train {
 	/* the log being read */
 	struct qt_point *p;
 	size_t n_p, cap_p;
-	double epoch;              /* from "Epoch N/M", "Epoch N:", "epoch N"; NAN unknown */
+	double epoch;              /* from "Epoch N/M", "Epoch N:", "epoch N" (or a step); NAN unknown */
+	const char *unit;          /* "epoch", or "step" when the log names steps (or nothing) and no epoch */
+	int seen_epoch;
 	char train_name[32], val_name[32];
 	double nan_key;
 	char nan_name[32];

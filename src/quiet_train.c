@@ -38,20 +38,22 @@ static int number_at(const char *s, const char *end, double *out)
 	return stop != buf && (*stop == '\0' || (*stop == '.' && stop[1] == '\0'));
 }
 
-/* "Epoch 3/10", "Epoch 3: 100%|...", "epoch 3 loss=nan", "'epoch': 1.0": the epoch a line names. */
-static int epoch_of(const char *msg, size_t len, double *out)
+/* "Epoch 3/10", "Epoch 3: 100%|...", "epoch 3 loss=nan", "'epoch': 1.0" (word "epoch"), or "=> STEP 750",
+ * "iteration=756", "iter: 20" (word "step"): the epoch or step a line names. */
+static int marker_of(const char *msg, size_t len, const char *word, double *out)
 {
 	const char *end = msg + len;
+	size_t w = strlen(word);
 
-	for (size_t i = 0; i + 5 < len; i++) {
+	for (size_t i = 0; i + w < len; i++) {
 		const char *p;
 
-		if (strncasecmp(msg + i, "epoch", 5) || (i && (isalnum((unsigned char)msg[i - 1]) || msg[i - 1] == '_')))
+		if (strncasecmp(msg + i, word, w) || (i && (isalnum((unsigned char)msg[i - 1]) || msg[i - 1] == '_')))
 			continue;
-		p = msg + i + 5;
+		p = msg + i + w;
 		while (p < end && strchr(" :='\"", *p))
 			p++;
-		if (p == msg + i + 5 || p >= end || !isdigit((unsigned char)*p))
+		if (p == msg + i + w || p >= end || !isdigit((unsigned char)*p))
 			continue;
 		if (number_at(p, end, out) || (*out = strtod(p, NULL), 1))
 			return 1;
@@ -76,6 +78,8 @@ void qt_train_begin(struct qt_train *t)
 {
 	t->n_p = 0;
 	t->epoch = NAN;
+	t->unit = "step";      /* a loss line's order, until a line names an epoch or a step */
+	t->seen_epoch = 0;
 	t->nan = 0;
 	t->train_name[0] = t->val_name[0] = t->nan_name[0] = '\0';
 }
@@ -87,10 +91,19 @@ void qt_train_line(struct qt_train *t, const char *msg, size_t len)
 	struct qt_point *pt = NULL;
 	int summary = memmem(msg, len, "train_runtime", 13) != NULL;
 
-	if (len > 2000 || (!memmem(msg, len, "loss", 4) && !memmem(msg, len, "poch", 4)))
-		return;         /* no loss and no epoch: most lines */
-	if (epoch_of(msg, len, &epoch))
+	if (len > 2000 || (!memmem(msg, len, "loss", 4) && !memmem(msg, len, "poch", 4) &&
+	                   !memmem(msg, len, "tep", 3) && !memmem(msg, len, "iter", 4)))
+		return;         /* no loss, epoch or step: most lines */
+	if (marker_of(msg, len, "epoch", &epoch)) {
 		t->epoch = epoch;
+		t->unit = "epoch";
+		t->seen_epoch = 1;
+	} else if (!t->seen_epoch && (marker_of(msg, len, "step", &epoch) ||
+	                                        marker_of(msg, len, "iteration", &epoch) ||
+	                                        marker_of(msg, len, "iter", &epoch))) {
+		t->epoch = epoch;
+		t->unit = "step";
+	}
 	for (const char *p = msg; p < end; p++) {
 		const char *name = p, *q;
 		char lower[32];
@@ -113,6 +126,8 @@ void qt_train_line(struct qt_train *t, const char *msg, size_t len)
 		q++;
 		while (q < end && *q == ' ')
 			q++;
+		if (end - q > 7 && !strncmp(q, "tensor(", 7))   /* PyTorch: 'loss_cls': tensor(nan, device=...) */
+			q += 7;
 		if (n >= sizeof(lower) || !number_at(q, end, &v))
 			continue;
 		for (size_t k = 0; k < n; k++)
@@ -190,7 +205,7 @@ void qt_train_end(struct qt_train *t)
 	if (t->nan) {
 		r->nan = 1;
 		r->final = NAN;
-		r->why = dd_xasprintf("%s became nan at epoch %g", t->nan_name, t->nan_key);
+		r->why = dd_xasprintf("%s became nan at %s %g", t->nan_name, t->unit, t->nan_key);
 		goto out;
 	}
 	if (nt >= 3) {
@@ -198,8 +213,8 @@ void qt_train_end(struct qt_train *t)
 
 		if (tr[nt - 1] > DIVERGE_FACTOR * tr[lo] && tr[nt - 1] > tr[0]) {
 			r->diverged = 1;
-			r->why = dd_xasprintf("%s diverged: from %g (epoch %g) up to %g (epoch %g)", t->train_name, tr[lo],
-			                      tk[lo], tr[nt - 1], tk[nt - 1]);
+			r->why = dd_xasprintf("%s diverged: from %g (%s %g) up to %g (%s %g)", t->train_name, tr[lo], t->unit,
+			                      tk[lo], tr[nt - 1], t->unit, tk[nt - 1]);
 			goto out;
 		}
 	}
@@ -220,9 +235,9 @@ void qt_train_end(struct qt_train *t)
 		if (lo + 3 <= n && b[n - 1] >= OVERFIT_RISE * b[lo] && b[n - 1] > b[n - 2] && b[n - 2] > b[n - 3] &&
 		    a[n - 1] < a[lo] && a[n - 1] <= a[n - 2]) {
 			r->overfit = 1;
-			r->why = dd_xasprintf("%s rose from %g (epoch %g) to %g (epoch %g) while %s fell from %g to %g",
-			                      t->val_name, b[lo], tk[lo], b[n - 1], tk[n - 1], t->train_name, a[lo],
-			                      a[n - 1]);
+			r->why = dd_xasprintf("%s rose from %g (%s %g) to %g (%s %g) while %s fell from %g to %g",
+			                      t->val_name, b[lo], t->unit, tk[lo], b[n - 1], t->unit, tk[n - 1],
+			                      t->train_name, a[lo], a[n - 1]);
 		}
 	}
 out:

@@ -433,6 +433,35 @@ static void test_plain_worse(void **state)
 	found_free(&f);
 }
 
+/* No epochs, steps: a YOLO-style "=> STEP 750 ... giou_loss: nan" and detectron2's loss dict of
+ * tensors ("'loss_cls': tensor(nan, device='cuda:1', ...)") name the step a NaN came at; one run
+ * is enough for a NaN. */
+static void test_nan_at_step(void **state)
+{
+	static const char *const logs[] = {
+		"=> STEP  748   lr: 0.000598   giou_loss: 2.10   conf_loss: 6.18   prob_loss: 0.03   total_loss: 8.31\n"
+		"=> STEP  749   lr: 0.000599   giou_loss: 2.54   conf_loss: 6.51   prob_loss: 0.02   total_loss: 9.07\n"
+		"=> STEP  750   lr: 0.000600   giou_loss:  nan   conf_loss: 10.89   prob_loss: 0.06   total_loss:  nan\n",
+		"[12/01 02:14:07 d2.utils.events]:  eta: 1:02:11  iter: 739  total_loss: 1.873  loss_cls: 0.412\n"
+		"loss_dict = {'loss_cls': tensor(nan, device='cuda:1', grad_fn=<NllLossBackward>), 'loss_box_reg': "
+		"tensor(nan, device='cuda:1', grad_fn=<DivBackward0>)}\n",
+	};
+	static const char *const want[] = { "giou_loss became nan at step 750", "loss_cls became nan at step 739" };
+
+	(void)state;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(logs); i++) {
+		struct quiet_task *q = quiet_task_new("train");
+		struct found f = { 0 };
+
+		quiet_task_add_log(q, "r", DAY0, logs[i], strlen(logs[i]));
+		finish(q, &f);
+		assert_int_equal(f.n, 1);
+		assert_int_equal(f.v[0].kind, QUIET_TRAIN_NAN);
+		assert_string_equal(f.v[0].detail, want[i]);
+		found_free(&f);
+	}
+}
+
 static void test_sensor_upstream(void **state)
 {
 	static const char log[] =
@@ -472,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_lightning_overfit),
 		cmocka_unit_test(test_hf_diverged),
 		cmocka_unit_test(test_plain_worse),
+		cmocka_unit_test(test_nan_at_step),
 		cmocka_unit_test(test_sensor_upstream),
 		cmocka_unit_test(test_scale),
 	};
