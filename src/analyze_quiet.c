@@ -42,7 +42,7 @@ void an_find_quiet(struct ctx *c)
 		for (size_t r = 0; r < res->n_runs; r++)
 			if (success_with_log(c, r, task))
 				runs[n++] = r;
-		if (n <= QUIET_MIN_POINTS && !res->tasks[task].is_sensor) {
+		if (n <= QUIET_MIN_POINTS && (!res->tasks[task].is_sensor || upstream)) {
 			free(runs);
 			continue;
 		}
@@ -59,9 +59,13 @@ void an_find_quiet(struct ctx *c)
 			res->n_log_reads++;
 			if (res->tasks[task].is_sensor && !upstream)
 				upstream = quiet_sensor_upstream(dd_buf_str(&log), log.len);
-			if (n > QUIET_MIN_POINTS)
-				quiet_task_add_log(q, res->runs[runs[i]].run_id, res->runs[runs[i]].logical_ms,
-				                   dd_buf_str(&log), log.len);
+			if (n <= QUIET_MIN_POINTS) {
+				if (upstream)
+					break;      /* read for the sensor's upstream DAG only */
+				continue;
+			}
+			quiet_task_add_log(q, res->runs[runs[i]].run_id, res->runs[runs[i]].logical_ms, dd_buf_str(&log),
+			                   log.len);
 		}
 		quiet_task_finish(q, &res->quiet, &res->n_quiet, &cap);
 		quiet_task_free(q);

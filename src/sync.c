@@ -622,7 +622,9 @@ static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_e
 	return rc;
 }
 
-static int sync_logs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct dd_error *err)
+/* complete: every run the DAG listed is stored (none rejected or left out): only then are the
+ * newest successes the same as a sync that did not fail would pick. */
+static int sync_logs(struct ctx *x, const char *dag_id, int64_t dag_ref, int complete, struct dd_error *err)
 {
 	struct log_jobs j = { .dag_id = dag_id };
 	size_t batch = x->o->log_batch ? x->o->log_batch : 16;
@@ -643,7 +645,7 @@ static int sync_logs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct 
 		}
 	}
 	/* the newest successes of every task: what quiet failures are read from */
-	if (rc == 0 && x->src->success_logs > 0)
+	if (rc == 0 && complete && x->src->success_logs > 0)
 		rc = store_recent_successes(x->s, dag_ref, x->o->since_ms, x->src->success_logs, on_success, &j, err);
 	for (size_t off = 0; off < j.n && rc == 0; off += batch) {
 		size_t n = j.n - off < batch ? j.n - off : batch;
@@ -712,6 +714,7 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 			break;
 		if (!dag_refs[i])
 			continue;          /* its definition could not be fetched (counted) */
+		size_t gaps = stats->rejected + stats->runs_incomplete + stats->dags_failed;
 		{
 			int64_t t0 = dd_now_ms();   /* the run states read now are as of t0 or later */
 
@@ -728,7 +731,8 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 			}
 		}
 		if (rc == 0)
-			rc = sync_logs(&x, dag_ids.v[i], dag_refs[i], err);
+			rc = sync_logs(&x, dag_ids.v[i], dag_refs[i],
+			               stats->rejected + stats->runs_incomplete + stats->dags_failed == gaps, err);
 		if (rc == 0)
 			rc = store_runs(s, dag_refs[i], opts->since_ms, 0, count_run, &stats->runs_in_window,
 			                err);

@@ -19,7 +19,8 @@
  *     baseline when not stored yet, and the logs of the newest
  *     src->success_logs successful tries of each task in the window (0:
  *     none) not stored yet, capped at src->success_log_bytes, for quiet
- *     failures (quiet.h).  A log stored (or recorded missing) is never
+ *     failures (quiet.h), when every run of the DAG was stored whole (so
+ *     a faulty sync picks no success a healthy one would not).  A log stored (or recorded missing) is never
  *     asked for again, so a sync with nothing new makes no log request.
  *     Logs are fetched concurrently by the
  *     connector, `log_batch` at a time, capped and compressed as each
