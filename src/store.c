@@ -212,6 +212,12 @@ enum stmt_id {
 	"FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref " \
 	"JOIN runs r ON r.id = ti.run_ref LEFT JOIN logs l ON l.try_ref = t.id "
 #define FAILURE_STATES "('failed', 'up_for_retry', 'crashed', 'timed_out')"
+/* The task a task instance is of: a Prefect task run (external id) named
+ * <task>-<key> is of its task, which the connector keeps as the operator. */
+#define TASK_KEY \
+	"CASE WHEN ti.external_id IS NOT NULL AND ti.operator IS NOT NULL " \
+	"AND substr(ti.task_id, 1, length(ti.operator) + 1) = ti.operator || '-' " \
+	"THEN ti.operator ELSE ti.task_id END"
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_SOURCE_PUT] =
@@ -305,16 +311,15 @@ static const char *const stmt_sql[S__COUNT] = {
 		"SELECT " TRY_COLS TRY_FROM "WHERE r.dag_ref = ?1 AND ti.task_id = ?2 "
 		"AND +t.state = 'success' AND (?3 = 0 OR r.logical_ms < ?3) "
 		"ORDER BY r.logical_ms DESC, r.id DESC, ti.map_index DESC, t.try_number DESC LIMIT 1",
-	/* the newest `per_task` successful tries of each task in the window; a
-	 * Prefect task run (external id) named <task>-<key> counts as its task */
+	/* the successful try of each task in each of its newest `per_task` runs
+	 * in the window (of a mapped task, the lowest map index's); a Prefect
+	 * task run (external id) named <task>-<key> counts as its task */
 	[S_RECENT_SUCCESSES] =
-		"SELECT * FROM (SELECT " TRY_COLS ", row_number() OVER (PARTITION BY "
-		"CASE WHEN ti.external_id IS NOT NULL AND ti.operator IS NOT NULL "
-		"AND substr(ti.task_id, 1, length(ti.operator) + 1) = ti.operator || '-' "
-		"THEN ti.operator ELSE ti.task_id END "
-		"ORDER BY r.logical_ms DESC, r.id DESC, ti.map_index DESC, t.try_number DESC) AS rn "
-		TRY_FROM "WHERE r.dag_ref = ?1 AND r.logical_ms >= ?2 AND +t.state = 'success') "
-		"WHERE rn <= ?3 ORDER BY 14, 3, 5, 6, 7",
+		"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY task_key ORDER BY lms DESC, rref DESC) AS rn "
+		"FROM (SELECT " TRY_COLS ", " TASK_KEY " AS task_key, r.logical_ms AS lms, ti.run_ref AS rref, "
+		"row_number() OVER (PARTITION BY " TASK_KEY ", ti.run_ref ORDER BY ti.map_index, t.try_number DESC) "
+		"AS per_run " TRY_FROM "WHERE r.dag_ref = ?1 AND r.logical_ms >= ?2 AND +t.state = 'success') "
+		"WHERE per_run = 1) WHERE rn <= ?3 ORDER BY 14, 3, 5, 6, 7",
 	[S_COUNT] =
 		"SELECT (SELECT count(*) FROM runs WHERE dag_ref = ?1), "
 		"(SELECT count(*) FROM task_instances ti JOIN runs r ON r.id = ti.run_ref "
