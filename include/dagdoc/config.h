@@ -53,7 +53,7 @@ struct dd_source {
 	int64_t max_log_bytes;      /* cap per log, default 16 MiB */
 	int retry_after_max_s;      /* the most one request waits for Retry-After, default 60 */
 	int retry_budget_s;         /* the most all retries of one sync wait in all, default 300 */
-	int success_logs;           /* logs of the newest successful tries fetched per task (quiet
+	int success_logs;           /* logs of each task's newest successful runs fetched (quiet
 	                             * failures), default 10; 0: none */
 	int64_t success_log_bytes;  /* cap per successful try's log, default 1 MiB (and at most max_log_bytes) */
 	char *origin;               /* "config.yaml:12" or "environment" */
