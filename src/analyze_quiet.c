@@ -28,6 +28,16 @@ static const struct try_rec *success_with_log(const struct ctx *c, size_t r, siz
 	return NULL;
 }
 
+/* Most severe first; then in task order (the order they were found). */
+static int cmp_quiet(const void *a, const void *b)
+{
+	const struct quiet_finding *x = a, *y = b;
+
+	if (x->severity != y->severity)
+		return x->severity < y->severity ? 1 : -1;
+	return x->task_index < y->task_index ? -1 : x->task_index > y->task_index;
+}
+
 void an_find_quiet(struct ctx *c)
 {
 	struct an_result *res = c->res;
@@ -67,10 +77,18 @@ void an_find_quiet(struct ctx *c)
 			quiet_task_add_log(q, res->runs[runs[i]].run_id, res->runs[runs[i]].logical_ms, dd_buf_str(&log),
 			                   log.len);
 		}
-		quiet_task_finish(q, &res->quiet, &res->n_quiet, &cap);
+		{
+			size_t before = res->n_quiet;
+
+			quiet_task_finish(q, &res->quiet, &res->n_quiet, &cap);
+			for (size_t k = before; k < res->n_quiet; k++)
+				res->quiet[k].task_index = k;
+		}
 		quiet_task_free(q);
 		free(runs);
 	}
+	if (res->n_quiet > 1)
+		qsort(res->quiet, res->n_quiet, sizeof(*res->quiet), cmp_quiet);
 	/* a stale input is tied to the upstream DAG a sensor of this DAG waits for */
 	for (size_t i = 0; i < res->n_quiet && upstream; i++)
 		if (res->quiet[i].kind == QUIET_STALE_INPUT)

@@ -366,7 +366,8 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 /* The quiet failures: kind, task and what it logged, one line each (folded by the caller's width). */
 static void md_escape(FILE *out, const char *s);
 
-static void quiet_text(const struct an_result *an, FILE *out, const char *head, const char *item, int md)
+static void quiet_text(const struct an_result *an, FILE *out, const char *head, const char *item, int md,
+                       int explain)
 {
 	if (!an->n_quiet)
 		return;
@@ -383,6 +384,17 @@ static void quiet_text(const struct an_result *an, FILE *out, const char *head, 
 		if (f->upstream_dag)
 			fprintf(out, md ? "; upstream DAG `%s`" : "; upstream DAG %s", f->upstream_dag);
 		fputc('\n', out);
+		if (explain && !md && f->n_values) {
+			/* the tracked value per run, oldest first; '|' before the onset */
+			fprintf(out, "%s%-18s ", item, "   values");
+			for (size_t k = 0; k < f->n_values; k++) {
+				char v[40];
+
+				quiet_format_value(f->values[k], v, sizeof(v));
+				fprintf(out, "%s%s", k == f->onset ? " | " : k ? " " : "", v);
+			}
+			fputc('\n', out);
+		}
 	}
 }
 
@@ -403,7 +415,7 @@ void triage_render_text(const struct triage_result *t, const struct triage_style
 	size_t max = st->max_causes ? st->max_causes : t->rk.n_causes;
 
 	headline(t, st, out, "");
-	quiet_text(&t->an, out, "\nquiet failures (the task succeeded)\n", "   ", 0);
+	quiet_text(&t->an, out, "\nquiet failures (the task succeeded)\n", "   ", 0, st->explain);
 	if (!t->rk.n_causes) {
 		fputs("\nlast runs\n", out);
 		last_runs(&t->an, out, "   ");
@@ -452,7 +464,7 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 
 	plain.color = 0;
 	headline(t, &plain, out, "### ");
-	quiet_text(&t->an, out, "\n**Quiet failures** (the task succeeded)\n\n", "- ", 1);
+	quiet_text(&t->an, out, "\n**Quiet failures** (the task succeeded)\n\n", "- ", 1, 0);
 	for (size_t i = 0; i < t->rk.n_causes && i < max; i++) {
 		const struct rk_cause *c = &t->rk.causes[i];
 		char a[32];

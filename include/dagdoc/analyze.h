@@ -242,7 +242,7 @@ struct an_result {
 	struct an_stall *stalls;
 	size_t n_stalls;
 	struct an_grid grid;
-	struct quiet_finding *quiet; /* quiet failures of tasks that succeeded (quiet.h), in task order */
+	struct quiet_finding *quiet; /* quiet failures of tasks that succeeded (quiet.h), most severe first */
 	size_t n_quiet;
 	size_t n_classified;         /* tries classified now (not from the cache) */
 	size_t n_log_reads;          /* stored logs read and decompressed (each at most once) */

@@ -93,6 +93,7 @@ struct quiet_finding {
 	double now;                /* the newest value */
 	char *upstream_dag;        /* stale input: the upstream DAG a sensor of the DAG waits for, or NULL */
 	double severity;           /* 0..1, for ordering */
+	size_t task_index;         /* the order it was found in (analysis: ties of equal severity) */
 };
 void quiet_findings_free(struct quiet_finding *v, size_t n);
 

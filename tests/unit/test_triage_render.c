@@ -188,6 +188,11 @@ static void test_degraded(void **state)
 	assert_non_null(strstr(text, "orders_daily — degraded: 1 of the last 1 runs succeeded, but 1 quiet failure\n"));
 	assert_non_null(strstr(text, "quiet failures (the task succeeded)\n   value              load_orders: \"Loaded # rows"));
 	assert_non_null(strstr(md, "- `value` in `load_orders`: \"Loaded \\# rows"));
+	assert_null(strstr(text, "   values"));
+	free(text);
+	/* --explain: the values per run, the onset marked */
+	text = render(&t, 1, 0);
+	assert_non_null(strstr(text, "\n      values          1,204,332 1,187,120 | 0 0\n"));
 	j = triage_to_json(&t, 0);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "summary"), "status")->valuestring, "degraded");
 	q = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "quiet_failures"), 0);
