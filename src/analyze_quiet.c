@@ -71,11 +71,11 @@ void an_find_quiet(struct ctx *c)
 				upstream = quiet_sensor_upstream(dd_buf_str(&log), log.len);
 			if (n <= QUIET_MIN_POINTS) {
 				if (upstream)
-					break;      /* read for the sensor's upstream DAG only */
+					break; /* read for the sensor's upstream DAG only */
 				continue;
 			}
-			quiet_task_add_log(q, res->runs[runs[i]].run_id, res->runs[runs[i]].logical_ms, dd_buf_str(&log),
-			                   log.len);
+			quiet_task_add_log(q, res->runs[runs[i]].run_id, res->runs[runs[i]].logical_ms,
+					   dd_buf_str(&log), log.len);
 		}
 		{
 			size_t before = res->n_quiet;

@@ -14,10 +14,10 @@
 
 #include "quiet_impl.h"
 
-#define LOG_LINES_MAX 5000      /* lines of one log that are read */
-#define SERIES_MAX 4096         /* templates one task tracks */
-#define MSG_MAX 400             /* longer messages are not templates */
-#define DAY_MS 86400000LL
+#define LOG_LINES_MAX 5000 /* lines of one log that are read */
+#define SERIES_MAX    4096 /* templates one task tracks */
+#define MSG_MAX       400  /* longer messages are not templates */
+#define DAY_MS        86400000LL
 
 const char *quiet_kind_name(enum quiet_kind k)
 {
@@ -37,9 +37,9 @@ const char *quiet_kind_name(enum quiet_kind k)
 /* Whether the number ending at msg[i] (exclusive) counts things: " 3120 orders". */
 static int count_noun_follows(const char *msg, size_t len, size_t i)
 {
-	static const char *const time_units[] = { "seconds", "secs", "minutes", "mins", "hours", "hrs", "days",
-	                                          "weeks", "millis", "milliseconds", "microseconds", "nanoseconds",
-	                                          "ms", "us", "ns" };
+	static const char *const time_units[] = {"seconds",      "secs",        "minutes", "mins",   "hours",
+						 "hrs",          "days",        "weeks",   "millis", "milliseconds",
+						 "microseconds", "nanoseconds", "ms",      "us",     "ns"};
 	size_t w = 0;
 
 	if (i >= len || msg[i] != ' ')
@@ -131,7 +131,7 @@ int quiet_far(double x, const double *b, size_t n, double min_ratio)
 	mad = quiet_median(dev, n);
 	free(dev);
 	if (x == 0 && lo > 0 && m >= 3)
-		return -1;                      /* a zero where there never was one */
+		return -1; /* a zero where there never was one */
 	scale = fmax(1.4826 * mad, QUIET_FLOOR_REL * fabs(m));
 	if (scale <= 0)
 		scale = 1e-9;
@@ -204,7 +204,7 @@ static int token_has_slash(const char *msg, size_t len, size_t i)
 	for (size_t k = a; k < b; k++)
 		if (msg[k] == '/' && (k < i || k > i + 9 || msg[i + 4] != '/'))
 			return 1;
-	return msg[i + 4] == '/';       /* 2026/12/01 is a path's */
+	return msg[i + 4] == '/'; /* 2026/12/01 is a path's */
 }
 
 static int has_where(const char *msg, size_t len)
@@ -223,9 +223,9 @@ int quiet_input_date(const char *msg, size_t len, int64_t *day)
 		char sep = msg[i + 4];
 		int y, m, d, why;
 
-		if ((i && isalnum((unsigned char)msg[i - 1])) || !digits_at(msg, len, i, 4) || (sep != '-' && sep != '/') ||
-		    !digits_at(msg, len, i + 5, 2) || msg[i + 7] != sep || !digits_at(msg, len, i + 8, 2) ||
-		    (i + 10 < len && isdigit((unsigned char)msg[i + 10])))
+		if ((i && isalnum((unsigned char)msg[i - 1])) || !digits_at(msg, len, i, 4) ||
+		    (sep != '-' && sep != '/') || !digits_at(msg, len, i + 5, 2) || msg[i + 7] != sep ||
+		    !digits_at(msg, len, i + 8, 2) || (i + 10 < len && isdigit((unsigned char)msg[i + 10])))
 			continue;
 		why = key_before(msg, i, "dt=") || key_before(msg, i, "ds=") || key_before(msg, i, "date=") ||
 		      key_before(msg, i, "partition=") || key_before(msg, i, "day=") || token_has_slash(msg, len, i);
@@ -251,12 +251,12 @@ int quiet_input_date(const char *msg, size_t len, int64_t *day)
 
 struct series {
 	char *key;
-	char *what;              /* the message with the numbers as '#', redacted */
-	enum quiet_kind kind;    /* QUIET_VALUE or QUIET_STALE_INPUT */
-	double *v;               /* per log; NAN: absent, or twice in the log */
+	char *what;           /* the message with the numbers as '#', redacted */
+	enum quiet_kind kind; /* QUIET_VALUE or QUIET_STALE_INPUT */
+	double *v;            /* per log; NAN: absent, or twice in the log */
 	size_t cap;
-	size_t last_log;         /* log that set it last, +1 */
-	char *last;              /* stale inputs: the line of the log that set it last, redacted */
+	size_t last_log; /* log that set it last, +1 */
+	char *last;      /* stale inputs: the line of the log that set it last, redacted */
 	size_t present;
 };
 
@@ -267,10 +267,10 @@ struct quiet_task {
 	size_t n_logs, cap_logs;
 	struct series *s;
 	size_t n_s, cap_s;
-	size_t *hash;            /* open addressing: index + 1 into s; 0 empty */
+	size_t *hash; /* open addressing: index + 1 into s; 0 empty */
 	size_t hash_cap;
-	struct qt_train train;   /* quiet_train.c */
-	size_t lines;            /* of the current log */
+	struct qt_train train; /* quiet_train.c */
+	size_t lines;          /* of the current log */
 };
 
 struct quiet_task *quiet_task_new(const char *task_id)
@@ -325,7 +325,7 @@ static void rehash(struct quiet_task *q)
 
 /* The series of key (made when new, unless there are too many). */
 static struct series *series_for(struct quiet_task *q, const char *key, const char *msg, size_t len,
-                                 enum quiet_kind kind)
+				 enum quiet_kind kind)
 {
 	size_t h = key_hash(key) & (q->hash_cap - 1);
 	struct series *s;
@@ -366,7 +366,7 @@ static void series_put(struct quiet_task *q, struct series *s, double value)
 		for (size_t i = old; i < s->cap; i++)
 			s->v[i] = NAN;
 	}
-	if (s->last_log == log + 1) {      /* twice in one log: not one value */
+	if (s->last_log == log + 1) { /* twice in one log: not one value */
 		if (!isnan(s->v[log]))
 			s->present--;
 		s->v[log] = NAN;
@@ -456,7 +456,7 @@ void quiet_task_add_log(struct quiet_task *q, const char *run_id, int64_t logica
 /* ---- findings ------------------------------------------------------------------- */
 
 struct quiet_finding *quiet_add_finding(struct quiet_task *q, struct quiet_finding **v, size_t *n, size_t *cap,
-                                        enum quiet_kind kind, const double *values, size_t onset)
+					enum quiet_kind kind, const double *values, size_t onset)
 {
 	struct quiet_finding *f;
 
@@ -481,8 +481,7 @@ struct quiet_finding *quiet_add_finding(struct quiet_task *q, struct quiet_findi
 }
 
 /* Judges one tracked series: its finite values in order, the newest from the newest log. */
-static void judge_series(struct quiet_task *q, const struct series *s, struct quiet_finding **v, size_t *n,
-                         size_t *cap)
+static void judge_series(struct quiet_task *q, const struct series *s, struct quiet_finding **v, size_t *n, size_t *cap)
 {
 	double *x = dd_xmalloc(q->n_logs * sizeof(*x));
 	size_t *at = dd_xmalloc(q->n_logs * sizeof(*at));
@@ -506,17 +505,21 @@ static void judge_series(struct quiet_task *q, const struct series *s, struct qu
 		f->what = dd_xstrdup(s->what);
 		f->usual = usual;
 		if (stale) {
-			dd_buf_addf(&d, "\"%s\" reads an input %.0f day%s behind its run's date, where it usually lags %g "
-			            "(since run %s)", s->last ? s->last : s->what, now, now == 1 ? "" : "s", usual,
-			            q->run_ids[at[onset]]);
+			dd_buf_addf(&d,
+				    "\"%s\" reads an input %.0f day%s behind its run's date, where it usually lags %g "
+				    "(since run %s)",
+				    s->last ? s->last : s->what, now, now == 1 ? "" : "s", usual,
+				    q->run_ids[at[onset]]);
 			f->severity = fmin(1.0, 0.5 + (now - usual) / 6);
 		} else {
 			char a[40], b[40];
 
 			quiet_format_value(now, a, sizeof(a));
 			quiet_format_value(usual, b, sizeof(b));
-			dd_buf_addf(&d, "\"%s\" logged %s, where it usually logs %s (median of the %zu runs before; "
-			            "since run %s)", s->what, a, b, onset - from, q->run_ids[at[onset]]);
+			dd_buf_addf(&d,
+				    "\"%s\" logged %s, where it usually logs %s (median of the %zu runs before; "
+				    "since run %s)",
+				    s->what, a, b, onset - from, q->run_ids[at[onset]]);
 			f->severity = now == 0 ? 1.0 : fmin(1.0, fabs(now - usual) / fmax(fabs(usual), 1e-9));
 		}
 		f->detail = dd_buf_detach(&d);
@@ -582,7 +585,8 @@ char *quiet_sensor_upstream(const char *text, size_t len)
 		if (!dag)
 			continue;
 		dag += sizeof(key) - 1;
-		while (dag + n < eol && (isalnum((unsigned char)dag[n]) || dag[n] == '_' || dag[n] == '-' || dag[n] == '.'))
+		while (dag + n < eol &&
+		       (isalnum((unsigned char)dag[n]) || dag[n] == '_' || dag[n] == '-' || dag[n] == '.'))
 			n++;
 		if (n)
 			return dd_xstrndup(dag, n);

@@ -10,9 +10,9 @@
 
 #include "quiet_impl.h"
 
-#define OVERFIT_RISE 1.15       /* the last validation loss over its lowest */
-#define DIVERGE_FACTOR 2.0      /* the last training loss over its lowest */
-#define WORSE_RATIO 0.5         /* a final loss at least 1.5 x the usual */
+#define OVERFIT_RISE   1.15 /* the last validation loss over its lowest */
+#define DIVERGE_FACTOR 2.0  /* the last training loss over its lowest */
+#define WORSE_RATIO    0.5  /* a final loss at least 1.5 x the usual */
 
 static int name_char(char c)
 {
@@ -30,7 +30,7 @@ static int number_at(const char *s, const char *end, double *out)
 		n++;
 	if (!n)
 		return 0;
-	while (n > 1 && s[n - 1] == '.')   /* a sentence's full stop */
+	while (n > 1 && s[n - 1] == '.') /* a sentence's full stop */
 		n--;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
@@ -78,7 +78,7 @@ void qt_train_begin(struct qt_train *t)
 {
 	t->n_p = 0;
 	t->epoch = NAN;
-	t->unit = "step";      /* a loss line's order, until a line names an epoch or a step */
+	t->unit = "step"; /* a loss line's order, until a line names an epoch or a step */
 	t->seen_epoch = 0;
 	t->nan = 0;
 	t->train_name[0] = t->val_name[0] = t->nan_name[0] = '\0';
@@ -92,15 +92,14 @@ void qt_train_line(struct qt_train *t, const char *msg, size_t len)
 	int summary = memmem(msg, len, "train_runtime", 13) != NULL;
 
 	if (len > 2000 || (!memmem(msg, len, "loss", 4) && !memmem(msg, len, "poch", 4) &&
-	                   !memmem(msg, len, "tep", 3) && !memmem(msg, len, "iter", 4)))
-		return;         /* no loss, epoch or step: most lines */
+			   !memmem(msg, len, "tep", 3) && !memmem(msg, len, "iter", 4)))
+		return; /* no loss, epoch or step: most lines */
 	if (marker_of(msg, len, "epoch", &epoch)) {
 		t->epoch = epoch;
 		t->unit = "epoch";
 		t->seen_epoch = 1;
-	} else if (!t->seen_epoch && (marker_of(msg, len, "step", &epoch) ||
-	                                        marker_of(msg, len, "iteration", &epoch) ||
-	                                        marker_of(msg, len, "iter", &epoch))) {
+	} else if (!t->seen_epoch && (marker_of(msg, len, "step", &epoch) || marker_of(msg, len, "iteration", &epoch) ||
+				      marker_of(msg, len, "iter", &epoch))) {
 		t->epoch = epoch;
 		t->unit = "step";
 	}
@@ -126,7 +125,7 @@ void qt_train_line(struct qt_train *t, const char *msg, size_t len)
 		q++;
 		while (q < end && *q == ' ')
 			q++;
-		if (end - q > 7 && !strncmp(q, "tensor(", 7))   /* PyTorch: 'loss_cls': tensor(nan, device=...) */
+		if (end - q > 7 && !strncmp(q, "tensor(", 7)) /* PyTorch: 'loss_cls': tensor(nan, device=...) */
 			q += 7;
 		if (n >= sizeof(lower) || !number_at(q, end, &v))
 			continue;
@@ -213,8 +212,8 @@ void qt_train_end(struct qt_train *t)
 
 		if (tr[nt - 1] > DIVERGE_FACTOR * tr[lo] && tr[nt - 1] > tr[0]) {
 			r->diverged = 1;
-			r->why = dd_xasprintf("%s diverged: from %g (%s %g) up to %g (%s %g)", t->train_name, tr[lo], t->unit,
-			                      tk[lo], tr[nt - 1], t->unit, tk[nt - 1]);
+			r->why = dd_xasprintf("%s diverged: from %g (%s %g) up to %g (%s %g)", t->train_name, tr[lo],
+					      t->unit, tk[lo], tr[nt - 1], t->unit, tk[nt - 1]);
 			goto out;
 		}
 	}
@@ -236,8 +235,8 @@ void qt_train_end(struct qt_train *t)
 		    a[n - 1] < a[lo] && a[n - 1] <= a[n - 2]) {
 			r->overfit = 1;
 			r->why = dd_xasprintf("%s rose from %g (%s %g) to %g (%s %g) while %s fell from %g to %g",
-			                      t->val_name, b[lo], t->unit, tk[lo], b[n - 1], t->unit, tk[n - 1],
-			                      t->train_name, a[lo], a[n - 1]);
+					      t->val_name, b[lo], t->unit, tk[lo], b[n - 1], t->unit, tk[n - 1],
+					      t->train_name, a[lo], a[n - 1]);
 		}
 	}
 out:
@@ -292,11 +291,14 @@ void qt_train_judge(struct quiet_task *q, struct qt_train *t, struct quiet_findi
 		size_t onset = streak(t, runs, which);
 
 		f = quiet_add_finding(q, v, n, cap,
-		                      which == 0 ? QUIET_TRAIN_NAN : which == 1 ? QUIET_TRAIN_DIVERGED : QUIET_TRAIN_OVERFIT,
-		                      finals, onset);
+				      which == 0   ? QUIET_TRAIN_NAN
+				      : which == 1 ? QUIET_TRAIN_DIVERGED
+						   : QUIET_TRAIN_OVERFIT,
+				      finals, onset);
 		f->severity = which == 0 ? 1.0 : which == 1 ? 0.8 : 0.6;
-		f->detail = onset + 1 < runs ? dd_xasprintf("%s (in each run since %s)", last->why, quiet_task_run(q, onset))
-		                             : dd_xstrdup(last->why);
+		f->detail = onset + 1 < runs
+				    ? dd_xasprintf("%s (in each run since %s)", last->why, quiet_task_run(q, onset))
+				    : dd_xstrdup(last->why);
 		{
 			size_t k = 0;
 
@@ -314,9 +316,10 @@ void qt_train_judge(struct quiet_task *q, struct qt_train *t, struct quiet_findi
 			f = quiet_add_finding(q, v, n, cap, QUIET_TRAIN_WORSE, finals, at[onset]);
 			f->usual = quiet_median(x + from, onset - from);
 			f->severity = fmin(1.0, 0.4 + (x[m - 1] / fmax(f->usual, 1e-9) - 1) / 4);
-			f->detail = dd_xasprintf("the final %s is %g, where the runs before ended at %g (median of %zu; "
-			                         "since run %s)", t->final_name, x[m - 1], f->usual, onset - from,
-			                         quiet_task_run(q, at[onset]));
+			f->detail = dd_xasprintf(
+				"the final %s is %g, where the runs before ended at %g (median of %zu; "
+				"since run %s)",
+				t->final_name, x[m - 1], f->usual, onset - from, quiet_task_run(q, at[onset]));
 		}
 	}
 	if (f)

@@ -107,7 +107,8 @@ static void sparkline(struct html *h, const struct quiet_finding *q)
 static void quiet_html(struct html *h, const struct report *r)
 {
 	H(h, "<h3>Quiet failures <span class=\"mut\">(the task succeeded)</span></h3><div class=\"scroll\">"
-	     "<table id=\"quiet\"><tr><th>DAG</th><th>task</th><th>kind</th><th>what</th><th>over the window</th></tr>\n");
+	     "<table id=\"quiet\"><tr><th>DAG</th><th>task</th><th>kind</th><th>what</th>"
+	     "<th>over the window</th></tr>\n");
 	for (size_t i = 0; i < r->n_dags; i++)
 		for (size_t k = 0; k < r->dags[i].triage.an.n_quiet; k++) {
 			const struct quiet_finding *q = &r->dags[i].triage.an.quiet[k];

@@ -130,12 +130,13 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 	}
 	if (report_count_degraded(r)) {
 		fputs("\nquiet failures (the task succeeded)\n", out);
-		for (size_t i = 0; i < r->n_dags; i++)
-			for (size_t k = 0; k < r->dags[i].triage.an.n_quiet; k++) {
-				const struct quiet_finding *q = &r->dags[i].triage.an.quiet[k];
+		for (size_t i = 0; i < r->n_dags; i++) {
+			const struct an_result *an = &r->dags[i].triage.an;
 
-				fprintf(out, "   %s.%s %s: %s\n", r->dags[i].dag_id, q->task_id, quiet_kind_name(q->kind), q->detail);
-			}
+			for (size_t k = 0; k < an->n_quiet; k++)
+				fprintf(out, "   %s.%s %s: %s\n", r->dags[i].dag_id, an->quiet[k].task_id,
+				        quiet_kind_name(an->quiet[k].kind), an->quiet[k].detail);
+		}
 	}
 	if (r->n_fleet) {
 		fputs("\ncauses across the fleet\n", out);
@@ -164,8 +165,9 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 		fputs("\nhealthy:", out);
 		for (size_t i = 0; i < r->n_dags; i++)
 			if (r->dags[i].status == REPORT_HEALTHY) {
-				fprintf(out, "%s %s (%zu run%s%s)", first ? "" : ",", r->dags[i].dag_id, r->dags[i].runs_in_period,
-				        r->dags[i].runs_in_period == 1 ? "" : "s", r->dags[i].triage.degraded ? ", degraded" : "");
+				fprintf(out, "%s %s (%zu run%s%s)", first ? "" : ",", r->dags[i].dag_id,
+				        r->dags[i].runs_in_period, r->dags[i].runs_in_period == 1 ? "" : "s",
+				        r->dags[i].triage.degraded ? ", degraded" : "");
 				first = 0;
 			}
 		fputc('\n', out);

@@ -258,8 +258,8 @@ static void headline(const struct triage_result *t, const struct triage_style *s
 			        C(st, RC_YELLOW), C(st, RC_RESET), an->n_success, an->n_runs, an->n_quiet,
 			        an->n_quiet == 1 ? "" : "s");
 		else
-			fprintf(out, "%shealthy%s: %zu of the last %zu runs succeeded", C(st, RC_GREEN), C(st, RC_RESET),
-			        an->n_success, an->n_runs);
+			fprintf(out, "%shealthy%s: %zu of the last %zu runs succeeded", C(st, RC_GREEN),
+			        C(st, RC_RESET), an->n_success, an->n_runs);
 		if (an->n_groups)
 			fprintf(out, " (%zu failure group(s) recovered on retry)", an->n_groups);
 		fputc('\n', out);

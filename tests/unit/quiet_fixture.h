@@ -8,7 +8,7 @@
 #include "dagdoc/util.h"
 
 static inline struct quiet_finding *quiet_fixture(const char *task, const char *what, const char *detail,
-                                                  const double *v, size_t n, size_t onset, int64_t last_ms)
+						  const double *v, size_t n, size_t onset, int64_t last_ms)
 {
 	struct quiet_finding *q = dd_xcalloc(1, sizeof(*q));
 

@@ -13,7 +13,7 @@
 #include "dagdoc/quiet.h"
 
 #define DAY_MS 86400000LL
-#define DAY0 (20423LL * DAY_MS)     /* 2025-12-01 */
+#define DAY0   (20423LL * DAY_MS) /* 2025-12-01 */
 
 struct found {
 	struct quiet_finding *v;
@@ -126,7 +126,7 @@ static void test_template(void **state)
 static void test_rows_fall_to_zero(void **state)
 {
 	struct quiet_task *q = quiet_task_new("load_orders");
-	struct found f = { 0 };
+	struct found f = {0};
 	char rid[64];
 
 	(void)state;
@@ -155,7 +155,7 @@ static void test_rows_fall_to_zero(void **state)
 static void test_files_cliff(void **state)
 {
 	struct quiet_task *q = quiet_task_new("load_orders");
-	struct found f = { 0 };
+	struct found f = {0};
 
 	(void)state;
 	for (unsigned i = 0; i < 12; i++) {
@@ -177,7 +177,7 @@ static void test_files_cliff(void **state)
 static void test_noisy_history_not_flagged(void **state)
 {
 	struct quiet_task *q = quiet_task_new("load_orders");
-	struct found f = { 0 };
+	struct found f = {0};
 
 	(void)state;
 	for (unsigned i = 0; i < 30; i++) {
@@ -187,7 +187,7 @@ static void test_noisy_history_not_flagged(void **state)
 		char *log;
 
 		if (i == 24)
-			rows = 130000;          /* a holiday: low, once, then back */
+			rows = 130000; /* a holiday: low, once, then back */
 		log = a2_log(ms, i, rows, 10 + (int)(3 * wobble(i, 9)), NULL);
 		quiet_task_add_log(q, "r", ms, log, strlen(log));
 		free(log);
@@ -201,7 +201,7 @@ static void test_noisy_history_not_flagged(void **state)
 static void test_short_history_not_judged(void **state)
 {
 	struct quiet_task *q = quiet_task_new("load_orders");
-	struct found f = { 0 };
+	struct found f = {0};
 
 	(void)state;
 	for (unsigned i = 0; i < 5; i++) {
@@ -220,7 +220,7 @@ static void test_short_history_not_judged(void **state)
 static void test_stale_partition(void **state)
 {
 	struct quiet_task *q = quiet_task_new("train_model");
-	struct found f = { 0 };
+	struct found f = {0};
 
 	(void)state;
 	for (unsigned i = 0; i < 15; i++) {
@@ -246,20 +246,21 @@ static void test_stale_partition(void **state)
 static void test_input_dates(void **state)
 {
 	struct quiet_task *q;
-	struct found f = { 0 };
+	struct found f = {0};
 
 	(void)state;
 	q = quiet_task_new("export");
 	for (unsigned i = 0; i < 12; i++) {
 		int64_t ms = DAY0 + i * DAY_MS;
-		int lag = (i % 2) ? 1 : 0;     /* alternating 0 and 1: usual */
+		int lag = (i % 2) ? 1 : 0; /* alternating 0 and 1: usual */
 		char day[40], msg[200];
 		struct dd_buf b = DD_BUF_INIT;
 
 		dd_format_time(ms - lag * DAY_MS, 0, day, sizeof(day));
 		snprintf(msg, sizeof(msg), "Running query: SELECT * FROM orders WHERE order_date >= '%.10s'", day);
 		a2_line(&b, ms + DAY_MS, "sql.py:512", msg);
-		snprintf(msg, sizeof(msg), "Executing <Task(SQLExecuteQueryOperator): export> on %.10s 00:00:00+00:00", day);
+		snprintf(msg, sizeof(msg), "Executing <Task(SQLExecuteQueryOperator): export> on %.10s 00:00:00+00:00",
+			 day);
 		a2_line(&b, ms + DAY_MS, "taskinstance.py:2890", msg);
 		quiet_task_add_log(q, "r", ms, b.data, b.len);
 		dd_buf_release(&b);
@@ -278,8 +279,10 @@ static char *keras_log(int64_t ms, const double *loss, const double *val, int ep
 	for (int e = 0; e < epochs; e++) {
 		snprintf(msg, sizeof(msg), "Epoch %d/%d", e + 1, epochs);
 		a2_line(&b, ms + e * 1000, "logging_mixin.py:190", msg);
-		snprintf(msg, sizeof(msg), "1875/1875 [==============================] - 5s 2ms/step - loss: %.4f - "
-		         "accuracy: 0.9150 - val_loss: %.4f - val_accuracy: 0.9550", loss[e], val[e]);
+		snprintf(msg, sizeof(msg),
+			 "1875/1875 [==============================] - 5s 2ms/step - loss: %.4f - "
+			 "accuracy: 0.9150 - val_loss: %.4f - val_accuracy: 0.9550",
+			 loss[e], val[e]);
 		a2_line(&b, ms + e * 1000 + 500, "logging_mixin.py:190", msg);
 	}
 	return dd_buf_detach(&b);
@@ -288,8 +291,8 @@ static char *keras_log(int64_t ms, const double *loss, const double *val, int ep
 static void test_keras_nan(void **state)
 {
 	struct quiet_task *q = quiet_task_new("train");
-	struct found f = { 0 };
-	double loss[5] = { 0.61, 0.42, 0.35, 0.31, 0.29 }, val[5] = { 0.55, 0.44, 0.39, 0.37, 0.36 };
+	struct found f = {0};
+	double loss[5] = {0.61, 0.42, 0.35, 0.31, 0.29}, val[5] = {0.55, 0.44, 0.39, 0.37, 0.36};
 
 	(void)state;
 	for (unsigned i = 0; i < 8; i++) {
@@ -317,7 +320,7 @@ static void test_keras_nan(void **state)
 static void test_keras3_healthy(void **state)
 {
 	struct quiet_task *q = quiet_task_new("train");
-	struct found f = { 0 };
+	struct found f = {0};
 
 	(void)state;
 	for (unsigned i = 0; i < 20; i++) {
@@ -327,11 +330,17 @@ static void test_keras3_healthy(void **state)
 			double l = 0.7 * exp(-0.3 * e) + 0.1 + 0.01 * wobble(i * 8 + (unsigned)e, 4);
 			double v = 0.6 * exp(-0.3 * e) + 0.3 + 0.04 * wobble(i, 6) + (e == 7 ? 0.02 : 0);
 
-			dd_buf_addf(&b, "{\"timestamp\":\"2025-12-02T02:00:%02dZ\",\"level\":\"info\",\"event\":\"Epoch %d/8\","
-			            "\"logger\":\"task.stdout\"}\n", e, e + 1);
-			dd_buf_addf(&b, "{\"timestamp\":\"2025-12-02T02:00:%02dZ\",\"level\":\"info\",\"event\":\"1875/1875 "
-			            "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81 3s 1ms/step - accuracy: 0.8796 - loss: %.4f - "
-			            "val_accuracy: 0.9592 - val_loss: %.4f\",\"logger\":\"task.stdout\"}\n", e, l, v);
+			dd_buf_addf(
+				&b,
+				"{\"timestamp\":\"2025-12-02T02:00:%02dZ\",\"level\":\"info\",\"event\":\"Epoch %d/8\","
+				"\"logger\":\"task.stdout\"}\n",
+				e, e + 1);
+			dd_buf_addf(
+				&b,
+				"{\"timestamp\":\"2025-12-02T02:00:%02dZ\",\"level\":\"info\",\"event\":\"1875/1875 "
+				"\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81 3s 1ms/step - accuracy: 0.8796 - loss: %.4f - "
+				"val_accuracy: 0.9592 - val_loss: %.4f\",\"logger\":\"task.stdout\"}\n",
+				e, l, v);
 		}
 		quiet_task_add_log(q, "r", DAY0 + i * DAY_MS, b.data, b.len);
 		dd_buf_release(&b);
@@ -345,7 +354,7 @@ static void test_keras3_healthy(void **state)
 static void test_lightning_overfit(void **state)
 {
 	struct quiet_task *q = quiet_task_new("train");
-	struct found f = { 0 };
+	struct found f = {0};
 
 	(void)state;
 	for (unsigned i = 0; i < 10; i++) {
@@ -356,9 +365,11 @@ static void test_lightning_overfit(void **state)
 			char msg[300];
 
 			if (i == 9 && e >= 4)
-				v = 0.31 + 0.06 * (e - 4);      /* rises from epoch 5 on */
-			snprintf(msg, sizeof(msg), "Epoch %d: 100%%|\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88| 313/313 "
-			         "[00:05<00:00, 58.21it/s, v_num=%u, train_loss=%.3f, val_loss=%.3f]", e, i, t, v);
+				v = 0.31 + 0.06 * (e - 4); /* rises from epoch 5 on */
+			snprintf(msg, sizeof(msg),
+				 "Epoch %d: 100%%|\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88| 313/313 "
+				 "[00:05<00:00, 58.21it/s, v_num=%u, train_loss=%.3f, val_loss=%.3f]",
+				 e, i, t, v);
 			a2_line(&b, DAY0 + e * 1000, "logging_mixin.py:190", msg);
 		}
 		quiet_task_add_log(q, "r", DAY0 + i * DAY_MS, b.data, b.len);
@@ -376,7 +387,7 @@ static void test_lightning_overfit(void **state)
 static void test_hf_diverged(void **state)
 {
 	struct quiet_task *q = quiet_task_new("fine_tune");
-	struct found f = { 0 };
+	struct found f = {0};
 
 	(void)state;
 	for (unsigned i = 0; i < 7; i++) {
@@ -385,17 +396,20 @@ static void test_hf_diverged(void **state)
 		for (int s = 1; s <= 6; s++) {
 			double loss = i == 6 && s > 2 ? 0.6 * pow(2.2, s - 2) : 0.69 - 0.08 * s;
 
-			dd_buf_addf(&b, "02:14:%02d.%03d | INFO    | Task run 'fine_tune-0' - {'loss': %.4f, 'grad_norm': "
-			            "%.3f, 'learning_rate': %.1e, 'epoch': %.1f}\n", s, 100 + s, loss, 2.3 + s * 0.1,
-			            5e-5 * (1 - s / 7.0), s * 0.5);
+			dd_buf_addf(&b,
+				    "02:14:%02d.%03d | INFO    | Task run 'fine_tune-0' - {'loss': %.4f, 'grad_norm': "
+				    "%.3f, 'learning_rate': %.1e, 'epoch': %.1f}\n",
+				    s, 100 + s, loss, 2.3 + s * 0.1, 5e-5 * (1 - s / 7.0), s * 0.5);
 			if (s % 2 == 0)
-				dd_buf_addf(&b, "02:14:%02d.%03d | INFO    | Task run 'fine_tune-0' - {'eval_loss': %.4f, "
-				            "'eval_runtime': 1.234, 'eval_samples_per_second': 810.2, "
-				            "'eval_steps_per_second': 101.3, 'epoch': %.1f}\n", s, 500 + s, 0.7 - 0.05 * s, s * 0.5);
+				dd_buf_addf(&b,
+					    "02:14:%02d.%03d | INFO    | Task run 'fine_tune-0' - {'eval_loss': %.4f, "
+					    "'eval_runtime': 1.234, 'eval_samples_per_second': 810.2, "
+					    "'eval_steps_per_second': 101.3, 'epoch': %.1f}\n",
+					    s, 500 + s, 0.7 - 0.05 * s, s * 0.5);
 		}
 		dd_buf_adds(&b, "02:15:00.000 | INFO    | Task run 'fine_tune-0' - {'train_runtime': 93.1, "
-		                "'train_samples_per_second': 64.4, 'train_steps_per_second': 8.05, 'train_loss': 0.51, "
-		                "'epoch': 3.0}\n");
+				"'train_samples_per_second': 64.4, 'train_steps_per_second': 8.05, 'train_loss': 0.51, "
+				"'epoch': 3.0}\n");
 		quiet_task_add_log(q, "r", DAY0 + i * DAY_MS, b.data, b.len);
 		dd_buf_release(&b);
 	}
@@ -410,7 +424,7 @@ static void test_hf_diverged(void **state)
 static void test_plain_worse(void **state)
 {
 	struct quiet_task *q = quiet_task_new("train");
-	struct found f = { 0 };
+	struct found f = {0};
 
 	(void)state;
 	for (unsigned i = 0; i < 12; i++) {
@@ -441,17 +455,18 @@ static void test_nan_at_step(void **state)
 	static const char *const logs[] = {
 		"=> STEP  748   lr: 0.000598   giou_loss: 2.10   conf_loss: 6.18   prob_loss: 0.03   total_loss: 8.31\n"
 		"=> STEP  749   lr: 0.000599   giou_loss: 2.54   conf_loss: 6.51   prob_loss: 0.02   total_loss: 9.07\n"
-		"=> STEP  750   lr: 0.000600   giou_loss:  nan   conf_loss: 10.89   prob_loss: 0.06   total_loss:  nan\n",
+		"=> STEP  750   lr: 0.000600   giou_loss:  nan   conf_loss: 10.89   prob_loss: 0.06   total_loss:  "
+		"nan\n",
 		"[12/01 02:14:07 d2.utils.events]:  eta: 1:02:11  iter: 739  total_loss: 1.873  loss_cls: 0.412\n"
 		"loss_dict = {'loss_cls': tensor(nan, device='cuda:1', grad_fn=<NllLossBackward>), 'loss_box_reg': "
 		"tensor(nan, device='cuda:1', grad_fn=<DivBackward0>)}\n",
 	};
-	static const char *const want[] = { "giou_loss became nan at step 750", "loss_cls became nan at step 739" };
+	static const char *const want[] = {"giou_loss became nan at step 750", "loss_cls became nan at step 739"};
 
 	(void)state;
 	for (size_t i = 0; i < DD_ARRAY_SIZE(logs); i++) {
 		struct quiet_task *q = quiet_task_new("train");
-		struct found f = { 0 };
+		struct found f = {0};
 
 		quiet_task_add_log(q, "r", DAY0, logs[i], strlen(logs[i]));
 		finish(q, &f);
@@ -479,7 +494,7 @@ static void test_sensor_upstream(void **state)
 
 static void test_scale(void **state)
 {
-	double v[4] = { 2, NAN, 4, 3 }, out[4];
+	double v[4] = {2, NAN, 4, 3}, out[4];
 
 	(void)state;
 	quiet_scale(v, 4, out);
