@@ -117,7 +117,7 @@ double quiet_median(const double *v, size_t n)
 /* How far x is from the baseline b[0..n): > 0 above, < 0 below, 0 not far. */
 int quiet_far(double x, const double *b, size_t n, double min_ratio)
 {
-	double m = quiet_median(b, n), mad, scale, lo = INFINITY;
+	double m = quiet_median(b, n), mad, scale, lo = INFINITY, hi = -INFINITY;
 	double *dev;
 
 	if (n < QUIET_MIN_POINTS || !isfinite(x))
@@ -125,11 +125,13 @@ int quiet_far(double x, const double *b, size_t n, double min_ratio)
 	dev = dd_xmalloc(n * sizeof(*dev));
 	for (size_t i = 0; i < n; i++) {
 		dev[i] = fabs(b[i] - m);
-		if (b[i] < lo)
-			lo = b[i];
+		lo = fmin(lo, b[i]);
+		hi = fmax(hi, b[i]);
 	}
 	mad = quiet_median(dev, n);
 	free(dev);
+	if (x >= lo && x <= hi)
+		return 0; /* the history has been there (a Sunday's 0 rows, every Sunday) */
 	if (x == 0 && lo > 0 && m >= 3)
 		return -1; /* a zero where there never was one */
 	scale = fmax(1.4826 * mad, QUIET_FLOOR_REL * fabs(m));

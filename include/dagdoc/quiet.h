@@ -20,12 +20,13 @@
  *    least QUIET_MIN_SHARE of the task's logs and QUIET_MIN_POINTS of them.
  *  - Robust statistics: the newest value is compared with the median and
  *    MAD of the QUIET_BASELINE values before the onset (at least
- *    QUIET_MIN_POINTS).  It is far off when it differs from the median by
- *    more than QUIET_K robust deviations (1.4826 x MAD, floored at
- *    QUIET_FLOOR_REL of the median, so a noisy-but-normal series and a
- *    constant one are not flagged for a small move) and by at least half
- *    the median; a zero where the history never had one (and its median
- *    is at least 3) is far off too.  The onset is the first run of the
+ *    QUIET_MIN_POINTS).  It is far off when it lies outside the range of
+ *    those values (a value the history has had is not) and differs from
+ *    the median by more than QUIET_K robust deviations (1.4826 x MAD,
+ *    floored at QUIET_FLOOR_REL of the median, so a noisy-but-normal series
+ *    and a constant one are not flagged for a small move) and by at least
+ *    half the median; a zero where the history never had one (and its
+ *    median is at least 3) is far off too.  The onset is the first run of the
  *    newest streak of far-off values; a series that recovered is not a
  *    finding.
  *  - Stale inputs (QUIET_STALE_INPUT): a date a line names as what it read

@@ -197,6 +197,25 @@ static void test_noisy_history_not_flagged(void **state)
 	found_free(&f);
 }
 
+/* A load that finds nothing every Sunday: a Sunday's 0 is a value the history has had. */
+static void test_weekly_zero_not_flagged(void **state)
+{
+	struct quiet_task *q = quiet_task_new("load_orders");
+	struct found f = {0};
+
+	(void)state;
+	for (unsigned i = 0; i < 21; i++) {     /* the newest run is the third Sunday */
+		int64_t ms = DAY0 + i * DAY_MS;
+		char *log = a2_log(ms, i, i % 7 == 6 ? 0 : (long)(800000 * (1 + 0.2 * wobble(i, 11))), 12, NULL);
+
+		quiet_task_add_log(q, "r", ms, log, strlen(log));
+		free(log);
+	}
+	finish(q, &f);
+	assert_int_equal(f.n, 0);
+	found_free(&f);
+}
+
 /* Few runs: no judgement before QUIET_MIN_POINTS values. */
 static void test_short_history_not_judged(void **state)
 {
@@ -508,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_rows_fall_to_zero),
 		cmocka_unit_test(test_files_cliff),
 		cmocka_unit_test(test_noisy_history_not_flagged),
+		cmocka_unit_test(test_weekly_zero_not_flagged),
 		cmocka_unit_test(test_short_history_not_judged),
 		cmocka_unit_test(test_stale_partition),
 		cmocka_unit_test(test_input_dates),
