@@ -1052,6 +1052,7 @@ int analyze_dag(struct dd_store *store, int64_t dag_ref, const struct pat_librar
 		out->as_of_ms = an_newest_stamp(&c);
 	find_not_running(out);
 	an_find_stalls(&c);
+	an_find_quiet(&c);
 	an_build_grid(&c);
 	rc = 0;
 done:
@@ -1129,6 +1130,7 @@ void analyze_release(struct an_result *r)
 		free(r->stalls[i].entities);
 	}
 	free(r->stalls);
+	quiet_findings_free(r->quiet, r->n_quiet);
 	free(r->library_hash);
 	memset(r, 0, sizeof(*r));
 }

@@ -4,8 +4,8 @@
  */
 #include "dagdoc/util.h"
 
-#include <ctype.h>
 
+#include "dagdoc/quiet.h"
 #include "dagdoc/redact.h"
 
 #include "analyze_impl.h"
@@ -15,34 +15,12 @@
  * COUNT_MIN_BEFORE in the last successful try and is 0, or under
  * COUNT_DROP_RATIO of it, in the failing try, on a line that is otherwise
  * the same (numbers aside) and appears once in each: the input vanished.
- * A count is a number followed by a plural noun ("orders", "rows",
- * "files"), not by a unit of time: a pid ("process 27 to run"), a duration
- * ("took 0.2 s", "in 3 seconds") or a clock time is not a count.  Only
+ * A count is what quiet_template says it is (quiet.h): a number followed
+ * by a plural noun, not a unit of time.  Only
  * INFO and WARNING lines count, and only the first LOG_COUNT_LINES. */
 #define COUNT_MIN_BEFORE 100.0
 #define COUNT_DROP_RATIO 0.01
 #define LOG_COUNT_LINES 5000
-
-/* Whether the number ending at msg[i] (exclusive) counts things: " 3120 orders". */
-static int count_noun_follows(const char *msg, size_t len, size_t i)
-{
-	static const char *const time_units[] = { "seconds", "secs", "minutes", "mins", "hours", "hrs", "days",
-	                                          "weeks", "millis", "milliseconds", "microseconds", "nanoseconds",
-	                                          "ms", "us", "ns" };
-	size_t w = 0;
-
-	if (i >= len || msg[i] != ' ')
-		return 0;
-	i++;
-	while (i + w < len && isalpha((unsigned char)msg[i + w]))
-		w++;
-	if (w < 3 || (msg[i + w - 1] != 's' && msg[i + w - 1] != 'S'))
-		return 0;
-	for (size_t k = 0; k < DD_ARRAY_SIZE(time_units); k++)
-		if (strlen(time_units[k]) == w && !strncasecmp(msg + i, time_units[k], w))
-			return 0;
-	return 1;
-}
 
 struct count_line {
 	char *shape;          /* the message with each number as '#' */
@@ -61,43 +39,21 @@ static int on_count_line(const struct dd_logline *l, void *ud)
 {
 	struct count_lines *cl = ud;
 	struct dd_buf shape = DD_BUF_INIT;
+	struct quiet_num nums[DD_ARRAY_SIZE(((struct count_line *)0)->nums)];
 	struct count_line x;
-	int letters = 0, words = 0;
+	int n;
 
 	if ((l->level != 20 && l->level != 30) || (l->flags & DD_LINE_CONT) || l->msg_len > 400)
 		return 0;
 	memset(&x, 0, sizeof(x));
-	for (size_t i = 0; i < l->msg_len; ) {
-		unsigned char ch = (unsigned char)l->msg[i];
-
-		if (isdigit(ch) && (i == 0 || !isalnum((unsigned char)l->msg[i - 1]))) {
-			char num[32];
-			size_t k = 0;
-
-			while (i < l->msg_len && (isdigit((unsigned char)l->msg[i]) || l->msg[i] == ',' || l->msg[i] == '.') &&
-			       k + 1 < sizeof(num)) {
-				if (l->msg[i] != ',')
-					num[k++] = l->msg[i];
-				i++;
-			}
-			num[k] = '\0';
-			if (x.n_nums < DD_ARRAY_SIZE(x.nums))   /* -1: a number, but not a count */
-				x.nums[x.n_nums] = count_noun_follows(l->msg, l->msg_len, i) ? strtod(num, NULL) : -1;
-			x.n_nums++;
-			dd_buf_addch(&shape, '#');
-			letters = 0;
-			continue;
-		}
-		letters = isalpha(ch) ? letters + 1 : 0;
-		if (letters == 3)
-			words++;
-		dd_buf_addch(&shape, (char)ch);
-		i++;
-	}
-	if (!x.n_nums || x.n_nums > DD_ARRAY_SIZE(x.nums) || !words || cl->n >= LOG_COUNT_LINES) {
+	n = quiet_template(l->msg, l->msg_len, &shape, nums, DD_ARRAY_SIZE(nums));
+	if (n <= 0 || (size_t)n > DD_ARRAY_SIZE(x.nums) || cl->n >= LOG_COUNT_LINES) {
 		dd_buf_release(&shape);
 		return 0;
 	}
+	x.n_nums = (size_t)n;
+	for (int k = 0; k < n; k++)   /* -1: a number, but not a count */
+		x.nums[k] = nums[k].count ? nums[k].value : -1;
 	x.shape = dd_buf_detach(&shape);
 	for (size_t i = 0; i < cl->n; i++)
 		if (!strcmp(cl->v[i].shape, x.shape)) {

@@ -103,6 +103,9 @@ void an_compare_with_baseline(struct ctx *c, struct an_group *g, const struct dd
 void an_find_stalls(struct ctx *c);
 int64_t an_newest_stamp(const struct ctx *c);
 
+/* analyze_quiet.c: quiet failures (res->quiet) from the tasks' successful logs. */
+void an_find_quiet(struct ctx *c);
+
 /* analyze_grid.c */
 void an_build_grid(struct ctx *c);
 void an_grid_release(struct an_grid *g);

@@ -18,6 +18,8 @@
 #define DEFAULT_MAX_LOG_BYTES (16 * 1024 * 1024)
 #define DEFAULT_RETRY_AFTER_MAX_S 60
 #define DEFAULT_RETRY_BUDGET_S 300
+#define DEFAULT_SUCCESS_LOGS 10
+#define DEFAULT_SUCCESS_LOG_BYTES (1024 * 1024)
 #define DEFAULT_DEPLOY_LAG_S (6 * 3600)
 
 static const char *const default_requirement_globs[] = {
@@ -100,6 +102,8 @@ static void source_defaults(struct dd_source *s)
 	s->max_log_bytes = DEFAULT_MAX_LOG_BYTES;
 	s->retry_after_max_s = DEFAULT_RETRY_AFTER_MAX_S;
 	s->retry_budget_s = DEFAULT_RETRY_BUDGET_S;
+	s->success_logs = DEFAULT_SUCCESS_LOGS;
+	s->success_log_bytes = DEFAULT_SUCCESS_LOG_BYTES;
 }
 
 static void repo_defaults(struct dd_repo *r)
@@ -353,7 +357,8 @@ static void warn_literal_secret(struct reader *rd, yaml_node_t *k, const char *s
 static const char source_keys[] =
 	"name, kind, url, ui_url, path, username, username_env, password, password_env, token, "
 	"token_env, api_key, api_key_env, auth_string, auth_string_env, ca_file, insecure, "
-	"concurrency, timeout, connect_timeout, max_log_mb, retry_after_max, retry_budget";
+	"concurrency, timeout, connect_timeout, max_log_mb, retry_after_max, retry_budget, success_logs, "
+	"success_log_kb";
 
 /* `key: VAR` naming the variable a credential comes from: an empty name
  * is refused; a variable not set is recorded (conn_open reports it, with
@@ -425,6 +430,8 @@ static int read_source(struct reader *rd, yaml_node_t *map, int *literal_secret)
 		else if (key_is(k, "max_log_mb")) { rc = get_int(rd, v, "max_log_mb", 1, 4096, &n); s->max_log_bytes = (int64_t)n << 20; }
 		else if (key_is(k, "retry_after_max")) { rc = get_int(rd, v, "retry_after_max", 1, 3600, &n); s->retry_after_max_s = (int)n; }
 		else if (key_is(k, "retry_budget")) { rc = get_int(rd, v, "retry_budget", 1, 86400, &n); s->retry_budget_s = (int)n; }
+		else if (key_is(k, "success_logs")) { rc = get_int(rd, v, "success_logs", 0, 1000, &n); s->success_logs = (int)n; }
+		else if (key_is(k, "success_log_kb")) { rc = get_int(rd, v, "success_log_kb", 1, 4194304, &n); s->success_log_bytes = (int64_t)n << 10; }
 		else rc = unknown_key(rd, k, "a source", source_keys);
 		if (rc < 0)
 			return rc;
@@ -542,7 +549,13 @@ static int read_root(struct reader *rd, yaml_node_t *root, int *literal_secret)
 		else if (key_is(k, "patterns")) rc = get_string_list(rd, v, "patterns", 1, &rd->cfg->pattern_dirs);
 		else if (key_is(k, "sources")) rc = read_list(rd, v, "sources", read_source, literal_secret);
 		else if (key_is(k, "repos")) rc = read_list(rd, v, "repos", read_repo_cb, NULL);
-		else rc = unknown_key(rd, k, "the configuration", "sources, repos, store, patterns");
+		else if (key_is(k, "degraded_exit")) {
+			long n;
+
+			rc = get_int(rd, v, "degraded_exit", 0, 1, &n);
+			rd->cfg->degraded_exit = (int)n;
+		}
+		else rc = unknown_key(rd, k, "the configuration", "sources, repos, store, patterns, degraded_exit");
 		if (rc < 0)
 			return rc;
 	}
@@ -1048,6 +1061,8 @@ static void emit_source(yaml_emitter_t *em, const struct dd_source *s)
 	emit_kv_int(em, "max_log_mb", (long long)(s->max_log_bytes >> 20));
 	emit_kv_int(em, "retry_after_max", s->retry_after_max_s);
 	emit_kv_int(em, "retry_budget", s->retry_budget_s);
+	emit_kv_int(em, "success_logs", s->success_logs);
+	emit_kv_int(em, "success_log_kb", (long long)(s->success_log_bytes >> 10));
 	emit_kv(em, "from", s->origin);
 	end(em, 1);
 }
@@ -1107,6 +1122,7 @@ void config_print(const struct dd_config *cfg, FILE *out)
 	emit_kv(&em, "file", cfg->file ? cfg->file : "(none: environment only)");
 	emit_kv(&em, "store", cfg->store_path);
 	emit_list(&em, "patterns", &cfg->pattern_dirs);
+	emit_kv_int(&em, "degraded_exit", cfg->degraded_exit);
 	emit_scalar(&em, "sources");
 	begin(&em, 0);
 	for (size_t i = 0; i < cfg->n_sources; i++)

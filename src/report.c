@@ -290,6 +290,15 @@ size_t report_count(const struct report *r, enum report_status s)
 	return n;
 }
 
+size_t report_count_degraded(const struct report *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_dags; i++)
+		n += r->dags[i].triage.degraded;
+	return n;
+}
+
 size_t report_count_new(const struct report *r, size_t *recurring)
 {
 	size_t n = 0, old = 0;

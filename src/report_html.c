@@ -5,6 +5,7 @@
  */
 #include "dagdoc/util.h"
 
+#include <math.h>
 #include <stdarg.h>
 
 #include "dagdoc/report.h"
@@ -56,6 +57,81 @@ static void HF(struct html *h, const char *fmt, ...)
 static void E(struct html *h, const char *s)
 {
 	report_html_escape(&h->b, s);
+}
+
+static double spark_x(size_t i, size_t n, int width, int pad)
+{
+	return n > 1 ? pad + (double)i * (width - 2 * pad) / (double)(n - 1) : width / 2.0;
+}
+
+/* The tracked value over the window as a small line: the runs with a value
+ * as points, the onset on marked; NAN values leave a gap. */
+static void sparkline(struct html *h, const struct quiet_finding *q)
+{
+	enum { W = 120, HT = 24, PAD = 3 };
+	double *y = dd_xcalloc(q->n_values + 1, sizeof(*y));
+	int pen = 0;
+
+	quiet_scale(q->values, q->n_values, y);
+	HF(h, "<svg class=\"spark\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">", W, HT, W, HT);
+	H(h, "<path d=\"");
+	for (size_t i = 0; i < q->n_values; i++) {
+		double x = spark_x(i, q->n_values, W, PAD);
+
+		if (isnan(y[i])) {
+			pen = 0;
+			continue;
+		}
+		HF(h, "%c%.1f %.1f ", pen ? 'L' : 'M', x, HT - PAD - y[i] * (HT - 2 * PAD));
+		pen = 1;
+	}
+	H(h, "\"/>");
+	for (size_t i = 0; i < q->n_values; i++) {
+		double x = spark_x(i, q->n_values, W, PAD);
+
+		if (!isnan(y[i]) && i >= q->onset)
+			HF(h, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\"/>", x, HT - PAD - y[i] * (HT - 2 * PAD));
+	}
+	H(h, "<title>");
+	for (size_t i = 0; i < q->n_values; i++) {
+		char v[40];
+
+		quiet_format_value(q->values[i], v, sizeof(v));
+		H(h, i ? ", " : "");
+		E(h, v);
+	}
+	H(h, "</title></svg>");
+	free(y);
+}
+
+/* The quiet failures of every DAG: what, where, since when, and the tracked value's sparkline. */
+static void quiet_html(struct html *h, const struct report *r)
+{
+	H(h, "<h3>Quiet failures <span class=\"mut\">(the task succeeded)</span></h3><div class=\"scroll\">"
+	     "<table id=\"quiet\"><tr><th>DAG</th><th>task</th><th>kind</th><th>what</th>"
+	     "<th>over the window</th></tr>\n");
+	for (size_t i = 0; i < r->n_dags; i++)
+		for (size_t k = 0; k < r->dags[i].triage.an.n_quiet; k++) {
+			const struct quiet_finding *q = &r->dags[i].triage.an.quiet[k];
+
+			H(h, "<tr><td>");
+			E(h, r->dags[i].dag_id);
+			H(h, "</td><td><code>");
+			E(h, q->task_id);
+			H(h, "</code></td><td>");
+			E(h, quiet_kind_name(q->kind));
+			H(h, "</td><td>");
+			E(h, q->detail);
+			if (q->upstream_dag) {
+				H(h, "; upstream DAG <code>");
+				E(h, q->upstream_dag);
+				H(h, "</code>");
+			}
+			H(h, "</td><td>");
+			sparkline(h, q);
+			H(h, "</td></tr>\n");
+		}
+	H(h, "</table></div>\n");
 }
 
 static const struct {
@@ -125,6 +201,7 @@ static const char CSS[] =
 	".warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}"
 	".legend{display:flex;flex-wrap:wrap;gap:.3rem .9rem;font-size:.8rem;color:var(--mut);margin:.3rem 0}"
 	".legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.25rem;vertical-align:-1px}"
+	"svg.spark path{fill:none;stroke:var(--amb);stroke-width:1.5}svg.spark circle{fill:var(--red)}"
 	"svg.grid{display:block;max-width:none}svg.grid text{font:11px ui-monospace,Menlo,Consolas,monospace;fill:var(--fg)}"
 	"@media (max-width:600px){body{padding:.6rem;font-size:14px}.card b{font-size:1.2rem}td,th{padding:.25rem}}";
 
@@ -536,6 +613,8 @@ void report_render_html(const struct report *r, const struct report_style *st, F
 		}
 		H(&h, "</ul>\n");
 	}
+	if (report_count_degraded(r))
+		quiet_html(&h, r);
 	if (r->n_fleet) {
 		H(&h, "<h3>Causes across the fleet</h3><div class=\"scroll\"><table id=\"fleet\"><tr><th>cause</th><th>DAGs</th><th>best confidence</th></tr>\n");
 		for (size_t i = 0; i < r->n_fleet; i++) {

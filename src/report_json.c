@@ -88,6 +88,7 @@ cJSON *report_to_json(const struct report *r, int explain)
 	cJSON_AddNumberToObject(sum, "new_failures", (double)nnew);
 	cJSON_AddNumberToObject(sum, "recurring_failures", (double)rec);
 	cJSON_AddNumberToObject(sum, "flaky_tasks", (double)r->n_flaky);
+	cJSON_AddNumberToObject(sum, "degraded", (double)report_count_degraded(r));
 	cJSON_AddNumberToObject(sum, "sources_failed", (double)report_sources_failed(r));
 	cJSON_AddItemToObject(o, "summary", sum);
 	for (size_t i = 0; i < r->n_sources; i++) {
@@ -107,6 +108,19 @@ cJSON *report_to_json(const struct report *r, int explain)
 				cJSON_AddItemToArray(r->dags[i].marks[k].is_new ? nf : rf, failure_ref_json(&r->dags[i], k));
 	cJSON_AddItemToObject(o, "new_failures", nf);
 	cJSON_AddItemToObject(o, "recurring_failures", rf);
+	{
+		cJSON *q = cJSON_CreateArray();
+
+		for (size_t i = 0; i < r->n_dags; i++)
+			for (size_t k = 0; k < r->dags[i].triage.an.n_quiet; k++) {
+				cJSON *x = triage_quiet_json(&r->dags[i].triage.an.quiet[k]);
+
+				cJSON_AddStringToObject(x, "dag_id", r->dags[i].dag_id);
+				jsonout_str(x, "source", r->dags[i].source);
+				cJSON_AddItemToArray(q, x);
+			}
+		cJSON_AddItemToObject(o, "quiet_failures", q);
+	}
 	for (size_t i = 0; i < r->n_flaky; i++) {
 		const struct report_flaky *f = &r->flaky[i];
 		cJSON *x = cJSON_CreateObject();

@@ -130,6 +130,16 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 			        f->retry_recovered == 1 ? "" : "s", f->failed, f->runs);
 		}
 	}
+	if (report_count_degraded(r)) {
+		fputs("\nquiet failures (the task succeeded)\n", out);
+		for (size_t i = 0; i < r->n_dags; i++) {
+			const struct an_result *an = &r->dags[i].triage.an;
+
+			for (size_t k = 0; k < an->n_quiet; k++)
+				fprintf(out, "   %s.%s %s: %s\n", r->dags[i].dag_id, an->quiet[k].task_id,
+				        quiet_kind_name(an->quiet[k].kind), an->quiet[k].detail);
+		}
+	}
 	if (r->n_fleet) {
 		fputs("\ncauses across the fleet\n", out);
 		for (size_t i = 0; i < r->n_fleet; i++) {
@@ -157,8 +167,9 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 		fputs("\nhealthy:", out);
 		for (size_t i = 0; i < r->n_dags; i++)
 			if (r->dags[i].status == REPORT_HEALTHY) {
-				fprintf(out, "%s %s (%zu run%s)", first ? "" : ",", r->dags[i].dag_id, r->dags[i].runs_in_period,
-				        r->dags[i].runs_in_period == 1 ? "" : "s");
+				fprintf(out, "%s %s (%zu run%s%s)", first ? "" : ",", r->dags[i].dag_id,
+				        r->dags[i].runs_in_period, r->dags[i].runs_in_period == 1 ? "" : "s",
+				        r->dags[i].triage.degraded ? ", degraded" : "");
 				first = 0;
 			}
 		fputc('\n', out);
@@ -244,6 +255,21 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 			fprintf(out, ": intermittent %.2f, passed on retry %zu×, failed in %zu of %zu runs\n", f->score,
 			        f->retry_recovered, f->failed, f->runs);
 		}
+	}
+	if (report_count_degraded(r)) {
+		fputs("\n**Quiet failures** (the task succeeded)\n\n", out);
+		for (size_t i = 0; i < r->n_dags; i++)
+			for (size_t k = 0; k < r->dags[i].triage.an.n_quiet; k++) {
+				const struct quiet_finding *q = &r->dags[i].triage.an.quiet[k];
+
+				fputs("- ", out);
+				render_md_code(out, r->dags[i].dag_id, 0);
+				fputs(" / ", out);
+				render_md_code(out, q->task_id, 0);
+				fprintf(out, " %s: ", quiet_kind_name(q->kind));
+				render_md_text(out, q->detail, 0);
+				fputc('\n', out);
+			}
 	}
 	if (r->n_fleet) {
 		fputs("\n**Causes across the fleet**\n\n| cause | DAGs | best confidence |\n|---|---|---|\n", out);

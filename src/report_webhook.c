@@ -66,6 +66,25 @@ char *report_webhook_text(const struct report *r)
 	}
 	if (not_healthy > shown)
 		dd_buf_addf(&b, "\n… and %zu more", not_healthy - shown);
+	if (report_count_degraded(r)) {
+		size_t n = 0;
+
+		dd_buf_adds(&b, "\nQuiet failures:");
+		for (size_t i = 0; i < r->n_dags; i++)
+			for (size_t k = 0; k < r->dags[i].triage.an.n_quiet; k++) {
+				const struct quiet_finding *q = &r->dags[i].triage.an.quiet[k];
+
+				if (n++ >= 5)
+					continue;
+				dd_buf_adds(&b, n > 1 ? ", " : " ");
+				slack_escape(&b, r->dags[i].dag_id);
+				dd_buf_addch(&b, '.');
+				slack_escape(&b, q->task_id);
+				dd_buf_addf(&b, " (%s)", quiet_kind_name(q->kind));
+			}
+		if (n > 5)
+			dd_buf_addf(&b, " … and %zu more", n - 5);
+	}
 	if (r->n_flaky) {
 		dd_buf_adds(&b, "\nFlaky:");
 		for (size_t i = 0; i < r->n_flaky && i < 5; i++) {

@@ -88,11 +88,29 @@ void runbook_render_dag(const struct triage_result *t, FILE *out)
 	} else if (an->n_failed || t->rk.n_causes) {
 		dd_buf_addf(&b, "recovered: newest run %s; %zu of the last %zu runs failed",
 		            dd_state_name(an->runs[an->n_runs - 1].state), an->n_failed, an->n_runs);
+	} else if (t->degraded) {
+		dd_buf_addf(&b, "DEGRADED: %zu of the last %zu runs succeeded, but %zu quiet failure%s", an->n_success,
+		            an->n_runs, an->n_quiet, an->n_quiet == 1 ? "" : "s");
 	} else {
 		dd_buf_addf(&b, "healthy: %zu of the last %zu runs succeeded", an->n_success, an->n_runs);
 	}
 	fprintf(out, "%s\n", dd_buf_str(&b));
 	dd_buf_reset(&b);
+	/* the most severe quiet failure, with the run it started in */
+	if (an->n_quiet) {
+		const struct quiet_finding *q = &an->quiet[0];
+
+		for (size_t i = 1; i < an->n_quiet; i++)
+			if (an->quiet[i].severity > q->severity)
+				q = &an->quiet[i];
+		dd_buf_addf(&b, "%s in %s: %s", quiet_kind_name(q->kind), q->task_id, q->detail);
+		if (q->upstream_dag)
+			dd_buf_addf(&b, "; upstream DAG %s", q->upstream_dag);
+		if (an->n_quiet > 1)
+			dd_buf_addf(&b, " (+%zu more: dagdoc triage %s)", an->n_quiet - 1, an->dag_id);
+		put_line(out, "quiet", dd_buf_str(&b));
+		dd_buf_reset(&b);
+	}
 	if (top) {
 		const char *run = NULL;
 

@@ -182,6 +182,7 @@ enum stmt_id {
 	S_TRIES,
 	S_FAILED_TRIES,
 	S_LAST_SUCCESS,
+	S_RECENT_SUCCESSES,
 	S_COUNT,
 	S_LOG_PUT,
 	S_LOG_GET,
@@ -211,6 +212,12 @@ enum stmt_id {
 	"FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref " \
 	"JOIN runs r ON r.id = ti.run_ref LEFT JOIN logs l ON l.try_ref = t.id "
 #define FAILURE_STATES "('failed', 'up_for_retry', 'crashed', 'timed_out')"
+/* The task a task instance is of: a Prefect task run (external id) named
+ * <task>-<key> is of its task, which the connector keeps as the operator. */
+#define TASK_KEY \
+	"CASE WHEN ti.external_id IS NOT NULL AND ti.operator IS NOT NULL " \
+	"AND substr(ti.task_id, 1, length(ti.operator) + 1) = ti.operator || '-' " \
+	"THEN ti.operator ELSE ti.task_id END"
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_SOURCE_PUT] =
@@ -304,6 +311,15 @@ static const char *const stmt_sql[S__COUNT] = {
 		"SELECT " TRY_COLS TRY_FROM "WHERE r.dag_ref = ?1 AND ti.task_id = ?2 "
 		"AND +t.state = 'success' AND (?3 = 0 OR r.logical_ms < ?3) "
 		"ORDER BY r.logical_ms DESC, r.id DESC, ti.map_index DESC, t.try_number DESC LIMIT 1",
+	/* the successful try of each task in each of its newest `per_task` runs
+	 * in the window (of a mapped task, the lowest map index's); a Prefect
+	 * task run (external id) named <task>-<key> counts as its task */
+	[S_RECENT_SUCCESSES] =
+		"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY task_key ORDER BY lms DESC, rref DESC) AS rn "
+		"FROM (SELECT " TRY_COLS ", " TASK_KEY " AS task_key, r.logical_ms AS lms, ti.run_ref AS rref, "
+		"row_number() OVER (PARTITION BY " TASK_KEY ", ti.run_ref ORDER BY ti.map_index, t.try_number DESC) "
+		"AS per_run " TRY_FROM "WHERE r.dag_ref = ?1 AND r.logical_ms >= ?2 AND +t.state = 'success') "
+		"WHERE per_run = 1) WHERE rn <= ?3 ORDER BY 14, 3, 5, 6, 7",
 	[S_COUNT] =
 		"SELECT (SELECT count(*) FROM runs WHERE dag_ref = ?1), "
 		"(SELECT count(*) FROM task_instances ti JOIN runs r ON r.id = ti.run_ref "
@@ -1368,6 +1384,18 @@ int store_last_success_try(struct dd_store *s, int64_t dag_ref, const char *task
 		return dd_error_set(err, DD_ENOTFOUND, "task %s has no successful try in the store",
 		                    task_id);
 	return 0;
+}
+
+int store_recent_successes(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int per_task, store_try_cb cb,
+                           void *ud, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt_ref(s, S_RECENT_SUCCESSES, dag_ref, err);
+
+	if (!st)
+		return DD_ESTORE;
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int(st, 3, per_task);
+	return each_try(s, st, cb, ud, NULL, err);
 }
 
 /* ---- logs ------------------------------------------------------------------ */

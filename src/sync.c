@@ -469,7 +469,8 @@ struct log_job {
 	int64_t try_ref;
 	char *run_id, *task_id, *external_id;
 	int map_index, try_number;
-	int baseline;
+	int baseline;               /* 1: a failing task's last success; 2: a success for quiet failures */
+	size_t cap;                 /* bytes kept of its log (0: the store's default) */
 	/* Outcome of the fetch, written after it in one short transaction. */
 	enum { JOB_PENDING, JOB_FETCHED, JOB_MISSING, JOB_FAILED } outcome;
 	struct dd_store_log_blob blob;
@@ -480,6 +481,7 @@ struct log_job {
 struct log_jobs {
 	struct log_job *v;
 	size_t n, cap;
+	size_t log_cap, success_cap;   /* bytes kept of a log; of a success fetched for quiet failures */
 	const char *dag_id;
 	struct dd_strv failing_tasks;
 };
@@ -492,7 +494,7 @@ static int has_job(const struct log_jobs *j, int64_t try_ref)
 	return 0;
 }
 
-static void add_job(struct log_jobs *j, const struct dd_store_try *t, int baseline)
+static void add_job(struct log_jobs *j, const struct dd_store_try *t, int baseline, size_t cap)
 {
 	struct log_job *q;
 
@@ -508,6 +510,7 @@ static void add_job(struct log_jobs *j, const struct dd_store_try *t, int baseli
 	q->map_index = t->t.map_index;
 	q->try_number = t->t.try_number;
 	q->baseline = baseline;
+	q->cap = cap;
 }
 
 static int on_failed_try(const struct dd_store_try *t, void *ud)
@@ -517,14 +520,25 @@ static int on_failed_try(const struct dd_store_try *t, void *ud)
 	if (!dd_strv_contains(&j->failing_tasks, t->t.task_id))
 		dd_strv_push(&j->failing_tasks, t->t.task_id);
 	if (!t->has_log)
-		add_job(j, t, 0);
+		add_job(j, t, 0, j->log_cap);
 	return 0;
 }
 
 static int on_baseline(const struct dd_store_try *t, void *ud)
 {
+	struct log_jobs *j = ud;
+
 	if (!t->has_log)
-		add_job(ud, t, 1);
+		add_job(j, t, 1, j->log_cap);
+	return 0;
+}
+
+static int on_success(const struct dd_store_try *t, void *ud)
+{
+	struct log_jobs *j = ud;
+
+	if (!t->has_log)
+		add_job(j, t, 2, j->success_cap);
 	return 0;
 }
 
@@ -558,9 +572,7 @@ static int on_log(const struct dd_log_request *req, const char *text, size_t len
 		if (!x->st->logs_failed)
 			snprintf(x->st->first_log_error, sizeof(x->st->first_log_error), "%s", lerr->msg);
 		x->st->logs_failed++;
-	} else if (store_log_pack(text, len, truncated,
-	                          x->src->max_log_bytes > 0 ? (size_t)x->src->max_log_bytes : 0,
-	                          &job->blob, &perr) == 0) {
+	} else if (store_log_pack(text, len, truncated, job->cap, &job->blob, &perr) == 0) {
 		job->outcome = JOB_FETCHED;
 		job->delivered = len;
 	} else {
@@ -576,7 +588,7 @@ static int on_log(const struct dd_log_request *req, const char *text, size_t len
 /* Writes one fetched batch of logs in one transaction. */
 static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_error *err)
 {
-	size_t logs = 0, missing = 0, baselines = 0;
+	size_t logs = 0, missing = 0, baselines = 0, successes = 0;
 	uint64_t bytes = 0;
 	int rc = store_begin(x->s, err);
 
@@ -587,7 +599,8 @@ static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_e
 			rc = store_log_put_blob(x->s, q->try_ref, &q->blob, err);
 			logs++;
 			bytes += q->delivered;
-			baselines += q->baseline ? 1 : 0;
+			baselines += q->baseline == 1;
+			successes += q->baseline == 2;
 		} else if (q->outcome == JOB_MISSING) {
 			rc = store_log_put_missing(x->s, q->try_ref, q->missing_reason, err);
 			missing++;
@@ -602,17 +615,25 @@ static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_e
 		x->st->logs += logs;
 		x->st->log_bytes += bytes;
 		x->st->baselines += baselines;
+		x->st->successes += successes;
 		x->st->logs_missing += missing;
 		progress(x);
 	}
 	return rc;
 }
 
-static int sync_logs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct dd_error *err)
+/* complete: every run the DAG listed is stored (none rejected or left out): only then are the
+ * newest successes the same as a sync that did not fail would pick. */
+static int sync_logs(struct ctx *x, const char *dag_id, int64_t dag_ref, int complete, struct dd_error *err)
 {
 	struct log_jobs j = { .dag_id = dag_id };
 	size_t batch = x->o->log_batch ? x->o->log_batch : 16;
 	int rc;
+
+	j.log_cap = x->src->max_log_bytes > 0 ? (size_t)x->src->max_log_bytes : 0;
+	j.success_cap = x->src->success_log_bytes > 0 ? (size_t)x->src->success_log_bytes : 0;
+	if (j.log_cap && (!j.success_cap || j.success_cap > j.log_cap))
+		j.success_cap = j.log_cap;
 
 	/* Failed tries in the window without a log (and the tasks that failed). */
 	rc = store_failed_tries(x->s, dag_ref, x->o->since_ms, 0, 0, on_failed_try, &j, err);
@@ -623,6 +644,9 @@ static int sync_logs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct 
 			rc = 0;
 		}
 	}
+	/* the newest successes of every task: what quiet failures are read from */
+	if (rc == 0 && complete && x->src->success_logs > 0)
+		rc = store_recent_successes(x->s, dag_ref, x->o->since_ms, x->src->success_logs, on_success, &j, err);
 	for (size_t off = 0; off < j.n && rc == 0; off += batch) {
 		size_t n = j.n - off < batch ? j.n - off : batch;
 		struct dd_log_request *reqs;
@@ -693,6 +717,7 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 			break;
 		if (!dag_refs[i])
 			continue;          /* its definition could not be fetched (counted) */
+		size_t gaps = stats->rejected + stats->runs_incomplete + stats->dags_failed;
 		{
 			int64_t t0 = dd_now_ms();   /* the run states read now are as of t0 or later */
 
@@ -709,7 +734,8 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 			}
 		}
 		if (rc == 0)
-			rc = sync_logs(&x, dag_ids.v[i], dag_refs[i], err);
+			rc = sync_logs(&x, dag_ids.v[i], dag_refs[i],
+			               stats->rejected + stats->runs_incomplete + stats->dags_failed == gaps, err);
 		if (rc == 0)
 			rc = store_runs(s, dag_refs[i], opts->since_ms, 0, count_run, &stats->runs_in_window,
 			                err);

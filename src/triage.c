@@ -44,6 +44,10 @@ static char *ui_link(const char *form, const char *base, const struct triage_res
 			if (!strcmp(an->groups[i].fingerprint, top->fingerprint) && an->groups[i].last_run)
 				run = an->groups[i].last_run;
 	}
+	if (!run && an->n_quiet && an->quiet[0].n_values) {   /* degraded: the newest run of the quiet failure */
+		task = an->quiet[0].task_id;
+		run = an->quiet[0].run_ids[an->quiet[0].n_values - 1];
+	}
 	if (!run && an->n_runs)
 		run = an->runs[an->n_runs - 1].run_id;
 	return conn_ui_link(form, base, an->dag_id, run, task);
@@ -84,12 +88,18 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
 		out->failing = 1;
 	if (out->an.not_running)
 		out->failing = out->not_running = 1;
+	out->degraded = out->an.n_quiet > 0;
 	/* the link comes from what the sync stored: the same online and offline */
 	if (n.source_ref && store_source_ui(store, n.source_ref, &form, &base, NULL) == 0)
 		out->ui_url = ui_link(form, base, out);
 	free(form);
 	free(base);
 	return 0;
+}
+
+int triage_exit_status(const struct triage_result *t, int degraded_exit)
+{
+	return t->failing ? 1 : t->degraded && degraded_exit ? 1 : 0;
 }
 
 void triage_release(struct triage_result *t)

@@ -4,6 +4,7 @@
  */
 #include "dagdoc/util.h"
 
+#include <math.h>
 #include <cJSON.h>
 
 #include "dagdoc/jsonout.h"
@@ -124,6 +125,44 @@ static cJSON *cause_json(const struct rk_cause *c, size_t rank, int explain)
 	return o;
 }
 
+cJSON *triage_quiet_json(const struct quiet_finding *f)
+{
+	cJSON *o = cJSON_CreateObject(), *vals = cJSON_CreateArray(), *onset = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "kind", quiet_kind_name(f->kind));
+	jsonout_str(o, "task_id", f->task_id);
+	jsonout_str(o, "what", f->what);
+	jsonout_str(o, "detail", f->detail);
+	if (f->onset < f->n_values) {
+		jsonout_str(onset, "run_id", f->run_ids[f->onset]);
+		jsonout_time(onset, "logical_date", f->run_ms[f->onset]);
+	}
+	cJSON_AddItemToObject(o, "onset", onset);
+	if (isfinite(f->usual))
+		cJSON_AddNumberToObject(o, "usual", f->usual);
+	else
+		cJSON_AddNullToObject(o, "usual");
+	if (isfinite(f->now))
+		cJSON_AddNumberToObject(o, "now", f->now);
+	else
+		cJSON_AddNullToObject(o, "now");
+	jsonout_str(o, "upstream_dag", f->upstream_dag);
+	cJSON_AddNumberToObject(o, "severity", jsonout_round3(f->severity));
+	for (size_t i = 0; i < f->n_values; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "run_id", f->run_ids[i]);
+		jsonout_time(x, "logical_date", f->run_ms[i]);
+		if (isfinite(f->values[i]))
+			cJSON_AddNumberToObject(x, "value", f->values[i]);
+		else
+			cJSON_AddNullToObject(x, "value");
+		cJSON_AddItemToArray(vals, x);
+	}
+	cJSON_AddItemToObject(o, "values", vals);
+	return o;
+}
+
 cJSON *triage_to_json(const struct triage_result *t, int explain)
 {
 	const struct an_result *an = &t->an;
@@ -148,6 +187,8 @@ cJSON *triage_to_json(const struct triage_result *t, int explain)
 		jsonout_time(s, "last_scheduled_run", an->last_scheduled_ms);
 		cJSON_AddNumberToObject(s, "cadence_seconds", (double)(an->cadence_ms / 1000));
 	}
+	cJSON_AddBoolToObject(s, "degraded", t->degraded);
+	cJSON_AddStringToObject(s, "status", t->failing ? "failing" : t->degraded ? "degraded" : "healthy");
 	cJSON_AddNumberToObject(s, "unlogged_failed_tries", (double)an->n_unlogged);
 	cJSON_AddItemToObject(o, "summary", s);
 	for (size_t i = 0; i < t->rk.n_causes; i++)
@@ -164,6 +205,13 @@ cJSON *triage_to_json(const struct triage_result *t, int explain)
 		cJSON_AddItemToArray(stalls, x);
 	}
 	cJSON_AddItemToObject(o, "stalls", stalls);
+	{
+		cJSON *q = cJSON_CreateArray();
+
+		for (size_t i = 0; i < an->n_quiet; i++)
+			cJSON_AddItemToArray(q, triage_quiet_json(&an->quiet[i]));
+		cJSON_AddItemToObject(o, "quiet_failures", q);
+	}
 	for (size_t i = an->n_runs > 10 ? an->n_runs - 10 : 0; i < an->n_runs; i++) {
 		cJSON *x = cJSON_CreateObject();
 
@@ -224,8 +272,13 @@ static void headline(const struct triage_result *t, const struct triage_style *s
 		return;
 	}
 	if (!an->n_failed && !t->failing) {
-		fprintf(out, "%shealthy%s: %zu of the last %zu runs succeeded", C(st, RC_GREEN), C(st, RC_RESET),
-		        an->n_success, an->n_runs);
+		if (t->degraded)
+			fprintf(out, "%sdegraded%s: %zu of the last %zu runs succeeded, but %zu quiet failure%s",
+			        C(st, RC_YELLOW), C(st, RC_RESET), an->n_success, an->n_runs, an->n_quiet,
+			        an->n_quiet == 1 ? "" : "s");
+		else
+			fprintf(out, "%shealthy%s: %zu of the last %zu runs succeeded", C(st, RC_GREEN),
+			        C(st, RC_RESET), an->n_success, an->n_runs);
 		if (an->n_groups)
 			fprintf(out, " (%zu failure %s recovered on retry)", an->n_groups,
 			        DD_PLURAL(an->n_groups, "kind", "kinds"));
@@ -332,6 +385,40 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 	dd_buf_release(&buf);
 }
 
+/* The quiet failures: kind, task and what it logged, one line each (folded by the caller's width). */
+
+static void quiet_text(const struct an_result *an, FILE *out, const char *head, const char *item, int md,
+                       int explain)
+{
+	if (!an->n_quiet)
+		return;
+	fputs(head, out);
+	for (size_t i = 0; i < an->n_quiet; i++) {
+		const struct quiet_finding *f = &an->quiet[i];
+
+		if (md) {
+			fprintf(out, "%s`%s` in `%s`: ", item, quiet_kind_name(f->kind), f->task_id);
+			render_md_text(out, f->detail, 0);
+		} else {
+			fprintf(out, "%s%-18s %s: %s", item, quiet_kind_name(f->kind), f->task_id, f->detail);
+		}
+		if (f->upstream_dag)
+			fprintf(out, md ? "; upstream DAG `%s`" : "; upstream DAG %s", f->upstream_dag);
+		fputc('\n', out);
+		if (explain && !md && f->n_values) {
+			/* the tracked value per run, oldest first; '|' before the onset */
+			fprintf(out, "%s%-18s ", item, "   values");
+			for (size_t k = 0; k < f->n_values; k++) {
+				char v[40];
+
+				quiet_format_value(f->values[k], v, sizeof(v));
+				fprintf(out, "%s%s", k == f->onset ? " | " : k ? " " : "", v);
+			}
+			fputc('\n', out);
+		}
+	}
+}
+
 static void last_runs(const struct an_result *an, FILE *out, const char *prefix)
 {
 	size_t from = an->n_runs > 5 ? an->n_runs - 5 : 0;
@@ -349,6 +436,7 @@ void triage_render_text(const struct triage_result *t, const struct triage_style
 	size_t max = st->max_causes ? st->max_causes : t->rk.n_causes;
 
 	headline(t, st, out, "");
+	quiet_text(&t->an, out, "\nquiet failures (the task succeeded)\n", "   ", 0, st->explain);
 	if (!t->rk.n_causes) {
 		fputs("\nlast runs\n", out);
 		last_runs(&t->an, out, "   ");
@@ -380,6 +468,7 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 
 	plain.color = 0;
 	headline(t, &plain, out, "### ");
+	quiet_text(&t->an, out, "\n**Quiet failures** (the task succeeded)\n\n", "- ", 1, 0);
 	for (size_t i = 0; i < t->rk.n_causes && i < max; i++) {
 		const struct rk_cause *c = &t->rk.causes[i];
 		char a[32];

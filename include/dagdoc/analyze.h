@@ -30,6 +30,9 @@
  *    names its task runs <task>-<dynamic key> (load_model-863), and they
  *    are grouped by the task (load_model), as the Prefect UI does;
  *  - still failing: the task's newest run in the window failed with it;
+ *  - quiet failures: what the stored logs of each task's successful tries
+ *    in the window (the newest 40) say went wrong though the task
+ *    succeeded (quiet.h); those logs are read once each too;
  *  - stuck: a task instance (or run) not finished as of as_of_ms, queued
  *    or running FAR_FACTOR times longer than the task's (run's) median
  *    and at least FAR_MIN_S (analyze.c); a task needs MIN_HISTORY runs.
@@ -47,6 +50,7 @@
 #include "dagdoc/logparse.h"
 #include "dagdoc/model.h"
 #include "dagdoc/pattern.h"
+#include "dagdoc/quiet.h"
 #include "dagdoc/store.h"
 #include "dagdoc/util.h"
 
@@ -246,6 +250,8 @@ struct an_result {
 	struct an_stall *stalls;
 	size_t n_stalls;
 	struct an_grid grid;
+	struct quiet_finding *quiet; /* quiet failures of tasks that succeeded (quiet.h), most severe first */
+	size_t n_quiet;
 	size_t n_classified;         /* tries classified now (not from the cache) */
 	size_t n_log_reads;          /* stored logs read and decompressed (each at most once) */
 	size_t n_unlogged;           /* failed tries without a stored log */

@@ -53,6 +53,9 @@ struct dd_source {
 	int64_t max_log_bytes;      /* cap per log, default 16 MiB */
 	int retry_after_max_s;      /* the most one request waits for Retry-After, default 60 */
 	int retry_budget_s;         /* the most all retries of one sync wait in all, default 300 */
+	int success_logs;           /* logs of each task's newest successful runs fetched (quiet
+	                             * failures), default 10; 0: none */
+	int64_t success_log_bytes;  /* cap per successful try's log, default 1 MiB (and at most max_log_bytes) */
 	char *origin;               /* "config.yaml:12" or "environment" */
 	char *unset_env;            /* "config.yaml:14: password_env names X, which is not set ...":
 	                             * the first *_env of the file naming a variable that is not
@@ -82,6 +85,8 @@ struct dd_config {
 	struct dd_repo *repos;
 	size_t n_repos;
 	struct dd_strv warnings;    /* for the command to print (permissions, literal secrets) */
+	int degraded_exit;          /* triage/report exit status when DAGs are only degraded (quiet
+	                             * failures, nothing failing): 0 (default) or 1 */
 };
 
 /*

@@ -141,6 +141,8 @@ const struct rk_cause *report_dag_top(const struct report_dag *d, size_t *k);
 int report_not_running(const struct report_dag *d, char *out, size_t len);
 
 size_t report_count(const struct report *r, enum report_status s);
+/* DAGs with quiet failures (triage.degraded), whatever their status. */
+size_t report_count_degraded(const struct report *r);
 size_t report_count_new(const struct report *r, size_t *recurring);
 /* Sources that could not be synced. */
 size_t report_sources_failed(const struct report *r);

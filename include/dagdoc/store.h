@@ -212,6 +212,13 @@ int store_failed_tries(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int
 int store_last_success_try(struct dd_store *s, int64_t dag_ref, const char *task_id,
                            int64_t before_ms, store_try_cb cb, void *ud, struct dd_error *err);
 
+/* The successful try of each task in each of its newest per_task runs with
+ * a success and logical date >= from_ms (one per run: of a mapped task, the
+ * lowest map index's; a Prefect task run <task>-<key> counts as its task),
+ * oldest run first. */
+int store_recent_successes(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int per_task, store_try_cb cb,
+                           void *ud, struct dd_error *err);
+
 /* ---- logs ----------------------------------------------------------------- */
 
 /* Stores the log of one try, compressed with zlib.  Text longer than

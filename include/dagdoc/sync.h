@@ -16,7 +16,15 @@
  *  3. Fetches the logs of failed tries (failed, up_for_retry, crashed,
  *     timed_out) in the window that are not stored yet, and for each task
  *     that failed in the window, the log of its newest successful try as a
- *     baseline when not stored yet.  Logs are fetched concurrently by the
+ *     baseline when not stored yet, and the log of the successful try of
+ *     each task in its newest src->success_logs runs with one in the
+ *     window (0: none; a mapped task's lowest map index) not stored yet,
+ *     capped at src->success_log_bytes, for quiet failures (quiet.h),
+ *     when every run of the DAG was stored whole (so a faulty sync picks
+ *     no success a healthy one would not).  A log stored (or recorded
+ *     missing) is never asked for again, so a sync with nothing new makes
+ *     no log request.
+ *     Logs are fetched concurrently by the
  *     connector, `log_batch` at a time, capped and compressed as each
  *     arrives (memory holds one raw log plus the batch's compressed ones),
  *     then written in one transaction per batch.
@@ -88,6 +96,7 @@ struct dd_sync_stats {
 	size_t tries;              /* tries written */
 	size_t logs;               /* logs stored (baselines included) */
 	size_t baselines;          /* of which last-success baselines */
+	size_t successes;          /* of which successes read for quiet failures */
 	uint64_t log_bytes;        /* bytes of the stored logs as delivered */
 	size_t logs_missing;       /* the source has no log: recorded, not asked again */
 	size_t logs_failed;        /* could not be fetched now: the next sync retries */

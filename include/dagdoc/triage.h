@@ -30,6 +30,8 @@ struct triage_result {
 	struct rk_result rk;
 	int failing;             /* still failing, or not running (below): exit 1 */
 	int not_running;         /* the scheduler stopped making its runs (an_result.not_running) */
+	int degraded;            /* quiet failures (an.quiet): tasks that succeed but did not do their
+	                          * work; "degraded" when not failing (exit: config's degraded_exit) */
 	int64_t newest_ms;       /* logical date of the newest run */
 	char *ui_url;            /* link to the failing run in the orchestrator's UI (from the
 	                          * source's UI as the last sync stored it), or NULL */
@@ -44,6 +46,11 @@ void triage_release(struct triage_result *t);
 
 struct cJSON;
 struct cJSON *triage_to_json(const struct triage_result *t, int explain);
+/* One quiet failure as JSON: kind, task_id, what, detail, onset, usual, now, upstream_dag and its
+ * values per run (the "quiet_failures" of triage_to_json and the report's JSON). */
+struct cJSON *triage_quiet_json(const struct quiet_finding *f);
+/* The exit status of a diagnosis: 1 failing, degraded_exit when only degraded, else 0. */
+int triage_exit_status(const struct triage_result *t, int degraded_exit);
 
 struct triage_style {
 	int color;               /* ANSI colours */

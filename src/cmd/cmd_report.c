@@ -284,7 +284,9 @@ static int cmd_report(int argc, char **argv, struct dd_cli *cli)
 		cli_errorf("report", "no source could be read; the report shows only what the store already held");
 		trouble = 1;
 	}
-	exit_code = trouble ? DD_EXIT_ERROR : report_count(&rep, REPORT_FAILING) ? DD_EXIT_FAILING : DD_EXIT_OK;
+	exit_code = trouble ? DD_EXIT_ERROR
+	            : report_count(&rep, REPORT_FAILING) || (s.cfg->degraded_exit && report_count_degraded(&rep))
+	            ? DD_EXIT_FAILING : DD_EXIT_OK;
 out:
 	report_release(&rep);
 	cli_session_close(&s);
@@ -318,7 +320,8 @@ const struct dd_command command_report = {
 	"      --no-record     do not record this report's failures (a preview: the next\n"
 	"                      report still calls them new)\n"
 	"      --explain       every evidence weight (in every format)\n\n"
-	"Exit status: 1 when a DAG is failing, 0 when none is, 2 when no source could be\n"
+	"Exit status: 1 when a DAG is failing (or, with degraded_exit: 1 in the\n"
+	"configuration, shows quiet failures), 0 when none is, 2 when no source could be\n"
 	"read, a DAG named exists nowhere, or the report could not be written or posted.\n\n"
 	CLI_COMMON_HELP
 };

@@ -95,7 +95,7 @@ static int cmd_runbook(int argc, char **argv, struct dd_cli *cli)
 	}
 	cli_notes(&s);
 	runbook_render_dag(&t, stdout);
-	exit_code = t.failing ? DD_EXIT_FAILING : DD_EXIT_OK;
+	exit_code = triage_exit_status(&t, s.cfg->degraded_exit) ? DD_EXIT_FAILING : DD_EXIT_OK;
 out:
 	triage_release(&t);
 	pat_library_free(lib);

@@ -2,7 +2,8 @@
  * cmd_triage.c - `dagdoc triage <dag_id|flow_name>`: sync (unless
  * --offline), analyse, rank and print the likely causes.
  *
- * Exit status: 1 when the DAG is failing, 0 when it is healthy, 2 on error.
+ * Exit status: 1 when the DAG is failing, 0 when it is healthy, 2 on error; a
+ * DAG only degraded (quiet failures) exits with the config's degraded_exit (0).
  */
 #include "dagdoc/util.h"
 
@@ -81,7 +82,7 @@ static int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 		else
 			triage_render_text(&t, &st, stdout);
 	}
-	exit_code = t.failing ? DD_EXIT_FAILING : DD_EXIT_OK;
+	exit_code = triage_exit_status(&t, s.cfg->degraded_exit) ? DD_EXIT_FAILING : DD_EXIT_OK;
 out:
 	triage_release(&t);
 	cli_session_close(&s);
@@ -103,5 +104,7 @@ const struct dd_command command_triage = {
 	"      --offline       use only what the store holds; no network\n"
 	"      --explain       show every evidence weight behind each confidence\n"
 	"      --format FMT    text (default), json or md\n\n"
-	"Exit status: 1 when the DAG is failing, 0 when it is healthy, 2 on error.\n\n" CLI_COMMON_HELP
+	"Exit status: 1 when the DAG is failing, 0 when it is healthy, 2 on error.  A DAG\n"
+	"whose tasks succeed but show quiet failures is \"degraded\": it exits with the\n"
+	"configuration's degraded_exit (0 unless set to 1).\n\n" CLI_COMMON_HELP
 };

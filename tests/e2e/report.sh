@@ -61,8 +61,9 @@ expect_rc "json: exit 1" 1
 check "json: shape" "$PY" - "$TMP/out" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert sorted(j) == ["dags", "flaky_tasks", "fleet_causes", "new_failures", "notes", "recurring_failures",
-                     "report", "schema_version", "sources", "summary"], sorted(j)
+assert sorted(j) == ["dags", "flaky_tasks", "fleet_causes", "new_failures", "notes", "quiet_failures",
+                     "recurring_failures", "report", "schema_version", "sources", "summary"], sorted(j)
+assert j["quiet_failures"] == [] and j["summary"]["degraded"] == 0, (j["quiet_failures"], j["summary"])
 s = j["summary"]
 assert (s["dags"], s["failing"], s["recovered"], s["healthy"], s["new_failures"], s["recurring_failures"],
         s["sources_failed"]) == (1, 1, 0, 0, 1, 0, 0), s

@@ -50,8 +50,8 @@ eq "foreign keys consistent" "$(q "PRAGMA foreign_key_check")" ""
 
 run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$DB" --since 3650d
 expect_rc "next sync completes" 0
-expect_out "next sync stores the rest" '^synced 2 DAGs from local .*: 6 runs \(4 new\), 7 tries, 8 logs'
-eq "store complete after resume" "$(q "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM tries) || ' ' || (SELECT count(*) FROM logs)")" "6 12 8"
+expect_out "next sync stores the rest" '^synced 2 DAGs from local .*: 6 runs \(4 new\), 7 tries, 12 logs'
+eq "store complete after resume" "$(q "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM tries) || ' ' || (SELECT count(*) FROM logs)")" "6 12 12"
 eq "integrity_check after resume" "$(q "PRAGMA integrity_check")" "ok"
 
 # 2. SIGINT while batch 2 is open: that batch commits, then exit 2.
@@ -70,6 +70,6 @@ eq "Ctrl-C: the open batch was committed, nothing after it" "$(q "SELECT count(*
 eq "integrity_check after Ctrl-C" "$(q "PRAGMA integrity_check")" "ok"
 run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$DB" --since 3650d
 expect_rc "sync after Ctrl-C completes" 0
-eq "store complete after Ctrl-C and resume" "$(q "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM tries) || ' ' || (SELECT count(*) FROM logs)")" "6 12 8"
+eq "store complete after Ctrl-C and resume" "$(q "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM tries) || ' ' || (SELECT count(*) FROM logs)")" "6 12 12"
 
 finish

@@ -43,7 +43,7 @@ config v1.yaml "$port" "token_env: AF_TOKEN"
 DB="$TMP/v1.db"
 run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE
 expect_rc "v1: sync exits 0" 0
-expect_out "v1: summary" '^synced 3 DAGs from prod \(airflow 2\.10\.5 \(api v1\)\): 31 runs \(31 new\), 122 tries, 23 logs \([0-9.]+ kB\)$'
+expect_out "v1: summary" '^synced 3 DAGs from prod \(airflow 2\.10\.5 \(api v1\)\): 31 runs \(31 new\), 122 tries, 99 logs \([0-9.]+ kB\)$'
 eq "v1: no progress line off a terminal" "$errout" ""
 # On a terminal (script(1) gives one): which DAG, N of M, and what was fetched
 script -qec "'$DAGDOC' sync --config '$TMP/v1.yaml' --store '$TMP/v1-tty.db' $SINCE" /dev/null >"$TMP/tty.out" 2>&1
@@ -52,7 +52,7 @@ check "v1 on a terminal: the progress names the DAG and counts N of M" \
 	grep -qE '^sync prod: DAG [1-3] of 3 [a-z_]+, [0-9]+ runs?, [0-9]+ logs?, ' "$TMP/tty.lines"
 check "v1 on a terminal: the last DAG is 3 of 3" grep -qE '^sync prod: DAG 3 of 3 ' "$TMP/tty.lines"
 check "v1 on a terminal: the progress line is cleared, then the summary" grep -qE $'^\e\\[Ksynced 3 DAGs from prod' "$TMP/tty.lines"
-eq "v1: runs, tries, logs stored" "$(counts "$DB")" "31 122 23"
+eq "v1: runs, tries, logs stored" "$(counts "$DB")" "31 122 99"
 eq "v1: run states of etl_daily" "$(sqlite3 "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY r.logical_ms)")" \
 	"success,success,success,success,failed,failed,failed,failed,failed,running"
 eq "v1: retries of transform on 03-05" "$(sqlite3 "$DB" "SELECT group_concat(t.try_number || ':' || t.state, ',') FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE r.run_id = 'scheduled__2026-03-05T02:00:00+00:00' AND ti.task_id = 'transform'")" \
@@ -61,7 +61,9 @@ check "v1: the failed try's log is stored and ends with its failure" \
 	grep -q "AttributeError: 'DataFrame' object has no attribute 'append'" <(getlog "$DB" etl_daily scheduled__2026-03-05T02:00:00+00:00 transform 2)
 check "v1: baseline: transform's last success (03-04) is stored" \
 	grep -q "Marking task as SUCCESS" <(getlog "$DB" etl_daily scheduled__2026-03-04T02:00:00+00:00 transform 1)
-eq "v1: no log for tries that did not fail (besides baselines)" "$(sqlite3 "$DB" "SELECT count(*) FROM logs l JOIN tries t ON t.id = l.try_ref WHERE t.state = 'success'")" "6"
+# successful tries: those of each task's newest 10 runs (success_logs' default; of a mapped task
+# the lowest map index) for quiet failures, and baselines (score_segments': map index 2)
+eq "v1: successful tries' logs: of at most 10 runs per task" "$(sqlite3 "$DB" "SELECT count(*) || ' ' || max(n) || ' ' || sum(k) FROM (SELECT count(DISTINCT r.id) AS n, count(*) AS k FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE t.state = 'success' GROUP BY r.dag_ref, ti.task_id)")" "11 10 82"
 eq "v1: DAG dependencies" "$(sqlite3 "$DB" "SELECT group_concat(upstream || '>' || downstream, ',') FROM (SELECT upstream, downstream FROM task_deps p JOIN dags d ON d.id = p.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY 1)")" \
 	"extract>transform,load>notify,transform>load,wait_for_raw_events>extract"
 eq "v1: import errors" "$(sqlite3 "$DB" "SELECT filename FROM import_errors")" "/opt/airflow/dags/quality/check_orders.py"
@@ -80,7 +82,19 @@ eq "v1: second sync lists task instances of the 2 unfinished runs only" \
 eq "v1: second sync fetches no log" "$(grep -c '/logs/' "$TMP/v1.req2")" "0"
 eq "v1: second sync lists runs from the cursor, not the whole window" \
 	"$(grep -c 'dagRuns?.*execution_date_gte=2026-03-10' "$TMP/v1.req2")" "3"
-eq "v1: nothing duplicated" "$(counts "$DB")" "31 122 23"
+eq "v1: nothing duplicated" "$(counts "$DB")" "31 122 99"
+# The logs of successful tries (quiet failures) cost the first sync their
+# requests, and a second sync nothing: as many requests as with success_logs: 0.
+config off.yaml "$port" "token_env: AF_TOKEN" "success_logs: 0"
+before=$(wc -l <"$TMP/v1.req")
+run "$DAGDOC" sync --config "$TMP/off.yaml" --store "$TMP/off.db" $SINCE
+first_off=$(($(wc -l <"$TMP/v1.req") - before))
+before=$(wc -l <"$TMP/v1.req")
+run "$DAGDOC" sync --config "$TMP/off.yaml" --store "$TMP/off.db" $SINCE
+second_off=$(($(wc -l <"$TMP/v1.req") - before))
+first_on=$(head -n "$(($(wc -l <"$TMP/v1.req") - first_off - second_off))" "$TMP/v1.req" | wc -l)
+eq "v1: a second sync makes as many requests with success logs as without" "$(wc -l <"$TMP/v1.req2")" "$second_off"
+echo "    (requests: first sync $((first_on - $(wc -l <"$TMP/v1.req2"))) with success logs, $first_off without; second sync $(wc -l <"$TMP/v1.req2") and $second_off)"
 
 # Unknown DAG: the connector's sentence, exit 2, nothing written.
 run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE etl_dialy
@@ -128,7 +142,7 @@ eq "killed: only the 6 committed runs" "$(sqlite3 "$DB" "SELECT count(*) FROM ru
 run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE
 expect_rc "killed: resumed sync exits 0" 0
 expect_out "killed: resumed sync stores the rest" '31 runs \(25 new\)'
-eq "killed: same content as an uninterrupted sync" "$(counts "$DB")" "31 122 23"
+eq "killed: same content as an uninterrupted sync" "$(counts "$DB")" "31 122 99"
 
 # ---- API v2 (Airflow 3.x), username/password -> JWT ------------------------
 start_fake fake_airflow.py v2 --api v2 --world "$WORLD" --user admin --password "$AF_PASSWORD"
@@ -136,8 +150,8 @@ config v2.yaml "$port" "username: admin" "password_env: AF_PASSWORD"
 DB="$TMP/v2.db"
 run "$DAGDOC" sync --config "$TMP/v2.yaml" --store "$DB" $SINCE
 expect_rc "v2: sync exits 0" 0
-expect_out "v2: summary" '^synced 3 DAGs from prod \(airflow [0-9.]+ \(api v2\)\): 31 runs \(31 new\), 122 tries, 23 logs'
-eq "v2: runs, tries, logs stored" "$(counts "$DB")" "31 122 23"
+expect_out "v2: summary" '^synced 3 DAGs from prod \(airflow [0-9.]+ \(api v2\)\): 31 runs \(31 new\), 122 tries, 99 logs'
+eq "v2: runs, tries, logs stored" "$(counts "$DB")" "31 122 99"
 check "v2: the failed try's log is stored" \
 	grep -q "AttributeError: 'DataFrame' object has no attribute 'append'" <(getlog "$DB" etl_daily scheduled__2026-03-05T02:00:00+00:00 transform 2)
 run "$DAGDOC" sync --config "$TMP/v2.yaml" --store "$DB" $SINCE

@@ -11,7 +11,10 @@ sources:
   - name: local
     kind: logs
     path: $FIX
+    success_logs: 0
 YAML
+# success_logs: 0 keeps the log set to failed tries and baselines here; the
+# logs of successful tries (quiet failures) are checked after.
 q() { sqlite3 "$DB" "$1"; }
 eq() {   # NAME ACTUAL EXPECTED
 	if [ "$2" = "$3" ]; then _pass "$1"; else _fail "$1" "got:  $2" "want: $3"; fi
@@ -61,6 +64,16 @@ run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$DB" --since 3650d
 expect_rc "second sync exits 0" 0
 eq "second sync fetches nothing new" "$out" "synced 2 DAGs from local (log folder $FIX): 6 runs (0 new), 0 tries, 0 logs (0 bytes)"
 eq "no duplicate rows" "$(q "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM tries) || ' ' || (SELECT count(*) FROM logs)")" "6 12 8"
+
+# The default success_logs (10): every successful try of this small folder is
+# read too, each once; a second sync reads none.
+sed '/success_logs/d' "$TMP/config.yaml" >"$TMP/quiet.yaml"
+run "$DAGDOC" sync --config "$TMP/quiet.yaml" --store "$TMP/quiet.db" --since 3650d
+expect_out "success logs: every successful try's log is stored" ', 12 tries, 12 logs '
+eq "success logs: one per successful try" "$(sqlite3 "$TMP/quiet.db" "SELECT count(*) FROM logs l JOIN tries t ON t.id = l.try_ref WHERE t.state = 'success'")" \
+	"$(sqlite3 "$TMP/quiet.db" "SELECT count(*) FROM tries WHERE state = 'success'")"
+run "$DAGDOC" sync --config "$TMP/quiet.yaml" --store "$TMP/quiet.db" --since 3650d
+expect_out "success logs: a second sync reads no log" '6 runs \(0 new\), 0 tries, 0 logs'
 
 run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$DB" --since 3650d ml_train
 expect_rc "sync of one named DAG exits 0" 0

@@ -41,9 +41,9 @@ config server.yaml "http://127.0.0.1:$port/api"
 DB="$TMP/server.db"
 run "$DAGDOC" sync --config "$TMP/server.yaml" --store "$DB" $SINCE
 expect_rc "server: sync exits 0" 0
-expect_out "server: summary" '^synced 3 DAGs from flows \(prefect [0-9.]+\): 31 runs \(31 new\), 122 tries, 23 logs \([0-9.]+ kB\)$'
+expect_out "server: summary" '^synced 3 DAGs from flows \(prefect [0-9.]+\): 31 runs \(31 new\), 122 tries, 99 logs \([0-9.]+ kB\)$'
 eq "server: no progress line off a terminal" "$errout" ""
-eq "server: runs, tries, logs stored" "$(counts "$DB")" "31 122 23"
+eq "server: runs, tries, logs stored" "$(counts "$DB")" "31 122 99"
 eq "server: flows stored as DAGs" "$(sqlite3 "$DB" "SELECT group_concat(dag_id, ',') FROM (SELECT dag_id FROM dags ORDER BY dag_id)")" "etl_daily,sync_crm,train_churn"
 eq "server: flow runs keep their names" "$(sqlite3 "$DB" "SELECT count(*) FROM runs WHERE run_name IS NOT NULL AND run_name != ''")" "31"
 eq "server: run states of sync_crm" "$(sqlite3 "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'sync_crm' ORDER BY r.logical_ms)")" \
@@ -63,7 +63,7 @@ eq "server: second sync fetches no log" "$(grep -c '/logs/filter' "$TMP/server.r
 eq "server: first sync asked for task runs of every run" "$(head -n "$before" "$TMP/server.req" | grep -c 'task_runs/filter')" "34"
 eq "server: second sync asks for the task runs of the 2 unfinished runs only" \
 	"$(grep -c 'task_runs/filter' "$TMP/server.req2")" "5"
-eq "server: nothing duplicated" "$(counts "$DB")" "31 122 23"
+eq "server: nothing duplicated" "$(counts "$DB")" "31 122 99"
 
 run "$DAGDOC" sync --config "$TMP/server.yaml" --store "$DB" $SINCE etl_dialy
 expect_rc "server: unknown flow exits 2" 2
@@ -82,7 +82,7 @@ eq "killed: integrity_check" "$(sqlite3 "$DB" "PRAGMA integrity_check")" "ok"
 eq "killed: only the 3 committed runs" "$(sqlite3 "$DB" "SELECT count(*) FROM runs")" "3"
 run "$DAGDOC" sync --config "$TMP/server.yaml" --store "$DB" $SINCE
 expect_rc "killed: resumed sync exits 0" 0
-eq "killed: same content as an uninterrupted sync" "$(counts "$DB")" "31 122 23"
+eq "killed: same content as an uninterrupted sync" "$(counts "$DB")" "31 122 99"
 
 # ---- Prefect Cloud, API key ---------------------------------------------------
 export PF_KEY=pnu_e2eKey0123456789abcdef
@@ -92,7 +92,7 @@ config cloud.yaml "$CLOUD_URL" "api_key_env: PF_KEY"
 DB="$TMP/cloud.db"
 run "$DAGDOC" sync --config "$TMP/cloud.yaml" --store "$DB" $SINCE
 expect_rc "cloud: sync exits 0" 0
-eq "cloud: runs, tries, logs stored" "$(counts "$DB")" "31 122 23"
+eq "cloud: runs, tries, logs stored" "$(counts "$DB")" "31 122 99"
 check "cloud: the key never reaches the store" sh -c "! grep -aq '$PF_KEY' '$DB' '$DB-wal' 2>/dev/null"
 
 PF_KEY=pnu_wrong run "$DAGDOC" sync --config "$TMP/cloud.yaml" --store "$TMP/bad.db" $SINCE

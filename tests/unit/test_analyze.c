@@ -594,6 +594,70 @@ static void test_each_log_read_once(void **state)
 	assert_int_equal(an->n_log_reads, 2);
 }
 
+/* ---- quiet failures: the successful tries' logs ------------------------------------ */
+
+struct success_logs {
+	struct fx *f;
+	size_t n, seen;
+};
+
+/* Stores, for each successful try the store lists (oldest run first), a log whose count is
+ * normal until the last two runs, which load nothing. */
+static int put_success_log(const struct dd_store_try *t, void *ud)
+{
+	struct success_logs *s = ud;
+	struct dd_error err = DD_ERROR_INIT;
+	char log[256];
+	long rows = s->seen + 4 < s->n ? 48000 + (long)(s->seen % 3) * 2100 : 0;   /* the last 2 runs' 4 tries: 0 */
+
+	snprintf(log, sizeof(log), "[2026-03-05T02:00:04.311+0000] {logging_mixin.py:190} INFO - Loaded %ld rows into "
+	         "warehouse.orders\n", rows);
+	s->seen++;
+	must(store_log_put(s->f->store, t->ref, log, strlen(log), 0, 0, &err), &err, "store_log_put");
+	return 0;
+}
+
+static int count_try(const struct dd_store_try *t, void *ud)
+{
+	(void)t;
+	(*(size_t *)ud)++;
+	return 0;
+}
+
+/* The newest successful tries of each task come from the store (what sync fetches), and the
+ * analysis reads each once for quiet failures: the last two runs' "Loaded 0 rows". */
+static void test_quiet_from_success_logs(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "extract", "SSSSSSSSSS", NULL, NULL, NULL, 0, 0 },
+		{ "load", "SSSSSSSSSS", NULL, NULL, NULL, 0, 0 },
+	};
+	struct dd_error err = DD_ERROR_INIT;
+	struct success_logs s = { f, 20, 0 };
+	const struct an_result *an;
+	size_t n = 0;
+
+	build(f, "orders", tasks, 2);
+	must(store_recent_successes(f->store, f->dag_ref, 0, 3, count_try, &n, &err), &err, "store_recent_successes");
+	assert_int_equal(n, 6);                 /* 3 newest of each task */
+	n = 0;
+	must(store_recent_successes(f->store, f->dag_ref, f->t0 + 8 * DAY_MS, 10, count_try, &n, &err), &err,
+	     "store_recent_successes");
+	assert_int_equal(n, 4);                 /* the window: runs 9 and 10 */
+	must(store_recent_successes(f->store, f->dag_ref, 0, 100, put_success_log, &s, &err), &err,
+	     "store_recent_successes");
+	assert_int_equal(s.seen, 20);
+	an = analyse(f);
+	assert_int_equal(an->n_log_reads, 20);  /* each successful log once */
+	assert_int_equal(an->n_quiet, 2);       /* both tasks logged the same line in this fixture */
+	assert_int_equal(an->quiet[0].kind, QUIET_VALUE);
+	assert_string_equal(an->quiet[0].what, "Loaded # rows into warehouse.orders");
+	assert_int_equal(an->quiet[0].n_values, 10);
+	assert_int_equal(an->quiet[0].onset, 8);
+	assert_int_equal(an->n_groups, 0);
+}
+
 /* The run x task grid a report draws comes from the analysis: the worst
  * state of each task in each run, its tries, and the newest failed try's
  * category and error. */
@@ -1033,6 +1097,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_error_two_tasks_one_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classifications_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_log_read_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quiet_from_success_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_gone_since_last_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_not_gone, setup, teardown),

@@ -37,6 +37,8 @@ static void test_full(void **state)
 	                      "  - name: prod\n    kind: airflow\n    url: http://a\n    token_env: MY_TOKEN\n"
 	                      "    insecure: true\n    timeout: 30\n"
 	                      "  - name: pf\n    kind: prefect\n    url: http://p/api\n"
+	                      "    success_logs: 0\n    success_log_kb: 256\n"
+	                      "degraded_exit: 1\n"
 	                      "repos:\n  - ~/repo\n  - path: /r2\n    branch: main\n    deploy_lag: 3h\n"
 	                      "    requirements: [reqs/*.txt]\n"
 	                      "patterns: [/p1, /p2]\n",
@@ -47,6 +49,12 @@ static void test_full(void **state)
 	assert_int_equal(cfg.sources[0].timeout_s, 30);
 	assert_int_equal(cfg.sources[0].concurrency, 8);
 	assert_int_equal(cfg.sources[1].kind, DD_SOURCE_PREFECT);
+	/* quiet failures: the successes read per task and their cap; a degraded DAG's exit */
+	assert_int_equal(cfg.sources[0].success_logs, 10);
+	assert_int_equal(cfg.sources[0].success_log_bytes, 1 << 20);
+	assert_int_equal(cfg.sources[1].success_logs, 0);
+	assert_int_equal(cfg.sources[1].success_log_bytes, 256 << 10);
+	assert_int_equal(cfg.degraded_exit, 1);
 	assert_int_equal(cfg.n_repos, 2);
 	assert_string_equal(cfg.repos[0].path, "/home/u/repo");
 	assert_string_equal(cfg.repos[0].branch, "HEAD");
@@ -100,7 +108,7 @@ static void test_errors(void **state)
 {
 	(void)state;
 	expect_error("sources: 3\n", "t.yaml:1:10: 'sources' must be a list, not a scalar");
-	expect_error("color: red\n", "t.yaml:1:1: unknown key 'color' in the configuration; expected one of: sources, repos, store, patterns");
+	expect_error("color: red\n", "t.yaml:1:1: unknown key 'color' in the configuration; expected one of: sources, repos, store, patterns, degraded_exit");
 	expect_error("sources:\n  - name: a\n    kind: airflow\n", "t.yaml:2:5: source a needs 'url', the API base URL");
 	expect_error("sources:\n  - {name: a, kind: logs}\n", "t.yaml:2:5: source a is of kind logs and needs 'path', the log folder");
 	expect_error("sources:\n  - {name: a, kind: logs, path: /x}\n  - {name: a, kind: logs, path: /y}\n",

@@ -2,6 +2,7 @@
  * new vs recurring over two reports, renderers). */
 #include "dagdoc/util.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <cJSON.h>
@@ -9,6 +10,8 @@
 
 #include "dagdoc/report.h"
 #include "dagdoc/store.h"
+
+#include "quiet_fixture.h"
 
 #define DAY (86400LL * 1000)
 #define T0 1767225600000LL      /* 2026-01-01T00:00:00Z */
@@ -574,6 +577,51 @@ static void test_html_hostile_ids(void **state)
 	store_close(s);
 }
 
+/* A DAG whose quiet failure's text is hostile: its own section in every form, escaped in HTML, with
+ * the sparkline of its values; the webhook names it. */
+static void test_quiet_failures(void **state)
+{
+	struct dd_store *s;
+	struct dd_error err = DD_ERROR_INIT;
+	struct report r;
+	struct triage_result t;
+	struct quiet_finding *q;
+	static const double v[5] = { 12, 12, 11, NAN, 0 };
+	char *html, *txt, *hook;
+
+	(void)state;
+	assert_int_equal(store_open(dbpath, &s, &err), 0);
+	fill_store(s);
+	report_init(&r, T0 + 4 * DAY, 3 * 86400, "3d");
+	fake_triage(&t, 0, "fp-data", T0 + DAY, "r2");
+	t.an.n_quiet = 1;
+	t.an.quiet = q = quiet_fixture("load<b>", "wrote # files to <script>x()</script>",
+	                               "\"wrote # files to <script>x()</script>\" logged 0, where it usually logs 12", v,
+	                               5, 4, T0 + 3 * DAY);
+	q->usual = 12;
+	t.degraded = 1;
+	report_add_dag(&r, "prod", &t);
+	assert_int_equal(report_finish(&r, s, 0, &err), 0);
+	assert_int_equal(report_count_degraded(&r), 1);
+	html = render(&r, 0);
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "load<b>"));
+	assert_non_null(strstr(html, "<table id=\"quiet\">"));
+	assert_non_null(strstr(html, "wrote # files to &lt;script&gt;x()&lt;/script&gt;"));
+	/* the run without a value leaves a gap: a new subpath after it; the onset is marked */
+	assert_non_null(strstr(html, "<path d=\"M3.0 3.0 L31.5 3.0 L60.0 4.5 M117.0 21.0 \"/><circle cx=\"117.0\""));
+	assert_non_null(strstr(html, "<title>12, 12, 11, nan, 0</title></svg>"));
+	txt = render(&r, 2);
+	assert_non_null(strstr(txt, "quiet failures (the task succeeded)\n   etl.load<b> value: \"wrote # files"));
+	hook = report_webhook_text(&r);
+	assert_non_null(strstr(hook, "\nQuiet failures: etl.load&lt;b&gt; (value)"));
+	free(hook);
+	free(txt);
+	free(html);
+	report_release(&r);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +631,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_vs_recurring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_html_render, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_html_hostile_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quiet_failures, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,8 @@
 
 #include "dagdoc/triage.h"
 
+#include "quiet_fixture.h"
+
 /* 2026-11-28T01:00:00Z, and the try that ran it a day later. */
 #define LOGICAL 1795827600000LL
 #define RAN (LOGICAL + 86400000LL + 3000)
@@ -150,11 +152,71 @@ static void test_json(void **state)
 	triage_release(&t);
 }
 
+/* A DAG whose runs all succeed but whose load logged 0 rows: "degraded", its quiet failure
+ * in every form, and the exit status degraded_exit chooses. */
+static void fill_degraded(struct triage_result *t)
+{
+	struct quiet_finding *q;
+	static const double values[4] = { 1204332, 1187120, 0, 0 };
+
+	memset(t, 0, sizeof(*t));
+	t->an.dag_id = dd_xstrdup("orders_daily");
+	t->an.n_runs = t->an.n_success = 1;
+	t->an.runs = dd_xcalloc(1, sizeof(*t->an.runs));
+	t->an.runs[0].run_id = dd_xstrdup("scheduled__2026-11-28T01:00:00+00:00");
+	t->an.runs[0].state = DD_STATE_SUCCESS;
+	t->an.runs[0].logical_ms = LOGICAL;
+	t->an.n_quiet = 1;
+	t->an.quiet = q = quiet_fixture("load_orders", "Loaded # rows into warehouse.orders",
+	                                "\"Loaded # rows into warehouse.orders\" logged 0, where it usually logs 1,195,726",
+	                                values, 4, 2, LOGICAL);
+	q->usual = 1195726;
+	q->now = 0;
+	t->degraded = 1;
+}
+
+static void test_degraded(void **state)
+{
+	struct triage_result t;
+	char *text, *md;
+	cJSON *j, *q;
+
+	(void)state;
+	fill_degraded(&t);
+	text = render(&t, 0, 0);
+	md = render(&t, 0, 1);
+	assert_non_null(strstr(text, "orders_daily — degraded: 1 of the last 1 runs succeeded, but 1 quiet failure\n"));
+	assert_non_null(strstr(text, "quiet failures (the task succeeded)\n   value              load_orders: \"Loaded # rows"));
+	assert_non_null(strstr(md, "- `value` in `load_orders`: \"Loaded \\# rows"));
+	assert_null(strstr(text, "   values"));
+	free(text);
+	/* --explain: the values per run, the onset marked */
+	text = render(&t, 1, 0);
+	assert_non_null(strstr(text, "\n      values          1,204,332 1,187,120 | 0 0\n"));
+	j = triage_to_json(&t, 0);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "summary"), "status")->valuestring, "degraded");
+	q = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "quiet_failures"), 0);
+	assert_string_equal(cJSON_GetObjectItem(q, "kind")->valuestring, "value");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(q, "onset"), "run_id")->valuestring, "r2");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(q, "values")), 4);
+	assert_true(cJSON_GetObjectItem(q, "now")->valuedouble == 0);
+	/* degraded only: exit 0 unless degraded_exit is 1; failing is 1 either way */
+	assert_int_equal(triage_exit_status(&t, 0), 0);
+	assert_int_equal(triage_exit_status(&t, 1), 1);
+	t.failing = 1;
+	assert_int_equal(triage_exit_status(&t, 0), 1);
+	cJSON_Delete(j);
+	free(text);
+	free(md);
+	triage_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_degraded),
 	};
 
 	return cmocka_run_group_tests_name("triage_render", tests, NULL, NULL);

@@ -316,7 +316,8 @@ FAILURES = {
 # ---- rendering one try -------------------------------------------------------
 
 class Ctx:
-    pass
+    task_spec = None
+    i = 0
 
 
 def a2_ts(t):
@@ -391,8 +392,107 @@ def render_try(ctx, spec):
 
 def user_lines(ctx):
     out = []
+    fields = dict(rows=ctx.rows or 0, date=ctx.logical)
+    fields.update(series_fields(ctx))
     for k, tmpl in enumerate(ctx.info):
-        out.append((2 + k, "INFO", ctx.user_src, tmpl.format(rows=ctx.rows or 0, date=ctx.logical)))
+        out.append((2 + k, "INFO", ctx.user_src, tmpl.format(**fields)))
+    out += training_lines(ctx, 2 + len(ctx.info))
+    return out
+
+
+# ---- what successful tries log: numbers, input dates, training metrics ---------
+# A task's "values", "dates" and "training" (see the docstring) vary from run to
+# run as real ones do: a deterministic wobble, weekends, and the runs "set" names.
+
+def wobble(*key):
+    """A deterministic number in [-1, 1] for key."""
+    h = hashlib.sha256("/".join(str(k) for k in key).encode()).digest()
+    return int.from_bytes(h[:4], "big") / 0xFFFFFFFF * 2 - 1
+
+
+def in_runs(spec, i):
+    """The value "set" gives run i ("27-29": v or "5": v), or None."""
+    for k, v in (spec or {}).items():
+        lo, _, hi = str(k).partition("-")
+        if int(lo) <= i <= int(hi or lo):
+            return v
+    return None
+
+
+def series_fields(ctx):
+    task = ctx.task_spec or {}
+    out = {}
+    for name, sp in task.get("values", {}).items():
+        v = in_runs(sp.get("set"), ctx.i)
+        if v is None:
+            v = sp["base"] * (1 + sp.get("noise", 0.1) * wobble(ctx.dag_id, ctx.task_id, name, ctx.i))
+            if sp.get("weekend") and ctx.logical.weekday() >= 5:
+                v *= sp["weekend"]
+        out[name] = v if sp.get("float") else int(round(v))
+    for name, sp in task.get("dates", {}).items():
+        lag = in_runs(sp.get("set"), ctx.i)
+        if lag is None:
+            lags = sp.get("lag", 1)
+            lag = lags[ctx.i % len(lags)] if isinstance(lags, list) else lags
+        out[name] = (ctx.logical - dt.timedelta(days=lag)).strftime(sp.get("format", "%Y-%m-%d"))
+    return out
+
+
+def loss_curve(ctx, sp, epochs):
+    """[(train, val)] per epoch of one run; "bad" turns a run's curve into a NaN, a divergence,
+    over-fitting or a far worse end."""
+    bad = in_runs(sp.get("bad"), ctx.i)
+    shift = 0.03 * wobble(ctx.dag_id, ctx.task_id, "run", ctx.i)
+    out = []
+    for e in range(epochs):
+        t = 0.7 * pow(2.718281828, -0.35 * e) + 0.1 + 0.01 * wobble(ctx.task_id, ctx.i, e, "t")
+        v = 0.6 * pow(2.718281828, -0.3 * e) + 0.3 + shift + 0.015 * wobble(ctx.task_id, ctx.i, e, "v")
+        if bad == "nan" and e >= epochs // 2:
+            t = v = float("nan")
+        elif bad == "diverge" and e > 2:
+            t = out[2][0] * pow(2.4, e - 2)
+            v = out[2][1] * pow(2.0, e - 2)
+        elif bad == "overfit" and e > epochs // 2 - 1:
+            v = out[epochs // 2 - 1][1] * (1 + 0.12 * (e - epochs // 2 + 1))
+        elif bad == "worse":
+            t, v = t + 0.5, v + 0.6
+        out.append((t, v))
+    return out
+
+
+def training_lines(ctx, off):
+    sp = (ctx.task_spec or {}).get("training")
+    if not sp:
+        return []
+    epochs = sp.get("epochs", 8)
+    curve = loss_curve(ctx, sp, epochs)
+    fmt = sp["format"]
+    src = ctx.user_src
+    out = []
+    for e, (t, v) in enumerate(curve):
+        if fmt == "keras":      # Keras 2 model.fit(verbose=1), the last update of each epoch's bar
+            out.append((off + e, "INFO", src, f"Epoch {e + 1}/{epochs}"))
+            out.append((off + e, "INFO", src, f"1875/1875 [==============================] - 5s 2ms/step - loss: {t:.4f} "
+                                              f"- accuracy: {0.8 + 0.01 * e:.4f} - val_loss: {v:.4f} "
+                                              f"- val_accuracy: {0.78 + 0.01 * e:.4f}"))
+        elif fmt == "lightning":  # PyTorch Lightning's TQDM bar at the end of the epoch
+            out.append((off + e, "INFO", src, f"Epoch {e}: 100%|\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588| "
+                                              f"313/313 [00:05<00:00, 58.21it/s, v_num={ctx.i}, train_loss={t:.3f}, "
+                                              f"val_loss={v:.3f}]"))
+        elif fmt == "hf":       # Hugging Face Trainer: logging_steps twice an epoch, evaluation each epoch
+            out.append((off + e, "INFO", src, str({"loss": round(t * 1.05, 4), "grad_norm": round(2.1 + 0.1 * e, 4),
+                                                   "learning_rate": 5e-05 * (1 - (e + 0.5) / epochs), "epoch": e + 0.5})))
+            out.append((off + e, "INFO", src, str({"loss": round(t, 4), "grad_norm": round(2.0 + 0.1 * e, 4),
+                                                   "learning_rate": 5e-05 * (1 - (e + 1) / epochs), "epoch": float(e + 1)})))
+            out.append((off + e, "INFO", src, str({"eval_loss": round(v, 4), "eval_runtime": 1.234,
+                                                   "eval_samples_per_second": 810.2, "eval_steps_per_second": 101.3,
+                                                   "epoch": float(e + 1)})))
+        else:                   # a plain script's print()
+            out.append((off + e, "INFO", src, f"epoch {e + 1} loss={t:.4f} val_loss={v:.4f}"))
+    if fmt == "hf":
+        out.append((off + epochs, "INFO", src, str({"train_runtime": 93.1, "train_samples_per_second": 64.4,
+                                                    "train_steps_per_second": 8.05, "train_loss": 0.51,
+                                                    "epoch": float(epochs)})))
     return out
 
 
@@ -589,6 +689,10 @@ def build_dag(dag, source, today, seq, shared=None, shas=None, facts=None):
         run = {"dag_id": dag["dag_id"], "run_id": run_id, "run_type": "scheduled", "logical_date": logical.isoformat(),
                "queued_at": (t - dt.timedelta(seconds=2)).isoformat(), "start_date": t.isoformat(), "note": None,
                "task_instances": []}
+        if facts is not None:
+            facts.setdefault("logical_dates", []).append(logical.isoformat())
+            # Prefect has no logical date: a flow run's date is when it was expected to start
+            facts.setdefault("run_starts", []).append((logical + every).isoformat())
         bver, dver = bundle_of(dag, i, shas or {})
         if bver:
             run["bundle_version"], run["dag_version"] = bver, dver
@@ -641,6 +745,7 @@ def build_dag(dag, source, today, seq, shared=None, shas=None, facts=None):
                 ctx.start = t
                 ctx.user_src = task.get("log_source", "logging_mixin.py:190")
                 ctx.info = task.get("info", [])
+                ctx.task_spec, ctx.i = task, i
                 ctx.rows = int(lerp(task["rows"], i, n)) if "rows" in task else None
                 ctx.seconds = lerp(task.get("seconds", 8), i, n)
                 if what == "ok":
@@ -893,7 +998,14 @@ def check(sdir, rc, json_path, build_dir=None):
         return 1
     if "exit" in exp and int(rc) != exp["exit"]:
         misses.append(f"exit {rc}, wanted {exp['exit']}")
+    res["_meta"] = meta
+    misses += quiet_misses(res, exp, sc["source"])
     causes = res.get("causes") or []
+    if "kind" not in exp:
+        # a DAG whose tasks all succeed: no cause, only what "quiet" and "status" ask
+        if causes:
+            misses.append(f"{len(causes)} cause(s), wanted none; rank 1: {causes[0].get('summary')!r}")
+        return report(name, quiet_what(exp), misses, {}, [])
     top = causes[0] if causes else {}
     also = exp.get("also", [])
     if exp.get("any_order"):
@@ -947,12 +1059,18 @@ def check(sdir, rc, json_path, build_dir=None):
             if ct and got and not ct < got:
                 misses.append(f"rank-1 commit time {commits[0].get('time')} is not before the onset shown {got}")
     what = f"{exp['kind']}" + "".join(f" {k}={v}" for k, v in exp.get("entity", {}).items())
+    if exp.get("quiet"):
+        what += ", " + quiet_what(exp)
     if exp.get("commit_summary"):
         what += f", commit \"{exp['commit_summary']}\""
     if exp.get("outside_repository"):
         what += f", outside the repository ({exp['outside_repository']['line']} in {exp['outside_repository']['file']})"
     if exp.get("link"):
         what += f", link {exp['link']}"
+    return report(name, what, misses, top, causes)
+
+
+def report(name, what, misses, top, causes):
     if misses:
         print(f"not ok - scenario {name}: {what}")
         for m in misses:
@@ -966,6 +1084,62 @@ def check(sdir, rc, json_path, build_dir=None):
         return 1
     print(f"ok - scenario {name}: {what}")
     return 0
+
+
+def quiet_what(exp):
+    if "quiet" not in exp:
+        return f"status {exp.get('status', '?')}"
+    if not exp["quiet"]:
+        return "no quiet failure"
+    return "quiet " + ", ".join(f"{q['kind']} in {q['task']}" for q in exp["quiet"])
+
+
+def quiet_misses(res, exp, source):
+    """What of "quiet" (the quiet failures, exactly these kinds and tasks) and "status" res lacks."""
+    out = []
+    got = res.get("quiet_failures")
+    if "status" in exp and (res.get("summary") or {}).get("status") != exp["status"]:
+        out.append(f"summary.status {(res.get('summary') or {}).get('status')!r}, wanted {exp['status']!r}")
+    if "quiet" not in exp:
+        return out
+    if not isinstance(got, list):
+        return out + ["no \"quiet_failures\" list in the JSON"]
+
+    def task_of(q):
+        t = q.get("task_id") or ""
+        return re.sub(r"-\d+$", "", t) if source == "prefect" else t
+
+    left = list(got)
+    for want in exp["quiet"]:
+        hit = None
+        for q in left:
+            if q.get("kind") != want["kind"] or task_of(q) != want["task"]:
+                continue
+            if "what" in want and q.get("what") != want["what"]:
+                continue
+            hit = q
+            break
+        if hit is None:
+            out.append(f"no quiet failure {want['kind']} in {want['task']}"
+                       + (f" on {want['what']!r}" if "what" in want else "") + "; got: "
+                       + "; ".join(f"{q.get('kind')} in {q.get('task_id')}: {q.get('detail')}" for q in got))
+            continue
+        left.remove(hit)
+        if "onset_run" in want:
+            key = "run_starts" if source == "prefect" else "logical_dates"
+            dates = (res.get("_meta") or {}).get(key) or []
+            got_t = parse_time((hit.get("onset") or {}).get("logical_date"))
+            want_t = parse_time(dates[want["onset_run"]]) if want["onset_run"] < len(dates) else None
+            if not want_t or got_t != want_t:
+                out.append(f"quiet {want['kind']} onset {(hit.get('onset') or {}).get('logical_date')!r}, wanted run "
+                           f"{want['onset_run']} ({dates[want['onset_run']] if want_t else '?'})")
+        if "upstream_dag" in want and hit.get("upstream_dag") != want["upstream_dag"]:
+            out.append(f"quiet {want['kind']} upstream_dag {hit.get('upstream_dag')!r}, wanted {want['upstream_dag']!r}")
+        if "values" in want and len(hit.get("values") or []) < want["values"]:
+            out.append(f"quiet {want['kind']}: {len(hit.get('values') or [])} values, wanted at least {want['values']}")
+    for q in left:
+        out.append(f"an unexpected quiet failure: {q.get('kind')} in {q.get('task_id')}: {q.get('detail')}")
+    return out
 
 
 if __name__ == "__main__":
