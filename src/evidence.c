@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "dagdoc/evidence.h"
+#include "dagdoc/pattern.h"
 #include "dagdoc/reqparse.h"
 
 const char *ev_kind_name(enum ev_kind k)
@@ -1105,53 +1106,44 @@ static void judge_commit(const struct ev_output *o, const struct dd_entity *e, s
 	}
 }
 
-/* {name} placeholders: name is [A-Za-z_][A-Za-z0-9_]*; "${" and "%{" are not. */
-static int next_name(const char *s, size_t *pos, size_t *off, size_t *len)
-{
-	for (size_t i = *pos; s[i]; i++) {
-		size_t k = i + 1;
+/* Fills a rule's {name} placeholders with regex-escaped entity values. */
+struct filler {
+	const struct dd_entity *e;
+	size_t n;
+	int missing;               /* a placeholder had no value */
+	struct dd_buf scratch;     /* the escaped value pat_fill appends next */
+};
 
-		if (s[i] != '{' || (i && (s[i - 1] == '$' || s[i - 1] == '%' || s[i - 1] == '\\')))
-			continue;
-		if (!dd_is_alpha((unsigned char)s[k]) && s[k] != '_')
-			continue;
-		while (dd_is_alnum((unsigned char)s[k]) || s[k] == '_')
-			k++;
-		if (s[k] != '}')
-			continue;
-		*off = i + 1;
-		*len = k - i - 1;
-		*pos = k + 1;
-		return 1;
+static const char *fill_lookup(const char *name, void *ud)
+{
+	struct filler *f = ud;
+	const char *val = ent(f->e, f->n, name);
+
+	if (!val) {
+		f->missing = 1;
+		return NULL;
 	}
-	return 0;
+	dd_buf_reset(&f->scratch);
+	for (const char *p = val; *p; p++) {
+		if (!dd_is_alnum((unsigned char)*p) && *p != '_' && (unsigned char)*p < 0x80)
+			dd_buf_addch(&f->scratch, '\\');
+		dd_buf_addch(&f->scratch, *p);
+	}
+	return dd_buf_str(&f->scratch);
 }
 
-/* The rule with each {name} replaced by its value, regex-escaped; NULL when one has none. */
+/* The rule with each {name} replaced by its value, escaped; NULL when one has none. */
 static char *fill_rule(const char *rule, const struct dd_entity *e, size_t n)
 {
+	struct filler f = { e, n, 0, DD_BUF_INIT };
 	struct dd_buf b = DD_BUF_INIT;
-	size_t pos = 0, off, len, done = 0;
 
-	while (next_name(rule, &pos, &off, &len)) {
-		char name[64];
-		const char *val;
-
-		snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), rule + off);
-		val = ent(e, n, name);
-		if (!val) {
-			dd_buf_release(&b);
-			return NULL;
-		}
-		dd_buf_add(&b, rule + done, off - 1 - done);
-		for (const char *p = val; *p; p++) {
-			if (!dd_is_alnum((unsigned char)*p) && *p != '_' && (unsigned char)*p < 0x80)
-				dd_buf_addch(&b, '\\');
-			dd_buf_addch(&b, *p);
-		}
-		done = pos;
+	pat_fill(&b, rule, fill_lookup, &f);
+	dd_buf_release(&f.scratch);
+	if (f.missing) {
+		dd_buf_release(&b);
+		return NULL;
 	}
-	dd_buf_adds(&b, rule + done);
 	return dd_buf_detach(&b);
 }
 
@@ -1232,47 +1224,51 @@ void ev_verdict_release(struct ev_verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
+struct name_check {
+	int (*is_group)(const char *name, size_t len, void *ud);
+	void *ud;
+	char *unknown;             /* the first name neither a group nor rank's */
+};
+
+static const char *check_lookup(const char *name, void *ud)
+{
+	static const char *const rank_names[] = { "package", "from", "to", "commit", "task_id" };
+	struct name_check *c = ud;
+	int known = c->is_group && c->is_group(name, strlen(name), c->ud);
+
+	for (size_t i = 0; i < DD_ARRAY_SIZE(rank_names) && !known; i++)
+		known = !strcmp(rank_names[i], name);
+	if (!known && !c->unknown)
+		c->unknown = dd_xstrdup(name);
+	return "x";
+}
+
 int ev_rule_valid(const char *rule, int (*is_group)(const char *name, size_t len, void *ud), void *ud,
                   struct dd_buf *msg)
 {
-	static const char *const rank_names[] = { "package", "from", "to", "commit", "task_id" };
-	struct dd_entity fill[32];
-	size_t pos = 0, off, len, n = 0;
-	char *rx;
-	int ec, ok;
+	struct name_check c = { is_group, ud, NULL };
+	struct dd_buf rx = DD_BUF_INIT;
+	int ec;
 	PCRE2_SIZE eo;
 	pcre2_code *code;
 
-	while (next_name(rule, &pos, &off, &len)) {
-		int known = is_group && is_group(rule + off, len, ud);
-
-		for (size_t i = 0; i < DD_ARRAY_SIZE(rank_names) && !known; i++)
-			known = strlen(rank_names[i]) == len && !strncmp(rank_names[i], rule + off, len);
-		if (!known) {
-			dd_buf_addf(msg, "{%.*s} is neither a named group of the pattern nor an entity rank adds (package, "
-			            "from, to, commit, task_id)", (int)len, rule + off);
-			for (size_t i = 0; i < n; i++)
-				free(fill[i].name);
-			return -1;
-		}
-		if (n < DD_ARRAY_SIZE(fill)) {
-			fill[n].name = dd_xstrndup(rule + off, len);
-			fill[n].value = (char *)"x";
-			n++;
-		}
+	pat_fill(&rx, rule, check_lookup, &c);
+	if (c.unknown) {
+		dd_buf_addf(msg, "{%s} is neither a named group of the pattern nor an entity rank adds (package, from, "
+		            "to, commit, task_id)", c.unknown);
+		free(c.unknown);
+		dd_buf_release(&rx);
+		return -1;
 	}
-	rx = fill_rule(rule, fill, n);
-	for (size_t i = 0; i < n; i++)
-		free(fill[i].name);
-	code = rx ? pcre2_compile((PCRE2_SPTR)rx, PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE, &ec, &eo, NULL) : NULL;
-	ok = code != NULL;
-	if (!ok && rx) {
+	code = pcre2_compile((PCRE2_SPTR)dd_buf_str(&rx), PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE, &ec, &eo, NULL);
+	dd_buf_release(&rx);
+	if (!code) {
 		PCRE2_UCHAR m[256];
 
 		pcre2_get_error_message(ec, m, sizeof(m));
 		dd_buf_addf(msg, "the regex does not compile: %s at offset %zu", (const char *)m, (size_t)eo);
+		return -1;
 	}
 	pcre2_code_free(code);
-	free(rx);
-	return ok ? 0 : -1;
+	return 0;
 }

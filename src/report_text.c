@@ -94,6 +94,12 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 				fprintf(out, ": %s, confidence %.2f [%s]", c->summary, c->confidence,
 				        d->marks[k].is_new ? "new" : "recurring");
 			fputc('\n', out);
+			for (size_t v = 0; c && v < c->n_verdicts; v++) {
+				char *line = triage_verdict_text(&c->verdicts[v], 0);
+
+				fprintf(out, "             %s\n", line);
+				free(line);
+			}
 		}
 	}
 	if (nnew + rec) {
@@ -222,6 +228,13 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 			if (c) {
 				md_text(out, c->summary);
 				report_history_text(&d->marks[k], hist, sizeof(hist));
+				for (size_t v = 0; v < c->n_verdicts; v++) {
+					char *line = triage_verdict_text(&c->verdicts[v], 0);
+
+					fputs("; ", out);
+					md_text(out, line);
+					free(line);
+				}
 				fprintf(out, " | %.2f | %s%s%s |\n", c->confidence, d->marks[k].is_new ? "**" : "", hist,
 				        d->marks[k].is_new ? "**" : "");
 			} else {

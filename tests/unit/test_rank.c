@@ -205,7 +205,7 @@ static const struct rk_result *rank(struct fx *f)
 		analyse(f);
 	if (r->ranked)
 		rank_release(&r->rk);
-	must(rank_causes(&f->an, repos, r->repo ? 1 : 0, &r->rk, &err), &err, "rank_causes");
+	must(rank_causes(&f->an, repos, r->repo ? 1 : 0, NULL, &r->rk, &err), &err, "rank_causes");
 	r->ranked = 1;
 	check_invariants(&r->rk);
 	return &r->rk;
