@@ -1266,7 +1266,7 @@ int ev_rule_valid(const char *rule, int (*is_group)(const char *name, size_t len
 		PCRE2_UCHAR m[256];
 
 		pcre2_get_error_message(ec, m, sizeof(m));
-		dd_buf_addf(msg, "the regex does not compile: %s at offset %zu", (const char *)m, (size_t)eo);
+		dd_buf_addf(msg, "the regex does not compile: %s", (const char *)m);
 		return -1;
 	}
 	pcre2_code_free(code);
