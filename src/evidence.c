@@ -162,14 +162,21 @@ static size_t program_at(const struct words *w, size_t i)
 			i++;
 			continue;
 		}
-		if (i + 1 < w->n && !strcmp(w->v[i], "docker") && !strcmp(w->v[i + 1], "exec")) {
-			i = next_arg(w, i + 2) + 1;     /* the container */
+		if (i + 1 < w->n && !strcmp(w->v[i], "docker") && has_word(w, i + 1, "exec") >= 0) {
+			size_t k = (size_t)has_word(w, i + 1, "exec") + 1;
+
+			/* options, with the value of those that take one, then the container */
+			while (k < w->n && w->v[k][0] == '-')
+				k += (!strcmp(w->v[k], "-u") || !strcmp(w->v[k], "-w") || !strcmp(w->v[k], "-e") ||
+				      !strcmp(w->v[k], "--user") || !strcmp(w->v[k], "--workdir") || !strcmp(w->v[k], "--env"))
+				     ? 2 : 1;
+			i = k + 1;
 			continue;
 		}
-		if (i + 1 < w->n && !strcmp(w->v[i], "kubectl") && !strcmp(w->v[i + 1], "exec")) {
+		if (i + 1 < w->n && !strcmp(w->v[i], "kubectl") && has_word(w, i + 1, "exec") >= 0) {
 			int dd = has_word(w, i, "--");
 
-			if (dd < 0)
+			if (dd < 0 || dd < has_word(w, i + 1, "exec"))
 				return w->n;
 			i = (size_t)dd + 1;
 			continue;

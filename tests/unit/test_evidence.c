@@ -191,6 +191,8 @@ static void test_commands_and_split(void **state)
 	assert_int_equal(ev_kind_of_command("kubectl describe node ip-1"), EV_UNKNOWN);
 	assert_int_equal(ev_kind_of_command("docker exec -it worker pip list"), EV_PIP_LIST);
 	assert_int_equal(ev_kind_of_command("kubectl exec -it worker-0 -- df -h"), EV_DF);
+	assert_int_equal(ev_kind_of_command("kubectl -n prefect exec -it deploy/worker -- pip show pandas"), EV_PIP_SHOW);
+	assert_int_equal(ev_kind_of_command("docker exec -u airflow -it af-worker-1 python -m pip freeze"), EV_PIP_FREEZE);
 	assert_int_equal(ev_kind_of_command("free -m"), EV_FREE);
 	assert_int_equal(ev_kind_of_command("airflow variables get partner_api_base"), EV_AIRFLOW_VAR);
 	assert_int_equal(ev_kind_of_command("git log --oneline -5"), EV_GIT_LOG);
