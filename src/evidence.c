@@ -201,6 +201,9 @@ static enum ev_kind kind_of_words(const struct words *w, const char **asked)
 	*asked = NULL;
 	if (p >= w->n)
 		return EV_UNKNOWN;
+	for (size_t i = p; i < w->n; i++)
+		if (strchr(w->v[i], '|') || w->v[i][0] == '>' || (dd_is_digit((unsigned char)w->v[i][0]) && w->v[i][1] == '>'))
+			return EV_UNKNOWN;      /* a pipeline or a redirect: what shows is another command's output */
 	prog = strrchr(w->v[p], '/') ? strrchr(w->v[p], '/') + 1 : w->v[p];
 	if (!strcmp(prog, "pip") || !strncmp(prog, "pip3", 4)) {
 		a = next_arg(w, p + 1);
@@ -268,12 +271,23 @@ enum ev_kind ev_kind_of_command(const char *cmdline)
 	const char *asked;
 	enum ev_kind k;
 	const char *s = skip_ws(cmdline);
+	struct dd_buf b = DD_BUF_INIT;
 
 	if (s[0] == '$' && (s[1] == ' ' || !s[1]))
 		s++;
-	words_split(&w, s);
+	/* a check as the library writes it: "kubectl describe pod <pod>   (what to look for)" */
+	for (const char *p = s; *p && *p != '#' && strncmp(p, "   ", 3) && strncmp(p, " (", 2); p++) {
+		if (*p == '<' && strchr(p, '>')) {
+			dd_buf_addch(&b, 'X');
+			p = strchr(p, '>');
+			continue;
+		}
+		dd_buf_addch(&b, *p);
+	}
+	words_split(&w, dd_buf_str(&b));
 	k = kind_of_words(&w, &asked);
 	free(w.buf);
+	dd_buf_release(&b);
 	return k;
 }
 
@@ -783,31 +797,37 @@ static void recognise(struct ev_output *o)
 	if (o->command) {
 		struct words w;
 		const char *asked;
+		enum ev_kind k;
 
 		words_split(&w, o->command);
-		o->kind = kind_of_words(&w, &asked);
+		k = kind_of_words(&w, &asked);
 		if (asked)
 			fact(o, "asked", asked);
-		if (o->kind == EV_UNKNOWN)
-			o->why = dd_xasprintf("dagdoc does not read the output of '%s'", o->command);
-		else if (!read_kind(o->kind, &ls, o->text, o, 1)) {
+		if (k != EV_UNKNOWN && read_kind(k, &ls, o->text, o, 1))
+			o->kind = k;
+		else if (k != EV_UNKNOWN)
 			o->why = dd_xasprintf("'%s' printed nothing dagdoc can read as %s output", o->command,
-			                      ev_kind_name(o->kind));
-			o->kind = EV_UNKNOWN;
-		}
+			                      ev_kind_name(k));
+		else
+			o->why = dd_xasprintf("dagdoc does not read the output of '%s'", o->command);
 		free(w.buf);
-	} else {
-		for (size_t i = 0; i < DD_ARRAY_SIZE(order) && o->kind == EV_UNKNOWN; i++) {
-			if (read_kind(order[i], &ls, o->text, o, 0))
-				o->kind = order[i];
-			else
-				facts_clear(o);
-		}
-		if (o->kind == EV_UNKNOWN)
-			o->why = dd_xstrdup("not an output dagdoc recognises (pip show/freeze/list, kubectl describe pod, df, "
-			                    "free, nvidia-smi, airflow connections get|list, airflow variables get, python "
-			                    "--version, git log); paste it with its '$ command' line");
 	}
+	/* no command line, or its output is another's (an answer pasted under the wrong prompt): the shape decides */
+	if (o->kind == EV_UNKNOWN)
+		facts_clear(o);
+	for (size_t i = 0; i < DD_ARRAY_SIZE(order) && o->kind == EV_UNKNOWN; i++) {
+		if (read_kind(order[i], &ls, o->text, o, 0)) {
+			o->kind = order[i];
+			free(o->why);
+			o->why = NULL;
+		} else {
+			facts_clear(o);
+		}
+	}
+	if (o->kind == EV_UNKNOWN && !o->why)
+		o->why = dd_xstrdup("not an output dagdoc recognises (pip show/freeze/list, kubectl describe pod, df, "
+		                    "free, nvidia-smi, airflow connections get|list, airflow variables get, python "
+		                    "--version, git log); paste it with its '$ command' line");
 	lines_release(&ls);
 }
 

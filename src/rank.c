@@ -1535,9 +1535,13 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 		if (in && (in->outputs || in->n_facts)) {
 			/* what the engineer established may change which kind leads */
 			weigh_evidence(in, g, cands, used);
+			/* the best kind still standing; when the evidence refuted every one, the leader stays */
+			best = -1;
 			for (int k = 0; k < RK__COUNT; k++)
-				if (cands[k].score > cands[best].score)
+				if (cands[k].score > 0 && (best < 0 || cands[k].score > cands[best].score))
 					best = k;
+			if (best < 0)
+				best = before;
 		}
 		for (int k = 0; k < RK__COUNT; k++)
 			if (k != best && cands[k].score >= ALT_CAUSE_RATIO * cands[best].score && cands[k].score > 0.3 &&

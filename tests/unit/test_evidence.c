@@ -183,6 +183,7 @@ static void test_commands_and_split(void **state)
 		"Connection not found.\n"
 		"(venv) $ python3 -V\n"
 		"Python 3.11.9\n";
+	static const char wrong[] = "$ git log -5\nName: pandas\nVersion: 2.1.4\n";
 
 	(void)state;
 	assert_int_equal(ev_kind_of_command("pip3 show numpy"), EV_PIP_SHOW);
@@ -198,6 +199,16 @@ static void test_commands_and_split(void **state)
 	assert_int_equal(ev_kind_of_command("git log --oneline -5"), EV_GIT_LOG);
 	assert_int_equal(ev_kind_of_command("python3.12 --version"), EV_PYTHON_VERSION);
 	assert_int_equal(ev_kind_of_command("airflow dags list"), EV_UNKNOWN);
+	assert_int_equal(ev_kind_of_command("kubectl describe pod <the worker pod>   (Reason: OOMKilled?)"), EV_KUBECTL_POD);
+	assert_int_equal(ev_kind_of_command("pip freeze > /tmp/freeze.txt"), EV_UNKNOWN);
+	assert_int_equal(ev_kind_of_command("git log -p -- requirements.txt | grep -i pandas"), EV_UNKNOWN);
+	assert_int_equal(ev_kind_of_command("airflow connections list -o plain | grep warehouse"), EV_UNKNOWN);
+	/* an answer pasted under another command's prompt is read by its shape */
+	ev_parse(&s, "ev.txt", wrong, strlen(wrong));
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.v[0].kind, EV_PIP_SHOW);
+	assert_null(s.v[0].why);
+	ev_set_release(&s);
 	ev_parse(&s, "ev.txt", two, strlen(two));
 	assert_int_equal(s.n, 3);
 	assert_int_equal(s.v[0].kind, EV_PIP_SHOW);
