@@ -1399,11 +1399,15 @@ static void weigh_evidence(const struct rk_input *in, const struct an_group *g, 
 			struct rk_verdict *v;
 
 			if (ev_judge(o, kind, h.v, h.n, checks, n_checks, &ev) == EV_NONE ||
-			    (ev.verdict == EV_REFUTED && cd->score <= 0) || has_verdict(cd, ev.what)) {
+			    (ev.verdict == EV_REFUTED && cd->score <= 0)) {
 				ev_verdict_release(&ev);
 				continue;
 			}
 			used[i] = 1;
+			if (has_verdict(cd, ev.what)) {     /* established before: kept with who and when */
+				ev_verdict_release(&ev);
+				continue;
+			}
 			v = add_verdict(cd, ev.verdict, ev.what, ev_kind_name(o->kind));
 			v->source = ev.line ? dd_xasprintf("%s line %d", o->origin, ev.line) : dd_xstrdup(o->origin);
 			v->line_text = dd_xstrdup(ev.line_text);

@@ -69,8 +69,10 @@ run "$DAGDOC" triage train_churn "${C[@]}" --store "$TMP/confirm.db" --offline -
 eq "kept: JSON established" "$("$PY" -c 'import json,sys; c=json.loads(sys.stdin.read())["causes"][0]; print(c["established"], c["verdicts"][0]["stored"])' <<<"$out")" "confirmed True"
 eq "kept: one row in the store" "$(sqlite3 "$TMP/confirm.db" 'SELECT kind, verdict, what, tool FROM established')" \
 	"dependency_change|1|pandas 2.0.0 deployed|pip show"
-run "$DAGDOC" triage train_churn "${C[@]}" --store "$TMP/confirm.db" --offline --evidence "$EV/pip_show.txt"
+runu "$DAGDOC" triage train_churn "${C[@]}" --store "$TMP/confirm.db" --offline --evidence "$EV/pip_show.txt"
 eq "kept: pasting it again adds no row" "$(sqlite3 "$TMP/confirm.db" 'SELECT count(*) FROM established')" "1"
+expect_no "kept: ... and the output pasted again is not called unused" 'unused evidence'
+expect_out "kept: ... the verdict keeps its who and when" 'evidence confirmed: pandas 2\.0\.0 deployed \(pip show, 20[0-9-]+ [0-9:]+, by'
 
 # ---- a refutation, from a pasted session with prompts; what is no evidence is said -------------
 fresh refute
