@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "dagdoc/evidence.h"
+#include "dagdoc/knowledge.h"
 #include "dagdoc/pattern.h"
 #include "dagdoc/rank.h"
 #include "dagdoc/traceback.h"
@@ -1316,19 +1317,23 @@ static void hypothesis(const struct an_group *g, const struct cand *cd, struct h
 		hyp_set(h, "task_id", g->task_ids.v[0]);
 }
 
-/* The checks with rules of the pattern that explains the group, for the
- * cause of the pattern's category. */
-static size_t pattern_checks(const struct rk_input *in, const struct an_group *g, enum rk_kind k,
-                             struct ev_check *out, size_t cap)
+/* The checks with rules for the cause of the failure's category: the
+ * pattern's that explains the group, else the knowledge base's advice for
+ * the category (the structural layer's answer). */
+static size_t category_checks(const struct rk_input *in, const struct an_group *g, enum rk_kind k,
+                              struct ev_check *out, size_t cap)
 {
 	const struct pat_pattern *p = in->lib && g->failure.pattern ? pat_library_find(in->lib, g->failure.pattern) : NULL;
+	const struct kb *kb = in->lib ? pat_library_knowledge(in->lib) : NULL;
+	const struct dd_strv *runs = p ? &p->checks : kb_checks(kb, g->failure.category);
+	const struct pat_check_rule *rules = p ? p->check_rules : kb_check_rules(kb, g->failure.category);
 	size_t n = 0;
 
-	if (!p || !p->check_rules || k != kind_of_category(&g->failure))
+	if (!runs || !rules || k != kind_of_category(&g->failure))
 		return 0;
-	for (size_t i = 0; i < p->checks.n && n < cap; i++)
-		if (p->check_rules[i].confirms.n || p->check_rules[i].refutes.n)
-			out[n++] = (struct ev_check){ p->checks.v[i], &p->check_rules[i].confirms, &p->check_rules[i].refutes };
+	for (size_t i = 0; i < runs->n && n < cap; i++)
+		if (rules[i].confirms.n || rules[i].refutes.n)
+			out[n++] = (struct ev_check){ runs->v[i], &rules[i].confirms, &rules[i].refutes };
 	return n;
 }
 
@@ -1371,7 +1376,7 @@ static void weigh_evidence(const struct rk_input *in, const struct an_group *g, 
 		struct cand *cd = &cands[k];
 		const char *kind = rk_kind_name((enum rk_kind)k);
 		struct ev_check checks[16];
-		size_t n_checks = pattern_checks(in, g, (enum rk_kind)k, checks, DD_ARRAY_SIZE(checks));
+		size_t n_checks = category_checks(in, g, (enum rk_kind)k, checks, DD_ARRAY_SIZE(checks));
 		struct hyp h;
 
 		if (k == RK_UNKNOWN)
