@@ -65,6 +65,12 @@ runu "$DAGDOC" runbook train_churn "${C[@]}" --store "$TMP/confirm.db" --offline
 expect_out "kept: the runbook says it" '^evidence confirmed: pandas 2\.0\.0 deployed \(pip show, '
 runu "$DAGDOC" report "${C[@]}" --store "$TMP/confirm.db" --offline --no-record
 expect_out "kept: the report says it" '^ +confirmed: pandas 2\.0\.0 deployed \(pip show, '
+run "$DAGDOC" report "${C[@]}" --store "$TMP/confirm.db" --offline --no-record --format html -o "$TMP/report.html"
+check "kept: the HTML report says it" grep -q '<div class="verdict">confirmed: pandas 2\.0\.0 deployed (pip show, ' "$TMP/report.html"
+run "$DAGDOC" report "${C[@]}" --store "$TMP/confirm.db" --offline --no-record --format json
+eq "kept: the JSON report says it" \
+	"$("$PY" -c 'import json,sys; f=json.loads(sys.stdin.read())["new_failures"][0]; print(f["established"], f["verdicts"])' <<<"$out")" \
+	"confirmed ['pandas 2.0.0 deployed']"
 run "$DAGDOC" triage train_churn "${C[@]}" --store "$TMP/confirm.db" --offline --format json
 eq "kept: JSON established" "$("$PY" -c 'import json,sys; c=json.loads(sys.stdin.read())["causes"][0]; print(c["established"], c["verdicts"][0]["stored"])' <<<"$out")" "confirmed True"
 eq "kept: one row in the store" "$(sqlite3 "$TMP/confirm.db" 'SELECT kind, verdict, what, tool FROM established')" \
