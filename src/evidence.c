@@ -599,6 +599,14 @@ static int read_nvidia_smi(const struct lines *ls, struct ev_output *o)
 	return 1;
 }
 
+static int has_alnum(const char *s)
+{
+	for (; *s; s++)
+		if (dd_is_alnum((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
 static void conn_fact(struct ev_output *o, const char *id, size_t n)
 {
 	char *key = dd_xasprintf("conn:%.*s", (int)n, id);
@@ -635,7 +643,7 @@ static int read_airflow_conn(const struct lines *ls, const char *text, struct ev
 			for (size_t k = 0; k < h.n; k++) {
 				if (!strcmp(h.v[k], "conn_id"))
 					break;
-				if (strcmp(h.v[k], "|"))
+				if (has_alnum(h.v[k]))      /* "|", "│", "┃": the table's rules */
 					col++;
 			}
 			free(h.buf);
@@ -648,7 +656,7 @@ static int read_airflow_conn(const struct lines *ls, const char *text, struct ev
 
 			words_split(&r, l);
 			for (size_t k = 0; k < r.n; k++) {
-				if (!strcmp(r.v[k], "|"))
+				if (!has_alnum(r.v[k]))     /* a rule, or a border line of box characters */
 					continue;
 				if (c++ == (size_t)col) {
 					conn_fact(o, r.v[k], strlen(r.v[k]));

@@ -123,6 +123,15 @@ static void test_shapes(void **state)
 	assert_int_equal(s.v[0].kind, EV_AIRFLOW_CONN);
 	assert_non_null(ev_fact(&s.v[0], "conn:crm_dwh"));
 	ev_set_release(&s);
+	/* the same table as rich draws it at a terminal */
+	parse1(&s, "\xe2\x94\x8f\xe2\x94\x81\xe2\x94\x81\xe2\x94\xb3\xe2\x94\x81\xe2\x94\x81\xe2\x94\x93\n"
+	           "\xe2\x94\x83 id \xe2\x94\x83 conn_id   \xe2\x94\x83 conn_type \xe2\x94\x83\n"
+	           "\xe2\x94\xa1\xe2\x94\x81\xe2\x94\x81\xe2\x95\x87\xe2\x94\x81\xe2\x94\x81\xe2\x94\xa9\n"
+	           "\xe2\x94\x82 3  \xe2\x94\x82 warehouse \xe2\x94\x82 postgres  \xe2\x94\x82\n");
+	assert_int_equal(s.v[0].kind, EV_AIRFLOW_CONN);
+	assert_non_null(ev_fact(&s.v[0], "conn:warehouse"));
+	assert_null(ev_fact(&s.v[0], "conn:3"));
+	ev_set_release(&s);
 	parse1(&s, "Python 3.12.4\n");
 	assert_int_equal(s.v[0].kind, EV_PYTHON_VERSION);
 	assert_string_equal(ev_fact(&s.v[0], "python"), "3.12.4");
