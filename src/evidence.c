@@ -350,7 +350,7 @@ static size_t freeze_line(const char *s, const char **ver)
 	*ver = NULL;
 	if (!dd_is_alnum((unsigned char)s[0]))
 		return 0;
-	while (dd_is_alnum((unsigned char)s[n]) || strchr("._-", s[n]))
+	while (dd_is_alnum((unsigned char)s[n]) || (s[n] && strchr("._-", s[n])))
 		n++;
 	if (s[n] == '[') {
 		const char *close = strchr(s + n, ']');

@@ -174,6 +174,10 @@ static void test_not_recognised(void **state)
 	parse1(&s, "Filesystem      Inodes IUsed IFree IUse% Mounted on\noverlay 6.3M 1.1M 5.2M 17% /\n");
 	assert_int_equal(s.v[0].kind, EV_UNKNOWN);
 	ev_set_release(&s);
+	/* a name running into the end of the text (the fuzzer's first find) */
+	parse1(&s, "numpy.");
+	assert_int_equal(s.v[0].kind, EV_UNKNOWN);
+	ev_set_release(&s);
 	/* a command dagdoc does not read, pasted with its prompt */
 	parse1(&s, "$ ls -la /opt/airflow\ntotal 12\ndrwxr-xr-x 2 airflow root 4096 Dec  7 03:12 dags\n");
 	assert_int_equal(s.v[0].kind, EV_UNKNOWN);
