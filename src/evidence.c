@@ -16,8 +16,18 @@
 const char *ev_kind_name(enum ev_kind k)
 {
 	static const char *const names[EV__COUNT] = {
-		"unknown", "pip show", "pip freeze", "pip list", "kubectl describe pod", "df", "free", "nvidia-smi",
-		"airflow connections", "airflow variables get", "python --version", "git log",
+		"unknown",
+		"pip show",
+		"pip freeze",
+		"pip list",
+		"kubectl describe pod",
+		"df",
+		"free",
+		"nvidia-smi",
+		"airflow connections",
+		"airflow variables get",
+		"python --version",
+		"git log",
 	};
 
 	return (int)k >= 0 && k < EV__COUNT ? names[k] : "unknown";
@@ -26,7 +36,7 @@ const char *ev_kind_name(enum ev_kind k)
 /* ---- lines ---------------------------------------------------------------------- */
 
 struct lines {
-	char **v;       /* NUL-terminated copies, trailing blanks and CR removed */
+	char **v; /* NUL-terminated copies, trailing blanks and CR removed */
 	size_t n, cap;
 };
 
@@ -154,6 +164,16 @@ static int is_python(const char *w)
 	return !strncmp(base, "python", 6) && (!base[6] || dd_is_digit((unsigned char)base[6]));
 }
 
+static int docker_opt_takes_value(const char *opt)
+{
+	static const char *const with_value[] = {"-u", "-w", "-e", "--user", "--workdir", "--env"};
+
+	for (size_t i = 0; i < DD_ARRAY_SIZE(with_value); i++)
+		if (!strcmp(opt, with_value[i]))
+			return 1;
+	return 0;
+}
+
 /* The program word after wrappers (sudo, docker exec C, kubectl exec P --, python -m). */
 static size_t program_at(const struct words *w, size_t i)
 {
@@ -167,9 +187,7 @@ static size_t program_at(const struct words *w, size_t i)
 
 			/* options, with the value of those that take one, then the container */
 			while (k < w->n && w->v[k][0] == '-')
-				k += (!strcmp(w->v[k], "-u") || !strcmp(w->v[k], "-w") || !strcmp(w->v[k], "-e") ||
-				      !strcmp(w->v[k], "--user") || !strcmp(w->v[k], "--workdir") || !strcmp(w->v[k], "--env"))
-				     ? 2 : 1;
+				k += docker_opt_takes_value(w->v[k]) ? 2 : 1;
 			i = k + 1;
 			continue;
 		}
@@ -202,8 +220,9 @@ static enum ev_kind kind_of_words(const struct words *w, const char **asked)
 	if (p >= w->n)
 		return EV_UNKNOWN;
 	for (size_t i = p; i < w->n; i++)
-		if (strchr(w->v[i], '|') || w->v[i][0] == '>' || (dd_is_digit((unsigned char)w->v[i][0]) && w->v[i][1] == '>'))
-			return EV_UNKNOWN;      /* a pipeline or a redirect: what shows is another command's output */
+		if (strchr(w->v[i], '|') || w->v[i][0] == '>' ||
+		    (dd_is_digit((unsigned char)w->v[i][0]) && w->v[i][1] == '>'))
+			return EV_UNKNOWN; /* a pipeline or a redirect: what shows is another command's output */
 	prog = strrchr(w->v[p], '/') ? strrchr(w->v[p], '/') + 1 : w->v[p];
 	if (!strcmp(prog, "pip") || !strncmp(prog, "pip3", 4)) {
 		a = next_arg(w, p + 1);
@@ -259,8 +278,8 @@ static enum ev_kind kind_of_words(const struct words *w, const char **asked)
 	}
 	if (is_python(prog) && (has_word(w, p, "--version") >= 0 || has_word(w, p, "-V") >= 0))
 		return EV_PYTHON_VERSION;
-	if (!strcmp(prog, "git") && p + 1 < w->n && !strcmp(w->v[next_arg(w, p + 1) < w->n ? next_arg(w, p + 1) : p],
-	                                                     "log"))
+	if (!strcmp(prog, "git") && p + 1 < w->n &&
+	    !strcmp(w->v[next_arg(w, p + 1) < w->n ? next_arg(w, p + 1) : p], "log"))
 		return EV_GIT_LOG;
 	return EV_UNKNOWN;
 }
@@ -296,7 +315,7 @@ static const char *prompt_command(const char *line)
 {
 	const char *s = skip_ws(line), *d;
 
-	if (s[0] == '(') {                      /* a virtualenv's "(venv) " */
+	if (s[0] == '(') { /* a virtualenv's "(venv) " */
 		const char *close = strchr(s, ')');
 
 		if (!close || close[1] != ' ')
@@ -306,7 +325,7 @@ static const char *prompt_command(const char *line)
 	d = strstr(s, "$ ");
 	if (!d)
 		return NULL;
-	for (const char *p = s; p < d; p++)        /* "user@host:dir" holds no blank */
+	for (const char *p = s; p < d; p++) /* "user@host:dir" holds no blank */
 		if (*p == ' ' || *p == '\t')
 			return NULL;
 	d = skip_ws(d + 2);
@@ -391,7 +410,7 @@ static int read_pip_freeze(const struct lines *ls, struct ev_output *o)
 		if (ver)
 			fact_pkg(o, ls->v[i], n, ver);
 	}
-	return good >= 1 && other * 4 <= good;     /* a warning line or two may sit among them */
+	return good >= 1 && other * 4 <= good; /* a warning line or two may sit among them */
 }
 
 /* pip list: "Package    Version" over "------- -------". */
@@ -479,7 +498,8 @@ static int read_df(const struct lines *ls, struct ev_output *o)
 	if (!ls->n)
 		return 0;
 	for (size_t i = 0; i < ls->n; i++) {
-		if (!dd_starts_with(ls->v[i], "Filesystem") || !strstr(ls->v[i], " Use% ") || !strstr(ls->v[i], "Mounted on"))
+		if (!dd_starts_with(ls->v[i], "Filesystem") || !strstr(ls->v[i], " Use% ") ||
+		    !strstr(ls->v[i], "Mounted on"))
 			continue;
 		for (size_t k = i + 1; k < ls->n; k++) {
 			struct words r;
@@ -519,9 +539,12 @@ static double mib(const char *s)
 	double v = strtod(s, &end);
 
 	switch (*end) {
-	case 'K': case 'k': return v / 1024;
-	case 'G': case 'g': return v * 1024;
-	case 'T': case 't': return v * 1024 * 1024;
+	case 'K':
+	case 'k': return v / 1024;
+	case 'G':
+	case 'g': return v * 1024;
+	case 'T':
+	case 't': return v * 1024 * 1024;
 	case 'B': return v / (1024 * 1024);
 	default: return v;
 	}
@@ -628,8 +651,7 @@ static int read_airflow_conn(const struct lines *ls, const char *text, struct ev
 			return 1;
 		}
 		/* YAML (-o yaml), and the "Conn Id:" form of older versions */
-		if ((v = field(l[0] == '-' ? skip_ws(l + 1) : l, "conn_id", 0)) ||
-		    (v = field(l, "Conn Id", 0))) {
+		if ((v = field(l[0] == '-' ? skip_ws(l + 1) : l, "conn_id", 0)) || (v = field(l, "Conn Id", 0))) {
 			conn_fact(o, v, strlen(v));
 			seen = 1;
 			continue;
@@ -643,7 +665,7 @@ static int read_airflow_conn(const struct lines *ls, const char *text, struct ev
 			for (size_t k = 0; k < h.n; k++) {
 				if (!strcmp(h.v[k], "conn_id"))
 					break;
-				if (has_alnum(h.v[k]))      /* "|", "│", "┃": the table's rules */
+				if (has_alnum(h.v[k])) /* "|", "│", "┃": the table's rules */
 					col++;
 			}
 			free(h.buf);
@@ -656,7 +678,7 @@ static int read_airflow_conn(const struct lines *ls, const char *text, struct ev
 
 			words_split(&r, l);
 			for (size_t k = 0; k < r.n; k++) {
-				if (!has_alnum(r.v[k]))     /* a rule, or a border line of box characters */
+				if (!has_alnum(r.v[k])) /* a rule, or a border line of box characters */
 					continue;
 				if (c++ == (size_t)col) {
 					conn_fact(o, r.v[k], strlen(r.v[k]));
@@ -666,11 +688,12 @@ static int read_airflow_conn(const struct lines *ls, const char *text, struct ev
 			free(r.buf);
 		}
 	}
-	if (!seen) {          /* -o json: [{"conn_id": ...}] */
+	if (!seen) { /* -o json: [{"conn_id": ...}] */
 		cJSON *j = cJSON_Parse(text), *it;
 		cJSON *arr = cJSON_IsArray(j) ? j : NULL;
 
-		cJSON_ArrayForEach(it, arr) {
+		cJSON_ArrayForEach(it, arr)
+		{
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "conn_id");
 
 			if (cJSON_IsString(id)) {
@@ -796,8 +819,8 @@ static void recognise(struct ev_output *o)
 {
 	/* Most specific shapes first: a kubectl description holds "Name:" lines as pip show does. */
 	static const enum ev_kind order[] = {
-		EV_KUBECTL_POD, EV_NVIDIA_SMI, EV_PIP_SHOW, EV_PIP_LIST, EV_DF, EV_FREE, EV_AIRFLOW_VAR,
-		EV_AIRFLOW_CONN, EV_PYTHON_VERSION, EV_GIT_LOG, EV_PIP_FREEZE,
+		EV_KUBECTL_POD, EV_NVIDIA_SMI,   EV_PIP_SHOW,       EV_PIP_LIST, EV_DF,         EV_FREE,
+		EV_AIRFLOW_VAR, EV_AIRFLOW_CONN, EV_PYTHON_VERSION, EV_GIT_LOG,  EV_PIP_FREEZE,
 	};
 	struct lines ls;
 
@@ -815,7 +838,7 @@ static void recognise(struct ev_output *o)
 			o->kind = k;
 		else if (k != EV_UNKNOWN)
 			o->why = dd_xasprintf("'%s' printed nothing dagdoc can read as %s output", o->command,
-			                      ev_kind_name(k));
+					      ev_kind_name(k));
 		else
 			o->why = dd_xasprintf("dagdoc does not read the output of '%s'", o->command);
 		free(w.buf);
@@ -834,13 +857,13 @@ static void recognise(struct ev_output *o)
 	}
 	if (o->kind == EV_UNKNOWN && !o->why)
 		o->why = dd_xstrdup("not an output dagdoc recognises (pip show/freeze/list, kubectl describe pod, df, "
-		                    "free, nvidia-smi, airflow connections get|list, airflow variables get, python "
-		                    "--version, git log); paste it with its '$ command' line");
+				    "free, nvidia-smi, airflow connections get|list, airflow variables get, python "
+				    "--version, git log); paste it with its '$ command' line");
 	lines_release(&ls);
 }
 
 static void add_output(struct ev_set *set, const char *origin, int line, const char *command, const char *text,
-                       size_t len)
+		       size_t len)
 {
 	struct ev_output *o;
 	size_t skip = 0;
@@ -1004,8 +1027,7 @@ static char *line_text(const struct ev_output *o, int rel)
 }
 
 /* The verdict a fact gives, with the output line that shows it. */
-static void fact_verdict(const struct ev_output *o, struct ev_verdict *v, int verdict, const char *shown_by,
-                         char *what)
+static void fact_verdict(const struct ev_output *o, struct ev_verdict *v, int verdict, const char *shown_by, char *what)
 {
 	int rel = line_of(o, shown_by);
 	char *lt = rel ? line_text(o, rel) : dd_xstrdup(shown_by ? shown_by : "");
@@ -1027,7 +1049,8 @@ static void judge_dependency(const struct ev_output *o, const struct dd_entity *
 			fact_verdict(o, v, EV_CONFIRMED, have, dd_xasprintf("Python %s runs on the worker", have));
 		else if (from && version_fits(have, from))
 			fact_verdict(o, v, EV_REFUTED, have,
-			             dd_xasprintf("Python %s still runs on the worker, not %s", have, to ? to : "the new one"));
+				     dd_xasprintf("Python %s still runs on the worker, not %s", have,
+						  to ? to : "the new one"));
 		return;
 	}
 	{
@@ -1044,15 +1067,16 @@ static void judge_dependency(const struct ev_output *o, const struct dd_entity *
 		if (!to)
 			fact_verdict(o, v, EV_CONFIRMED, "not found", dd_xasprintf("%s is not installed", pkg));
 		else
-			fact_verdict(o, v, EV_REFUTED, "not found", dd_xasprintf("%s is not installed at all, not %s", pkg, to));
+			fact_verdict(o, v, EV_REFUTED, "not found",
+				     dd_xasprintf("%s is not installed at all, not %s", pkg, to));
 		return;
 	}
 	if (to && !strcmp(have, to))
 		fact_verdict(o, v, EV_CONFIRMED, have, dd_xasprintf("%s %s deployed", pkg, have));
 	else if (from && !strcmp(have, from))
 		fact_verdict(o, v, EV_REFUTED, have,
-		             dd_xasprintf("%s %s still deployed, not %s: the change has not reached the workers", pkg, have,
-		                          to ? to : "the new one"));
+			     dd_xasprintf("%s %s still deployed, not %s: the change has not reached the workers", pkg,
+					  have, to ? to : "the new one"));
 }
 
 static void judge_resource(const struct ev_output *o, const struct dd_entity *e, size_t n, struct ev_verdict *v)
@@ -1068,30 +1092,31 @@ static void judge_resource(const struct ev_output *o, const struct dd_entity *e,
 		code = ev_fact(o, "exit_code");
 		if ((r && !strcmp(r, "OOMKilled")) || (code && !strcmp(code, "137")))
 			fact_verdict(o, v, EV_CONFIRMED, r && !strcmp(r, "OOMKilled") ? "OOMKilled" : "137",
-			             dd_xasprintf("the pod %s was OOMKilled (exit code %s)", ev_fact(o, "pod") ? ev_fact(o, "pod") : "",
-			                          code ? code : "137"));
+				     dd_xasprintf("the pod %s was OOMKilled (exit code %s)",
+						  ev_fact(o, "pod") ? ev_fact(o, "pod") : "", code ? code : "137"));
 		else if (r && code)
 			fact_verdict(o, v, EV_REFUTED, r,
-			             dd_xasprintf("the pod %s ended %s with exit code %s, not killed for memory",
-			                          ev_fact(o, "pod") ? ev_fact(o, "pod") : "", r, code));
+				     dd_xasprintf("the pod %s ended %s with exit code %s, not killed for memory",
+						  ev_fact(o, "pod") ? ev_fact(o, "pod") : "", r, code));
 		break;
 	case EV_FREE:
 		if ((a = ev_fact(o, "mem_total")) && (b = ev_fact(o, "mem_available")) && atof(a) > 0 &&
 		    atof(b) < 0.1 * atof(a))
-			fact_verdict(o, v, EV_CONFIRMED, "Mem:", dd_xasprintf("only %s MiB of %s MiB of memory available", b, a));
+			fact_verdict(o, v, EV_CONFIRMED,
+				     "Mem:", dd_xasprintf("only %s MiB of %s MiB of memory available", b, a));
 		break;
 	case EV_DF:
 		if ((a = ev_fact(o, "disk_use")) && atoi(a) >= 95)
 			fact_verdict(o, v, EV_CONFIRMED, ev_fact(o, "disk_mount"),
-			             dd_xasprintf("%s is %s%% full", ev_fact(o, "disk_mount"), a));
+				     dd_xasprintf("%s is %s%% full", ev_fact(o, "disk_mount"), a));
 		break;
 	case EV_NVIDIA_SMI:
 		if ((a = ev_fact(o, "gpu_mem_used")) && (b = ev_fact(o, "gpu_mem_total")) && atof(b) > 0 &&
 		    atof(a) >= 0.95 * atof(b))
-			fact_verdict(o, v, EV_CONFIRMED, "MiB /", dd_xasprintf("GPU memory full: %s MiB of %s MiB in use", a, b));
+			fact_verdict(o, v, EV_CONFIRMED, "MiB /",
+				     dd_xasprintf("GPU memory full: %s MiB of %s MiB in use", a, b));
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -1109,16 +1134,18 @@ static void judge_config(const struct ev_output *o, const struct dd_entity *e, s
 			fact_verdict(o, v, EV_REFUTED, conn, dd_xasprintf("the connection %s is defined", conn));
 		else if (ev_fact(o, "conn_missing") && (!asked || !strcmp(asked, conn)))
 			fact_verdict(o, v, EV_CONFIRMED, "not found",
-			             dd_xasprintf("the connection %s is not defined", conn));
+				     dd_xasprintf("the connection %s is not defined", conn));
 		else if (listed && !asked)
-			fact_verdict(o, v, EV_CONFIRMED, NULL, dd_xasprintf("the connection %s is not among those listed", conn));
+			fact_verdict(o, v, EV_CONFIRMED, NULL,
+				     dd_xasprintf("the connection %s is not among those listed", conn));
 		free(key);
 	}
 	if (o->kind == EV_AIRFLOW_VAR && var) {
 		const char *missing = ev_fact(o, "var_missing");
 
 		if (missing && !strcmp(missing, var))
-			fact_verdict(o, v, EV_CONFIRMED, "does not exist", dd_xasprintf("the Variable %s does not exist", var));
+			fact_verdict(o, v, EV_CONFIRMED, "does not exist",
+				     dd_xasprintf("the Variable %s does not exist", var));
 		else if (!missing && asked && !strcmp(asked, var))
 			fact_verdict(o, v, EV_REFUTED, NULL, dd_xasprintf("the Variable %s exists", var));
 	}
@@ -1145,8 +1172,8 @@ static void judge_commit(const struct ev_output *o, const struct dd_entity *e, s
 struct filler {
 	const struct dd_entity *e;
 	size_t n;
-	int missing;               /* a placeholder had no value */
-	struct dd_buf scratch;     /* the escaped value pat_fill appends next */
+	int missing;           /* a placeholder had no value */
+	struct dd_buf scratch; /* the escaped value pat_fill appends next */
 };
 
 static const char *fill_lookup(const char *name, void *ud)
@@ -1170,7 +1197,7 @@ static const char *fill_lookup(const char *name, void *ud)
 /* The rule with each {name} replaced by its value, escaped; NULL when one has none. */
 static char *fill_rule(const char *rule, const struct dd_entity *e, size_t n)
 {
-	struct filler f = { e, n, 0, DD_BUF_INIT };
+	struct filler f = {e, n, 0, DD_BUF_INIT};
 	struct dd_buf b = DD_BUF_INIT;
 
 	pat_fill(&b, rule, fill_lookup, &f);
@@ -1206,7 +1233,7 @@ static int rule_line(const struct ev_output *o, const char *rx)
 }
 
 static void judge_rules(const struct ev_output *o, const struct ev_check *checks, size_t n_checks,
-                        const struct dd_entity *e, size_t n, struct ev_verdict *v)
+			const struct dd_entity *e, size_t n, struct ev_verdict *v)
 {
 	for (size_t c = 0; c < n_checks && v->verdict == EV_NONE; c++) {
 		if (ev_kind_of_command(checks[c].run) != o->kind)
@@ -1232,7 +1259,7 @@ static void judge_rules(const struct ev_output *o, const struct ev_check *checks
 }
 
 int ev_judge(const struct ev_output *o, const char *kind, const struct dd_entity *ents, size_t n,
-             const struct ev_check *checks, size_t n_checks, struct ev_verdict *v)
+	     const struct ev_check *checks, size_t n_checks, struct ev_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	if (o->kind == EV_UNKNOWN)
@@ -1262,12 +1289,12 @@ void ev_verdict_release(struct ev_verdict *v)
 struct name_check {
 	int (*is_group)(const char *name, size_t len, void *ud);
 	void *ud;
-	char *unknown;             /* the first name neither a group nor rank's */
+	char *unknown; /* the first name neither a group nor rank's */
 };
 
 static const char *check_lookup(const char *name, void *ud)
 {
-	static const char *const rank_names[] = { "package", "from", "to", "commit", "task_id" };
+	static const char *const rank_names[] = {"package", "from", "to", "commit", "task_id"};
 	struct name_check *c = ud;
 	int known = c->is_group && c->is_group(name, strlen(name), c->ud);
 
@@ -1279,9 +1306,9 @@ static const char *check_lookup(const char *name, void *ud)
 }
 
 int ev_rule_valid(const char *rule, int (*is_group)(const char *name, size_t len, void *ud), void *ud,
-                  struct dd_buf *msg)
+		  struct dd_buf *msg)
 {
-	struct name_check c = { is_group, ud, NULL };
+	struct name_check c = {is_group, ud, NULL};
 	struct dd_buf rx = DD_BUF_INIT;
 	int ec;
 	PCRE2_SIZE eo;
@@ -1289,8 +1316,10 @@ int ev_rule_valid(const char *rule, int (*is_group)(const char *name, size_t len
 
 	pat_fill(&rx, rule, check_lookup, &c);
 	if (c.unknown) {
-		dd_buf_addf(msg, "{%s} is neither a named group of the pattern nor an entity rank adds (package, from, "
-		            "to, commit, task_id)", c.unknown);
+		dd_buf_addf(msg,
+			    "{%s} is neither a named group of the pattern nor an entity rank adds (package, from, "
+			    "to, commit, task_id)",
+			    c.unknown);
 		free(c.unknown);
 		dd_buf_release(&rx);
 		return -1;

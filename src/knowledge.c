@@ -416,7 +416,8 @@ static void read_checks(struct loader *ld, yaml_node_t *n, struct advice *a)
 		read_list(ld, n, &a->checks, "checks");
 		return;
 	}
-	a->rules = dd_xcalloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1, sizeof(*a->rules));
+	a->rules =
+		dd_xcalloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1, sizeof(*a->rules));
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		yaml_node_t *e = node(ld, *it);
 		struct pat_check_rule *r = &a->rules[a->checks.n];
@@ -444,13 +445,14 @@ static void read_checks(struct loader *ld, yaml_node_t *n, struct advice *a)
 				struct dd_buf msg = DD_BUF_INIT;
 
 				if (ev_rule_valid(sv->v[k], advice_name, NULL, &msg) < 0)
-					problem(ld, list, "check '%s': %s item %zu: %s", run, side ? "refutes" : "confirms", k + 1,
-					        dd_buf_str(&msg));
+					problem(ld, list, "check '%s': %s item %zu: %s", run,
+						side ? "refutes" : "confirms", k + 1, dd_buf_str(&msg));
 				dd_buf_release(&msg);
 			}
 		}
 		if ((r->confirms.n || r->refutes.n) && ev_kind_of_command(run) == EV_UNKNOWN)
-			problem(ld, e, "check '%s' has confirms/refutes, but dagdoc does not read that command's output", run);
+			problem(ld, e,
+				"check '%s' has confirms/refutes, but dagdoc does not read that command's output", run);
 		dd_strv_push(&a->checks, run);
 	}
 }

@@ -140,7 +140,8 @@ static void check_list(struct loader *ld, struct pat_pattern *p, yaml_node_t *v,
 			continue;
 		}
 		if (!e || e->type != YAML_MAPPING_NODE) {
-			problem(ld, e ? e : v, p, "every item of 'checks' must be a string or a mapping {run, confirms, refutes}");
+			problem(ld, e ? e : v, p,
+				"every item of 'checks' must be a string or a mapping {run, confirms, refutes}");
 			continue;
 		}
 		for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top; pr++) {
@@ -157,8 +158,9 @@ static void check_list(struct loader *ld, struct pat_pattern *p, yaml_node_t *v,
 			else if (ks && !strcmp(ks, "refutes"))
 				sv = &rule->refutes;
 			if (!sv) {
-				problem(ld, k ? k : e, p, "a check's keys are run (a non-empty command), confirms and refutes, "
-				        "not '%s'", ks ? ks : "(not a string)");
+				problem(ld, k ? k : e, p,
+					"a check's keys are run (a non-empty command), confirms and refutes, not '%s'",
+					ks ? ks : "(not a string)");
 				continue;
 			}
 			if (string_list(ld, p, ks, val, sv, &lines, 1) < 0) {
@@ -173,7 +175,8 @@ static void check_list(struct loader *ld, struct pat_pattern *p, yaml_node_t *v,
 					struct yaml_node_s at = *val;
 
 					at.start_mark.line = (size_t)lines[r] - 1;
-					problem(ld, &at, p, "check '%s': %s item %zu: %s", run ? run : "?", ks, r + 1, dd_buf_str(&msg));
+					problem(ld, &at, p, "check '%s': %s item %zu: %s", run ? run : "?", ks, r + 1,
+						dd_buf_str(&msg));
 				}
 				dd_buf_release(&msg);
 			}
@@ -187,9 +190,11 @@ static void check_list(struct loader *ld, struct pat_pattern *p, yaml_node_t *v,
 			continue;
 		}
 		if ((rule->confirms.n || rule->refutes.n) && ev_kind_of_command(run) == EV_UNKNOWN)
-			problem(ld, e, p, "check '%s' has confirms/refutes, but dagdoc does not read that command's output "
-			        "(pip show/freeze/list, kubectl describe pod, df, free, nvidia-smi, airflow connections "
-			        "get|list, airflow variables get, python --version, git log)", run);
+			problem(ld, e, p,
+				"check '%s' has confirms/refutes, but dagdoc does not read that command's output "
+				"(pip show/freeze/list, kubectl describe pod, df, free, nvidia-smi, airflow "
+				"connections get|list, airflow variables get, python --version, git log)",
+				run);
 		dd_strv_push(&p->checks, run);
 	}
 }

@@ -1323,7 +1323,8 @@ static void hypothesis(const struct an_group *g, const struct cand *cd, struct h
 static size_t category_checks(const struct rk_input *in, const struct an_group *g, enum rk_kind k,
                               struct ev_check *out, size_t cap)
 {
-	const struct pat_pattern *p = in->lib && g->failure.pattern ? pat_library_find(in->lib, g->failure.pattern) : NULL;
+	const struct pat_pattern *p =
+		in->lib && g->failure.pattern ? pat_library_find(in->lib, g->failure.pattern) : NULL;
 	const struct kb *kb = in->lib ? pat_library_knowledge(in->lib) : NULL;
 	const struct dd_strv *runs = p ? &p->checks : kb_checks(kb, g->failure.category);
 	const struct pat_check_rule *rules = p ? p->check_rules : kb_check_rules(kb, g->failure.category);
@@ -1395,8 +1396,8 @@ static void weigh_evidence(const struct rk_input *in, const struct an_group *g, 
 			v->stored = 1;
 			minute_of(f->at_ms, when, sizeof(when));
 			evidence(cd, f->verdict > 0 ? W_CONFIRMED : W_REFUTED, "%s before: %s (%s, %s%s%s)",
-			         f->verdict > 0 ? "confirmed" : "refuted", f->what, f->tool, when, f->user ? " by " : "",
-			         f->user ? f->user : "");
+				 f->verdict > 0 ? "confirmed" : "refuted", f->what, f->tool, when,
+				 f->user ? " by " : "", f->user ? f->user : "");
 		}
 		for (size_t i = 0; in->outputs && i < in->outputs->n; i++) {
 			const struct ev_output *o = &in->outputs->v[i];
@@ -1417,8 +1418,8 @@ static void weigh_evidence(const struct rk_input *in, const struct an_group *g, 
 			v->source = ev.line ? dd_xasprintf("%s line %d", o->origin, ev.line) : dd_xstrdup(o->origin);
 			v->line_text = dd_xstrdup(ev.line_text);
 			evidence(cd, ev.verdict > 0 ? W_CONFIRMED : W_REFUTED, "%s by %s (%s: \"%s\"): %s",
-			         ev.verdict > 0 ? "confirmed" : "refuted", ev_kind_name(o->kind), v->source, ev.line_text,
-			         ev.what);
+				 ev.verdict > 0 ? "confirmed" : "refuted", ev_kind_name(o->kind), v->source,
+				 ev.line_text, ev.what);
 			ev_verdict_release(&ev);
 		}
 	}
@@ -1580,8 +1581,9 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 
 		if (o->kind != EV_UNKNOWN && !used[i])
 			push_unique(&out->unused_evidence,
-			            dd_xasprintf("%s line %d: the %s output confirms or refutes none of the causes%s", o->origin,
-			                         o->line, ev_kind_name(o->kind), n_groups ? "" : " (nothing failed)"));
+				    dd_xasprintf("%s line %d: the %s output confirms or refutes none of the causes%s",
+						 o->origin, o->line, ev_kind_name(o->kind),
+						 n_groups ? "" : " (nothing failed)"));
 	}
 	free(used);
 	(void)err;

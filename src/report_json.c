@@ -71,7 +71,10 @@ static cJSON *failure_ref_json(const struct report_dag *d, size_t k)
 
 		for (size_t i = 0; i < c->n_verdicts; i++)
 			cJSON_AddItemToArray(vs, cJSON_CreateString(c->verdicts[i].what));
-		cJSON_AddStringToObject(x, "established", c->confirmed > 0 ? "confirmed" : c->confirmed < 0 ? "refuted" : "open");
+		cJSON_AddStringToObject(x, "established",
+					c->confirmed > 0   ? "confirmed"
+					: c->confirmed < 0 ? "refuted"
+							   : "open");
 		cJSON_AddItemToObject(x, "verdicts", vs);
 	}
 	return x;

@@ -328,9 +328,10 @@ static void record_verdicts(struct dd_session *s, const struct triage_result *t)
 				continue;
 			}
 			detail = v->line_text ? dd_xasprintf("%s: %s", v->source, v->line_text) : dd_xstrdup(v->source);
-			if (store_fact_put(s->store, &(struct dd_store_fact){ c->fingerprint, rk_kind_name(c->kind), v->verdict,
-			                                                        v->what, v->tool, detail, local_user(), now },
-			                   &err) < 0)
+			if (store_fact_put(s->store,
+					   &(struct dd_store_fact){c->fingerprint, rk_kind_name(c->kind), v->verdict,
+								   v->what, v->tool, detail, local_user(), now},
+					   &err) < 0)
 				note(s, dd_xasprintf("%s; what the evidence established is not kept", err.msg));
 			free(detail);
 		}

@@ -135,7 +135,10 @@ static cJSON *cause_json(const struct rk_cause *c, size_t rank, int explain)
 		}
 		cJSON_AddItemToObject(o, "verdicts", vs);
 	}
-	cJSON_AddStringToObject(o, "established", c->confirmed > 0 ? "confirmed" : c->confirmed < 0 ? "refuted" : "open");
+	cJSON_AddStringToObject(o, "established",
+				c->confirmed > 0   ? "confirmed"
+				: c->confirmed < 0 ? "refuted"
+						   : "open");
 	if (explain)
 		cJSON_AddNumberToObject(o, "score", jsonout_round3(c->score));
 	cJSON_AddItemToObject(o, "checks", jsonout_strv(&c->checks));
@@ -351,7 +354,8 @@ char *triage_verdict_text(const struct rk_verdict *v, int explain)
 		return dd_xasprintf("%s: %s (%s, %s%s%s)", word, v->what, v->tool, when, v->user ? ", by " : "",
 		                    v->user ? v->user : "");
 	}
-	return dd_xasprintf("%s: %s (%s%s%s)", word, v->what, v->tool, v->source ? ", " : "", v->source ? v->source : "");
+	return dd_xasprintf("%s: %s (%s%s%s)", word, v->what, v->tool, v->source ? ", " : "",
+			    v->source ? v->source : "");
 }
 
 /* Pasted outputs that were not read, or that bore on no cause: never silently dropped. */

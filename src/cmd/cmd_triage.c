@@ -218,8 +218,10 @@ static int cmd_triage(int argc, char **argv, struct dd_cli *cli)
 		goto out;
 	}
 	if (inter && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
-		cli_usage_error("triage", "--interactive needs a terminal to read pasted outputs from; without one, "
-		                "save the outputs to a file and pass --evidence FILE (or --evidence - for standard input)");
+		cli_usage_error(
+			"triage",
+			"--interactive needs a terminal to read pasted outputs from; without one, "
+			"save the outputs to a file and pass --evidence FILE (or --evidence - for standard input)");
 		goto out;
 	}
 	if (inter && strcmp(format, "text")) {

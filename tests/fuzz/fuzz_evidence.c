@@ -13,14 +13,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const kinds[] = { "dependency_change", "resource_exhaustion", "config_change", "code_change" };
+	static const char *const kinds[] = {"dependency_change", "resource_exhaustion", "config_change", "code_change"};
 	struct dd_entity ents[] = {
-		{ "package", "pandas" }, { "from", "1.5.3" }, { "to", "2.0.0" }, { "conn_id", "warehouse" },
-		{ "variable", "bucket" }, { "commit", "1410967a2b3c" }, { "task_id", "features" },
+		{"package", "pandas"},  {"from", "1.5.3"},          {"to", "2.0.0"},         {"conn_id", "warehouse"},
+		{"variable", "bucket"}, {"commit", "1410967a2b3c"}, {"task_id", "features"},
 	};
 	struct dd_strv confirms = DD_STRV_INIT, refutes = DD_STRV_INIT;
-	struct ev_check chk = { "pip show {package}", &confirms, &refutes };
-	struct ev_set set = { NULL, 0, 0 };
+	struct ev_check chk = {"pip show {package}", &confirms, &refutes};
+	struct ev_set set = {NULL, 0, 0};
 	char *text = dd_xstrndup((const char *)data, size);
 
 	dd_strv_push(&confirms, "^Version: {to}$");
@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t k = 0; k < DD_ARRAY_SIZE(kinds); k++) {
 			struct ev_verdict v;
 
-			if (ev_judge(o, kinds[k], ents, DD_ARRAY_SIZE(ents), &chk, 1, &v) != EV_NONE && (!v.what || !v.line_text))
+			if (ev_judge(o, kinds[k], ents, DD_ARRAY_SIZE(ents), &chk, 1, &v) != EV_NONE &&
+			    (!v.what || !v.line_text))
 				abort();
 			ev_verdict_release(&v);
 		}

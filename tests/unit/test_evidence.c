@@ -8,73 +8,65 @@
 
 #include "dagdoc/evidence.h"
 
-static const char PIP_SHOW[] =
-	"Name: numpy\n"
-	"Version: 2.0.0\n"
-	"Summary: Fundamental package for array computing in Python\n"
-	"Home-page: https://numpy.org\n"
-	"Author: Travis E. Oliphant et al.\n"
-	"License: Copyright (c) 2005-2024, NumPy Developers.\n"
-	"Location: /home/airflow/.local/lib/python3.11/site-packages\n"
-	"Requires:\n"
-	"Required-by: pandas, scikit-learn, scipy\n";
+static const char PIP_SHOW[] = "Name: numpy\n"
+			       "Version: 2.0.0\n"
+			       "Summary: Fundamental package for array computing in Python\n"
+			       "Home-page: https://numpy.org\n"
+			       "Author: Travis E. Oliphant et al.\n"
+			       "License: Copyright (c) 2005-2024, NumPy Developers.\n"
+			       "Location: /home/airflow/.local/lib/python3.11/site-packages\n"
+			       "Requires:\n"
+			       "Required-by: pandas, scikit-learn, scipy\n";
 
-static const char PIP_FREEZE[] =
-	"apache-airflow==2.10.5\n"
-	"numpy==1.26.4\n"
-	"pandas==2.1.4\n"
-	"scikit_learn==1.3.2\n"
-	"mypkg @ file:///opt/build/mypkg-0.1-py3-none-any.whl\n";
+static const char PIP_FREEZE[] = "apache-airflow==2.10.5\n"
+				 "numpy==1.26.4\n"
+				 "pandas==2.1.4\n"
+				 "scikit_learn==1.3.2\n"
+				 "mypkg @ file:///opt/build/mypkg-0.1-py3-none-any.whl\n";
 
-static const char PIP_LIST[] =
-	"Package            Version\n"
-	"------------------ -----------\n"
-	"numpy              1.26.4\n"
-	"pandas             2.1.4\n"
-	"pip                24.0\n";
+static const char PIP_LIST[] = "Package            Version\n"
+			       "------------------ -----------\n"
+			       "numpy              1.26.4\n"
+			       "pandas             2.1.4\n"
+			       "pip                24.0\n";
 
-static const char KUBECTL[] =
-	"Name:             sessionize-events-aggregate-sessions-x7k2m9qf\n"
-	"Namespace:        airflow\n"
-	"Priority:         0\n"
-	"Node:             ip-10-0-3-17.eu-west-1.compute.internal/10.0.3.17\n"
-	"Labels:           airflow-worker=412\n"
-	"                  dag_id=sessionize_events\n"
-	"                  task_id=aggregate_sessions\n"
-	"Status:           Failed\n"
-	"Containers:\n"
-	"  base:\n"
-	"    Image:          apache/airflow:2.10.5-python3.11\n"
-	"    State:          Terminated\n"
-	"      Reason:       OOMKilled\n"
-	"      Exit Code:    137\n"
-	"    Ready:          False\n"
-	"    Limits:\n"
-	"      memory:  4Gi\n";
+static const char KUBECTL[] = "Name:             sessionize-events-aggregate-sessions-x7k2m9qf\n"
+			      "Namespace:        airflow\n"
+			      "Priority:         0\n"
+			      "Node:             ip-10-0-3-17.eu-west-1.compute.internal/10.0.3.17\n"
+			      "Labels:           airflow-worker=412\n"
+			      "                  dag_id=sessionize_events\n"
+			      "                  task_id=aggregate_sessions\n"
+			      "Status:           Failed\n"
+			      "Containers:\n"
+			      "  base:\n"
+			      "    Image:          apache/airflow:2.10.5-python3.11\n"
+			      "    State:          Terminated\n"
+			      "      Reason:       OOMKilled\n"
+			      "      Exit Code:    137\n"
+			      "    Ready:          False\n"
+			      "    Limits:\n"
+			      "      memory:  4Gi\n";
 
-static const char DF[] =
-	"Filesystem      Size  Used Avail Use% Mounted on\n"
-	"overlay          97G   95G  2.0G  98% /\n"
-	"tmpfs            64M     0   64M   0% /dev\n"
-	"/dev/nvme0n1p1   97G   95G  2.0G  98% /opt/airflow/logs\n";
+static const char DF[] = "Filesystem      Size  Used Avail Use% Mounted on\n"
+			 "overlay          97G   95G  2.0G  98% /\n"
+			 "tmpfs            64M     0   64M   0% /dev\n"
+			 "/dev/nvme0n1p1   97G   95G  2.0G  98% /opt/airflow/logs\n";
 
-static const char FREE[] =
-	"               total        used        free      shared  buff/cache   available\n"
-	"Mem:           15895       15411         121           2         362         198\n"
-	"Swap:              0           0           0\n";
+static const char FREE[] = "               total        used        free      shared  buff/cache   available\n"
+			   "Mem:           15895       15411         121           2         362         198\n"
+			   "Swap:              0           0           0\n";
 
-static const char NVSMI[] =
-	"+-----------------------------------------------------------------------------+\n"
-	"| NVIDIA-SMI 535.104.05   Driver Version: 535.104.05   CUDA Version: 12.2     |\n"
-	"|-------------------------------+----------------------+----------------------+\n"
-	"|   0  Tesla T4            On   | 00000000:00:1E.0 Off |                    0 |\n"
-	"| N/A   45C    P0    27W /  70W |  15020MiB / 15360MiB |     98%      Default |\n"
-	"+-------------------------------+----------------------+----------------------+\n";
+static const char NVSMI[] = "+-----------------------------------------------------------------------------+\n"
+			    "| NVIDIA-SMI 535.104.05   Driver Version: 535.104.05   CUDA Version: 12.2     |\n"
+			    "|-------------------------------+----------------------+----------------------+\n"
+			    "|   0  Tesla T4            On   | 00000000:00:1E.0 Off |                    0 |\n"
+			    "| N/A   45C    P0    27W /  70W |  15020MiB / 15360MiB |     98%      Default |\n"
+			    "+-------------------------------+----------------------+----------------------+\n";
 
-static const char CONN_TABLE[] =
-	"id | conn_id   | conn_type | description | host                 | schema | login\n"
-	"===+===========+===========+=============+======================+========+======\n"
-	"3  | crm_dwh   | postgres  | None        | crm-db.internal      | crm    | crm\n";
+static const char CONN_TABLE[] = "id | conn_id   | conn_type | description | host                 | schema | login\n"
+				 "===+===========+===========+=============+======================+========+======\n"
+				 "3  | crm_dwh   | postgres  | None        | crm-db.internal      | crm    | crm\n";
 
 static void parse1(struct ev_set *s, const char *text)
 {
@@ -125,9 +117,9 @@ static void test_shapes(void **state)
 	ev_set_release(&s);
 	/* the same table as rich draws it at a terminal */
 	parse1(&s, "\xe2\x94\x8f\xe2\x94\x81\xe2\x94\x81\xe2\x94\xb3\xe2\x94\x81\xe2\x94\x81\xe2\x94\x93\n"
-	           "\xe2\x94\x83 id \xe2\x94\x83 conn_id   \xe2\x94\x83 conn_type \xe2\x94\x83\n"
-	           "\xe2\x94\xa1\xe2\x94\x81\xe2\x94\x81\xe2\x95\x87\xe2\x94\x81\xe2\x94\x81\xe2\x94\xa9\n"
-	           "\xe2\x94\x82 3  \xe2\x94\x82 warehouse \xe2\x94\x82 postgres  \xe2\x94\x82\n");
+		   "\xe2\x94\x83 id \xe2\x94\x83 conn_id   \xe2\x94\x83 conn_type \xe2\x94\x83\n"
+		   "\xe2\x94\xa1\xe2\x94\x81\xe2\x94\x81\xe2\x95\x87\xe2\x94\x81\xe2\x94\x81\xe2\x94\xa9\n"
+		   "\xe2\x94\x82 3  \xe2\x94\x82 warehouse \xe2\x94\x82 postgres  \xe2\x94\x82\n");
 	assert_int_equal(s.v[0].kind, EV_AIRFLOW_CONN);
 	assert_non_null(ev_fact(&s.v[0], "conn:warehouse"));
 	assert_null(ev_fact(&s.v[0], "conn:3"));
@@ -137,7 +129,7 @@ static void test_shapes(void **state)
 	assert_string_equal(ev_fact(&s.v[0], "python"), "3.12.4");
 	ev_set_release(&s);
 	parse1(&s, "commit 1410967a2b3c4d5e6f708192a3b4c5d6e7f80912\nAuthor: J. Doe <jdoe@example.com>\n"
-	           "Date:   Mon Nov 16 15:12:00 2026 +0000\n\n    Bump ML deps\n");
+		   "Date:   Mon Nov 16 15:12:00 2026 +0000\n\n    Bump ML deps\n");
 	assert_int_equal(s.v[0].kind, EV_GIT_LOG);
 	assert_string_equal(ev_fact(&s.v[0], "commit"), "1410967a2b3c4d5e6f708192a3b4c5d6e7f80912");
 	ev_set_release(&s);
@@ -167,7 +159,7 @@ static void test_not_recognised(void **state)
 	ev_set_release(&s);
 	/* kubectl describe node: no Namespace, no pod */
 	parse1(&s, "Name:               ip-10-0-3-17\nRoles:              <none>\nConditions:\n"
-	           "  Type             Status\n  MemoryPressure   False\n");
+		   "  Type             Status\n  MemoryPressure   False\n");
 	assert_int_equal(s.v[0].kind, EV_UNKNOWN);
 	ev_set_release(&s);
 	/* df -i's header has IUse%, and free without a Mem: row is not free */
@@ -187,15 +179,14 @@ static void test_not_recognised(void **state)
 
 static void test_commands_and_split(void **state)
 {
-	struct ev_set s = { 0 };
-	static const char two[] =
-		"airflow@worker-1:/opt/airflow$ pip show pandas\n"
-		"Name: pandas\nVersion: 2.1.4\n"
-		"\n"
-		"$ airflow connections get warehouse\n"
-		"Connection not found.\n"
-		"(venv) $ python3 -V\n"
-		"Python 3.11.9\n";
+	struct ev_set s = {0};
+	static const char two[] = "airflow@worker-1:/opt/airflow$ pip show pandas\n"
+				  "Name: pandas\nVersion: 2.1.4\n"
+				  "\n"
+				  "$ airflow connections get warehouse\n"
+				  "Connection not found.\n"
+				  "(venv) $ python3 -V\n"
+				  "Python 3.11.9\n";
 	static const char wrong[] = "$ git log -5\nName: pandas\nVersion: 2.1.4\n";
 
 	(void)state;
@@ -205,14 +196,17 @@ static void test_commands_and_split(void **state)
 	assert_int_equal(ev_kind_of_command("kubectl describe node ip-1"), EV_UNKNOWN);
 	assert_int_equal(ev_kind_of_command("docker exec -it worker pip list"), EV_PIP_LIST);
 	assert_int_equal(ev_kind_of_command("kubectl exec -it worker-0 -- df -h"), EV_DF);
-	assert_int_equal(ev_kind_of_command("kubectl -n prefect exec -it deploy/worker -- pip show pandas"), EV_PIP_SHOW);
-	assert_int_equal(ev_kind_of_command("docker exec -u airflow -it af-worker-1 python -m pip freeze"), EV_PIP_FREEZE);
+	assert_int_equal(ev_kind_of_command("kubectl -n prefect exec -it deploy/worker -- pip show pandas"),
+			 EV_PIP_SHOW);
+	assert_int_equal(ev_kind_of_command("docker exec -u airflow -it af-worker-1 python -m pip freeze"),
+			 EV_PIP_FREEZE);
 	assert_int_equal(ev_kind_of_command("free -m"), EV_FREE);
 	assert_int_equal(ev_kind_of_command("airflow variables get partner_api_base"), EV_AIRFLOW_VAR);
 	assert_int_equal(ev_kind_of_command("git log --oneline -5"), EV_GIT_LOG);
 	assert_int_equal(ev_kind_of_command("python3.12 --version"), EV_PYTHON_VERSION);
 	assert_int_equal(ev_kind_of_command("airflow dags list"), EV_UNKNOWN);
-	assert_int_equal(ev_kind_of_command("kubectl describe pod <the worker pod>   (Reason: OOMKilled?)"), EV_KUBECTL_POD);
+	assert_int_equal(ev_kind_of_command("kubectl describe pod <the worker pod>   (Reason: OOMKilled?)"),
+			 EV_KUBECTL_POD);
 	assert_int_equal(ev_kind_of_command("pip freeze > /tmp/freeze.txt"), EV_UNKNOWN);
 	assert_int_equal(ev_kind_of_command("git log -p -- requirements.txt | grep -i pandas"), EV_UNKNOWN);
 	assert_int_equal(ev_kind_of_command("airflow connections list -o plain | grep warehouse"), EV_UNKNOWN);
@@ -239,10 +233,10 @@ static void test_judge(void **state)
 {
 	struct ev_set s;
 	struct ev_verdict v;
-	struct dd_entity dep[] = { { "package", "numpy" }, { "from", "1.26.4" }, { "to", "2.0.0" } };
-	struct dd_entity res[] = { { "task_id", "aggregate_sessions" } };
-	struct dd_entity other_task[] = { { "task_id", "load_sessions" } };
-	struct dd_entity conn[] = { { "conn_id", "warehouse" } };
+	struct dd_entity dep[] = {{"package", "numpy"}, {"from", "1.26.4"}, {"to", "2.0.0"}};
+	struct dd_entity res[] = {{"task_id", "aggregate_sessions"}};
+	struct dd_entity other_task[] = {{"task_id", "load_sessions"}};
+	struct dd_entity conn[] = {{"conn_id", "warehouse"}};
 
 	(void)state;
 	parse1(&s, PIP_SHOW);
@@ -278,8 +272,8 @@ static void test_rules(void **state)
 	struct ev_set s;
 	struct ev_verdict v;
 	struct dd_strv confirms = DD_STRV_INIT, refutes = DD_STRV_INIT;
-	struct ev_check chk = { "pip show {package}", &confirms, &refutes };
-	struct dd_entity e[] = { { "package", "scikit-learn" }, { "to", "1.3.0" } };
+	struct ev_check chk = {"pip show {package}", &confirms, &refutes};
+	struct dd_entity e[] = {{"package", "scikit-learn"}, {"to", "1.3.0"}};
 	struct dd_buf msg = DD_BUF_INIT;
 
 	(void)state;

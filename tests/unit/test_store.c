@@ -571,9 +571,9 @@ static int on_fact(const struct dd_store_fact *f, void *ud)
 {
 	struct dd_strv *out = ud;
 
-	dd_strv_push_owned(out, dd_xasprintf("%s %s %d %s (%s, %s, %lld) %s", f->fingerprint, f->kind, f->verdict, f->what,
-	                                     f->tool, f->user ? f->user : "-", (long long)f->at_ms,
-	                                     f->detail ? f->detail : "-"));
+	dd_strv_push_owned(out, dd_xasprintf("%s %s %d %s (%s, %s, %lld) %s", f->fingerprint, f->kind, f->verdict,
+					     f->what, f->tool, f->user ? f->user : "-", (long long)f->at_ms,
+					     f->detail ? f->detail : "-"));
 	return 0;
 }
 
@@ -602,7 +602,8 @@ static void test_established(void **state)
 	assert_int_equal(store_fact_put(s, &again, &err), 0);
 	assert_int_equal(store_facts(s, on_fact, &got, &err), 0);
 	assert_int_equal(got.n, 2);
-	assert_string_equal(got.v[0], "fp1 resource_exhaustion -1 the pod ended Error (kubectl describe pod, -, 1000) -");
+	assert_string_equal(got.v[0],
+			    "fp1 resource_exhaustion -1 the pod ended Error (kubectl describe pod, -, 1000) -");
 	assert_string_equal(got.v[1], "fp1 dependency_change 1 numpy 2.0.0 deployed (pip show, alice, 2000) "
 	                              "ev.txt line 2: Version: 2.0.0");
 	dd_strv_release(&got);
