@@ -10,6 +10,7 @@
 #include <pcre2.h>
 #include <yaml.h>
 
+#include "dagdoc/evidence.h"
 #include "dagdoc/knowledge.h"
 #include "dagdoc/pattern.h"
 
@@ -37,6 +38,7 @@ struct frame_role {
 struct advice {
 	const char *category;
 	struct dd_strv checks, fix;
+	struct pat_check_rule *rules;   /* parallel to checks: what confirms or refutes the cause */
 };
 
 struct kb {
@@ -394,6 +396,67 @@ static void read_list(struct loader *ld, yaml_node_t *n, struct dd_strv *out, co
 	read_names(ld, n, out);
 }
 
+/* The advice's placeholders (see advice.yaml): a rule may use them as a
+ * pattern's rule uses its groups. */
+static int advice_name(const char *name, size_t len, void *ud)
+{
+	static const char *const names[] = { "exception", "package", "module", "host", "status", "signal", "code" };
+
+	(void)ud;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(names); i++)
+		if (strlen(names[i]) == len && !strncmp(names[i], name, len))
+			return 1;
+	return 0;
+}
+
+/* checks: strings, or mappings {run, confirms, refutes} as in a pattern (pattern.h). */
+static void read_checks(struct loader *ld, yaml_node_t *n, struct advice *a)
+{
+	if (!n || n->type != YAML_SEQUENCE_NODE) {
+		read_list(ld, n, &a->checks, "checks");
+		return;
+	}
+	a->rules =
+		dd_xcalloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1, sizeof(*a->rules));
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(ld, *it);
+		struct pat_check_rule *r = &a->rules[a->checks.n];
+		const char *run;
+
+		if (e && e->type == YAML_SCALAR_NODE && *scalar(e)) {
+			dd_strv_push(&a->checks, scalar(e));
+			continue;
+		}
+		if (!e || e->type != YAML_MAPPING_NODE) {
+			problem(ld, e ? e : n, "each check must be a string or a mapping {run, confirms, refutes}");
+			continue;
+		}
+		if (!only_keys(ld, e, (const char *const[]){ "run", "confirms", "refutes", NULL }) ||
+		    !(run = required_string(ld, e, "run")))
+			continue;
+		for (int side = 0; side < 2; side++) {
+			yaml_node_t *list = field(ld, e, side ? "refutes" : "confirms");
+			struct dd_strv *sv = side ? &r->refutes : &r->confirms;
+
+			if (!list)
+				continue;
+			read_list(ld, list, sv, side ? "refutes" : "confirms");
+			for (size_t k = 0; k < sv->n; k++) {
+				struct dd_buf msg = DD_BUF_INIT;
+
+				if (ev_rule_valid(sv->v[k], advice_name, NULL, &msg) < 0)
+					problem(ld, list, "check '%s': %s item %zu: %s", run,
+						side ? "refutes" : "confirms", k + 1, dd_buf_str(&msg));
+				dd_buf_release(&msg);
+			}
+		}
+		if ((r->confirms.n || r->refutes.n) && ev_kind_of_command(run) == EV_UNKNOWN)
+			problem(ld, e,
+				"check '%s' has confirms/refutes, but dagdoc does not read that command's output", run);
+		dd_strv_push(&a->checks, run);
+	}
+}
+
 static void read_advice(struct loader *ld, yaml_node_t *seq)
 {
 	static const char *const keys[] = { "category", "checks", "fix", NULL };
@@ -419,7 +482,7 @@ static void read_advice(struct loader *ld, yaml_node_t *seq)
 		a = &kb->advice[kb->n_advice++];
 		memset(a, 0, sizeof(*a));
 		a->category = keep(kb, cat);
-		read_list(ld, field(ld, m, "checks"), &a->checks, "checks");
+		read_checks(ld, field(ld, m, "checks"), a);
 		read_list(ld, field(ld, m, "fix"), &a->fix, "fix");
 	}
 }
@@ -634,6 +697,11 @@ void kb_free(struct kb *kb)
 	free(kb->cue_code);
 	free(kb->cues);
 	for (size_t i = 0; i < kb->n_advice; i++) {
+		for (size_t k = 0; kb->advice[i].rules && k < kb->advice[i].checks.n; k++) {
+			dd_strv_release(&kb->advice[i].rules[k].confirms);
+			dd_strv_release(&kb->advice[i].rules[k].refutes);
+		}
+		free(kb->advice[i].rules);
 		dd_strv_release(&kb->advice[i].checks);
 		dd_strv_release(&kb->advice[i].fix);
 	}
@@ -918,6 +986,13 @@ const struct dd_strv *kb_checks(const struct kb *kb, const char *category)
 	const struct advice *a = advice_for(kb, category);
 
 	return a ? &a->checks : NULL;
+}
+
+const struct pat_check_rule *kb_check_rules(const struct kb *kb, const char *category)
+{
+	const struct advice *a = advice_for(kb, category);
+
+	return a ? a->rules : NULL;
 }
 
 const struct dd_strv *kb_fixes(const struct kb *kb, const char *category)

@@ -56,6 +56,11 @@ void pattern_free(struct pat_pattern *p)
 	free(p->file);
 	dd_strv_release(&p->regex);
 	free(p->regex_line);
+	for (size_t i = 0; p->check_rules && i < p->checks.n; i++) {
+		dd_strv_release(&p->check_rules[i].confirms);
+		dd_strv_release(&p->check_rules[i].refutes);
+	}
+	free(p->check_rules);
 	dd_strv_release(&p->checks);
 	dd_strv_release(&p->fix);
 	dd_strv_release(&p->examples);

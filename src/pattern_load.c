@@ -11,6 +11,7 @@
 #include <math.h>
 #include <yaml.h>
 
+#include "dagdoc/evidence.h"
 #include "pattern_impl.h"
 
 /* ---------------------------------------------------------------- YAML */
@@ -95,6 +96,107 @@ static int string_list(struct loader *ld, struct pat_pattern *p, const char *key
 		(*lines)[n++] = (int)e->start_mark.line + 1;
 	}
 	return 0;
+}
+
+struct group_ctx {
+	pcre2_code **codes;
+	size_t n;
+};
+
+/* Every regex of the pattern has the named group (rule placeholders, as checks'). */
+static int has_group(const char *name, size_t len, void *ud)
+{
+	const struct group_ctx *g = ud;
+
+	if (!g->codes || !g->n)
+		return 0;
+	for (size_t r = 0; r < g->n; r++)
+		if (!g->codes[r] || !code_has_group(g->codes[r], name, len))
+			return 0;
+	return 1;
+}
+
+/* checks: strings, or mappings {run, confirms, refutes} (pattern.h). */
+static void check_list(struct loader *ld, struct pat_pattern *p, yaml_node_t *v, pcre2_code **codes)
+{
+	struct group_ctx g = { codes, p->regex.n };
+	int *lines = NULL;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		string_list(ld, p, "checks", v, &p->checks, &lines, 1);
+		free(lines);
+		p->check_rules = dd_xcalloc(p->checks.n + 1, sizeof(*p->check_rules));
+		return;
+	}
+	p->check_rules = dd_xcalloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start) + 1,
+	                            sizeof(*p->check_rules));
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node_at(ld, *it);
+		struct pat_check_rule *rule = &p->check_rules[p->checks.n];
+		const char *run = NULL;
+
+		if (e && e->type == YAML_SCALAR_NODE && !scalar_has_nul(e)) {
+			dd_strv_push(&p->checks, scalar(e));
+			continue;
+		}
+		if (!e || e->type != YAML_MAPPING_NODE) {
+			problem(ld, e ? e : v, p,
+				"every item of 'checks' must be a string or a mapping {run, confirms, refutes}");
+			continue;
+		}
+		for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = node_at(ld, pr->key), *val = node_at(ld, pr->value);
+			const char *ks = scalar(k);
+			struct dd_strv *sv = NULL;
+
+			if (ks && !strcmp(ks, "run") && scalar(val) && *scalar(val) && !scalar_has_nul(val)) {
+				run = scalar(val);
+				continue;
+			}
+			if (ks && !strcmp(ks, "confirms"))
+				sv = &rule->confirms;
+			else if (ks && !strcmp(ks, "refutes"))
+				sv = &rule->refutes;
+			if (!sv) {
+				problem(ld, k ? k : e, p,
+					"a check's keys are run (a non-empty command), confirms and refutes, not '%s'",
+					ks ? ks : "(not a string)");
+				continue;
+			}
+			if (string_list(ld, p, ks, val, sv, &lines, 1) < 0) {
+				free(lines);
+				lines = NULL;
+				continue;
+			}
+			for (size_t r = 0; r < sv->n; r++) {
+				struct dd_buf msg = DD_BUF_INIT;
+
+				if (ev_rule_valid(sv->v[r], has_group, &g, &msg) < 0) {
+					struct yaml_node_s at = *val;
+
+					at.start_mark.line = (size_t)lines[r] - 1;
+					problem(ld, &at, p, "check '%s': %s item %zu: %s", run ? run : "?", ks, r + 1,
+						dd_buf_str(&msg));
+				}
+				dd_buf_release(&msg);
+			}
+			free(lines);
+			lines = NULL;
+		}
+		if (!run) {
+			problem(ld, e, p, "a check given as a mapping needs 'run': the command whose output it reads");
+			dd_strv_release(&rule->confirms);
+			dd_strv_release(&rule->refutes);
+			continue;
+		}
+		if ((rule->confirms.n || rule->refutes.n) && ev_kind_of_command(run) == EV_UNKNOWN)
+			problem(ld, e, p,
+				"check '%s' has confirms/refutes, but dagdoc does not read that command's output "
+				"(pip show/freeze/list, kubectl describe pod, df, free, nvidia-smi, airflow "
+				"connections get|list, airflow variables get, python --version, git log)",
+				run);
+		dd_strv_push(&p->checks, run);
+	}
 }
 
 static const char *const pattern_keys[] = {
@@ -271,10 +373,12 @@ static void load_pattern(struct loader *ld, yaml_node_t *pn, size_t ordinal, con
 			p->stage = dd_xstrdup(s);
 	}
 	/* checks, fix */
-	for (int k = 4; k <= 5; k++) {
+	if (vn[4])
+		check_list(ld, p, vn[4], codes);
+	if (vn[5]) {
 		int *lines = NULL;
-		if (vn[k])
-			string_list(ld, p, pattern_keys[k], vn[k], k == 4 ? &p->checks : &p->fix, &lines, 1);
+
+		string_list(ld, p, pattern_keys[5], vn[5], &p->fix, &lines, 1);
 		free(lines);
 	}
 	/* examples, counterexamples */

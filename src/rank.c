@@ -8,6 +8,9 @@
 #include <math.h>
 #include <strings.h>
 
+#include "dagdoc/evidence.h"
+#include "dagdoc/knowledge.h"
+#include "dagdoc/pattern.h"
 #include "dagdoc/rank.h"
 #include "dagdoc/traceback.h"
 
@@ -42,6 +45,8 @@
 #define W_INPUT_GONE     1.20  /* a count in the log fell to ~0 since the last success: the data
                                   analogue of a package the failure names moving */
 #define W_IMPORT_ERROR   1.00  /* the DAG's file has an import error */
+#define W_CONFIRMED      3.00  /* an output (or a verdict in the store) confirms the cause */
+#define W_REFUTED       -3.00  /* ... refutes it */
 #define DEV_FILE_FACTOR  0.30  /* weight kept for a dev/test-only requirement file */
 #define ALT_CAUSE_RATIO  0.60  /* a second kind for the same group is shown above this share */
 #define FILLER_SCORE     (W_UNEXPLAINED + W_COVERAGE + 1e-9)   /* an unknown cause this weak says only
@@ -106,6 +111,9 @@ struct cand {
 	struct dd_req_change change;          /* the implicated package change (owned; package NULL: none) */
 	double change_w;                      /* the weight that implicated it */
 	struct rk_outside *outside;           /* no commit moved it: where it is left loose (owned) */
+	struct rk_verdict *verdicts;          /* what the evidence said (owned) */
+	size_t n_verdicts;
+	int net;                              /* confirmations minus refutations */
 };
 
 static void outside_free(struct rk_outside *o)
@@ -202,8 +210,21 @@ static void rk_commit_release(struct rk_commit *c)
 	dd_strv_release(&c->link_why);
 }
 
+static void verdicts_free(struct rk_verdict *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].what);
+		free(v[i].tool);
+		free(v[i].source);
+		free(v[i].line_text);
+		free(v[i].user);
+	}
+	free(v);
+}
+
 static void cand_release(struct cand *c)
 {
+	verdicts_free(c->verdicts, c->n_verdicts);
 	for (size_t i = 0; i < c->n_ev; i++)
 		free(c->ev[i].text);
 	free(c->ev);
@@ -917,6 +938,11 @@ static void make_cause(struct rk_result *out, const struct an_result *an, const 
 	c->n_evidence = cd->n_ev;
 	cd->ev = NULL;
 	cd->n_ev = cd->cap_ev = 0;
+	c->verdicts = cd->verdicts;
+	c->n_verdicts = cd->n_verdicts;
+	c->confirmed = cd->net > 0 ? 1 : cd->net < 0 ? -1 : 0;
+	cd->verdicts = NULL;
+	cd->n_verdicts = 0;
 	c->commits = cd->commits;
 	c->n_commits = cd->n_commits;
 	cd->commits = NULL;
@@ -963,6 +989,7 @@ static void cause_release(struct rk_cause *c)
 		rk_commit_release(&c->commits[i]);
 	free(c->commits);
 	outside_free(c->outside);
+	verdicts_free(c->verdicts, c->n_verdicts);
 	free(c->bundle_from);
 	free(c->bundle_to);
 	for (size_t i = 0; i < c->n_entities; i++) {
@@ -1243,6 +1270,162 @@ static struct rk_outside *outside_repository(const struct an_group *g, struct gi
 	return o;
 }
 
+/* ---- evidence the engineer pasted, and verdicts kept in the store -------------------- */
+
+/* The entities a kind's hypothesis is judged with (borrowed): the failure's,
+ * the change a dependency cause names, its most suspect commit, the task. */
+struct hyp {
+	struct dd_entity v[PAT_MAX_ENTITIES + 16];
+	size_t n;
+};
+
+static void hyp_set(struct hyp *h, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		if (!strcmp(h->v[i].name, name)) {
+			h->v[i].value = (char *)value;
+			return;
+		}
+	if (h->n < DD_ARRAY_SIZE(h->v)) {
+		h->v[h->n].name = (char *)name;
+		h->v[h->n].value = (char *)value;
+		h->n++;
+	}
+}
+
+static void hypothesis(const struct an_group *g, const struct cand *cd, struct hyp *h)
+{
+	const struct rk_commit *top = NULL;
+
+	h->n = 0;
+	for (size_t i = 0; i < g->failure.n_entities; i++)
+		hyp_set(h, g->failure.entities[i].name, g->failure.entities[i].value);
+	if (cd->outside)
+		hyp_set(h, "package", cd->outside->package);
+	if (cd->change.package) {
+		hyp_set(h, "package", cd->change.package);
+		hyp_set(h, "from", cd->change.from);
+		hyp_set(h, "to", cd->change.to);
+	}
+	for (size_t i = 0; i < cd->n_commits; i++)
+		if (!top || cd->commits[i].suspicion > top->suspicion)
+			top = &cd->commits[i];
+	if (top)
+		hyp_set(h, "commit", top->commit.id);
+	if (g->task_ids.n)
+		hyp_set(h, "task_id", g->task_ids.v[0]);
+}
+
+/* The checks with rules for the cause of the failure's category: the
+ * pattern's that explains the group, else the knowledge base's advice for
+ * the category (the structural layer's answer). */
+static size_t category_checks(const struct rk_input *in, const struct an_group *g, enum rk_kind k,
+                              struct ev_check *out, size_t cap)
+{
+	const struct pat_pattern *p =
+		in->lib && g->failure.pattern ? pat_library_find(in->lib, g->failure.pattern) : NULL;
+	const struct kb *kb = in->lib ? pat_library_knowledge(in->lib) : NULL;
+	const struct dd_strv *runs = p ? &p->checks : kb_checks(kb, g->failure.category);
+	const struct pat_check_rule *rules = p ? p->check_rules : kb_check_rules(kb, g->failure.category);
+	size_t n = 0;
+
+	if (!runs || !rules || k != kind_of_category(&g->failure))
+		return 0;
+	for (size_t i = 0; i < runs->n && n < cap; i++)
+		if (rules[i].confirms.n || rules[i].refutes.n)
+			out[n++] = (struct ev_check){ runs->v[i], &rules[i].confirms, &rules[i].refutes };
+	return n;
+}
+
+/* "2026-12-07 03:12" (UTC). */
+static void minute_of(int64_t ms, char *out, size_t n)
+{
+	char iso[40];
+
+	dd_format_time(ms, 0, iso, sizeof(iso));
+	snprintf(out, n, "%.10s %.5s", iso, iso + 11);
+}
+
+static int has_verdict(const struct cand *cd, const char *what)
+{
+	for (size_t i = 0; i < cd->n_verdicts; i++)
+		if (!strcmp(cd->verdicts[i].what, what))
+			return 1;
+	return 0;
+}
+
+static struct rk_verdict *add_verdict(struct cand *cd, int verdict, const char *what, const char *tool)
+{
+	struct rk_verdict *v;
+
+	cd->verdicts = dd_xrealloc(cd->verdicts, (cd->n_verdicts + 1) * sizeof(*cd->verdicts));
+	v = &cd->verdicts[cd->n_verdicts++];
+	memset(v, 0, sizeof(*v));
+	v->verdict = verdict;
+	v->what = dd_xstrdup(what);
+	v->tool = dd_xstrdup(tool);
+	cd->net += verdict;
+	return v;
+}
+
+/* Every verdict on the group's candidate causes: the store's first, then
+ * the pasted outputs' (used[i] set for each output that gave one). */
+static void weigh_evidence(const struct rk_input *in, const struct an_group *g, struct cand *cands, char *used)
+{
+	for (int k = 0; k < RK__COUNT; k++) {
+		struct cand *cd = &cands[k];
+		const char *kind = rk_kind_name((enum rk_kind)k);
+		struct ev_check checks[16];
+		size_t n_checks = category_checks(in, g, (enum rk_kind)k, checks, DD_ARRAY_SIZE(checks));
+		struct hyp h;
+
+		if (k == RK_UNKNOWN)
+			continue;
+		hypothesis(g, cd, &h);
+		for (size_t i = 0; i < in->n_facts; i++) {
+			const struct rk_fact *f = &in->facts[i];
+			struct rk_verdict *v;
+			char when[32];
+
+			if (strcmp(f->fingerprint, g->fingerprint) || strcmp(f->kind, kind) || has_verdict(cd, f->what))
+				continue;
+			v = add_verdict(cd, f->verdict, f->what, f->tool);
+			v->user = dd_xstrdup(f->user);
+			v->at_ms = f->at_ms;
+			v->stored = 1;
+			minute_of(f->at_ms, when, sizeof(when));
+			evidence(cd, f->verdict > 0 ? W_CONFIRMED : W_REFUTED, "%s before: %s (%s, %s%s%s)",
+				 f->verdict > 0 ? "confirmed" : "refuted", f->what, f->tool, when,
+				 f->user ? " by " : "", f->user ? f->user : "");
+		}
+		for (size_t i = 0; in->outputs && i < in->outputs->n; i++) {
+			const struct ev_output *o = &in->outputs->v[i];
+			struct ev_verdict ev;
+			struct rk_verdict *v;
+
+			if (ev_judge(o, kind, h.v, h.n, checks, n_checks, &ev) == EV_NONE ||
+			    (ev.verdict == EV_REFUTED && cd->score <= 0)) {
+				ev_verdict_release(&ev);
+				continue;
+			}
+			used[i] = 1;
+			if (has_verdict(cd, ev.what)) {     /* established before: kept with who and when */
+				ev_verdict_release(&ev);
+				continue;
+			}
+			v = add_verdict(cd, ev.verdict, ev.what, ev_kind_name(o->kind));
+			v->source = ev.line ? dd_xasprintf("%s line %d", o->origin, ev.line) : dd_xstrdup(o->origin);
+			v->line_text = dd_xstrdup(ev.line_text);
+			evidence(cd, ev.verdict > 0 ? W_CONFIRMED : W_REFUTED, "%s by %s (%s: \"%s\"): %s",
+				 ev.verdict > 0 ? "confirmed" : "refuted", ev_kind_name(o->kind), v->source,
+				 ev.line_text, ev.what);
+			ev_verdict_release(&ev);
+		}
+	}
+}
+
 /* ---- filler causes ------------------------------------------------------------------- */
 
 /* A cause with nothing to say but "a try failed": unknown, no pattern, no commit. */
@@ -1320,9 +1503,11 @@ static void drop_fillers(struct rk_result *out)
 }
 
 int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t n_repos,
-                struct rk_result *out, struct dd_error *err)
+                const struct rk_input *in, struct rk_result *out, struct dd_error *err)
 {
 	size_t n_groups = an->n_groups < MAX_GROUPS ? an->n_groups : MAX_GROUPS;
+	size_t n_out = in && in->outputs ? in->outputs->n : 0;
+	char *used = dd_xcalloc(n_out + 1, 1);
 
 	memset(out, 0, sizeof(*out));
 	for (size_t gi = 0; gi < n_groups; gi++) {
@@ -1331,7 +1516,7 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 		struct git_view *views = dd_xcalloc(n_repos + 1, sizeof(*views));
 		size_t n_views = 0;
 		struct window w = { 0, 0, NULL, NULL };
-		int best = RK_UNKNOWN, second = -1;
+		int best = RK_UNKNOWN, second = -1, before;
 
 		memset(cands, 0, sizeof(cands));
 		/* A failure every retry recovered from is no change's: no commit is a suspect. */
@@ -1349,6 +1534,7 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 		for (int k = 0; k < RK__COUNT; k++)
 			if (cands[k].score > cands[best].score)
 				best = k;
+		before = best;
 		if (best == RK_DEPENDENCY_CHANGE && !cands[best].n_commits && n_views) {
 			struct cand *cd = &cands[best];
 
@@ -1358,6 +1544,17 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 			else if (cd->outside)
 				evidence(cd, 0, "%s", cd->outside->why);
 		}
+		if (in && (in->outputs || in->n_facts)) {
+			/* what the engineer established may change which kind leads */
+			weigh_evidence(in, g, cands, used);
+			/* the best kind still standing; when the evidence refuted every one, the leader stays */
+			best = -1;
+			for (int k = 0; k < RK__COUNT; k++)
+				if (cands[k].score > 0 && (best < 0 || cands[k].score > cands[best].score))
+					best = k;
+			if (best < 0)
+				best = before;
+		}
 		for (int k = 0; k < RK__COUNT; k++)
 			if (k != best && cands[k].score >= ALT_CAUSE_RATIO * cands[best].score && cands[k].score > 0.3 &&
 			    (second < 0 || cands[k].score > cands[second].score))
@@ -1365,6 +1562,8 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 		make_cause(out, an, g, (enum rk_kind)best, &cands[best], &w);
 		if (second >= 0)
 			make_cause(out, an, g, (enum rk_kind)second, &cands[second], &w);
+		if (before != best && before != second)       /* the refuted leader stays listed, fallen */
+			make_cause(out, an, g, (enum rk_kind)before, &cands[before], &w);
 		for (size_t v = 0; v < n_views; v++)
 			gitcorr_commits_free(views[v].commits, views[v].n);
 		free(views);
@@ -1383,6 +1582,16 @@ int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t 
 		dd_strv_truncate(&out->causes[i].checks, RK_MAX_CHECKS);
 		dd_strv_truncate(&out->causes[i].fix, RK_MAX_FIXES);
 	}
+	for (size_t i = 0; i < n_out; i++) {
+		const struct ev_output *o = &in->outputs->v[i];
+
+		if (o->kind != EV_UNKNOWN && !used[i])
+			push_unique(&out->unused_evidence,
+				    dd_xasprintf("%s line %d: the %s output confirms or refutes none of the causes%s",
+						 o->origin, o->line, ev_kind_name(o->kind),
+						 n_groups ? "" : " (nothing failed)"));
+	}
+	free(used);
 	(void)err;
 	return 0;
 }
@@ -1394,5 +1603,6 @@ void rank_release(struct rk_result *r)
 	free(r->causes);
 	dd_strv_release(&r->notes);
 	dd_strv_release(&r->also_seen);
+	dd_strv_release(&r->unused_evidence);
 	memset(r, 0, sizeof(*r));
 }

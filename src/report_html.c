@@ -406,6 +406,14 @@ static void cause_html(struct html *h, const struct report_dag *d, size_t k)
 	if (!c->stuck)
 		H(h, c->still_failing ? " · <b class=\"failing\">still failing</b>" : " · not failing now");
 	H(h, "</div>\n");
+	for (size_t i = 0; i < c->n_verdicts; i++) {
+		char *v = triage_verdict_text(&c->verdicts[i], 0);
+
+		H(h, "<div class=\"verdict\">");
+		E(h, v);
+		H(h, "</div>\n");
+		free(v);
+	}
 	for (size_t i = 0; i < c->n_commits && i < 3; i++) {
 		const struct rk_commit *m = &c->commits[i];
 		char when[32], id[8];

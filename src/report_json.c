@@ -66,6 +66,17 @@ static cJSON *failure_ref_json(const struct report_dag *d, size_t k)
 	cJSON_AddBoolToObject(x, "new", m->is_new);
 	cJSON_AddNumberToObject(x, "earlier_reports", (double)m->seen_before);
 	jsonout_time(x, "first_reported", m->first_seen_ms);
+	if (c->n_verdicts) {
+		cJSON *vs = cJSON_CreateArray();
+
+		for (size_t i = 0; i < c->n_verdicts; i++)
+			cJSON_AddItemToArray(vs, cJSON_CreateString(c->verdicts[i].what));
+		cJSON_AddStringToObject(x, "established",
+					c->confirmed > 0   ? "confirmed"
+					: c->confirmed < 0 ? "refuted"
+							   : "open");
+		cJSON_AddItemToObject(x, "verdicts", vs);
+	}
 	return x;
 }
 

@@ -96,6 +96,12 @@ void report_render_text(const struct report *r, const struct report_style *st, F
 			else if (report_not_running(d, why, sizeof(why)))
 				fprintf(out, ": %s", why);
 			fputc('\n', out);
+			for (size_t v = 0; c && v < c->n_verdicts; v++) {
+				char *line = triage_verdict_text(&c->verdicts[v], 0);
+
+				fprintf(out, "             %s\n", line);
+				free(line);
+			}
 		}
 	}
 	if (nnew + rec) {
@@ -221,6 +227,13 @@ void report_render_md(const struct report *r, const struct report_style *st, FIL
 			} else if (c) {
 				render_md_text(out, c->summary, RENDER_MD_CELL);
 				report_history_text(&d->marks[k], hist, sizeof(hist));
+				for (size_t v = 0; v < c->n_verdicts; v++) {
+					char *line = triage_verdict_text(&c->verdicts[v], 0);
+
+					fputs("; ", out);
+					render_md_text(out, line, 0);
+					free(line);
+				}
 				fprintf(out, " | %.2f | %s%s%s |\n", c->confidence, d->marks[k].is_new ? "**" : "", hist,
 				        d->marks[k].is_new ? "**" : "");
 			} else {

@@ -130,6 +130,12 @@ void runbook_render_dag(const struct triage_result *t, FILE *out)
 			dd_buf_addf(&b, " (%zu/%zu runs since onset failed)", top->failed_since_onset, top->runs_since_onset);
 		put_line(out, "task", dd_buf_str(&b));
 		dd_buf_reset(&b);
+		for (size_t i = 0; i < top->n_verdicts; i++) {
+			char *v = triage_verdict_text(&top->verdicts[i], 0);
+
+			put_line(out, "evidence", v);
+			free(v);
+		}
 		if (top->n_commits) {
 			const struct rk_commit *k = &top->commits[0];
 

@@ -4,7 +4,11 @@
  */
 #include "dagdoc/util.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include "dagdoc/classify.h"
+#include "dagdoc/evidence.h"
 #include "dagdoc/connector.h"
 #include "dagdoc/gitcorr.h"
 #include "dagdoc/session.h"
@@ -291,6 +295,93 @@ static size_t sync_upstream_dags(struct dd_session *s, const struct dd_source *s
 	return synced;
 }
 
+/* The verdicts the store holds, as rank weighs them (strings owned here). */
+struct facts {
+	struct rk_fact *v;
+	size_t n, cap;
+	struct dd_strv strings;
+};
+
+static const char *keep(struct facts *f, const char *s)
+{
+	if (!s)
+		return NULL;
+	dd_strv_push(&f->strings, s);
+	return f->strings.v[f->strings.n - 1];
+}
+
+static int on_fact(const struct dd_store_fact *sf, void *ud)
+{
+	struct facts *f = ud;
+
+	DD_GROW(f->v, f->cap, f->n + 1);
+	f->v[f->n++] = (struct rk_fact){ keep(f, sf->fingerprint), keep(f, sf->kind), sf->verdict, keep(f, sf->what),
+		                         keep(f, sf->tool), keep(f, sf->user), sf->at_ms };
+	return 0;
+}
+
+static const char *local_user(void)
+{
+	const char *u = getenv("USER");
+	const struct passwd *pw;
+
+	if (u && *u)
+		return u;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : NULL;
+}
+
+/* Records the verdicts the pasted outputs gave (those not read from the store). */
+static void record_verdicts(struct dd_session *s, const struct triage_result *t)
+{
+	int64_t now = dd_now_ms();
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->rk.n_causes; i++) {
+		const struct rk_cause *c = &t->rk.causes[i];
+
+		for (size_t k = 0; k < c->n_verdicts; k++) {
+			const struct rk_verdict *v = &c->verdicts[k];
+			char *detail;
+			struct dd_error err = DD_ERROR_INIT;
+
+			if (v->stored || !c->fingerprint)
+				continue;
+			if (store_readonly(s->store)) {
+				n++;
+				continue;
+			}
+			detail = v->line_text ? dd_xasprintf("%s: %s", v->source, v->line_text) : dd_xstrdup(v->source);
+			if (store_fact_put(s->store,
+					   &(struct dd_store_fact){c->fingerprint, rk_kind_name(c->kind), v->verdict,
+								   v->what, v->tool, detail, local_user(), now},
+					   &err) < 0)
+				note(s, dd_xasprintf("%s; what the evidence established is not kept", err.msg));
+			free(detail);
+		}
+	}
+	if (n)
+		note(s, dd_xasprintf("the store %s is read-only here: what the evidence established is not kept",
+		                     store_path(s->store)));
+}
+
+static int triage_with_facts(struct dd_session *s, int64_t dag_ref, int64_t since_s, struct triage_result *t,
+                             struct dd_error *err)
+{
+	struct facts f = { NULL, 0, 0, DD_STRV_INIT };
+	struct dd_error e2 = DD_ERROR_INIT;
+	struct rk_input in;
+	int rc;
+
+	if (store_facts(s->store, on_fact, &f, &e2) < 0)
+		note(s, dd_xasprintf("%s; earlier verdicts are left out", e2.msg));
+	in = (struct rk_input){ s->evidence, f.v, f.n, s->lib };
+	rc = triage_dag(s->store, dag_ref, s->lib, s->repos, s->n_repos, since_s, &in, t, err);
+	free(f.v);
+	dd_strv_release(&f.strings);
+	return rc;
+}
+
 int session_triage(struct dd_session *s, const struct dd_source *src, int64_t dag_ref, int64_t since_s,
                    struct triage_result *t, struct dd_error *err)
 {
@@ -306,7 +397,7 @@ int session_triage(struct dd_session *s, const struct dd_source *src, int64_t da
 		s->hooks.step(what, s->hooks.ud);
 		free(what);
 	}
-	rc = triage_dag(s->store, dag_ref, s->lib, s->repos, s->n_repos, since_s, t, err);
+	rc = triage_with_facts(s, dag_ref, since_s, t, err);
 	if (s->hooks.step && s->n_repos)
 		s->hooks.step(NULL, s->hooks.ud);
 	if (rc < 0)
@@ -314,8 +405,10 @@ int session_triage(struct dd_session *s, const struct dd_source *src, int64_t da
 	if (!s->offline && src && sync_upstream_dags(s, src, t, since_s)) {
 		/* A sensor waits on other DAGs: with their history stored, look again. */
 		triage_release(t);
-		rc = triage_dag(s->store, dag_ref, s->lib, s->repos, s->n_repos, since_s, t, err);
+		rc = triage_with_facts(s, dag_ref, since_s, t, err);
 	}
+	if (rc == 0 && s->evidence)
+		record_verdicts(s, t);
 	return rc;
 }
 

@@ -150,6 +150,20 @@ static const char *const migrations[] = {
 	"  run_ref INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
 	"  bundle_version TEXT,"
 	"  dag_version INTEGER NOT NULL DEFAULT 0);",
+
+	/* 5: what engineers established about a failure (triage --evidence,
+	 * --interactive): a verdict on a cause of the failure's fingerprint,
+	 * so later triages, reports and runbooks show it and do not ask again */
+	"CREATE TABLE established ("
+	"  fingerprint TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  verdict INTEGER NOT NULL,"
+	"  what TEXT NOT NULL,"
+	"  tool TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  user TEXT,"
+	"  at_ms INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (fingerprint, kind, what));",
 };
 
 #define STORE_APPLICATION_ID 1684105060   /* "dagd" */
@@ -199,6 +213,8 @@ enum stmt_id {
 	S_REPORT_SEEN,
 	S_RUN_VERSION_PUT,
 	S_RUN_VERSIONS,
+	S_FACT_PUT,
+	S_FACTS,
 	S__COUNT
 };
 
@@ -358,6 +374,12 @@ static const char *const stmt_sql[S__COUNT] = {
 		"VALUES (?1, ?2, ?3, ?4)",
 	[S_CURSOR_GET] =
 		"SELECT value FROM sync_cursors WHERE source_id = ?1 AND dag_id = ?2 AND key = ?3",
+	[S_FACT_PUT] =
+		"INSERT OR IGNORE INTO established (fingerprint, kind, verdict, what, tool, detail, user, at_ms) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_FACTS] =
+		"SELECT fingerprint, kind, verdict, what, tool, detail, user, at_ms FROM established "
+		"ORDER BY at_ms, fingerprint, kind, what",
 	[S_REPORT_PUT] =
 		"INSERT OR IGNORE INTO report_history (report_ms, scope, fingerprint) VALUES (?1, ?2, ?3)",
 	[S_REPORT_SEEN] =
@@ -1833,4 +1855,47 @@ int store_report_seen(struct dd_store *s, const char *scope, const char *fingerp
 	if (rc != SQLITE_ROW)
 		return db_error(s, err, "reading report history");
 	return 0;
+}
+
+/* ---- what engineers established ------------------------------------------ */
+
+int store_fact_put(struct dd_store *s, const struct dd_store_fact *f, struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_FACT_PUT, err);
+
+	if (!st)
+		return DD_ESTORE;
+	bind_text(st, 1, f->fingerprint);
+	bind_text(st, 2, f->kind);
+	sqlite3_bind_int(st, 3, f->verdict);
+	bind_text(st, 4, f->what);
+	bind_text(st, 5, f->tool);
+	bind_text(st, 6, f->detail);
+	bind_text(st, 7, f->user);
+	sqlite3_bind_int64(st, 8, f->at_ms);
+	return exec_stmt(s, st, err, "saving what was established");
+}
+
+int store_facts(struct dd_store *s, int (*cb)(const struct dd_store_fact *f, void *ud), void *ud,
+                struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_FACTS, err);
+	int rc, stop = 0;
+
+	if (!st)
+		return DD_ESTORE;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dd_store_fact f = {
+			(const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+			sqlite3_column_int(st, 2), (const char *)sqlite3_column_text(st, 3),
+			(const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
+			(const char *)sqlite3_column_text(st, 6), sqlite3_column_int64(st, 7),
+		};
+
+		stop = cb(&f, ud);
+	}
+	done(st);
+	if (!stop && rc != SQLITE_DONE)
+		return db_error(s, err, "reading what was established");
+	return stop;
 }

@@ -5,6 +5,7 @@
 #include "dagdoc/util.h"
 
 #include "dagdoc/connector.h"
+#include "dagdoc/evidence.h"
 #include "dagdoc/triage.h"
 
 struct newest {
@@ -54,7 +55,7 @@ static char *ui_link(const char *form, const char *base, const struct triage_res
 }
 
 int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library *lib,
-               struct gitcorr_repo **repos, size_t n_repos, int64_t since_s,
+               struct gitcorr_repo **repos, size_t n_repos, int64_t since_s, const struct rk_input *in,
                struct triage_result *out, struct dd_error *err)
 {
 	struct newest n = { dag_ref, 0, 0, NULL };
@@ -73,7 +74,7 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
 	rc = analyze_dag(store, dag_ref, lib, from_ms, to_ms, &out->an, err);
 	if (rc < 0)
 		return rc;
-	rc = rank_causes(&out->an, repos, n_repos, &out->rk, err);
+	rc = rank_causes(&out->an, repos, n_repos, in, &out->rk, err);
 	if (rc < 0) {
 		analyze_release(&out->an);
 		return rc;
@@ -89,6 +90,13 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
 	if (out->an.not_running)
 		out->failing = out->not_running = 1;
 	out->degraded = out->an.n_quiet > 0;
+	for (size_t i = 0; in && in->outputs && i < in->outputs->n; i++) {
+		const struct ev_output *o = &in->outputs->v[i];
+
+		if (o->kind == EV_UNKNOWN)
+			dd_strv_push_owned(&out->unrecognised_evidence,
+			                   dd_xasprintf("%s line %d: %s", o->origin, o->line, o->why));
+	}
 	/* the link comes from what the sync stored: the same online and offline */
 	if (n.source_ref && store_source_ui(store, n.source_ref, &form, &base, NULL) == 0)
 		out->ui_url = ui_link(form, base, out);
@@ -108,6 +116,7 @@ void triage_release(struct triage_result *t)
 	rank_release(&t->rk);
 	free(t->ui_url);
 	free(t->source_kind);
+	dd_strv_release(&t->unrecognised_evidence);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -117,6 +117,29 @@ static cJSON *cause_json(const struct rk_cause *c, size_t rank, int explain)
 		}
 	}
 	cJSON_AddItemToObject(o, "evidence", ev);
+	if (c->n_verdicts) {
+		cJSON *vs = cJSON_CreateArray();
+
+		for (size_t i = 0; i < c->n_verdicts; i++) {
+			const struct rk_verdict *v = &c->verdicts[i];
+			cJSON *x = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(x, "verdict", v->verdict > 0 ? "confirmed" : "refuted");
+			cJSON_AddStringToObject(x, "what", v->what);
+			cJSON_AddStringToObject(x, "tool", v->tool);
+			jsonout_str(x, "source", v->source);
+			jsonout_str(x, "line", v->line_text);
+			jsonout_str(x, "by", v->user);
+			jsonout_time(x, "at", v->at_ms);
+			cJSON_AddBoolToObject(x, "stored", v->stored);
+			cJSON_AddItemToArray(vs, x);
+		}
+		cJSON_AddItemToObject(o, "verdicts", vs);
+	}
+	cJSON_AddStringToObject(o, "established",
+				c->confirmed > 0   ? "confirmed"
+				: c->confirmed < 0 ? "refuted"
+						   : "open");
 	if (explain)
 		cJSON_AddNumberToObject(o, "score", jsonout_round3(c->score));
 	cJSON_AddItemToObject(o, "checks", jsonout_strv(&c->checks));
@@ -223,6 +246,8 @@ cJSON *triage_to_json(const struct triage_result *t, int explain)
 	cJSON_AddItemToObject(o, "last_runs", runs);
 	cJSON_AddItemToObject(o, "notes", jsonout_strv(&t->rk.notes));
 	cJSON_AddItemToObject(o, "also_seen", jsonout_strv(&t->rk.also_seen));
+	cJSON_AddItemToObject(o, "unrecognised_evidence", jsonout_strv(&t->unrecognised_evidence));
+	cJSON_AddItemToObject(o, "unused_evidence", jsonout_strv(&t->rk.unused_evidence));
 	jsonout_str(o, "ui_url", t->ui_url);
 	return o;
 }
@@ -368,6 +393,12 @@ static void cause_text(const struct rk_cause *c, size_t rank, const struct triag
 		render_field(out, ind, "link", dd_buf_str(&buf), 8, st->width);
 		dd_buf_reset(&buf);
 	}
+	for (size_t i = 0; i < c->n_verdicts; i++) {
+		char *v = triage_verdict_text(&c->verdicts[i], st->explain);
+
+		render_field(out, ind, i ? "" : "evidence", v, 8, st->width);
+		free(v);
+	}
 	for (size_t i = 0; i < c->checks.n; i++)
 		render_field(out, ind, i ? "" : "check", c->checks.v[i], 8, st->width);
 	for (size_t i = 0; i < c->fix.n; i++)
@@ -419,6 +450,32 @@ static void quiet_text(const struct an_result *an, FILE *out, const char *head, 
 	}
 }
 
+char *triage_verdict_text(const struct rk_verdict *v, int explain)
+{
+	const char *word = v->verdict > 0 ? "confirmed" : "refuted";
+	char when[32];
+
+	if (explain && v->line_text)
+		return dd_xasprintf("%s by %s (%s: \"%s\"): %s", word, v->tool, v->source ? v->source : "the store",
+		                    v->line_text, v->what);
+	if (v->stored) {
+		triage_format_minute(v->at_ms, when, sizeof(when));
+		return dd_xasprintf("%s: %s (%s, %s%s%s)", word, v->what, v->tool, when, v->user ? ", by " : "",
+		                    v->user ? v->user : "");
+	}
+	return dd_xasprintf("%s: %s (%s%s%s)", word, v->what, v->tool, v->source ? ", " : "",
+			    v->source ? v->source : "");
+}
+
+/* Pasted outputs that were not read, or that bore on no cause: never silently dropped. */
+static void evidence_left_out(const struct triage_result *t, FILE *out, const char *prefix)
+{
+	for (size_t i = 0; i < t->unrecognised_evidence.n; i++)
+		fprintf(out, "\n%sunrecognised evidence: %s\n", prefix, t->unrecognised_evidence.v[i]);
+	for (size_t i = 0; i < t->rk.unused_evidence.n; i++)
+		fprintf(out, "\n%sunused evidence: %s\n", prefix, t->rk.unused_evidence.v[i]);
+}
+
 static void last_runs(const struct an_result *an, FILE *out, const char *prefix)
 {
 	size_t from = an->n_runs > 5 ? an->n_runs - 5 : 0;
@@ -452,6 +509,7 @@ void triage_render_text(const struct triage_result *t, const struct triage_style
 		for (size_t i = 0; i < t->rk.also_seen.n; i++)
 			fprintf(out, "   %-18s %s\n", "failure", t->rk.also_seen.v[i]);
 	}
+	evidence_left_out(t, out, "");
 	for (size_t i = 0; i < t->rk.notes.n; i++)
 		fprintf(out, "\nnote: %s\n", t->rk.notes.v[i]);
 	if (t->ui_url)
@@ -507,6 +565,14 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 			render_md_text(out, c->commits[0].link_why.v[k], 0);
 			fputc('\n', out);
 		}
+		for (size_t k = 0; k < c->n_verdicts; k++) {
+			char *v = triage_verdict_text(&c->verdicts[k], st->explain);
+
+			fputs("- evidence: ", out);
+			render_md_text(out, v, 0);
+			fputc('\n', out);
+			free(v);
+		}
 		for (size_t k = 0; k < c->checks.n; k++) {
 			fputs("- check: ", out);
 			render_md_code(out, c->checks.v[k], 0);
@@ -529,4 +595,5 @@ void triage_render_md(const struct triage_result *t, const struct triage_style *
 		last_runs(&t->an, out, "");
 		fputs("```\n", out);
 	}
+	evidence_left_out(t, out, "> ");
 }

@@ -118,5 +118,10 @@ int kb_frame_role(const struct kb *kb, const char *file);
  * the base has none for it. */
 const struct dd_strv *kb_checks(const struct kb *kb, const char *category);
 const struct dd_strv *kb_fixes(const struct kb *kb, const char *category);
+/* What in each check's output confirms or refutes the cause, parallel to
+ * kb_checks (a check may be written {run, confirms, refutes} as a
+ * pattern's is); NULL when none. */
+struct pat_check_rule;
+const struct pat_check_rule *kb_check_rules(const struct kb *kb, const char *category);
 
 #endif

@@ -12,7 +12,10 @@
  *       title: ...                        # one line
  *       match: '<regex>'                  # or a sequence of regexes (any may match)
  *       confidence: 0.9                   # in [0, 1]
- *       checks: ["pip show {package}"]    # {name} = named group of every regex
+ *       checks: ["pip show {package}"]    # {name} = named group of every regex; an item may be a
+ *                                         # mapping {run: "pip show {package}", confirms: [regex],
+ *                                         # refutes: [regex]}: what in that command's output
+ *                                         # confirms or refutes the cause (evidence.h)
  *       fix: ["..."]
  *       stage: parse                      # optional: where such a failure happens
  *       examples: ["..."]                 # at least one; must classify to this pattern
@@ -54,6 +57,14 @@ int pat_category_valid(const char *name);
 extern const char *const pat_stages[];
 int pat_stage_valid(const char *name);
 
+/* What in the output of a check's command confirms or refutes the
+ * pattern's cause: regexes over each line, with {entity} placeholders (the
+ * pattern's groups, or package/from/to/commit/task_id that rank adds). */
+struct pat_check_rule {
+	struct dd_strv confirms;
+	struct dd_strv refutes;
+};
+
 struct pat_pattern {
 	char *id;
 	char *title;
@@ -69,6 +80,7 @@ struct pat_pattern {
 	struct dd_strv regex;      /* regex sources, in file order */
 	int *regex_line;           /* line of each regex */
 	struct dd_strv checks;     /* templates with {entity} placeholders */
+	struct pat_check_rule *check_rules;   /* parallel to checks (checks.n entries), or NULL */
 	struct dd_strv fix;
 	struct dd_strv examples;
 	int *example_line;

@@ -33,9 +33,21 @@
  * with its reason so --explain can show it.  The weights live in rank.c,
  * in one table.
  *
+ * Evidence (rk_input, evidence.h): outputs the engineer pasted, and the
+ * verdicts established earlier and kept in the store (rk_fact, keyed by
+ * the failure's fingerprint and the cause's kind).  Each is weighed for
+ * every kind of cause of every group, before the group's kinds are
+ * chosen: a verdict that confirms adds W_CONFIRMED (a kind nothing else
+ * pointed at, as OOMKilled does for memory, becomes a cause), one that
+ * refutes subtracts it; the kind that led before the evidence stays listed,
+ * fallen, so the refutation shows.  Every verdict is an evidence line and
+ * an rk_verdict on its cause.  A pattern's checks that carry confirms /
+ * refutes (pattern.h) are the rules for the cause of its category.
+ * Recognised outputs that bear on no cause are listed in unused_evidence.
+ *
  * Ownership: rank_causes fills a caller-provided struct rk_result whose
- * fields it owns (rank_release frees them).  It borrows the analysis and
- * the repositories only during the call.
+ * fields it owns (rank_release frees them).  It borrows the analysis, the
+ * repositories and the input only during the call.
  */
 #ifndef DAGDOC_RANK_H
 #define DAGDOC_RANK_H
@@ -99,6 +111,35 @@ struct rk_outside {
 #define RK_MAX_CHECKS 6
 #define RK_MAX_FIXES 4
 
+/* What an output (or the store) established about a cause. */
+struct rk_verdict {
+	int verdict;                /* EV_CONFIRMED (1) or EV_REFUTED (-1) */
+	char *what;                 /* "numpy 2.0.0 deployed" */
+	char *tool;                 /* "pip show" */
+	char *source;               /* "ev.txt line 2", or NULL when it came from the store */
+	char *line_text;            /* the line that decided, or NULL */
+	char *user;                 /* who established it (stored), or NULL */
+	int64_t at_ms;              /* when (stored), or 0 */
+	int stored;                 /* read from the store: no need to record it again */
+};
+
+/* A verdict kept in the store (store.h: store_facts). */
+struct rk_fact {
+	const char *fingerprint, *kind;   /* the failure's fingerprint, rk_kind_name */
+	int verdict;
+	const char *what, *tool, *user;
+	int64_t at_ms;
+};
+
+struct ev_set;
+struct pat_library;
+struct rk_input {
+	const struct ev_set *outputs;     /* pasted outputs (evidence.h), or NULL */
+	const struct rk_fact *facts;      /* established before */
+	size_t n_facts;
+	const struct pat_library *lib;    /* the patterns' check rules, or NULL */
+};
+
 struct rk_cause {
 	enum rk_kind kind;
 	char *category;             /* of the failure group ("unknown" ...) */
@@ -129,6 +170,10 @@ struct rk_cause {
 	int64_t window_from_ms, window_to_ms;  /* git window searched, 0 when no repository */
 	char *bundle_from, *bundle_to;         /* the bundle versions that bounded the candidates instead, or NULL */
 	struct rk_outside *outside;            /* a dependency change from outside the repository, or NULL */
+	struct rk_verdict *verdicts;           /* what evidence said of it, in order */
+	size_t n_verdicts;
+	int confirmed;                         /* 1: the evidence confirms it (more confirmations than
+	                                          refutations); -1: refutes it; 0: neither */
 };
 
 struct rk_result {
@@ -136,10 +181,12 @@ struct rk_result {
 	size_t n_causes;
 	struct dd_strv notes;       /* things the user should know (a repository could not be read ...) */
 	struct dd_strv also_seen;   /* failures with nothing to say beyond "a try failed", one line each */
+	struct dd_strv unused_evidence;   /* recognised outputs that bear on no cause, one line each */
 };
 
+/* in: evidence to weigh (may be NULL). */
 int rank_causes(const struct an_result *an, struct gitcorr_repo **repos, size_t n_repos,
-                struct rk_result *out, struct dd_error *err);
+                const struct rk_input *in, struct rk_result *out, struct dd_error *err);
 void rank_release(struct rk_result *r);
 
 #endif

@@ -11,7 +11,11 @@
  *                        offline), then look it up in the store
  *   session_triage       triage.h's diagnosis, then (unless offline) the
  *                        upstream DAGs its sensors wait on are synced and
- *                        the DAG is looked at again with their history
+ *                        the DAG is looked at again with their history;
+ *                        the verdicts engineers established (the store's
+ *                        `established`, and s->evidence pasted now) are
+ *                        weighed, and the new ones recorded with the local
+ *                        user and the time
  *   session_report       every source synced, the DAGs of the period
  *                        chosen, each one through session_triage, the
  *                        report finished against its history (report.h)
@@ -48,6 +52,7 @@
 
 struct pat_library;
 struct gitcorr_repo;
+struct ev_set;
 
 /* What a command lends the session's syncs (every member may be 0). */
 struct session_hooks {
@@ -80,6 +85,7 @@ struct dd_session {
 	struct session_hooks hooks;
 	struct dd_strv synced;           /* "SOURCE\tDAG" (DAG "*": all) synced in this session */
 	struct dd_strv notes;            /* for the command to show; it may clear them */
+	const struct ev_set *evidence;   /* borrowed: outputs pasted for session_triage (evidence.h), or NULL */
 };
 
 /*
@@ -128,7 +134,11 @@ int session_find_dag(struct dd_session *s, const char *source_name, const char *
 size_t session_stored_dags(struct dd_session *s);
 
 /* The diagnosis of one DAG over since_s (triage.h), with the upstream
- * DAGs of its sensors synced first when online and src is known. */
+ * DAGs of its sensors synced first when online and src is known.  Every
+ * verdict the store holds for its failures is weighed, and so are the
+ * outputs of s->evidence; the verdicts those give are recorded in the
+ * store (with $USER and now), unless it is read-only (then a note says
+ * so). */
 int session_triage(struct dd_session *s, const struct dd_source *src, int64_t dag_ref, int64_t since_s,
                    struct triage_result *t, struct dd_error *err);
 

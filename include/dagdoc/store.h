@@ -12,7 +12,8 @@
  * SQLite cannot read is "damaged" when it has SQLite's header or dagdoc's
  * application id, else "not a dagdoc store".
  * Schema: 1 = core tables; 2 = report_history + classifications by
- * fingerprint; 3 = run_versions (what each run ran).  Migration steps live
+ * fingerprint; 3 = sources' UI; 4 = run_versions (what each run ran);
+ * 5 = established (verdicts engineers reached with triage --evidence).  Migration steps live
  * in src/store.c, append only.
  * Every text bound into a statement and every log stored has the
  * registered credentials masked (secrets.h): what a server echoes back
@@ -55,7 +56,7 @@
 #include "dagdoc/util.h"
 
 /* The schema version this binary writes. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Logs longer than the cap keep their first STORE_LOG_HEAD_BYTES and their
  * tail (the failure is at the end) around a one-line marker. */
@@ -322,5 +323,25 @@ int store_report_put(struct dd_store *s, int64_t report_ms, const char *scope,
 int store_report_seen(struct dd_store *s, const char *scope, const char *fingerprint,
                       int64_t before_ms, int64_t *count, int64_t *first_ms,
                       struct dd_error *err);
+
+/* ---- what engineers established ------------------------------------------ */
+
+/* A verdict on one cause of a failure (rank.h: rk_verdict), by fingerprint. */
+struct dd_store_fact {
+	const char *fingerprint;
+	const char *kind;         /* the cause's kind: rk_kind_name */
+	int verdict;              /* 1 confirmed, -1 refuted */
+	const char *what;         /* "numpy 2.0.0 deployed" */
+	const char *tool;         /* "pip show" */
+	const char *detail;       /* where it was read: "ev.txt line 2: Version: 2.0.0", or NULL */
+	const char *user;         /* the local user, or NULL */
+	int64_t at_ms;
+};
+
+/* Records it; the same (fingerprint, kind, what) recorded again keeps the first. */
+int store_fact_put(struct dd_store *s, const struct dd_store_fact *f, struct dd_error *err);
+/* Every recorded verdict, oldest first (the struct is the store's, valid during the call). */
+int store_facts(struct dd_store *s, int (*cb)(const struct dd_store_fact *f, void *ud), void *ud,
+                struct dd_error *err);
 
 #endif

@@ -36,11 +36,14 @@ struct triage_result {
 	char *ui_url;            /* link to the failing run in the orchestrator's UI (from the
 	                          * source's UI as the last sync stored it), or NULL */
 	char *source_kind;       /* "airflow", "prefect", "logs" */
+	struct dd_strv unrecognised_evidence;   /* pasted outputs dagdoc could not read: "FILE line N: why" */
 };
 
-/* dag_ref: from store_dag_ref.  since_s: window length. */
+/* dag_ref: from store_dag_ref.  since_s: window length.  in: the evidence
+ * to weigh (rank.h), or NULL; its unrecognised outputs are listed in
+ * unrecognised_evidence. */
 int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library *lib,
-               struct gitcorr_repo **repos, size_t n_repos, int64_t since_s,
+               struct gitcorr_repo **repos, size_t n_repos, int64_t since_s, const struct rk_input *in,
                struct triage_result *out, struct dd_error *err);
 void triage_release(struct triage_result *t);
 
@@ -60,6 +63,12 @@ struct triage_style {
 };
 void triage_render_text(const struct triage_result *t, const struct triage_style *st, FILE *out);
 void triage_render_md(const struct triage_result *t, const struct triage_style *st, FILE *out);
+
+/* One verdict as every renderer shows it (caller frees):
+ *   "confirmed: numpy 2.0.0 deployed (pip show, 2026-12-07 03:12, by alice)"   (from the store)
+ *   "confirmed: numpy 2.0.0 deployed (pip show, ev.txt line 2)"               (pasted now)
+ * explain: "confirmed by pip show (ev.txt line 2: \"Version: 2.0.0\"): numpy 2.0.0 deployed". */
+char *triage_verdict_text(const struct rk_verdict *v, int explain);
 
 /* "2026-03-04 02:00" (UTC) into out (>= 20 bytes); "?" for 0. */
 void triage_format_minute(int64_t ms, char *out, size_t outlen);

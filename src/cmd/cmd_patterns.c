@@ -74,7 +74,15 @@ static int do_show(struct pat_library *lib, const char *id)
 		printf("%-16s%s\n", "stage", p->stage);
 	printf("%-16s%s:%d%s\n", "defined at", p->file, p->line, p->user ? " (user pattern)" : "");
 	print_list("match", &p->regex);
-	print_list("checks", &p->checks);
+	for (size_t i = 0; i < p->checks.n; i++) {
+		const struct pat_check_rule *r = p->check_rules ? &p->check_rules[i] : NULL;
+
+		printf("%-16s%s\n", i ? "" : "checks", p->checks.v[i]);
+		for (size_t k = 0; r && k < r->confirms.n; k++)
+			printf("%-16s  confirmed when its output matches  %s\n", "", r->confirms.v[k]);
+		for (size_t k = 0; r && k < r->refutes.n; k++)
+			printf("%-16s  refuted when its output matches    %s\n", "", r->refutes.v[k]);
+	}
 	print_list("fix", &p->fix);
 	print_list("examples", &p->examples);
 	print_list("counterexamples", &p->counterexamples);

@@ -6,7 +6,9 @@
 # compared with the scenario's "expect": exit status, rank-1 kind, key
 # entity, task and first implicated commit, the change a dependency cause
 # names, the link `--explain` prints, other causes, decoys and the onset time
-# (tests/scenarios/lib/scenario.py's docstring).  Adding a scenario = adding a
+# (tests/scenarios/lib/scenario.py's docstring).  A scenario with
+# "after_evidence" is triaged again, offline, with the command outputs it
+# carries pasted through --evidence, and checked against what they establish.  Adding a scenario = adding a
 # directory (tests/scenarios/README.md lists them).
 #   SCENARIOS="a b"  runs only those
 #   VERBOSE=1        prints `triage --explain` for every miss
@@ -95,6 +97,23 @@ for name in $names; do
 		cat "$wd/check.out"
 		_failed=$((_failed + 1))
 		[ -n "${VERBOSE:-}" ] && sed 's/^/    | /' "$wd/explain.txt"
+	fi
+	# the engineer pastes the outputs of the checks: the ranking after them
+	mapfile -t evfiles < <("$PY" "$SC/lib/scenario.py" evidence "$dir")
+	if [ "${#evfiles[@]}" -gt 0 ]; then
+		run "$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$wd/store.db" --since "$since" \
+			--offline --format json --evidence "${evfiles[@]}"
+		printf '%s\n' "$out" >"$wd/triage_evidence.json"
+		"$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$wd/store.db" --since "$since" \
+			--offline --explain >"$wd/explain_evidence.txt" 2>&1
+		if "$PY" "$SC/lib/scenario.py" check-evidence "$dir" "$rc" "$wd/triage_evidence.json" "$wd" \
+			>"$wd/check_evidence.out"; then
+			cat "$wd/check_evidence.out"
+		else
+			cat "$wd/check_evidence.out"
+			_failed=$((_failed + 1))
+			[ -n "${VERBOSE:-}" ] && sed 's/^/    | /' "$wd/explain_evidence.txt"
+		fi
 	fi
 	stop_fake
 done

@@ -56,7 +56,7 @@ eq "logs are stored compressed, not truncated" "$(q "SELECT count(*) FROM logs W
 eq "dag tasks from the folders" "$(q "SELECT group_concat(task_id || ':' || coalesce(operator, '-'), ',') FROM (SELECT t.task_id, t.operator FROM tasks t JOIN dags d ON d.id = t.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY t.task_id)")" \
 "extract:PythonOperator,load:PythonOperator,transform:_PythonDecoratedOperator"
 eq "no (empty) health snapshot for a log folder" "$(q "SELECT count(*) FROM health_snapshots")" "0"
-eq "store schema version" "$(q "PRAGMA user_version")" "4"
+eq "store schema version" "$(q "PRAGMA user_version")" "5"
 eq "store is in WAL mode" "$(q "PRAGMA journal_mode")" "wal"
 check "store is readable by its owner only" test "$(stat -c %a "$DB")" = 600
 

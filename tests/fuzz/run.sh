@@ -9,8 +9,8 @@
 # Seeds: tests/fuzz/seeds/<target>/ when it exists, plus the fixtures that
 # fit the target (pattern files for fuzz_patterns*, the examples' Python
 # files for fuzz_pyimports, configuration files for fuzz_config, logs for
-# the log readers; the JSON, dependency-file and Retry-After targets have
-# their own seeds only).
+# the log readers; the JSON, dependency-file, Retry-After and pasted-evidence
+# targets have their own seeds only).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-20}
@@ -51,7 +51,7 @@ for src in tests/fuzz/*.c; do
 	fuzz_pattern*) cp -f patterns/*.yaml tests/fixtures/patterns-*/*.yaml "$corpus"/ 2>/dev/null ;;
 	fuzz_pyimports) cp -f examples/*/*.py "$corpus"/ 2>/dev/null ;;
 	fuzz_config) cp -f examples/*.yaml "$corpus"/ 2>/dev/null ;;
-	fuzz_airflow_json | fuzz_prefect_json | fuzz_reqparse | fuzz_retry_after) ;;
+	fuzz_airflow_json | fuzz_prefect_json | fuzz_reqparse | fuzz_retry_after | fuzz_evidence) ;;
 	*) for f in tests/fixtures/logs/*; do cp -f "$f" "$corpus/"; done 2>/dev/null ;;
 	esac
 	(cd "$out" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \

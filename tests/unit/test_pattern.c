@@ -241,6 +241,28 @@ static void test_problems(void **state)
 		{ "category: resource\npatterns:\n  - id: a\n    title: t\n    match: x\n    confidence: 0.5\n    examples: []\n",
 		  "s.yaml:7: pattern a: 'examples' is empty (at least one example is required)" },
 		{ "category: code_bug\npatterns: []\nextra: 1\n", "s.yaml:3: unknown key 'extra' (expected category, patterns)" },
+		/* checks that carry confirms / refutes (evidence.h) */
+		{ "category: resource\npatterns:\n  - id: a\n    title: t\n    match: 'x(?<pod>\\S+)'\n"
+		  "    confidence: 0.5\n    checks:\n      - run: kubectl describe pod {pod}\n        confirms:\n"
+		  "          - 'Reason: {nosuch}'\n    examples: [xa]\n",
+		  "s.yaml:10: pattern a: check 'kubectl describe pod {pod}': confirms item 1: {nosuch} is neither a "
+		  "named group of the pattern nor an entity rank adds (package, from, to, commit, task_id)" },
+		{ "category: resource\npatterns:\n  - id: a\n    title: t\n    match: x\n    confidence: 0.5\n"
+		  "    checks:\n      - run: free -m\n        refutes: ['Mem: ({to}']\n    examples: [x]\n",
+		  "s.yaml:9: pattern a: check 'free -m': refutes item 1: the regex does not compile: missing closing "
+		  "parenthesis" },
+		{ "category: resource\npatterns:\n  - id: a\n    title: t\n    match: x\n    confidence: 0.5\n"
+		  "    checks:\n      - confirms: ['OOMKilled']\n    examples: [x]\n",
+		  "s.yaml:8: pattern a: a check given as a mapping needs 'run': the command whose output it reads" },
+		{ "category: resource\npatterns:\n  - id: a\n    title: t\n    match: x\n    confidence: 0.5\n"
+		  "    checks:\n      - run: dmesg | tail\n        confirms: ['Killed process']\n    examples: [x]\n",
+		  "s.yaml:8: pattern a: check 'dmesg | tail' has confirms/refutes, but dagdoc does not read that "
+		  "command's output (pip show/freeze/list, kubectl describe pod, df, free, nvidia-smi, airflow "
+		  "connections get|list, airflow variables get, python --version, git log)" },
+		{ "category: resource\npatterns:\n  - id: a\n    title: t\n    match: x\n    confidence: 0.5\n"
+		  "    checks:\n      - run: free -m\n        because: [x]\n    examples: [x]\n",
+		  "s.yaml:9: pattern a: a check's keys are run (a non-empty command), confirms and refutes, not "
+		  "'because'" },
 	};
 	for (size_t i = 0; i < DD_ARRAY_SIZE(cases); i++) {
 		struct pat_library *l = pat_library_new();

@@ -15,6 +15,7 @@
 #include "dagdoc/classify.h"
 #include "dagdoc/config.h"
 #include "dagdoc/gitcorr.h"
+#include "dagdoc/evidence.h"
 #include "dagdoc/rank.h"
 #include "dagdoc/store.h"
 #include "history_fixture.h"
@@ -176,7 +177,8 @@ static void check_invariants(const struct rk_result *rk)
 		double sum = 0;
 
 		assert_true(c->confidence >= 0.0 && c->confidence <= 1.0);
-		assert_float_equal(c->confidence, 1.0 - exp(-c->score), 1e-12);
+		/* a cause the evidence refuted may fall to 0 or below: its confidence is 0 */
+		assert_float_equal(c->confidence, c->score > 0 ? 1.0 - exp(-c->score) : 0.0, 1e-12);
 		assert_true(c->n_evidence > 0);
 		for (size_t e = 0; e < c->n_evidence; e++) {
 			if (!c->evidence[e].text || !*c->evidence[e].text)
@@ -195,7 +197,8 @@ static void check_invariants(const struct rk_result *rk)
 	}
 }
 
-static const struct rk_result *rank(struct fx *f)
+/* Ranks the analysis with what the engineer established (NULL: nothing). */
+static const struct rk_result *rank_with(struct fx *f, const struct rk_input *in)
 {
 	struct rank_fx *r = rank_fx(f);
 	struct dd_error err = DD_ERROR_INIT;
@@ -205,10 +208,15 @@ static const struct rk_result *rank(struct fx *f)
 		analyse(f);
 	if (r->ranked)
 		rank_release(&r->rk);
-	must(rank_causes(&f->an, repos, r->repo ? 1 : 0, &r->rk, &err), &err, "rank_causes");
+	must(rank_causes(&f->an, repos, r->repo ? 1 : 0, in, &r->rk, &err), &err, "rank_causes");
 	r->ranked = 1;
 	check_invariants(&r->rk);
 	return &r->rk;
+}
+
+static const struct rk_result *rank(struct fx *f)
+{
+	return rank_with(f, NULL);
 }
 
 static const char *entity(const struct rk_cause *c, const char *name)
@@ -433,6 +441,69 @@ static void test_pandas_without_repository(void **state)
 	assert_int_equal(c->n_commits, 1);
 	assert_float_equal(with_repo - (m + 0.30 + 0.50), 1.2, 1e-9);
 	assert_true(c->confidence > 1.0 - exp(-(m + 0.30 + 0.50)));
+}
+
+/* Pasted evidence re-ranks in the library: pip says the old pandas still
+ * runs (the upgrade falls, refuted, still listed) and the task's pod was
+ * OOMKilled (a resource cause nothing else pointed at rises to rank 1); a
+ * verdict from the store weighs the same and is marked as stored; an
+ * output that bears on no cause is listed as unused. */
+static void test_evidence_reranks(void **state)
+{
+	struct fx *f = *state;
+	struct ev_set set = { NULL, 0, 0 };
+	static const char paste[] =
+		"$ pip show pandas\nName: pandas\nVersion: 1.5.3\n"
+		"$ kubectl describe pod train-churn-features-x1\nName: train-churn-features-x1\nNamespace: airflow\n"
+		"Labels: dag_id=train_churn\n        task_id=features\nContainers:\n  base:\n    State: Terminated\n"
+		"      Reason: OOMKilled\n      Exit Code: 137\n"
+		"$ python --version\nPython 3.11.9\n";
+	struct rk_input in = { &set, NULL, 0, lib };
+	const struct rk_result *rk;
+	const struct rk_cause *top, *dep = NULL;
+	struct rk_fact stored;
+	double before;
+
+	runs(f, "features", "SSSSFFFF", LOG_PANDAS);
+	open_repo(f);
+	before = rank(f)->causes[0].score;
+	assert_int_equal(rank(f)->causes[0].kind, RK_DEPENDENCY_CHANGE);
+	ev_parse(&set, "ev.txt", paste, strlen(paste));
+	assert_int_equal(set.n, 3);
+	rk = rank_with(f, &in);
+	top = &rk->causes[0];
+	assert_int_equal(top->kind, RK_RESOURCE_EXHAUSTION);
+	assert_int_equal(top->confirmed, 1);
+	assert_int_equal(top->n_verdicts, 1);
+	assert_string_equal(top->verdicts[0].tool, "kubectl describe pod");
+	assert_string_equal(top->verdicts[0].source, "ev.txt line 12");
+	assert_string_equal(top->verdicts[0].line_text, "Reason: OOMKilled");
+	assert_int_equal(top->verdicts[0].stored, 0);
+	evidence_with(top, "confirmed by kubectl describe pod (ev.txt line 12: \"Reason: OOMKilled\")");
+	for (size_t i = 0; i < rk->n_causes; i++)
+		if (rk->causes[i].kind == RK_DEPENDENCY_CHANGE)
+			dep = &rk->causes[i];
+	assert_non_null(dep);
+	assert_int_equal(dep->confirmed, -1);
+	assert_true(fabs(dep->score - (before - 3.0)) < 1e-9);   /* negative: cmocka compares those badly */
+	assert_string_equal(dep->verdicts[0].what,
+	                    "pandas 1.5.3 still deployed, not 2.0.0: the change has not reached the workers");
+	/* python --version says nothing here */
+	assert_int_equal(rk->unused_evidence.n, 1);
+	assert_non_null(strstr(rk->unused_evidence.v[0], "ev.txt line 15: the python --version output"));
+
+	/* the same verdict, from the store: weighed the same, with who and when */
+	stored = (struct rk_fact){ f->an.groups[0].fingerprint, "dependency_change", 1, "pandas 2.0.0 deployed",
+	                           "pip show", "alice", 1000 };
+	in = (struct rk_input){ NULL, &stored, 1, lib };
+	rk = rank_with(f, &in);
+	top = &rk->causes[0];
+	assert_int_equal(top->kind, RK_DEPENDENCY_CHANGE);
+	assert_int_equal(top->confirmed, 1);
+	assert_int_equal(top->verdicts[0].stored, 1);
+	assert_string_equal(top->verdicts[0].user, "alice");
+	assert_float_equal(top->score, before + 3.0, 1e-9);
+	ev_set_release(&set);
 }
 
 /* An ongoing failure outranks a blip that retries already fixed, even
@@ -942,6 +1013,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transient_network_error_is_intermittent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom_kill_is_resource_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pandas_bump_is_dependency_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evidence_reranks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pandas_without_repository, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_still_failing_sorts_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ongoing_causes_by_confidence, setup, teardown),

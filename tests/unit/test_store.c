@@ -567,6 +567,49 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(store_migrate_to(dbpath, STORE_SCHEMA_VERSION + 1, &err), DD_EUSAGE);
 }
 
+static int on_fact(const struct dd_store_fact *f, void *ud)
+{
+	struct dd_strv *out = ud;
+
+	dd_strv_push_owned(out, dd_xasprintf("%s %s %d %s (%s, %s, %lld) %s", f->fingerprint, f->kind, f->verdict,
+					     f->what, f->tool, f->user ? f->user : "-", (long long)f->at_ms,
+					     f->detail ? f->detail : "-"));
+	return 0;
+}
+
+/* A store of schema 4 gains `established`: a verdict is kept once per
+ * (fingerprint, kind, what), the first one recorded, read back oldest first. */
+static void test_established(void **state)
+{
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_store *s;
+	struct dd_strv got = DD_STRV_INIT;
+	struct dd_store_fact a = { "fp1", "dependency_change", 1, "numpy 2.0.0 deployed", "pip show",
+	                           "ev.txt line 2: Version: 2.0.0", "alice", 2000 };
+	struct dd_store_fact b = { "fp1", "resource_exhaustion", -1, "the pod ended Error", "kubectl describe pod",
+	                           NULL, NULL, 1000 };
+	struct dd_store_fact again = a;
+
+	(void)state;
+	assert_int_equal(store_migrate_to(dbpath, 4, &err), 0);
+	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM sqlite_master WHERE name = 'established'"), 0);
+	s = open_ok();
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_fact_put(s, &a, &err), 0);
+	assert_int_equal(store_fact_put(s, &b, &err), 0);
+	again.user = "bob";
+	again.at_ms = 3000;
+	assert_int_equal(store_fact_put(s, &again, &err), 0);
+	assert_int_equal(store_facts(s, on_fact, &got, &err), 0);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.v[0],
+			    "fp1 resource_exhaustion -1 the pod ended Error (kubectl describe pod, -, 1000) -");
+	assert_string_equal(got.v[1], "fp1 dependency_change 1 numpy 2.0.0 deployed (pip show, alice, 2000) "
+	                              "ev.txt line 2: Version: 2.0.0");
+	dd_strv_release(&got);
+	store_close(s);
+}
+
 static int on_version(int64_t run_ref, const char *bundle_version, int dag_version, void *ud)
 {
 	struct dd_strv *out = ud;
@@ -590,7 +633,7 @@ static void test_run_versions(void **state)
 	assert_int_equal(store_migrate_to(dbpath, 3, &err), 0);
 	assert_int_equal(raw_int(dbpath, "SELECT count(*) FROM sqlite_master WHERE name = 'run_versions'"), 0);
 	s = open_ok();
-	assert_int_equal(store_schema_version(s), 4);
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_source_put(s, "prod", "airflow", NULL, &src, &err), 0);
 	{
 		struct dd_dag d = { 0 };
@@ -854,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_log_cap_small),
 		cmocka_unit_test_setup_teardown(test_classification_cursors_misc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_errors_health, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_established, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v0, setup, teardown),

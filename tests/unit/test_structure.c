@@ -12,6 +12,8 @@
 #include "dagdoc/knowledge.h"
 #include "dagdoc/logparse.h"
 #include "dagdoc/traceback.h"
+#include "dagdoc/evidence.h"
+#include "dagdoc/pattern.h"
 #include "dagdoc/structure.h"
 
 static struct kb *kb;
@@ -112,6 +114,25 @@ static void test_other_tables(void **state)
 	assert_int_equal(strlen(kb_digest(kb)), 16);
 }
 
+/* advice.yaml's checks may carry what confirms their cause (evidence.h). */
+static void test_check_rules(void **state)
+{
+	const struct dd_strv *checks = kb_checks(kb, "resource");
+	const struct pat_check_rule *rules = kb_check_rules(kb, "resource");
+	size_t with = 0;
+
+	(void)state;
+	assert_non_null(checks);
+	assert_non_null(rules);
+	for (size_t i = 0; i < checks->n; i++)
+		if (rules[i].confirms.n) {
+			with++;
+			assert_int_not_equal(ev_kind_of_command(checks->v[i]), EV_UNKNOWN);
+		}
+	assert_true(with >= 2);
+	assert_non_null(kb_check_rules(kb, "dependency_upgrade"));
+}
+
 static void test_problems(void **state)
 {
 	struct dd_strv problems = DD_STRV_INIT;
@@ -126,8 +147,14 @@ static void test_problems(void **state)
 		"  - {type: x.W, category: intermittent, confidence: 0.5, colour: red}\n"
 		"cues:\n"
 		"  - {match: '(unclosed', category: resource, weight: 0.2, says: x}\n"
-		"colours: []\n";
-	size_t want = 5;
+		"colours: []\n"
+		"advice:\n"
+		"  - category: resource\n"
+		"    checks:\n"
+		"      - {run: 'free -m', confirms: ['Mem: {pod}']}\n"
+		"      - {run: 'dmesg | tail', confirms: ['Killed process']}\n"
+		"    fix: [x]\n";
+	size_t want = 7;
 
 	(void)state;
 	assert_int_equal(mkdir(dir, 0700), 0);
@@ -142,6 +169,9 @@ static void test_problems(void **state)
 	assert_non_null(strstr(problems.v[2], ":4: unknown key 'colour'"));
 	assert_non_null(strstr(problems.v[3], ":6: cue regex: missing closing parenthesis"));
 	assert_non_null(strstr(problems.v[4], ":7: unknown table 'colours'"));
+	assert_non_null(strstr(problems.v[5], ":11: check 'free -m': confirms item 1: {pod} is neither a named group"));
+	assert_non_null(strstr(problems.v[6], ":12: check 'dmesg | tail' has confirms/refutes, but dagdoc does not "
+	                                      "read that command's output"));
 	unlink(file);
 	rmdir(dir);
 	free(file);
@@ -292,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_exception_lookup),
 		cmocka_unit_test(test_other_tables),
 		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_check_rules),
 		cmocka_unit_test(test_import_answers),
 		cmocka_unit_test(test_status_signal_and_cues),
 		cmocka_unit_test(test_where_it_was_raised),

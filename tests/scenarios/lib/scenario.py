@@ -4,6 +4,10 @@
     scenario.py build SCENARIO_DIR OUT      writes OUT/repo, OUT/logs or OUT/world.json,
                                             OUT/meta.json (dag, source, since, the first failed
                                             try of each task of the first DAG)
+    scenario.py evidence SCENARIO_DIR       the "after_evidence" files' paths, one a line
+    scenario.py check-evidence SCENARIO_DIR RC JSON BUILD_DIR
+                                            the same for the triage run with --evidence, against
+                                            "after_evidence"'s "expect"
     scenario.py check SCENARIO_DIR RC JSON [BUILD_DIR]
                                             compares a triage result with "expect" (BUILD_DIR:
                                             meta.json's recorded facts, explain.txt = the
@@ -63,6 +67,12 @@ A scenario is tests/scenarios/NAME/scenario.json:
                         first failed try of "task" (within 60 s, not the run's logical date), and its
                         first commit's time is before it
                 "entity" "package" values are compared PEP 503-normalised.
+  after_evidence  {"files": [PATH, ...], "expect": {...}}: command outputs an engineer pasted
+                (PATH in the scenario's directory, else its base's); triage runs again, offline,
+                with --evidence PATH..., and the result must meet this "expect" (the keys above)
+                and: "established": "confirmed" | "refuted" | "open"  rank 1's verdict;
+                "refuted": [KIND, ...]  a cause of each kind is listed, refuted; every pasted
+                output is recognised and bears on a cause (no unrecognised or unused evidence).
 
 Dates are relative to the day the scenario is built: run n of a DAG with R runs has
 logical date (today - R - 1 + n) at HH:00 UTC and starts one day later (Airflow's
@@ -973,10 +983,38 @@ def explain_links(text):
     return words
 
 
-def check(sdir, rc, json_path, build_dir=None):
+def evidence_files(sdir):
+    """The absolute paths of the scenario's "after_evidence" files (in its own
+    directory, else its base's), one per line; nothing when it has none."""
+    sc, bdir = load(sdir)
+    for f in (sc.get("after_evidence") or {}).get("files", []):
+        own = os.path.join(sdir, f)
+        print(os.path.abspath(own if os.path.exists(own) else os.path.join(bdir, f)))
+
+
+def evidence_misses(res, top, exp):
+    """What the ranking after the pasted evidence lacks: rank 1's verdict
+    ("established"), the kinds refuted, and every pasted output read and used."""
+    out = []
+    causes = res.get("causes") or []
+    if "established" in exp and top.get("established") != exp["established"]:
+        out.append(f"rank-1 established {top.get('established')!r}, wanted {exp['established']!r} "
+                   f"(verdicts {[(v.get('verdict'), v.get('what')) for v in top.get('verdicts') or []]})")
+    for kind in exp.get("refuted", []):
+        if not any(c.get("kind") == kind and c.get("established") == "refuted" for c in causes):
+            out.append(f"no {kind} cause is refuted: {[(c.get('kind'), c.get('established')) for c in causes]}")
+    for key in ("unrecognised_evidence", "unused_evidence"):
+        if res.get(key):
+            out.append(f"{key}: {res.get(key)}")
+    return out
+
+
+def check(sdir, rc, json_path, build_dir=None, after_evidence=False):
     name = os.path.basename(os.path.normpath(sdir))
     sc = load(sdir)[0]
-    exp = sc["expect"]
+    exp = sc["after_evidence"]["expect"] if after_evidence else sc["expect"]
+    if after_evidence:
+        name += " (after evidence)"
     meta, explain = {}, None
     if build_dir:
         try:
@@ -1058,6 +1096,8 @@ def check(sdir, rc, json_path, build_dir=None):
             ct = parse_time(commits[0].get("time")) if commits else None
             if ct and got and not ct < got:
                 misses.append(f"rank-1 commit time {commits[0].get('time')} is not before the onset shown {got}")
+    if after_evidence:
+        misses += evidence_misses(res, top, exp)
     what = f"{exp['kind']}" + "".join(f" {k}={v}" for k, v in exp.get("entity", {}).items())
     if exp.get("quiet"):
         what += ", " + quiet_what(exp)
@@ -1067,6 +1107,10 @@ def check(sdir, rc, json_path, build_dir=None):
         what += f", outside the repository ({exp['outside_repository']['line']} in {exp['outside_repository']['file']})"
     if exp.get("link"):
         what += f", link {exp['link']}"
+    if exp.get("established"):
+        what += f", {exp['established']} by the evidence"
+    if exp.get("refuted"):
+        what += f", {' and '.join(exp['refuted'])} refuted"
     return report(name, what, misses, top, causes)
 
 
@@ -1147,5 +1191,9 @@ if __name__ == "__main__":
         build(sys.argv[2], sys.argv[3])
     elif len(sys.argv) in (5, 6) and sys.argv[1] == "check":
         sys.exit(check(*sys.argv[2:]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "check-evidence":
+        sys.exit(check(*sys.argv[2:], after_evidence=True))
+    elif len(sys.argv) == 3 and sys.argv[1] == "evidence":
+        evidence_files(sys.argv[2])
     else:
         sys.exit(__doc__)
