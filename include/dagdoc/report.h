@@ -100,6 +100,15 @@ struct report_fleet_row {
 	struct dd_strv dags;         /* dag ids */
 };
 
+/* A failure fixed since the previous report: its fingerprint was recorded
+ * for the DAG on the latest earlier report date, and no cause of the DAG
+ * is still failing with it (report_finish).  A DAG not in this report
+ * (no run in the period) fixes nothing. */
+struct report_fixed {
+	size_t dag;                  /* index into dags */
+	char *fingerprint;
+};
+
 struct report {
 	int64_t made_ms;
 	int64_t from_ms;             /* made_ms - since */
@@ -113,6 +122,8 @@ struct report {
 	struct report_fleet_row *fleet;
 	size_t n_fleet;
 	struct dd_strv notes;        /* DAGs named but not found, ... */
+	struct report_fixed *fixed;  /* by DAG, then fingerprint (report_finish) */
+	size_t n_fixed;
 };
 
 void report_init(struct report *r, int64_t made_ms, int64_t since_s, const char *since_label);
@@ -128,10 +139,16 @@ void report_add_dag(struct report *r, const char *source, struct triage_result *
 /* The time a run "ran": the latest of its logical date, start and end. */
 int64_t report_run_time(const struct an_run *run);
 
-/* Sorts the DAGs, collects flaky tasks and the fleet rows, and marks each cause new or
- * recurring against the store's report history (before made_ms).  With
- * record set, also records this report's failures in the store. */
+/* Sorts the DAGs, collects flaky tasks and the fleet rows, marks each cause new or
+ * recurring against the store's report history (the reports of earlier
+ * dates: a report made again the same UTC day, a retry, calls new what the
+ * first one called new) and lists the failures fixed since the previous
+ * report date.  With record set, also records this report's failures in
+ * the store. */
 int report_finish(struct report *r, struct dd_store *store, int record, struct dd_error *err);
+
+/* The start (00:00 UTC) of the report date of a report made at ms. */
+int64_t report_date_start(int64_t ms);
 
 /* The DAG's first cause that is in the report (k its index), or NULL. */
 const struct rk_cause *report_dag_top(const struct report_dag *d, size_t *k);

@@ -124,10 +124,21 @@ expect_out "healthy: listed" '^healthy: ok_dag \(24 runs\)$'
 cp -r "$D/logs" "$TMP/fleet"
 printf 'sources:\n  - name: fleet\n    kind: logs\n    path: %s\n' "$TMP/fleet" >"$TMP/fleet.yaml"
 FR=("$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --format json)
+# yesterday_reports DB: the reports recorded so far were made a day earlier
+yesterday_reports() {
+	"$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE report_history SET report_ms = report_ms - 86400000"); c.commit()' "$1"
+}
 run "${FR[@]}" --no-record    # a preview does not count as an earlier report
 run "${FR[@]}"
 expect_rc "first report: exit 1" 1
 cp "$TMP/out" "$TMP/first.json"
+run "${FR[@]}"
+check "a report made again the same day (a retry) still calls the failure new" "$PY" - "$TMP/out" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert (j["summary"]["new_failures"], j["summary"]["recurring_failures"]) == (1, 0), j["summary"]
+PY
+yesterday_reports "$TMP/fleet.db"
 mkdags "$D/logs" "$TMP/fleet" load_orders failing     # a new failing DAG appears
 run "${FR[@]}"
 expect_rc "second report: exit 1" 1
@@ -141,13 +152,17 @@ assert a["recurring_failures"] == [], a["recurring_failures"]
 assert (a["summary"]["new_failures"], a["summary"]["recurring_failures"]) == (1, 0), a["summary"]
 assert [(f["dag_id"], f["fingerprint"], f["new"], f["earlier_reports"]) for f in b["recurring_failures"]] == \
     [("train_churn", fp, False, 1)], b["recurring_failures"]
-assert b["recurring_failures"][0]["first_reported"] == a["report"]["made"], b["recurring_failures"][0]
 new = [(f["dag_id"], f["failure"], f["new"]) for f in b["new_failures"]]
 assert new == [("load_orders", "KeyError: 'customer_id'", True)], new
+from datetime import datetime, timedelta
+when = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+assert when(b["recurring_failures"][0]["first_reported"]) == when(a["report"]["made"]) - timedelta(days=1), \
+    b["recurring_failures"][0]
 assert b["new_failures"][0]["fingerprint"] != fp
 assert (b["summary"]["dags"], b["summary"]["failing"], b["summary"]["new_failures"],
         b["summary"]["recurring_failures"]) == (2, 2, 1, 1), b["summary"]
 PY
+yesterday_reports "$TMP/fleet.db"
 run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record
 expect_out "third report (text): both recurring now" '^2 DAGs ran: 2 failing, 0 recovered, 0 healthy; failures: 0 new, 2 recurring$'
 run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record load_orders
