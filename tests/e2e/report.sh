@@ -124,10 +124,6 @@ expect_out "healthy: listed" '^healthy: ok_dag \(24 runs\)$'
 cp -r "$D/logs" "$TMP/fleet"
 printf 'sources:\n  - name: fleet\n    kind: logs\n    path: %s\n' "$TMP/fleet" >"$TMP/fleet.yaml"
 FR=("$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --format json)
-# yesterday_reports DB: the reports recorded so far were made a day earlier
-yesterday_reports() {
-	"$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE report_history SET report_ms = report_ms - 86400000"); c.commit()' "$1"
-}
 run "${FR[@]}" --no-record    # a preview does not count as an earlier report
 run "${FR[@]}"
 expect_rc "first report: exit 1" 1
@@ -173,21 +169,6 @@ expect_err "an unknown DAG named: says so" "no DAG named 'no_such_dag'"
 
 # ---- --post to a fake webhook ------------------------------------------------
 SECRET_PATH=/services/T0E2E/B0E2E/s3cr3tW3bh00kT0k3n
-pids=()
-stop_fakes() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-at_exit stop_fakes
-start_hook() {   # NAME ARGS...: sets $port
-	local name=$1
-	shift
-	"$PY" "$ROOT/tests/fakes/fake_webhook.py" --port-file "$TMP/$name.port" --record "$TMP/$name.rec" \
-		--path "$SECRET_PATH" "$@" 2>"$TMP/$name.err" &
-	pids+=($!)
-	for _ in $(seq 100); do
-		[ -s "$TMP/$name.port" ] && break
-		sleep 0.05
-	done
-	port=$(cat "$TMP/$name.port" 2>/dev/null)
-}
 start_hook flaky --fail 2
 run "${R[@]}" --store "$TMP/hook.db" --no-record --format html -o "$TMP/hook.html" --post "http://127.0.0.1:$port$SECRET_PATH"
 expect_rc "post: delivered after two 500s; exit 1 for the failing DAG" 1
@@ -219,7 +200,7 @@ expect_err "post 503 every time: a clear error" "kept answering 503 .*after 4 at
 
 # nothing listening: the port of a server started and stopped
 start_hook gone0
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null
+kill "$hook_pid"; wait "$hook_pid" 2>/dev/null
 run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
 expect_rc "post, nothing listening: exit 2" 2
 expect_err "post, nothing listening: a clear error" "cannot post to the webhook at http://127\.0\.0\.1:$port: "
