@@ -17,9 +17,11 @@ check "the committed tree clones" git clone -q --no-hardlinks "$ROOT" "$clone"
 
 # Which scripts read the data beside the repository: the ones that call
 # need_shared (or test $SHARED themselves).
-mapfile -t readers < <(cd "$clone/tests/e2e" && grep -l 'need_shared\|\$SHARED' ./*.sh | grep -v '^./lib.sh$' | sort)
+# (this script names them too, and must not run itself)
+mapfile -t readers < <(cd "$clone/tests/e2e" && grep -l 'need_shared\|\$SHARED' ./*.sh |
+	grep -vxF -e ./lib.sh -e "./$(basename "$0")" | sort)
 strays=$(cd "$clone/tests" && grep -rlE '\.\./shared' --include='*.sh' --include='*.py' . | sort)
-for s in run.sh e2e/lib.sh "${readers[@]/#.\//e2e/}"; do
+for s in run.sh e2e/lib.sh "e2e/$(basename "$0")" "${readers[@]/#.\//e2e/}"; do
 	strays=$(grep -vxF "./$s" <<<"$strays" || true)
 done
 if [ -z "$strays" ]; then
