@@ -83,7 +83,7 @@ expect_out "airflow: the grid link to the failing run and task" \
 	"^link     http://127\.0\.0\.1:$port/dags/etl_daily/grid\?dag_run_id=scheduled__2026-03-08T02%3A00%3A00%2B00%3A00&task_id=transform$"
 # The other causes: extract still running in the world's newest run (started
 # in March, synced now: stuck), the sensor's upstream stall, the extract blip.
-expect_out "airflow: the next cause" '^also     3 other cause\(s\), next: .*; details: dagdoc triage etl_daily$'
+expect_out "airflow: the next cause" '^also     3 other causes, next: .*; details: dagdoc triage etl_daily$'
 expect_no "airflow: the token is never printed" 'rb-t0ken-31337'
 run "$DAGDOC" runbook --config "$TMP/af.yaml" --store "$TMP/af.db" --since 3650d etl_daly
 expect_rc "airflow: a mistyped DAG: exit 2" 2
