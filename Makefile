@@ -19,6 +19,8 @@ BINDIR     ?= $(PREFIX)/bin
 DATADIR    ?= $(PREFIX)/share/dagdoc
 MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 PKGS       := libcurl libcjson libpcre2-8 libgit2 sqlite3 yaml-0.1 zlib libhs
 CC         ?= cc
@@ -54,7 +56,7 @@ DEPFILES   := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(addsuffix .d,$(UNIT_BIN))
 # the group is installed (`make deps` is the build group).
 DEB_BUILD  := build-essential pkg-config libcurl4-openssl-dev libcjson-dev \
               libpcre2-dev libgit2-dev libsqlite3-dev libyaml-dev zlib1g-dev libvectorscan-dev
-DEB_TEST   := libcmocka-dev python3 python3-yaml python3-jsonschema git sqlite3 chromium
+DEB_TEST   := libcmocka-dev python3 python3-yaml python3-jsonschema git sqlite3 chromium zsh fish
 DEB_FUZZ   := clang libclang-rt-14-dev
 DEB_BENCH  := ripgrep time hyperfine
 DEB_DEV    := clang-format valgrind
@@ -144,6 +146,9 @@ install: all
 	@if [ -f dagdoc.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 dagdoc.1 $(DESTDIR)$(MANDIR)/man1/; fi
 	@if [ -f examples/dagdoc.bash-completion ]; then install -d $(DESTDIR)$(BASHCOMPDIR) && \
 	  install -m 0644 examples/dagdoc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/dagdoc; fi
+	install -d $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 examples/_dagdoc $(DESTDIR)$(ZSHCOMPDIR)/_dagdoc
+	install -m 0644 examples/dagdoc.fish $(DESTDIR)$(FISHCOMPDIR)/dagdoc.fish
 
 clean:
 	rm -rf build build-san build-fuzz dagdoc

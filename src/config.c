@@ -152,6 +152,11 @@ void config_release(struct dd_config *cfg)
 	for (size_t i = 0; i < cfg->n_repos; i++)
 		repo_release(&cfg->repos[i]);
 	free(cfg->repos);
+	free(cfg->post.url_env);
+	free(cfg->post.format);
+	free(cfg->post.routing_key_env);
+	free(cfg->post.report_url);
+	free(cfg->post.origin);
 	dd_strv_release(&cfg->warnings);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -535,6 +540,37 @@ static int read_repo_cb(struct reader *rd, yaml_node_t *n, int *unused)
 	return read_repo(rd, n);
 }
 
+static int read_post(struct reader *rd, yaml_node_t *map)
+{
+	struct dd_post_config *p = &rd->cfg->post;
+	yaml_node_t *k, *v;
+	int rc = 0;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail_at(rd, map, "'post' must be a mapping (url_env, format, routing_key_env, report_url)");
+	free(p->origin);
+	p->origin = dd_xasprintf("%s:%zu", rd->name, map->start_mark.line + 1);
+	FOR_EACH_PAIR(rd, map, k, v) {
+		if (key_is(k, "url_env")) rc = get_string(rd, v, "url_env", &p->url_env);
+		else if (key_is(k, "format")) rc = get_string(rd, v, "format", &p->format);
+		else if (key_is(k, "routing_key_env")) rc = get_string(rd, v, "routing_key_env", &p->routing_key_env);
+		else if (key_is(k, "report_url")) rc = get_string(rd, v, "report_url", &p->report_url);
+		else if (key_is(k, "url"))
+			rc = fail_at(rd, k, "'post' takes url_env, the environment variable that holds the webhook "
+			             "URL, not the URL itself (its path is a secret)");
+		else rc = unknown_key(rd, k, "post", "url_env, format, routing_key_env, report_url");
+		if (rc < 0)
+			return rc;
+	}
+	if ((p->url_env && !*p->url_env) || (p->routing_key_env && !*p->routing_key_env))
+		return fail_at(rd, map, "post: '%s' is empty; name the environment variable, or remove the key",
+		               p->url_env && !*p->url_env ? "url_env" : "routing_key_env");
+	if (p->format && strcmp(p->format, "slack") && strcmp(p->format, "blocks") && strcmp(p->format, "json") &&
+	    strcmp(p->format, "pagerduty"))
+		return fail_at(rd, map, "post format must be slack, blocks, json or pagerduty, not '%s'", p->format);
+	return 0;
+}
+
 static int read_root(struct reader *rd, yaml_node_t *root, int *literal_secret)
 {
 	yaml_node_t *k, *v;
@@ -543,7 +579,7 @@ static int read_root(struct reader *rd, yaml_node_t *root, int *literal_secret)
 	if (!root)
 		return 0;   /* empty file */
 	if (root->type != YAML_MAPPING_NODE)
-		return fail_at(rd, root, "the configuration must be a mapping (sources:, repos:, store:, patterns:)");
+		return fail_at(rd, root, "the configuration must be a mapping (sources:, repos:, store:, patterns:, post:)");
 	FOR_EACH_PAIR(rd, root, k, v) {
 		if (key_is(k, "store")) rc = get_path(rd, v, "store", &rd->cfg->store_path);
 		else if (key_is(k, "patterns")) rc = get_string_list(rd, v, "patterns", 1, &rd->cfg->pattern_dirs);
@@ -555,7 +591,8 @@ static int read_root(struct reader *rd, yaml_node_t *root, int *literal_secret)
 			rc = get_int(rd, v, "degraded_exit", 0, 1, &n);
 			rd->cfg->degraded_exit = (int)n;
 		}
-		else rc = unknown_key(rd, k, "the configuration", "sources, repos, store, patterns, degraded_exit");
+		else if (key_is(k, "post")) rc = read_post(rd, v);
+		else rc = unknown_key(rd, k, "the configuration", "sources, repos, store, patterns, degraded_exit, post");
 		if (rc < 0)
 			return rc;
 	}
@@ -1133,6 +1170,16 @@ void config_print(const struct dd_config *cfg, FILE *out)
 	for (size_t i = 0; i < cfg->n_repos; i++)
 		emit_repo(&em, &cfg->repos[i]);
 	end(&em, 0);
+	if (cfg->post.origin) {
+		emit_scalar(&em, "post");
+		begin(&em, 1);
+		emit_kv(&em, "url_env", cfg->post.url_env);
+		emit_kv(&em, "format", cfg->post.format);
+		emit_kv(&em, "routing_key_env", cfg->post.routing_key_env);
+		emit_kv_url(&em, "report_url", cfg->post.report_url);
+		emit_kv(&em, "from", cfg->post.origin);
+		end(&em, 1);
+	}
 	end(&em, 1);
 	yaml_document_end_event_initialize(&ev, 1);
 	emit(&em, &ev);

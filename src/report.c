@@ -9,6 +9,8 @@
 #include "dagdoc/connector.h"
 #include "dagdoc/report.h"
 
+#define DAY_MS (86400LL * 1000)
+
 /* ---- model ------------------------------------------------------------------ */
 
 const char *report_status_name(enum report_status s)
@@ -54,6 +56,9 @@ void report_release(struct report *r)
 	free(r->flaky);
 	free(r->since);
 	dd_strv_release(&r->notes);
+	for (size_t i = 0; i < r->n_fixed; i++)
+		free(r->fixed[i].fingerprint);
+	free(r->fixed);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -209,8 +214,52 @@ static void collect_fleet(struct report *r)
 	r->n_fleet = n;
 }
 
+int64_t report_date_start(int64_t ms)
+{
+	return ms - ((ms % DAY_MS) + DAY_MS) % DAY_MS;
+}
+
+/* Does a cause of d still fail with fingerprint fp? */
+static int still_failing_with(const struct report_dag *d, const char *fp)
+{
+	for (size_t k = 0; k < d->triage.rk.n_causes; k++) {
+		const struct rk_cause *c = &d->triage.rk.causes[k];
+
+		if (c->still_failing && c->fingerprint && !strcmp(c->fingerprint, fp))
+			return 1;
+	}
+	return 0;
+}
+
+/* The failures of the previous report date that no cause still fails with. */
+static int collect_fixed(struct report *r, struct dd_store *store, int64_t before_ms, struct dd_error *err)
+{
+	for (size_t i = 0; i < r->n_dags; i++) {
+		struct dd_strv prev = DD_STRV_INIT;
+		char *scope = scope_of(&r->dags[i]);
+		int rc = store_report_previous(store, scope, before_ms, &prev, err);
+
+		free(scope);
+		for (size_t k = 0; rc == 0 && k < prev.n; k++) {
+			if (still_failing_with(&r->dags[i], prev.v[k]))
+				continue;
+			r->fixed = dd_xrealloc(r->fixed, (r->n_fixed + 1) * sizeof(*r->fixed));
+			r->fixed[r->n_fixed].dag = i;
+			r->fixed[r->n_fixed++].fingerprint = dd_xstrdup(prev.v[k]);
+		}
+		dd_strv_release(&prev);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int report_finish(struct report *r, struct dd_store *store, int record, struct dd_error *err)
 {
+	/* earlier reports are those of earlier dates (never 0: "every report") */
+	int64_t before_ms = report_date_start(r->made_ms) ? report_date_start(r->made_ms) : 1;
+	int rc;
+
 	if (r->n_dags > 1)
 		qsort(r->dags, r->n_dags, sizeof(*r->dags), dag_cmp);
 	for (size_t i = 0; i < r->n_dags; i++) {
@@ -237,6 +286,8 @@ int report_finish(struct report *r, struct dd_store *store, int record, struct d
 	collect_fleet(r);
 	if (!store)
 		return 0;
+	if ((rc = collect_fixed(r, store, before_ms, err)) < 0)
+		return rc;
 	/* Look every cause up before recording any, so two DAGs (or two causes)
 	 * sharing a scope and fingerprint do not see each other. */
 	for (size_t i = 0; i < r->n_dags; i++) {
@@ -245,11 +296,10 @@ int report_finish(struct report *r, struct dd_store *store, int record, struct d
 
 		for (size_t k = 0; k < d->triage.rk.n_causes; k++) {
 			struct report_cause_mark *m = &d->marks[k];
-			int rc;
 
 			if (!m->in_report)
 				continue;
-			rc = store_report_seen(store, scope, d->triage.rk.causes[k].fingerprint, r->made_ms,
+			rc = store_report_seen(store, scope, d->triage.rk.causes[k].fingerprint, before_ms,
 			                       &m->seen_before, &m->first_seen_ms, err);
 			if (rc < 0) {
 				free(scope);
@@ -266,8 +316,6 @@ int report_finish(struct report *r, struct dd_store *store, int record, struct d
 		char *scope = scope_of(d);
 
 		for (size_t k = 0; k < d->triage.rk.n_causes; k++) {
-			int rc;
-
 			if (!d->marks[k].in_report || d->marks[k].dup)
 				continue;
 			rc = store_report_put(store, r->made_ms, scope, d->triage.rk.causes[k].fingerprint, err);

@@ -15,4 +15,10 @@ void report_history_text(const struct report_cause_mark *m, char *out, size_t le
 /* The source as the report names it: its description, else its kind. */
 const char *report_source_label(const struct report_source *s);
 
+/* The report's time (made, from, since) into meta and its counts (dags,
+ * failing, recovered, healthy, new and recurring failures) into sum: what
+ * report_to_json and the posted JSON share. */
+struct cJSON;
+void report_json_head(const struct report *r, struct cJSON *meta, struct cJSON *sum);
+
 #endif

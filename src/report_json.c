@@ -80,24 +80,30 @@ static cJSON *failure_ref_json(const struct report_dag *d, size_t k)
 	return x;
 }
 
-cJSON *report_to_json(const struct report *r, int explain)
+void report_json_head(const struct report *r, cJSON *meta, cJSON *sum)
 {
-	cJSON *o = cJSON_CreateObject(), *meta = cJSON_CreateObject(), *sum = cJSON_CreateObject();
-	cJSON *sources = cJSON_CreateArray(), *nf = cJSON_CreateArray(), *rf = cJSON_CreateArray();
-	cJSON *flaky = cJSON_CreateArray(), *fleet = cJSON_CreateArray(), *dags = cJSON_CreateArray();
-	cJSON *notes = cJSON_CreateArray();
-		size_t rec = 0, nnew = report_count_new(r, &rec);
+	size_t rec = 0, nnew = report_count_new(r, &rec);
 
 	jsonout_time(meta, "made", r->made_ms);
 	jsonout_time(meta, "from", r->from_ms);
 	cJSON_AddStringToObject(meta, "since", r->since ? r->since : "");
-	cJSON_AddItemToObject(o, "report", meta);
 	cJSON_AddNumberToObject(sum, "dags", (double)r->n_dags);
 	cJSON_AddNumberToObject(sum, "failing", (double)report_count(r, REPORT_FAILING));
 	cJSON_AddNumberToObject(sum, "recovered", (double)report_count(r, REPORT_RECOVERED));
 	cJSON_AddNumberToObject(sum, "healthy", (double)report_count(r, REPORT_HEALTHY));
 	cJSON_AddNumberToObject(sum, "new_failures", (double)nnew);
 	cJSON_AddNumberToObject(sum, "recurring_failures", (double)rec);
+}
+
+cJSON *report_to_json(const struct report *r, int explain)
+{
+	cJSON *o = cJSON_CreateObject(), *meta = cJSON_CreateObject(), *sum = cJSON_CreateObject();
+	cJSON *sources = cJSON_CreateArray(), *nf = cJSON_CreateArray(), *rf = cJSON_CreateArray();
+	cJSON *flaky = cJSON_CreateArray(), *fleet = cJSON_CreateArray(), *dags = cJSON_CreateArray();
+	cJSON *notes = cJSON_CreateArray();
+
+	report_json_head(r, meta, sum);
+	cJSON_AddItemToObject(o, "report", meta);
 	cJSON_AddNumberToObject(sum, "flaky_tasks", (double)r->n_flaky);
 	cJSON_AddNumberToObject(sum, "degraded", (double)report_count_degraded(r));
 	cJSON_AddNumberToObject(sum, "sources_failed", (double)report_sources_failed(r));

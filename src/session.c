@@ -202,6 +202,25 @@ size_t session_stored_dags(struct dd_session *s)
 	return sd.n;
 }
 
+static int on_dag_id(const struct dd_store_dag *d, void *ud)
+{
+	struct dd_strv *out = ud;
+
+	if (!dd_strv_contains(out, d->dag_id))
+		dd_strv_push(out, d->dag_id);
+	return 0;
+}
+
+int session_dag_ids(struct dd_session *s, const char *source, struct dd_strv *out, struct dd_error *err)
+{
+	int64_t ref = 0;
+	int rc;
+
+	if (source && (rc = store_source_ref(s->store, source, &ref, err)) < 0)
+		return rc == DD_ENOTFOUND ? 0 : rc;
+	return store_dags(s->store, ref, on_dag_id, out, err);
+}
+
 /* "no DAG named X in the store; did you mean Y?" */
 static int no_such_dag(struct dd_session *s, const char *dag_id, struct dd_error *err)
 {

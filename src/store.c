@@ -211,6 +211,7 @@ enum stmt_id {
 	S_CURSOR_GET,
 	S_REPORT_PUT,
 	S_REPORT_SEEN,
+	S_REPORT_PREVIOUS,
 	S_RUN_VERSION_PUT,
 	S_RUN_VERSIONS,
 	S_FACT_PUT,
@@ -382,9 +383,14 @@ static const char *const stmt_sql[S__COUNT] = {
 		"ORDER BY at_ms, fingerprint, kind, what",
 	[S_REPORT_PUT] =
 		"INSERT OR IGNORE INTO report_history (report_ms, scope, fingerprint) VALUES (?1, ?2, ?3)",
+	/* reports are counted by their UTC date: two of one day (a re-run) are one */
 	[S_REPORT_SEEN] =
-		"SELECT count(*), coalesce(min(report_ms), 0) FROM report_history "
+		"SELECT count(DISTINCT report_ms / 86400000), coalesce(min(report_ms), 0) FROM report_history "
 		"WHERE scope = ?1 AND fingerprint = ?2 AND (?3 = 0 OR report_ms < ?3)",
+	[S_REPORT_PREVIOUS] =
+		"SELECT DISTINCT fingerprint FROM report_history WHERE scope = ?1 AND (?2 = 0 OR report_ms < ?2) "
+		"AND report_ms >= (SELECT max(report_ms) / 86400000 * 86400000 FROM report_history "
+		"WHERE scope = ?1 AND (?2 = 0 OR report_ms < ?2)) ORDER BY fingerprint",
 	[S_RUN_VERSION_PUT] =
 		"INSERT INTO run_versions (run_ref, bundle_version, dag_version) VALUES (?1, ?2, ?3) "
 		"ON CONFLICT (run_ref) DO UPDATE SET bundle_version = excluded.bundle_version, "
@@ -1898,4 +1904,22 @@ int store_facts(struct dd_store *s, int (*cb)(const struct dd_store_fact *f, voi
 	if (!stop && rc != SQLITE_DONE)
 		return db_error(s, err, "reading what was established");
 	return stop;
+}
+
+int store_report_previous(struct dd_store *s, const char *scope, int64_t before_ms, struct dd_strv *out,
+                          struct dd_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_REPORT_PREVIOUS, err);
+	int rc;
+
+	if (!st)
+		return DD_ESTORE;
+	bind_text(st, 1, scope);
+	sqlite3_bind_int64(st, 2, before_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		dd_strv_push(out, (const char *)sqlite3_column_text(st, 0));
+	done(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "reading report history");
+	return 0;
 }

@@ -76,6 +76,18 @@ struct dd_repo {
 	struct dd_strv requirement_globs;  /* default set when empty */
 };
 
+/* `post:` - where and how `dagdoc report` posts its summary.  A post
+ * section naming url_env or routing_key_env turns posting on (report
+ * --no-post turns it off for one run).  The URL is never in the file: it
+ * is a secret (a Slack webhook's path is its token). */
+struct dd_post_config {
+	char *url_env;              /* the variable holding the webhook URL */
+	char *format;               /* slack, blocks, json, pagerduty; NULL: slack */
+	char *routing_key_env;      /* pagerduty: the variable holding the routing key */
+	char *report_url;           /* where the report written with -o is served (links) */
+	char *origin;               /* "config.yaml:30", NULL when the file has no post: */
+};
+
 struct dd_config {
 	char *file;                 /* path of the file read, NULL if none */
 	char *store_path;
@@ -84,6 +96,7 @@ struct dd_config {
 	size_t n_sources;
 	struct dd_repo *repos;
 	size_t n_repos;
+	struct dd_post_config post;
 	struct dd_strv warnings;    /* for the command to print (permissions, literal secrets) */
 	int degraded_exit;          /* triage/report exit status when DAGs are only degraded (quiet
 	                             * failures, nothing failing): 0 (default) or 1 */

@@ -36,7 +36,9 @@
  * report_add_dag takes over the triage result it is given (the caller's
  * struct is zeroed).
  * report_to_json returns a new cJSON tree the caller deletes;
- * report_webhook_text returns a string the caller frees.
+ * report_webhook_text, report_webhook_payload and report_dedup_key return
+ * strings the caller frees; report_post_bodies appends strings the
+ * caller's dd_strv owns.
  */
 #ifndef DAGDOC_REPORT_H
 #define DAGDOC_REPORT_H
@@ -100,6 +102,15 @@ struct report_fleet_row {
 	struct dd_strv dags;         /* dag ids */
 };
 
+/* A failure fixed since the previous report: its fingerprint was recorded
+ * for the DAG on the latest earlier report date, and no cause of the DAG
+ * is still failing with it (report_finish).  A DAG not in this report
+ * (no run in the period) fixes nothing. */
+struct report_fixed {
+	size_t dag;                  /* index into dags */
+	char *fingerprint;
+};
+
 struct report {
 	int64_t made_ms;
 	int64_t from_ms;             /* made_ms - since */
@@ -113,6 +124,8 @@ struct report {
 	struct report_fleet_row *fleet;
 	size_t n_fleet;
 	struct dd_strv notes;        /* DAGs named but not found, ... */
+	struct report_fixed *fixed;  /* by DAG, then fingerprint (report_finish) */
+	size_t n_fixed;
 };
 
 void report_init(struct report *r, int64_t made_ms, int64_t since_s, const char *since_label);
@@ -128,10 +141,16 @@ void report_add_dag(struct report *r, const char *source, struct triage_result *
 /* The time a run "ran": the latest of its logical date, start and end. */
 int64_t report_run_time(const struct an_run *run);
 
-/* Sorts the DAGs, collects flaky tasks and the fleet rows, and marks each cause new or
- * recurring against the store's report history (before made_ms).  With
- * record set, also records this report's failures in the store. */
+/* Sorts the DAGs, collects flaky tasks and the fleet rows, marks each cause new or
+ * recurring against the store's report history (the reports of earlier
+ * dates: a report made again the same UTC day, a retry, calls new what the
+ * first one called new) and lists the failures fixed since the previous
+ * report date.  With record set, also records this report's failures in
+ * the store. */
 int report_finish(struct report *r, struct dd_store *store, int record, struct dd_error *err);
+
+/* The start (00:00 UTC) of the report date of a report made at ms. */
+int64_t report_date_start(int64_t ms);
 
 /* The DAG's first cause that is in the report (k its index), or NULL. */
 const struct rk_cause *report_dag_top(const struct report_dag *d, size_t *k);
@@ -162,6 +181,38 @@ struct cJSON *report_to_json(const struct report *r, int explain);
 char *report_webhook_text(const struct report *r);
 /* {"text": report_webhook_text} as JSON.  Caller frees. */
 char *report_webhook_payload(const struct report *r);
+
+/* ---- what `report --post` sends (report_webhook.c) -----------------------
+ * slack      {"text": report_webhook_text}: any Slack-compatible webhook.
+ * blocks     Slack Block Kit: a header, the summary, one section per
+ *            failing DAG (its rank-1 cause, links to the DAG in its UI and
+ *            to its section of the report), context lines for the rest;
+ *            within Slack's limits (50 blocks, header 150 and section 3000
+ *            characters), "text" the notification fallback.
+ * json       one documented object (README, "Posting the summary").
+ * pagerduty  PagerDuty Events API v2: a trigger per failing DAG, its
+ *            dedup_key from the rank-1 still-failing cause's fingerprint
+ *            (report_dedup_key), so the same failure updates one incident
+ *            night after night; a resolve per fixed failure (report.fixed).
+ * Every body is one JSON text. */
+enum report_post_format { REPORT_POST_SLACK = 0, REPORT_POST_BLOCKS, REPORT_POST_JSON, REPORT_POST_PAGERDUTY };
+/* 0, or -1 for a name that is none of slack, blocks, json, pagerduty. */
+int report_post_format_parse(const char *name, enum report_post_format *out);
+
+struct report_post_opts {
+	const char *report_url;      /* where the report (-o) is served; NULL: no links to it */
+	const char *routing_key;     /* pagerduty: SECRET, the integration's routing key */
+};
+
+/* Appends the bodies to post, in order, to out (caller releases): one for
+ * slack, blocks and json; for pagerduty one event each (none when no DAG
+ * is failing and nothing was fixed). */
+void report_post_bodies(const struct report *r, enum report_post_format f, const struct report_post_opts *o,
+                        struct dd_strv *out);
+
+/* "dagdoc/SOURCE/DAG/FINGERPRINT", at most 255 bytes (a longer
+ * SOURCE/DAG is replaced by its hash).  Caller frees. */
+char *report_dedup_key(const char *source, const char *dag_id, const char *fingerprint);
 
 /* Appends s HTML-escaped (& < > " ' as entities; control characters other
  * than newline and tab dropped) to b.  NULL appends nothing. */

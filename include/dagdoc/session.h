@@ -132,6 +132,10 @@ int session_find_dag(struct dd_session *s, const char *source_name, const char *
 
 /* How many DAGs the store holds (0 for a store nothing was synced into). */
 size_t session_stored_dags(struct dd_session *s);
+/* The ids of the DAGs the store holds, of one source (NULL: every source;
+ * one the store does not know: none), appended to out once each, by source
+ * then id.  The caller owns out. */
+int session_dag_ids(struct dd_session *s, const char *source, struct dd_strv *out, struct dd_error *err);
 
 /* The diagnosis of one DAG over since_s (triage.h), with the upstream
  * DAGs of its sensors synced first when online and src is known.  Every

@@ -318,11 +318,16 @@ int store_cursor_get_i64(struct dd_store *s, int64_t source_ref, const char *dag
  * for `scope` (e.g. "prod/etl_daily"). */
 int store_report_put(struct dd_store *s, int64_t report_ms, const char *scope,
                      const char *fingerprint, struct dd_error *err);
-/* How many earlier reports (report_ms < before_ms; 0: all) had it, and the
- * first one's time (0 when never: a new failure). */
+/* How many earlier report dates (UTC days of the reports with report_ms <
+ * before_ms; 0: all) had it, and the first report's time (0 when never: a
+ * new failure).  Reports of one date count once (a re-run is no new report). */
 int store_report_seen(struct dd_store *s, const char *scope, const char *fingerprint,
                       int64_t before_ms, int64_t *count, int64_t *first_ms,
                       struct dd_error *err);
+/* The fingerprints recorded for scope on the latest report date before
+ * before_ms (0: any) that recorded any for it, sorted, appended to out. */
+int store_report_previous(struct dd_store *s, const char *scope, int64_t before_ms, struct dd_strv *out,
+                          struct dd_error *err);
 
 /* ---- what engineers established ------------------------------------------ */
 

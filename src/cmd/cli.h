@@ -38,7 +38,7 @@ struct dd_cli;
 struct dd_command {
 	const char *name;
 	int (*run)(int argc, char **argv, struct dd_cli *cli);
-	const char *summary;       /* one line for `dagdoc help` */
+	const char *summary;       /* one line for `dagdoc help`; NULL: not listed there */
 	const char *help;          /* usage and options, for `dagdoc help NAME` */
 };
 

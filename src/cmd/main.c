@@ -47,7 +47,8 @@ void cli_print_overview(FILE *out)
 	        "dagdoc finds out why Airflow and Prefect pipelines fail.\n\n"
 	        "commands:\n");
 	for (size_t i = 0; i < DD_ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+		if (commands[i]->summary)
+			fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out,
 	        "\n'dagdoc help <command>' or 'dagdoc <command> --help' shows a command's options.\n"
 	        "Exit status: 0 nothing failing, 1 failures found, 2 usage or runtime error.\n");
@@ -59,7 +60,7 @@ int cli_print_command_help(const char *name, FILE *out)
 
 	if (!c)
 		return -1;
-	fprintf(out, "dagdoc %s - %s\n\n%s", c->name, c->summary, c->help);
+	fprintf(out, "dagdoc %s - %s\n\n%s", c->name, c->summary ? c->summary : "for the shell completions", c->help);
 	return 0;
 }
 

@@ -31,4 +31,6 @@ fi
 if [ -f "$ROOT/examples/dagdoc.bash-completion" ]; then
 	check "bash completion installed" test -f "$prefix/share/bash-completion/completions/dagdoc"
 fi
+check "zsh completion installed" test -f "$prefix/share/zsh/vendor-completions/_dagdoc"
+check "fish completion installed" test -f "$prefix/share/fish/vendor_completions.d/dagdoc.fish"
 finish

@@ -10,6 +10,7 @@
 #   check NAME CMD...           CMD exits 0
 #   start_fake SCRIPT NAME ARGS...  starts tests/fakes/SCRIPT on a free port (request log
 #                               $TMP/NAME.req, stderr $TMP/NAME.err), sets $port; stopped at exit
+#   start_hook NAME ARGS...     the same for tests/fakes/fake_webhook.py (requests in $TMP/NAME.rec)
 : "${DAGDOC:?DAGDOC must name the binary}"
 : "${ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${SHARED:=$ROOT/../shared}"
@@ -72,6 +73,26 @@ start_fake() {
 		sleep 0.1
 	done
 	port=$(cat "$TMP/$name.port" 2>/dev/null)
+}
+# start_hook NAME ARGS...: tests/fakes/fake_webhook.py on a free port, answering on
+# $SECRET_PATH (requests recorded in $TMP/NAME.rec, stderr $TMP/NAME.err); sets $port,
+# $hook_pid; stopped at exit
+start_hook() {
+	local name=$1
+	shift
+	/usr/bin/python3 "$ROOT/tests/fakes/fake_webhook.py" --port-file "$TMP/$name.port" --record "$TMP/$name.rec" \
+		--path "${SECRET_PATH:-/services/T000/B000/XXXXSECRET}" "$@" 2>"$TMP/$name.err" &
+	hook_pid=$!
+	_fake_pids+=($hook_pid)
+	for _ in $(seq 100); do
+		[ -s "$TMP/$name.port" ] && break
+		sleep 0.05
+	done
+	port=$(cat "$TMP/$name.port" 2>/dev/null)
+}
+# yesterday_reports DB: the reports the store DB recorded so far were made a day earlier
+yesterday_reports() {
+	/usr/bin/python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE report_history SET report_ms = report_ms - 86400000"); c.commit()' "$1"
 }
 # need_shared NAME PATH: PATH is data beside the repository (../shared), which
 # a user's clone does not have.  Without it the script ends here with one

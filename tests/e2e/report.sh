@@ -151,6 +151,13 @@ run "${FR[@]}" --no-record    # a preview does not count as an earlier report
 run "${FR[@]}"
 expect_rc "first report: exit 1" 1
 cp "$TMP/out" "$TMP/first.json"
+run "${FR[@]}"
+check "a report made again the same day (a retry) still calls the failure new" "$PY" - "$TMP/out" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert (j["summary"]["new_failures"], j["summary"]["recurring_failures"]) == (1, 0), j["summary"]
+PY
+yesterday_reports "$TMP/fleet.db"
 mkdags "$D/logs" "$TMP/fleet" load_orders failing     # a new failing DAG appears
 run "${FR[@]}"
 expect_rc "second report: exit 1" 1
@@ -164,13 +171,17 @@ assert a["recurring_failures"] == [], a["recurring_failures"]
 assert (a["summary"]["new_failures"], a["summary"]["recurring_failures"]) == (1, 0), a["summary"]
 assert [(f["dag_id"], f["fingerprint"], f["new"], f["earlier_reports"]) for f in b["recurring_failures"]] == \
     [("train_churn", fp, False, 1)], b["recurring_failures"]
-assert b["recurring_failures"][0]["first_reported"] == a["report"]["made"], b["recurring_failures"][0]
 new = [(f["dag_id"], f["failure"], f["new"]) for f in b["new_failures"]]
 assert new == [("load_orders", "KeyError: 'customer_id'", True)], new
+from datetime import datetime, timedelta
+when = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+assert when(b["recurring_failures"][0]["first_reported"]) == when(a["report"]["made"]) - timedelta(days=1), \
+    b["recurring_failures"][0]
 assert b["new_failures"][0]["fingerprint"] != fp
 assert (b["summary"]["dags"], b["summary"]["failing"], b["summary"]["new_failures"],
         b["summary"]["recurring_failures"]) == (2, 2, 1, 1), b["summary"]
 PY
+yesterday_reports "$TMP/fleet.db"
 run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record
 expect_out "third report (text): both recurring now" '^2 DAGs ran: 2 failing, 0 recovered, 0 healthy; failures: 0 new, 2 recurring$'
 run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record load_orders
@@ -181,21 +192,6 @@ expect_err "an unknown DAG named: says so" "no DAG named 'no_such_dag'"
 
 # ---- --post to a fake webhook ------------------------------------------------
 SECRET_PATH=/services/T0E2E/B0E2E/s3cr3tW3bh00kT0k3n
-pids=()
-stop_fakes() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-at_exit stop_fakes
-start_hook() {   # NAME ARGS...: sets $port
-	local name=$1
-	shift
-	"$PY" "$ROOT/tests/fakes/fake_webhook.py" --port-file "$TMP/$name.port" --record "$TMP/$name.rec" \
-		--path "$SECRET_PATH" "$@" 2>"$TMP/$name.err" &
-	pids+=($!)
-	for _ in $(seq 100); do
-		[ -s "$TMP/$name.port" ] && break
-		sleep 0.05
-	done
-	port=$(cat "$TMP/$name.port" 2>/dev/null)
-}
 start_hook flaky --fail 2
 run "${R[@]}" --store "$TMP/hook.db" --no-record --format html -o "$TMP/hook.html" --post "http://127.0.0.1:$port$SECRET_PATH"
 expect_rc "post: delivered after two 500s; exit 1 for the failing DAG" 1
@@ -227,7 +223,7 @@ expect_err "post 503 every time: a clear error" "kept answering 503 .*after 4 at
 
 # nothing listening: the port of a server started and stopped
 start_hook gone0
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null
+kill "$hook_pid"; wait "$hook_pid" 2>/dev/null
 run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
 expect_rc "post, nothing listening: exit 2" 2
 expect_err "post, nothing listening: a clear error" "cannot post to the webhook at http://127\.0\.0\.1:$port: "

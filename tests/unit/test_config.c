@@ -108,7 +108,7 @@ static void test_errors(void **state)
 {
 	(void)state;
 	expect_error("sources: 3\n", "t.yaml:1:10: 'sources' must be a list, not a scalar");
-	expect_error("color: red\n", "t.yaml:1:1: unknown key 'color' in the configuration; expected one of: sources, repos, store, patterns, degraded_exit");
+	expect_error("color: red\n", "t.yaml:1:1: unknown key 'color' in the configuration; expected one of: sources, repos, store, patterns, degraded_exit, post");
 	expect_error("sources:\n  - name: a\n    kind: airflow\n", "t.yaml:2:5: source a needs 'url', the API base URL");
 	expect_error("sources:\n  - {name: a, kind: logs}\n", "t.yaml:2:5: source a is of kind logs and needs 'path', the log folder");
 	expect_error("sources:\n  - {name: a, kind: logs, path: /x}\n  - {name: a, kind: logs, path: /y}\n",
@@ -116,7 +116,7 @@ static void test_errors(void **state)
 	expect_error("repos:\n  - path: /r\n    deploy_lag: soon\n",
 	             "t.yaml:3:17: 'deploy_lag': 'soon' is not a duration; use a number with s, m, h, d or w (e.g. 30d, 24h)");
 	expect_error("repos:\n  - path: /r\n    map: [{from: /a}]\n", "t.yaml:3:11: a 'map' entry needs both 'from' and 'to'");
-	expect_error("- a\n", "t.yaml:1:1: the configuration must be a mapping (sources:, repos:, store:, patterns:)");
+	expect_error("- a\n", "t.yaml:1:1: the configuration must be a mapping (sources:, repos:, store:, patterns:, post:)");
 }
 
 /* What YAML accepts but a configuration must not: each refused with
@@ -219,6 +219,39 @@ static void test_states(void **state)
 	assert_false(dd_state_is_terminal(DD_STATE_RUNNING));
 }
 
+/* post: where report posts; the URL itself is refused (it is a secret). */
+static void test_post(void **state)
+{
+	struct dd_config cfg;
+	struct dd_error err = DD_ERROR_INIT;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(load("post:\n  url_env: HOOK\n  format: blocks\n  report_url: https://r.example.com/r.html\n",
+	                      &cfg, &err), 0);
+	assert_string_equal(cfg.post.url_env, "HOOK");
+	assert_string_equal(cfg.post.format, "blocks");
+	assert_string_equal(cfg.post.report_url, "https://r.example.com/r.html");
+	assert_string_equal(cfg.post.origin, "t.yaml:2");
+	f = open_memstream(&buf, &len);
+	config_print(&cfg, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "post:\n  url_env: HOOK\n  format: blocks\n"));
+	free(buf);
+	config_release(&cfg);
+	expect_error("post:\n  url: https://hooks.slack.com/services/T/B/X\n",
+	             "t.yaml:2:3: 'post' takes url_env, the environment variable that holds the webhook URL, not "
+	             "the URL itself (its path is a secret)");
+	expect_error("post:\n  format: teams\n", "t.yaml:2:3: post format must be slack, blocks, json or pagerduty, "
+	             "not 'teams'");
+	expect_error("post:\n  url_env: ''\n", "t.yaml:2:3: post: 'url_env' is empty; name the environment variable, "
+	             "or remove the key");
+	expect_error("post: yes\n", "t.yaml:1:7: 'post' must be a mapping (url_env, format, routing_key_env, "
+	             "report_url)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +262,7 @@ int main(void)
 		cmocka_unit_test_setup(test_unset_env, setup),
 		cmocka_unit_test_setup(test_literal_secret_warns, setup),
 		cmocka_unit_test(test_states),
+		cmocka_unit_test_setup(test_post, setup),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -622,6 +622,214 @@ static void test_quiet_failures(void **state)
 	store_close(s);
 }
 
+/* ---- what --post sends ----------------------------------------------------------- */
+
+static cJSON *parsed(const struct dd_strv *bodies, size_t i)
+{
+	cJSON *j;
+
+	assert_true(i < bodies->n);
+	j = cJSON_Parse(bodies->v[i]);
+	assert_non_null(j);
+	return j;
+}
+
+static const char *str_at(const cJSON *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while ((dot = strchr(path, '.'))) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		o = cJSON_GetObjectItemCaseSensitive(o, key);
+		assert_non_null(o);
+		path = dot + 1;
+	}
+	o = cJSON_GetObjectItemCaseSensitive(o, path);
+	return cJSON_IsString(o) ? o->valuestring : NULL;
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* A failing report of n DAGs (etl, etl_1 ...) at made_ms, recorded in s. */
+static void failing_report(struct report *r, struct dd_store *s, int64_t made_ms, size_t n, int failing)
+{
+	struct dd_error err = DD_ERROR_INIT;
+
+	report_init(r, made_ms, 3 * 86400, "3d");
+	report_add_source(r, "prod", "airflow", "airflow 2.10.5 (api v1)", NULL, 1);
+	for (size_t i = 0; i < n; i++) {
+		struct triage_result t;
+
+		fake_triage(&t, failing, "fp-data", T0 + DAY, "r2");
+		t.source_kind = dd_xstrdup("airflow");
+		t.ui_url = dd_xstrdup("http://airflow:8080/dags/etl/grid?dag_run_id=r2&task_id=extract");
+		if (i) {
+			free(t.an.dag_id);
+			t.an.dag_id = dd_xasprintf("etl_%zu", i);
+		}
+		report_add_dag(r, "prod", &t);
+	}
+	assert_int_equal(report_finish(r, s, 1, &err), 0);
+}
+
+static void test_post_blocks(void **state)
+{
+	struct dd_store *s;
+	struct dd_error err = DD_ERROR_INIT;
+	struct report r;
+	struct report_post_opts o = { "https://reports.example.com/dagdoc/report.html", NULL };
+	struct dd_strv bodies = DD_STRV_INIT;
+	cJSON *j, *blocks, *b;
+	const char *text;
+	int sections = 0;
+
+	(void)state;
+	assert_int_equal(store_open(dbpath, &s, &err), 0);
+	fill_store(s);
+	failing_report(&r, s, T0 + 4 * DAY, 1, 1);
+	report_post_bodies(&r, REPORT_POST_BLOCKS, &o, &bodies);
+	assert_int_equal(bodies.n, 1);
+	j = parsed(&bodies, 0);
+	assert_non_null(strstr(str_at(j, "text"), "1 DAG ran: 1 failing"));
+	blocks = cJSON_GetObjectItemCaseSensitive(j, "blocks");
+	assert_true(cJSON_IsArray(blocks));
+	assert_string_equal(str_at(cJSON_GetArrayItem(blocks, 0), "type"), "header");
+	assert_string_equal(str_at(cJSON_GetArrayItem(blocks, 0), "text.type"), "plain_text");
+	assert_string_equal(str_at(cJSON_GetArrayItem(blocks, 0), "text.text"), "dagdoc: 1 of 1 DAG failing");
+	cJSON_ArrayForEach(b, blocks) {
+		if (strcmp(str_at(b, "type"), "section"))
+			continue;
+		sections++;
+		assert_string_equal(str_at(b, "text.type"), "mrkdwn");
+	}
+	assert_int_equal(sections, 2);     /* the summary, the failing DAG */
+	text = str_at(cJSON_GetArrayItem(blocks, 1), "text.text");
+	assert_non_null(strstr(text, "<https://reports.example.com/dagdoc/report.html|The report>"));
+	text = str_at(cJSON_GetArrayItem(blocks, 3), "text.text");
+	/* mrkdwn: & < > escaped in text and links; the DAG in its UI and in the report */
+	assert_non_null(strstr(text, "*etl* (prod) failing, *new*\nBad input rows &lt;b&gt;in&lt;/b&gt; extract"));
+	assert_null(strstr(text, "<script"));
+	assert_non_null(strstr(text, "<http://airflow:8080/dags/etl/grid?dag_run_id=r2&amp;task_id=extract|Open in "
+	                             "Airflow>"));
+	assert_non_null(strstr(text, "Airflow> · <https://reports.example.com/dagdoc/report.html#dag-prod-etl|In the report>"));
+	cJSON_Delete(j);
+	dd_strv_release(&bodies);
+	report_release(&r);
+
+	/* 60 failing DAGs: at most 50 blocks, the rest named in one context line */
+	failing_report(&r, s, T0 + 4 * DAY, 60, 1);
+	report_post_bodies(&r, REPORT_POST_BLOCKS, &o, &bodies);
+	j = parsed(&bodies, 0);
+	blocks = cJSON_GetObjectItemCaseSensitive(j, "blocks");
+	assert_true(cJSON_GetArraySize(blocks) <= 50);
+	assert_string_equal(str_at(cJSON_GetArrayItem(blocks, 0), "text.text"), "dagdoc: 60 of 60 DAGs failing");
+	sections = 0;
+	cJSON_ArrayForEach(b, blocks) {
+		const cJSON *el = cJSON_GetObjectItemCaseSensitive(b, "elements");
+
+		if (!strcmp(str_at(b, "type"), "section")) {
+			sections++;
+			assert_true(utf8_chars(str_at(b, "text.text")) <= 3000);
+		}
+		if (el && strstr(str_at(cJSON_GetArrayItem(el, 0), "text"), "more failing"))
+			assert_non_null(strstr(str_at(cJSON_GetArrayItem(el, 0), "text"), "… and 20 more failing: etl_"));
+	}
+	assert_int_equal(sections, 41);
+	cJSON_Delete(j);
+	dd_strv_release(&bodies);
+	report_release(&r);
+	store_close(s);
+}
+
+static void test_post_json_and_pagerduty(void **state)
+{
+	struct dd_store *s;
+	struct dd_error err = DD_ERROR_INIT;
+	struct report r;
+	struct report_post_opts o = { "https://reports.example.com/r.html", "@key@" };
+	struct dd_strv bodies = DD_STRV_INIT;
+	cJSON *j, *d;
+	char *key, *longkey, *longdag;
+
+	(void)state;
+	assert_int_equal(store_open(dbpath, &s, &err), 0);
+	fill_store(s);
+	failing_report(&r, s, T0 + 4 * DAY, 1, 1);
+	report_post_bodies(&r, REPORT_POST_JSON, &o, &bodies);
+	j = parsed(&bodies, 0);
+	assert_string_equal(str_at(j, "report.date"), "2026-01-05");
+	assert_string_equal(str_at(j, "report.url"), "https://reports.example.com/r.html");
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "summary"),
+	                                                  "failing")->valueint, 1);
+	d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "dags"), 0);
+	assert_string_equal(str_at(d, "dag_id"), "etl");
+	assert_string_equal(str_at(d, "cause"), "Bad input rows <b>in</b> extract");
+	assert_string_equal(str_at(d, "fingerprint"), "fp-data");
+	assert_string_equal(str_at(d, "links.report"), "https://reports.example.com/r.html#dag-prod-etl");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "new")));
+	cJSON_Delete(j);
+	dd_strv_release(&bodies);
+
+	/* PagerDuty: one trigger per failing DAG, its dedup_key from the fingerprint */
+	report_post_bodies(&r, REPORT_POST_PAGERDUTY, &o, &bodies);
+	assert_int_equal(bodies.n, 1);
+	j = parsed(&bodies, 0);
+	key = report_dedup_key("prod", "etl", "fp-data");
+	assert_string_equal(key, "dagdoc/prod/etl/fp-data");
+	assert_string_equal(str_at(j, "routing_key"), "@key@");
+	assert_string_equal(str_at(j, "event_action"), "trigger");
+	assert_string_equal(str_at(j, "dedup_key"), key);
+	assert_string_equal(str_at(j, "payload.severity"), "error");
+	assert_string_equal(str_at(j, "payload.component"), "etl");
+	assert_string_equal(str_at(j, "payload.class"), "data_quality");
+	assert_string_equal(str_at(j, "payload.timestamp"), "2026-01-05T00:00:00Z");
+	assert_true(strlen(str_at(j, "payload.summary")) <= 1024);
+	assert_string_equal(str_at(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "links"), 1), "href"),
+	                    "https://reports.example.com/r.html#dag-prod-etl");
+	cJSON_Delete(j);
+	dd_strv_release(&bodies);
+	report_release(&r);
+
+	/* made again the same day (a retry): still new, nothing fixed */
+	failing_report(&r, s, T0 + 4 * DAY + 3600 * 1000, 1, 1);
+	assert_true(r.dags[0].marks[0].is_new);
+	assert_int_equal(r.n_fixed, 0);
+	report_release(&r);
+
+	/* the next day the DAG passes: the failure is fixed, its incident resolved */
+	failing_report(&r, s, T0 + 5 * DAY, 1, 0);
+	assert_int_equal(r.n_fixed, 1);
+	assert_string_equal(r.fixed[0].fingerprint, "fp-data");
+	report_post_bodies(&r, REPORT_POST_PAGERDUTY, &o, &bodies);
+	assert_int_equal(bodies.n, 1);
+	j = parsed(&bodies, 0);
+	assert_string_equal(str_at(j, "event_action"), "resolve");
+	assert_string_equal(str_at(j, "dedup_key"), key);
+	assert_null(cJSON_GetObjectItemCaseSensitive(j, "payload"));
+	cJSON_Delete(j);
+	dd_strv_release(&bodies);
+	report_release(&r);
+	free(key);
+
+	/* a dedup_key stays within PagerDuty's 255 characters */
+	longdag = dd_xcalloc(1, 301);
+	memset(longdag, 'd', 300);
+	longkey = report_dedup_key("prod", longdag, "0123456789abcdef");
+	assert_true(strlen(longkey) <= 255);
+	assert_non_null(strstr(longkey, "/0123456789abcdef"));
+	free(longkey);
+	free(longdag);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +840,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_html_render, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_html_hostile_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_post_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_post_json_and_pagerduty, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -469,11 +469,36 @@ static void test_classification_cursors_misc(void **state)
 	assert_int_equal(store_report_put(s, 1000, "prod/etl", "fp1", &err), 0);
 	assert_int_equal(store_report_put(s, 2000, "prod/etl", "fp1", &err), 0);
 	assert_int_equal(store_report_put(s, 2000, "prod/etl", "fp1", &err), 0);
+	assert_int_equal(store_report_put(s, 86400000 + 5, "prod/etl", "fp1", &err), 0);
+	/* by report date: 1000 and 2000 are one date (a re-run), 86400005 the next */
 	assert_int_equal(store_report_seen(s, "prod/etl", "fp1", 0, &count, &first, &err), 0);
 	assert_int_equal(count, 2);
 	assert_int_equal(first, 1000);
 	assert_int_equal(store_report_seen(s, "prod/etl", "fp1", 2000, &count, &first, &err), 0);
 	assert_int_equal(count, 1);
+	assert_int_equal(store_report_seen(s, "prod/etl", "fp1", 86400000, &count, &first, &err), 0);
+	assert_int_equal(count, 1);
+	{
+		/* the previous report date's failures of a scope: every report of that date */
+		struct dd_strv prev = DD_STRV_INIT;
+
+		assert_int_equal(store_report_put(s, 1500, "prod/etl", "fp0", &err), 0);
+		assert_int_equal(store_report_put(s, 1500, "prod/other", "fpx", &err), 0);
+		assert_int_equal(store_report_previous(s, "prod/etl", 86400000, &prev, &err), 0);
+		assert_int_equal(prev.n, 2);
+		assert_string_equal(prev.v[0], "fp0");
+		assert_string_equal(prev.v[1], "fp1");
+		dd_strv_release(&prev);
+		assert_int_equal(store_report_previous(s, "prod/etl", 0, &prev, &err), 0);
+		assert_int_equal(prev.n, 1);
+		assert_string_equal(prev.v[0], "fp1");
+		dd_strv_release(&prev);
+		assert_int_equal(store_report_previous(s, "prod/etl", 1000, &prev, &err), 0);
+		assert_int_equal(prev.n, 0);
+		assert_int_equal(store_report_previous(s, "prod/none", 0, &prev, &err), 0);
+		assert_int_equal(prev.n, 0);
+		dd_strv_release(&prev);
+	}
 	store_close(s);
 }
 

@@ -187,7 +187,7 @@ static void test_degraded(void **state)
 	md = render(&t, 0, 1);
 	assert_non_null(strstr(text, "orders_daily — degraded: 1 of the last 1 runs succeeded, but 1 quiet failure\n"));
 	assert_non_null(strstr(text, "quiet failures (the task succeeded)\n   value              load_orders: \"Loaded # rows"));
-	assert_non_null(strstr(md, "- `value` in `load_orders`: \"Loaded \\# rows"));
+	assert_non_null(strstr(md, "- `value` in `load_orders`: \"Loaded # rows"));
 	assert_null(strstr(text, "   values"));
 	free(text);
 	/* --explain: the values per run, the onset marked */
