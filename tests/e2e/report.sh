@@ -89,6 +89,11 @@ assert "".join("X" if c["state"] == "failed" else "." for c in g["cells"][1]) ==
 assert g["cells"][1][-1]["category"] == "dependency_upgrade", g["cells"][1][-1]
 assert g["cells"][1][-1]["error"] == c["failure"], g["cells"][1][-1]
 assert [r["state"] for r in g["runs"]] == ["success"] * 8 + ["failed"] * 6, g["runs"]
+# the wall clock the HTML tooltips show; a log folder has no UI, so no links
+assert all(r["started"] and r["started"] >= r["logical_date"] and r["url"] is None for r in g["runs"]), g["runs"][0]
+assert g["cells"][1][-1]["started"] and g["cells"][1][-1]["ended"] >= g["cells"][1][-1]["started"], g["cells"][1][-1]
+assert g["cells"][2][-1]["state"] == "none" and g["cells"][2][-1]["started"] is None, g["cells"][2][-1]
+assert all(c["url"] is None for row in g["cells"] for c in row)
 PY
 
 # ---- HTML and -o -------------------------------------------------------------
@@ -197,6 +202,15 @@ for ui in v1 v2 prefect; do
 	eq "$ui: rows in the DAG's order" "$(head -1 "$TMP/ui$ui-online.grid")" \
 		"rows wait_for_raw_events extract transform load notify"
 	eq "$ui: --offline links the same" "$(cat "$TMP/ui$ui-offline.grid")" "$(cat "$TMP/ui$ui-online.grid")"
+	AF_TOKEN=g-t0ken run "$DAGDOC" report --config "$TMP/ui$ui.yaml" --store "$TMP/ui$ui.db" --since 3650d \
+		--history 3650d --format json --no-record --offline etl_daily
+	eq "$ui: JSON has the HTML's links" "$(printf '%s' "$out" | "$PY" -c '
+import json, sys
+g = json.load(sys.stdin)["dags"][0]["grid"]
+print("rows " + " ".join(g["tasks"]))
+for row in g["cells"]:
+    for c in row:
+        print("cell %s %s" % (c["state"], c["url"] or "-"))' | sort)" "$(sort "$TMP/ui$ui-online.grid")"
 	eq "$ui: every cell that ran is a link, the others none" \
 		"$(awk '$1 == "cell" { print ($2 == "none") == ($3 == "-") }' "$TMP/ui$ui-online.grid" | sort -u)" "1"
 	run_id='scheduled__2026-03-[0-9]{2}T02%3A00%3A00%2B00%3A00'
