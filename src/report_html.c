@@ -333,7 +333,7 @@ static void grid_svg(struct html *h, const struct report_dag *d)
 	hgt = top + (int)(g->n_tasks + 1) * PITCH + 4;
 	H(h, "<p class=\"mut small\">Newest run on the right; times UTC. Each cell links to that try's log in the "
 	     "orchestrator; hover or tap it for the times.</p>\n");
-	HF(h, "<svg class=\"grid\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"%d\" height=\"%d\" "
+	HF(h, "<svg class=\"grid\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	   "viewBox=\"0 0 %d %d\"><desc>run by task grid of ", w, hgt, w, hgt);
 	E(h, d->dag_id);
 	H(h, "</desc>\n");

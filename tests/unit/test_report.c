@@ -584,6 +584,24 @@ static void test_html_grid(void **state)
 	assert_int_equal(count(html, "<g class=\"trend\">"), 2);
 	assert_non_null(strstr(html, "<title>extract: successful tries took 10m to 12m, the newest 12m (2 of 3 runs; "
 	                             "oldest left)</title><polyline "));
+	/* nothing clipped: the rotated column labels (11 characters of 10px
+	 * monospace, 6px each, at -60 degrees) fit above the grid and before its
+	 * right edge; the task labels (24 characters of 11px, 6.6px each) end
+	 * before the first column */
+	{
+		const char *p = grid, *last = NULL;
+		int vw = 0, vh = 0, x = 0, y = 0, x0 = 0;
+
+		assert_int_equal(sscanf(strstr(grid, "viewBox=\"") + 9, "0 0 %d %d", &vw, &vh), 2);
+		while ((p = strstr(p + 1, "<text class=\"col\" transform=\"translate(")))
+			last = p;
+		assert_non_null(last);
+		assert_int_equal(sscanf(strchr(last, '(') + 1, "%d,%d", &x, &y), 2);
+		assert_true(x + 11 * 6 / 2 <= vw);
+		assert_true(y - 11 * 6 * 87 / 100 >= 0);
+		assert_int_equal(sscanf(strstr(grid, "<rect x=\"") + 9, "%d", &x0), 1);
+		assert_true(x0 >= 24 * 66 / 10);
+	}
 	/* the long name: cut in the label, whole in its tooltip */
 	assert_non_null(strstr(html, "<title>load_the_warehouse_tables_from_staging</title>load_the_warehouse_tabl"));
 	assert_non_null(strstr(html, "…</text>"));
