@@ -143,8 +143,9 @@ static void add_seg(struct dd_buf *b, const char *s)
 	http_buf_add_escaped(b, s);
 }
 
-char *conn_ui_link(const char *form, const char *base, const char *dag_id, const char *run_id,
-                   const char *task_id)
+/* conn_ui_link, and with logs set conn_ui_try_link (see connector.h) */
+static char *ui_link(const char *form, const char *base, const char *dag_id, const char *run_id,
+                     const char *task_id, int logs, int try_number, const char *task_run_id)
 {
 	struct dd_buf b = DD_BUF_INIT;
 
@@ -161,6 +162,8 @@ char *conn_ui_link(const char *form, const char *base, const char *dag_id, const
 			if (task_id) {
 				dd_buf_adds(&b, "&task_id=");
 				http_buf_add_escaped(&b, task_id);
+				if (logs)
+					dd_buf_adds(&b, "&tab=logs");
 			}
 		}
 	} else if (!strcmp(form, "airflow-runs")) {
@@ -172,10 +175,15 @@ char *conn_ui_link(const char *form, const char *base, const char *dag_id, const
 			if (task_id) {
 				dd_buf_adds(&b, "/tasks");
 				add_seg(&b, task_id);
+				if (logs && try_number > 0)
+					dd_buf_addf(&b, "?try_number=%d", try_number);
 			}
 		}
 	} else if (!strcmp(form, "prefect")) {
-		if (run_id) {
+		if (logs && task_run_id && *task_run_id) {
+			dd_buf_adds(&b, "/runs/task-run/");
+			http_buf_add_escaped(&b, task_run_id);
+		} else if (run_id) {
 			dd_buf_adds(&b, "/runs/flow-run/");
 			http_buf_add_escaped(&b, run_id);
 		}
@@ -184,6 +192,18 @@ char *conn_ui_link(const char *form, const char *base, const char *dag_id, const
 		return NULL;
 	}
 	return dd_buf_detach(&b);
+}
+
+char *conn_ui_link(const char *form, const char *base, const char *dag_id, const char *run_id,
+                   const char *task_id)
+{
+	return ui_link(form, base, dag_id, run_id, task_id, 0, 0, NULL);
+}
+
+char *conn_ui_try_link(const char *form, const char *base, const char *dag_id, const char *run_id,
+                       const char *task_id, int try_number, const char *task_run_id)
+{
+	return ui_link(form, base, dag_id, run_id, task_id, 1, try_number, task_run_id);
 }
 
 void dd_health_release(struct dd_health *h)

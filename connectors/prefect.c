@@ -428,6 +428,7 @@ static cJSON *runs_body(const struct flow_ref *f)
 
 struct tr_rec {
 	char *id, *name;
+	char *task;                /* the task it is a run of (task_name_of) */
 	struct dd_strv upstream_ids;
 };
 
@@ -435,6 +436,20 @@ struct tr_list {
 	struct tr_rec *v;
 	size_t n, cap;
 };
+
+/* The task's own name of a task run named `name`: the name less
+ * "-<dynamic_key>", or less the key's first characters, which is all
+ * Prefect 3 puts in a name (load_model-863 for a key 8634c1...).  Caller
+ * frees; NULL for a NULL name. */
+static char *task_name_of(const char *name, const char *dyn)
+{
+	const char *dash = name ? strrchr(name, '-') : NULL;
+	size_t n = name ? strlen(name) : 0;
+
+	if (dash && dyn && dash > name && dash[1] && !strncmp(dash + 1, dyn, strlen(dash + 1)))
+		n = (size_t)(dash - name);
+	return name ? dd_xstrndup(name, n) : NULL;
+}
 
 static int collect_tr(struct dd_conn *c, const cJSON *el, void *ud)
 {
@@ -447,6 +462,7 @@ static int collect_tr(struct dd_conn *c, const cJSON *el, void *ud)
 	if (conn_jis_obj(&ck, el)) {
 		r.id = dd_xstrdup(conn_jstr_req(&ck, el, "id"));
 		r.name = dd_xstrdup(conn_jstr_req(&ck, el, "name"));
+		r.task = task_name_of(r.name, conn_jstr(&ck, el, "dynamic_key"));
 	}
 	inputs = conn_jobj(&ck, el, "task_inputs");
 	cJSON_ArrayForEach(param, inputs) {
@@ -464,6 +480,7 @@ static int collect_tr(struct dd_conn *c, const cJSON *el, void *ud)
 		conn_reject(c, "task run (for the DAG's tasks)", NULL, &ck);
 		free(r.id);
 		free(r.name);
+		free(r.task);
 		dd_strv_release(&r.upstream_ids);
 		return 0;
 	}
@@ -477,6 +494,7 @@ static void tr_list_release(struct tr_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].id);
 		free(l->v[i].name);
+		free(l->v[i].task);
 		dd_strv_release(&l->v[i].upstream_ids);
 	}
 	free(l->v);
@@ -582,6 +600,7 @@ static int pf_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 		if (!t) {
 			t = &out->tasks[out->n_tasks++];
 			t->task_id = dd_xstrdup(l.v[i].name);
+			t->operator_name = dd_xstrdup(l.v[i].task);   /* as a task run's (the analysis groups by it) */
 			t->downstream = dd_xcalloc(l.n + 1, sizeof(char *));
 		}
 	}
@@ -695,18 +714,7 @@ int pf_read_task_run(const cJSON *el, struct dd_task_instance *ti, struct conn_c
 	ti->try_number = conn_jint(ck, el, "run_count", 0, PF_MAX_TRIES, 0);
 	if (cJSON_GetObjectItemCaseSensitive(pol, "retries"))
 		ti->max_tries = conn_jint(ck, pol, "retries", 0, PF_MAX_TRIES, -1) + 1;
-	{
-		/* the task's own name: the run's name less "-<dynamic_key>", or less the
-		 * key's first characters, which is all Prefect 3 puts in a name
-		 * (load_model-863 for a key 8634c1...) */
-		const char *name = ti->task_id, *dyn = conn_jstr(ck, el, "dynamic_key");
-		const char *dash = name ? strrchr(name, '-') : NULL;
-		size_t n = name ? strlen(name) : 0;
-
-		if (dash && dyn && dash > name && dash[1] && !strncmp(dash + 1, dyn, strlen(dash + 1)))
-			n = (size_t)(dash - name);
-		ti->operator_name = name ? dd_xstrndup(name, n) : NULL;
-	}
+	ti->operator_name = task_name_of(ti->task_id, conn_jstr(ck, el, "dynamic_key"));   /* the task's own name */
 	ti->external_id = dd_xstrdup(conn_jstr_req(ck, el, "id"));
 	/* A task run Scheduled (or Late, or awaiting a concurrency slot) waits its
 	 * turn since it was due; one Pending waits for its upstream tasks, and

@@ -123,6 +123,7 @@ static int on_ti(const struct dd_store_ti *t, void *ud)
 	ti->queued_ms = t->ti.queued_ms;
 	ti->start_ms = t->ti.start_ms;
 	ti->end_ms = t->ti.end_ms;
+	ti->external_id = dd_xstrdup(t->ti.external_id);
 	return 0;
 }
 
@@ -1067,6 +1068,7 @@ done:
 			}
 			free(ti->tries);
 			free(ti->task_id);
+			free(ti->external_id);
 		}
 		free(c.runs[r].tis);
 	}

@@ -44,6 +44,7 @@ struct ti_rec {
 	int map_index;
 	enum dd_state state;
 	int64_t queued_ms, start_ms, end_ms;
+	char *external_id;        /* Prefect: the task run's id */
 	struct try_rec *tries;
 	size_t n_tries, cap_tries;
 };

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 
+#include "dagdoc/render.h"
 #include "dagdoc/report.h"
 #include "report_impl.h"
 
@@ -199,141 +200,311 @@ static const char CSS[] =
 	".cause.top{border-color:var(--red)}"
 	".cause ul{margin:.2rem 0;padding-left:1.2rem}"
 	".warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}"
-	".legend{display:flex;flex-wrap:wrap;gap:.3rem .9rem;font-size:.8rem;color:var(--mut);margin:.3rem 0}"
-	".legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.25rem;vertical-align:-1px}"
+	".small{font-size:.8rem;margin:.2rem 0}"
+	".legend{display:flex;flex-wrap:wrap;gap:.3rem .9rem;font-size:.8rem;color:var(--mut);margin:.3rem 0 .8rem}"
+	".legend i{display:inline-block;width:1rem;height:1rem;border-radius:3px;margin-right:.25rem;"
+	"vertical-align:-3px;font:bold 11px/1rem system-ui,sans-serif;font-style:normal;text-align:center}"
+	".legend i.none{border:1px dashed #8c959f}"
+	"svg.grid{display:block;max-width:100%;height:auto;margin:.3rem 0}"
+	"svg.grid text{font:11px ui-monospace,Menlo,Consolas,monospace;fill:var(--fg)}"
+	"svg.grid text.col{font-size:10px;fill:var(--mut)}svg.grid text.mut{fill:var(--mut)}"
+	"svg.grid text.g{font:bold 11px system-ui,sans-serif;text-anchor:middle;pointer-events:none}"
 	"svg.spark path{fill:none;stroke:var(--amb);stroke-width:1.5}svg.spark circle{fill:var(--red)}"
-	"svg.grid{display:block;max-width:none}svg.grid text{font:11px ui-monospace,Menlo,Consolas,monospace;fill:var(--fg)}"
 	"@media (max-width:600px){body{padding:.6rem;font-size:14px}.card b{font-size:1.2rem}td,th{padding:.25rem}}";
+
+/* ---- the run x task grid ----------------------------------------------------------------- */
 
 #define CELL 16
 #define GAP 2
+#define PITCH (CELL + GAP)
+#define CHAR_W 7                 /* the advance of 11px monospace, rounded up */
+#define LABEL_MAX 24             /* task labels longer than this end in "…" (full name in the tooltip) */
+#define COL_CHARS 11             /* "03-05 02:01" */
+#define SPARK_GAP 12
+#define SPARK_W 64
+#define COLOR_TREND "#0550ae"
+#define INK_DARK "#1f2328"
+
+/* What a cell shows, by report_cell_letter: a colour and a glyph, so the
+ * state reads without colour too; the legend lists the same table. */
+static const struct glyph {
+	char letter;
+	const char *glyph, *label, *color, *ink;
+} glyphs[] = {
+	{ '.', "✓", "success", COLOR_SUCCESS, "#fff" },
+	{ 'X', "✕", "failed", COLOR_FAILED_OTHER, "#fff" },
+	{ 'r', "↻", "passed on retry", COLOR_RETRIED, INK_DARK },
+	{ 'u', "↑", "upstream failed", COLOR_UPSTREAM, INK_DARK },
+	{ 's', "–", "skipped", COLOR_SKIPPED, INK_DARK },
+	{ '~', "…", "running or queued", COLOR_RUNNING, INK_DARK },
+	{ '-', "?", "other state", COLOR_OTHER, INK_DARK },
+};
+
+static const struct glyph *glyph_of(char letter)
+{
+	for (size_t i = 0; i < DD_ARRAY_SIZE(glyphs); i++)
+		if (glyphs[i].letter == letter)
+			return &glyphs[i];
+	return &glyphs[DD_ARRAY_SIZE(glyphs) - 1];
+}
+
+/* "2026-03-05 02:01 UTC" */
+static void E_when(struct html *h, int64_t ms)
+{
+	char when[32];
+
+	triage_format_minute(ms, when, sizeof(when));
+	E(h, when);
+	if (ms)
+		H(h, " UTC");
+}
+
+/* "started 2026-03-05 02:01 UTC, took 10m" (or "not finished") */
+static void E_clock(struct html *h, int64_t start_ms, int64_t end_ms)
+{
+	char took[24];
+
+	if (!start_ms) {
+		H(h, "start not known");
+		return;
+	}
+	H(h, "started ");
+	E_when(h, start_ms);
+	if (end_ms >= start_ms) {
+		dd_format_duration((double)(end_ms - start_ms) / 1000, took, sizeof(took));
+		H(h, ", took ");
+		E(h, took);
+	} else {
+		H(h, ", not finished");
+	}
+}
+
+/* The tooltip's first lines for run r: its id, logical date and wall clock. */
+static void run_title(struct html *h, const struct an_grid *g, size_t r)
+{
+	H(h, "run ");
+	E(h, g->run_ids[r]);
+	H(h, "\nlogical date ");
+	E_when(h, g->run_ms[r]);
+	H(h, "\n");
+	E_clock(h, g->run_start_ms ? g->run_start_ms[r] : 0, g->run_end_ms ? g->run_end_ms[r] : 0);
+}
+
+/* One cell: a link to url (when known) holding its tooltip, the coloured
+ * square and the glyph. */
+static void cell_open(struct html *h, const char *url)
+{
+	if (url) {
+		H(h, "<a href=\"");
+		E(h, url);
+		H(h, "\"><title>");
+	} else {
+		H(h, "<g><title>");
+	}
+}
+
+static void cell_close(struct html *h, const char *url, int x, int y, const char *fill, const struct glyph *gl,
+                       const char *state)
+{
+	HF(h, "</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"3\" fill=\"%s\" data-state=\"",
+	   x, y, CELL, CELL, fill);
+	E(h, state);
+	HF(h, "\"/><text class=\"g\" x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>%s\n", x + CELL / 2, y + CELL - 4, gl->ink,
+	   gl->glyph, url ? "</a>" : "</g>");
+}
+
+/* The duration of each successful try of task t in the grid's runs, as a
+ * sparkline in the box at (x, y). */
+static void trend_svg(struct html *h, const struct an_grid *g, size_t t, int x, int y)
+{
+	double secs[AN_GRID_RUNS + 1], max = 0, min = 0;
+	size_t n = 0, last = 0;
+	char a[24], b[24], c[24];
+
+	for (size_t r = 0; r < g->n_runs && r <= AN_GRID_RUNS; r++) {
+		const struct an_cell *cl = an_grid_cell(g, t, r);
+
+		secs[r] = -1;
+		if (cl->state != DD_STATE_SUCCESS || !cl->start_ms || cl->end_ms < cl->start_ms)
+			continue;
+		secs[r] = (double)(cl->end_ms - cl->start_ms) / 1000;
+		if (!n || secs[r] > max)
+			max = secs[r];
+		if (!n || secs[r] < min)
+			min = secs[r];
+		n++;
+		last = r;
+	}
+	if (!n) {
+		HF(h, "<text class=\"mut\" x=\"%d\" y=\"%d\"><title>no successful try in these runs</title>–</text>\n",
+		   x + 2, y + CELL - 4);
+		return;
+	}
+	dd_format_duration(secs[last], a, sizeof(a));
+	dd_format_duration(min, b, sizeof(b));
+	dd_format_duration(max, c, sizeof(c));
+	H(h, "<g class=\"trend\"><title>");
+	E(h, g->task_ids[t]);
+	H(h, ": successful tries took ");
+	E(h, b);
+	H(h, " to ");
+	E(h, c);
+	H(h, ", the newest ");
+	E(h, a);
+	HF(h, " (%zu of %zu runs; oldest left)</title>", n, g->n_runs);
+	HF(h, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", COLOR_TREND);
+	for (size_t r = 0; r < g->n_runs && r <= AN_GRID_RUNS; r++) {
+		if (secs[r] < 0)
+			continue;
+		HF(h, "%.1f,%.1f ", x + (g->n_runs > 1 ? (double)r * SPARK_W / (double)(g->n_runs - 1) : SPARK_W / 2.0),
+		   y + CELL - 2 - (max > 0 ? secs[r] / max : 0) * (CELL - 4));
+	}
+	HF(h, "\"/><circle r=\"3\" fill=\"%s\" cx=\"%.1f\" cy=\"%.1f\"/></g>\n", COLOR_TREND,
+	   x + (g->n_runs > 1 ? (double)last * SPARK_W / (double)(g->n_runs - 1) : SPARK_W / 2.0),
+	   y + CELL - 2 - (max > 0 ? secs[last] / max : 0) * (CELL - 4));
+}
+
+static void cell_title(struct html *h, const struct an_grid *g, size_t t, size_t r, const struct an_cell *c)
+{
+	E(h, g->task_ids[t]);
+	H(h, " in ");
+	run_title(h, g, r);
+	H(h, "\nthis try: ");
+	E_clock(h, c->start_ms, c->end_ms);
+	H(h, "\nstate: ");
+	E(h, report_cell_state(c));
+	if (c->tries)
+		HF(h, ", try %d", c->tries);
+	if (c->failed_tries && c->state == DD_STATE_SUCCESS)
+		HF(h, " (%d failed %s first)", c->failed_tries, c->failed_tries == 1 ? "try" : "tries");
+	if (c->category) {
+		H(h, "\ncategory: ");
+		E(h, c->category);
+	}
+	if (c->error) {
+		H(h, "\nerror: ");
+		E(h, c->error);
+	}
+}
 
 static void grid_svg(struct html *h, const struct report_dag *d)
 {
 	const struct an_grid *g = &d->triage.an.grid;
 	size_t label_chars = 4;
-	int label_w, top = 40, w, hgt;
+	int label_w, top, w, hgt, trend_x;
 
 	if (!g->n_runs || !g->n_tasks) {
 		H(h, "<p class=\"mut\">No task instances stored for these runs.</p>\n");
 		return;
 	}
-	for (size_t t = 0; t < g->n_tasks; t++)
-		if (strlen(g->task_ids[t]) > label_chars)
-			label_chars = strlen(g->task_ids[t]);
-	if (label_chars > 28)
-		label_chars = 28;
-	label_w = (int)label_chars * 7 + 8;
-	w = label_w + (int)g->n_runs * (CELL + GAP) + 4;
-	hgt = top + (int)(g->n_tasks + 1) * (CELL + GAP) + 4;
-	H(h, "<div class=\"scroll\"><svg class=\"grid\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" ");
-	HF(h, "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\"><desc>run by task grid of ", w, hgt, w, hgt);
+	for (size_t t = 0; t < g->n_tasks; t++) {
+		size_t n = render_chars(g->task_ids[t], strlen(g->task_ids[t]));
+
+		if (n > label_chars)
+			label_chars = n > LABEL_MAX ? LABEL_MAX : n;
+	}
+	label_w = (int)label_chars * CHAR_W + 8;
+	top = COL_CHARS * 6 * 87 / 100 + 10;       /* the rotated labels' height (10px, -60 degrees) */
+	trend_x = label_w + (int)g->n_runs * PITCH + SPARK_GAP;
+	w = trend_x + SPARK_W + 8;
+	hgt = top + (int)(g->n_tasks + 1) * PITCH + 4;
+	H(h, "<p class=\"mut small\">Newest run on the right; times UTC. Each cell links to that try's log in the "
+	     "orchestrator; hover or tap it for the times.</p>\n");
+	HF(h, "<svg class=\"grid\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	   "viewBox=\"0 0 %d %d\"><desc>run by task grid of ", w, hgt, w, hgt);
 	E(h, d->dag_id);
 	H(h, "</desc>\n");
-	/* Column headers: the run's day, rotated. */
+	/* Column labels: when each run started (wall clock), rotated to fit. */
 	for (size_t r = 0; r < g->n_runs; r++) {
-		char day[32], md[8];
-		int x = label_w + (int)r * (CELL + GAP) + CELL / 2 + 4;
+		char when[32], md[16];
+		int64_t ms = g->run_start_ms && g->run_start_ms[r] ? g->run_start_ms[r] : g->run_ms[r];
 
-		triage_format_minute(g->run_ms[r], day, sizeof(day));
-		snprintf(md, sizeof(md), "%.5s", strlen(day) >= 10 ? day + 5 : day);
-		HF(h, "<text transform=\"translate(%d,%d) rotate(-60)\">", x, top - 4);
+		triage_format_minute(ms, when, sizeof(when));
+		snprintf(md, sizeof(md), "%.11s", strlen(when) >= 16 ? when + 5 : when);
+		HF(h, "<text class=\"col\" transform=\"translate(%d,%d) rotate(-60)\"><title>",
+		   label_w + (int)r * PITCH + CELL / 2 - 2, top - 4);
+		run_title(h, g, r);
+		H(h, "</title>");
 		E(h, md);
 		H(h, "</text>\n");
 	}
-	/* Row 0: the run's own state. */
+	HF(h, "<text class=\"col\" x=\"%d\" y=\"%d\">duration</text>\n", trend_x, top - 4);
+	/* Row 0: the run's own state, linking to the run. */
 	HF(h, "<text x=\"0\" y=\"%d\">run</text>\n", top + CELL - 4);
 	for (size_t r = 0; r < g->n_runs; r++) {
-		enum dd_state s = g->run_states[r];
-		const char *col = dd_state_is_failure(s) ? "#cf222e" : s == DD_STATE_SUCCESS ? COLOR_SUCCESS
-		                  : !dd_state_is_terminal(s) ? COLOR_RUNNING : COLOR_OTHER;
-		char when[32];
+		struct an_cell rc = { .state = g->run_states[r] };
+		char letter = report_cell_letter(&rc);
+		const char *url = d->triage.run_urls ? d->triage.run_urls[r] : NULL;
 
-		triage_format_minute(g->run_ms[r], when, sizeof(when));
-		HF(h, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"3\" fill=\"%s\"><title>",
-		   label_w + (int)r * (CELL + GAP), top, CELL, CELL, col);
-		E(h, g->run_ids[r]);
-		H(h, " (");
-		E(h, when);
-		H(h, "): ");
-		E(h, dd_state_name(s));
-		H(h, "</title></rect>\n");
+		cell_open(h, url);
+		run_title(h, g, r);
+		H(h, "\nstate: ");
+		E(h, dd_state_name(g->run_states[r]));
+		cell_close(h, url, label_w + (int)r * PITCH, top, letter == 'X' ? "#cf222e" : glyph_of(letter)->color,
+		           glyph_of(letter), dd_state_name(g->run_states[r]));
 	}
 	for (size_t t = 0; t < g->n_tasks; t++) {
-		int y = top + (int)(t + 1) * (CELL + GAP);
-		char label[40];
+		int y = top + (int)(t + 1) * PITCH;
+		struct dd_buf label = DD_BUF_INIT;
 
-		snprintf(label, sizeof(label), "%.*s%s", (int)label_chars - (strlen(g->task_ids[t]) > label_chars ? 1 : 0),
-		         g->task_ids[t], strlen(g->task_ids[t]) > label_chars ? "…" : "");
+		render_fold(&label, g->task_ids[t], LABEL_MAX);
 		HF(h, "<text x=\"0\" y=\"%d\"><title>", y + CELL - 4);
 		E(h, g->task_ids[t]);
 		H(h, "</title>");
-		E(h, label);
+		E(h, label.data);
 		H(h, "</text>\n");
+		dd_buf_release(&label);
 		for (size_t r = 0; r < g->n_runs; r++) {
 			const struct an_cell *c = an_grid_cell(g, t, r);
-			int x = label_w + (int)r * (CELL + GAP);
+			const char *url = d->triage.cell_urls ? d->triage.cell_urls[t * g->n_runs + r] : NULL;
+			int x = label_w + (int)r * PITCH;
 
 			if (c->state == DD_STATE__COUNT) {
-				HF(h, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"3\" fill=\"none\" stroke=\"#d1d9e0\" "
-				   "stroke-dasharray=\"2 2\"><title>", x + 1, y + 1, CELL - 2, CELL - 2);
+				H(h, "<g><title>");
 				E(h, g->task_ids[t]);
 				H(h, " in ");
-				E(h, g->run_ids[r]);
-				H(h, ": no task instance</title></rect>\n");
+				run_title(h, g, r);
+				HF(h, "\nnever ran: no task instance</title><rect class=\"none\" x=\"%d\" y=\"%d\" "
+				   "width=\"%d\" height=\"%d\" rx=\"3\" fill=\"none\" stroke=\"#8c959f\" "
+				   "stroke-dasharray=\"2 2\" data-state=\"none\"/></g>\n",
+				   x + 1, y + 1, CELL - 2, CELL - 2);
 				continue;
 			}
-			HF(h, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"3\" fill=\"%s\" data-state=\"", x, y,
-			   CELL, CELL, cell_color(c));
-			E(h, report_cell_state(c));
-			H(h, "\"><title>");
-			E(h, g->task_ids[t]);
-			H(h, " in ");
-			E(h, g->run_ids[r]);
-			H(h, ": ");
-			E(h, report_cell_state(c));
-			if (c->tries > 1)
-				HF(h, " after %d tries", c->tries);
-			if (c->failed_tries && c->state == DD_STATE_SUCCESS)
-				HF(h, " (%d failed %s first)", c->failed_tries, c->failed_tries == 1 ? "try" : "tries");
-			if (c->category) {
-				H(h, "\ncategory: ");
-				E(h, c->category);
-			}
-			if (c->error) {
-				H(h, "\nerror: ");
-				E(h, c->error);
-			}
-			H(h, "</title></rect>\n");
+			cell_open(h, url);
+			cell_title(h, g, t, r, c);
+			cell_close(h, url, x, y, cell_color(c), glyph_of(report_cell_letter(c)), report_cell_state(c));
 		}
+		trend_svg(h, g, t, trend_x, y);
 	}
-	H(h, "</svg></div>\n");
+	H(h, "</svg>\n");
 }
 
-static void legend(struct html *h, const struct report *r)
+/* The glyphs and colours of the grid, "never ran" included, and the
+ * failure categories this DAG's grid shows. */
+static void legend(struct html *h, const struct report_dag *d)
 {
-	static const struct { const char *label, *color; } states[] = {
-		{ "success", COLOR_SUCCESS }, { "passed on retry", COLOR_RETRIED }, { "upstream failed", COLOR_UPSTREAM },
-		{ "skipped", COLOR_SKIPPED }, { "running", COLOR_RUNNING }, { "failed, unclassified", COLOR_FAILED_OTHER },
-	};
+	const struct an_grid *g = &d->triage.an.grid;
 
 	H(h, "<div class=\"legend\">");
-	for (size_t i = 0; i < DD_ARRAY_SIZE(states); i++) {
-		HF(h, "<span><i style=\"background:%s\"></i>", states[i].color);
-		E(h, states[i].label);
+	for (size_t i = 0; i < DD_ARRAY_SIZE(glyphs); i++) {
+		HF(h, "<span><i style=\"background:%s;color:%s\">%s</i>", glyphs[i].color, glyphs[i].ink,
+		   glyphs[i].glyph);
+		E(h, glyphs[i].letter == 'X' ? "failed, unclassified" : glyphs[i].label);
 		H(h, "</span>");
 	}
+	H(h, "<span><i class=\"none\"></i>never ran (no task instance)</span>");
+	HF(h, "<span><svg width=\"22\" height=\"12\" viewBox=\"0 0 22 12\"><polyline fill=\"none\" stroke=\"%s\" "
+	   "stroke-width=\"1.5\" points=\"1,9 7,6 13,8 19,3\"/><circle r=\"2.5\" cx=\"19\" cy=\"3\" fill=\"%s\"/></svg> "
+	   "duration of successful tries, oldest to newest</span>", COLOR_TREND, COLOR_TREND);
 	for (size_t i = 0; i < DD_ARRAY_SIZE(category_colors); i++) {
 		int used = 0;
 
-		for (size_t d = 0; d < r->n_dags && !used; d++)
-			for (size_t c = 0; c < r->dags[d].triage.an.grid.n_runs * r->dags[d].triage.an.grid.n_tasks && !used; c++)
-				used = r->dags[d].triage.an.grid.cells[c].category &&
-				       !strcmp(r->dags[d].triage.an.grid.cells[c].category, category_colors[i].category) &&
-				       report_cell_letter(&r->dags[d].triage.an.grid.cells[c]) == 'X';
+		for (size_t c = 0; c < g->n_runs * g->n_tasks && !used; c++)
+			used = g->cells[c].category && !strcmp(g->cells[c].category, category_colors[i].category) &&
+			       report_cell_letter(&g->cells[c]) == 'X';
 		if (!used)
 			continue;
-		HF(h, "<span><i style=\"background:%s\"></i>failed: ", category_colors[i].color);
+		HF(h, "<span><i style=\"background:%s;color:#fff\">✕</i>failed: ", category_colors[i].color);
 		E(h, category_colors[i].category);
 		H(h, "</span>");
 	}
@@ -483,7 +654,9 @@ static void dag_html(struct html *h, const struct report_dag *d)
 		E(h, d->triage.ui_url);
 		H(h, "\">open in the orchestrator</a>");
 	}
-	H(h, "</p>\n");
+	H(h, "</p>\n<h3>runs × tasks</h3>\n");
+	grid_svg(h, d);
+	legend(h, d);
 	for (size_t k = 0; k < d->triage.rk.n_causes && k < 3; k++)
 		cause_html(h, d, k);
 	if (d->triage.rk.n_causes > 3) {
@@ -502,8 +675,6 @@ static void dag_html(struct html *h, const struct report_dag *d)
 		dd_strv_release(&v);
 	}
 	html_list(h, "notes", &d->triage.rk.notes, 8, 0);
-	H(h, "<h3>runs × tasks</h3>\n");
-	grid_svg(h, d);
 	H(h, "</section>\n");
 }
 
@@ -645,7 +816,6 @@ void report_render_html(const struct report *r, const struct report_style *st, F
 	H(&h, "</section>\n");
 
 	if (report_count(r, REPORT_FAILING) + report_count(r, REPORT_RECOVERED)) {
-		legend(&h, r);
 		for (size_t i = 0; i < r->n_dags; i++)
 			if (r->dags[i].status != REPORT_HEALTHY)
 				dag_html(&h, &r->dags[i]);

@@ -11,8 +11,11 @@
 
 /* ---- JSON ---------------------------------------------------------------------------- */
 
-static cJSON *grid_json(const struct an_grid *g)
+/* The grid with each run's and cell's wall clock and link into the UI (as
+ * the HTML grid's tooltips and links). */
+static cJSON *grid_json(const struct triage_result *t)
 {
+	const struct an_grid *g = &t->an.grid;
 	cJSON *o = cJSON_CreateObject(), *runs = cJSON_CreateArray(), *tasks = cJSON_CreateArray();
 	cJSON *cells = cJSON_CreateArray();
 
@@ -22,14 +25,17 @@ static cJSON *grid_json(const struct an_grid *g)
 		cJSON_AddStringToObject(x, "run_id", g->run_ids[r]);
 		cJSON_AddStringToObject(x, "state", dd_state_name(g->run_states[r]));
 		jsonout_time(x, "logical_date", g->run_ms[r]);
+		jsonout_time(x, "started", g->run_start_ms ? g->run_start_ms[r] : 0);
+		jsonout_time(x, "ended", g->run_end_ms ? g->run_end_ms[r] : 0);
+		jsonout_str(x, "url", t->run_urls ? t->run_urls[r] : NULL);
 		cJSON_AddItemToArray(runs, x);
 	}
-	for (size_t t = 0; t < g->n_tasks; t++) {
+	for (size_t k = 0; k < g->n_tasks; k++) {
 		cJSON *row = cJSON_CreateArray();
 
-		cJSON_AddItemToArray(tasks, cJSON_CreateString(g->task_ids[t]));
+		cJSON_AddItemToArray(tasks, cJSON_CreateString(g->task_ids[k]));
 		for (size_t r = 0; r < g->n_runs; r++) {
-			const struct an_cell *c = an_grid_cell(g, t, r);
+			const struct an_cell *c = an_grid_cell(g, k, r);
 			cJSON *x = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(x, "state", report_cell_state(c));
@@ -37,6 +43,9 @@ static cJSON *grid_json(const struct an_grid *g)
 			cJSON_AddNumberToObject(x, "failed_tries", c->failed_tries);
 			jsonout_str(x, "category", c->category);
 			jsonout_str(x, "error", c->error);
+			jsonout_time(x, "started", c->start_ms);
+			jsonout_time(x, "ended", c->end_ms);
+			jsonout_str(x, "url", t->cell_urls ? t->cell_urls[k * g->n_runs + r] : NULL);
 			cJSON_AddItemToArray(row, x);
 		}
 		cJSON_AddItemToArray(cells, row);
@@ -184,7 +193,7 @@ cJSON *report_to_json(const struct report *r, int explain)
 		}
 		cJSON_AddItemToObject(x, "history", hist);
 		cJSON_AddItemToObject(x, "triage", triage_to_json(&d->triage, explain));
-		cJSON_AddItemToObject(x, "grid", grid_json(&d->triage.an.grid));
+		cJSON_AddItemToObject(x, "grid", grid_json(&d->triage));
 		cJSON_AddItemToArray(dags, x);
 	}
 	cJSON_AddItemToObject(o, "dags", dags);

@@ -98,8 +98,10 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
 			                   dd_xasprintf("%s line %d: %s", o->origin, o->line, o->why));
 	}
 	/* the link comes from what the sync stored: the same online and offline */
-	if (n.source_ref && store_source_ui(store, n.source_ref, &form, &base, NULL) == 0)
+	if (n.source_ref && store_source_ui(store, n.source_ref, &form, &base, NULL) == 0) {
 		out->ui_url = ui_link(form, base, out);
+		triage_link_grid(out, form, base);
+	}
 	free(form);
 	free(base);
 	return 0;
@@ -110,8 +112,43 @@ int triage_exit_status(const struct triage_result *t, int degraded_exit)
 	return t->failing ? 1 : t->degraded && degraded_exit ? 1 : 0;
 }
 
+static void free_urls(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void triage_link_grid(struct triage_result *t, const char *form, const char *base)
+{
+	const struct an_grid *g = &t->an.grid;
+	char *probe = conn_ui_link(form, base, t->an.dag_id, NULL, NULL);
+
+	free_urls(t->cell_urls, g->n_runs * g->n_tasks);
+	free_urls(t->run_urls, g->n_runs);
+	t->cell_urls = t->run_urls = NULL;
+	if (!probe)
+		return;
+	free(probe);
+	t->cell_urls = dd_xcalloc(g->n_runs * g->n_tasks + 1, sizeof(char *));
+	t->run_urls = dd_xcalloc(g->n_runs + 1, sizeof(char *));
+	for (size_t r = 0; r < g->n_runs; r++)
+		t->run_urls[r] = conn_ui_link(form, base, t->an.dag_id, g->run_ids[r], NULL);
+	for (size_t k = 0; k < g->n_tasks; k++)
+		for (size_t r = 0; r < g->n_runs; r++) {
+			const struct an_cell *c = an_grid_cell(g, k, r);
+
+			if (c->state == DD_STATE__COUNT)
+				continue;
+			t->cell_urls[k * g->n_runs + r] = conn_ui_try_link(form, base, t->an.dag_id, g->run_ids[r],
+			                                                   g->task_ids[k], c->tries, c->task_run_id);
+		}
+}
+
 void triage_release(struct triage_result *t)
 {
+	free_urls(t->cell_urls, t->an.grid.n_runs * t->an.grid.n_tasks);
+	free_urls(t->run_urls, t->an.grid.n_runs);
 	analyze_release(&t->an);
 	rank_release(&t->rk);
 	free(t->ui_url);

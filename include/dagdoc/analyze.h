@@ -210,15 +210,22 @@ struct an_cell {
 	int failed_tries;            /* tries that failed (a success with failed_tries > 0 passed on retry) */
 	char *category;              /* of the newest failed try's classification, NULL when none */
 	char *error;                 /* "AttributeError: ..." (redacted by classification), NULL */
+	int64_t start_ms, end_ms;    /* wall clock of its newest try (else of the instance; of a mapped
+	                              * task the earliest start and the latest end), 0 unknown */
+	char *task_run_id;           /* Prefect: the task run's id (its page in the UI), else NULL */
 };
 
-/* The newest AN_GRID_RUNS runs by the DAG's tasks: what a report draws. */
+/* The newest AN_GRID_RUNS runs by the DAG's tasks: what a report draws.
+ * Rows are in the DAG's topological order (Kahn's algorithm over its
+ * dependencies, ties broken by task id); tasks in no dependency (and tasks
+ * seen only in runs) come after, by task id. */
 struct an_grid {
 	size_t n_runs, n_tasks;
 	char **run_ids;              /* oldest first */
 	int64_t *run_ms;             /* logical dates */
+	int64_t *run_start_ms, *run_end_ms;   /* wall clock, 0 unknown */
 	enum dd_state *run_states;
-	char **task_ids;             /* as an_result.tasks */
+	char **task_ids;             /* topological (above) */
 	struct an_cell *cells;       /* n_tasks * n_runs: cells[task * n_runs + run] */
 };
 const struct an_cell *an_grid_cell(const struct an_grid *g, size_t task, size_t run);

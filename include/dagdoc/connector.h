@@ -133,5 +133,15 @@ void conn_ui(const struct dd_conn *c, struct dd_ui *out);
  * NULL when form is unknown or empty.  Caller frees. */
 char *conn_ui_link(const char *form, const char *base, const char *dag_id, const char *run_id,
                   const char *task_id);
+/* A link to one try's log of a task in a run, likewise:
+ *   "airflow-grid"  BASE/dags/D/grid?dag_run_id=R&task_id=T&tab=logs
+ *   "airflow-runs"  BASE/dags/D/runs/R/tasks/T?try_number=N (the task
+ *                   instance page opens on its log; the UI's search
+ *                   parameter try_number picks the try)
+ *   "prefect"       BASE/runs/task-run/ID with the task run's id, else the
+ *                   flow run's page
+ * try_number 0 (unknown) leaves it out; task_run_id may be NULL. */
+char *conn_ui_try_link(const char *form, const char *base, const char *dag_id, const char *run_id,
+                       const char *task_id, int try_number, const char *task_run_id);
 
 #endif

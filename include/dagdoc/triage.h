@@ -37,6 +37,12 @@ struct triage_result {
 	                          * source's UI as the last sync stored it), or NULL */
 	char *source_kind;       /* "airflow", "prefect", "logs" */
 	struct dd_strv unrecognised_evidence;   /* pasted outputs dagdoc could not read: "FILE line N: why" */
+	/* Links into the UI for the run x task grid (an.grid), from the same
+	 * stored form and base: cell_urls[i] to the newest try's log of
+	 * an.grid.cells[i], run_urls[r] to run r; NULL arrays when the source
+	 * has no UI, a NULL entry for a task that did not run. */
+	char **cell_urls;
+	char **run_urls;
 };
 
 /* dag_ref: from store_dag_ref.  since_s: window length.  in: the evidence
@@ -46,6 +52,11 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
                struct gitcorr_repo **repos, size_t n_repos, int64_t since_s, const struct rk_input *in,
                struct triage_result *out, struct dd_error *err);
 void triage_release(struct triage_result *t);
+
+/* Fills t->cell_urls and t->run_urls from a UI's form and base (connector.h:
+ * conn_ui_try_link), replacing any; nothing when form is NULL or unknown.
+ * triage_dag calls it with what the sync stored. */
+void triage_link_grid(struct triage_result *t, const char *form, const char *base);
 
 struct cJSON;
 struct cJSON *triage_to_json(const struct triage_result *t, int explain);

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # dagdoc report on the bundled demo (a log folder + git repository): each
 # format, -o FILE written atomically, the exit status (1 failing, 0 healthy),
+# the HTML grid (at the top of each DAG, glyphs, the legend, wall-clock
+# tooltips, the duration trend; against the fake Airflow 2, Airflow 3 and
+# Prefect: rows in the DAG's order and each cell a link to its try's log),
 # new vs recurring over two successive reports, and --post to a fake
 # Slack-compatible webhook (retried on 500, a 404 is a clear error, the URL
 # never printed).
@@ -87,6 +90,11 @@ assert "".join("X" if c["state"] == "failed" else "." for c in g["cells"][1]) ==
 assert g["cells"][1][-1]["category"] == "dependency_upgrade", g["cells"][1][-1]
 assert g["cells"][1][-1]["error"] == c["failure"], g["cells"][1][-1]
 assert [r["state"] for r in g["runs"]] == ["success"] * 8 + ["failed"] * 6, g["runs"]
+# the wall clock the HTML tooltips show; a log folder has no UI, so no links
+assert all(r["started"] and r["started"] >= r["logical_date"] and r["url"] is None for r in g["runs"]), g["runs"][0]
+assert g["cells"][1][-1]["started"] and g["cells"][1][-1]["ended"] >= g["cells"][1][-1]["started"], g["cells"][1][-1]
+assert g["cells"][2][-1]["state"] == "none" and g["cells"][2][-1]["started"] is None, g["cells"][2][-1]
+assert all(c["url"] is None for row in g["cells"] for c in row)
 PY
 
 # ---- HTML and -o -------------------------------------------------------------
@@ -134,6 +142,87 @@ expect_err "-o into a missing directory: says so" 'cannot write .*/nodir/report\
 run "${R[@]}" --store "$TMP/html.db" --format pdf
 expect_rc "--format pdf: exit 2" 2
 expect_err "--format pdf: lists the formats" 'text, md, json or html'
+
+# ---- the HTML grid ------------------------------------------------------------
+# grid.py HTML SECTION: the rows of a DAG's grid (one per line), then each
+# cell's link (one per line, "-" for none): a cell is an <a href> (or a <g>)
+# holding its tooltip, square and glyph.
+cat >"$TMP/grid.py" <<'PY'
+import html, re, sys
+page = open(sys.argv[1]).read()
+sec = re.search(r'<section class="dag" id="%s">(.*?)</section>' % re.escape(sys.argv[2]), page, re.S).group(1)
+svg = sec[sec.index('<svg class="grid"'):sec.index("</svg>")]
+print("rows " + " ".join(re.findall(r'<text x="0" y="\d+"><title>([^<]*)</title>', svg)))
+for m in re.finditer(r'<(a href="([^"]*)"|g)><title>([^<]*)</title><rect[^>]*data-state="([^"]*)"', svg):
+    if not m.group(3).startswith("run "):
+        print("cell %s %s" % (m.group(4), html.unescape(m.group(2)) if m.group(2) else "-"))
+PY
+H="$TMP/outdir/report.html"
+check "html grid: at the top of the DAG, before the causes" "$PY" -c '
+import sys; d = open(sys.argv[1]).read()
+assert -1 < d.index("<svg class=\"grid\"") < d.index("<div class=\"cause")' "$H"
+eq "html grid: glyphs beside the colours (8 + 30 successes, 6 + 6 failures: runs + tasks)" \
+	"$(grep -o '>[✓✕]</text>' "$H" | sort | uniq -c | tr -s ' ')" " 38 >✓</text>
+ 12 >✕</text>"
+for want in 'success' 'failed, unclassified' 'passed on retry' 'upstream failed' 'skipped' 'running or queued' \
+	'never ran (no task instance)' 'duration of successful tries, oldest to newest' 'failed: dependency_upgrade'; do
+	check "html legend: $want" grep -qF -- "$want</span>" "$H"
+done
+eq "html grid: the never-ran cells have a dotted outline" \
+	"$(grep -c '<rect class="none"[^>]*stroke-dasharray' "$H")" "6"
+day='2026-\d\d-\d\d'
+tip="<title>features in run scheduled__${day}T02:00:00\\+00:00\\nlogical date $day 02:00 UTC\\n"
+tip+="started $day \\d\\d:\\d\\d UTC, took \\d+m\\nthis try: started $day \\d\\d:\\d\\d UTC, took \\d+s\\n"
+tip+="state: failed, try 3\\ncategory: dependency_upgrade\\n"
+check "html grid: a tooltip with the run, its logical date and when the try ran, how long, its state and try" \
+	grep -Pzoq "$tip" "$H"
+check "html grid: column labels are when each run started" \
+	grep -Eq '</title>[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}</text>' "$H"
+eq "html grid: a duration trend per task" "$(grep -c '<g class="trend"><title>[a-z]*: successful tries took' "$H")" "3"
+eq "html grid: a log folder has no UI: no cell links" "$(grep -c '<a href="http' "$H")" "0"
+
+# Against the fakes: rows in the DAG's order (not by name), each cell a link
+# to its try's log in that UI, the same offline.
+for ui in v1 v2 prefect; do
+	if [ $ui = prefect ]; then
+		start_fake fake_prefect.py "pf" --mode server --world "$ROOT/tests/fakes/worlds/basic.json"
+		src="kind: prefect"$'\n'"    url: http://127.0.0.1:$port/api"
+	else
+		start_fake fake_airflow.py "af$ui" --api $ui --world "$ROOT/tests/fakes/worlds/basic.json" \
+			--token g-t0ken
+		src="kind: airflow"$'\n'"    url: http://127.0.0.1:$port"$'\n'"    token_env: AF_TOKEN"
+	fi
+	printf 'sources:\n  - name: s\n    %s\n' "$src" >"$TMP/ui$ui.yaml"
+	for mode in online offline; do
+		[ $mode = offline ] && off=--offline || off=
+		AF_TOKEN=g-t0ken run "$DAGDOC" report --config "$TMP/ui$ui.yaml" --store "$TMP/ui$ui.db" --since 3650d \
+			--history 3650d --format html -o "$TMP/ui$ui-$mode.html" --no-record $off etl_daily
+		expect_rc "$ui $mode: exit 1 (failing)" 1
+		"$PY" "$TMP/grid.py" "$TMP/ui$ui-$mode.html" dag-s-etl_daily >"$TMP/ui$ui-$mode.grid"
+	done
+	eq "$ui: rows in the DAG's order" "$(head -1 "$TMP/ui$ui-online.grid")" \
+		"rows wait_for_raw_events extract transform load notify"
+	eq "$ui: --offline links the same" "$(cat "$TMP/ui$ui-offline.grid")" "$(cat "$TMP/ui$ui-online.grid")"
+	AF_TOKEN=g-t0ken run "$DAGDOC" report --config "$TMP/ui$ui.yaml" --store "$TMP/ui$ui.db" --since 3650d \
+		--history 3650d --format json --no-record --offline etl_daily
+	eq "$ui: JSON has the HTML's links" "$(printf '%s' "$out" | "$PY" -c '
+import json, sys
+g = json.load(sys.stdin)["dags"][0]["grid"]
+print("rows " + " ".join(g["tasks"]))
+for row in g["cells"]:
+    for c in row:
+        print("cell %s %s" % (c["state"], c["url"] or "-"))' | sort)" "$(sort "$TMP/ui$ui-online.grid")"
+	eq "$ui: every cell that ran is a link, the others none" \
+		"$(awk '$1 == "cell" { print ($2 == "none") == ($3 == "-") }' "$TMP/ui$ui-online.grid" | sort -u)" "1"
+	run_id='scheduled__2026-03-[0-9]{2}T02%3A00%3A00%2B00%3A00'
+	case $ui in
+	v1) want="/dags/etl_daily/grid\\?dag_run_id=$run_id&task_id=[a-z_]+&tab=logs" ;;
+	v2) want="/dags/etl_daily/runs/$run_id/tasks/[a-z_]+\\?try_number=[1-9]" ;;
+	prefect) want="/runs/task-run/[0-9a-f-]{36}" ;;
+	esac
+	want="^cell failed http://127\\.0\\.0\\.1:$port$want\$"
+	check "$ui: a failed cell links to its try's log" grep -Eq "$want" "$TMP/ui$ui-online.grid"
+done
 
 # ---- all healthy: exit 0 ----------------------------------------------------
 mkdags "$D/logs" "$TMP/healthy/logs" ok_dag healthy

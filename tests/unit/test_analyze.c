@@ -694,6 +694,39 @@ static void test_grid(void **state)
 	assert_string_equal(an_grid_cell(g, 0, 1)->error, "AttributeError: 'DataFrame' object has no attribute 'append'");
 }
 
+/* Rows in the DAG's order: a task before what depends on it (the smallest id
+ * first among those ready), tasks in no dependency last, by id; each cell
+ * carries its newest try's wall clock. */
+static void test_grid_topological(void **state)
+{
+	struct fx *f = *state;
+	const struct task_def tasks[] = {
+		{ "a_report", "SS", NULL, NULL, NULL, 0, 0 },
+		{ "load", "SS", NULL, "a_report", NULL, 0, 0 },
+		{ "zz_extract", "SS", NULL, "load transform", NULL, 0, 0 },
+		{ "transform", "SR", NULL, "load", NULL, 0, 0 },
+		{ "cleanup", "SS", NULL, NULL, NULL, 0, 0 },
+		{ "b_extract", "SS", NULL, "load", NULL, 0, 0 },
+	};
+	const char *want[] = { "b_extract", "zz_extract", "transform", "load", "a_report", "cleanup" };
+	const struct an_grid *g;
+	const struct an_cell *c;
+
+	build(f, "ordered", tasks, DD_ARRAY_SIZE(tasks));
+	g = &analyse(f)->grid;
+	assert_int_equal(g->n_tasks, DD_ARRAY_SIZE(want));
+	for (size_t i = 0; i < DD_ARRAY_SIZE(want); i++)
+		assert_string_equal(g->task_ids[i], want[i]);
+	/* transform passed on retry in run 2: the cell has its second try's clock */
+	c = an_grid_cell(g, 2, 1);
+	assert_int_equal(c->state, DD_STATE_SUCCESS);
+	assert_int_equal(c->tries, 2);
+	assert_true(c->start_ms > 0);
+	assert_int_equal((c->end_ms - c->start_ms) / 1000, USUAL_S);
+	assert_null(c->task_run_id);
+	assert_true(g->run_start_ms[1] > g->run_ms[1]);
+}
+
 /* ---- failed tries without a log ------------------------------------------------ */
 
 /* Without a log the state and the task are all there is to group by. */
@@ -1099,6 +1132,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_each_log_read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_from_success_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grid_topological, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_gone_since_last_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_not_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_compared_within_the_task, setup, teardown),

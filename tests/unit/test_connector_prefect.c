@@ -178,12 +178,15 @@ static void test_open_and_flows(void **state)
 		struct dd_buf b = DD_BUF_INIT;
 		for (size_t k = 0; k < d.tasks[i].n_downstream; k++)
 			dd_buf_addf(&b, " %s", d.tasks[i].downstream[k]);
-		dd_strv_push_owned(&v, dd_xasprintf("%s ->%s", d.tasks[i].task_id, dd_buf_str(&b)));
+		dd_strv_push_owned(&v, dd_xasprintf("%s (%s) ->%s", d.tasks[i].task_id, d.tasks[i].operator_name,
+		                                    dd_buf_str(&b)));
 		dd_buf_release(&b);
 	}
+	/* each named as a task run, with the task it is a run of (as task instances are) */
 	j = joined(&v);
-	assert_string_equal(j, "wait_for_raw_events-0 -> extract-0\nextract-0 -> transform-0\n"
-	                       "transform-0 -> load-0\nnotify-0 ->\nload-0 -> notify-0\n");
+	assert_string_equal(j, "wait_for_raw_events-0 (wait_for_raw_events) -> extract-0\n"
+	                       "extract-0 (extract) -> transform-0\ntransform-0 (transform) -> load-0\n"
+	                       "notify-0 (notify) ->\nload-0 (load) -> notify-0\n");
 	free(j);
 	dd_strv_release(&v);
 	dd_dag_release(&d);

@@ -185,12 +185,16 @@ static struct an_grid *grid_alloc(struct an_result *an)
 	g->n_tasks = an->n_tasks;
 	g->run_ids = dd_xcalloc(g->n_runs + 1, sizeof(char *));
 	g->run_ms = dd_xcalloc(g->n_runs + 1, sizeof(int64_t));
+	g->run_start_ms = dd_xcalloc(g->n_runs + 1, sizeof(int64_t));
+	g->run_end_ms = dd_xcalloc(g->n_runs + 1, sizeof(int64_t));
 	g->run_states = dd_xcalloc(g->n_runs + 1, sizeof(enum dd_state));
 	g->task_ids = dd_xcalloc(g->n_tasks + 1, sizeof(char *));
 	g->cells = dd_xcalloc(g->n_runs * g->n_tasks + 1, sizeof(struct an_cell));
 	for (size_t r = 0; r < g->n_runs; r++) {
 		g->run_ids[r] = dd_xstrdup(an->runs[r].run_id);
 		g->run_ms[r] = an->runs[r].logical_ms;
+		g->run_start_ms[r] = an->runs[r].start_ms;
+		g->run_end_ms[r] = an->runs[r].end_ms;
 		g->run_states[r] = an->runs[r].state;
 	}
 	for (size_t t = 0; t < g->n_tasks; t++)
@@ -212,6 +216,16 @@ static void fake_grid(struct an_result *an)
 	cell(g, 1, 0, DD_STATE_SUCCESS, 1, 0, NULL, NULL);
 	cell(g, 1, 1, DD_STATE_UPSTREAM_FAILED, 0, 0, NULL, NULL);
 	cell(g, 1, 2, DD_STATE__COUNT, 0, 0, NULL, NULL);
+	/* wall clock: each try a minute after its run started; extract took 10m, 3m, 12m */
+	for (size_t r = 0; r < 3; r++)
+		for (size_t t = 0; t < 2; t++) {
+			struct an_cell *c = &g->cells[t * g->n_runs + r];
+
+			if (c->state == DD_STATE__COUNT || c->state == DD_STATE_UPSTREAM_FAILED)
+				continue;
+			c->start_ms = an->runs[r].start_ms + 60000;
+			c->end_ms = c->start_ms + (t ? 5 : r == 0 ? 10 : r == 1 ? 3 : 12) * 60000;
+		}
 }
 
 /* A triage result as triage_dag would give it for that store. */
@@ -456,11 +470,15 @@ static void test_html_render(void **state)
 	 * failed cell is coloured by its category and says so on hover. */
 	assert_int_equal(count(html, "<svg class=\"grid\""), 1);
 	assert_int_equal(count(html, "<rect "), 9);
-	assert_int_equal(count(html, "data-state=\"failed\""), 1);
+	assert_int_equal(count(html, "data-state=\"failed\""), 2);      /* run r2 and extract in it */
 	assert_int_equal(count(html, "fill=\"#b08800\" data-state=\"failed\""), 1);
-	assert_non_null(strstr(html, "<title>extract in r2: failed after 2 tries\ncategory: data_quality\nerror: ValueError: bad row &lt;script&gt;"));
-	assert_non_null(strstr(html, "<title>extract in r3: success after 2 tries (1 failed try first)</title>"));
-	assert_non_null(strstr(html, "<title>load in r3: no task instance</title>"));
+	assert_non_null(strstr(html, "<title>extract in run r2\nlogical date 2026-01-02 00:00 UTC\n"
+	                             "started 2026-01-03 00:00 UTC, took 1m\n"
+	                             "this try: started 2026-01-03 00:01 UTC, took 3m\nstate: failed, try 2\n"
+	                             "category: data_quality\nerror: ValueError: bad row &lt;script&gt;"));
+	assert_non_null(strstr(html, "\nstate: success, try 2 (1 failed try first)</title>"));
+	assert_non_null(strstr(html, "<title>load in run r3\nlogical date 2026-01-03 00:00 UTC\n"
+	                             "started 2026-01-04 00:00 UTC, took 1m\nnever ran: no task instance</title>"));
 	assert_non_null(strstr(html, "<span class=\"badge new\">new</span>"));
 	assert_non_null(strstr(html, "<section id=\"summary\">"));
 	assert_non_null(strstr(html, "<section class=\"dag\" id=\"dag-prod-etl\">"));
@@ -498,6 +516,114 @@ static void test_html_render(void **state)
 	free(hook);
 	report_release(&r);
 	store_close(s);
+}
+
+/* The grid a team lead reads: at the top of the DAG, a glyph beside each
+ * colour, a legend with "never ran", each cell a link to its try's log in
+ * the orchestrator's UI (Airflow 2, Airflow 3, Prefect), wall-clock times
+ * in the column labels and tooltips, a duration trend per task, and a long
+ * task name cut with the whole of it in the tooltip. */
+static void test_html_grid(void **state)
+{
+	static const char run2[] = "manual__2026-01-02T00:00:00+00:00";
+	static const char longname[] = "load_the_warehouse_tables_from_staging";
+	struct report r;
+	struct triage_result t;
+	struct an_grid *g;
+	char *html;
+	const char *grid, *cause;
+	static const struct {
+		const char *form, *base, *cell, *other;
+	} uis[] = {
+		{ "airflow-runs", "https://af3.example.com",
+		  "<a href=\"https://af3.example.com/dags/etl/runs/manual__2026-01-02T00%3A00%3A00%2B00%3A00/"
+		  "tasks/extract?try_number=2\">", "<a href=\"https://af3.example.com/dags/etl/runs/r1\">" },
+		{ "prefect", "http://pf:4200",
+		  "<a href=\"http://pf:4200/runs/task-run/0b9f6a1e-task-run\"><title>extract in run ",
+		  "<a href=\"http://pf:4200/runs/flow-run/r1\"><title>extract in run r1\n" },
+		{ NULL, NULL, ">✓</text>", "<g><title>extract in run r1\n" },
+	};
+
+	(void)state;
+	report_init(&r, T0 + 4 * DAY, 3 * 86400, "3d");
+	fake_triage(&t, 1, "fp-data", T0 + DAY, "r2");
+	g = &t.an.grid;
+	free(g->run_ids[1]);
+	g->run_ids[1] = dd_xstrdup(run2);
+	free(g->task_ids[1]);
+	g->task_ids[1] = dd_xstrdup(longname);
+	g->cells[1].task_run_id = dd_xstrdup("0b9f6a1e-task-run");     /* extract in run2 */
+	report_add_dag(&r, "prod", &t);
+
+	/* Airflow 2: the grid with the task's log tab */
+	triage_link_grid(&r.dags[0].triage, "airflow-grid", "http://af:8080");
+	html = render(&r, 0);
+	grid = strstr(html, "<svg class=\"grid\"");
+	cause = strstr(html, "<div class=\"cause");
+	assert_non_null(grid);
+	assert_non_null(cause);
+	assert_true(grid < cause);
+	assert_non_null(strstr(html, "<a href=\"http://af:8080/dags/etl/grid?dag_run_id=manual__2026-01-02T00%3A00%3A00"
+	                             "%2B00%3A00&amp;task_id=extract&amp;tab=logs\"><title>extract in run manual__"));
+	assert_non_null(strstr(html, "<a href=\"http://af:8080/dags/etl/grid?dag_run_id=r1\"><title>run r1\n"));
+	assert_int_equal(count(html, "<a href=\"http://af:8080/"), 3 + 5);   /* runs, cells that ran */
+	/* a glyph beside each colour; never ran: a dotted outline, no link */
+	assert_int_equal(count(html, ">✓</text>"), 4);
+	assert_int_equal(count(html, ">✕</text>"), 2);
+	assert_int_equal(count(html, ">↻</text>"), 1);
+	assert_int_equal(count(html, ">↑</text>"), 1);
+	assert_int_equal(count(html, "<rect class=\"none\""), 1);
+	for (size_t i = 0; i < 8; i++) {
+		static const char *want[] = { "success", "passed on retry", "upstream failed", "skipped",
+			                      "running or queued", "never ran (no task instance)",
+			                      "duration of successful tries", "failed: data_quality" };
+
+		assert_non_null(strstr(strstr(html, "<div class=\"legend\">"), want[i]));
+	}
+	/* wall clock: the columns say when each run started (r1: logical 01-01, started 01-02) */
+	assert_non_null(strstr(html, "</title>01-02 00:00</text>"));
+	assert_non_null(strstr(html, "\nthis try: started 2026-01-03 00:01 UTC, took 3m\n"));
+	/* the trend: extract's two successes (10m, then 12m) */
+	assert_int_equal(count(html, "<g class=\"trend\">"), 2);
+	assert_non_null(strstr(html, "<title>extract: successful tries took 10m to 12m, the newest 12m (2 of 3 runs; "
+	                             "oldest left)</title><polyline "));
+	/* nothing clipped: the rotated column labels (11 characters of 10px
+	 * monospace, 6px each, at -60 degrees) fit above the grid and before its
+	 * right edge; the task labels (24 characters of 11px, 6.6px each) end
+	 * before the first column */
+	{
+		const char *p = grid, *last = NULL;
+		int vw = 0, vh = 0, x = 0, y = 0, x0 = 0;
+
+		assert_int_equal(sscanf(strstr(grid, "viewBox=\"") + 9, "0 0 %d %d", &vw, &vh), 2);
+		while ((p = strstr(p + 1, "<text class=\"col\" transform=\"translate(")))
+			last = p;
+		assert_non_null(last);
+		assert_int_equal(sscanf(strchr(last, '(') + 1, "%d,%d", &x, &y), 2);
+		assert_true(x + 11 * 6 / 2 <= vw);
+		assert_true(y - 11 * 6 * 87 / 100 >= 0);
+		assert_int_equal(sscanf(strstr(grid, "<rect x=\"") + 9, "%d", &x0), 1);
+		assert_true(x0 >= 24 * 66 / 10);
+	}
+	/* the long name: cut in the label, whole in its tooltip */
+	assert_non_null(strstr(html, "<title>load_the_warehouse_tables_from_staging</title>load_the_warehouse_tabl"));
+	assert_non_null(strstr(html, "…</text>"));
+	free(html);
+
+	/* Airflow 3: the task instance's page (its log) for the try; Prefect: the
+	 * task run's page when its id is known, else the flow run's; no UI (a log
+	 * folder): no links, the same grid */
+	for (size_t i = 0; i < DD_ARRAY_SIZE(uis); i++) {
+		triage_link_grid(&r.dags[0].triage, uis[i].form, uis[i].base);
+		html = render(&r, 0);
+		assert_non_null(strstr(html, uis[i].cell));
+		assert_non_null(strstr(html, uis[i].other));
+		assert_null(strstr(html, "af:8080"));
+		if (!uis[i].form)
+			assert_null(strstr(html, "<a href=\"http"));
+		free(html);
+	}
+	report_release(&r);
 }
 
 /* Hostile DAG, task and run ids reach the page only as text: the section
@@ -568,10 +694,11 @@ static void test_html_hostile_ids(void **state)
 	assert_non_null(strstr(html, "<a href=\"#dag-prod-&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\">"));
 	/* grid: the task's label and the cell's hover title */
 	assert_non_null(strstr(html, "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>"));
-	assert_non_null(strstr(html, "<title>&lt;script&gt;alert(1)&lt;/script&gt; in run&#39;&quot;&gt;&lt;svg onload=alert(3)&gt;: failed"));
-	assert_non_null(strstr(html, "<title>run&#39;&quot;&gt;&lt;svg onload=alert(3)&gt; ("));
+	assert_non_null(strstr(html, "<title>&lt;script&gt;alert(1)&lt;/script&gt; in run run&#39;&quot;&gt;&lt;svg "
+	                             "onload=alert(3)&gt;\nlogical date "));
+	assert_non_null(strstr(html, "<title>run run&#39;&quot;&gt;&lt;svg onload=alert(3)&gt;\n"));
 	assert_int_equal(count(html, "<rect "), 2);
-	assert_int_equal(count(html, "data-state=\"failed\""), 1);
+	assert_int_equal(count(html, "data-state=\"failed\""), 2);      /* the run and its task */
 	free(html);
 	report_release(&r);
 	store_close(s);
@@ -842,6 +969,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quiet_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_post_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_post_json_and_pagerduty, setup, teardown),
+		cmocka_unit_test(test_html_grid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
