@@ -386,6 +386,7 @@ static char *json_payload(const struct report *r, const struct report_post_opts 
 	dd_format_time(report_date_start(r->made_ms), 0, date, sizeof(date));
 	date[10] = '\0';
 	cJSON_AddStringToObject(j, "dagdoc", "report");
+	jsonout_schema_version(j);
 	report_json_head(r, meta, sum);
 	cJSON_AddStringToObject(meta, "date", date);
 	jsonout_str(meta, "url", o->report_url && *o->report_url ? o->report_url : NULL);

@@ -126,7 +126,8 @@ import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
 assert [r["status"] for r in reqs] == [200], reqs
 j = json.loads(reqs[0]["body"])
-assert sorted(j) == ["dagdoc", "dags", "fixed", "report", "sources_failed", "summary"], sorted(j)
+assert sorted(j) == ["dagdoc", "dags", "fixed", "report", "schema_version", "sources_failed", "summary"], sorted(j)
+assert j["schema_version"] == 1, j
 assert j["dagdoc"] == "report"
 assert sorted(j["report"]) == ["date", "from", "made", "since", "url"], j["report"]
 assert j["report"]["url"] == "https://reports.example.com/r.html" and j["report"]["since"] == "35d", j["report"]

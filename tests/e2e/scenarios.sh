@@ -117,5 +117,15 @@ for name in $names; do
 	fi
 	stop_fake
 done
+# Every triage JSON the scenarios produced (quiet failures, verdicts, links,
+# outside_repository...) follows the contract in schemas/triage.schema.json.
+mapfile -t outputs < <(find "$TMP" -name 'triage*.json' -size +0 | sort)
+if [ "${#outputs[@]}" -gt 0 ]; then
+	if "$PY" "$ROOT/tests/lib/check_json.py" triage "${outputs[@]}" >"$TMP/schema.out" 2>&1; then
+		_pass "scenarios: all ${#outputs[@]} triage outputs follow schemas/triage.schema.json"
+	else
+		_fail "scenarios: the triage outputs follow schemas/triage.schema.json" "$(head -10 "$TMP/schema.out")"
+	fi
+fi
 [ -n "${KEEP:-}" ] && cp -r "$TMP"/. "$KEEP"/
 finish
