@@ -8,7 +8,8 @@ Every fenced block of README.md's "Commands" section whose first line is
 config.yaml, and its output replaced; a block holding several "$" lines
 gets each command's output in turn.  A command whose output the README does
 not show (writing a file, posting) stays as it is when its block has no
-output lines.  The clone's folder is shown as "~/dagdoc" (a clone in the
+output lines, and so does a block right after an HTML comment (an example
+that is not the demo's).  The clone's folder is shown as "~/dagdoc" (a clone in the
 home folder), not this machine's path.
 """
 import os
@@ -37,7 +38,7 @@ def main():
     end = text.index("\n## ", start + 1)
     out, pos = [], 0
     for m in re.finditer(r"^```\n(\$ dagdoc .*?)^```\n", text, re.M | re.S):
-        if not start < m.start() < end:
+        if not start < m.start() < end or text[:m.start()].endswith("-->\n"):
             continue
         out.append(text[pos:m.start()])
         lines = m.group(1).splitlines()
