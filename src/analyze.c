@@ -939,12 +939,17 @@ static void find_not_running(struct an_result *res)
 		last = res->runs[r].logical_ms;
 	}
 	if (n >= 2) {
+		/* silence longer than three usual gaps and than twice the
+		 * longest one seen: a weekday schedule's weekend is not silence */
+		int64_t quiet_for;
+
 		qsort(gaps, n, sizeof(*gaps), cmp_i64);
 		res->cadence_ms = gaps[n / 2];
 		res->last_scheduled_ms = last;
+		quiet_for = 3 * res->cadence_ms > 2 * gaps[n - 1] ? 3 * res->cadence_ms : 2 * gaps[n - 1];
 		res->not_running = !res->is_paused && res->cadence_ms > 0 &&
 		                   res->source_kind && strcmp(res->source_kind, "logs") &&
-		                   res->as_of_ms > last + 3 * res->cadence_ms;
+		                   res->as_of_ms > last + quiet_for;
 	}
 	free(gaps);
 }

@@ -244,8 +244,10 @@ struct an_result {
 	int is_paused;               /* as the source said at the last sync */
 	/* Not running: unpaused, its scheduled runs came every cadence_ms
 	 * (the median gap, from 3 or more), and by as_of_ms more than three
-	 * of those have passed since the newest (last_scheduled_ms) without
-	 * another.  Never for a log folder (it may be an old copy). */
+	 * of those, and more than twice the longest gap seen (a weekday
+	 * schedule's weekend), have passed since the newest
+	 * (last_scheduled_ms) without another.  Never for a log folder (it
+	 * may be an old copy). */
 	int not_running;
 	int64_t cadence_ms, last_scheduled_ms;
 	struct an_ran *ran;          /* parallel to runs: what each ran; NULL when no run says */

@@ -873,6 +873,31 @@ static void test_stall_upstream_failed_chain(void **state)
 	assert_int_equal(task_of(an, "transform")->failed, 0);
 }
 
+/* ---- a DAG the scheduler stopped running ---------------------------------------- */
+
+/* Five daily scheduled runs, all good: read 2 days after the last one it is
+ * running (a day's gap is usual); read 4 days after, three of its gaps have
+ * passed with no run: not running, and a log folder never says so. */
+static void test_not_running(void **state)
+{
+	struct fx *f = *state;
+	struct dd_error err = DD_ERROR_INIT;
+	const struct an_result *an;
+
+	runs(f, "load", "SSSSS", NULL);
+	must(store_cursor_put_i64(f->store, f->source_ref, f->dag_id, STORE_CURSOR_RUNS_READ,
+	                          logical(f, 5) + 2 * DAY_MS, &err), &err, "cursor");
+	an = analyse(f);
+	assert_int_equal(an->cadence_ms, DAY_MS);
+	assert_int_equal(an->last_scheduled_ms, logical(f, 5));
+	assert_false(an->not_running);
+	must(store_cursor_put_i64(f->store, f->source_ref, f->dag_id, STORE_CURSOR_RUNS_READ,
+	                          logical(f, 5) + 4 * DAY_MS, &err), &err, "cursor");
+	an = analyse(f);
+	assert_true(an->not_running);
+	assert_false(an->is_paused);
+}
+
 /* ---- stuck work (still queued or running when the states were read) ------------ */
 
 /* Running for 2 h in the newest run where a success takes 600 s: far past
@@ -1144,6 +1169,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_fast_success_without_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_long_running_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_upstream_failed_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stuck_running_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_running_under_three_times_usual_not_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stuck_queued_task, setup, teardown),
