@@ -49,8 +49,8 @@ static const struct {
 	{ F_HOST, "\\b[a-z][a-z0-9+.-]*://(?:[^@/\\s]*@)?([A-Za-z0-9][\\w.-]*[A-Za-z0-9])" },
 	{ F_HOST, "\\bhost='([\\w.-]+)'" },
 	{ F_HOST, "\\b(?:server at|to host|resolve|Host) [\"']?([A-Za-z][\\w-]*(?:\\.[\\w-]+)*)[\"']?" },
-	/* host:port, not file:line */
-	{ F_HOST, "\\b([a-z][\\w-]*(?:\\.(?!(?:py|pyx|java|go|cc|cpp|c|h|js|ts|rb|scala|kt|sql|ya?ml|json|cfg|ini|"
+	/* host:port, not file:line (nor the tail of one: "runner.py:70" is no host "py") */
+	{ F_HOST, "(?<![\\w.-])([a-z][\\w-]*(?:\\.(?!(?:py|pyx|java|go|cc|cpp|c|h|js|ts|rb|scala|kt|sql|ya?ml|json|cfg|ini|"
 	          "txt|log|sh)\\b)[\\w-]+)*:\\d{2,5})\\b(?![.\\w])" },
 	/* a file it names */
 	{ F_PATH, "(?:^|[\\s'\"(\\[])((?:/[\\w.@%+*-]+){2,}|[\\w.-]+\\.(?:csv|tsv|parquet|json|jsonl|ndjson|avro|orc|"

@@ -265,6 +265,12 @@ static void test_status_signal_and_cues(void **state)
 	explain(&in, &r);
 	assert_string_equal(st_entity(&r, "host"), "kafka:29092");
 	st_result_release(&r);
+	/* nor the extension and line of a file named before the error */
+	in = (struct st_input){ .text = "requests.exceptions.ConnectionError: Max retries exceeded",
+	                        .context = "{standard_task_runner.py:70} ERROR - Failed to execute job 12" };
+	explain(&in, &r);
+	assert_null(st_entity(&r, "host"));
+	st_result_release(&r);
 
 	/* nothing to go on: no answer at all, not a guess */
 	in = (struct st_input){ .text = "something odd happened", .stage = "run" };
