@@ -391,7 +391,7 @@ int report_not_running(const struct report_dag *d, char *out, size_t len)
 {
 	char when[32], every[24];
 
-	if (!d->triage.not_running)
+	if (!d->triage.an.not_running)
 		return 0;
 	triage_format_minute(d->triage.an.last_scheduled_ms, when, sizeof(when));
 	dd_format_duration((double)d->triage.an.cadence_ms / 1000.0, every, sizeof(every));

@@ -191,15 +191,21 @@ static int on_stored_dag(const struct dd_store_dag *d, void *ud)
 	return 0;
 }
 
+static int count_dag(const struct dd_store_dag *d, void *ud)
+{
+	(void)d;
+	++*(size_t *)ud;
+	return 0;
+}
+
 size_t session_stored_dags(struct dd_session *s)
 {
-	struct stored_dags sd = { DD_CLOSEST_INIT(""), 0 };
 	struct dd_error ignored = DD_ERROR_INIT;
+	size_t n = 0;
 
 	if (s->store)
-		store_dags(s->store, 0, on_stored_dag, &sd, &ignored);
-	dd_closest_release(&sd.near);
-	return sd.n;
+		store_dags(s->store, 0, count_dag, &n, &ignored);
+	return n;
 }
 
 static int on_dag_id(const struct dd_store_dag *d, void *ud)
@@ -601,7 +607,7 @@ int session_report(struct dd_session *s, const struct session_report_scope *sc, 
 			out->dags_failed++;
 			continue;
 		}
-		if (silent && !t.not_running) {
+		if (silent && !t.an.not_running) {
 			triage_release(&t);
 			continue;
 		}

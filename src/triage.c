@@ -88,7 +88,7 @@ int triage_dag(struct dd_store *store, int64_t dag_ref, const struct pat_library
 	if (out->an.n_runs && dd_state_is_failure(out->an.runs[out->an.n_runs - 1].state))
 		out->failing = 1;
 	if (out->an.not_running)
-		out->failing = out->not_running = 1;
+		out->failing = 1;
 	out->degraded = out->an.n_quiet > 0;
 	for (size_t i = 0; in && in->outputs && i < in->outputs->n; i++) {
 		const struct ev_output *o = &in->outputs->v[i];

@@ -205,8 +205,8 @@ cJSON *triage_to_json(const struct triage_result *t, int explain)
 	cJSON_AddNumberToObject(s, "failure_groups", (double)an->n_groups);
 	cJSON_AddBoolToObject(s, "failing", t->failing);
 	cJSON_AddBoolToObject(s, "paused", an->is_paused);
-	cJSON_AddBoolToObject(s, "not_running", t->not_running);
-	if (t->not_running) {
+	cJSON_AddBoolToObject(s, "not_running", t->an.not_running);
+	if (t->an.not_running) {
 		jsonout_time(s, "last_scheduled_run", an->last_scheduled_ms);
 		cJSON_AddNumberToObject(s, "cadence_seconds", (double)(an->cadence_ms / 1000));
 	}
@@ -279,7 +279,7 @@ static void headline(const struct triage_result *t, const struct triage_style *s
 			break;
 		}
 	fprintf(out, "%s%s%s%s%s — ", md, C(st, RC_BOLD), an->dag_id, C(st, RC_RESET), an->is_paused ? " (paused)" : "");
-	if (t->not_running) {
+	if (t->an.not_running) {
 		char every[24];
 
 		triage_format_minute(an->last_scheduled_ms, when, sizeof(when));

@@ -156,7 +156,7 @@ int64_t report_date_start(int64_t ms);
 const struct rk_cause *report_dag_top(const struct report_dag *d, size_t *k);
 /* "not running: no scheduled run since 2026-03-10 02:00 (they came every
  * 1d)" into out when the DAG's scheduler stopped making its runs
- * (triage.not_running); returns 1 then, else 0 and out untouched. */
+ * (triage.an.not_running); returns 1 then, else 0 and out untouched. */
 int report_not_running(const struct report_dag *d, char *out, size_t len);
 
 size_t report_count(const struct report *r, enum report_status s);

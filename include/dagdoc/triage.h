@@ -28,8 +28,7 @@
 struct triage_result {
 	struct an_result an;
 	struct rk_result rk;
-	int failing;             /* still failing, or not running (below): exit 1 */
-	int not_running;         /* the scheduler stopped making its runs (an_result.not_running) */
+	int failing;             /* still failing, or not running (an.not_running): exit 1 */
 	int degraded;            /* quiet failures (an.quiet): tasks that succeed but did not do their
 	                          * work; "degraded" when not failing (exit: config's degraded_exit) */
 	int64_t newest_ms;       /* logical date of the newest run */
