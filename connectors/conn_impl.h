@@ -26,6 +26,15 @@ struct dd_conn_ops {
 	int (*health)(struct dd_conn *c, struct dd_health *out, struct dd_error *err);   /* may be NULL */
 	int (*list_import_errors)(struct dd_conn *c, dd_import_error_cb cb, void *ud,
 	                          struct dd_error *err);                                /* may be NULL */
+	/* Fleet operations (connector.h); each may be NULL: connector.c then
+	 * loops over the per-DAG operations above. */
+	int (*list_dag_summaries)(struct dd_conn *c, dd_dag_cb cb, void *ud, struct dd_error *err);
+	int (*get_dags)(struct dd_conn *c, const char *const *dag_ids, size_t n, dd_dag_result_cb cb,
+	                void *ud, struct dd_error *err);
+	int (*list_runs_multi)(struct dd_conn *c, const char *const *dag_ids, const int64_t *since_ms,
+	                       size_t n, dd_dag_run_cb cb, void *ud, struct dd_error *err);
+	int (*list_run_tis)(struct dd_conn *c, const struct dd_run_key *runs, size_t n, dd_run_tis_cb cb,
+	                    void *ud, struct dd_error *err);
 	/* Where the UI is and its link form (see struct dd_ui), once open;
 	 * may be NULL (no UI). */
 	void (*ui)(const struct dd_conn *c, struct dd_ui *out);
@@ -41,6 +50,8 @@ struct dd_conn {
 	char endpoint[256];           /* the request whose answer is being read */
 	dd_reject_cb on_reject;
 	void *reject_ud;
+	const char *reject_dag;       /* the DAG a rejection belongs to when the
+	                               * connector names none (conn_reject) */
 };
 
 extern const struct dd_conn_ops dd_airflow_ops;
@@ -88,6 +99,10 @@ int conn_jis_obj(struct conn_check *ck, const struct cJSON *el);
  * transform"), run_id the run it belongs to (NULL when unknown).  The
  * endpoint is the request the connector made last (c->endpoint). */
 void conn_reject(struct dd_conn *c, const char *object, const char *run_id, const struct conn_check *ck);
+/* The same for an object of DAG dag_id (fleet operations, where many DAGs
+ * are read at once); conn_reject names c->reject_dag. */
+void conn_reject_dag(struct dd_conn *c, const char *dag_id, const char *object, const char *run_id,
+                     const struct conn_check *ck);
 /* Sets c->endpoint to "METHOD /path" of url (no query, no base). */
 void conn_set_endpoint(struct dd_conn *c, const char *method, const char *url);
 
@@ -165,6 +180,9 @@ int conn_ti_emit(struct dd_conn *c, struct conn_ti_ud *u, struct dd_task_instanc
 /* Hands v[0..n) to cb in order until it returns non-zero, then releases
  * them all and frees v; returns the callback's last result. */
 int conn_emit_tries(struct dd_try *v, size_t n, dd_try_cb cb, void *ud);
+
+/* Frees v[0..n) (each task instance and its tries) and v. */
+void conn_ti_tries_release(struct dd_ti_tries *v, size_t n);
 
 /* What http_run returns when a log callback asked to stop. */
 #define CONN_STOP (-1000)

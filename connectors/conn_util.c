@@ -190,7 +190,8 @@ void conn_set_endpoint(struct dd_conn *c, const char *method, const char *url)
 	snprintf(c->endpoint, sizeof(c->endpoint), "%s %.*s", method, (int)strcspn(path, "?#"), path);
 }
 
-void conn_reject(struct dd_conn *c, const char *object, const char *run_id, const struct conn_check *ck)
+void conn_reject_dag(struct dd_conn *c, const char *dag_id, const char *object, const char *run_id,
+                     const struct conn_check *ck)
 {
 	struct dd_reject r;
 
@@ -199,9 +200,15 @@ void conn_reject(struct dd_conn *c, const char *object, const char *run_id, cons
 		return;
 	r.endpoint = c->endpoint;
 	r.object = object;
+	r.dag_id = dag_id;
 	r.run_id = run_id;
 	r.problem = ck->problem;
 	c->on_reject(&r, c->reject_ud);
+}
+
+void conn_reject(struct dd_conn *c, const char *object, const char *run_id, const struct conn_check *ck)
+{
+	conn_reject_dag(c, c->reject_dag, object, run_id, ck);
 }
 
 /* ---- requests ------------------------------------------------------------- */

@@ -99,6 +99,173 @@ int conn_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, size_t
 	return c->ops->fetch_logs(c, reqs, n, cb, ud, err);
 }
 
+/* ---- fleet operations: the connector's own, else the per-DAG ones ------- */
+
+struct summary_ud {
+	dd_dag_cb cb;
+	void *ud;
+};
+
+static int summary_of_id(const char *dag_id, void *ud)
+{
+	struct summary_ud *u = ud;
+	struct dd_dag d = { 0 };
+
+	d.dag_id = (char *)dag_id;
+	return u->cb(&d, u->ud);
+}
+
+int conn_list_dag_summaries(struct dd_conn *c, dd_dag_cb cb, void *ud, struct dd_error *err)
+{
+	struct summary_ud u = { cb, ud };
+
+	if (c->ops->list_dag_summaries)
+		return c->ops->list_dag_summaries(c, cb, ud, err);
+	return c->ops->list_dags(c, summary_of_id, &u, err);
+}
+
+/* A stop or a failure of the whole source (not of this one item)? */
+static int stops_all(int rc)
+{
+	return rc == DD_EAUTH || rc == DD_EINTR || rc == DD_ESTORE || rc == DD_EUSAGE;
+}
+
+int conn_get_dags(struct dd_conn *c, const char *const *dag_ids, size_t n, dd_dag_result_cb cb,
+                  void *ud, struct dd_error *err)
+{
+	int rc = 0;
+
+	if (c->ops->get_dags)
+		return c->ops->get_dags(c, dag_ids, n, cb, ud, err);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct dd_dag d = { 0 };
+		struct dd_error e = DD_ERROR_INIT;
+
+		c->reject_dag = dag_ids[i];
+		rc = c->ops->get_dag(c, dag_ids[i], &d, &e);
+		c->reject_dag = NULL;
+		if (rc < 0 && stops_all(rc)) {
+			*err = e;
+			break;
+		}
+		if (rc == 0 && !d.dag_id)
+			d.dag_id = dd_xstrdup(dag_ids[i]);
+		rc = cb(i, rc < 0 ? NULL : &d, rc < 0 ? &e : NULL, ud);
+		dd_dag_release(&d);
+	}
+	return rc;
+}
+
+struct run_of_dag {
+	dd_dag_run_cb cb;
+	void *ud;
+	size_t i;
+};
+
+static int run_of_dag(const struct dd_run *run, void *ud)
+{
+	struct run_of_dag *u = ud;
+
+	return u->cb(u->i, run, u->ud);
+}
+
+int conn_list_runs_multi(struct dd_conn *c, const char *const *dag_ids, const int64_t *since_ms,
+                         size_t n, dd_dag_run_cb cb, void *ud, struct dd_error *err)
+{
+	int rc = 0;
+
+	if (c->ops->list_runs_multi)
+		return c->ops->list_runs_multi(c, dag_ids, since_ms, n, cb, ud, err);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct run_of_dag u = { cb, ud, i };
+
+		c->reject_dag = dag_ids[i];
+		rc = c->ops->list_runs(c, dag_ids[i], since_ms[i], run_of_dag, &u, err);
+		c->reject_dag = NULL;
+	}
+	return rc;
+}
+
+struct tis_acc {
+	struct dd_ti_tries *v;
+	size_t n, cap;
+};
+
+static void copy_ti(struct dd_task_instance *d, const struct dd_task_instance *s)
+{
+	*d = *s;
+	d->run_id = dd_xstrdup(s->run_id);
+	d->task_id = dd_xstrdup(s->task_id);
+	d->operator_name = dd_xstrdup(s->operator_name);
+	d->hostname = dd_xstrdup(s->hostname);
+	d->external_id = dd_xstrdup(s->external_id);
+	d->note = dd_xstrdup(s->note);
+}
+
+static int acc_ti(const struct dd_task_instance *ti, void *ud)
+{
+	struct tis_acc *a = ud;
+
+	DD_GROW(a->v, a->cap, a->n + 1);
+	memset(&a->v[a->n], 0, sizeof(a->v[a->n]));
+	copy_ti(&a->v[a->n++].ti, ti);
+	return 0;
+}
+
+static int acc_try(const struct dd_try *t, void *ud)
+{
+	struct dd_ti_tries *x = ud;
+	struct dd_try *d;
+
+	x->tries = dd_xrealloc(x->tries, (x->n_tries + 1) * sizeof(*x->tries));
+	d = &x->tries[x->n_tries++];
+	*d = *t;
+	d->run_id = dd_xstrdup(t->run_id);
+	d->task_id = dd_xstrdup(t->task_id);
+	d->hostname = dd_xstrdup(t->hostname);
+	d->note = dd_xstrdup(t->note);
+	return 0;
+}
+
+void conn_ti_tries_release(struct dd_ti_tries *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		dd_task_instance_release(&v[i].ti);
+		for (size_t j = 0; j < v[i].n_tries; j++)
+			dd_try_release(&v[i].tries[j]);
+		free(v[i].tries);
+	}
+	free(v);
+}
+
+int conn_list_run_tis(struct dd_conn *c, const struct dd_run_key *runs, size_t n, dd_run_tis_cb cb,
+                      void *ud, struct dd_error *err)
+{
+	int rc = 0;
+
+	if (c->ops->list_run_tis)
+		return c->ops->list_run_tis(c, runs, n, cb, ud, err);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct tis_acc a = { NULL, 0, 0 };
+		struct dd_error e = DD_ERROR_INIT;
+
+		c->reject_dag = runs[i].dag_id;
+		rc = c->ops->list_task_instances(c, runs[i].dag_id, runs[i].run_id, acc_ti, &a, &e);
+		for (size_t k = 0; k < a.n && rc == 0; k++) {
+			if (!a.v[k].ti.run_id)
+				a.v[k].ti.run_id = dd_xstrdup(runs[i].run_id);
+			rc = c->ops->list_tries(c, runs[i].dag_id, &a.v[k].ti, acc_try, &a.v[k], &e);
+		}
+		c->reject_dag = NULL;
+		if (rc < 0 && stops_all(rc))
+			*err = e;
+		else
+			rc = cb(&runs[i], rc < 0 ? NULL : a.v, rc < 0 ? 0 : a.n, rc < 0 ? &e : NULL, ud);
+		conn_ti_tries_release(a.v, a.n);
+	}
+	return rc;
+}
+
 int conn_health(struct dd_conn *c, struct dd_health *out, struct dd_error *err)
 {
 	memset(out, 0, sizeof(*out));

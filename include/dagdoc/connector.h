@@ -42,6 +42,7 @@ struct dd_conn_stats {
 struct dd_reject {
 	const char *endpoint;         /* "GET /api/v1/dags/etl_daily/dagRuns" (no query) */
 	const char *object;           /* "run scheduled__...", "task instance transform" */
+	const char *dag_id;           /* the DAG it belongs to; NULL when unknown */
 	const char *run_id;           /* the run it belongs to; NULL when unknown */
 	const char *problem;          /* "try_number: a string (\"1\") where an integer is expected" */
 };
@@ -110,6 +111,64 @@ int conn_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_task_
 /* Fetches n logs, up to the source's concurrency at once. */
 int conn_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, size_t n,
                     dd_log_cb cb, void *ud, struct dd_error *err);
+/* ---- fleet operations ------------------------------------------------------
+ * The same data as the per-DAG calls above, for many DAGs and runs at once.
+ * A connector uses its API's batch endpoints (Airflow: GET /dags, POST
+ * /dags/~/dagRuns/list, POST /dags/~/dagRuns/~/taskInstances/list; Prefect:
+ * the /filter endpoints with id sets), pages sized by the server's own limit
+ * and requested concurrently (up to the source's concurrency), so the
+ * number of requests follows the amount of data, not the number of DAGs or
+ * runs.  A connector without them gets the per-DAG calls in a loop (the
+ * same results, one request after another): connectors/connector.c.
+ *
+ * Failure: a negative return stops the caller (credentials refused, a
+ * callback's code, the server gone).  Where only some DAGs or runs could
+ * not be read, each callback gets `err` for them and the others are
+ * delivered.  Rejected objects (dd_reject) carry their DAG and run. */
+
+/* Every DAG of the source as its listing shows it: dag_id, is_paused,
+ * fileloc and external_id where the listing has them; no tasks (n_tasks 0). */
+typedef int (*dd_dag_cb)(const struct dd_dag *dag, void *ud);
+int conn_list_dag_summaries(struct dd_conn *c, dd_dag_cb cb, void *ud, struct dd_error *err);
+
+/* The definitions (with tasks and dependencies, as conn_get_dag) of n DAGs.
+ * cb is called once per DAG, in any order, with its index in dag_ids and
+ * either the DAG or err (DD_ENOTFOUND: the source has no such DAG). */
+typedef int (*dd_dag_result_cb)(size_t i, const struct dd_dag *dag, const struct dd_error *err, void *ud);
+int conn_get_dags(struct dd_conn *c, const char *const *dag_ids, size_t n, dd_dag_result_cb cb,
+                  void *ud, struct dd_error *err);
+
+/* The runs of n DAGs: of DAG i those whose logical date (or start) is >=
+ * since_ms[i].  cb gets the DAG's index; order within a DAG is oldest first,
+ * across DAGs any.  One DAG whose runs could not be listed fails the whole
+ * call (the caller keeps every cursor). */
+typedef int (*dd_dag_run_cb)(size_t dag_index, const struct dd_run *run, void *ud);
+int conn_list_runs_multi(struct dd_conn *c, const char *const *dag_ids, const int64_t *since_ms,
+                         size_t n, dd_dag_run_cb cb, void *ud, struct dd_error *err);
+
+/* One run whose task instances are wanted; `user` is handed back. */
+struct dd_run_key {
+	const char *dag_id;
+	const char *run_id;
+	void *user;
+};
+/* One task instance with its tries, oldest first (synthesised from the
+ * task instance when the API keeps no history, as conn_list_tries). */
+struct dd_ti_tries {
+	struct dd_task_instance ti;    /* ti.run_id filled */
+	struct dd_try *tries;
+	size_t n_tries;
+};
+/* Called once per requested run, in any order, when all its task
+ * instances and their tries are in: v[0..n) (n 0: it has none), or err
+ * when they could not be fetched (after the HTTP client's retries).  An
+ * object of the run that failed its checks was reported to the reject
+ * callback before this call and is not in v. */
+typedef int (*dd_run_tis_cb)(const struct dd_run_key *run, const struct dd_ti_tries *v, size_t n,
+                             const struct dd_error *err, void *ud);
+int conn_list_run_tis(struct dd_conn *c, const struct dd_run_key *runs, size_t n, dd_run_tis_cb cb,
+                      void *ud, struct dd_error *err);
+
 int conn_health(struct dd_conn *c, struct dd_health *out, struct dd_error *err);
 int conn_list_import_errors(struct dd_conn *c, dd_import_error_cb cb, void *ud,
                             struct dd_error *err);
