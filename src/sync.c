@@ -2,6 +2,12 @@
  * sync.c - incremental sync of one source into the store (see
  * include/dagdoc/sync.h).  Network first, then one short transaction per
  * batch, so the write lock is never held across a slow listing.
+ *
+ * The sync asks for data, not for DAGs: runs of every DAG in one listing,
+ * the task instances of many runs at once, logs of every DAG in one pool
+ * (the connector's fleet operations, connector.h), so its requests follow
+ * the amount of new data and a sync with nothing new costs a few requests
+ * per source, whatever the number of DAGs.
  */
 #include "dagdoc/util.h"
 
@@ -9,8 +15,10 @@
 
 #define CURSOR_RESUME "resume_ms"       /* list runs from here next time */
 #define CURSOR_COVERED "covered_from_ms" /* window start the cursor is valid for */
-
-/* ---- deep copies of what the connector hands to callbacks ---------------- */
+#define CURSOR_DEFINED "defined_ms"     /* when the DAG's definition was last stored whole */
+#define DAGS_PER_LISTING 100            /* DAGs whose runs one listing asks for */
+#define RUNS_PER_BLOCK 500              /* runs whose task instances one call asks for */
+#define DEFAULT_LOG_BATCH 64            /* logs fetched (and written) together */
 
 static void copy_run(struct dd_run *d, const struct dd_run *s)
 {
@@ -22,39 +30,10 @@ static void copy_run(struct dd_run *d, const struct dd_run *s)
 	d->bundle_version = dd_xstrdup(s->bundle_version);
 }
 
-static void copy_ti(struct dd_task_instance *d, const struct dd_task_instance *s)
-{
-	*d = *s;
-	d->run_id = dd_xstrdup(s->run_id);
-	d->task_id = dd_xstrdup(s->task_id);
-	d->operator_name = dd_xstrdup(s->operator_name);
-	d->hostname = dd_xstrdup(s->hostname);
-	d->external_id = dd_xstrdup(s->external_id);
-	d->note = dd_xstrdup(s->note);
-}
-
-static void copy_try(struct dd_try *d, const struct dd_try *s)
-{
-	*d = *s;
-	d->run_id = dd_xstrdup(s->run_id);
-	d->task_id = dd_xstrdup(s->task_id);
-	d->hostname = dd_xstrdup(s->hostname);
-	d->note = dd_xstrdup(s->note);
-}
-
 struct runs {
 	struct dd_run *v;
 	size_t n, cap;
 };
-
-static int on_run(const struct dd_run *r, void *ud)
-{
-	struct runs *rs = ud;
-
-	DD_GROW(rs->v, rs->cap, rs->n + 1);
-	copy_run(&rs->v[rs->n++], r);
-	return 0;
-}
 
 static void runs_release(struct runs *rs)
 {
@@ -64,52 +43,25 @@ static void runs_release(struct runs *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-/* One task instance with its tries. */
-struct ti_tries {
-	struct dd_task_instance ti;
-	struct dd_try *tries;
-	size_t n, cap;
+/* What the sync knows of one DAG. */
+struct dag {
+	const char *dag_id;          /* in ctx.ids */
+	int64_t ref;                 /* 0: not stored (yet), or left out this time */
+	int stored_paused;           /* -1: not stored */
+	int listed_paused;           /* from the listing; -1 unknown */
+	int refresh;                 /* fetch its definition */
+	int defined;                 /* its definition was read by this sync */
+	int skip;                    /* its definition or runs could not be read: next sync */
+	int64_t start, covered;      /* its runs are listed from start; window the cursor covers */
+	int64_t read_ms;             /* when its runs were read */
+	struct runs listed;
+	unsigned char *fetch;        /* per listed run: its task instances are wanted */
+	size_t n_fetch, n_delivered;
+	int64_t oldest_open, newest;
+	int hold_cursor;             /* a run was rejected from the listing */
+	size_t gaps;                 /* its objects rejected or runs left out (this sync) */
+	int runs_done;               /* runs stored and cursor moved */
 };
-
-struct tis {
-	struct ti_tries *v;
-	size_t n, cap;
-};
-
-static int on_ti(const struct dd_task_instance *ti, void *ud)
-{
-	struct tis *ts = ud;
-	struct ti_tries *x;
-
-	DD_GROW(ts->v, ts->cap, ts->n + 1);
-	x = &ts->v[ts->n++];
-	memset(x, 0, sizeof(*x));
-	copy_ti(&x->ti, ti);
-	return 0;
-}
-
-static int on_try(const struct dd_try *t, void *ud)
-{
-	struct ti_tries *x = ud;
-
-	DD_GROW(x->tries, x->cap, x->n + 1);
-	copy_try(&x->tries[x->n++], t);
-	return 0;
-}
-
-static void tis_release(struct tis *ts)
-{
-	for (size_t i = 0; i < ts->n; i++) {
-		dd_task_instance_release(&ts->v[i].ti);
-		for (size_t j = 0; j < ts->v[i].n; j++)
-			dd_try_release(&ts->v[i].tries[j]);
-		free(ts->v[i].tries);
-	}
-	free(ts->v);
-	memset(ts, 0, sizeof(*ts));
-}
-
-/* ---- the sync ------------------------------------------------------------ */
 
 struct ctx {
 	struct dd_store *s;
@@ -119,9 +71,13 @@ struct ctx {
 	struct dd_sync_stats *st;
 	int64_t source_ref;
 	size_t batches;
-	struct dd_strv reject_runs;  /* runs an object was rejected from (this sync) */
-	size_t reject_unplaced;      /* rejected objects of no known run */
+	struct dag *dags;
+	size_t n_dags;
+	struct dd_strv reject_runs;  /* "dag\037run" an object was rejected from (this sync) */
+	size_t reject_unplaced;      /* rejected objects of no known DAG */
 	int net_streak;              /* network failures in a row (runs, DAGs) */
+	int fatal_rc;                /* a callback's reason to stop */
+	struct dd_error fatal_err;
 };
 
 /* ---- what could not be stored: counted, the first one kept --------------- */
@@ -133,18 +89,54 @@ static void note_problem(struct ctx *x, const char *msg)
 		snprintf(x->st->first_problem, sizeof(x->st->first_problem), "%s", msg);
 }
 
+static struct dag *find_dag(struct ctx *x, const char *dag_id)
+{
+	if (!dag_id)
+		return NULL;
+	for (size_t i = 0; i < x->n_dags; i++)
+		if (!strcmp(x->dags[i].dag_id, dag_id))
+			return &x->dags[i];
+	return NULL;
+}
+
+static char *run_key(const char *dag_id, const char *run_id)
+{
+	return dd_xasprintf("%s\037%s", dag_id ? dag_id : "", run_id);
+}
+
+static int run_rejected(struct ctx *x, const char *dag_id, const char *run_id)
+{
+	char *k;
+	int yes;
+
+	if (!x->reject_runs.n)
+		return 0;
+	k = run_key(dag_id, run_id);
+	yes = dd_strv_contains(&x->reject_runs, k);
+	free(k);
+	return yes;
+}
+
 static void on_reject(const struct dd_reject *r, void *ud)
 {
 	struct ctx *x = ud;
+	struct dag *d = find_dag(x, r->dag_id);
 	char msg[DD_ERROR_MSG_MAX];
 
 	x->st->rejected++;
 	snprintf(msg, sizeof(msg), "%s: %s: %s", r->endpoint, r->object, r->problem);
 	note_problem(x, msg);
-	if (r->run_id && !dd_strv_contains(&x->reject_runs, r->run_id))
-		dd_strv_push(&x->reject_runs, r->run_id);
-	else if (!r->run_id)
+	if (d)
+		d->gaps++;
+	if (r->run_id) {
+		char *k = run_key(d ? d->dag_id : r->dag_id, r->run_id);
+
+		if (!dd_strv_contains(&x->reject_runs, k))
+			dd_strv_push(&x->reject_runs, k);
+		free(k);
+	} else if (!d) {
 		x->reject_unplaced++;
+	}
 }
 
 /* A failure that stops the whole sync (else only this run or DAG is left
@@ -165,6 +157,7 @@ static void progress(struct ctx *x)
 	conn_stats(x->c, &cs);
 	x->st->requests = cs.requests;
 	x->st->retries = cs.retries;
+	x->st->bytes = cs.bytes;
 	if (x->o->progress)
 		x->o->progress(x->st, x->o->progress_ud);
 }
@@ -184,12 +177,64 @@ static int commit_batch(struct ctx *x, struct dd_error *err)
 	return store_commit(x->s, err);
 }
 
-static int add_dag_id(const char *dag_id, void *ud)
+/* Stops a connector operation from inside its callback: keeps why. */
+static int stop(struct ctx *x, int rc, const struct dd_error *e)
 {
-	dd_strv_push(ud, dag_id);
+	x->fatal_rc = rc;
+	x->fatal_err = *e;
+	return rc;
+}
+
+/* The code a connector operation returned, with a callback's reason to
+ * stop put back in err. */
+static int op_result(struct ctx *x, int rc, struct dd_error *err)
+{
+	if (x->fatal_rc && rc == x->fatal_rc) {
+		*err = x->fatal_err;
+		return rc;
+	}
+	return rc;
+}
+
+/* ---- step 1: which DAGs, and their definitions ------------------------------ */
+
+static int add_summary(const struct dd_dag *d, void *ud)
+{
+	struct ctx *x = ud;
+	struct dag *g;
+
+	if (!d->dag_id || find_dag(x, d->dag_id))
+		return 0;
+	x->dags = dd_xrealloc(x->dags, (x->n_dags + 1) * sizeof(*x->dags));
+	g = &x->dags[x->n_dags++];
+	memset(g, 0, sizeof(*g));
+	g->dag_id = dd_xstrdup(d->dag_id);
+	g->listed_paused = d->is_paused;
 	return 0;
 }
 
+static void add_named(struct ctx *x, const char *dag_id)
+{
+	struct dd_dag d = { 0 };
+
+	d.dag_id = (char *)dag_id;
+	d.is_paused = -1;
+	add_summary(&d, x);
+	x->dags[x->n_dags - 1].refresh = 1;   /* a DAG asked for by name: always its current definition */
+}
+
+static int on_stored_dag(const struct dd_store_dag *sd, void *ud)
+{
+	struct dag *g = find_dag(ud, sd->dag_id);
+
+	if (g) {
+		g->ref = sd->ref;
+		g->stored_paused = sd->is_paused;
+	}
+	return 0;
+}
+
+/* The source's row, its UI, health and import errors: one transaction. */
 struct ie_list {
 	struct dd_import_error *v;
 	size_t n, cap;
@@ -207,77 +252,32 @@ static int add_import_error(const struct dd_import_error *ie, void *ud)
 	return 0;
 }
 
-/* Step 1: DAG definitions, import errors, health - fetched, then written
- * in one transaction.  Fails (writing nothing) when a DAG does not exist. */
-static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int64_t *dag_refs,
-                               struct dd_error *err)
+static int refresh_source(struct ctx *x, struct dd_error *err)
 {
-	struct dd_dag *dags = dd_xcalloc(dag_ids->n + 1, sizeof(*dags));
-	/* per DAG: 0 fetched whole, 1 an object was rejected (keep what is stored),
-	 * 2 could not be fetched (skip it this time) */
-	int *partial = dd_xcalloc(dag_ids->n + 1, sizeof(*partial));
 	struct ie_list ies = { NULL, 0, 0 };
 	struct dd_health health;
-	int have_health = 0, have_ies = 0, rc = 0;
+	struct dd_error ignored = DD_ERROR_INIT;
+	size_t before = x->st->rejected;
+	int have_health, have_ies, rc;
 
+	/* Health and import errors are best effort: not every server offers
+	 * them, and their absence must not block a sync.  What fails its
+	 * checks is not stored (the last good ones stay). */
 	memset(&health, 0, sizeof(health));
-	for (size_t i = 0; i < dag_ids->n && !rc; i++) {
-		size_t before = x->st->rejected;
+	have_health = conn_health(x->c, &health, &ignored) == 0 &&
+	              (health.scheduler_status || health.metadatabase_status || health.detail) &&
+	              x->st->rejected == before;
+	before = x->st->rejected;
+	have_ies = conn_list_import_errors(x->c, add_import_error, &ies, &ignored) == 0 &&
+	           x->st->rejected == before;
+	if ((rc = store_begin(x->s, err)) == 0) {
+		struct dd_ui ui;
 
-		rc = conn_get_dag(x->c, dag_ids->v[i], &dags[i], err);
-		if (rc < 0 && !fatal(x, rc)) {
-			note_problem(x, err->msg);
-			x->st->dags_failed++;
-			dd_error_clear(err);
-			dd_dag_release(&dags[i]);
-			partial[i] = 2;
-			rc = 0;
-			continue;
-		}
-		if (!rc && !dags[i].dag_id)
-			dags[i].dag_id = dd_xstrdup(dag_ids->v[i]);
-		partial[i] = x->st->rejected > before;
-	}
-	if (!rc && (rc = interrupted(x, err)) == 0) {
-		struct dd_error ignored = DD_ERROR_INIT;
-		size_t before = x->st->rejected;
-
-		/* Health and import errors are best effort: not every server
-		 * offers them, and their absence must not block a sync.  What
-		 * fails its checks is not stored (the last good ones stay). */
-		have_health = conn_health(x->c, &health, &ignored) == 0 &&
-		              (health.scheduler_status || health.metadatabase_status || health.detail) &&
-		              x->st->rejected == before;
-		before = x->st->rejected;
-		have_ies = conn_list_import_errors(x->c, add_import_error, &ies, &ignored) == 0 &&
-		           x->st->rejected == before;
-	}
-	if (!rc && (rc = store_begin(x->s, err)) == 0) {
-		rc = store_source_put(x->s, x->src->name, dd_source_kind_name(x->src->kind),
-		                      conn_describe(x->c), &x->source_ref, err);
-		if (!rc) {
-			struct dd_ui ui;
-
-			conn_ui(x->c, &ui);
+		rc = store_source_put(x->s, x->src->name, dd_source_kind_name(x->src->kind), conn_describe(x->c),
+		                      &x->source_ref, err);
+		conn_ui(x->c, &ui);
+		if (!rc)
 			rc = store_source_set_ui(x->s, x->source_ref, ui.form, ui.base, err);
-		}
-		for (size_t i = 0; i < dag_ids->n && !rc; i++) {
-			if (partial[i] && store_dag_ref(x->s, x->src->name, dag_ids->v[i], &dag_refs[i], NULL) == 0)
-				continue;   /* keep the stored definition until one comes whole */
-			if (partial[i] == 2) {
-				dag_refs[i] = 0;
-				continue;
-			}
-			if (partial[i]) {
-				/* a new DAG with a part rejected: its name only, no tasks yet */
-				struct dd_dag bare = { 0 };
-
-				bare.dag_id = dags[i].dag_id;
-				rc = store_dag_put(x->s, x->source_ref, &bare, &dag_refs[i], err);
-				continue;
-			}
-			rc = store_dag_put(x->s, x->source_ref, &dags[i], &dag_refs[i], err);
-		}
 		if (!rc && have_ies)
 			rc = store_import_errors_replace(x->s, x->source_ref, ies.v, ies.n, err);
 		if (!rc && have_health)
@@ -287,10 +287,6 @@ static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int
 		else
 			store_rollback(x->s);
 	}
-	for (size_t i = 0; i < dag_ids->n; i++)
-		dd_dag_release(&dags[i]);
-	free(dags);
-	free(partial);
 	for (size_t i = 0; i < ies.n; i++) {
 		free(ies.v[i].filename);
 		free(ies.v[i].stack_trace);
@@ -300,13 +296,201 @@ static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int
 	return rc;
 }
 
+/* What a definitions call needs in its callback. */
+struct defs {
+	struct ctx *x;
+	struct dag **which;          /* the DAGs asked for */
+	size_t *gaps_before;         /* their gaps before the call */
+};
+
+/* Writes one DAG's definition as it arrives (one short transaction): a
+ * DAG with a part rejected keeps the stored definition (a new one is
+ * stored by name only); one that could not be read is left out of this
+ * sync. */
+static int on_definition(size_t i, const struct dd_dag *d, const struct dd_error *e, void *ud)
+{
+	struct defs *f = ud;
+	struct ctx *x = f->x;
+	struct dag *g = f->which[i];
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_dag bare = { 0 };
+	int rc;
+
+	g->refresh = 0;
+	g->defined = 1;
+	if (e) {
+		if (e->code == DD_ENOTFOUND && x->o->n_dag_ids)
+			return stop(x, e->code, e);     /* a DAG named that the source does not have */
+		if (e->code != DD_ENOTFOUND && fatal(x, e->code))
+			return stop(x, e->code, e);
+		note_problem(x, e->msg);
+		x->st->dags_failed++;
+		g->gaps++;
+		g->skip = 1;                         /* its runs wait for the next sync */
+		return 0;
+	}
+	x->net_streak = 0;
+	if (g->gaps > f->gaps_before[i]) {
+		bare.dag_id = (char *)g->dag_id;
+		d = &bare;
+	}
+	if ((rc = store_begin(x->s, &err)) == 0) {
+		struct dd_dag named = *d;
+
+		if (!named.dag_id)
+			named.dag_id = (char *)g->dag_id;
+		/* with a part rejected, a stored definition is kept until one comes whole */
+		if (d != &bare || !g->ref)
+			rc = store_dag_put(x->s, x->source_ref, &named, &g->ref, &err);
+		/* read again by the next sync until it comes whole */
+		if (!rc)
+			rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, CURSOR_DEFINED,
+			                          d == &bare ? 0 : dd_now_ms(), &err);
+		if (!rc)
+			rc = store_commit(x->s, &err);
+		else
+			store_rollback(x->s);
+	}
+	return rc < 0 ? stop(x, rc, &err) : 0;
+}
+
+/* Fetches the definitions of the DAGs marked `refresh` (all at once) and
+ * writes each as it arrives. */
+static int refresh_definitions(struct ctx *x, struct dd_error *err)
+{
+	struct defs f = { x, NULL, NULL };
+	const char **ids;
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < x->n_dags; i++)
+		n += x->dags[i].refresh && !x->dags[i].skip;
+	if (!n)
+		return 0;
+	ids = dd_xcalloc(n, sizeof(*ids));
+	f.which = dd_xcalloc(n, sizeof(*f.which));
+	f.gaps_before = dd_xcalloc(n, sizeof(*f.gaps_before));
+	n = 0;
+	for (size_t i = 0; i < x->n_dags; i++)
+		if (x->dags[i].refresh && !x->dags[i].skip) {
+			f.which[n] = &x->dags[i];
+			f.gaps_before[n] = x->dags[i].gaps;
+			ids[n++] = x->dags[i].dag_id;
+		}
+	rc = op_result(x, conn_get_dags(x->c, ids, n, on_definition, &f, err), err);
+	if (rc > 0)
+		rc = DD_ERR;
+	/* a definition the connector never delivered: left for the next sync */
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (f.which[i]->refresh) {
+			f.which[i]->refresh = 0;
+			f.which[i]->skip = 1;
+		}
+	free(f.gaps_before);
+	free(f.which);
+	free(ids);
+	return rc;
+}
+
+/* ---- step 2: runs ----------------------------------------------------------- */
+
+static int on_listed_run(size_t i, const struct dd_run *r, void *ud)
+{
+	struct dag **group = ud;
+	struct dag *g = group[i];
+
+	DD_GROW(g->listed.v, g->listed.cap, g->listed.n + 1);
+	copy_run(&g->listed.v[g->listed.n++], r);
+	return 0;
+}
+
+/* Where each DAG's listing starts: its cursor when it covers the window. */
+static void set_start(struct ctx *x, struct dag *g)
+{
+	int64_t covered = 0, resume = 0;
+
+	g->start = x->o->since_ms;
+	g->covered = x->o->since_ms;
+	if (g->ref && store_cursor_get_i64(x->s, x->source_ref, g->dag_id, CURSOR_COVERED, &covered, NULL) == 0 &&
+	    store_cursor_get_i64(x->s, x->source_ref, g->dag_id, CURSOR_RESUME, &resume, NULL) == 0 &&
+	    covered <= x->o->since_ms && resume > g->start) {
+		g->start = resume;
+		g->covered = covered;
+	}
+}
+
+/* Lists the runs of every DAG, DAGS_PER_LISTING at a time.  A listing that
+ * fails leaves its DAGs for the next sync. */
+static int list_runs(struct ctx *x, struct dd_error *err)
+{
+	struct dag **group = dd_xcalloc(DAGS_PER_LISTING, sizeof(*group));
+	const char **ids = dd_xcalloc(DAGS_PER_LISTING, sizeof(*ids));
+	int64_t *since = dd_xcalloc(DAGS_PER_LISTING, sizeof(*since));
+	int rc = 0;
+
+	for (size_t i = 0; i < x->n_dags && rc == 0;) {
+		size_t n = 0, rejected = x->st->rejected;
+		int64_t t0 = dd_now_ms();   /* the run states read now are as of t0 or later */
+
+		for (; i < x->n_dags && n < DAGS_PER_LISTING; i++) {
+			struct dag *g = &x->dags[i];
+
+			if (g->skip)
+				continue;
+			set_start(x, g);
+			group[n] = g;
+			ids[n] = g->dag_id;
+			since[n++] = g->start;
+		}
+		if (!n)
+			break;
+		if ((rc = interrupted(x, err)) < 0)
+			break;
+		rc = conn_list_runs_multi(x->c, ids, since, n, on_listed_run, group, err);
+		if (rc == DD_ENET)
+			x->net_streak += (int)n - 1;   /* a network failure for each DAG of the listing */
+		if (rc < 0 && !fatal(x, rc)) {
+			/* their runs could not be listed: the next sync lists them again */
+			note_problem(x, err->msg);
+			x->st->dags_failed += n;
+			for (size_t k = 0; k < n; k++) {
+				group[k]->skip = 1;
+				group[k]->gaps++;
+				runs_release(&group[k]->listed);
+			}
+			dd_error_clear(err);
+			rc = 0;
+			continue;
+		}
+		if (rc > 0)
+			rc = DD_ERR;
+		if (rc < 0)
+			break;
+		x->net_streak = 0;
+		for (size_t k = 0; k < n; k++) {
+			group[k]->read_ms = t0;
+			x->st->runs_listed += group[k]->listed.n;
+			/* a run rejected from the listing could lie anywhere: keep the cursor */
+			if (x->st->rejected > rejected && (group[k]->gaps || x->reject_unplaced))
+				group[k]->hold_cursor = 1;
+		}
+		progress(x);
+	}
+	free(group);
+	free(ids);
+	free(since);
+	return rc;
+}
+
 /* Should this listed run be fetched again? */
 static int needs_fetch(struct ctx *x, int64_t dag_ref, const struct dd_run *r, struct dd_error *err)
 {
 	struct dd_store_run stored;
-	int rc = store_run_get(x->s, dag_ref, r->run_id, &stored, err);
-	int fetch;
+	int rc, fetch;
 
+	if (!dag_ref)
+		return 1;
+	rc = store_run_get(x->s, dag_ref, r->run_id, &stored, err);
 	if (rc == DD_ENOTFOUND) {
 		dd_error_clear(err);
 		return 1;
@@ -319,43 +503,94 @@ static int needs_fetch(struct ctx *x, int64_t dag_ref, const struct dd_run *r, s
 	return fetch;
 }
 
-/* Step 2 for one run: fetch its task instances and tries, then write all
- * of it in one transaction.  Returns 0 (stored; *is_new said inside the
- * transaction, so two syncs at once never both count a run new), 1 (not
- * stored: an object of it was rejected or its fetch failed; the next sync
- * fetches it again), or a negative code that stops the sync. */
-static int sync_one_run(struct ctx *x, const char *dag_id, int64_t dag_ref,
-                        const struct dd_run *r, int *is_new, struct dd_error *err)
+/* Was the DAG's definition stored whole (not by name only, or kept from
+ * before because a part of a newer one was rejected)? */
+static int defined_whole(struct ctx *x, const struct dag *g)
 {
-	struct tis ts = { NULL, 0, 0 };
+	int64_t when = 0;
+
+	return store_cursor_get_i64(x->s, x->source_ref, g->dag_id, CURSOR_DEFINED, &when, NULL) == 0 && when > 0;
+}
+
+/* Decides, for each DAG, which listed runs to fetch and whether its
+ * definition must be read: a DAG not stored yet, one with runs to fetch,
+ * or one whose pause the listing reports changed. */
+static int plan_runs(struct ctx *x, struct dd_error *err)
+{
+	for (size_t i = 0; i < x->n_dags; i++) {
+		struct dag *g = &x->dags[i];
+
+		if (g->skip)
+			continue;
+		g->fetch = dd_xcalloc(g->listed.n + 1, 1);
+		for (size_t k = 0; k < g->listed.n; k++) {
+			const struct dd_run *r = &g->listed.v[k];
+			int f = needs_fetch(x, g->ref, r, err);
+
+			if (f < 0)
+				return f;
+			if (!dd_state_is_terminal(r->state) && (!g->oldest_open || r->logical_ms < g->oldest_open))
+				g->oldest_open = r->logical_ms;
+			if (r->logical_ms > g->newest)
+				g->newest = r->logical_ms;
+			g->fetch[k] = (unsigned char)f;
+			g->n_fetch += (size_t)f;
+			if (!f)
+				x->st->runs_skipped++;
+		}
+		x->st->runs_to_fetch += g->n_fetch;
+		if (!g->defined && (!g->ref || g->n_fetch || !defined_whole(x, g) ||
+		                    (g->listed_paused >= 0 && g->listed_paused != g->stored_paused)))
+			g->refresh = 1;
+	}
+	return 0;
+}
+
+/* Moves a DAG's cursor once every listed run is stored (one small
+ * transaction), and records when its runs were read. */
+static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
+{
+	int64_t resume;
+	int rc;
+
+	g->runs_done = 1;
+	x->st->dags_done++;
+	if (g->hold_cursor)
+		return 0;
+	if (g->oldest_open)
+		resume = g->oldest_open;
+	else if (g->newest)
+		resume = g->newest;
+	else
+		resume = g->start;
+	if ((rc = store_begin(x->s, err)) == 0) {
+		rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, CURSOR_COVERED, g->covered, err);
+		if (!rc)
+			rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, CURSOR_RESUME, resume, err);
+		if (!rc)
+			rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, STORE_CURSOR_RUNS_READ, g->read_ms, err);
+		if (!rc)
+			rc = store_commit(x->s, err);
+		else
+			store_rollback(x->s);
+	}
+	return rc;
+}
+
+/* One run, its task instances and tries: written in ONE transaction.
+ * *is_new is decided inside it, so two syncs at once never both count a
+ * run new. */
+static int write_run(struct ctx *x, struct dag *g, const struct dd_run *r, const struct dd_ti_tries *v, size_t n,
+                     int *is_new, struct dd_error *err)
+{
 	struct dd_store_run stored;
-	size_t rejected = x->st->rejected;
 	int64_t run_ref, ti_ref;
 	int rc;
 
 	*is_new = 0;
-	rc = conn_list_task_instances(x->c, dag_id, r->run_id, on_ti, &ts, err);
-	for (size_t i = 0; i < ts.n && !rc; i++) {
-		if (!ts.v[i].ti.run_id)
-			ts.v[i].ti.run_id = dd_xstrdup(r->run_id);
-		rc = conn_list_tries(x->c, dag_id, &ts.v[i].ti, on_try, &ts.v[i], err);
-	}
-	if (rc < 0 && (rc == DD_ENOTFOUND || !fatal(x, rc))) {   /* gone meanwhile, or this run only */
-		note_problem(x, err->msg);
-		dd_error_clear(err);
-		rc = 1;
-		goto out;
-	}
-	if (rc)
-		goto out;
-	x->net_streak = 0;
-	if (x->st->rejected > rejected) {
-		rc = 1;             /* validate, then store: nothing of this run is written */
-		goto out;
-	}
 	if ((rc = store_begin(x->s, err)) < 0)
-		goto out;
-	rc = store_run_get(x->s, dag_ref, r->run_id, &stored, err);
+		return rc;
+	rc = store_run_get(x->s, g->ref, r->run_id, &stored, err);
 	if (rc == 0) {
 		dd_run_release(&stored.run);
 	} else if (rc == DD_ENOTFOUND) {
@@ -364,109 +599,134 @@ static int sync_one_run(struct ctx *x, const char *dag_id, int64_t dag_ref,
 		rc = 0;
 	}
 	if (!rc)
-		rc = store_run_put(x->s, dag_ref, r, &run_ref, err);
+		rc = store_run_put(x->s, g->ref, r, &run_ref, err);
 	if (!rc && (r->bundle_version || r->dag_version))
 		rc = store_run_version_put(x->s, run_ref, r->bundle_version, r->dag_version, err);
-	for (size_t i = 0; i < ts.n && !rc; i++) {
-		rc = store_ti_put(x->s, run_ref, &ts.v[i].ti, &ti_ref, err);
-		for (size_t j = 0; j < ts.v[i].n && !rc; j++)
-			rc = store_try_put(x->s, ti_ref, &ts.v[i].tries[j], NULL, err);
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = store_ti_put(x->s, run_ref, &v[i].ti, &ti_ref, err);
+		for (size_t j = 0; j < v[i].n_tries && !rc; j++)
+			rc = store_try_put(x->s, ti_ref, &v[i].tries[j], NULL, err);
 	}
 	if (!rc)
 		rc = commit_batch(x, err);
 	else
 		store_rollback(x->s);
 	if (!rc) {
-		x->st->tis += ts.n;
-		for (size_t i = 0; i < ts.n; i++)
-			x->st->tries += ts.v[i].n;
+		x->st->tis += n;
+		for (size_t i = 0; i < n; i++)
+			x->st->tries += v[i].n_tries;
 	}
-out:
-	tis_release(&ts);
 	return rc;
 }
 
-static int sync_runs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct dd_error *err)
+/* A run left out (rejected object, failed fetch): the cursor must not pass it. */
+static void leave_out(struct ctx *x, struct dag *g, const struct dd_run *r)
 {
-	struct runs rs = { NULL, 0, 0 };
-	int64_t start = x->o->since_ms, covered = 0, resume = 0;
-	int64_t oldest_open = 0, newest = 0;
-	size_t rejected = x->st->rejected;
-	int rc, hold_cursor;
+	x->st->runs_incomplete++;
+	g->gaps++;
+	if (!g->oldest_open || r->logical_ms < g->oldest_open)
+		g->oldest_open = r->logical_ms;
+}
 
-	if (store_cursor_get_i64(x->s, x->source_ref, dag_id, CURSOR_COVERED, &covered, NULL) == 0 &&
-	    store_cursor_get_i64(x->s, x->source_ref, dag_id, CURSOR_RESUME, &resume, NULL) == 0 &&
-	    covered <= x->o->since_ms && resume > start)
-		start = resume;
-	else
-		covered = x->o->since_ms;
+/* Called by the connector as each run's task instances are in. */
+static int on_run_tis(const struct dd_run_key *k, const struct dd_ti_tries *v, size_t n, const struct dd_error *e,
+                      void *ud)
+{
+	struct ctx *x = ud;
+	struct dag *g = find_dag(x, k->dag_id);
+	const struct dd_run *r = k->user;
+	struct dd_error err = DD_ERROR_INIT;
+	int is_new, rc;
 
-	if ((rc = conn_list_runs(x->c, dag_id, start, on_run, &rs, err)) < 0)
-		goto out;
-	/* a run rejected from the listing could lie anywhere: keep the cursor */
-	hold_cursor = x->st->rejected > rejected;
-	x->st->runs_listed += rs.n;
-	for (size_t i = 0; i < rs.n; i++) {
-		const struct dd_run *r = &rs.v[i];
-		int is_new, fetch;
-
-		if ((rc = interrupted(x, err)) < 0)
-			goto out;
-		if (!dd_state_is_terminal(r->state) && (!oldest_open || r->logical_ms < oldest_open))
-			oldest_open = r->logical_ms;
-		if (r->logical_ms > newest)
-			newest = r->logical_ms;
-		if ((fetch = needs_fetch(x, dag_ref, r, err)) < 0) {
-			rc = fetch;
-			goto out;
-		}
-		if (!fetch) {
-			x->st->runs_skipped++;
-			continue;
-		}
-		if ((rc = sync_one_run(x, dag_id, dag_ref, r, &is_new, err)) < 0)
-			goto out;
-		if (rc == 1) {
-			/* not stored complete: the cursor must not pass it */
-			x->st->runs_incomplete++;
-			if (!oldest_open || r->logical_ms < oldest_open)
-				oldest_open = r->logical_ms;
-			rc = 0;
-			continue;
-		}
-		if (is_new)
-			x->st->runs_new++;
-		else
-			x->st->runs_updated++;
-		progress(x);
+	if (!g)
+		return 0;
+	g->n_delivered++;
+	if (interrupted(x, &err) < 0)
+		return stop(x, err.code, &err);
+	if (e) {
+		if (e->code != DD_ENOTFOUND && fatal(x, e->code))
+			return stop(x, e->code, e);
+		note_problem(x, e->msg);    /* gone meanwhile, or this run only */
+		leave_out(x, g, r);
+		return 0;
 	}
-	if (hold_cursor)
-		goto out;
-	/* Every listed run is stored: move the cursor. */
-	if (oldest_open)
-		resume = oldest_open;
-	else if (newest)
-		resume = newest;
-	else
-		resume = start;
-	if ((rc = store_begin(x->s, err)) == 0) {
-		rc = store_cursor_put_i64(x->s, x->source_ref, dag_id, CURSOR_COVERED, covered, err);
-		if (!rc)
-			rc = store_cursor_put_i64(x->s, x->source_ref, dag_id, CURSOR_RESUME, resume, err);
-		if (!rc)
-			rc = store_commit(x->s, err);
-		else
-			store_rollback(x->s);
+	x->net_streak = 0;
+	if (run_rejected(x, k->dag_id, k->run_id)) {
+		leave_out(x, g, r);         /* validate, then store: nothing of this run is written */
+		return 0;
 	}
-out:
-	runs_release(&rs);
+	if ((rc = write_run(x, g, r, v, n, &is_new, &err)) < 0)
+		return stop(x, rc, &err);
+	if (is_new)
+		x->st->runs_new++;
+	else
+		x->st->runs_updated++;
+	x->st->runs_fetched++;
+	progress(x);
+	return 0;
+}
+
+/* Fetches the task instances of every run to fetch, RUNS_PER_BLOCK runs
+ * per connector call, in DAG order; each DAG's cursor moves once its last
+ * run is in. */
+static int fetch_runs(struct ctx *x, struct dd_error *err)
+{
+	struct dd_run_key *keys = dd_xcalloc(RUNS_PER_BLOCK, sizeof(*keys));
+	size_t di = 0, ri = 0, first_open = 0;
+	int rc = 0;
+
+	while (rc == 0) {
+		size_t n = 0;
+
+		/* fill a block */
+		for (; di < x->n_dags && n < RUNS_PER_BLOCK; di++, ri = 0) {
+			struct dag *g = &x->dags[di];
+
+			if (g->skip || !g->ref)
+				continue;
+			for (; ri < g->listed.n && n < RUNS_PER_BLOCK; ri++)
+				if (g->fetch[ri]) {
+					keys[n].dag_id = g->dag_id;
+					keys[n].run_id = g->listed.v[ri].run_id;
+					keys[n++].user = &g->listed.v[ri];
+				}
+			if (ri < g->listed.n)
+				break;          /* the block is full inside this DAG */
+		}
+		if (n) {
+			if ((rc = interrupted(x, err)) < 0)
+				break;
+			rc = op_result(x, conn_list_run_tis(x->c, keys, n, on_run_tis, x, err), err);
+			if (rc > 0)
+				rc = DD_ERR;
+		}
+		/* DAGs whose every run is now in: move their cursors */
+		for (; rc == 0 && first_open < x->n_dags; first_open++) {
+			struct dag *g = &x->dags[first_open];
+
+			if (g->skip || !g->ref) {
+				x->st->dags_done += !g->runs_done;
+				g->runs_done = 1;
+				continue;
+			}
+			if (g->n_delivered < g->n_fetch)
+				break;
+			rc = finish_runs(x, g, err);
+		}
+		if (rc == 0)
+			progress(x);
+		if (!n)
+			break;
+	}
+	free(keys);
 	return rc;
 }
 
-/* ---- logs ---------------------------------------------------------------- */
+/* ---- step 3: logs ---------------------------------------------------------------- */
 
 struct log_job {
 	int64_t try_ref;
+	const char *dag_id;          /* in ctx.dags */
 	char *run_id, *task_id, *external_id;
 	int map_index, try_number;
 	int baseline;               /* 1: a failing task's last success; 2: a success for quiet failures */
@@ -482,13 +742,14 @@ struct log_jobs {
 	struct log_job *v;
 	size_t n, cap;
 	size_t log_cap, success_cap;   /* bytes kept of a log; of a success fetched for quiet failures */
-	const char *dag_id;
-	struct dd_strv failing_tasks;
+	const char *dag_id;            /* the DAG being planned */
+	size_t dag_first;              /* its first job (jobs of one DAG are not repeated) */
+	struct dd_strv failing_tasks;  /* of that DAG */
 };
 
 static int has_job(const struct log_jobs *j, int64_t try_ref)
 {
-	for (size_t i = 0; i < j->n; i++)
+	for (size_t i = j->dag_first; i < j->n; i++)
 		if (j->v[i].try_ref == try_ref)
 			return 1;
 	return 0;
@@ -504,6 +765,7 @@ static void add_job(struct log_jobs *j, const struct dd_store_try *t, int baseli
 	q = &j->v[j->n++];
 	memset(q, 0, sizeof(*q));
 	q->try_ref = t->ref;
+	q->dag_id = j->dag_id;
 	q->run_id = dd_xstrdup(t->t.run_id);
 	q->task_id = dd_xstrdup(t->t.task_id);
 	q->external_id = dd_xstrdup(t->ti_external_id);
@@ -581,6 +843,7 @@ static int on_log(const struct dd_log_request *req, const char *text, size_t len
 			snprintf(x->st->first_log_error, sizeof(x->st->first_log_error), "%s", perr.msg);
 		x->st->logs_failed++;
 	}
+	x->st->logs_done++;
 	progress(x);
 	return 0;
 }
@@ -622,31 +885,47 @@ static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_e
 	return rc;
 }
 
-/* complete: every run the DAG listed is stored (none rejected or left out): only then are the
- * newest successes the same as a sync that did not fail would pick. */
-static int sync_logs(struct ctx *x, const char *dag_id, int64_t dag_ref, int complete, struct dd_error *err)
+/* The logs one DAG wants: failed tries in the window without a log, the
+ * newest success of each task that failed (a baseline), and when every
+ * run the DAG listed is stored (none rejected or left out: only then are
+ * the newest successes those a sync that did not fail would pick), the
+ * newest successes of every task, which quiet failures are read from. */
+static int plan_logs(struct ctx *x, struct dag *g, struct log_jobs *j, struct dd_error *err)
 {
-	struct log_jobs j = { .dag_id = dag_id };
-	size_t batch = x->o->log_batch ? x->o->log_batch : 16;
 	int rc;
 
-	j.log_cap = x->src->max_log_bytes > 0 ? (size_t)x->src->max_log_bytes : 0;
-	j.success_cap = x->src->success_log_bytes > 0 ? (size_t)x->src->success_log_bytes : 0;
-	if (j.log_cap && (!j.success_cap || j.success_cap > j.log_cap))
-		j.success_cap = j.log_cap;
-
-	/* Failed tries in the window without a log (and the tasks that failed). */
-	rc = store_failed_tries(x->s, dag_ref, x->o->since_ms, 0, 0, on_failed_try, &j, err);
-	for (size_t i = 0; i < j.failing_tasks.n && rc == 0; i++) {
-		rc = store_last_success_try(x->s, dag_ref, j.failing_tasks.v[i], 0, on_baseline, &j, err);
+	j->dag_id = g->dag_id;
+	j->dag_first = j->n;
+	dd_strv_release(&j->failing_tasks);
+	rc = store_failed_tries(x->s, g->ref, x->o->since_ms, 0, 0, on_failed_try, j, err);
+	for (size_t i = 0; i < j->failing_tasks.n && rc == 0; i++) {
+		rc = store_last_success_try(x->s, g->ref, j->failing_tasks.v[i], 0, on_baseline, j, err);
 		if (rc == DD_ENOTFOUND) {
 			dd_error_clear(err);
 			rc = 0;
 		}
 	}
-	/* the newest successes of every task: what quiet failures are read from */
-	if (rc == 0 && complete && x->src->success_logs > 0)
-		rc = store_recent_successes(x->s, dag_ref, x->o->since_ms, x->src->success_logs, on_success, &j, err);
+	if (rc == 0 && !g->gaps && x->src->success_logs > 0)
+		rc = store_recent_successes(x->s, g->ref, x->o->since_ms, x->src->success_logs, on_success, j, err);
+	return rc;
+}
+
+/* Fetches the logs of every DAG, log_batch at a time whatever their DAG,
+ * so the connector keeps its concurrency busy; one transaction per batch. */
+static int sync_logs(struct ctx *x, struct dd_error *err)
+{
+	struct log_jobs j = { 0 };
+	size_t batch = x->o->log_batch ? x->o->log_batch : DEFAULT_LOG_BATCH;
+	int rc = 0;
+
+	j.log_cap = x->src->max_log_bytes > 0 ? (size_t)x->src->max_log_bytes : 0;
+	j.success_cap = x->src->success_log_bytes > 0 ? (size_t)x->src->success_log_bytes : 0;
+	if (j.log_cap && (!j.success_cap || j.success_cap > j.log_cap))
+		j.success_cap = j.log_cap;
+	for (size_t i = 0; i < x->n_dags && rc == 0; i++)
+		if (!x->dags[i].skip && x->dags[i].ref)
+			rc = plan_logs(x, &x->dags[i], &j, err);
+	x->st->logs_planned = j.n;
 	for (size_t off = 0; off < j.n && rc == 0; off += batch) {
 		size_t n = j.n - off < batch ? j.n - off : batch;
 		struct dd_log_request *reqs;
@@ -657,7 +936,7 @@ static int sync_logs(struct ctx *x, const char *dag_id, int64_t dag_ref, int com
 		for (size_t i = 0; i < n; i++) {
 			struct log_job *q = &j.v[off + i];
 
-			reqs[i].dag_id = dag_id;
+			reqs[i].dag_id = q->dag_id;
 			reqs[i].run_id = q->run_id;
 			reqs[i].task_id = q->task_id;
 			reqs[i].map_index = q->map_index;
@@ -677,6 +956,8 @@ static int sync_logs(struct ctx *x, const char *dag_id, int64_t dag_ref, int com
 	return rc;
 }
 
+/* ---- the sync ------------------------------------------------------------------- */
+
 static int count_run(const struct dd_store_run *r, void *ud)
 {
 	(void)r;
@@ -689,73 +970,60 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
              struct dd_error *err)
 {
 	struct ctx x = { .s = s, .c = c, .src = src, .o = opts, .st = stats };
-	struct dd_strv dag_ids = DD_STRV_INIT;
-	int64_t *dag_refs = NULL;
 	int rc = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	conn_on_reject(c, on_reject, &x);
 	if (opts->n_dag_ids) {
 		for (size_t i = 0; i < opts->n_dag_ids; i++)
-			if (!dd_strv_contains(&dag_ids, opts->dag_ids[i]))
-				dd_strv_push(&dag_ids, opts->dag_ids[i]);
+			if (!find_dag(&x, opts->dag_ids[i]))
+				add_named(&x, opts->dag_ids[i]);
 	} else {
-		rc = conn_list_dags(c, add_dag_id, &dag_ids, err);
+		rc = op_result(&x, conn_list_dag_summaries(c, add_summary, &x, err), err);
 	}
+	stats->dags_total = x.n_dags;
 	if (rc == 0)
 		rc = interrupted(&x, err);
-	if (rc == 0) {
-		dag_refs = dd_xcalloc(dag_ids.n + 1, sizeof(*dag_refs));
-		rc = refresh_definitions(&x, &dag_ids, dag_refs, err);
-	}
-	stats->dags_total = dag_ids.n;
-	for (size_t i = 0; i < dag_ids.n && rc == 0; i++) {
-		stats->current_dag = dag_ids.v[i];
-		stats->dags_done = i;
-		progress(&x);
-		if ((rc = interrupted(&x, err)) < 0)
-			break;
-		if (!dag_refs[i])
-			continue;          /* its definition could not be fetched (counted) */
-		size_t gaps = stats->rejected + stats->runs_incomplete + stats->dags_failed;
-		{
-			int64_t t0 = dd_now_ms();   /* the run states read now are as of t0 or later */
+	if (rc == 0)
+		rc = refresh_source(&x, err);
+	if (rc == 0)
+		rc = store_dags(s, x.source_ref, on_stored_dag, &x, err);
+	/* DAGs named: their definitions first (one the source lacks stops here) */
+	if (rc == 0 && opts->n_dag_ids)
+		rc = refresh_definitions(&x, err);
+	if (rc == 0)
+		rc = list_runs(&x, err);
+	if (rc == 0)
+		rc = plan_runs(&x, err);
+	if (rc == 0)
+		rc = refresh_definitions(&x, err);
+	if (rc == 0)
+		rc = fetch_runs(&x, err);
+	if (rc == 0)
+		rc = sync_logs(&x, err);
+	for (size_t i = 0; i < x.n_dags && rc == 0; i++) {
+		struct dag *g = &x.dags[i];
 
-			rc = sync_runs(&x, dag_ids.v[i], dag_refs[i], err);
-			if (rc < 0 && !fatal(&x, rc)) {
-				/* its runs could not be listed: the next sync lists them again */
-				note_problem(&x, err->msg);
-				stats->dags_failed++;
-				dd_error_clear(err);
-				rc = 0;
-			} else if (rc == 0) {
-				x.net_streak = 0;
-				rc = store_cursor_put_i64(s, x.source_ref, dag_ids.v[i], STORE_CURSOR_RUNS_READ, t0, err);
-			}
-		}
-		if (rc == 0)
-			rc = sync_logs(&x, dag_ids.v[i], dag_refs[i],
-			               stats->rejected + stats->runs_incomplete + stats->dags_failed == gaps, err);
-		if (rc == 0)
-			rc = store_runs(s, dag_refs[i], opts->since_ms, 0, count_run, &stats->runs_in_window,
-			                err);
-		if (rc == 0) {
-			stats->dags++;
-			progress(&x);
-		}
+		if (g->skip || !g->ref)
+			continue;
+		rc = store_runs(s, g->ref, opts->since_ms, 0, count_run, &stats->runs_in_window, err);
+		stats->dags++;
 	}
 	if (rc == 0)
-		stats->dags_done = dag_ids.n;
+		stats->dags_done = x.n_dags;
 	if (rc == 0 && x.source_ref)
 		rc = store_source_set_synced(s, x.source_ref, dd_now_ms(), err);
 	if (store_in_transaction(s))
 		store_rollback(s);
 	progress(&x);
-	stats->current_dag = NULL;
 	conn_on_reject(c, NULL, NULL);
 	dd_strv_release(&x.reject_runs);
-	free(dag_refs);
-	dd_strv_release(&dag_ids);
+	for (size_t i = 0; i < x.n_dags; i++) {
+		free((char *)x.dags[i].dag_id);
+		runs_release(&x.dags[i].listed);
+		free(x.dags[i].fetch);
+	}
+	free(x.dags);
 	return rc < 0 ? rc : rc > 0 ? DD_ERR : 0;
 }
 

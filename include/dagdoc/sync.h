@@ -2,35 +2,42 @@
  * sync.h - fills the store from one source, incrementally.  `dagdoc sync`,
  * triage and report all call sync_run.
  *
- * What one sync does, for each DAG (all DAGs of the source when none are
- * named):
- *  1. Refreshes the DAG (tasks and dependencies), the source's import
- *     errors and a health snapshot: one transaction.
- *  2. Lists runs from a cursor: the oldest run that was unfinished at the
+ * What one sync does, for the DAGs named (else every DAG the source lists):
+ * it asks for data, not for DAGs, through the connector's fleet operations
+ * (connector.h: a few listings for all DAGs, task instances of many runs
+ * per request, pages and logs fetched concurrently), so a sync with
+ * nothing new costs a few requests per source whatever the number of DAGs.
+ *  1. Stores the source, its import errors and a health snapshot (one
+ *     transaction).  DAGs named have their definitions (tasks and
+ *     dependencies) read first; one the source lacks stops the sync.
+ *  2. Lists the runs of all DAGs at once (DAGS_PER_LISTING per listing),
+ *     each DAG from its cursor: the oldest run that was unfinished at the
  *     last sync (or the newest run, when all were finished), or `since_ms`
  *     when the window was never covered.  A run already stored in a
  *     finished state and listed in that same state is skipped: no task
- *     instance, try or log requests.  Every other run (new, unfinished,
- *     or changed, e.g. cleared) gets its task instances and tries fetched,
- *     then written in ONE transaction per run.
- *  3. Fetches the logs of failed tries (failed, up_for_retry, crashed,
- *     timed_out) in the window that are not stored yet, and for each task
- *     that failed in the window, the log of its newest successful try as a
- *     baseline when not stored yet, and the log of the successful try of
- *     each task in its newest src->success_logs runs with one in the
- *     window (0: none; a mapped task's lowest map index) not stored yet,
- *     capped at src->success_log_bytes, for quiet failures (quiet.h),
- *     when every run of the DAG was stored whole (so a faulty sync picks
- *     no success a healthy one would not).  A log stored (or recorded
- *     missing) is never asked for again, so a sync with nothing new makes
- *     no log request.
- *     Logs are fetched concurrently by the
- *     connector, `log_batch` at a time, capped and compressed as each
- *     arrives (memory holds one raw log plus the batch's compressed ones),
- *     then written in one transaction per batch.
+ *     instance, try or log requests.
+ *  3. Reads the definition of each DAG that is new to the store, has runs
+ *     to fetch, or whose pause the listing reports changed (all at once,
+ *     each written as it arrives).  A DAG with nothing new costs nothing.
+ *  4. Fetches the task instances and tries of every other run (new,
+ *     unfinished, or changed, e.g. cleared), many runs per request, and
+ *     writes each run in ONE transaction as it arrives.  A DAG's cursor
+ *     moves (one small transaction) once all its runs are in.
+ *  5. Fetches the logs of every DAG in one pool, `log_batch` at a time
+ *     (one transaction per batch): of failed tries (failed, up_for_retry,
+ *     crashed, timed_out) in the window that are not stored yet, and for
+ *     each task that failed in the window, the log of its newest
+ *     successful try as a baseline when not stored yet, and the log of the
+ *     successful try of each task in its newest src->success_logs runs
+ *     with one in the window (0: none; a mapped task's lowest map index)
+ *     not stored yet, capped at src->success_log_bytes, for quiet failures
+ *     (quiet.h), when every run of the DAG was stored whole (so a faulty
+ *     sync picks no success a healthy one would not).  A log stored (or
+ *     recorded missing) is never asked for again, so a sync with nothing
+ *     new makes no log request.  Logs are capped and compressed as each
+ *     arrives (memory holds one raw log plus the batch's compressed ones).
  *  Network calls are never made inside a transaction, so the write lock
  *  is held for milliseconds and readers (WAL) are never blocked.
- *  4. Moves the DAG's cursor (one small transaction).
  *
  * Crash safety: a process killed at any point loses at most the open
  * transaction; nothing is ever half-written, and the next sync redoes the
@@ -107,9 +114,13 @@ struct dd_sync_stats {
 	char first_problem[DD_ERROR_MSG_MAX];   /* of those three */
 	uint64_t requests;         /* connector requests (conn_stats) */
 	uint64_t retries;          /* connector retries (conn_stats) */
-	const char *current_dag;   /* for progress lines; valid during the callback */
+	uint64_t bytes;            /* bytes the connector received (conn_stats) */
 	size_t dags_total;         /* DAGs this sync goes through (known once listed) */
-	size_t dags_done;          /* of which finished, synced or not */
+	size_t dags_done;          /* of which their runs are stored (or left for the next sync) */
+	size_t runs_to_fetch;      /* listed runs whose task instances are fetched (known once listed) */
+	size_t runs_fetched;       /* of which stored */
+	size_t logs_planned;       /* logs to fetch (known once the runs are in) */
+	size_t logs_done;          /* of which answered (stored, missing or failed) */
 };
 
 struct dd_sync_options {
@@ -120,7 +131,7 @@ struct dd_sync_options {
 	void (*progress)(const struct dd_sync_stats *st, void *ud);
 	void *progress_ud;
 	volatile sig_atomic_t *interrupted;   /* may be NULL */
-	size_t log_batch;              /* logs per transaction, 0: 16 */
+	size_t log_batch;              /* logs per transaction, 0: 64 */
 	/* TEST ONLY (may be NULL): called inside each run batch's transaction,
 	 * just before its commit, with the batch number (1-based).  `dagdoc
 	 * sync` uses it for DAGDOC_TEST_SLOW_BATCH (see src/cmd/cli_session.c). */

@@ -29,27 +29,30 @@ struct terminal {
 
 static struct terminal term;
 
+/* One line per source, redrawn: DAGs whose runs are in, runs, logs, bytes,
+ * retries and the time left.  The time left is the pace so far over the
+ * work known: runs to fetch, then logs to fetch (a log counts as a run). */
 static void on_progress(const char *source, const struct dd_sync_stats *st, void *ud)
 {
 	struct terminal *t = ud;
 	char bytes[32], eta[48] = "";
 	int64_t now = dd_now_ms();
+	size_t done = st->runs_fetched + st->logs_done, todo = st->runs_to_fetch + st->logs_planned;
 
 	if (!t->started_ms)
 		t->started_ms = now;
-	/* the time left, once a DAG is done: the DAGs left at the pace so far */
-	if (st->dags_done && st->dags_done < st->dags_total && now > t->started_ms) {
+	if (done && done < todo && now > t->started_ms + 2000) {
 		char left[24];
 
-		dd_format_duration((double)(now - t->started_ms) / 1000.0 / (double)st->dags_done *
-		                   (double)(st->dags_total - st->dags_done), left, sizeof(left));
+		dd_format_duration((double)(now - t->started_ms) / 1000.0 / (double)done * (double)(todo - done), left,
+		                   sizeof(left));
 		snprintf(eta, sizeof(eta), ", about %s left", left);
 	}
-	cli_format_bytes(st->log_bytes, bytes, sizeof(bytes));
-	fprintf(stderr, "\rsync %s: DAG %zu of %zu%s%s, %zu %s, %zu %s, %s, %llu %s%s\033[K", source,
-	        st->dags_done + (st->dags_done < st->dags_total), st->dags_total, st->current_dag ? " " : "",
-	        st->current_dag ? st->current_dag : "", st->runs_listed, DD_PLURAL(st->runs_listed, "run", "runs"),
-	        st->logs, DD_PLURAL(st->logs, "log", "logs"), bytes, (unsigned long long)st->retries,
+	cli_format_bytes(st->bytes, bytes, sizeof(bytes));
+	fprintf(stderr, "\rsync %s: %zu of %zu %s, %zu of %zu %s, %zu %s, %s, %llu %s%s\033[K", source,
+	        st->dags_done, st->dags_total, DD_PLURAL(st->dags_total, "DAG", "DAGs"), st->runs_fetched,
+	        st->runs_to_fetch, DD_PLURAL(st->runs_to_fetch, "run", "runs"), st->logs,
+	        DD_PLURAL(st->logs, "log", "logs"), bytes, (unsigned long long)st->retries,
 	        DD_PLURAL(st->retries, "retry", "retries"), eta);
 	fflush(stderr);
 	t->progress_shown = 1;

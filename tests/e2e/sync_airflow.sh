@@ -45,12 +45,14 @@ run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE
 expect_rc "v1: sync exits 0" 0
 expect_out "v1: summary" '^synced 3 DAGs from prod \(airflow 2\.10\.5 \(api v1\)\): 31 runs \(31 new\), 122 tries, 99 logs \([0-9.]+ kB\)$'
 eq "v1: no progress line off a terminal" "$errout" ""
-# On a terminal (script(1) gives one): which DAG, N of M, and what was fetched
+# On a terminal (script(1) gives one): DAGs done of all, runs fetched of
+# those to fetch, logs, bytes received, retries
 script -qec "'$DAGDOC' sync --config '$TMP/v1.yaml' --store '$TMP/v1-tty.db' $SINCE" /dev/null >"$TMP/tty.out" 2>&1
 tr '\r' '\n' <"$TMP/tty.out" >"$TMP/tty.lines"
-check "v1 on a terminal: the progress names the DAG and counts N of M" \
-	grep -qE '^sync prod: DAG [1-3] of 3 [a-z_]+, [0-9]+ runs?, [0-9]+ logs?, ' "$TMP/tty.lines"
-check "v1 on a terminal: the last DAG is 3 of 3" grep -qE '^sync prod: DAG 3 of 3 ' "$TMP/tty.lines"
+check "v1 on a terminal: the progress counts DAGs and runs N of M" \
+	grep -qE '^sync prod: [0-3] of 3 DAGs, [0-9]+ of 31 runs, [0-9]+ logs?, [0-9.]+ [kM]?B, [0-9]+ retr' "$TMP/tty.lines"
+check "v1 on a terminal: the last line has every DAG and run" \
+	grep -qE '^sync prod: 3 of 3 DAGs, 31 of 31 runs, 99 logs, ' "$TMP/tty.lines"
 check "v1 on a terminal: the progress line is cleared, then the summary" grep -qE $'^\e\\[Ksynced 3 DAGs from prod' "$TMP/tty.lines"
 eq "v1: runs, tries, logs stored" "$(counts "$DB")" "31 122 99"
 eq "v1: run states of etl_daily" "$(sqlite3 "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY r.logical_ms)")" \

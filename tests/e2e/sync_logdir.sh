@@ -91,7 +91,7 @@ expect_err "bad --since explained" "'3x' is not a duration"
 # On a terminal (script(1) gives one) a progress line goes to stderr.
 if command -v script >/dev/null; then
 	script -qec "'$DAGDOC' sync --config '$TMP/config.yaml' --store '$TMP/tty.db' --since 3650d" /dev/null >"$TMP/tty.out"
-	check "progress line on a terminal" grep -q $'\rsync local: DAG 2 of 2 [a-z_]*, 6 runs, 8 logs, 16.2 kB, 0 retries\033\\[K' "$TMP/tty.out"
+	check "progress line on a terminal" grep -q $'\rsync local: 2 of 2 DAGs, 6 of 6 runs, 8 logs, 42.4 kB, 0 retries\033\\[K' "$TMP/tty.out"
 	check "progress line cleared before the summary" grep -q $'\r\033\\[Ksynced 2 DAGs from local' "$TMP/tty.out"
 fi
 
