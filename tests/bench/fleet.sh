@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Fleet benchmark (issue "Fleet scale"): a platform team's Airflow, served
+# by the fake as a generated fleet (tests/fakes/README.md, "A generated
+# fleet"), default 100 hourly DAGs x 720 runs x 10 tasks with a failure mix,
+# LATENCY_MS per request, the source's concurrency CONCURRENCY.
+#
+#  1. First sync into an empty store: wall time against the lower bound
+#     = the fewest requests the API allows for what was stored
+#       x latency / concurrency
+#     (target: within 1.5x).  The fewest requests: the DAG list, health
+#     and import errors, each new DAG's definition (the DAG and its
+#     tasks), pages of runs and of task instances at the server's page
+#     limit, the try history of each task instance tried more than once
+#     (the API has no batch form of it), and one request per log.
+#  2. A second sync with nothing new: its requests (target: a few per
+#     source, not per DAG) and time.
+#  3. `dagdoc report --offline` over every DAG from the warm store: wall
+#     time (target: under 10 s) and peak memory.
+# Run from the project root after `make` (make bench does).  FLEET, API
+# (v1|v2), LATENCY_MS and CONCURRENCY may be set in the environment.
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+FLEET=${FLEET:-100x720x10}
+API=${API:-v1}
+LATENCY_MS=${LATENCY_MS:-50}
+CONCURRENCY=${CONCURRENCY:-8}
+PAGE_LIMIT=100          # the fake's maximum_page_limit, Airflow's default
+PY=/usr/bin/python3
+tmp=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$tmp"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	[ -n "${BENCH_DIR:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+start_fake() {   # NAME ARGS... ; sets $port
+	local name=$1
+	shift
+	rm -f "$tmp/$name.port" "$tmp/$name.req"
+	"$PY" tests/fakes/fake_airflow.py --port-file "$tmp/$name.port" --request-log "$tmp/$name.req" \
+		--max-page-limit "$PAGE_LIMIT" "$@" 2>"$tmp/$name.err" &
+	pids+=($!)
+	for _ in $(seq 600); do [ -s "$tmp/$name.port" ] && break; sleep 0.1; done
+	port=$(cat "$tmp/$name.port")
+}
+secs() { awk "BEGIN { printf \"%.2f\", ($2 - $1) }"; }
+q() { sqlite3 "$tmp/store.db" "$1"; }
+
+export XDG_CONFIG_HOME="$tmp/xdg" XDG_STATE_HOME="$tmp/xdg" XDG_CACHE_HOME="$tmp/cache"
+rm -f "$tmp/store.db"*
+t0=$(date +%s.%N)
+start_fake fleet --api "$API" --world "fleet:$FLEET" --latency-ms "$LATENCY_MS"
+t1=$(date +%s.%N)
+cat >"$tmp/config.yaml" <<YAML
+sources:
+  - name: fleet
+    kind: airflow
+    url: http://127.0.0.1:$port
+    concurrency: $CONCURRENCY
+YAML
+echo "== fleet $FLEET, fake Airflow API $API, ${LATENCY_MS} ms per request, concurrency $CONCURRENCY (fake up in $(secs "$t0" "$t1") s)"
+
+# 1. first sync
+/usr/bin/time -f "%e %M" -o "$tmp/first.time" \
+	./dagdoc sync --config "$tmp/config.yaml" --store "$tmp/store.db" --since 3650d >"$tmp/first.out" || {
+	echo "first sync failed:"; cat "$tmp/first.out"; exit 1; }
+read -r first_s first_kb <"$tmp/first.time"
+first_req=$(wc -l <"$tmp/fleet.req")
+dags=$(q "SELECT count(*) FROM dags")
+runs=$(q "SELECT count(*) FROM runs")
+tis=$(q "SELECT count(*) FROM task_instances")
+retried=$(q "SELECT count(*) FROM task_instances WHERE try_number > 1")
+logs=$(q "SELECT count(*) FROM logs")
+# one version probe per API tried (v1: /api/v2/version 404, then /api/v1/version)
+probes=$(grep -c '/version ' "$tmp/fleet.req" || true)
+pages() { echo $(( ($1 + PAGE_LIMIT - 1) / PAGE_LIMIT )); }
+min_req=$(( probes + $(pages "$dags") + 2 + 2 * dags + $(pages "$runs") + $(pages "$tis") + retried + logs ))
+bound=$(awk "BEGIN { printf \"%.2f\", $min_req * $LATENCY_MS / 1000 / $CONCURRENCY }")
+echo "first sync: $(cat "$tmp/first.out")"
+echo "  stored: $dags DAGs, $runs runs, $tis task instances ($retried tried more than once), $logs logs"
+echo "  requests: $first_req made, $min_req the fewest the API allows for that"
+echo "  time: ${first_s} s; lower bound $min_req x ${LATENCY_MS} ms / $CONCURRENCY = ${bound} s;" \
+	"ratio $(awk "BEGIN { printf \"%.2f\", $first_s / $bound }")x (target <= 1.5x); peak memory $((first_kb / 1024)) MB"
+echo "  by endpoint:"
+sed 's/?.*//; s/ [0-9]*$//; s#/dags/[^/ ]*/dagRuns/[^/ ]*/taskInstances/[^ ]*#/dags/D/dagRuns/R/taskInstances/…#; s#/dags/[^/~ ]*#/dags/D#' \
+	"$tmp/fleet.req" | sort | uniq -c | sort -rn | sed 's/^/    /'
+
+# 2. warm sync, nothing new
+before=$(wc -l <"$tmp/fleet.req")
+/usr/bin/time -f "%e %M" -o "$tmp/warm.time" \
+	./dagdoc sync --config "$tmp/config.yaml" --store "$tmp/store.db" --since 3650d >"$tmp/warm.out"
+read -r warm_s warm_kb <"$tmp/warm.time"
+tail -n +"$((before + 1))" "$tmp/fleet.req" >"$tmp/warm.req"
+echo "warm sync: $(cat "$tmp/warm.out")"
+echo "  $(wc -l <"$tmp/warm.req") requests for $dags DAGs, ${warm_s} s, peak memory $((warm_kb / 1024)) MB:"
+sed 's/?.*//; s/ [0-9]*$//' "$tmp/warm.req" | sort | uniq -c | sed 's/^/    /'
+
+# 3. the report over every DAG from the warm store (the fleet's runs are
+# months old: the period reaches back to them)
+/usr/bin/time -f "%e %M" -o "$tmp/report.time" \
+	./dagdoc report --config "$tmp/config.yaml" --store "$tmp/store.db" --offline --since 3650d \
+	--history 3650d --no-record >"$tmp/report.out" 2>"$tmp/report.err" || true
+read -r report_s report_kb <"$tmp/report.time"
+echo "report --offline over $dags DAGs: ${report_s} s (target < 10 s), peak memory $((report_kb / 1024)) MB," \
+	"$(grep -c . "$tmp/report.out") lines"
+grep -m3 . "$tmp/report.err" | sed 's/^/  stderr: /' || true
