@@ -367,16 +367,19 @@ class Fleet:
         rng = random.Random(seed)
         self.profiles = []
         cascade = rng.randrange(n_dags) if n_dags > 1 else -1
+        small = n_dags <= 4  # a small fleet (tests) has each kind: 0 broken, 1 flaky, the last cascading
+        if small:
+            cascade = n_dags - 1 if n_dags >= 3 else -1
         for i in range(n_dags):
             area = FLEET_AREAS[i % len(FLEET_AREAS)]
             p = {"dag_id": "%s_%s_%03d" % (area, "hourly", i), "area": area, "minute": (i * 7) % 60,
                  "fanout": i % 2 == 1 and n_tasks >= 3, "broken": None, "flaky": None, "cascade": i == cascade,
                  "host": "worker-%d" % (i % 6 + 1)}
             r = rng.random()
-            if i != cascade and r < 1 / 30.0 + (0.5 if n_dags <= 4 and i == 0 else 0):
+            if i != cascade and (r < 1 / 30.0 if not small else i == 0):
                 p["broken"] = {"onset": n_runs - 1 - rng.randrange(max(1, n_runs // 4)),
                                "task": rng.randrange(n_tasks), "how": rng.randrange(len(FLEET_BREAKAGES))}
-            elif i != cascade and r < 1 / 30.0 + 1 / 8.0 + (0.5 if n_dags <= 4 and i == 1 else 0):
+            elif i != cascade and (r < 1 / 30.0 + 1 / 8.0 if not small else i == 1):
                 p["flaky"] = {"task": rng.randrange(n_tasks), "rate": 0.03 + rng.random() * 0.1}
             self.profiles.append(p)
         self.by_id = {p["dag_id"]: (i, p) for i, p in enumerate(self.profiles)}
