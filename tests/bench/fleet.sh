@@ -67,7 +67,7 @@ echo "== fleet $FLEET, fake Airflow API $API, ${LATENCY_MS} ms per request, conc
 /usr/bin/time -f "%e %M" -o "$tmp/first.time" \
 	./dagdoc sync --config "$tmp/config.yaml" --store "$tmp/store.db" --since 3650d >"$tmp/first.out" || {
 	echo "first sync failed:"; cat "$tmp/first.out"; exit 1; }
-read -r first_s first_kb <"$tmp/first.time"
+read -r first_s first_kb < <(tail -1 "$tmp/first.time")
 first_req=$(wc -l <"$tmp/fleet.req")
 dags=$(q "SELECT count(*) FROM dags")
 runs=$(q "SELECT count(*) FROM runs")
@@ -92,7 +92,7 @@ sed 's/?.*//; s/ [0-9]*$//; s#/dags/[^/ ]*/dagRuns/[^/ ]*/taskInstances/[^ ]*#/d
 before=$(wc -l <"$tmp/fleet.req")
 /usr/bin/time -f "%e %M" -o "$tmp/warm.time" \
 	./dagdoc sync --config "$tmp/config.yaml" --store "$tmp/store.db" --since 3650d >"$tmp/warm.out"
-read -r warm_s warm_kb <"$tmp/warm.time"
+read -r warm_s warm_kb < <(tail -1 "$tmp/warm.time")
 tail -n +"$((before + 1))" "$tmp/fleet.req" >"$tmp/warm.req"
 echo "warm sync: $(cat "$tmp/warm.out")"
 echo "  $(wc -l <"$tmp/warm.req") requests for $dags DAGs, ${warm_s} s, peak memory $((warm_kb / 1024)) MB:"
@@ -103,7 +103,7 @@ sed 's/?.*//; s/ [0-9]*$//' "$tmp/warm.req" | sort | uniq -c | sed 's/^/    /'
 /usr/bin/time -f "%e %M" -o "$tmp/report.time" \
 	./dagdoc report --config "$tmp/config.yaml" --store "$tmp/store.db" --offline --since 3650d \
 	--history 3650d --no-record >"$tmp/report.out" 2>"$tmp/report.err" || true
-read -r report_s report_kb <"$tmp/report.time"
+read -r report_s report_kb < <(tail -1 "$tmp/report.time")
 echo "report --offline over $dags DAGs: ${report_s} s (target < 10 s), peak memory $((report_kb / 1024)) MB," \
 	"$(grep -c . "$tmp/report.out") lines"
 grep -m3 . "$tmp/report.err" | sed 's/^/  stderr: /' || true
