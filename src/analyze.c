@@ -489,16 +489,7 @@ static int run_has_key(const struct run_rec *rr, int task, const char *key, int 
 
 double an_median(double *v, size_t n)
 {
-	if (!n)
-		return 0;
-	for (size_t i = 1; i < n; i++)          /* insertion sort: n is small */
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return n ? dd_median_sort(v, n) : 0;
 }
 
 static void compute_tasks(struct ctx *c)

@@ -93,13 +93,6 @@ int quiet_template(const char *msg, size_t len, struct dd_buf *shape, struct qui
 
 /* ---- statistics ----------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 double quiet_median(const double *v, size_t n)
 {
 	double *c, m;
@@ -108,8 +101,7 @@ double quiet_median(const double *v, size_t n)
 		return NAN;
 	c = dd_xmalloc(n * sizeof(*c));
 	memcpy(c, v, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), cmp_double);
-	m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+	m = dd_median_sort(c, n);
 	free(c);
 	return m;
 }

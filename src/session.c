@@ -4,6 +4,8 @@
  */
 #include "dagdoc/util.h"
 
+#include <pthread.h>
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -85,26 +87,30 @@ struct progress_relay {
 	const char *source;
 };
 
+/* Sources synced at once report from their own threads: one at a time. */
+static pthread_mutex_t relay_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void relay_progress(const struct dd_sync_stats *st, void *ud)
 {
 	struct progress_relay *r = ud;
 
+	pthread_mutex_lock(&relay_lock);
 	r->hooks->progress(r->source, st, r->hooks->ud);
+	pthread_mutex_unlock(&relay_lock);
 }
 
-int session_sync(struct dd_session *s, const struct dd_source *src, const char *const *dag_ids, size_t n,
-                 int64_t since_s, unsigned flags, struct dd_sync_stats *stats, char *describe,
-                 struct dd_error *err)
+/* One source into `store` (the session's, or a thread's own handle on the
+ * same store): touches nothing of the session but its hooks. */
+static int sync_source(struct dd_session *s, struct dd_store *store, const struct dd_source *src,
+                       const char *const *dag_ids, size_t n, int64_t since_s, unsigned flags,
+                       struct dd_sync_stats *stats, char *describe, struct dd_error *err)
 {
 	const struct session_hooks *h = &s->hooks;
 	struct progress_relay relay = { h, src->name };
 	struct dd_sync_options opts;
-	struct dd_sync_stats local;
 	struct dd_conn *conn = NULL;
 	int rc;
 
-	if (!stats)
-		stats = &local;
 	memset(stats, 0, sizeof(*stats));
 	memset(&opts, 0, sizeof(opts));
 	opts.dag_ids = dag_ids;
@@ -122,10 +128,8 @@ int session_sync(struct dd_session *s, const struct dd_source *src, const char *
 		return rc;
 	if (describe)
 		snprintf(describe, 256, "%s", conn_describe(conn));
-	if (h->sync_guard)
-		h->sync_guard(1, h->ud);
 	if (!(flags & SESSION_SYNC_EACH) || !n) {
-		rc = sync_run(s->store, conn, src, &opts, stats, err);
+		rc = sync_run(store, conn, src, &opts, stats, err);
 	} else {
 		struct dd_sync_stats one, gaps;
 
@@ -134,7 +138,7 @@ int session_sync(struct dd_session *s, const struct dd_source *src, const char *
 			memset(&one, 0, sizeof(one));
 			opts.dag_ids = dag_ids + i;
 			opts.n_dag_ids = 1;
-			rc = sync_run(s->store, conn, src, &opts, &one, err);
+			rc = sync_run(store, conn, src, &opts, &one, err);
 			sync_add_gaps(&gaps, &one);
 			*stats = one;
 			if (rc == DD_ENOTFOUND) {      /* another source may have it */
@@ -149,14 +153,103 @@ int session_sync(struct dd_session *s, const struct dd_source *src, const char *
 		sync_clear_gaps(stats);
 		sync_add_gaps(stats, &gaps);
 	}
-	if (h->sync_guard)
-		h->sync_guard(0, h->ud);
 	conn_close(conn);
-	if (rc < 0)
-		return rc;
+	return rc;
+}
+
+static void note_synced(struct dd_session *s, const struct dd_source *src, const char *const *dag_ids, size_t n)
+{
 	for (size_t i = 0; i < (n ? n : 1); i++)
 		dd_strv_push_owned(&s->synced, dd_xasprintf("%s\t%s", src->name, n ? dag_ids[i] : "*"));
+}
+
+int session_sync(struct dd_session *s, const struct dd_source *src, const char *const *dag_ids, size_t n,
+                 int64_t since_s, unsigned flags, struct dd_sync_stats *stats, char *describe,
+                 struct dd_error *err)
+{
+	struct dd_sync_stats local;
+	int rc;
+
+	if (!stats)
+		stats = &local;
+	if (s->hooks.sync_guard)
+		s->hooks.sync_guard(1, s->hooks.ud);
+	rc = sync_source(s, s->store, src, dag_ids, n, since_s, flags, stats, describe, err);
+	if (s->hooks.sync_guard)
+		s->hooks.sync_guard(0, s->hooks.ud);
+	if (rc < 0)
+		return rc;
+	note_synced(s, src, dag_ids, n);
 	return 0;
+}
+
+/* What one thread of session_sync_sources works on. */
+struct source_job {
+	struct dd_session *s;
+	struct session_source_sync *out;
+	const char *const *dag_ids;
+	size_t n;
+	int64_t since_s;
+	unsigned flags;
+};
+
+static void *sync_source_thread(void *arg)
+{
+	struct source_job *j = arg;
+	struct session_source_sync *o = j->out;
+	struct dd_store *store = NULL;
+
+	/* a handle of its own: a store handle is used by one thread at a time */
+	o->rc = store_open(store_path(j->s->store), &store, &o->err);
+	if (o->rc == 0)
+		o->rc = sync_source(j->s, store, o->src, j->dag_ids, j->n, j->since_s, j->flags, &o->stats, o->describe,
+		                    &o->err);
+	store_close(store);
+	return NULL;
+}
+
+int session_sync_sources(struct dd_session *s, struct session_source_sync *v, size_t n, const char *const *dag_ids,
+                         size_t n_dags, int64_t since_s, unsigned flags)
+{
+	struct source_job *jobs;
+	pthread_t *threads;
+	int stop = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&v[i].stats, 0, sizeof(v[i].stats));
+		v[i].describe[0] = '\0';
+		dd_error_clear(&v[i].err);
+		v[i].rc = 0;
+	}
+	if (n == 1) {
+		v[0].rc = session_sync(s, v[0].src, dag_ids, n_dags, since_s, flags, &v[0].stats, v[0].describe,
+		                       &v[0].err);
+		return v[0].rc == DD_EINTR ? DD_EINTR : 0;
+	}
+	jobs = dd_xcalloc(n, sizeof(*jobs));
+	threads = dd_xcalloc(n, sizeof(*threads));
+	if (s->hooks.sync_guard)
+		s->hooks.sync_guard(1, s->hooks.ud);
+	for (size_t i = 0; i < n; i++) {
+		jobs[i] = (struct source_job){ s, &v[i], dag_ids, n_dags, since_s, flags };
+		if (pthread_create(&threads[i], NULL, sync_source_thread, &jobs[i]) != 0) {
+			threads[i] = 0;
+			sync_source_thread(&jobs[i]);   /* no thread to be had: here, now */
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (threads[i])
+			pthread_join(threads[i], NULL);
+	if (s->hooks.sync_guard)
+		s->hooks.sync_guard(0, s->hooks.ud);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].rc == 0)
+			note_synced(s, v[i].src, dag_ids, n_dags);
+		stop |= v[i].rc == DD_EINTR;
+	}
+	free(threads);
+	free(jobs);
+	return stop ? DD_EINTR : 0;
 }
 
 static int synced_already(const struct dd_session *s, const struct dd_source *src, const char *dag_id)
@@ -504,39 +597,42 @@ static const struct dd_source *config_source(const struct dd_config *cfg, const 
 	return NULL;
 }
 
-/* 1. Each source synced; one that cannot be read is named and skipped. */
+/* 1. Each source synced (all at once); one that cannot be read is named
+ * and skipped. */
 static int report_sync(struct dd_session *s, const struct session_report_scope *sc, struct report *r,
                        struct session_report_outcome *out, struct dd_error *err)
 {
-	for (size_t i = 0; i < s->cfg->n_sources; i++) {
-		const struct dd_source *src = &s->cfg->sources[i];
-		char describe[256] = "";
-		struct dd_error e = DD_ERROR_INIT;
-		struct dd_sync_stats st;
-		int rc = 0;
+	struct session_source_sync *v = dd_xcalloc(s->cfg->n_sources + 1, sizeof(*v));
+	size_t n = 0;
+	int rc = 0;
 
-		if (sc->sources->n && !dd_strv_contains(sc->sources, src->name))
-			continue;
-		if (!s->offline) {
-			out->sources_tried++;
-			rc = session_sync(s, src, (const char *const *)sc->dags->v, sc->dags->n, sc->history_s,
-			                  SESSION_SYNC_EACH, &st, describe, &e);
-			if (rc == DD_EINTR) {
-				*err = e;
-				return rc;
-			}
-			if (rc < 0) {
-				out->sources_failed++;
-				note(s, dd_xasprintf("source %s could not be read: %s; the report uses what the store "
-				                     "already holds", src->name, e.msg));
-			} else {
-				gap_notes(s, &st);
-			}
-		}
-		report_add_source(r, src->name, dd_source_kind_name(src->kind), describe[0] ? describe : NULL,
-		                  rc < 0 ? e.msg : NULL, !s->offline);
+	for (size_t i = 0; i < s->cfg->n_sources; i++)
+		if (!sc->sources->n || dd_strv_contains(sc->sources, s->cfg->sources[i].name))
+			v[n++].src = &s->cfg->sources[i];
+	if (!s->offline && n) {
+		out->sources_tried += n;
+		rc = session_sync_sources(s, v, n, (const char *const *)sc->dags->v, sc->dags->n, sc->history_s,
+		                          SESSION_SYNC_EACH);
 	}
-	return 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (v[i].rc < 0) {
+			out->sources_failed++;
+			note(s, dd_xasprintf("source %s could not be read: %s; the report uses what the store "
+			                     "already holds", v[i].src->name, v[i].err.msg));
+		} else if (!s->offline) {
+			gap_notes(s, &v[i].stats);
+		}
+		report_add_source(r, v[i].src->name, dd_source_kind_name(v[i].src->kind),
+		                  v[i].describe[0] ? v[i].describe : NULL, v[i].rc < 0 ? v[i].err.msg : NULL,
+		                  !s->offline);
+	}
+	if (rc == DD_EINTR) {
+		for (size_t i = 0; i < n; i++)
+			if (v[i].rc == DD_EINTR)
+				*err = v[i].err;
+	}
+	free(v);
+	return rc;
 }
 
 /* 2. The DAGs: those named, or every DAG stored for the sources read. */

@@ -3,6 +3,8 @@
  */
 #include "dagdoc/util.h"
 
+#include <math.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -715,4 +717,21 @@ char *dd_utf8_excerpt(const char *s)
 		dd_buf_adds(&b, DD_UTF8_NOTE);
 	}
 	return dd_buf_detach(&b);
+}
+
+/* ---- statistics ----------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double dd_median_sort(double *v, size_t n)
+{
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }

@@ -7,6 +7,7 @@
  * stages below them, so they cannot drift apart:
  *
  *   session_sync         one source into the store (sync.h)
+ *   session_sync_sources several sources at once, a thread each
  *   session_find_dag     the DAG a command names: sync it (unless
  *                        offline), then look it up in the store
  *   session_triage       triage.h's diagnosis, then (unless offline) the
@@ -117,6 +118,25 @@ enum { SESSION_SYNC_EACH = 1 };
 int session_sync(struct dd_session *s, const struct dd_source *src, const char *const *dag_ids, size_t n,
                  int64_t since_s, unsigned flags, struct dd_sync_stats *stats, char *describe,
                  struct dd_error *err);
+
+/*
+ * Several sources at once, each in a thread of its own with its own
+ * connection and store handle (the sources' requests overlap; each keeps
+ * its own concurrency).  Each v[i].src is synced as session_sync would
+ * (flags and dag_ids the same for all); its outcome goes to v[i]: rc, err,
+ * stats, describe.  One source failing does not stop the others.  Returns
+ * DD_EINTR when the sync was interrupted (what each stored is kept), else 0.
+ * The progress hook is called from those threads, one call at a time.
+ */
+struct session_source_sync {
+	const struct dd_source *src;     /* set by the caller */
+	int rc;
+	struct dd_error err;
+	struct dd_sync_stats stats;
+	char describe[256];
+};
+int session_sync_sources(struct dd_session *s, struct session_source_sync *v, size_t n, const char *const *dag_ids,
+                         size_t n_dags, int64_t since_s, unsigned flags);
 
 /*
  * The DAG (or Prefect flow) named dag_id: unless offline, the source

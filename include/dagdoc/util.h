@@ -134,6 +134,8 @@ char *dd_utf8_excerpt(const char *s);
 /* ---- time ---------------------------------------------------------------
  * All times in dagdoc are int64 milliseconds since the Unix epoch, UTC;
  * 0 means unknown. */
+/* The median of v[0..n), sorting v in place (n log n); NAN when n is 0. */
+double dd_median_sort(double *v, size_t n);
 int64_t dd_now_ms(void);
 /* Days since 1970-01-01 of a proleptic Gregorian date (y, m 1-12, d 1-31). */
 int64_t dd_days_from_civil(int64_t y, int m, int d);

@@ -20,16 +20,20 @@ static void on_signal(int sig)
 }
 
 /* What the hooks of one session keep. */
+#define PROGRESS_SOURCES 16        /* sources shown at once, one line each */
 struct terminal {
-	int progress_shown;
+	int progress_shown;        /* lines of the progress display on screen */
 	int64_t started_ms;        /* the sync's first progress call */
+	const char *sources[PROGRESS_SOURCES];   /* the line of each, in order of first report */
+	char lines[PROGRESS_SOURCES][200];
 	struct sigaction old_int, old_term;
 	long slow_batch;
 };
 
 static struct terminal term;
 
-/* One line per source, redrawn: DAGs whose runs are in, runs, logs, bytes,
+/* One line per source, redrawn in place (sources synced at once share
+ * the display, a line each): DAGs whose runs are in, runs, logs, bytes,
  * retries and the time left.  The time left is the pace so far over the
  * work known: runs to fetch, then logs to fetch (a log counts as a run). */
 static void on_progress(const char *source, const struct dd_sync_stats *st, void *ud)
@@ -38,9 +42,13 @@ static void on_progress(const char *source, const struct dd_sync_stats *st, void
 	char bytes[32], eta[48] = "";
 	int64_t now = dd_now_ms();
 	size_t done = st->runs_fetched + st->logs_done, todo = st->runs_to_fetch + st->logs_planned;
+	int line = 0, shown = t->progress_shown;
 
 	if (!t->started_ms)
 		t->started_ms = now;
+	while (line < PROGRESS_SOURCES - 1 && t->sources[line] && strcmp(t->sources[line], source))
+		line++;
+	t->sources[line] = source;
 	if (done && done < todo && now > t->started_ms + 2000) {
 		char left[24];
 
@@ -49,13 +57,19 @@ static void on_progress(const char *source, const struct dd_sync_stats *st, void
 		snprintf(eta, sizeof(eta), ", about %s left", left);
 	}
 	cli_format_bytes(st->bytes, bytes, sizeof(bytes));
-	fprintf(stderr, "\rsync %s: %zu of %zu %s, %zu of %zu %s, %zu %s, %s, %llu %s%s\033[K", source,
-	        st->dags_done, st->dags_total, DD_PLURAL(st->dags_total, "DAG", "DAGs"), st->runs_fetched,
-	        st->runs_to_fetch, DD_PLURAL(st->runs_to_fetch, "run", "runs"), st->logs,
-	        DD_PLURAL(st->logs, "log", "logs"), bytes, (unsigned long long)st->retries,
-	        DD_PLURAL(st->retries, "retry", "retries"), eta);
+	snprintf(t->lines[line], sizeof(t->lines[line]), "sync %s: %zu of %zu %s, %zu of %zu %s, %zu %s, %s, %llu %s%s",
+	         source, st->dags_done, st->dags_total, DD_PLURAL(st->dags_total, "DAG", "DAGs"), st->runs_fetched,
+	         st->runs_to_fetch, DD_PLURAL(st->runs_to_fetch, "run", "runs"), st->logs,
+	         DD_PLURAL(st->logs, "log", "logs"), bytes, (unsigned long long)st->retries,
+	         DD_PLURAL(st->retries, "retry", "retries"), eta);
+	if (line + 1 > t->progress_shown)
+		t->progress_shown = line + 1;
+	/* back to the first line, then every line again */
+	if (shown > 1)
+		fprintf(stderr, "\033[%dA", shown - 1);
+	for (int i = 0; i < t->progress_shown; i++)
+		fprintf(stderr, "\r%s\033[K%s", t->lines[i], i + 1 < t->progress_shown ? "\n" : "");
 	fflush(stderr);
-	t->progress_shown = 1;
 }
 
 static void on_step(const char *what, void *ud)
@@ -77,6 +91,7 @@ static void sync_guard(int on, void *ud)
 	if (on) {
 		got_signal = 0;
 		t->started_ms = 0;
+		memset(t->sources, 0, sizeof(t->sources));
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_signal;
 		sigemptyset(&sa.sa_mask);
@@ -86,8 +101,9 @@ static void sync_guard(int on, void *ud)
 	}
 	sigaction(SIGINT, &t->old_int, NULL);
 	sigaction(SIGTERM, &t->old_term, NULL);
-	if (t->progress_shown)
-		fputs("\r\033[K", stderr);
+	/* the display goes: every line cleared, the cursor back on the first */
+	for (int i = 0; i < t->progress_shown; i++)
+		fputs(i ? "\033[A\r\033[K" : "\r\033[K", stderr);
 	t->progress_shown = 0;
 }
 
