@@ -76,6 +76,9 @@ struct ctx {
 	struct dd_strv reject_runs;  /* "dag\037run" an object was rejected from (this sync) */
 	size_t reject_unplaced;      /* rejected objects of no known DAG */
 	int net_streak;              /* network failures in a row (runs, DAGs) */
+	char last_run_failure[DD_ERROR_MSG_MAX];   /* the sentence of the last run left out */
+	size_t runless_rejects;      /* rejected objects of no known run (this sync) */
+	size_t runless_at_block;     /* ... when the current block of runs was asked for */
 	int fatal_rc;                /* a callback's reason to stop */
 	struct dd_error fatal_err;
 };
@@ -128,6 +131,8 @@ static void on_reject(const struct dd_reject *r, void *ud)
 	note_problem(x, msg);
 	if (d)
 		d->gaps++;
+	if (!r->run_id)
+		x->runless_rejects++;
 	if (r->run_id) {
 		char *k = run_key(d ? d->dag_id : r->dag_id, r->run_id);
 
@@ -148,6 +153,16 @@ static int fatal(struct ctx *x, int rc)
 	if (rc == DD_ENET)
 		return ++x->net_streak >= 3;
 	return rc != DD_EPROTO && rc != DD_ELIMIT;
+}
+
+/* The same for a run's failure: the runs of one failed request arrive one
+ * after another with the same sentence, and count as one failure. */
+static int run_fatal(struct ctx *x, const struct dd_error *e)
+{
+	if (e->code == DD_ENET && !strcmp(e->msg, x->last_run_failure))
+		return 0;
+	snprintf(x->last_run_failure, sizeof(x->last_run_failure), "%s", e->msg);
+	return fatal(x, e->code);
 }
 
 static void progress(struct ctx *x)
@@ -644,15 +659,19 @@ static int on_run_tis(const struct dd_run_key *k, const struct dd_ti_tries *v, s
 	if (interrupted(x, &err) < 0)
 		return stop(x, err.code, &err);
 	if (e) {
-		if (e->code != DD_ENOTFOUND && fatal(x, e->code))
+		if (e->code != DD_ENOTFOUND && run_fatal(x, e))
 			return stop(x, e->code, e);
 		note_problem(x, e->msg);    /* gone meanwhile, or this run only */
 		leave_out(x, g, r);
 		return 0;
 	}
 	x->net_streak = 0;
-	if (run_rejected(x, k->dag_id, k->run_id)) {
-		leave_out(x, g, r);         /* validate, then store: nothing of this run is written */
+	x->last_run_failure[0] = '\0';
+	/* validate, then store: nothing of a run with an object rejected is
+	 * written, nor of any run after an object that named no run (it may be
+	 * of any run of its request) */
+	if (run_rejected(x, k->dag_id, k->run_id) || x->runless_rejects > x->runless_at_block) {
+		leave_out(x, g, r);
 		return 0;
 	}
 	if ((rc = write_run(x, g, r, v, n, &is_new, &err)) < 0)
@@ -696,6 +715,7 @@ static int fetch_runs(struct ctx *x, struct dd_error *err)
 		if (n) {
 			if ((rc = interrupted(x, err)) < 0)
 				break;
+			x->runless_at_block = x->runless_rejects;
 			rc = op_result(x, conn_list_run_tis(x->c, keys, n, on_run_tis, x, err), err);
 			if (rc > 0)
 				rc = DD_ERR;

@@ -8,7 +8,8 @@ Standard library only.
 
 RULES.json is a list; each request uses up the first rule that still has
 uses left and whose `path` regex matches (re.search on the path without the
-query string; `method` narrows it).  `times` defaults to -1 (every match).
+query string; `method` narrows it, and `request_body`, a regex the request's
+body must match, too).  `times` defaults to -1 (every match).
 
 | mode | what the client gets |
 |---|---|
@@ -86,12 +87,14 @@ class Rules:
                 _bombs.setdefault(mb, bomb(mb))
         self.lock = threading.Lock()
 
-    def take(self, method, path):
+    def take(self, method, path, body=b""):
         with self.lock:
             for r in self.rules:
                 if r["times"] == 0:
                     continue
                 if r.get("method") and r["method"] != method:
+                    continue
+                if r.get("request_body") and not re.search(r["request_body"], body.decode("utf-8", "replace")):
                     continue
                 if not re.search(r.get("path", ""), path):
                     continue
@@ -195,7 +198,7 @@ def make_handler(app):
             method, target = self.command, self.path
             body = self._body()
             path = urlsplit(target).path
-            rule = app.rules.take(method, path)
+            rule = app.rules.take(method, path, body)
             mode = rule["mode"] if rule else None
             if mode == "same-page":
                 parts = urlsplit(target)
