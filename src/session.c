@@ -117,9 +117,14 @@ int session_sync(struct dd_session *s, const struct dd_source *src, const char *
 	}
 	opts.batch_hook = h->batch_hook;
 	opts.batch_hook_ud = h->batch_hook_ud;
-	rc = conn_open(src, h->verbose, &conn, err);
-	if (rc < 0)
+	/* one sync per source and store at a time, across processes */
+	if ((rc = store_sync_lock(s->store, src->name, err)) < 0)
 		return rc;
+	rc = conn_open(src, h->verbose, &conn, err);
+	if (rc < 0) {
+		store_sync_unlock(s->store, src->name);
+		return rc;
+	}
 	if (describe)
 		snprintf(describe, 256, "%s", conn_describe(conn));
 	if (h->sync_guard)
@@ -152,6 +157,7 @@ int session_sync(struct dd_session *s, const struct dd_source *src, const char *
 	if (h->sync_guard)
 		h->sync_guard(0, h->ud);
 	conn_close(conn);
+	store_sync_unlock(s->store, src->name);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < (n ? n : 1); i++)
