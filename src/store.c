@@ -708,6 +708,16 @@ int store_is_postgres(const struct dd_store *s)
 	return db_backend(s->db) == DB_PG;
 }
 
+int store_is_url(const char *where)
+{
+	return db_is_url(where);
+}
+
+void store_register_password(const char *where)
+{
+	db_register_password(where);
+}
+
 char *store_redact(const char *where)
 {
 	return db_redact(where);

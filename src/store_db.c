@@ -573,6 +573,14 @@ static char *url_password(const char *where)
 	return pw;
 }
 
+void db_register_password(const char *where)
+{
+	char *pw = db_is_url(where) ? url_password(where) : NULL;
+
+	secrets_add(pw);
+	free(pw);
+}
+
 static int pg_open(struct db *db, const char *password, struct dd_error *err)
 {
 	char *in_url = url_password(db->where);

@@ -50,6 +50,8 @@ int db_is_url(const char *where);
 /* `where` as messages show it: a URL as scheme://user@host:port/db (no
  * password, no parameters), a path as is.  Caller frees. */
 char *db_redact(const char *where);
+/* Registers the password of a URL `where` (if any) with secrets.h. */
+void db_register_password(const char *where);
 
 /* Opens the store's database.  SQLite: creates the file (mode 0600) and
  * its parents unless readonly; WAL, busy_timeout 5000 ms, foreign keys.

@@ -116,6 +116,10 @@ const char *store_path(const struct dd_store *s);
 /* Where the store is, as messages show it (store_redact). */
 const char *store_shown(const struct dd_store *s);
 int store_is_postgres(const struct dd_store *s);
+/* Is `where` a PostgreSQL URL (postgresql://, postgres://)? */
+int store_is_url(const char *where);
+/* Registers the password of a store URL (if it holds one) with secrets.h. */
+void store_register_password(const char *where);
 /* A store location for people: a URL as scheme://user@host:port/db (no
  * password, no parameters), a path as is.  Caller frees. */
 char *store_redact(const char *where);
