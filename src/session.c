@@ -29,14 +29,16 @@ int session_open(struct dd_session *s, struct dd_config *cfg, const char *store_
                  struct dd_error *err)
 {
 	struct dd_error ro = DD_ERROR_INIT;
+	struct store_opts o = { cfg ? cfg->store_password : NULL, 0 };
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->offline = offline;
-	rc = store_open(store_path, &s->store, err);
+	rc = store_open_with(store_path, &o, &s->store, err);
 	/* --offline only reads: a store this user may not write is read as it is */
-	if (rc < 0 && offline && store_open_readonly(store_path, &s->store, &ro) == 0) {
+	o.readonly = 1;
+	if (rc < 0 && offline && store_open_with(store_path, &o, &s->store, &ro) == 0) {
 		dd_error_clear(err);
 		rc = 0;
 	}
@@ -123,9 +125,14 @@ static int sync_source(struct dd_session *s, struct dd_store *store, const struc
 	}
 	opts.batch_hook = h->batch_hook;
 	opts.batch_hook_ud = h->batch_hook_ud;
-	rc = conn_open(src, h->verbose, &conn, err);
-	if (rc < 0)
+	/* one sync per source and store at a time, across processes */
+	if ((rc = store_sync_lock(store, src->name, err)) < 0)
 		return rc;
+	rc = conn_open(src, h->verbose, &conn, err);
+	if (rc < 0) {
+		store_sync_unlock(store, src->name);
+		return rc;
+	}
 	if (describe)
 		snprintf(describe, 256, "%s", conn_describe(conn));
 	if (!(flags & SESSION_SYNC_EACH) || !n) {
@@ -154,6 +161,7 @@ static int sync_source(struct dd_session *s, struct dd_store *store, const struc
 		sync_add_gaps(stats, &gaps);
 	}
 	conn_close(conn);
+	store_sync_unlock(store, src->name);
 	return rc;
 }
 
@@ -198,9 +206,10 @@ static void *sync_source_thread(void *arg)
 	struct source_job *j = arg;
 	struct session_source_sync *o = j->out;
 	struct dd_store *store = NULL;
-
 	/* a handle of its own: a store handle is used by one thread at a time */
-	o->rc = store_open(store_path(j->s->store), &store, &o->err);
+	struct store_opts opts = { j->s->cfg ? j->s->cfg->store_password : NULL, 0 };
+
+	o->rc = store_open_with(store_path(j->s->store), &opts, &store, &o->err);
 	if (o->rc == 0)
 		o->rc = sync_source(j->s, store, o->src, j->dag_ids, j->n, j->since_s, j->flags, &o->stats, o->describe,
 		                    &o->err);
@@ -480,7 +489,7 @@ static void record_verdicts(struct dd_session *s, const struct triage_result *t)
 	}
 	if (n)
 		note(s, dd_xasprintf("the store %s is read-only here: what the evidence established is not kept",
-		                     store_path(s->store)));
+		                     store_shown(s->store)));
 }
 
 static int triage_with_facts(struct dd_session *s, int64_t dag_ref, int64_t since_s, struct triage_result *t,
@@ -716,7 +725,7 @@ int session_report(struct dd_session *s, const struct session_report_scope *sc, 
 	free(picks.v);
 	if (record && store_readonly(s->store)) {
 		note(s, dd_xasprintf("the store %s is read-only here: this report's failures are not recorded (as "
-		                     "with --no-record)", store_path(s->store)));
+		                     "with --no-record)", store_shown(s->store)));
 		record = 0;
 	}
 	return report_finish(r, s->store, record, err);

@@ -192,6 +192,17 @@ static int commit_batch(struct ctx *x, struct dd_error *err)
 	return store_commit(x->s, err);
 }
 
+/* A batch the store rolled back because it was busy (DD_EBUSY: another
+ * dagdoc wrote the same rows at once, on PostgreSQL) is written again,
+ * up to 3 times: `do rc = write(...); while (redo_busy(rc, &n, err));` */
+static int redo_busy(int rc, int *redone, struct dd_error *err)
+{
+	if (rc != DD_EBUSY || ++*redone > 3)
+		return 0;
+	dd_error_clear(err);
+	return 1;
+}
+
 /* Stops a connector operation from inside its callback: keeps why. */
 static int stop(struct ctx *x, int rc, const struct dd_error *e)
 {
@@ -273,7 +284,7 @@ static int refresh_source(struct ctx *x, struct dd_error *err)
 	struct dd_health health;
 	struct dd_error ignored = DD_ERROR_INIT;
 	size_t before = x->st->rejected;
-	int have_health, have_ies, rc;
+	int have_health, have_ies, rc, redone = 0;
 
 	/* Health and import errors are best effort: not every server offers
 	 * them, and their absence must not block a sync.  What fails its
@@ -285,9 +296,11 @@ static int refresh_source(struct ctx *x, struct dd_error *err)
 	before = x->st->rejected;
 	have_ies = conn_list_import_errors(x->c, add_import_error, &ies, &ignored) == 0 &&
 	           x->st->rejected == before;
-	if ((rc = store_begin(x->s, err)) == 0) {
+	do {
 		struct dd_ui ui;
 
+		if ((rc = store_begin(x->s, err)) < 0)
+			break;
 		rc = store_source_put(x->s, x->src->name, dd_source_kind_name(x->src->kind), conn_describe(x->c),
 		                      &x->source_ref, err);
 		conn_ui(x->c, &ui);
@@ -301,7 +314,7 @@ static int refresh_source(struct ctx *x, struct dd_error *err)
 			rc = store_commit(x->s, err);
 		else
 			store_rollback(x->s);
-	}
+	} while (redo_busy(rc, &redone, err));
 	for (size_t i = 0; i < ies.n; i++) {
 		free(ies.v[i].filename);
 		free(ies.v[i].stack_trace);
@@ -329,7 +342,7 @@ static int on_definition(size_t i, const struct dd_dag *d, const struct dd_error
 	struct dag *g = f->which[i];
 	struct dd_error err = DD_ERROR_INIT;
 	struct dd_dag bare = { 0 };
-	int rc;
+	int rc, redone = 0;
 
 	g->refresh = 0;
 	g->defined = 1;
@@ -349,9 +362,11 @@ static int on_definition(size_t i, const struct dd_dag *d, const struct dd_error
 		bare.dag_id = (char *)g->dag_id;
 		d = &bare;
 	}
-	if ((rc = store_begin(x->s, &err)) == 0) {
+	do {
 		struct dd_dag named = *d;
 
+		if ((rc = store_begin(x->s, &err)) < 0)
+			break;
 		if (!named.dag_id)
 			named.dag_id = (char *)g->dag_id;
 		/* with a part rejected, a stored definition is kept until one comes whole */
@@ -365,7 +380,7 @@ static int on_definition(size_t i, const struct dd_dag *d, const struct dd_error
 			rc = store_commit(x->s, &err);
 		else
 			store_rollback(x->s);
-	}
+	} while (redo_busy(rc, &redone, &err));
 	return rc < 0 ? stop(x, rc, &err) : 0;
 }
 
@@ -566,7 +581,7 @@ static int plan_runs(struct ctx *x, struct dd_error *err)
 static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
 {
 	int64_t resume;
-	int rc;
+	int rc, redone = 0;
 
 	g->runs_done = 1;
 	x->st->dags_done++;
@@ -578,7 +593,9 @@ static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
 		resume = g->newest;
 	else
 		resume = g->start;
-	if ((rc = store_begin(x->s, err)) == 0) {
+	do {
+		if ((rc = store_begin(x->s, err)) < 0)
+			break;
 		rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, CURSOR_COVERED, g->covered, err);
 		if (!rc)
 			rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, CURSOR_RESUME, resume, err);
@@ -588,7 +605,7 @@ static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
 			rc = store_commit(x->s, err);
 		else
 			store_rollback(x->s);
-	}
+	} while (redo_busy(rc, &redone, err));
 	return rc;
 }
 
@@ -651,7 +668,7 @@ static int on_run_tis(const struct dd_run_key *k, const struct dd_ti_tries *v, s
 	struct dag *g = find_dag(x, k->dag_id);
 	const struct dd_run *r = k->user;
 	struct dd_error err = DD_ERROR_INIT;
-	int is_new, rc;
+	int is_new, rc, redone = 0;
 
 	if (!g)
 		return 0;
@@ -674,7 +691,10 @@ static int on_run_tis(const struct dd_run_key *k, const struct dd_ti_tries *v, s
 		leave_out(x, g, r);
 		return 0;
 	}
-	if ((rc = write_run(x, g, r, v, n, &is_new, &err)) < 0)
+	do
+		rc = write_run(x, g, r, v, n, &is_new, &err);
+	while (redo_busy(rc, &redone, &err));
+	if (rc < 0)
 		return stop(x, rc, &err);
 	if (is_new)
 		x->st->runs_new++;
@@ -868,8 +888,9 @@ static int on_log(const struct dd_log_request *req, const char *text, size_t len
 	return 0;
 }
 
-/* Writes one fetched batch of logs in one transaction. */
-static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_error *err)
+/* Writes one fetched batch of logs in one transaction (again when the
+ * store was busy); the blobs are released after. */
+static int write_logs_once(struct ctx *x, struct log_job *jobs, size_t n, struct dd_error *err)
 {
 	size_t logs = 0, missing = 0, baselines = 0, successes = 0;
 	uint64_t bytes = 0;
@@ -888,7 +909,6 @@ static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_e
 			rc = store_log_put_missing(x->s, q->try_ref, q->missing_reason, err);
 			missing++;
 		}
-		store_log_blob_release(&q->blob);
 	}
 	if (rc == 0)
 		rc = commit_batch(x, err);
@@ -902,6 +922,18 @@ static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_e
 		x->st->logs_missing += missing;
 		progress(x);
 	}
+	return rc;
+}
+
+static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_error *err)
+{
+	int rc, redone = 0;
+
+	do
+		rc = write_logs_once(x, jobs, n, err);
+	while (redo_busy(rc, &redone, err));
+	for (size_t i = 0; i < n; i++)
+		store_log_blob_release(&jobs[i].blob);
 	return rc;
 }
 

@@ -20,6 +20,19 @@ out_dir=$(mktemp -d)
 trap 'rm -rf "$out_dir"' EXIT
 # dagdoc's caches (pattern prefilter, git answers) of this run, not the user's
 export XDG_CACHE_HOME="$out_dir/cache"
+# One throwaway PostgreSQL server for the run (the store's PostgreSQL half),
+# unless one is given; without it those tests skip (fail under CI's
+# DAGDOC_REQUIRE_SHARED=1).
+pg_dir=
+if [ -z "${DAGDOC_TEST_PG:-}" ] && [ -x "$root/tests/lib/pg.sh" ]; then
+	pg_dir=$(mktemp -d /tmp/dagdoc-pg-XXXXXX)
+	if pg_env=$("$root/tests/lib/pg.sh" start "$pg_dir" 2>"$out_dir/pg.err"); then
+		eval "$pg_env"
+	else
+		echo "no PostgreSQL test server: $(tail -1 "$out_dir/pg.err")"
+	fi
+fi
+trap '[ -n "$pg_dir" ] && "$root/tests/lib/pg.sh" stop "$pg_dir"; rm -rf "$out_dir"' EXIT
 
 count_cmocka() {   # $1 = output file; sets p f
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1" | awk '{s+=$1} END {print s+0}')
