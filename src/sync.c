@@ -19,6 +19,9 @@
 #define DAGS_PER_LISTING 100            /* DAGs whose runs one listing asks for */
 #define RUNS_PER_BLOCK 500              /* runs whose task instances one call asks for */
 #define DEFAULT_LOG_BATCH 64            /* logs fetched (and written) together */
+/* A DAG with new runs has its definition read again; one whose runs are
+ * only unfinished ones read again, when the stored one is older than this. */
+#define DEFINITION_MAX_AGE_MS (3600 * 1000)
 
 static void copy_run(struct dd_run *d, const struct dd_run *s)
 {
@@ -57,6 +60,7 @@ struct dag {
 	struct runs listed;
 	unsigned char *fetch;        /* per listed run: its task instances are wanted */
 	size_t n_fetch, n_delivered;
+	size_t n_new;                /* of which not stored yet */
 	int64_t oldest_open, newest;
 	int hold_cursor;             /* a run was rejected from the listing */
 	size_t gaps;                 /* its objects rejected or runs left out (this sync) */
@@ -512,18 +516,19 @@ static int list_runs(struct ctx *x, struct dd_error *err)
 	return rc;
 }
 
-/* Should this listed run be fetched again? */
+/* Should this listed run be fetched: 2 (new to the store), 1 (again:
+ * unfinished or changed), 0 (no)? */
 static int needs_fetch(struct ctx *x, int64_t dag_ref, const struct dd_run *r, struct dd_error *err)
 {
 	struct dd_store_run stored;
 	int rc, fetch;
 
 	if (!dag_ref)
-		return 1;
+		return 2;
 	rc = store_run_get(x->s, dag_ref, r->run_id, &stored, err);
 	if (rc == DD_ENOTFOUND) {
 		dd_error_clear(err);
-		return 1;
+		return 2;
 	}
 	if (rc < 0)
 		return rc;
@@ -533,18 +538,21 @@ static int needs_fetch(struct ctx *x, int64_t dag_ref, const struct dd_run *r, s
 	return fetch;
 }
 
-/* Was the DAG's definition stored whole (not by name only, or kept from
- * before because a part of a newer one was rejected)? */
-static int defined_whole(struct ctx *x, const struct dag *g)
+/* Was the DAG's definition stored whole (not by name only, nor kept from
+ * before because a part of a newer one was rejected) less than max_age ago? */
+static int defined_since(struct ctx *x, const struct dag *g, int64_t max_age)
 {
 	int64_t when = 0;
 
-	return store_cursor_get_i64(x->s, x->source_ref, g->dag_id, CURSOR_DEFINED, &when, NULL) == 0 && when > 0;
+	return store_cursor_get_i64(x->s, x->source_ref, g->dag_id, CURSOR_DEFINED, &when, NULL) == 0 && when > 0 &&
+	       dd_now_ms() - when < max_age;
 }
 
 /* Decides, for each DAG, which listed runs to fetch and whether its
- * definition must be read: a DAG not stored yet, one with runs to fetch,
- * or one whose pause the listing reports changed. */
+ * definition must be read: a DAG not stored yet or not stored whole, one
+ * with new runs, one with runs to fetch again whose definition is older
+ * than DEFINITION_MAX_AGE_MS, or one whose pause the listing reports
+ * changed. */
 static int plan_runs(struct ctx *x, struct dd_error *err)
 {
 	for (size_t i = 0; i < x->n_dags; i++) {
@@ -563,13 +571,15 @@ static int plan_runs(struct ctx *x, struct dd_error *err)
 				g->oldest_open = r->logical_ms;
 			if (r->logical_ms > g->newest)
 				g->newest = r->logical_ms;
-			g->fetch[k] = (unsigned char)f;
-			g->n_fetch += (size_t)f;
+			g->fetch[k] = f > 0;
+			g->n_new += f == 2;
+			g->n_fetch += f > 0;
 			if (!f)
 				x->st->runs_skipped++;
 		}
 		x->st->runs_to_fetch += g->n_fetch;
-		if (!g->defined && (!g->ref || g->n_fetch || !defined_whole(x, g) ||
+		if (!g->defined && (!g->ref || g->n_new || !defined_since(x, g, INT64_MAX) ||
+		                    (g->n_fetch && !defined_since(x, g, DEFINITION_MAX_AGE_MS)) ||
 		                    (g->listed_paused >= 0 && g->listed_paused != g->stored_paused)))
 			g->refresh = 1;
 	}

@@ -16,9 +16,11 @@
  *     when the window was never covered.  A run already stored in a
  *     finished state and listed in that same state is skipped: no task
  *     instance, try or log requests.
- *  3. Reads the definition of each DAG that is new to the store, has runs
- *     to fetch, or whose pause the listing reports changed (all at once,
- *     each written as it arrives).  A DAG with nothing new costs nothing.
+ *  3. Reads the definition of each DAG that is new to the store (or not
+ *     stored whole), has new runs, has unfinished runs to fetch again and
+ *     a definition older than an hour, or whose pause the listing reports
+ *     changed (all at once, each written as it arrives).  A DAG with
+ *     nothing new costs nothing.
  *  4. Fetches the task instances and tries of every other run (new,
  *     unfinished, or changed, e.g. cleared), many runs per request, and
  *     writes each run in ONE transaction as it arrives.  A DAG's cursor
