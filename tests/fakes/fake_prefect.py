@@ -6,7 +6,10 @@ world file. Standard library only.
   fake_prefect.py --mode server|cloud --world WORLD.json --port-file PATH
                   [--latency-ms N] [--faults FAULTS.json] [--request-log FILE]
                   [--api-key K | --auth-string U:P]
-                  [--account-id UUID] [--workspace-id UUID]
+                  [--account-id UUID] [--workspace-id UUID] [--default-limit N]
+
+--default-limit N is the server's PREFECT_SERVER_API_DEFAULT_LIMIT (200): a
+/filter body asking for more gets the real server's 422.
 
 Shapes follow shared/specs/prefect/prefect-3.x-openapi.json and, where the
 real server differs from it, shared/specs/prefect/NOTES.md.
@@ -15,6 +18,7 @@ real server differs from it, shared/specs/prefect/NOTES.md.
 import argparse
 import base64
 import datetime as _dt
+import functools
 import hashlib
 import hmac
 import json
@@ -152,6 +156,7 @@ class PrefectApp(fl.App):
     def __init__(self, args):
         fl.App.__init__(self, args)
         self.mode = args.mode
+        self.limit = args.default_limit
         if args.api_key and args.auth_string:
             raise SystemExit("use --api-key or --auth-string, not both")
         if self.mode == "server":
@@ -199,8 +204,12 @@ class PrefectApp(fl.App):
         dag_pool = w.prefect.get("dag_work_pool") or {}
 
         self.flows, self.flow_by_name, self.deployments, self.dep_by_dag = [], {}, [], {}
+        first_run = {}  # dag_id -> its earliest run_after (one pass, not one per DAG)
+        for r in w.runs:
+            if r.run_after and (r.dag_id not in first_run or r.run_after < first_run[r.dag_id]):
+                first_run[r.dag_id] = r.run_after
         for dag in w.dags:
-            first = min([r.run_after for r in w.runs if r.dag_id == dag.dag_id and r.run_after] or [now])
+            first = first_run.get(dag.dag_id, now)
             created = first - _dt.timedelta(days=1)
             flow = Ent({"id": det_uuid("flow", dag.dag_id), "created": ts(created), "updated": ts(created),
                         "name": dag.dag_id, "tags": list(dag.tags), "labels": {}}, dag=dag, created=created)
@@ -233,6 +242,7 @@ class PrefectApp(fl.App):
             self.dep_by_dag[dag.dag_id] = dep
 
         self.flow_runs, self.fr_by_id, self.task_runs, self.tr_by_id = [], {}, [], {}
+        self.fr_by_flow, self.fr_by_dep = {}, {}  # flow / deployment id -> its flow runs
         self.states = {}  # state id -> state json
         for run in w.runs:
             if run.dag_id not in self.dep_by_dag:
@@ -240,6 +250,8 @@ class PrefectApp(fl.App):
             fr = self.make_flow_run(run)
             self.flow_runs.append(fr)
             self.fr_by_id[fr["id"]] = fr
+            self.fr_by_flow.setdefault(fr["flow_id"], []).append(fr)
+            self.fr_by_dep.setdefault(fr["deployment_id"], []).append(fr)
         self.log_cache = {}
 
     def state(self, kind, sid, typ, name, when, message=None, fr_id=None, tr_id=None, scheduled=None):
@@ -763,12 +775,12 @@ class PrefectApp(fl.App):
             raise self.invalid(req, errors, b)
         if paged:
             if limit is None:
-                limit = DEFAULT_LIMIT
+                limit = self.limit
             if limit < 0:
                 raise HttpError(json_resp(422, {"detail": "Invalid limit: must be greater than or equal to 0."}))
-            if limit > DEFAULT_LIMIT:
+            if limit > self.limit:
                 raise HttpError(json_resp(422, {"detail": "Invalid limit: must be less than or equal to %d." %
-                                                          DEFAULT_LIMIT}))
+                                                          self.limit}))
         return b, limit, offset or 0, sort
 
     # ------------------------------------------------------------------ filter evaluation
@@ -894,7 +906,7 @@ class PrefectApp(fl.App):
     @staticmethod
     def sort_runs(items, sort):
         def t(v):
-            return fl.parse_ts(v) if v else None
+            return _parse_ts_cached(v) if v else None
 
         if sort == "ID_DESC":
             return sorted(items, key=lambda x: x["id"], reverse=True)
@@ -1050,14 +1062,49 @@ class PrefectApp(fl.App):
                   "deployments": "DeploymentFilter", "work_pools": "WorkPoolFilter",
                   "work_pool_queues": "WorkQueueFilter"}
 
+    @staticmethod
+    def ids_of(b, model, key="id"):
+        """The any_ list of b[model][key] when the filter is and_ (it then
+        bounds the answer), else None."""
+        f = b.get(model) or {}
+        if f.get("operator") == "or_":
+            return None
+        ids = (f.get(key) or {}).get("any_")
+        return None if ids is None else {_norm(x) for x in ids if isinstance(x, str)}
+
+    def fr_candidates(self, b):
+        """The flow runs a filter can match, from the indexes when it names
+        flows or deployments by id (a superset: fr_matches decides)."""
+        sets = []
+        for key, index in (("flows", self.fr_by_flow), ("deployments", self.fr_by_dep)):
+            ids = self.ids_of(b, key)
+            if ids is not None:
+                sets.append([fr for i in sorted(ids) for fr in index.get(i, [])])
+        ids = self.ids_of(b, "flow_runs")
+        if ids is not None:
+            sets.append([self.fr_by_id[i] for i in sorted(ids) if i in self.fr_by_id])
+        cands = min(sets, key=len) if sets else None
+        return self.flow_runs if cands is None else cands
+
+    def tr_candidates(self, b):
+        """The task runs a filter can match: those of the flow runs it names
+        (task_runs.flow_run_id or flow_runs.id), else of the flow runs the
+        flow and deployment filters allow."""
+        frs = self.ids_of(b, "task_runs", "flow_run_id")
+        if frs is not None:
+            return [tr for i in sorted(frs) if i in self.fr_by_id for tr in self.fr_by_id[i].p["task_runs"]]
+        if any(self.ids_of(b, k) is not None for k in ("flows", "deployments", "flow_runs")):
+            return [tr for fr in self.fr_candidates(b) for tr in fr.p["task_runs"]]
+        return self.task_runs
+
     def post_flow_runs_filter(self, req):
         b, limit, offset, sort = self.parse_listing(req, "flow_runs", self.FR_FILTERS)
-        out = self.sort_runs([fr for fr in self.flow_runs if self.fr_matches(fr, b)], sort)
+        out = self.sort_runs([fr for fr in self.fr_candidates(b) if self.fr_matches(fr, b)], sort)
         return self.page_of(out, limit, offset)
 
     def post_flow_runs_count(self, req):
         b, _, _, _ = self.parse_listing(req, "count", self.FR_FILTERS, paged=False)
-        return json_resp(200, sum(1 for fr in self.flow_runs if self.fr_matches(fr, b)))
+        return json_resp(200, sum(1 for fr in self.fr_candidates(b) if self.fr_matches(fr, b)))
 
     def get_flow_run(self, req):
         fr = self.fr_by_id.get(self.uuid_param(req, "id"))
@@ -1072,12 +1119,12 @@ class PrefectApp(fl.App):
 
     def post_task_runs_filter(self, req):
         b, limit, offset, sort = self.parse_listing(req, "task_runs", self.TR_FILTERS)
-        out = self.sort_runs([tr for tr in self.task_runs if self.tr_matches(tr, b)], sort)
+        out = self.sort_runs([tr for tr in self.tr_candidates(b) if self.tr_matches(tr, b)], sort)
         return self.page_of(out, limit, offset)
 
     def post_task_runs_count(self, req):
         b, _, _, _ = self.parse_listing(req, "count", self.TR_FILTERS, paged=False)
-        return json_resp(200, sum(1 for tr in self.task_runs if self.tr_matches(tr, b)))
+        return json_resp(200, sum(1 for tr in self.tr_candidates(b) if self.tr_matches(tr, b)))
 
     def get_task_run(self, req):
         tr = self.tr_by_id.get(self.uuid_param(req, "id"))
@@ -1213,6 +1260,11 @@ class PrefectApp(fl.App):
         return self.page_of(out, limit, offset)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_ts_cached(v):
+    return fl.parse_ts(v)
+
+
 def _norm(v):
     return v.lower() if _is_uuid(v) else v
 
@@ -1243,6 +1295,8 @@ def build_parser():
     p.add_argument("--auth-string", help="server: require Basic auth with USER:PASS")
     p.add_argument("--account-id", default=ACCOUNT)
     p.add_argument("--workspace-id", default=WORKSPACE)
+    p.add_argument("--default-limit", type=int, default=DEFAULT_LIMIT,
+                   help="the most one /filter page may ask for (the server's PREFECT_SERVER_API_DEFAULT_LIMIT)")
     return p
 
 
