@@ -17,7 +17,6 @@
 #define IDS_PER_FILTER 500          /* ids in one any_ list */
 #define MAX_IDS_BYTES (1 << 20)     /* and their bytes: far below Cloud's 5 MiB cap on a body (413) */
 #define RECENT_RUNS 5               /* the latest runs whose task runs give a DAG's tasks */
-#define MAX_EXTRA_PAGES 10          /* pages past the count (the listing grew meanwhile) */
 
 /* ---- ids in filters --------------------------------------------------------- */
 
@@ -186,39 +185,27 @@ static int listing_count(struct listing *l, int64_t *total, struct dd_error *err
 	return rc;
 }
 
-/* Every element the filter matches: the first page alone while the limit
- * is unknown (it asks for PF_ASK_LIMIT and learns), then the count, then
- * every other page at once. */
+/* Every element the filter matches: the first page alone (while the
+ * limit is unknown it asks for PF_ASK_LIMIT and learns); when it is full,
+ * the count, then every other page at once.  What a listing gains between
+ * its count and its pages comes with the next sync. */
 static int listing_run(struct listing *l, struct dd_error *err)
 {
 	struct pf *p = l->c->impl;
-	int64_t next = 0, total = 0;
-	int last = 0, extra = 0;
+	int64_t total = 0;
+	int last = 0, rc;
 
-	if (!p->limit) {
-		if (run_pages(l, 0, 1, PF_ASK_LIMIT, &last) < 0)
-			goto fail;
-		if (last < p->limit)
-			return 0;
-		next = p->limit;
-	}
-	if (listing_count(l, &total, err) < 0)
-		return err->code;
-	if (total > next) {
-		size_t n = (size_t)((total - next + p->limit - 1) / p->limit);
+	if (run_pages(l, 0, 1, p->limit ? p->limit : PF_ASK_LIMIT, &last) < 0)
+		goto fail;
+	if (last < p->limit)
+		return 0;
+	if ((rc = listing_count(l, &total, err)) < 0)
+		return rc;
+	if (total > p->limit) {
+		size_t n = (size_t)((total - p->limit + p->limit - 1) / p->limit);
 
-		if (run_pages(l, next, n, p->limit, &last) < 0)
+		if (run_pages(l, p->limit, n, p->limit, &last) < 0)
 			goto fail;
-		next += (int64_t)n * p->limit;
-	}
-	while (total >= next && last >= p->limit) {   /* it grew since the count */
-		if (++extra > MAX_EXTRA_PAGES)
-			return dd_error_set(err, DD_EPROTO, "%s at %s: the listing went on %d pages past its count; "
-			                    "stopped (does the server ignore offset?)", l->c->source->name,
-			                    l->c->endpoint, MAX_EXTRA_PAGES);
-		if (run_pages(l, next, 1, p->limit, &last) < 0)
-			goto fail;
-		next += p->limit;
 	}
 	return 0;
 fail:
