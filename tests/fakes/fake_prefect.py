@@ -17,6 +17,7 @@ real server differs from it, shared/specs/prefect/NOTES.md.
 
 import argparse
 import base64
+import collections
 import datetime as _dt
 import functools
 import hashlib
@@ -24,6 +25,7 @@ import hmac
 import json
 import os
 import re
+import threading
 import sys
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
@@ -241,7 +243,9 @@ class PrefectApp(fl.App):
             self.deployments.append(dep)
             self.dep_by_dag[dag.dag_id] = dep
 
-        self.flow_runs, self.fr_by_id, self.task_runs, self.tr_by_id = [], {}, [], {}
+        self.flow_runs, self.fr_by_id, self.tr_by_id = [], {}, {}
+        self.tr_lock = threading.RLock()
+        self.listings = collections.OrderedDict()  # see matching()
         self.fr_by_flow, self.fr_by_dep = {}, {}  # flow / deployment id -> its flow runs
         self.states = {}  # state id -> state json
         for run in w.runs:
@@ -289,25 +293,10 @@ class PrefectApp(fl.App):
         created = min(x for x in (run.queued_at, expected, run.start_date) if x) - _dt.timedelta(hours=1) \
             if run.get("run_type", "scheduled") == "scheduled" else (run.queued_at or expected)
         fr = Ent({"id": fid}, run=run, dep=dep, flow=flow, pool=pool, expected=expected)
-        # task runs first: the flow run's final message counts them
-        trs = []
-        if run.start_date is not None and rstate not in ("late", "queued", "scheduled"):
-            for t in run.tis:
-                if t.get("state") in (None, "none", "removed"):
-                    continue
-                trs.append(self.make_task_run(fr, t))
-            by_task = {}
-            for tr in trs:
-                by_task.setdefault(tr.p["ti"].task_id, []).append(tr)
-            dag = w.dag_by_id.get(run.dag_id)
-            for tr in trs:
-                ups = dag.task_by_id[tr.p["ti"].task_id].upstream if dag and tr.p["ti"].task_id in dag.task_by_id \
-                    else []
-                deps = [{"input_type": "task_run", "id": u["id"]} for up in ups for u in by_task.get(up, [])]
-                tr["task_inputs"] = {"wait_for": deps} if deps else {}
-                tr.p["upstream"] = [u for up in ups for u in by_task.get(up, [])]
-            for tr in trs:
-                self.finish_task_run(tr)
+        # task runs are made when first asked for (trs_of); the final message counts them
+        tis = [t for t in run.tis if t.get("state") not in (None, "none", "removed")] \
+            if run.start_date is not None and rstate not in ("late", "queued", "scheduled") else []
+        n_failed = sum(1 for t in tis if t.tries and (t.tries[-1].get("state") or t.get("state")) == "failed")
         # state history
         sts = []
 
@@ -325,12 +314,11 @@ class PrefectApp(fl.App):
             if rstate != "pending":
                 add("RUNNING", "Running", start)
             end = run.end_date or run.updated_at or start
-            failed = [tr for tr in trs if tr["state_type"] in ("FAILED", "CRASHED")]
             if rstate == "success":
                 add("COMPLETED", "Completed", end, run.get("state_message") or "All states completed.")
             elif rstate == "failed":
                 add("FAILED", "Failed", end, run.get("state_message") or
-                    "%d/%d states failed." % (max(1, len(failed)), max(1, len(trs))))
+                    "%d/%d states failed." % (max(1, n_failed), max(1, len(tis))))
             elif rstate == "crashed":
                 add("CRASHED", "Crashed", end, run.get("state_message") or
                     "Flow run infrastructure exited with non-zero status code 1.")
@@ -370,9 +358,45 @@ class PrefectApp(fl.App):
             "job_variables": {},
         })
         fr.p["states"] = sts
-        fr.p["task_runs"] = trs
+        fr.p["tis"] = tis
         fr.p["start"], fr.p["end"] = start_time, end_time
         return fr
+
+    def trs_of(self, fr):
+        """The task runs of a flow run, made the first time they are asked for
+        (a fleet world starts in seconds, not in minutes)."""
+        got = fr.p.get("task_runs")
+        if got is not None:
+            return got
+        with self.tr_lock:
+            if fr.p.get("task_runs") is not None:
+                return fr.p["task_runs"]
+            w = self.world
+            run = fr.p["run"]
+            trs = [self.make_task_run(fr, t) for t in fr.p["tis"]]
+            by_task = {}
+            for tr in trs:
+                by_task.setdefault(tr.p["ti"].task_id, []).append(tr)
+            dag = w.dag_by_id.get(run.dag_id)
+            for tr in trs:
+                ups = dag.task_by_id[tr.p["ti"].task_id].upstream if dag and tr.p["ti"].task_id in dag.task_by_id \
+                    else []
+                deps = [{"input_type": "task_run", "id": u["id"]} for up in ups for u in by_task.get(up, [])]
+                tr["task_inputs"] = {"wait_for": deps} if deps else {}
+                tr.p["upstream"] = [u for up in ups for u in by_task.get(up, [])]
+            for tr in trs:
+                self.finish_task_run(tr)
+            fr.p["task_runs"] = trs
+            return trs
+
+    def all_task_runs(self):
+        return [tr for fr in self.flow_runs for tr in self.trs_of(fr)]
+
+    def task_run(self, tid):
+        """A task run by id, making every flow run's task runs when it is not made yet."""
+        if tid not in self.tr_by_id:
+            self.all_task_runs()
+        return self.tr_by_id.get(tid)
 
     def make_task_run(self, fr, t):
         run = fr.p["run"]
@@ -382,7 +406,6 @@ class PrefectApp(fl.App):
         key = "%s-%s" % (t.task_id, hashlib.sha1((t.dag_id + "." + t.task_id).encode()).hexdigest()[:8])
         tr = Ent({"id": tid, "name": "%s-%s" % (t.task_id, dyn), "flow_run_id": fr["id"], "task_key": key,
                   "dynamic_key": dyn}, ti=t, fr=fr)
-        self.task_runs.append(tr)
         self.tr_by_id[tid] = tr
         return tr
 
@@ -539,7 +562,7 @@ class PrefectApp(fl.App):
                                            "prefect.flow_runs"):
                     recs.append(r)
                     seq += 1
-        for tr in fr.p["task_runs"]:
+        for tr in self.trs_of(fr):
             t = tr.p["ti"]
             for i, x in enumerate(t.tries):
                 log = w.log_of(x)
@@ -787,7 +810,7 @@ class PrefectApp(fl.App):
 
     def leaf(self, op, arg, value):
         if op in ("any_", "id_", "type_", "not_any_"):
-            want = {_norm(a) for a in arg}
+            want = _wanted(arg)
             if isinstance(value, list):
                 hit = any(_norm(v) in want for v in value)
             else:
@@ -887,7 +910,7 @@ class PrefectApp(fl.App):
             if not self.match("WorkQueueFilter", b["work_pool_queues"], q, self.QUEUE_GET):
                 return False
         if b.get("task_runs"):
-            if not any(self.match("TaskRunFilter", b["task_runs"], tr, self.TR_GET) for tr in fr.p["task_runs"]):
+            if not any(self.match("TaskRunFilter", b["task_runs"], tr, self.TR_GET) for tr in self.trs_of(fr)):
                 return False
         return True
 
@@ -912,10 +935,18 @@ class PrefectApp(fl.App):
             return sorted(items, key=lambda x: x["id"], reverse=True)
         if sort in ("NAME_ASC", "NAME_DESC"):
             return sorted(items, key=lambda x: x["name"], reverse=sort.endswith("DESC"))
-        col = {"START_TIME": lambda x: t(x.get("start_time")) or t(x.get("expected_start_time")),
-               "EXPECTED_START_TIME": lambda x: t(x.get("expected_start_time")),
-               "NEXT_SCHEDULED_START_TIME": lambda x: t(x.get("next_scheduled_start_time")),
-               "END_TIME": lambda x: t(x.get("end_time"))}[sort.rsplit("_", 1)[0]]
+        name = sort.rsplit("_", 1)[0]
+        parse = {"START_TIME": lambda x: t(x.get("start_time")) or t(x.get("expected_start_time")),
+                 "EXPECTED_START_TIME": lambda x: t(x.get("expected_start_time")),
+                 "NEXT_SCHEDULED_START_TIME": lambda x: t(x.get("next_scheduled_start_time")),
+                 "END_TIME": lambda x: t(x.get("end_time"))}[name]
+
+        def col(x):  # parsed once per object and column
+            got = x.p.get(("sort", name))
+            if got is None:
+                got = x.p[("sort", name)] = (parse(x),)
+            return got[0]
+
         desc = sort.endswith("DESC")
         present = sorted([x for x in items if col(x) is not None], key=lambda x: (col(x), x["id"]), reverse=desc)
         missing = sorted([x for x in items if col(x) is None], key=lambda x: x["id"], reverse=desc)
@@ -994,7 +1025,7 @@ class PrefectApp(fl.App):
                 continue
             if b.get("flow_runs") or b.get("task_runs"):
                 sub = {"flow_runs": b.get("flow_runs"), "task_runs": b.get("task_runs")}
-                if not any(self.fr_matches(fr, sub) for fr in self.flow_runs if fr["flow_id"] == f["id"]):
+                if not any(self.fr_matches(fr, sub) for fr in self.fr_by_flow.get(f["id"], [])):
                     continue
             out.append(f)
         out = self.sort_named(out, sort)
@@ -1038,7 +1069,7 @@ class PrefectApp(fl.App):
                     continue
             if b.get("flow_runs") or b.get("task_runs"):
                 sub = {"flow_runs": b.get("flow_runs"), "task_runs": b.get("task_runs")}
-                if not any(self.fr_matches(fr, sub) for fr in self.flow_runs if fr["deployment_id"] == d["id"]):
+                if not any(self.fr_matches(fr, sub) for fr in self.fr_by_dep.get(d["id"], [])):
                     continue
             out.append(d)
         return self.page_of(self.sort_named(out, sort), limit, offset)
@@ -1072,39 +1103,73 @@ class PrefectApp(fl.App):
         ids = (f.get(key) or {}).get("any_")
         return None if ids is None else {_norm(x) for x in ids if isinstance(x, str)}
 
+    @staticmethod
+    def without(b, model, key):
+        """b less b[model][key] (what an index answered already)."""
+        rest = dict(b)
+        rest[model] = {k: v for k, v in (b.get(model) or {}).items() if k != key}
+        return rest
+
     def fr_candidates(self, b):
-        """The flow runs a filter can match, from the indexes when it names
-        flows or deployments by id (a superset: fr_matches decides)."""
-        sets = []
-        for key, index in (("flows", self.fr_by_flow), ("deployments", self.fr_by_dep)):
-            ids = self.ids_of(b, key)
-            if ids is not None:
-                sets.append([fr for i in sorted(ids) for fr in index.get(i, [])])
-        ids = self.ids_of(b, "flow_runs")
-        if ids is not None:
-            sets.append([self.fr_by_id[i] for i in sorted(ids) if i in self.fr_by_id])
-        cands = min(sets, key=len) if sets else None
-        return self.flow_runs if cands is None else cands
+        """(flow runs the filter can match, the filter left to test on them):
+        from the indexes when it names flows, deployments or flow runs by id."""
+        best = None
+        for model, index in (("flows", self.fr_by_flow), ("deployments", self.fr_by_dep),
+                             ("flow_runs", {})):
+            ids = self.ids_of(b, model)
+            if ids is None:
+                continue
+            if model == "flow_runs":
+                got = [self.fr_by_id[i] for i in sorted(ids) if i in self.fr_by_id]
+            else:
+                got = [fr for i in sorted(ids) for fr in index.get(i, [])]
+            if best is None or len(got) < len(best[0]):
+                best = (got, self.without(b, model, "id"))
+        return best if best else (self.flow_runs, b)
 
     def tr_candidates(self, b):
-        """The task runs a filter can match: those of the flow runs it names
-        (task_runs.flow_run_id or flow_runs.id), else of the flow runs the
-        flow and deployment filters allow."""
+        """(task runs the filter can match, the filter left to test): those of
+        the flow runs it names (task_runs.flow_run_id), else of the flow runs
+        the other filters allow."""
         frs = self.ids_of(b, "task_runs", "flow_run_id")
         if frs is not None:
-            return [tr for i in sorted(frs) if i in self.fr_by_id for tr in self.fr_by_id[i].p["task_runs"]]
+            return ([tr for i in sorted(frs) if i in self.fr_by_id for tr in self.trs_of(self.fr_by_id[i])],
+                    self.without(b, "task_runs", "flow_run_id"))
         if any(self.ids_of(b, k) is not None for k in ("flows", "deployments", "flow_runs")):
-            return [tr for fr in self.fr_candidates(b) for tr in fr.p["task_runs"]]
-        return self.task_runs
+            return [tr for fr in self.fr_candidates(b)[0] for tr in self.trs_of(fr)], b
+        return self.all_task_runs(), b
+
+    def matching(self, kind, b, sort):
+        """The objects a /filter body matches, sorted; the last listings are
+        kept (the world does not change), so each page of one is a slice."""
+        key = (kind, json.dumps({k: v for k, v in b.items() if k not in ("limit", "offset")}, sort_keys=True,
+                                default=str), sort)
+        with self.tr_lock:
+            got = self.listings.get(key)
+            if got is not None:
+                self.listings.move_to_end(key)
+                return got
+        if kind == "flow_runs":
+            cands, rest = self.fr_candidates(b)
+            got = [fr for fr in cands if self.fr_matches(fr, rest)]
+        else:
+            cands, rest = self.tr_candidates(b)
+            got = [tr for tr in cands if self.tr_matches(tr, rest)]
+        if sort:
+            got = self.sort_runs(got, sort)
+        with self.tr_lock:
+            self.listings[key] = got
+            while len(self.listings) > 32:
+                self.listings.popitem(last=False)
+        return got
 
     def post_flow_runs_filter(self, req):
         b, limit, offset, sort = self.parse_listing(req, "flow_runs", self.FR_FILTERS)
-        out = self.sort_runs([fr for fr in self.fr_candidates(b) if self.fr_matches(fr, b)], sort)
-        return self.page_of(out, limit, offset)
+        return self.page_of(self.matching("flow_runs", b, sort), limit, offset)
 
     def post_flow_runs_count(self, req):
         b, _, _, _ = self.parse_listing(req, "count", self.FR_FILTERS, paged=False)
-        return json_resp(200, sum(1 for fr in self.fr_candidates(b) if self.fr_matches(fr, b)))
+        return json_resp(200, len(self.matching("flow_runs", b, None)))
 
     def get_flow_run(self, req):
         fr = self.fr_by_id.get(self.uuid_param(req, "id"))
@@ -1119,15 +1184,14 @@ class PrefectApp(fl.App):
 
     def post_task_runs_filter(self, req):
         b, limit, offset, sort = self.parse_listing(req, "task_runs", self.TR_FILTERS)
-        out = self.sort_runs([tr for tr in self.tr_candidates(b) if self.tr_matches(tr, b)], sort)
-        return self.page_of(out, limit, offset)
+        return self.page_of(self.matching("task_runs", b, sort), limit, offset)
 
     def post_task_runs_count(self, req):
         b, _, _, _ = self.parse_listing(req, "count", self.TR_FILTERS, paged=False)
-        return json_resp(200, sum(1 for tr in self.tr_candidates(b) if self.tr_matches(tr, b)))
+        return json_resp(200, len(self.matching("task_runs", b, None)))
 
     def get_task_run(self, req):
-        tr = self.tr_by_id.get(self.uuid_param(req, "id"))
+        tr = self.task_run(self.uuid_param(req, "id"))
         if tr is None:
             return json_resp(404, {"detail": "Task run not found"})
         return json_resp(200, dict(tr))
@@ -1141,13 +1205,16 @@ class PrefectApp(fl.App):
 
     def get_task_run_states(self, req):
         tid = self.uuid_param(req, "task_run_id", "query")
-        tr = self.tr_by_id.get(tid)
+        tr = self.task_run(tid)
         return json_resp(200, tr.p["states"] if tr else [])
 
     def get_state_by_id(self, kind, missing):
         def fn(req):
             sid = self.uuid_param(req, "id")
             got = self.states.get(sid)
+            if got is None and kind == "task_run":
+                self.all_task_runs()
+                got = self.states.get(sid)
             if got is None or got[0] != kind:
                 return json_resp(404, {"detail": missing})
             return json_resp(200, got[1])
@@ -1164,8 +1231,7 @@ class PrefectApp(fl.App):
         if want_fr is not None:
             frs = [self.fr_by_id[x.lower()] for x in want_fr if _is_uuid(x) and x.lower() in self.fr_by_id]
         elif want_tr is not None:
-            ids = {self.tr_by_id[x.lower()].p["fr"]["id"] for x in want_tr if _is_uuid(x) and x.lower() in
-                   self.tr_by_id}
+            ids = {self.task_run(x.lower()).p["fr"]["id"] for x in want_tr if _is_uuid(x) and self.task_run(x.lower())}
             frs = [fr for fr in self.flow_runs if fr["id"] in ids]
         getters = {"level": lambda r: r["level"], "timestamp": lambda r: r["timestamp"],
                    "flow_run_id": lambda r: r["flow_run_id"], "task_run_id": lambda r: r["task_run_id"],
@@ -1258,6 +1324,19 @@ class PrefectApp(fl.App):
         out = [x for x in self.workers[name] if self.match("WorkerFilter", b.get("workers"), x, self.WORKER_GET)]
         out.sort(key=lambda x: x["last_heartbeat_time"] or "", reverse=True)
         return self.page_of(out, limit, offset)
+
+
+_WANTED = {}  # id(list) -> (list, its normalised set): one set per filter, not one per object tested
+
+
+def _wanted(arg):
+    got = _WANTED.get(id(arg))
+    if got is None or got[0] is not arg:
+        if len(_WANTED) > 256:
+            _WANTED.clear()
+        got = (arg, {_norm(a) for a in arg})
+        _WANTED[id(arg)] = got
+    return got[1]
 
 
 @functools.lru_cache(maxsize=1 << 16)
