@@ -26,30 +26,14 @@
 #include <cjson/cJSON.h>
 
 #include "dagdoc/http.h"
-#include "conn_impl.h"
+#include "airflow_impl.h"
 
 #define PAGE 100
 #define MAX_LOG_PAGES 1000
-#define AF_MAX_TRIES 1000         /* a try_number above this is not believed */
-
-struct af {
-	struct http_client *http;
-	int api;                  /* 1 or 2 */
-	const char *prefix;       /* "/api/v1" or "/api/v2" */
-	char *root;               /* server root URL, no /api/vN */
-	char *version;
-	int exchanged;            /* v2 token came from /auth/token */
-	int log_json;             /* use the JSON log form */
-	int no_tries_endpoint;    /* /tries answered "no such URL": synthesise */
-	struct dd_strv dag_ids;
-	int dag_ids_loaded;
-	char *url_env, *auth_hint;
-};
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* Copies the client's request counters into c->stats. */
-static void sync_stats(struct dd_conn *c)
+void af_sync_stats(struct dd_conn *c)
 {
 	struct af *a = c->impl;
 
@@ -69,8 +53,7 @@ static char *strip_api(const char *url)
 	return dd_xstrndup(url, n);
 }
 
-/* Appends "/<escaped>" */
-static void add_seg(struct dd_buf *b, const char *s)
+void af_add_seg(struct dd_buf *b, const char *s)
 {
 	dd_buf_addch(b, '/');
 	http_buf_add_escaped(b, s);
@@ -85,10 +68,7 @@ static void add_time_param(struct dd_buf *b, const char *name, int64_t ms)
 	http_buf_add_escaped(b, t);
 }
 
-/* One JSON request.  On 401 after a token exchange, exchanges again once. */
-static int exchange_token(struct dd_conn *c, struct dd_error *err);
-
-static int af_json(struct dd_conn *c, const char *url, const char *post, cJSON **out,
+int af_json(struct dd_conn *c, const char *url, const char *post, cJSON **out,
                    long *status, struct dd_error *err)
 {
 	struct af *a = c->impl;
@@ -97,7 +77,7 @@ static int af_json(struct dd_conn *c, const char *url, const char *post, cJSON *
 
 	if (rc < 0 && st == 401 && a->exchanged) {
 		struct dd_error e2 = DD_ERROR_INIT;
-		if (exchange_token(c, &e2) == 0) {
+		if (af_exchange_token(c, &e2) == 0) {
 			dd_error_clear(err);
 			rc = conn_json(c, a->http, url, post, out, &st, err);
 		}
@@ -109,7 +89,7 @@ static int af_json(struct dd_conn *c, const char *url, const char *post, cJSON *
 
 /* ---- open/close --------------------------------------------------------- */
 
-static int exchange_token(struct dd_conn *c, struct dd_error *err)
+int af_exchange_token(struct dd_conn *c, struct dd_error *err)
 {
 	struct af *a = c->impl;
 	const struct dd_source *s = c->source;
@@ -131,7 +111,7 @@ static int exchange_token(struct dd_conn *c, struct dd_error *err)
 	http_run1(a->http, &x);
 	memset(post, 0, x.post_len);
 	cJSON_free(post);
-	sync_stats(c);
+	af_sync_stats(c);
 	if (x.rc == 0 && (x.status == 401 || x.status == 403 || x.status == 400 || x.status == 422)) {
 		char *d = http_error_detail(x.body.data, x.body.len);
 		rc = dd_error_set(err, DD_EAUTH, "Airflow at %s did not give a token for the username "
@@ -181,7 +161,7 @@ static int probe_version(struct dd_conn *c, const char *path, struct dd_error *e
 
 	x.url = (char *)path;
 	http_run1(a->http, &x);
-	sync_stats(c);
+	af_sync_stats(c);
 	if (x.rc) {
 		rc = http_check(a->http, &x, err);
 		http_xfer_release(&x);
@@ -279,7 +259,7 @@ static int af_open(struct dd_conn *c, struct dd_error *err)
 	}
 	a->prefix = a->api == 2 ? "/api/v2" : "/api/v1";
 	if (a->api == 2 && !o.bearer && s->username && s->password) {
-		rc = exchange_token(c, err);
+		rc = af_exchange_token(c, err);
 		if (rc < 0)
 			goto fail;
 	}
@@ -288,7 +268,7 @@ static int af_open(struct dd_conn *c, struct dd_error *err)
 	return 0;
 fail:
 	if (a->http)
-		sync_stats(c);
+		af_sync_stats(c);
 	af_close(c);
 	return rc;
 }
@@ -365,8 +345,42 @@ static int af_list_dags(struct dd_conn *c, dd_dag_id_cb cb, void *ud, struct dd_
 	return af_list(c, "/dags", "dags", conn_id_item, &u, err);
 }
 
-/* "no DAG named X on SOURCE; did you mean Y?" */
-static int no_such_dag(struct dd_conn *c, const char *dag_id, struct dd_error *err)
+struct summary_ud {
+	dd_dag_cb cb;
+	void *ud;
+};
+
+/* A page item callback (ud: struct summary_ud): one DAG of the listing. */
+static int summary_item(struct dd_conn *c, const cJSON *el, void *ud)
+{
+	struct summary_ud *u = ud;
+	struct conn_check ck = CONN_CHECK_INIT;
+	struct dd_dag d = { 0 };
+	int rc = 0;
+
+	if (af_read_dag(el, &d, &ck) < 0 || !d.dag_id) {
+		const char *id = cJSON_IsObject(el) ? conn_jstr(NULL, el, "dag_id") : NULL;
+		char what[300];
+
+		if (!ck.bad)
+			conn_check_fail(&ck, "dag_id: missing where the DAG's id is expected");
+		snprintf(what, sizeof(what), "DAG %.200s", id ? id : "(no dag_id)");
+		conn_reject_dag(c, id, what, NULL, &ck);
+	} else {
+		rc = u->cb(&d, u->ud);
+	}
+	dd_dag_release(&d);
+	return rc;
+}
+
+int af_list_dag_summaries(struct dd_conn *c, dd_dag_cb cb, void *ud, struct dd_error *err)
+{
+	struct summary_ud u = { cb, ud };
+
+	return af_list(c, "/dags", "dags", summary_item, &u, err);
+}
+
+int af_no_such_dag(struct dd_conn *c, const char *dag_id, struct dd_error *err)
 {
 	struct af *a = c->impl;
 	struct dd_error e2 = DD_ERROR_INIT;
@@ -426,52 +440,32 @@ int af_read_task(const cJSON *el, struct dd_task *t, struct conn_check *ck)
 	return 0;
 }
 
-static int af_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out, struct dd_error *err)
+void af_dag_answer(struct dd_conn *c, const char *dag_id, const cJSON *j, struct dd_dag *out)
 {
-	struct af *a = c->impl;
-	struct dd_buf url = DD_BUF_INIT;
 	struct conn_check ck = CONN_CHECK_INIT;
-	cJSON *j = NULL, *arr, *el;
-	long status = 0;
-	int rc;
 
 	memset(out, 0, sizeof(*out));
-	dd_buf_adds(&url, a->prefix);
-	dd_buf_adds(&url, "/dags");
-	add_seg(&url, dag_id);
-	rc = af_json(c, url.data, NULL, &j, &status, err);
-	if (rc < 0) {
-		dd_buf_release(&url);
-		if (status == 404)
-			return no_such_dag(c, dag_id, err);
-		return rc;
-	}
 	if (af_read_dag(j, out, &ck) < 0) {
 		char what[300];
 
 		snprintf(what, sizeof(what), "DAG %.200s", dag_id);
-		conn_reject(c, what, NULL, &ck);
+		conn_reject_dag(c, dag_id, what, NULL, &ck);
 		dd_dag_release(out);
 		memset(out, 0, sizeof(*out));
 	}
 	if (!out->dag_id)
 		out->dag_id = dd_xstrdup(dag_id);
-	cJSON_Delete(j);
-	j = NULL;
+}
 
-	dd_buf_adds(&url, "/tasks");
-	rc = af_json(c, url.data, NULL, &j, &status, err);
-	dd_buf_release(&url);
-	if (rc < 0) {
-		dd_dag_release(out);
-		return rc;
-	}
-	ck = (struct conn_check)CONN_CHECK_INIT;
-	arr = (cJSON *)conn_jlist(&ck, j, "tasks");
+void af_tasks_answer(struct dd_conn *c, const char *dag_id, const cJSON *j, struct dd_dag *out)
+{
+	struct conn_check ck = CONN_CHECK_INIT;
+	const cJSON *arr = conn_jlist(&ck, j, "tasks"), *el;
+
 	if (ck.bad || !arr) {
 		if (!ck.bad)
 			conn_check_fail(&ck, "tasks: missing where a list is expected");
-		conn_reject(c, "task list", NULL, &ck);
+		conn_reject_dag(c, dag_id, "task list", NULL, &ck);
 	}
 	out->tasks = dd_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*out->tasks));
 	cJSON_ArrayForEach(el, arr) {
@@ -483,9 +477,47 @@ static int af_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 			char what[300];
 
 			snprintf(what, sizeof(what), "a task of DAG %.200s", dag_id);
-			conn_reject(c, what, NULL, &tck);
+			conn_reject_dag(c, dag_id, what, NULL, &tck);
 		}
 	}
+}
+
+void af_dag_path(struct af *a, struct dd_buf *url, const char *dag_id)
+{
+	dd_buf_adds(url, a->prefix);
+	dd_buf_adds(url, "/dags");
+	af_add_seg(url, dag_id);
+}
+
+static int af_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out, struct dd_error *err)
+{
+	struct af *a = c->impl;
+	struct dd_buf url = DD_BUF_INIT;
+	cJSON *j = NULL;
+	long status = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	af_dag_path(a, &url, dag_id);
+	rc = af_json(c, url.data, NULL, &j, &status, err);
+	if (rc < 0) {
+		dd_buf_release(&url);
+		if (status == 404)
+			return af_no_such_dag(c, dag_id, err);
+		return rc;
+	}
+	af_dag_answer(c, dag_id, j, out);
+	cJSON_Delete(j);
+	j = NULL;
+
+	dd_buf_adds(&url, "/tasks");
+	rc = af_json(c, url.data, NULL, &j, &status, err);
+	dd_buf_release(&url);
+	if (rc < 0) {
+		dd_dag_release(out);
+		return rc;
+	}
+	af_tasks_answer(c, dag_id, j, out);
 	cJSON_Delete(j);
 	return 0;
 }
@@ -545,7 +577,7 @@ static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 
 	dd_buf_adds(&url, a->prefix);
 	dd_buf_adds(&url, "/dags");
-	add_seg(&url, dag_id);
+	af_add_seg(&url, dag_id);
 	dd_buf_adds(&url, "/dagRuns");
 	if (a->api == 2) {
 		dd_buf_adds(&url, "?order_by=run_after");
@@ -559,7 +591,7 @@ static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 	rc = af_pages(c, url.data, "dag_runs", NULL, conn_run_item, &u, &status, err);
 	dd_buf_release(&url);
 	if (rc < 0 && status == 404)
-		return no_such_dag(c, dag_id, err);
+		return af_no_such_dag(c, dag_id, err);
 	if (rc == 0 && u.n == 0) {
 		/* Airflow lists no runs for a DAG that does not exist: check */
 		cJSON *j = NULL;
@@ -568,12 +600,12 @@ static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 		url = (struct dd_buf)DD_BUF_INIT;
 		dd_buf_adds(&url, a->prefix);
 		dd_buf_adds(&url, "/dags");
-		add_seg(&url, dag_id);
+		af_add_seg(&url, dag_id);
 		rc = af_json(c, url.data, NULL, &j, &status, &e2);
 		dd_buf_release(&url);
 		cJSON_Delete(j);
 		if (rc < 0 && status == 404)
-			return no_such_dag(c, dag_id, err);
+			return af_no_such_dag(c, dag_id, err);
 		if (rc < 0 && err)
 			*err = e2;
 	}
@@ -626,13 +658,13 @@ static int ti_item(struct dd_conn *c, const cJSON *el, void *ud)
 	return conn_ti_emit(c, u, &ti, &ck);
 }
 
-static void ti_path(struct af *a, struct dd_buf *url, const char *dag_id, const char *run_id)
+void af_ti_path(struct af *a, struct dd_buf *url, const char *dag_id, const char *run_id)
 {
 	dd_buf_adds(url, a->prefix);
 	dd_buf_adds(url, "/dags");
-	add_seg(url, dag_id);
+	af_add_seg(url, dag_id);
 	dd_buf_adds(url, "/dagRuns");
-	add_seg(url, run_id);
+	af_add_seg(url, run_id);
 	dd_buf_adds(url, "/taskInstances");
 }
 
@@ -645,7 +677,7 @@ static int af_list_task_instances(struct dd_conn *c, const char *dag_id, const c
 	long status = 0;
 	int rc;
 
-	ti_path(a, &url, dag_id, run_id);
+	af_ti_path(a, &url, dag_id, run_id);
 	rc = af_pages(c, url.data, "task_instances", NULL, ti_item, &u, &status, err);
 	dd_buf_release(&url);
 	if (rc < 0 && status == 404)
@@ -680,7 +712,7 @@ static void try_of_ti(struct dd_try *t, const struct dd_task_instance *ti, int n
 	t->note = dd_xstrdup(ti->note);
 }
 
-static int synth_tries(const struct dd_task_instance *ti, struct dd_try **out, size_t *n)
+void af_synth_tries(const struct dd_task_instance *ti, struct dd_try **out, size_t *n)
 {
 	size_t k = ti->try_number > 0 ? (size_t)ti->try_number : 0;
 
@@ -688,16 +720,86 @@ static int synth_tries(const struct dd_task_instance *ti, struct dd_try **out, s
 	for (size_t i = 0; i < k; i++)
 		try_of_ti(&(*out)[i], ti, (int)i + 1);
 	*n = k;
-	return 0;
 }
 
 /* A try of ti (or its list) that failed its checks. */
-static void reject_try(struct dd_conn *c, const struct dd_task_instance *ti, const struct conn_check *ck)
+static void reject_try(struct dd_conn *c, const char *dag_id, const struct dd_task_instance *ti,
+                       const struct conn_check *ck)
 {
 	char what[200];
 
 	snprintf(what, sizeof(what), "a try of task instance %.120s", ti->task_id);
-	conn_reject(c, what, ti->run_id, ck);
+	conn_reject_dag(c, dag_id, what, ti->run_id, ck);
+}
+
+void af_tries_path(struct af *a, struct dd_buf *url, const char *dag_id, const struct dd_task_instance *ti)
+{
+	af_ti_path(a, url, dag_id, ti->run_id);
+	af_add_seg(url, ti->task_id);
+	if (ti->map_index >= 0 && a->api == 1)
+		dd_buf_addf(url, "/%d", ti->map_index);
+	dd_buf_adds(url, "/tries");
+	if (a->api == 2)
+		dd_buf_addf(url, "?map_index=%d", ti->map_index);
+}
+
+void af_tries_answer(struct dd_conn *c, const char *dag_id, const struct dd_task_instance *ti, const cJSON *j,
+                     struct dd_try **out, size_t *n_out)
+{
+	struct conn_check lck = CONN_CHECK_INIT;
+	const cJSON *arr, *el;
+	struct dd_try *tries;
+	size_t n = 0;
+
+	arr = conn_jlist(&lck, j, "task_instances");
+	if (!arr && !lck.bad)
+		arr = conn_jlist(&lck, j, "task_instances_history");
+	if (!arr && !lck.bad)
+		conn_check_fail(&lck, "task_instances: missing where a list of tries is expected");
+	if (lck.bad)
+		reject_try(c, dag_id, ti, &lck);
+	tries = dd_xcalloc((size_t)cJSON_GetArraySize(arr) + 2, sizeof(*tries));
+	cJSON_ArrayForEach(el, arr) {
+		struct conn_check ck = CONN_CHECK_INIT;
+		struct dd_task_instance h;
+		struct dd_try *t = &tries[n];
+
+		if (af_read_ti(el, ti->run_id, &h, &ck) == 0 && h.try_number < 1)
+			conn_check_fail(&ck, "try_number: %d where a try (1 or more) is expected", h.try_number);
+		if (!ck.bad && strcmp(h.task_id, ti->task_id))
+			conn_check_fail(&ck, "task_id: a try of another task");
+		if (ck.bad) {
+			reject_try(c, dag_id, ti, &ck);
+			dd_task_instance_release(&h);
+			continue;
+		}
+		n++;
+		t->run_id = h.run_id;
+		t->task_id = h.task_id;
+		t->map_index = h.map_index;
+		t->try_number = h.try_number;
+		t->state = h.state;
+		t->hostname = h.hostname;
+		t->queued_ms = h.queued_ms;
+		t->start_ms = h.start_ms;
+		t->end_ms = h.end_ms;
+		t->note = h.note;
+		free(h.operator_name);
+		free(h.external_id);
+	}
+	qsort(tries, n, sizeof(*tries), cmp_try);
+	/* the current try is left out while it is up_for_retry */
+	if (n == 0 || tries[n - 1].try_number < ti->try_number)
+		try_of_ti(&tries[n++], ti, ti->try_number);
+	*out = tries;
+	*n_out = n;
+}
+
+void af_tries_missing(struct af *a, const struct dd_error *e)
+{
+	/* 404: before Airflow 2.10 there is no /tries endpoint */
+	if (a->api == 1 && (strstr(e->msg, "requested URL was not found") || strstr(e->msg, "Not Found")))
+		a->no_tries_endpoint = 1;
 }
 
 static int af_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_task_instance *ti,
@@ -711,17 +813,11 @@ static int af_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_
 	/* one try: it is the task instance itself, no request needed */
 	if (!a->no_tries_endpoint && ti->try_number > 1) {
 		struct dd_buf url = DD_BUF_INIT;
-		cJSON *j = NULL, *arr, *el;
+		cJSON *j = NULL;
 		long status = 0;
 		struct dd_error e2 = DD_ERROR_INIT;
 
-		ti_path(a, &url, dag_id, ti->run_id);
-		add_seg(&url, ti->task_id);
-		if (ti->map_index >= 0 && a->api == 1)
-			dd_buf_addf(&url, "/%d", ti->map_index);
-		dd_buf_adds(&url, "/tries");
-		if (a->api == 2)
-			dd_buf_addf(&url, "?map_index=%d", ti->map_index);
+		af_tries_path(a, &url, dag_id, ti);
 		rc = af_json(c, url.data, NULL, &j, &status, &e2);
 		dd_buf_release(&url);
 		if (rc < 0 && status != 404) {
@@ -730,59 +826,14 @@ static int af_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_
 			return rc;
 		}
 		if (rc == 0) {
-			struct conn_check lck = CONN_CHECK_INIT;
-
-			arr = (cJSON *)conn_jlist(&lck, j, "task_instances");
-			if (!arr && !lck.bad)
-				arr = (cJSON *)conn_jlist(&lck, j, "task_instances_history");
-			if (!arr && !lck.bad)
-				conn_check_fail(&lck, "task_instances: missing where a list of tries is expected");
-			if (lck.bad)
-				reject_try(c, ti, &lck);
-			tries = dd_xcalloc((size_t)cJSON_GetArraySize(arr) + 2, sizeof(*tries));
-			cJSON_ArrayForEach(el, arr) {
-				struct conn_check ck = CONN_CHECK_INIT;
-				struct dd_task_instance h;
-				struct dd_try *t = &tries[n];
-
-				if (af_read_ti(el, ti->run_id, &h, &ck) == 0 && h.try_number < 1)
-					conn_check_fail(&ck, "try_number: %d where a try (1 or more) is expected",
-					                h.try_number);
-				if (!ck.bad && strcmp(h.task_id, ti->task_id))
-					conn_check_fail(&ck, "task_id: a try of another task");
-				if (ck.bad) {
-					reject_try(c, ti, &ck);
-					dd_task_instance_release(&h);
-					continue;
-				}
-				n++;
-				t->run_id = h.run_id;
-				t->task_id = h.task_id;
-				t->map_index = h.map_index;
-				t->try_number = h.try_number;
-				t->state = h.state;
-				t->hostname = h.hostname;
-				t->queued_ms = h.queued_ms;
-				t->start_ms = h.start_ms;
-				t->end_ms = h.end_ms;
-				t->note = h.note;
-				free(h.operator_name);
-				free(h.external_id);
-			}
+			af_tries_answer(c, dag_id, ti, j, &tries, &n);
 			cJSON_Delete(j);
-			qsort(tries, n, sizeof(*tries), cmp_try);
-			/* the current try is left out while it is up_for_retry */
-			if (n == 0 || tries[n - 1].try_number < ti->try_number)
-				try_of_ti(&tries[n++], ti, ti->try_number);
 		} else {
-			/* 404: before Airflow 2.10 there is no /tries endpoint */
-			const char *m = e2.msg;
-			if (a->api == 1 && (strstr(m, "requested URL was not found") || strstr(m, "Not Found")))
-				a->no_tries_endpoint = 1;
+			af_tries_missing(a, &e2);
 		}
 	}
 	if (!tries)
-		synth_tries(ti, &tries, &n);
+		af_synth_tries(ti, &tries, &n);
 	return conn_emit_tries(tries, n, cb, ud);
 }
 
@@ -1132,7 +1183,7 @@ static int log_done(struct http_xfer *x)
 	char *next = NULL;
 	int rc;
 
-	sync_stats(j->c);
+	af_sync_stats(j->c);
 	conn_set_endpoint(j->c, "GET", x->url);
 	if (x->rc == 0 && x->status == 406 && (j->form == LF_TEXT || j->form == LF_NDJSON) &&
 	    j->pages == 0) {
@@ -1217,8 +1268,8 @@ static int af_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 		j->c = c;
 		conn_log_out_init(&j->out, c, &reqs[i], cb, ud, &cb_ret);
 		j->form = a->api == 2 ? (a->log_json ? LF_JSON2 : LF_NDJSON) : (a->log_json ? LF_JSON1 : LF_TEXT);
-		ti_path(a, &u, reqs[i].dag_id, reqs[i].run_id);
-		add_seg(&u, reqs[i].task_id);
+		af_ti_path(a, &u, reqs[i].dag_id, reqs[i].run_id);
+		af_add_seg(&u, reqs[i].task_id);
 		dd_buf_addf(&u, "/logs/%d?map_index=%d", reqs[i].try_number,
 		            reqs[i].map_index);
 		j->url_base = dd_buf_detach(&u);
@@ -1360,5 +1411,9 @@ const struct dd_conn_ops dd_airflow_ops = {
 	.fetch_logs = af_fetch_logs,
 	.health = af_health,
 	.list_import_errors = af_list_import_errors,
+	.list_dag_summaries = af_list_dag_summaries,
+	.get_dags = af_get_dags,
+	.list_runs_multi = af_list_runs_multi,
+	.list_run_tis = af_list_run_tis,
 	.ui = af_ui,
 };

@@ -14,10 +14,12 @@ import argparse
 import base64
 import datetime as _dt
 import hmac
+import collections
 import json
 import os
 import re
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
@@ -25,7 +27,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakelib as fl  # noqa: E402
 from fakelib import HttpError, det_uuid, json_resp, text_resp, stream_resp  # noqa: E402
 
-MAX_PAGE = 100
+MAX_PAGE = 100  # [api] maximum_page_limit, Airflow's default (--max-page-limit)
+QUERY_CACHE = 64  # batch listings kept whole: their pages are asked for one after another
 
 OPERATOR_MODULES = {
     "PythonOperator": "airflow.operators.python",
@@ -113,6 +116,11 @@ class AirflowApp(fl.App):
         if (args.user is None) != (args.password is None):
             raise SystemExit("--user and --password go together")
         self.auth_mode = "token" if args.token else "basic" if args.user else None
+        if args.max_page_limit < 1:
+            raise SystemExit("--max-page-limit: at least 1")
+        self.max_page = args.max_page_limit
+        self._queries = collections.OrderedDict()
+        self._queries_lock = threading.Lock()
         self._routes()
 
     # ------------------------------------------------------------------ errors
@@ -332,12 +340,12 @@ class AirflowApp(fl.App):
                 raise HttpError(self.problem(400, "Page limit must be a positive integer"))
             if limit == 0:
                 limit = 100
-            return min(limit, MAX_PAGE), offset
+            return min(limit, self.max_page), offset
         if limit is None:
             limit = default_v2
         if limit < 0:
             raise self.bad_param("query", "limit", str(limit), "min0")
-        return min(limit, MAX_PAGE), offset
+        return min(limit, self.max_page), offset
 
     def range_filter(self, items, req, base, getter, body=None):
         """Apply <base>_gte/_lte (v1) and also _gt/_lt (v2) filters."""
@@ -391,7 +399,7 @@ class AirflowApp(fl.App):
         run may carry "bundle_version" (the Git DAG bundle's commit) and "dag_version" (its
         version_number); the DAG's "bundle_name" names the bundle (default dags-folder)."""
         if run is None:
-            vers = [r for r in self.world.runs if r.dag_id == dag.dag_id and r.get("bundle_version")]
+            vers = [r for r in self.world.runs_by_dag.get(dag.dag_id, ()) if r.get("bundle_version")]
             run = max(vers, key=lambda r: (r.get("dag_version") or 1, r.queued_at or r.run_after)) if vers else None
         if run is None or not run.get("bundle_version"):
             created = self.world.now - _dt.timedelta(days=30)
@@ -401,8 +409,8 @@ class AirflowApp(fl.App):
                     "bundle_url": None}
         num = run.get("dag_version") or 1
         # created when the dag processor first parsed that version: before its first run
-        first = min((r.queued_at or r.run_after) for r in self.world.runs
-                    if r.dag_id == dag.dag_id and (r.get("dag_version") or 1) == num and r.get("bundle_version"))
+        first = min((r.queued_at or r.run_after) for r in self.world.runs_by_dag.get(dag.dag_id, ())
+                    if (r.get("dag_version") or 1) == num and r.get("bundle_version"))
         return {"id": det_uuid("dag_version", dag.dag_id, str(num)), "version_number": num, "dag_id": dag.dag_id,
                 "bundle_name": dag.get("bundle_name", "dags-folder"), "bundle_version": run.bundle_version,
                 "created_at": fl.iso_z(first - _dt.timedelta(minutes=47)),
@@ -415,7 +423,7 @@ class AirflowApp(fl.App):
         if dag.get("next_dagrun"):
             return fl.parse_ts(dag.next_dagrun)
         _, _, _, td = schedule_info(dag)
-        sched = [r.logical_date for r in self.world.runs if r.dag_id == dag.dag_id and r.logical_date
+        sched = [r.logical_date for r in self.world.runs_by_dag.get(dag.dag_id, ()) if r.logical_date
                  and r.get("run_type", "scheduled") == "scheduled"]
         if td is None or not sched:
             return None
@@ -432,7 +440,7 @@ class AirflowApp(fl.App):
         has_ie = any(e.get("filename") == dag.fileloc for e in w.import_errors)
         name = dag.get("dag_display_name", dag.dag_id)
         start = fl.parse_ts(dag.get("start_date")) or min(
-            [r.logical_date for r in w.runs if r.dag_id == dag.dag_id and r.logical_date] or [w.now])
+            [r.logical_date for r in w.runs_by_dag.get(dag.dag_id, ()) if r.logical_date] or [w.now])
         if self.api == "v1":
             o = {
                 "dag_id": dag.dag_id, "dag_display_name": name, "root_dag_id": None, "is_paused": dag.is_paused,
@@ -475,7 +483,7 @@ class AirflowApp(fl.App):
             "file_token": self.file_token(dag),
         }
         if details:
-            active = sum(1 for r in w.runs if r.dag_id == dag.dag_id and run_state(r) in ("running", "queued"))
+            active = sum(1 for r in w.runs_by_dag.get(dag.dag_id, ()) if run_state(r) in ("running", "queued"))
             o.update({
                 "catchup": bool(dag.get("catchup", False)), "dag_run_timeout": None, "asset_expression": None,
                 "doc_md": dag.get("doc_md"), "start_date": fl.iso_z(start), "end_date": None,
@@ -840,7 +848,7 @@ class AirflowApp(fl.App):
                 raise HttpError(self.problem(400, "Bad Request", "%d is less than the minimum of 1" % lim))
         elif lim < 0:
             raise self.bad_param("body", "page_limit", lim, "min0")
-        return min(lim, MAX_PAGE), off
+        return min(lim, self.max_page), off
 
     def post_dag_runs_list(self, req):
         if req.params.get("dag_id", "~") != "~":
@@ -859,14 +867,40 @@ class AirflowApp(fl.App):
                     allowed.add("%s_%s" % (base, op))
         body = self.read_body(req, allowed)
         limit, offset = self.body_page(body)
-        runs = list(self.world.runs)
-        if body.get("dag_ids"):
-            runs = [r for r in runs if r.dag_id in body["dag_ids"]]
-        runs = self.filter_runs(runs, req, body)
-        runs = self.order(runs, [body.get("order_by") or "id"],
-                          self.RUN_ORDER_V1 if self.api == "v1" else self.RUN_ORDER_V2, self.RUN_GET)
+
+        def listing():
+            runs = self.runs_of_dags(body.get("dag_ids"))
+            runs = self.filter_runs(runs, req, body)
+            return self.order(runs, [body.get("order_by") or "id"],
+                              self.RUN_ORDER_V1 if self.api == "v1" else self.RUN_ORDER_V2, self.RUN_GET)
+        runs = self.query(req, body, listing)
         return self.ok({"dag_runs": [self.run_obj(r) for r in runs[offset:offset + limit]],
                         "total_entries": len(runs)})
+
+    def query(self, req, body, listing):
+        """The whole answer of a batch listing (before paging), made once for
+        the pages that follow: the client asks for all of them at once."""
+        key = (req.raw_path, json.dumps({k: v for k, v in body.items() if k not in ("page_limit", "page_offset")},
+                                        sort_keys=True))
+        with self._queries_lock:
+            hit = self._queries.get(key)
+            if hit is not None:
+                self._queries.move_to_end(key)
+                return hit
+        items = listing()
+        with self._queries_lock:
+            self._queries[key] = items
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return items
+
+    def runs_of_dags(self, dag_ids):
+        """The runs of these DAGs (all when none), in id order, from the index."""
+        if not dag_ids:
+            return list(self.world.runs)
+        runs = [r for d in set(dag_ids) for r in self.world.runs_by_dag.get(d, ())]
+        runs.sort(key=lambda r: r.id)
+        return runs
 
     def find_run(self, dag_id, run_id):
         r = self.world.run_by_key.get((dag_id, run_id))
@@ -887,14 +921,10 @@ class AirflowApp(fl.App):
                    "priority_weight"}
 
     def all_tis(self, dag_id, run_id):
-        out = []
-        for r in self.world.runs:
-            if dag_id != "~" and r.dag_id != dag_id:
-                continue
-            if run_id != "~" and r.run_id != run_id:
-                continue
-            out.extend(r.tis)
-        return out
+        if dag_id != "~" and run_id != "~":
+            r = self.world.run_by_key.get((dag_id, run_id))
+            return list(r.tis) if r else []
+        return [t for r in self.world.runs_of(dag_id) if run_id in ("~", r.run_id) for t in r.tis]
 
     def ti_duration(self, t):
         return t.get("duration") if t.get("duration") is not None else fl.seconds_between(t.start_date, t.end_date)
@@ -933,12 +963,11 @@ class AirflowApp(fl.App):
                 dflt = {"pool": "default_pool", "queue": "default", "executor": None}[key]
                 tis = [t for t in tis if t.get(key, dflt) in vals]
         if body is not None:
-            if body.get("dag_ids"):
-                tis = [t for t in tis if t.dag_id in body["dag_ids"]]
-            if body.get("dag_run_ids"):
-                tis = [t for t in tis if t.run.run_id in body["dag_run_ids"]]
-            if body.get("task_ids"):
-                tis = [t for t in tis if t.task_id in body["task_ids"]]
+            for key, get in (("dag_ids", lambda t: t.dag_id), ("dag_run_ids", lambda t: t.run.run_id),
+                             ("task_ids", lambda t: t.task_id)):
+                if body.get(key):
+                    want = set(body[key])
+                    tis = [t for t in tis if get(t) in want]
         elif self.api == "v2":
             if req.q("task_id"):
                 tis = [t for t in tis if t.task_id == req.q("task_id")]
@@ -1003,9 +1032,18 @@ class AirflowApp(fl.App):
                     allowed.add("%s_%s" % (base, op))
         body = self.read_body(req, allowed)
         limit, offset = self.body_page(body)
-        tis = self.filter_tis(self.all_tis("~", "~"), req, body)
-        if self.api == "v2":
-            tis = self.order_tis(tis, [body.get("order_by") or "map_index"])
+
+        def listing():
+            # the runs named, from the index: a fleet's 720,000 task instances are not scanned
+            runs = self.runs_of_dags(body.get("dag_ids"))
+            if body.get("dag_run_ids"):
+                want = set(body["dag_run_ids"])
+                runs = [r for r in runs if r.run_id in want]
+            tis = self.filter_tis([t for r in runs for t in r.tis], req, body)
+            if self.api == "v2":
+                tis = self.order_tis(tis, [body.get("order_by") or "map_index"])
+            return tis
+        tis = self.query(req, body, listing)
         return self.ok({"task_instances": [self.ti_obj(t) for t in tis[offset:offset + limit]],
                         "total_entries": len(tis)})
 
@@ -1376,6 +1414,8 @@ def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--api", choices=["v1", "v2"], required=True)
     fl.add_common_args(p)
+    p.add_argument("--max-page-limit", type=int, default=MAX_PAGE,
+                   help="[api] maximum_page_limit: larger limits are clamped to it silently (default 100)")
     p.add_argument("--token", help="accept Authorization: Bearer TOKEN")
     p.add_argument("--user", help="v1: basic auth user; v2: simple auth manager user for POST /auth/token")
     p.add_argument("--password")

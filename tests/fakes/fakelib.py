@@ -10,11 +10,13 @@
 """
 
 import base64
+import collections
 import datetime as _dt
 import hashlib
 import hmac
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -314,12 +316,284 @@ class Obj(dict):
         self[k] = v
 
 
+# --------------------------------------------------------------------------
+# a generated fleet world: --world fleet:DAGSxRUNSxTASKS[:SEED]
+
+FLEET_RE = re.compile(r"^fleet:(\d+)x(\d+)x(\d+)(?::(\d+))?$")
+FLEET_NOW = "2026-03-11T06:00:00+00:00"
+FLEET_TASKS = ("extract", "clean", "enrich", "aggregate", "validate", "load", "publish", "index", "report", "notify")
+FLEET_AREAS = ("orders", "payments", "users", "events", "billing", "search", "ads", "crm", "inventory", "shipping")
+FLEET_LOG_MB = 0.002  # each try's generated log: a header, a few noise lines, its tail
+
+# How broken DAGs fail from their onset on (the last line of the traceback as the library prints it).
+FLEET_BREAKAGES = (
+    ("/opt/airflow/dags/{area}/{task}.py", "row = lookup[record['customer_id']]", "KeyError: 'customer_id'"),
+    ("/home/airflow/.local/lib/python3.11/site-packages/psycopg2/__init__.py",
+     "conn = _connect(dsn, connection_factory=connection_factory, **kwasync)",
+     'psycopg2.OperationalError: connection to server at "warehouse.internal" (10.0.3.12), port 5432 failed: '
+     "Connection refused"),
+    ("/home/airflow/.local/lib/python3.11/site-packages/botocore/client.py", "raise error_class(parsed_response, "
+     "operation_name)", "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the "
+     "GetObject operation: Access Denied"),
+    ("/opt/airflow/dags/{area}/{task}.py", "import great_expectations as gx",
+     "ModuleNotFoundError: No module named 'great_expectations'"),
+)
+FLEET_FLAKE = ("/home/airflow/.local/lib/python3.11/site-packages/requests/adapters.py",
+               "raise ReadTimeout(e, request=request)",
+               "requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='api.partner.example', port=443): "
+               "Read timed out. (read timeout=30)")
+FLEET_SENSOR = ("/home/airflow/.local/lib/python3.11/site-packages/airflow/sensors/base.py",
+                "raise AirflowSensorTimeout(message)",
+                "airflow.exceptions.AirflowSensorTimeout: Sensor has timed out; run duration of 3600.0 seconds "
+                "exceeded the specified timeout of 3600.0.")
+
+
+class Fleet:
+    """DAGS hourly DAGs of TASKS tasks, RUNS runs each ending at `now`, made
+    from SEED alone (the same arguments give the same world).  Most DAGs are
+    healthy; about one in thirty is broken (every run fails from an onset on,
+    the tasks below the failing one upstream_failed); about one in eight has a
+    flaky task that fails a try now and then and passes on its retry
+    (try_number 2); one DAG's sensor times out every eighth run, failing the
+    whole chain below it (an upstream_failed cascade); the last run of a DAG
+    whose slot opened minutes ago is still running (or queued, not started).
+    Runs are made at start; task instances on demand (task_instances)."""
+
+    def __init__(self, n_dags, n_runs, n_tasks, seed=1):
+        if not (1 <= n_dags <= 100000 and 1 <= n_runs <= 100000 and 1 <= n_tasks <= 1000):
+            raise SystemExit("fleet:DAGSxRUNSxTASKS: each at least 1 (DAGS, RUNS <= 100000, TASKS <= 1000)")
+        self.n_dags, self.n_runs, self.n_tasks, self.seed = n_dags, n_runs, n_tasks, seed
+        self.now = parse_ts(FLEET_NOW)
+        rng = random.Random(seed)
+        self.profiles = []
+        cascade = rng.randrange(n_dags) if n_dags > 1 else -1
+        small = n_dags <= 4  # a small fleet (tests) has each kind: 0 broken, 1 flaky, the last cascading
+        if small:
+            cascade = n_dags - 1 if n_dags >= 3 else -1
+        for i in range(n_dags):
+            area = FLEET_AREAS[i % len(FLEET_AREAS)]
+            p = {"dag_id": "%s_%s_%03d" % (area, "hourly", i), "area": area, "minute": (i * 7) % 60,
+                 "fanout": i % 2 == 1 and n_tasks >= 3, "broken": None, "flaky": None, "cascade": i == cascade,
+                 "host": "worker-%d" % (i % 6 + 1)}
+            r = rng.random()
+            if i != cascade and (r < 1 / 30.0 if not small else i == 0):
+                p["broken"] = {"onset": n_runs - 1 - rng.randrange(max(1, n_runs // 4)),
+                               "task": rng.randrange(n_tasks), "how": rng.randrange(len(FLEET_BREAKAGES))}
+            elif i != cascade and (r < 1 / 30.0 + 1 / 8.0 if not small else i == 1):
+                p["flaky"] = {"task": rng.randrange(n_tasks), "rate": 0.03 + rng.random() * 0.1}
+            self.profiles.append(p)
+        self.by_id = {p["dag_id"]: (i, p) for i, p in enumerate(self.profiles)}
+        # the two shapes' edges, made once: ups[fanout][j], below[fanout][j] (task j and all below it)
+        self.ups = {}
+        self.below = {}
+        for fan in (False, True):
+            q = {"fanout": fan}
+            self.ups[fan] = [[u for u in range(j) if j in self.downstream(q, u)] for j in range(n_tasks)]
+            self.below[fan] = [self.upstream_closure(q, j) for j in range(n_tasks)]
+
+    def task_ids(self):
+        return [FLEET_TASKS[j % 10] + ("" if j < 10 else "_%d" % (j // 10)) for j in range(self.n_tasks)]
+
+    def downstream(self, p, j):
+        """Tasks below task j: a chain, or task 0 -> every middle task -> the last."""
+        last = self.n_tasks - 1
+        if j == last:
+            return []
+        if not p["fanout"]:
+            return [j + 1]
+        return list(range(1, last)) if j == 0 else [last]
+
+    def upstream_closure(self, p, j):
+        """Every task at or below task j."""
+        out, todo = set(), [j]
+        while todo:
+            k = todo.pop()
+            if k not in out:
+                out.add(k)
+                todo.extend(self.downstream(p, k))
+        return out
+
+    def task_seconds(self, i, j, k):
+        """How long task j of run k of DAG i runs (each try)."""
+        return 20 + (j * 13 + i * 7) % 50 + (k * 31 + j * 17 + i) % 5
+
+    def flaky_fails(self, i, p, k):
+        """Does the flaky task of DAG i fail its first try in run k?  (a hash, not a draw: cheap and fixed)"""
+        h = ((self.seed * 1000003 + i) * 2654435761 + k * 40503) % 1000003
+        return p["flaky"] is not None and h / 1000003.0 < p["flaky"]["rate"]
+
+    def plan(self, i, p, k):
+        """Run k of DAG i, as offsets in seconds from its start: for each task
+        None (did not run: upstream failed or not reached) or (queued,
+        [(start, end, state) of each try]); the failing task and its failure."""
+        failing, how = None, None
+        if p["broken"] and k >= p["broken"]["onset"]:
+            failing, how = p["broken"]["task"], FLEET_BREAKAGES[p["broken"]["how"]]
+        elif p["cascade"] and k % 8 == 3:
+            failing, how = 0, FLEET_SENSOR
+        flaky = p["flaky"]["task"] if self.flaky_fails(i, p, k) else None
+        ups_of = self.ups[p["fanout"]]
+        ends, plan = [], []
+        for j in range(self.n_tasks):
+            ups = ups_of[j]
+            if any(ends[u] is None for u in ups):
+                ends.append(None)
+                plan.append(None)
+                continue
+            q = (max(ends[u] for u in ups) if ups else 0) + 1
+            dur = self.task_seconds(i, j, k)
+            t0, tries = q + 1, []
+            n_tries = 2 if (j == failing or j == flaky) else 1
+            for n in range(1, n_tries + 1):
+                if j == failing:
+                    st = "up_for_retry" if n < n_tries else "failed"
+                elif j == flaky and n == 1:
+                    st = "up_for_retry"
+                else:
+                    st = "success"
+                tries.append((t0, t0 + dur, st))
+                t0 += dur + 60  # retry_delay
+            ends.append(tries[-1][1] if tries[-1][2] == "success" else None)
+            plan.append((q, tries))
+        return plan, failing, how
+
+    def raw(self):
+        ids = self.task_ids()
+        dags = []
+        for i, p in enumerate(self.profiles):
+            tasks = []
+            for j, tid in enumerate(ids):
+                op = "ExternalTaskSensor" if p["cascade"] and j == 0 else "PythonOperator"
+                tasks.append({"task_id": tid, "operator": op, "retries": 1,
+                              "downstream": [ids[k] for k in self.downstream(p, j)]})
+            dags.append({"dag_id": p["dag_id"], "fileloc": "/opt/airflow/dags/%s/%s.py" % (p["area"], p["dag_id"]),
+                         "schedule": "%d * * * *" % p["minute"], "owners": [p["area"]], "tags": [p["area"], "hourly"],
+                         "tasks": tasks})
+        runs = []
+        hour = _dt.timedelta(hours=1)
+        for i, p in enumerate(self.profiles):
+            for k in range(self.n_runs):
+                logical = self.now - (self.n_runs - k) * hour - _dt.timedelta(minutes=p["minute"])
+                runs.append(self.run_raw(i, p, k, logical, logical + hour))
+        return {"version": "2.10.5", "versions": {"v1": "2.10.5", "v2": "3.2.0"}, "now": FLEET_NOW,
+                "dags": dags, "runs": runs, "import_errors": []}
+
+    def run_state(self, p, k):
+        if p["broken"] and k >= p["broken"]["onset"]:
+            return "failed"
+        if p["cascade"] and k % 8 == 3:
+            return "failed"
+        return "success"
+
+    def run_raw(self, i, p, k, logical, interval_end):
+        queued = interval_end + _dt.timedelta(seconds=5)
+        start = queued + _dt.timedelta(seconds=5)
+        r = {"dag_id": p["dag_id"], "run_id": "scheduled__" + logical.isoformat(), "run_type": "scheduled",
+             "logical_date": logical, "data_interval_start": logical, "data_interval_end": interval_end,
+             "queued_at": queued, "start_date": start, "_k": k, "_i": i}
+        if start > self.now:
+            r.update(state="queued", start_date=None)
+            return r
+        plan, _, _ = self.plan(i, p, k)
+        last = max(tr[-1][1] for _, tr in (x for x in plan if x))
+        if start + _dt.timedelta(seconds=last) > self.now:
+            r["state"] = "running"
+        else:
+            r["state"] = self.run_state(p, k)
+            r["end_date"] = start + _dt.timedelta(seconds=last + 3)
+        return r
+
+    def task_instances(self, run):
+        """The task instances (world format, times as datetimes) of a run."""
+        i, k = run["_i"], run["_k"]
+        p = self.profiles[i]
+        ids = self.task_ids()
+        ops = ["ExternalTaskSensor" if p["cascade"] and j == 0 else "PythonOperator" for j in range(self.n_tasks)]
+        if run.start_date is None:
+            return [{"task_id": tid, "state": None, "try_number": 0, "max_tries": 1, "operator": op}
+                    for tid, op in zip(ids, ops)]
+        plan, failing, how = self.plan(i, p, k)
+        start, now = run.start_date, self.now
+        out = []
+        for j, step in enumerate(plan):
+            ti = {"task_id": ids[j], "max_tries": 1, "operator": ops[j], "hostname": p["host"]}
+            out.append(ti)
+            if step is None:
+                blocked = failing is not None and j != failing and j in self.below[p["fanout"]][failing]
+                ti.update(state="upstream_failed" if blocked else None, try_number=0, hostname="")
+                continue
+            q, plan_tries = step
+            qwhen = start + _dt.timedelta(seconds=q)
+            tries = []
+            for n, (t0, t1, st) in enumerate(plan_tries, 1):
+                t0, t1 = start + _dt.timedelta(seconds=t0), start + _dt.timedelta(seconds=t1)
+                if t0 > now:
+                    break
+                tr = {"try_number": n, "state": st, "start_date": t0, "end_date": t1, "hostname": p["host"],
+                      "log_generate_mb": FLEET_LOG_MB}
+                if t1 > now:
+                    tr.update(state="running", end_date=None)
+                else:
+                    # the tail is written when the log is asked for (World.log_of)
+                    tr["_tail"] = (p, ids[j], run.run_id, n, len(plan_tries), t1,
+                                   None if st == "success" else how if j == failing else FLEET_FLAKE)
+                tries.append(tr)
+            if qwhen > now:
+                ti.update(state=None, try_number=0, hostname="")
+            elif not tries:
+                ti.update(state="queued", try_number=1, queued_when=qwhen, hostname="")
+            else:
+                cur = tries[-1]
+                ti.update(state=cur["state"], try_number=len(tries), queued_when=qwhen, start_date=cur["start_date"],
+                          end_date=cur["end_date"], tries=tries)
+        return out
+
+    def tail(self, p, task_id, run_id, n, n_tries, end, how):
+        """The end of a try's log: Airflow 2's lines, and the traceback of a failure."""
+        t = airflow_log_ts(end)
+        state = "SUCCESS" if how is None else ("UP_FOR_RETRY" if n < n_tries else "FAILED")
+        lines = []
+        if how is not None:
+            path, code, last = how
+            lines += ["[%s] {taskinstance.py:3311} ERROR - Task failed with exception" % t,
+                      "Traceback (most recent call last):",
+                      '  File "/home/airflow/.local/lib/python3.11/site-packages/airflow/models/taskinstance.py", '
+                      "line 767, in _execute_task",
+                      "    result = _execute_callable(context=context, **execute_callable_kwargs)",
+                      '  File "%s", line 88, in %s' % (path.format(area=p["area"], task=task_id), task_id),
+                      "    " + code, last]
+        lines += ["[%s] {taskinstance.py:1225} INFO - Marking task as %s. dag_id=%s, task_id=%s, run_id=%s, "
+                  "execution_date=%s" % (t, state, p["dag_id"], task_id, run_id, compact_ts(end)),
+                  "[%s] {local_task_job_runner.py:266} INFO - Task exited with return code %d" %
+                  (t, 0 if how is None else 1)]
+        return "\n".join(lines) + "\n"
+
+
+class LazyRun(Obj):
+    """A run of a generated world: its task instances are made when asked for
+    (World.tis_of), so a fleet of 720,000 of them is never held at once."""
+
+    @property
+    def tis(self):
+        return self["_world"].tis_of(self)
+
+
 class World:
+    TIS_CACHE_RUNS = 4096  # runs of a generated world whose task instances stay made
+
     def __init__(self, path):
-        self.path = os.path.abspath(path)
-        self.dir = os.path.dirname(self.path)
-        with open(self.path, encoding="utf-8") as f:
-            raw = json.load(f)
+        self.fleet = None
+        m = FLEET_RE.match(path)
+        if m:
+            self.fleet = Fleet(*(int(g) for g in m.groups(default="1")))
+            self.path = path
+            self.dir = os.getcwd()
+            raw = self.fleet.raw()
+        else:
+            self.path = os.path.abspath(path)
+            self.dir = os.path.dirname(self.path)
+            with open(self.path, encoding="utf-8") as f:
+                raw = json.load(f)
         self.raw = raw
         self.version = raw.get("version", "2.10.5")
         versions = raw.get("versions") or {}
@@ -350,9 +624,11 @@ class World:
             dag.fileloc = d.get("fileloc") or "/opt/airflow/dags/%s.py" % dag.dag_id
             self.dags.append(dag)
             self.dag_by_id[dag.dag_id] = dag
+        self._tis_cache = collections.OrderedDict()
+        self._tis_lock = threading.Lock()
         runs = []
         for i, r in enumerate(raw.get("runs", [])):
-            run = Obj(r)
+            run = LazyRun(r) if self.fleet else Obj(r)
             run.order = i
             for k in ("logical_date", "queued_at", "start_date", "end_date", "data_interval_start",
                       "data_interval_end", "updated_at", "run_after", "last_scheduling_decision"):
@@ -371,39 +647,17 @@ class World:
                     else run.logical_date
             if run.updated_at is None:
                 run.updated_at = run.end_date or run.start_date or run.queued_at or run.run_after
-            run.tis = []
-            for j, ti in enumerate(r.get("task_instances", [])):
-                t = Obj(ti)
-                t.order = j
-                t.run = run
-                t.dag_id = run.dag_id
-                t.map_index = int(ti.get("map_index", -1))
-                t.try_number = int(ti.get("try_number", 0))
-                t.max_tries = int(ti.get("max_tries", 0))
-                for k in ("queued_when", "start_date", "end_date", "updated_at"):
-                    t[k] = parse_ts(ti.get(k))
-                t.tries = []
-                for tr in ti.get("tries", []):
-                    x = Obj(tr)
-                    x.ti = t
-                    x.try_number = int(tr.get("try_number"))
-                    x.start_date = parse_ts(tr.get("start_date"))
-                    x.end_date = parse_ts(tr.get("end_date"))
-                    x.hostname = tr.get("hostname", ti.get("hostname", ""))
-                    t.tries.append(x)
-                t.tries.sort(key=lambda x: x.try_number)
-                if t.start_date is None and t.tries:
-                    t.start_date = t.tries[-1].start_date
-                if t.end_date is None and t.tries:
-                    t.end_date = t.tries[-1].end_date
-                if t.updated_at is None:
-                    t.updated_at = t.end_date or t.start_date or t.queued_when or run.updated_at
-                run.tis.append(t)
+            if self.fleet:
+                run["_world"] = self
+            else:
+                run.tis = [self._task_instance(run, ti, j) for j, ti in enumerate(r.get("task_instances", []))]
             runs.append(run)
         # Airflow's dag_run.id follows creation order.
         runs.sort(key=lambda r: (r.queued_at or r.run_after or r.start_date or self.now, r.order))
+        self.runs_by_dag = {}
         for n, r in enumerate(runs, 1):
             r.id = n
+            self.runs_by_dag.setdefault(r.dag_id, []).append(r)
         self.runs = runs
         self.run_by_key = {(r.dag_id, r.run_id): r for r in runs}
         self.import_errors = []
@@ -413,10 +667,57 @@ class World:
             x.timestamp = parse_ts(e.get("timestamp")) or self.now
             self.import_errors.append(x)
 
+    def _task_instance(self, run, ti, j):
+        """One task instance of the world format, normalised."""
+        t = Obj(ti)
+        t.order = j
+        t.run = run
+        t.dag_id = run.dag_id
+        t.map_index = int(ti.get("map_index", -1))
+        t.try_number = int(ti.get("try_number", 0))
+        t.max_tries = int(ti.get("max_tries", 0))
+        for k in ("queued_when", "start_date", "end_date", "updated_at"):
+            t[k] = parse_ts(ti.get(k))
+        t.tries = []
+        for tr in ti.get("tries", []):
+            x = Obj(tr)
+            x.ti = t
+            x.try_number = int(tr.get("try_number"))
+            x.start_date = parse_ts(tr.get("start_date"))
+            x.end_date = parse_ts(tr.get("end_date"))
+            x.hostname = tr.get("hostname", ti.get("hostname", ""))
+            t.tries.append(x)
+        t.tries.sort(key=lambda x: x.try_number)
+        if t.start_date is None and t.tries:
+            t.start_date = t.tries[-1].start_date
+        if t.end_date is None and t.tries:
+            t.end_date = t.tries[-1].end_date
+        if t.updated_at is None:
+            t.updated_at = t.end_date or t.start_date or t.queued_when or run.updated_at
+        return t
+
+    def tis_of(self, run):
+        """The task instances of a generated run: made on demand, the last
+        TIS_CACHE_RUNS runs' kept (one page after another reads the same runs)."""
+        with self._tis_lock:
+            tis = self._tis_cache.get(run.id)
+            if tis is not None:
+                self._tis_cache.move_to_end(run.id)
+                return tis
+        tis = [self._task_instance(run, ti, j) for j, ti in enumerate(self.fleet.task_instances(run))]
+        with self._tis_lock:
+            self._tis_cache[run.id] = tis
+            while len(self._tis_cache) > self.TIS_CACHE_RUNS:
+                self._tis_cache.popitem(last=False)
+        return tis
+
     # ---- lookups
 
     def runs_of(self, dag_id):
-        return [r for r in self.runs if dag_id in ("~", None) or r.dag_id == dag_id]
+        """The runs of one DAG ("~" or None: all), in id order (an index, not a scan)."""
+        if dag_id in ("~", None):
+            return list(self.runs)
+        return list(self.runs_by_dag.get(dag_id, ()))
 
     def find_ti(self, dag_id, run_id, task_id, map_index=-1):
         run = self.run_by_key.get((dag_id, run_id))
@@ -445,7 +746,10 @@ class World:
                 "operator": self.operator_of(ti), "host": tr.hostname,
                 "logical_date": run.logical_date or start,
             }
-            return GeneratedLog(tr.log_generate_mb, ctx, tr.get("log"))
+            tail = tr.get("log")
+            if tail is None and tr.get("_tail"):
+                tail = self.fleet.tail(*tr._tail)
+            return GeneratedLog(tr.log_generate_mb, ctx, tail)
         if tr.get("log_file"):
             p = tr.log_file
             if not os.path.isabs(p):
@@ -653,6 +957,7 @@ class Faults:
             times = f.get("times", 1)
             self.items.append({
                 "rx": re.compile(f.get("path", ".*")),
+                "body_rx": re.compile(f["body"]) if f.get("body") else None,
                 "method": f.get("method"),
                 "kind": kind,
                 "left": -1 if times is None or int(times) < 0 else int(times),
@@ -661,12 +966,14 @@ class Faults:
                 "chunk_bytes": f.get("chunk_bytes"),
             })
 
-    def take(self, method, path):
+    def take(self, method, path, body=b""):
         with self.lock:
             for f in self.items:
                 if f["left"] == 0:
                     continue
                 if f["method"] and f["method"].upper() != method:
+                    continue
+                if f["body_rx"] and not f["body_rx"].search(body.decode("utf-8", "replace")):
                     continue
                 if f["rx"].search(path):
                     if f["left"] > 0:
@@ -772,7 +1079,7 @@ def make_handler(app):
                 time.sleep(app.latency)
             req = Request(method, target, self.headers, body)
             req.has_content_length = self.headers.get("Content-Length") is not None
-            fault = app.faults.take(method, req.path)
+            fault = app.faults.take(method, req.path, body or b"")
             kind = fault["kind"] if fault else None
             if kind == "drop":
                 app.reqlog.write(method, target, 0, kind)

@@ -938,6 +938,62 @@ def bundle_checks(tmp, specs):
         fake.stop()
 
 
+def fleet_checks(tmp, specs):
+    """A generated fleet world (fleet:6x48x5): the batch endpoints the fleet
+    operations use answer as the specs say, their pages under a stable order
+    neither overlap nor miss, the server's page limit clamps silently
+    (--max-page-limit), and the failure mix README.md promises is there."""
+
+    def chk(name, cond, detail=""):
+        CHECKS[0] += 1
+        before = len(FAIL)
+        if not cond:
+            fail("fleet %s %s" % (name, detail))
+        tap("fleet: " + name, before)
+
+    for api in ("v1", "v2"):
+        fake = Fake("fake_airflow.py", ["--api", api, "--world", "fleet:6x48x5:2", "--max-page-limit", "40"],
+                    tmp, "fleet-" + api).wait()
+        try:
+            c = Checker(specs[api], fake, {})
+            b = "/api/" + api
+            ids = [d["dag_id"] for d in c("fleet dags", "GET", b + "/dags?limit=100", 200,
+                                          expect=eq(lambda j: j["total_entries"], 6)).json()["dags"]]
+            pages = []
+            for off in range(0, 288, 40):
+                r = c("fleet runs page %d" % off, "POST", b + "/dags/~/dagRuns/list", 200,
+                      body={"dag_ids": ids, "order_by": "id", "page_offset": off, "page_limit": 1000},
+                      expect=eq(lambda j: (j["total_entries"], len(j["dag_runs"]) <= 40), (288, True)))
+                pages += [(x["dag_id"], x["dag_run_id"]) for x in r.json().get("dag_runs", [])]
+            chk(api + " runs pages whole", len(pages) == 288 and len(set(pages)) == 288, "%d runs" % len(pages))
+            states = {}
+            for x in c("fleet runs states", "POST", b + "/dags/~/dagRuns/list", 200,
+                       body={"dag_ids": ids, "page_limit": 40, "states": ["failed", "running", "queued"]}
+                       ).json()["dag_runs"]:
+                states[x["state"]] = states.get(x["state"], 0) + 1
+            chk(api + " failure mix", states.get("failed", 0) > 0 and states.get("queued", 0) >= 1, str(states))
+            body = {"dag_ids": [ids[0]], "dag_run_ids": [rid for d, rid in pages if d == ids[0]][:30],
+                    "page_offset": 0, "page_limit": 1000}
+            if api == "v2":
+                body["order_by"] = "id"
+            c("fleet tis list", "POST", b + "/dags/~/dagRuns/~/taskInstances/list", 200, body=body,
+              expect=eq(lambda j: (j["total_entries"], len(j["task_instances"]),
+                                   sorted({t["dag_id"] for t in j["task_instances"]})), (150, 40, [ids[0]])))
+            failed = c("fleet tis failed", "POST", b + "/dags/~/dagRuns/~/taskInstances/list", 200,
+                       body={"dag_ids": ids, "page_limit": 40, "state": ["failed"]}).json()["task_instances"]
+            chk(api + " failed task instances retried", failed and all(t["try_number"] == 2 for t in failed),
+                str([(t["task_id"], t["try_number"]) for t in failed[:3]]))
+            if failed:
+                t = failed[0]
+                ti = "%s/dags/%s/dagRuns/%s/taskInstances/%s" % (b, t["dag_id"], q(t["dag_run_id"]), t["task_id"])
+                c("fleet tries", "GET", ti + "/tries", 200,
+                  expect=eq(lambda j: [(x["try_number"], x["state"]) for x in j["task_instances"]],
+                            [(1, "up_for_retry"), (2, "failed")]))
+                c("fleet log", "GET", ti + "/logs/2", 200, headers={"Accept": "application/json"})
+        finally:
+            fake.stop()
+
+
 def fault_checks(tmp, specs):
     faults = [
         {"path": "^/api/v1/dags$", "kind": "429", "times": 1, "retry_after": "2"},
@@ -1182,6 +1238,8 @@ def main():
         phase("faults")
         bundle_checks(tmp, specs)
         phase("bundles")
+        fleet_checks(tmp, specs)
+        phase("fleet")
         huge_log_checks(tmp, specs)
         phase("huge logs")
     finally:

@@ -787,6 +787,441 @@ static void test_paging_and_huge_log(void **state)
 	}
 }
 
+/* ---- fleet operations: the same data as the per-DAG ones, in fewer requests */
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The lines of v sorted, one string. */
+static char *sorted(struct dd_strv *v)
+{
+	qsort(v->v, v->n, sizeof(*v->v), cmp_str);
+	return joined(v);
+}
+
+static char *dag_line(const struct dd_dag *d)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	dd_buf_addf(&b, "dag %s paused=%d file=%s:", d->dag_id, d->is_paused, d->fileloc ? d->fileloc : "-");
+	for (size_t i = 0; i < d->n_tasks; i++) {
+		dd_buf_addf(&b, " %s(%s)>", d->tasks[i].task_id, d->tasks[i].operator_name);
+		for (size_t k = 0; k < d->tasks[i].n_downstream; k++)
+			dd_buf_addf(&b, "%s,", d->tasks[i].downstream[k]);
+	}
+	return dd_buf_detach(&b);
+}
+
+static char *run_line(const char *dag_id, size_t k, const struct dd_run *r)
+{
+	return dd_xasprintf("run %s #%zu %s %s %s %lld %lld %lld %lld", dag_id, k, r->run_id,
+	                    dd_state_name(r->state), r->run_type ? r->run_type : "-", (long long)r->logical_ms,
+	                    (long long)r->queued_ms, (long long)r->start_ms, (long long)r->end_ms);
+}
+
+/* A dd_try_cb: appends the try to the dd_buf at ud. */
+static int try_text(const struct dd_try *t, void *ud)
+{
+	dd_buf_addf(ud, " %d:%s:%lld-%lld:%s", t->try_number, dd_state_name(t->state), (long long)t->start_ms,
+	            (long long)t->end_ms, t->hostname ? t->hostname : "-");
+	return 0;
+}
+
+static char *ti_line(const char *dag_id, const struct dd_task_instance *t, const char *tries)
+{
+	return dd_xasprintf("ti %s %s %s/%d %s try=%d max=%d op=%s host=%s %lld-%lld tries:%s", dag_id, t->run_id,
+	                    t->task_id, t->map_index, dd_state_name(t->state), t->try_number, t->max_tries,
+	                    t->operator_name ? t->operator_name : "-", t->hostname ? t->hostname : "-",
+	                    (long long)t->start_ms, (long long)t->end_ms, tries);
+}
+
+struct per_dag {
+	const char *dag_id;
+	struct dd_strv *out;
+	size_t k;
+	struct dd_strv *run_ids;
+};
+
+static int per_dag_run(const struct dd_run *r, void *ud)
+{
+	struct per_dag *u = ud;
+
+	dd_strv_push_owned(u->out, run_line(u->dag_id, u->k++, r));
+	dd_strv_push(u->run_ids, r->run_id);
+	return 0;
+}
+
+struct ti_acc {
+	struct dd_task_instance v[64];
+	size_t n;
+};
+
+static int per_dag_ti(const struct dd_task_instance *t, void *ud)
+{
+	struct ti_acc *a = ud;
+
+	assert_true(a->n < 64);
+	a->v[a->n] = *t;
+	a->v[a->n].run_id = dd_xstrdup(t->run_id);
+	a->v[a->n].task_id = dd_xstrdup(t->task_id);
+	a->v[a->n].operator_name = dd_xstrdup(t->operator_name);
+	a->v[a->n].hostname = dd_xstrdup(t->hostname);
+	a->v[a->n].note = dd_xstrdup(t->note);
+	a->v[a->n].external_id = dd_xstrdup(t->external_id);
+	a->n++;
+	return 0;
+}
+
+static int since_of(size_t i)
+{
+	return (int)(i % 2);
+}
+
+/* Every DAG, run (since the DAG's cut), task instance and try, through the
+ * per-DAG operations; *keys gets "dag\trun" of every run. */
+static char *per_dag_dump(struct dd_conn *c, int64_t cut, struct dd_strv *keys)
+{
+	struct dd_strv ids = DD_STRV_INIT, out = DD_STRV_INIT;
+	struct dd_error e = DD_ERROR_INIT;
+
+	assert_int_equal(conn_list_dags(c, add_id, &ids, &e), 0);
+	for (size_t i = 0; i < ids.n; i++) {
+		struct dd_dag d;
+		struct dd_strv runs = DD_STRV_INIT;
+		struct per_dag u = { ids.v[i], &out, 0, &runs };
+
+		assert_int_equal(conn_get_dag(c, ids.v[i], &d, &e), 0);
+		dd_strv_push_owned(&out, dag_line(&d));
+		dd_dag_release(&d);
+		assert_int_equal(conn_list_runs(c, ids.v[i], since_of(i) ? cut : 0, per_dag_run, &u, &e), 0);
+		for (size_t r = 0; r < runs.n; r++) {
+			struct ti_acc tis = { .n = 0 };
+
+			dd_strv_push_owned(keys, dd_xasprintf("%s\t%s", ids.v[i], runs.v[r]));
+			assert_int_equal(conn_list_task_instances(c, ids.v[i], runs.v[r], per_dag_ti, &tis, &e), 0);
+			for (size_t k = 0; k < tis.n; k++) {
+				struct dd_buf tr = DD_BUF_INIT;
+
+				assert_int_equal(conn_list_tries(c, ids.v[i], &tis.v[k], try_text, &tr, &e), 0);
+				dd_strv_push_owned(&out, ti_line(ids.v[i], &tis.v[k], dd_buf_str(&tr)));
+				dd_buf_release(&tr);
+				dd_task_instance_release(&tis.v[k]);
+			}
+		}
+		dd_strv_release(&runs);
+	}
+	dd_strv_release(&ids);
+	char *s = sorted(&out);
+
+	dd_strv_release(&out);
+	return s;
+}
+
+static int fleet_summary(const struct dd_dag *d, void *ud)
+{
+	assert_int_equal(d->n_tasks, 0);
+	assert_non_null(d->fileloc);
+	dd_strv_push(ud, d->dag_id);
+	return 0;
+}
+
+static int fleet_dag(size_t i, const struct dd_dag *d, const struct dd_error *err, void *ud)
+{
+	(void)i;
+	assert_null(err);
+	dd_strv_push_owned(ud, dag_line(d));
+	return 0;
+}
+
+struct fleet_runs {
+	struct dd_strv *out;
+	const struct dd_strv *ids;
+	size_t k[64];
+};
+
+static int fleet_run(size_t i, const struct dd_run *r, void *ud)
+{
+	struct fleet_runs *u = ud;
+
+	dd_strv_push_owned(u->out, run_line(u->ids->v[i], u->k[i]++, r));
+	return 0;
+}
+
+struct fleet_tis {
+	struct dd_strv *out;
+	int runs, failed, multi_try;
+	const char *bad_dag;       /* the DAG whose runs must fail, NULL none */
+};
+
+static int fleet_run_tis(const struct dd_run_key *run, const struct dd_ti_tries *v, size_t n,
+                         const struct dd_error *err, void *ud)
+{
+	struct fleet_tis *u = ud;
+
+	u->runs++;
+	assert_ptr_equal(run->user, run);   /* handed back */
+	if (err) {
+		u->failed++;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct dd_buf tr = DD_BUF_INIT;
+
+		assert_string_equal(v[i].ti.run_id, run->run_id);
+		u->multi_try += v[i].ti.try_number > 1;
+		for (size_t k = 0; k < v[i].n_tries; k++)
+			try_text(&v[i].tries[k], &tr);
+		dd_strv_push_owned(u->out, ti_line(run->dag_id, &v[i].ti, dd_buf_str(&tr)));
+		dd_buf_release(&tr);
+	}
+	return 0;
+}
+
+/* The run keys of "dag\trun" lines (pointing into keys). */
+static struct dd_run_key *run_keys(struct dd_strv *keys)
+{
+	struct dd_run_key *rk = dd_xcalloc(keys->n + 1, sizeof(*rk));
+
+	for (size_t i = 0; i < keys->n; i++) {
+		char *tab = strchr(keys->v[i], '\t');
+
+		*tab = '\0';
+		rk[i].dag_id = keys->v[i];
+		rk[i].run_id = tab + 1;
+		rk[i].user = &rk[i];
+	}
+	return rk;
+}
+
+static char *fleet_dump(struct dd_conn *c, int64_t cut, struct dd_strv *keys, struct fleet_tis *tu)
+{
+	struct dd_strv ids = DD_STRV_INIT, out = DD_STRV_INIT;
+	struct dd_error e = DD_ERROR_INIT;
+	struct fleet_runs ru = { &out, &ids, { 0 } };
+	int64_t since[64];
+	struct dd_run_key *rk;
+
+	assert_int_equal(conn_list_dag_summaries(c, fleet_summary, &ids, &e), 0);
+	assert_true(ids.n <= 64);
+	assert_int_equal(conn_get_dags(c, (const char *const *)ids.v, ids.n, fleet_dag, &out, &e), 0);
+	for (size_t i = 0; i < ids.n; i++)
+		since[i] = since_of(i) ? cut : 0;
+	assert_int_equal(conn_list_runs_multi(c, (const char *const *)ids.v, since, ids.n, fleet_run, &ru, &e), 0);
+	rk = run_keys(keys);
+	tu->out = &out;
+	assert_int_equal(conn_list_run_tis(c, rk, keys->n, fleet_run_tis, tu, &e), 0);
+	assert_int_equal(tu->runs, (int)keys->n);
+	free(rk);
+	dd_strv_release(&ids);
+	char *s = sorted(&out);
+
+	dd_strv_release(&out);
+	return s;
+}
+
+/* On a fleet of 4 DAGs x 30 hourly runs x 5 tasks (broken, flaky, cascading
+ * and healthy ones, runs still going at its now), v1 and v2: the fleet
+ * operations give what the per-DAG ones give, in the requests the data
+ * needs rather than one per DAG, run and task instance. */
+static void test_fleet_same_as_per_dag(void **state)
+{
+	const char *apis[] = { "v1", "v2" };
+	/* the world's now is 2026-03-11T06:00Z: odd DAGs from 10 h before */
+	int64_t cut = 1773208800000LL - 10 * 3600 * 1000LL;
+
+	for (int a = 0; a < 2; a++) {
+		struct fake f;
+		const char *args[] = { "--api", apis[a], "--world", "fleet:4x30x5:3", NULL };
+		struct dd_source s;
+		struct dd_conn *c = NULL;
+		struct dd_error e = DD_ERROR_INIT;
+		struct dd_strv keys = DD_STRV_INIT;
+		struct fleet_tis tu = { 0 };
+		char *want, *got, pat[64];
+		int before, tis_pages;
+
+		assert_int_equal(fake_start(&f, "fake_airflow.py", args), 0);
+		fake_source(&s, DD_SOURCE_AIRFLOW, f.url);
+		assert_int_equal(conn_open(&s, 0, &c, &e), 0);
+		want = per_dag_dump(c, cut, &keys);
+		before = fake_count(&f, NULL);
+		got = fleet_dump(c, cut, &keys, &tu);
+		assert_string_equal(got, want);
+		assert_true(tu.multi_try > 0);   /* the world's failures and flakes were retried */
+		assert_non_null(strstr(want, "upstream_failed"));
+		assert_non_null(strstr(want, " queued "));   /* the last slot of orders_hourly_000 opened at now */
+		/* GET /dags once, 2 requests per DAG definition, the 120 runs since the
+		 * earliest cut (0) in two dagRuns/list pages (1000 asked, 100 given: the
+		 * server's limit, learnt), the task instances of every run in 100-item
+		 * pages, one tries request per task instance with more than one try */
+		snprintf(pat, sizeof(pat), "GET /api/%s/dags?", apis[a]);
+		assert_int_equal(fake_count(&f, pat), 2);   /* one of them per_dag_dump's */
+		assert_int_equal(fake_count(&f, "/dagRuns/list"), 2);
+		tis_pages = fake_count(&f, "/taskInstances/list");
+		assert_true(keys.n > 60);
+		assert_int_equal(tis_pages, (5 * (int)keys.n + 99) / 100);
+		assert_int_equal(fake_count(&f, "/tries"), 2 * tu.multi_try);
+		assert_int_equal(fake_count(&f, NULL) - before, 1 + 4 * 2 + 2 + tis_pages + tu.multi_try);
+		free(want);
+		free(got);
+		dd_strv_release(&keys);
+		conn_close(c);
+		fake_stop(&f);
+	}
+}
+
+static int count_key_run(size_t i, const struct dd_run *r, void *ud)
+{
+	struct dd_strv *keys = ud;
+
+	(void)i;
+	dd_strv_push_owned(keys, dd_xasprintf("%s\t%s", i == 0 ? "orders_hourly_000" : i == 1 ? "payments_hourly_001" :
+	                                      "users_hourly_002", r->run_id));
+	return 0;
+}
+
+/* Starts the fake with args, opens a connection to it and lists the runs of
+ * DAGs ids[0..n) as "dag\trun" keys. */
+static struct dd_conn *open_fleet(struct fake *f, const char *const *args, struct dd_source *s,
+                                  const char *const *ids, size_t n, struct dd_strv *keys)
+{
+	int64_t since[8] = { 0 };
+	struct dd_conn *c = NULL;
+	struct dd_error e = DD_ERROR_INIT;
+
+	assert_int_equal(fake_start(f, "fake_airflow.py", args), 0);
+	fake_source(s, DD_SOURCE_AIRFLOW, f->url);
+	assert_int_equal(conn_open(s, 0, &c, &e), 0);
+	assert_int_equal(conn_list_runs_multi(c, ids, since, n, count_key_run, keys, &e), 0);
+	return c;
+}
+
+/* A server whose maximum_page_limit is 7: the first answer shows it, later
+ * listings ask for 7 a page; nothing is lost or repeated. */
+static void test_fleet_learns_page_limit(void **state)
+{
+	struct fake f;
+	const char *args[] = { "--api", "v1", "--world", "fleet:3x20x4:5", "--max-page-limit", "7", NULL };
+	const char *ids[] = { "orders_hourly_000", "payments_hourly_001", "users_hourly_002" };
+	struct dd_source s;
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_strv keys = DD_STRV_INIT, out = DD_STRV_INIT;
+	struct fleet_tis tu = { &out, 0, 0, 0, NULL };
+	struct dd_conn *c = open_fleet(&f, args, &s, ids, 3, &keys);
+	struct dd_run_key *rk;
+
+	assert_int_equal(keys.n, 60);
+	/* the first page asked for 1000 and got 7 of 60: then 8 pages of 7 */
+	assert_int_equal(fake_count(&f, "/dagRuns/list"), 9);
+	rk = run_keys(&keys);
+	assert_int_equal(conn_list_run_tis(c, rk, keys.n, fleet_run_tis, &tu, &e), 0);
+	assert_int_equal(tu.runs, 60);
+	assert_int_equal(tu.failed, 0);
+	assert_int_equal(out.n, 240);
+	/* the limit is known: 240 task instances in pages of 7 */
+	assert_int_equal(fake_count(&f, "/taskInstances/list"), (240 + 6) / 7);
+	free(rk);
+	dd_strv_release(&keys);
+	dd_strv_release(&out);
+	conn_close(c);
+	fake_stop(&f);
+}
+
+struct rejects {
+	struct dd_strv v;
+};
+
+static void on_reject(const struct dd_reject *r, void *ud)
+{
+	struct rejects *u = ud;
+
+	dd_strv_push_owned(&u->v, dd_xasprintf("%s|%s|%s|%s|%s", r->endpoint, r->object, r->dag_id ? r->dag_id : "-",
+	                                       r->run_id ? r->run_id : "-", r->problem));
+}
+
+/* A task instance that fails its checks is rejected naming its DAG and run;
+ * the rest of its run is delivered. */
+static void test_fleet_rejected_ti(void **state)
+{
+	char dir[256], world[300];
+	struct fake f;
+	const char *args[] = { "--api", "v1", "--world", world, NULL };
+	struct dd_source s;
+	struct dd_conn *c = NULL;
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_strv out = DD_STRV_INIT;
+	struct fleet_tis tu = { &out, 0, 0, 0, NULL };
+	struct rejects rj = { DD_STRV_INIT };
+	struct dd_run_key rk[2] = { { "etl", "r1", &rk[0] }, { "etl", "r2", &rk[1] } };
+
+	fake_tmpdir(dir, sizeof(dir));
+	snprintf(world, sizeof(world), "%s/world.json", dir);
+	fake_write(world, "{\"now\": \"2026-03-11T06:00:00+00:00\", \"dags\": [{\"dag_id\": \"etl\", \"tasks\": "
+	           "[{\"task_id\": \"a\"}, {\"task_id\": \"b\"}]}], \"runs\": ["
+	           "{\"dag_id\": \"etl\", \"run_id\": \"r1\", \"state\": \"success\", \"logical_date\": "
+	           "\"2026-03-10T00:00:00Z\", \"task_instances\": [{\"task_id\": \"a\", \"state\": \"success\", "
+	           "\"try_number\": 1}]},"
+	           "{\"dag_id\": \"etl\", \"run_id\": \"r2\", \"state\": \"failed\", \"logical_date\": "
+	           "\"2026-03-11T00:00:00Z\", \"task_instances\": [{\"task_id\": \"a\", \"state\": \"success\", "
+	           "\"try_number\": 1}, {\"task_id\": \"b\", \"state\": \"failed\", \"try_number\": 1, "
+	           "\"max_tries\": 5000}]}]}");
+	assert_int_equal(fake_start(&f, "fake_airflow.py", args), 0);
+	fake_source(&s, DD_SOURCE_AIRFLOW, f.url);
+	assert_int_equal(conn_open(&s, 0, &c, &e), 0);
+	conn_on_reject(c, on_reject, &rj);
+	assert_int_equal(conn_list_run_tis(c, rk, 2, fleet_run_tis, &tu, &e), 0);
+	assert_int_equal(tu.runs, 2);
+	assert_int_equal(out.n, 2);   /* a of r1, a of r2 */
+	assert_int_equal(rj.v.n, 1);
+	assert_non_null(strstr(rj.v.v[0], "POST /api/v1/dags/~/dagRuns/~/taskInstances/list|task instance b|etl|r2|"
+	                                  "max_tries"));
+	dd_strv_release(&rj.v);
+	dd_strv_release(&out);
+	conn_close(c);
+	fake_stop(&f);
+	fake_rmdir(dir);
+}
+
+/* A chunk whose request keeps failing (500 on every attempt) gives its runs
+ * the error; the other chunk's runs are delivered. */
+static void test_fleet_chunk_fails(void **state)
+{
+	char dir[256], faults[300];
+	struct fake f;
+	const char *args[] = { "--api", "v1", "--world", "fleet:1x150x2:1", "--faults", faults, NULL };
+	const char *ids[] = { "orders_hourly_000" };
+	struct dd_source s;
+	struct dd_conn *c;
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_strv keys = DD_STRV_INIT, out = DD_STRV_INIT;
+	struct fleet_tis tu = { &out, 0, 0, 0, NULL };
+	struct dd_run_key *rk;
+
+	fake_tmpdir(dir, sizeof(dir));
+	snprintf(faults, sizeof(faults), "%s/faults.json", dir);
+	/* every attempt at the chunk of the oldest 100 runs (the first is 03-05T00:00) */
+	fake_write(faults, "[{\"path\": \"/taskInstances/list$\", \"body\": \"2026-03-05T00:00:00\", "
+	           "\"kind\": \"500\", \"times\": -1}]");
+	http_set_retry_policy(1, 2, 5000);
+	c = open_fleet(&f, args, &s, ids, 1, &keys);
+	assert_int_equal(keys.n, 150);
+	rk = run_keys(&keys);
+	assert_int_equal(conn_list_run_tis(c, rk, keys.n, fleet_run_tis, &tu, &e), 0);
+	assert_int_equal(tu.runs, 150);
+	assert_int_equal(tu.failed, 100);   /* the first chunk: 100 runs */
+	assert_int_equal(out.n, 2 * 50);
+	assert_int_equal(fake_count(&f, "fault=500"), 8);
+	http_set_retry_policy(0, 0, 0);
+	free(rk);
+	dd_strv_release(&keys);
+	dd_strv_release(&out);
+	conn_close(c);
+	fake_stop(&f);
+	fake_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest v1_tests[] = {
@@ -807,6 +1242,10 @@ int main(void)
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_paging_and_huge_log),
+		cmocka_unit_test(test_fleet_same_as_per_dag),
+		cmocka_unit_test(test_fleet_learns_page_limit),
+		cmocka_unit_test(test_fleet_rejected_ti),
+		cmocka_unit_test(test_fleet_chunk_fails),
 	};
 	int rc;
 
