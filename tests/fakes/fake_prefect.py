@@ -154,6 +154,7 @@ class Ent(dict):
 
 class PrefectApp(fl.App):
     name = "prefect"
+    TRS_CACHE_RUNS = 4096  # flow runs whose task runs stay made (a fleet's 720,000 are not held at once)
 
     def __init__(self, args):
         fl.App.__init__(self, args)
@@ -243,11 +244,12 @@ class PrefectApp(fl.App):
             self.deployments.append(dep)
             self.dep_by_dag[dag.dag_id] = dep
 
-        self.flow_runs, self.fr_by_id, self.tr_by_id = [], {}, {}
+        self.flow_runs, self.fr_by_id = [], {}
+        self.tr_fr = {}  # task run id -> its flow run's id (task runs themselves: trs_of)
+        self.trs_cache = collections.OrderedDict()  # flow run id -> its task runs, the last TRS_CACHE_RUNS
         self.tr_lock = threading.RLock()
         self.listings = collections.OrderedDict()  # see matching()
         self.fr_by_flow, self.fr_by_dep = {}, {}  # flow / deployment id -> its flow runs
-        self.states = {}  # state id -> state json
         for run in w.runs:
             if run.dag_id not in self.dep_by_dag:
                 continue
@@ -270,7 +272,6 @@ class PrefectApp(fl.App):
                 "task_parameters_id": None, "traceparent": None, "deployment_concurrency_lease_id": None,
             },
         }
-        self.states[sid] = (kind, st)
         return st
 
     def flow_run_name(self, run):
@@ -293,17 +294,13 @@ class PrefectApp(fl.App):
         created = min(x for x in (run.queued_at, expected, run.start_date) if x) - _dt.timedelta(hours=1) \
             if run.get("run_type", "scheduled") == "scheduled" else (run.queued_at or expected)
         fr = Ent({"id": fid}, run=run, dep=dep, flow=flow, pool=pool, expected=expected)
-        # task runs are made when first asked for (trs_of); the final message counts them
-        tis = [t for t in run.tis if t.get("state") not in (None, "none", "removed")] \
-            if run.start_date is not None and rstate not in ("late", "queued", "scheduled") else []
-        n_failed = sum(1 for t in tis if t.tries and (t.tries[-1].get("state") or t.get("state")) == "failed")
+        # task runs are made when first asked for (trs_of)
+        fr.p["has_trs"] = run.start_date is not None and rstate not in ("late", "queued", "scheduled")
         # state history
         sts = []
 
-        def add(t, n, when, msg=None):
-            sid = det_uuid("flow_run_state", fid, len(sts))
-            sts.append(self.state("flow_run", sid, t, n, when, msg, fr_id=fid,
-                                  scheduled=expected if t == "SCHEDULED" else None))
+        def add(t, n, when, msg=None):  # planned here, made when asked for (states_of); the last one now
+            sts.append((len(sts), t, n, when, msg))
 
         add("SCHEDULED", "Scheduled", created)
         if rstate == "late":
@@ -318,14 +315,15 @@ class PrefectApp(fl.App):
                 add("COMPLETED", "Completed", end, run.get("state_message") or "All states completed.")
             elif rstate == "failed":
                 add("FAILED", "Failed", end, run.get("state_message") or
-                    "%d/%d states failed." % (max(1, n_failed), max(1, len(tis))))
+                    "%d/%d states failed." % self.failed_of(fr))
             elif rstate == "crashed":
                 add("CRASHED", "Crashed", end, run.get("state_message") or
                     "Flow run infrastructure exited with non-zero status code 1.")
             elif rstate == "cancelled":
                 add("CANCELLING", "Cancelling", end - _dt.timedelta(seconds=5), "Cancelling flow run.")
                 add("CANCELLED", "Cancelled", end, run.get("state_message") or "Flow run was cancelled.")
-        cur = sts[-1]
+        fr.p["state_plan"] = sts
+        cur = self.flow_run_state(fr, sts[-1])
         start_time = run.start_date if cur["type"] not in ("SCHEDULED",) and rstate != "pending" else None
         end_time = run.end_date if cur["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
         total = fl.seconds_between(start_time, end_time or (w.now if cur["type"] == "RUNNING" else start_time)) \
@@ -357,23 +355,30 @@ class PrefectApp(fl.App):
             "created_by": None, "work_pool_id": pool["id"], "work_pool_name": pool["name"], "state": cur,
             "job_variables": {},
         })
-        fr.p["states"] = sts
-        fr.p["tis"] = tis
         fr.p["start"], fr.p["end"] = start_time, end_time
         return fr
+
+    def flow_run_state(self, fr, planned):
+        i, typ, name, when, msg = planned
+        return self.state("flow_run", det_uuid("flow_run_state", fr["id"], i), typ, name, when, msg, fr_id=fr["id"],
+                          scheduled=fr.p["expected"] if typ == "SCHEDULED" else None)
+
+    def states_of(self, fr):
+        """A flow run's state history (made on demand: a fleet has 360,000 states)."""
+        return [fr["state"] if i == len(fr.p["state_plan"]) - 1 else self.flow_run_state(fr, x)
+                for i, x in enumerate(fr.p["state_plan"])]
 
     def trs_of(self, fr):
         """The task runs of a flow run, made the first time they are asked for
         (a fleet world starts in seconds, not in minutes)."""
-        got = fr.p.get("task_runs")
-        if got is not None:
-            return got
         with self.tr_lock:
-            if fr.p.get("task_runs") is not None:
-                return fr.p["task_runs"]
+            got = self.trs_cache.get(fr["id"])
+            if got is not None:
+                self.trs_cache.move_to_end(fr["id"])
+                return got
             w = self.world
             run = fr.p["run"]
-            trs = [self.make_task_run(fr, t) for t in fr.p["tis"]]
+            trs = [self.make_task_run(fr, t) for t in self.tis_of(fr)]
             by_task = {}
             for tr in trs:
                 by_task.setdefault(tr.p["ti"].task_id, []).append(tr)
@@ -386,17 +391,33 @@ class PrefectApp(fl.App):
                 tr.p["upstream"] = [u for up in ups for u in by_task.get(up, [])]
             for tr in trs:
                 self.finish_task_run(tr)
-            fr.p["task_runs"] = trs
+            self.trs_cache[fr["id"]] = trs
+            while len(self.trs_cache) > self.TRS_CACHE_RUNS:
+                self.trs_cache.popitem(last=False)
             return trs
+
+    def tis_of(self, fr):
+        """The world's task instances of a flow run that have a task run."""
+        if not fr.p["has_trs"]:
+            return []
+        return [t for t in fr.p["run"].tis if t.get("state") not in (None, "none", "removed")]
+
+    def failed_of(self, fr):
+        """(failed, all) task runs of a flow run, for its final message."""
+        tis = self.tis_of(fr)
+        failed = sum(1 for t in tis if t.tries and (t.tries[-1].get("state") or t.get("state")) == "failed")
+        return max(1, failed), max(1, len(tis))
 
     def all_task_runs(self):
         return [tr for fr in self.flow_runs for tr in self.trs_of(fr)]
 
     def task_run(self, tid):
-        """A task run by id, making every flow run's task runs when it is not made yet."""
-        if tid not in self.tr_by_id:
+        """A task run by id: its flow run's, made again when they were dropped;
+        every flow run's made (once) when it was never seen."""
+        if tid not in self.tr_fr:
             self.all_task_runs()
-        return self.tr_by_id.get(tid)
+        fr = self.fr_by_id.get(self.tr_fr.get(tid))
+        return next((tr for tr in self.trs_of(fr) if tr["id"] == tid), None) if fr else None
 
     def make_task_run(self, fr, t):
         run = fr.p["run"]
@@ -406,7 +427,7 @@ class PrefectApp(fl.App):
         key = "%s-%s" % (t.task_id, hashlib.sha1((t.dag_id + "." + t.task_id).encode()).hexdigest()[:8])
         tr = Ent({"id": tid, "name": "%s-%s" % (t.task_id, dyn), "flow_run_id": fr["id"], "task_key": key,
                   "dynamic_key": dyn}, ti=t, fr=fr)
-        self.tr_by_id[tid] = tr
+        self.tr_fr[tid] = fr["id"]
         return tr
 
     def finish_task_run(self, tr):
@@ -1201,7 +1222,7 @@ class PrefectApp(fl.App):
     def get_flow_run_states(self, req):
         fid = self.uuid_param(req, "flow_run_id", "query")
         fr = self.fr_by_id.get(fid)
-        return json_resp(200, fr.p["states"] if fr else [])
+        return json_resp(200, self.states_of(fr) if fr else [])
 
     def get_task_run_states(self, req):
         tid = self.uuid_param(req, "task_run_id", "query")
@@ -1211,13 +1232,13 @@ class PrefectApp(fl.App):
     def get_state_by_id(self, kind, missing):
         def fn(req):
             sid = self.uuid_param(req, "id")
-            got = self.states.get(sid)
-            if got is None and kind == "task_run":
-                self.all_task_runs()
-                got = self.states.get(sid)
-            if got is None or got[0] != kind:
+            # states are made with their runs, on demand: look through them (rare)
+            runs = self.all_task_runs() if kind == "task_run" else self.flow_runs
+            sts = (x for r in runs for x in (r.p["states"] if kind == "task_run" else self.states_of(r)))
+            st = next((x for x in sts if x["id"] == sid), None)
+            if st is None:
                 return json_resp(404, {"detail": missing})
-            return json_resp(200, got[1])
+            return json_resp(200, st)
         return fn
 
     # ---- logs
