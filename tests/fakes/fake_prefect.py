@@ -154,7 +154,8 @@ class Ent(dict):
 
 class PrefectApp(fl.App):
     name = "prefect"
-    TRS_CACHE_RUNS = 4096  # flow runs whose task runs stay made (a fleet's 720,000 are not held at once)
+    TRS_CACHE_RUNS = 2048  # flow runs whose task runs stay made (a fleet's 720,000 are not held at once)
+    LISTINGS_KEPT = 8      # sorted listings kept (matching): a chunk's pages are asked for together
 
     def __init__(self, args):
         fl.App.__init__(self, args)
@@ -449,8 +450,9 @@ class PrefectApp(fl.App):
         for i, x in enumerate(t.tries):
             last = i == len(t.tries) - 1
             add("RUNNING", "Running" if i == 0 else "Retrying", x.start_date or expected)
-            log = w.log_of(x)
+            xstate = x.get("state") or (state if last else "failed")
             exc = None
+            log = w.log_of(x) if not (last and xstate == "success") else None  # a success says no exception
             if log is not None:
                 tail = log.tail if log.generated else log.text
                 exc = exc_of(tail[-20000:])
@@ -459,7 +461,6 @@ class PrefectApp(fl.App):
             if last and t.get("state_message"):
                 msg = t.state_message
             exc_msgs.append((exc, msg))
-            xstate = x.get("state") or (state if last else "failed")
             end = x.end_date or x.start_date
             if not last:
                 add("SCHEDULED", "AwaitingRetry", end, msg, scheduled=t.tries[i + 1].start_date)
@@ -1180,7 +1181,7 @@ class PrefectApp(fl.App):
             got = self.sort_runs(got, sort)
         with self.tr_lock:
             self.listings[key] = got
-            while len(self.listings) > 32:
+            while len(self.listings) > self.LISTINGS_KEPT:
                 self.listings.popitem(last=False)
         return got
 
