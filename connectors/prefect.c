@@ -21,51 +21,23 @@
 #include <cjson/cJSON.h>
 
 #include "dagdoc/http.h"
-#include "conn_impl.h"
+#include "prefect_impl.h"
 
-#define PAGE 200
 #define MAX_LOG_PAGES 5000
 #define PF_MAX_TRIES 1000         /* a run_count above this is not believed */
-
-struct flow_ref {
-	char *dag_id;          /* as asked: "flow" or "flow/deployment" */
-	char *flow_id;
-	char *deployment_id;   /* NULL for a flow */
-	char *entrypoint;
-};
-
-struct try_window {
-	char *task_run_id;
-	int64_t *starts;       /* start of try k at [k-1] */
-	size_t n;
-};
-
-struct pf {
-	struct http_client *http;
-	char *base;
-	int cloud;
-	char *account, *workspace;
-	char *version;
-	char *url_env, *auth_hint;
-	struct flow_ref *flows;
-	size_t n_flows, cap_flows;
-	struct dd_strv names;
-	int names_loaded;
-	struct try_window *wins;
-	size_t n_wins, cap_wins;
-};
+#define PAGE PF_PAGE
 
 /* ---- helpers ------------------------------------------------------------ */
 
 /* Copies the client's request counters into c->stats. */
-static void sync_stats(struct dd_conn *c)
+void pf_sync_stats(struct dd_conn *c)
 {
 	struct pf *p = c->impl;
 
 	conn_sync_stats(c, p->http);
 }
 
-static char *print_json(cJSON *j)
+char *pf_print_json(cJSON *j)
 {
 	char *s = cJSON_PrintUnformatted(j);
 	char *out = dd_xstrdup(s ? s : "{}");
@@ -75,20 +47,20 @@ static char *print_json(cJSON *j)
 	return out;
 }
 
-static cJSON *any_of(const char *id)
+cJSON *pf_any_of(const char *id)
 {
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "any_");
 	cJSON_AddItemToArray(a, cJSON_CreateString(id));
 	return o;
 }
 
-static void iso(int64_t ms, char *out, size_t n)
+void pf_iso(int64_t ms, char *out, size_t n)
 {
 	dd_format_time(ms, 1, out, n);
 }
 
 /* One JSON request to the server (see conn_json). */
-static int pf_json(struct dd_conn *c, const char *url, const char *post, cJSON **out,
+int pf_json(struct dd_conn *c, const char *url, const char *post, cJSON **out,
                    long *status, struct dd_error *err)
 {
 	struct pf *p = c->impl;
@@ -96,38 +68,85 @@ static int pf_json(struct dd_conn *c, const char *url, const char *post, cJSON *
 	return conn_json(c, p->http, url, post, out, status, err);
 }
 
-/* POSTs `body` (with "limit"/"offset" set per page) to a /filter endpoint
- * and calls item() for each element of the array answered. */
-static int pf_pages(struct dd_conn *c, const char *path, cJSON *body,
-                    int (*item)(struct dd_conn *, const cJSON *, void *), void *ud,
-                    struct dd_error *err)
+int pf_check_list(struct dd_conn *c, const char *path, const cJSON *j, struct dd_error *err)
 {
+	struct pf *p = c->impl;
+
+	if (cJSON_IsArray(j))
+		return 0;
+	return dd_error_set(err, DD_EPROTO, "Prefect at %s answered POST %s with something other than a list; "
+	                    "is PREFECT_API_URL the API (ending in /api)?", http_client_base(p->http), path);
+}
+
+int pf_limit_of_422(long status, const char *body, size_t len)
+{
+	static const char said[] = "must be less than or equal to ";
+	char *detail = status == 422 ? http_error_detail(body, len) : NULL;
+	const char *at = detail ? strstr(detail, said) : NULL;
+	long n = at ? strtol(at + sizeof(said) - 1, NULL, 10) : 0;
+
+	free(detail);
+	return n > 0 && n <= INT32_MAX ? (int)n : 0;
+}
+
+/* One page of a listing: *out its answer.  A 422 naming the server's page
+ * limit below the one asked for lowers p->limit and asks again. */
+static int post_page(struct dd_conn *c, const char *path, cJSON *body, int *limit, cJSON **out,
+                     struct dd_error *err)
+{
+	struct pf *p = c->impl;
+
+	for (;;) {
+		struct http_xfer x = { 0 };
+		char *post;
+		void *jv = NULL;
+		int rc, said;
+
+		cJSON_ReplaceItemInObject(body, "limit", cJSON_CreateNumber(*limit));
+		post = cJSON_PrintUnformatted(body);
+		x.url = (char *)path;
+		x.post = post;
+		x.post_len = strlen(post);
+		conn_set_endpoint(c, "POST", path);
+		http_run1(p->http, &x);
+		pf_sync_stats(c);
+		said = x.rc == 0 ? pf_limit_of_422(x.status, x.body.data, x.body.len) : 0;
+		if (said > 0 && said < *limit) {
+			p->limit = *limit = said;
+			http_xfer_release(&x);
+			cJSON_free(post);
+			continue;
+		}
+		rc = http_check_json(p->http, &x, &jv, err);
+		http_xfer_release(&x);
+		cJSON_free(post);
+		*out = jv;
+		return rc;
+	}
+}
+
+int pf_pages(struct dd_conn *c, const char *path, cJSON *body,
+             int (*item)(struct dd_conn *, const cJSON *, void *), void *ud, struct dd_error *err)
+{
+	struct pf *p = c->impl;
 	struct conn_pager pager = { 0, 0 };
 	int64_t offset = 0;
+	int limit = p->limit && p->limit < PAGE ? p->limit : PAGE;
 	int rc = 0;
 
-	cJSON_AddNumberToObject(body, "limit", PAGE);
+	cJSON_AddNumberToObject(body, "limit", limit);
 	cJSON_AddNumberToObject(body, "offset", 0);
 	for (;;) {
 		cJSON *j = NULL, *el;
-		char *post;
 		int n = 0;
 
 		cJSON_ReplaceItemInObject(body, "offset", cJSON_CreateNumber((double)offset));
-		post = cJSON_PrintUnformatted(body);
-		rc = pf_json(c, path, post, &j, NULL, err);
-		cJSON_free(post);
-		if (rc < 0)
-			break;
-		if (!cJSON_IsArray(j)) {
-			struct pf *p = c->impl;
-			cJSON_Delete(j);
-			rc = dd_error_set(err, DD_EPROTO, "Prefect at %s answered POST %s with something other "
-			                  "than a list; is PREFECT_API_URL the API (ending in /api)?",
-			                  http_client_base(p->http), path);
-			break;
-		}
-		if ((rc = conn_page_check(c, &pager, j, err)) < 0) {
+		rc = post_page(c, path, body, &limit, &j, err);
+		if (rc == 0)
+			rc = pf_check_list(c, path, j, err);
+		if (rc == 0)
+			rc = conn_page_check(c, &pager, j, err);
+		if (rc < 0) {
 			cJSON_Delete(j);
 			break;
 		}
@@ -141,7 +160,7 @@ static int pf_pages(struct dd_conn *c, const char *path, cJSON *body,
 		if (rc)
 			break;
 		offset += n;
-		if (n < PAGE)
+		if (n < limit)
 			break;
 	}
 	cJSON_Delete(body);
@@ -272,7 +291,7 @@ static int pf_open(struct dd_conn *c, struct dd_error *err)
 	/* an authenticated call that every server has: the package version */
 	x.url = (char *)"/admin/version";
 	http_run1(p->http, &x);
-	sync_stats(c);
+	pf_sync_stats(c);
 	if (x.rc == 0 && (x.status == 404 || x.status == 405)) {
 		/* Cloud and some proxies do not expose it: check the key elsewhere */
 		cJSON *j = NULL;
@@ -300,7 +319,7 @@ static int pf_open(struct dd_conn *c, struct dd_error *err)
 	return 0;
 fail:
 	if (p->http)
-		sync_stats(c);
+		pf_sync_stats(c);
 	pf_close(c);
 	return rc;
 }
@@ -334,8 +353,23 @@ static int no_such_flow(struct dd_conn *c, const char *dag_id, struct dd_error *
 	                    p->names_loaded ? (p->names.n ? "" : " (it has no flows yet)") : "");
 }
 
+struct flow_ref *pf_find_ref(struct pf *p, const char *dag_id)
+{
+	for (size_t i = 0; i < p->n_flows; i++)
+		if (!strcmp(p->flows[i].dag_id, dag_id))
+			return &p->flows[i];
+	return NULL;
+}
+
+struct flow_ref *pf_add_ref(struct pf *p, const struct flow_ref *r)
+{
+	DD_GROW(p->flows, p->cap_flows, p->n_flows + 1);
+	p->flows[p->n_flows] = *r;
+	return &p->flows[p->n_flows++];
+}
+
 /* Finds (and caches) the flow or deployment a dag_id names. */
-static int resolve(struct dd_conn *c, const char *dag_id, struct flow_ref **out, struct dd_error *err)
+int pf_resolve(struct dd_conn *c, const char *dag_id, struct flow_ref **out, struct dd_error *err)
 {
 	struct pf *p = c->impl;
 	struct dd_buf url = DD_BUF_INIT;
@@ -345,11 +379,8 @@ static int resolve(struct dd_conn *c, const char *dag_id, struct flow_ref **out,
 	long status = 0;
 	int rc;
 
-	for (size_t i = 0; i < p->n_flows; i++)
-		if (!strcmp(p->flows[i].dag_id, dag_id)) {
-			*out = &p->flows[i];
-			return 0;
-		}
+	if ((*out = pf_find_ref(p, dag_id)) != NULL)
+		return 0;
 	if (slash) {
 		char *flow = dd_xstrndup(dag_id, (size_t)(slash - dag_id));
 		dd_buf_adds(&url, "/deployments/name/");
@@ -369,7 +400,7 @@ static int resolve(struct dd_conn *c, const char *dag_id, struct flow_ref **out,
 				/* is it the flow or the deployment that is missing? */
 				char *flow = dd_xstrndup(dag_id, (size_t)(slash - dag_id));
 				struct flow_ref *fr;
-				rc = resolve(c, flow, &fr, err);
+				rc = pf_resolve(c, flow, &fr, err);
 				free(flow);
 				if (rc < 0)
 					return rc;
@@ -388,6 +419,7 @@ static int resolve(struct dd_conn *c, const char *dag_id, struct flow_ref **out,
 			if (slash) {
 				r.deployment_id = dd_xstrdup(conn_jstr_req(&ck, j, "id"));
 				r.entrypoint = conn_jdup(&ck, j, "entrypoint");
+				r.entry_known = 1;
 			}
 		}
 		cJSON_Delete(j);
@@ -405,37 +437,23 @@ static int resolve(struct dd_conn *c, const char *dag_id, struct flow_ref **out,
 		}
 	}
 	r.dag_id = dd_xstrdup(dag_id);
-	DD_GROW(p->flows, p->cap_flows, p->n_flows + 1);
-	p->flows[p->n_flows] = r;
-	*out = &p->flows[p->n_flows++];
+	*out = pf_add_ref(p, &r);
 	return 0;
 }
 
-/* The run filter body for a flow or deployment. */
-static cJSON *runs_body(const struct flow_ref *f)
+cJSON *pf_runs_body(const struct flow_ref *f)
 {
 	cJSON *body = cJSON_CreateObject();
 
 	if (f->deployment_id) {
 		cJSON *d = cJSON_AddObjectToObject(body, "deployments");
-		cJSON_AddItemToObject(d, "id", any_of(f->deployment_id));
+		cJSON_AddItemToObject(d, "id", pf_any_of(f->deployment_id));
 	} else {
 		cJSON *fl = cJSON_AddObjectToObject(body, "flows");
-		cJSON_AddItemToObject(fl, "id", any_of(f->flow_id));
+		cJSON_AddItemToObject(fl, "id", pf_any_of(f->flow_id));
 	}
 	return body;
 }
-
-struct tr_rec {
-	char *id, *name;
-	char *task;                /* the task it is a run of (task_name_of) */
-	struct dd_strv upstream_ids;
-};
-
-struct tr_list {
-	struct tr_rec *v;
-	size_t n, cap;
-};
 
 /* The task's own name of a task run named `name`: the name less
  * "-<dynamic_key>", or less the key's first characters, which is all
@@ -451,7 +469,7 @@ static char *task_name_of(const char *name, const char *dyn)
 	return name ? dd_xstrndup(name, n) : NULL;
 }
 
-static int collect_tr(struct dd_conn *c, const cJSON *el, void *ud)
+int pf_collect_tr(struct dd_conn *c, const cJSON *el, void *ud)
 {
 	struct tr_list *l = ud;
 	struct conn_check ck = CONN_CHECK_INIT;
@@ -489,7 +507,7 @@ static int collect_tr(struct dd_conn *c, const cJSON *el, void *ud)
 	return 0;
 }
 
-static void tr_list_release(struct tr_list *l)
+void pf_tr_list_release(struct tr_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].id);
@@ -501,17 +519,18 @@ static void tr_list_release(struct tr_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static cJSON *task_runs_body(const char *flow_run_id)
+cJSON *pf_task_runs_body(const char *const *ids, size_t n)
 {
 	cJSON *body = cJSON_CreateObject(), *tr = cJSON_AddObjectToObject(body, "task_runs");
+	cJSON *fr = cJSON_AddObjectToObject(tr, "flow_run_id"), *any = cJSON_AddArrayToObject(fr, "any_");
 
-	cJSON_AddItemToObject(tr, "flow_run_id", any_of(flow_run_id));
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(any, cJSON_CreateString(ids[i]));
 	cJSON_AddStringToObject(body, "sort", "EXPECTED_START_TIME_ASC");
 	return body;
 }
 
-/* Collects the ids of the latest few runs. */
-static int recent_run_ids(struct dd_conn *c, const cJSON *el, void *ud)
+int pf_recent_run_id(struct dd_conn *c, const cJSON *el, void *ud)
 {
 	struct dd_strv *v = ud;
 
@@ -525,91 +544,27 @@ static int recent_run_ids(struct dd_conn *c, const cJSON *el, void *ud)
 	return v->n >= 5 ? 1 : 0;
 }
 
-static int pf_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out, struct dd_error *err)
+void pf_dag_tasks(struct dd_dag *out, const struct tr_list *l)
 {
-	struct flow_ref *f;
-	struct tr_list l = { 0 };
-	struct dd_strv runs = DD_STRV_INIT;
-	cJSON *body;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	rc = resolve(c, dag_id, &f, err);
-	if (rc < 0)
-		return rc;
-	out->dag_id = dd_xstrdup(dag_id);
-	out->external_id = dd_xstrdup(f->deployment_id ? f->deployment_id : f->flow_id);
-	if (!f->entrypoint) {
-		/* the file: the entrypoint of the flow's first deployment */
-		cJSON *j = NULL, *b = cJSON_CreateObject(), *fl = cJSON_AddObjectToObject(b, "flows");
-		char *post;
-		cJSON_AddItemToObject(fl, "id", any_of(f->flow_id));
-		cJSON_AddNumberToObject(b, "limit", 1);
-		post = print_json(b);
-		rc = pf_json(c, "/deployments/filter", post, &j, NULL, err);
-		free(post);
-		if (rc < 0) {
-			dd_dag_release(out);
-			return rc;
-		}
-		if (cJSON_GetArraySize(j) > 0) {
-			struct conn_check ck = CONN_CHECK_INIT;
-			char *ep = conn_jdup(&ck, cJSON_GetArrayItem(j, 0), "entrypoint");
-
-			if (ck.bad)
-				conn_reject(c, "deployment (for the DAG's file)", NULL, &ck);
-			else
-				f->entrypoint = ep;
-		}
-		cJSON_Delete(j);
-	}
-	if (f->entrypoint)
-		out->fileloc = dd_xstrndup(f->entrypoint, strcspn(f->entrypoint, ":"));
-
-	/* tasks: those of the latest few runs, edges from task_inputs */
-	body = runs_body(f);
-	cJSON_AddStringToObject(body, "sort", "EXPECTED_START_TIME_DESC");
-	rc = pf_pages(c, "/flow_runs/filter", body, recent_run_ids, &runs, err);
-	if (rc < 0) {
-		dd_strv_release(&runs);
-		dd_dag_release(out);
-		return rc;
-	}
-	rc = 0;
-	if (runs.n) {
-		cJSON *b = cJSON_CreateObject(), *tr = cJSON_AddObjectToObject(b, "task_runs");
-		cJSON *fr = cJSON_AddObjectToObject(tr, "flow_run_id");
-		cJSON *any = cJSON_AddArrayToObject(fr, "any_");
-		for (size_t i = 0; i < runs.n; i++)
-			cJSON_AddItemToArray(any, cJSON_CreateString(runs.v[i]));
-		cJSON_AddStringToObject(b, "sort", "EXPECTED_START_TIME_ASC");
-		rc = pf_pages(c, "/task_runs/filter", b, collect_tr, &l, err);
-	}
-	dd_strv_release(&runs);
-	if (rc < 0) {
-		tr_list_release(&l);
-		dd_dag_release(out);
-		return rc;
-	}
-	out->tasks = dd_xcalloc(l.n + 1, sizeof(*out->tasks));
-	for (size_t i = 0; i < l.n; i++) {
+	out->tasks = dd_xcalloc(l->n + 1, sizeof(*out->tasks));
+	for (size_t i = 0; i < l->n; i++) {
 		struct dd_task *t = NULL;
 		for (size_t k = 0; k < out->n_tasks; k++)
-			if (!strcmp(out->tasks[k].task_id, l.v[i].name))
+			if (!strcmp(out->tasks[k].task_id, l->v[i].name))
 				t = &out->tasks[k];
 		if (!t) {
 			t = &out->tasks[out->n_tasks++];
-			t->task_id = dd_xstrdup(l.v[i].name);
-			t->operator_name = dd_xstrdup(l.v[i].task);   /* as a task run's (the analysis groups by it) */
-			t->downstream = dd_xcalloc(l.n + 1, sizeof(char *));
+			t->task_id = dd_xstrdup(l->v[i].name);
+			t->operator_name = dd_xstrdup(l->v[i].task);   /* as a task run's (the analysis groups by it) */
+			t->downstream = dd_xcalloc(l->n + 1, sizeof(char *));
 		}
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		for (size_t u = 0; u < l.v[i].upstream_ids.n; u++) {
+	for (size_t i = 0; i < l->n; i++) {
+		for (size_t u = 0; u < l->v[i].upstream_ids.n; u++) {
 			const char *up_name = NULL;
-			for (size_t k = 0; k < l.n; k++)
-				if (!strcmp(l.v[k].id, l.v[i].upstream_ids.v[u]))
-					up_name = l.v[k].name;
+			for (size_t k = 0; k < l->n; k++)
+				if (!strcmp(l->v[k].id, l->v[i].upstream_ids.v[u]))
+					up_name = l->v[k].name;
 			if (!up_name)
 				continue;
 			for (size_t k = 0; k < out->n_tasks; k++) {
@@ -618,14 +573,12 @@ static int pf_get_dag(struct dd_conn *c, const char *dag_id, struct dd_dag *out,
 				if (strcmp(t->task_id, up_name))
 					continue;
 				for (size_t d = 0; d < t->n_downstream; d++)
-					have |= !strcmp(t->downstream[d], l.v[i].name);
-				if (!have && t->n_downstream < l.n)
-					t->downstream[t->n_downstream++] = dd_xstrdup(l.v[i].name);
+					have |= !strcmp(t->downstream[d], l->v[i].name);
+				if (!have && t->n_downstream < l->n)
+					t->downstream[t->n_downstream++] = dd_xstrdup(l->v[i].name);
 			}
 		}
 	}
-	tr_list_release(&l);
-	return 0;
 }
 
 /* ---- runs, task runs, tries --------------------------------------------- */
@@ -683,16 +636,16 @@ static int pf_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 	struct flow_ref *f;
 	struct conn_run_ud u = { cb, ud, pf_read_run, "id", "flow run", 0 };
 	cJSON *body;
-	int rc = resolve(c, dag_id, &f, err);
+	int rc = pf_resolve(c, dag_id, &f, err);
 
 	if (rc < 0)
 		return rc;
-	body = runs_body(f);
+	body = pf_runs_body(f);
 	if (since_ms > 0) {
 		char t[40];
 		cJSON *fr = cJSON_AddObjectToObject(body, "flow_runs");
 		cJSON *est = cJSON_AddObjectToObject(fr, "expected_start_time");
-		iso(since_ms, t, sizeof(t));
+		pf_iso(since_ms, t, sizeof(t));
 		cJSON_AddStringToObject(est, "after_", t);
 	}
 	cJSON_AddStringToObject(body, "sort", "EXPECTED_START_TIME_ASC");
@@ -744,7 +697,7 @@ static int pf_list_task_instances(struct dd_conn *c, const char *dag_id, const c
 	struct conn_ti_ud u = { cb, ud, run_id };
 
 	(void)dag_id;
-	return pf_pages(c, "/task_runs/filter", task_runs_body(run_id), ti_item, &u, err);
+	return pf_pages(c, "/task_runs/filter", pf_task_runs_body(&run_id, 1), ti_item, &u, err);
 }
 
 static struct try_window *window_for(struct pf *p, const char *id)
@@ -860,48 +813,32 @@ static int tries_from_states(struct pf *p, const cJSON *states, const struct dd_
 	return 0;
 }
 
-static int get_states(struct dd_conn *c, const char *task_run_id, cJSON **out, struct dd_error *err)
+char *pf_states_url(const char *task_run_id)
 {
 	struct dd_buf url = DD_BUF_INIT;
-	int rc;
 
 	dd_buf_adds(&url, "/task_run_states/?task_run_id=");
 	http_buf_add_escaped(&url, task_run_id);
-	rc = pf_json(c, url.data, NULL, out, NULL, err);
-	dd_buf_release(&url);
-	return rc;
+	return dd_buf_detach(&url);
 }
 
-static int pf_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_task_instance *ti,
-                         dd_try_cb cb, void *ud, struct dd_error *err)
+int pf_needs_history(const struct dd_task_instance *ti)
 {
-	struct pf *p = c->impl;
+	/* one run: the task run itself is the try.  None: a try only when it
+	 * failed or crashed without running (pf_read_states) */
+	return ti->try_number > 1 || (ti->try_number == 0 && dd_state_is_failed_try(ti->state));
+}
+
+int pf_tries_of(struct pf *p, const struct dd_task_instance *ti, const cJSON *states, struct dd_try **out,
+                size_t *n_out, struct conn_check *ck)
+{
 	struct dd_try *v = NULL;
-	cJSON *states = NULL;
-	size_t n;
-	int rc;
+	size_t n = 0;
 
-	(void)dag_id;
-	if (!ti->external_id)
-		return dd_error_set(err, DD_EUSAGE, "task run %s has no Prefect id", ti->task_id);
-	if (ti->try_number == 1) {
-		/* one run: the task run itself is the try, no request needed */
-		n = 0;
-	} else {
-		struct conn_check ck = CONN_CHECK_INIT;
-
-		rc = get_states(c, ti->external_id, &states, err);
-		if (rc < 0)
-			return rc;
-		rc = tries_from_states(p, states, ti, &v, &n, &ck);
-		cJSON_Delete(states);
-		if (rc < 0) {
-			char what[200];
-
-			snprintf(what, sizeof(what), "the state history of task run %.120s", ti->task_id);
-			conn_reject(c, what, ti->run_id, &ck);
-			return 0;   /* no tries: the run is not stored complete */
-		}
+	if (states && tries_from_states(p, states, ti, &v, &n, ck) < 0) {
+		*out = NULL;
+		*n_out = 0;
+		return -1;
 	}
 	if (n == 0 && ti->try_number > 0) {
 		/* no history kept: one try per run_count, the last in the current state */
@@ -920,6 +857,41 @@ static int pf_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_
 				v[i].note = dd_xstrdup(ti->note);
 			}
 		}
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+static int pf_list_tries(struct dd_conn *c, const char *dag_id, const struct dd_task_instance *ti,
+                         dd_try_cb cb, void *ud, struct dd_error *err)
+{
+	struct pf *p = c->impl;
+	struct conn_check ck = CONN_CHECK_INIT;
+	struct dd_try *v = NULL;
+	cJSON *states = NULL;
+	size_t n;
+	int rc;
+
+	(void)dag_id;
+	if (!ti->external_id)
+		return dd_error_set(err, DD_EUSAGE, "task run %s has no Prefect id", ti->task_id);
+	if (pf_needs_history(ti)) {
+		char *url = pf_states_url(ti->external_id);
+
+		rc = pf_json(c, url, NULL, &states, NULL, err);
+		free(url);
+		if (rc < 0)
+			return rc;
+	}
+	rc = pf_tries_of(p, ti, states, &v, &n, &ck);
+	cJSON_Delete(states);
+	if (rc < 0) {
+		char what[200];
+
+		snprintf(what, sizeof(what), "the state history of task run %.120s", ti->task_id);
+		conn_reject(c, what, ti->run_id, &ck);
+		return 0;   /* no tries: the run is not stored complete */
 	}
 	return conn_emit_tries(v, n, cb, ud);
 }
@@ -980,7 +952,7 @@ static void set_post(struct logjob *j)
 	cJSON_AddNumberToObject(b, "limit", PAGE);
 	cJSON_AddNumberToObject(b, "offset", (double)j->offset);
 	free(j->post);
-	j->post = print_json(b);
+	j->post = pf_print_json(b);
 	j->x.post = j->post;
 	j->x.post_len = strlen(j->post);
 }
@@ -995,7 +967,7 @@ static int log_done(struct http_xfer *x)
 	int rc, n = 0;
 	struct dd_buf line = DD_BUF_INIT;
 
-	sync_stats(j->c);
+	pf_sync_stats(j->c);
 	conn_set_endpoint(j->c, "POST", x->url);
 	rc = http_check_json(p->http, x, &jv, &e);
 	if (rc == 0 && !cJSON_IsArray((cJSON *)jv)) {
@@ -1040,7 +1012,6 @@ static void prefetch_windows(struct dd_conn *c, const struct dd_log_request *req
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct dd_buf url = DD_BUF_INIT;
 		int dup = 0;
 		if (!reqs[i].external_id || window_for(p, reqs[i].external_id))
 			continue;
@@ -1048,9 +1019,7 @@ static void prefetch_windows(struct dd_conn *c, const struct dd_log_request *req
 			dup |= reqs[k].external_id && !strcmp(reqs[k].external_id, reqs[i].external_id);
 		if (dup)
 			continue;
-		dd_buf_adds(&url, "/task_run_states/?task_run_id=");
-		http_buf_add_escaped(&url, reqs[i].external_id);
-		xv[m].url = dd_buf_detach(&url);
+		xv[m].url = pf_states_url(reqs[i].external_id);
 		xv[m].ud = (void *)&reqs[i];
 		xs[m] = &xv[m];
 		m++;
@@ -1082,7 +1051,7 @@ static void prefetch_windows(struct dd_conn *c, const struct dd_log_request *req
 	}
 	free(xv);
 	free(xs);
-	sync_stats(c);
+	pf_sync_stats(c);
 }
 
 static int pf_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, size_t n,
@@ -1105,22 +1074,22 @@ static int pf_fetch_logs(struct dd_conn *c, const struct dd_log_request *reqs, s
 		if (reqs[i].external_id) {
 			struct try_window *w = window_for(p, reqs[i].external_id);
 			int k = reqs[i].try_number;
-			cJSON_AddItemToObject(logs, "task_run_id", any_of(reqs[i].external_id));
+			cJSON_AddItemToObject(logs, "task_run_id", pf_any_of(reqs[i].external_id));
 			if (w && k >= 1 && (size_t)k <= w->n && w->n > 1) {
 				cJSON *ts = cJSON_AddObjectToObject(logs, "timestamp");
 				char t[40];
 				if (k > 1 && w->starts[k - 1]) {
-					iso(w->starts[k - 1], t, sizeof(t));
+					pf_iso(w->starts[k - 1], t, sizeof(t));
 					cJSON_AddStringToObject(ts, "after_", t);
 				}
 				if ((size_t)k < w->n && w->starts[k]) {
-					iso(w->starts[k] - 1, t, sizeof(t));
+					pf_iso(w->starts[k] - 1, t, sizeof(t));
 					cJSON_AddStringToObject(ts, "before_", t);
 				}
 			}
 		} else {
 			cJSON *tr = cJSON_AddObjectToObject(logs, "task_run_id");
-			cJSON_AddItemToObject(logs, "flow_run_id", any_of(reqs[i].run_id));
+			cJSON_AddItemToObject(logs, "flow_run_id", pf_any_of(reqs[i].run_id));
 			cJSON_AddBoolToObject(tr, "is_null_", 1);
 		}
 		cJSON_AddStringToObject(j->filter, "sort", "TIMESTAMP_ASC");
@@ -1174,7 +1143,7 @@ static int pf_health(struct dd_conn *c, struct dd_health *out, struct dd_error *
 	if (!p->cloud) {
 		x.url = (char *)"/ready";
 		http_run1(p->http, &x);
-		sync_stats(c);
+		pf_sync_stats(c);
 		if (x.rc == 0 && x.status != 404)
 			out->metadatabase_status = dd_xstrdup(x.status == 200 ? "healthy" : "unhealthy");
 		http_xfer_release(&x);
@@ -1227,5 +1196,9 @@ const struct dd_conn_ops dd_prefect_ops = {
 	.fetch_logs = pf_fetch_logs,
 	.health = pf_health,
 	.list_import_errors = NULL,
+	.list_dag_summaries = pf_list_dag_summaries,
+	.get_dags = pf_get_dags,
+	.list_runs_multi = pf_list_runs_multi,
+	.list_run_tis = pf_list_run_tis,
 	.ui = pf_ui,
 };

@@ -6,7 +6,10 @@ world file. Standard library only.
   fake_prefect.py --mode server|cloud --world WORLD.json --port-file PATH
                   [--latency-ms N] [--faults FAULTS.json] [--request-log FILE]
                   [--api-key K | --auth-string U:P]
-                  [--account-id UUID] [--workspace-id UUID]
+                  [--account-id UUID] [--workspace-id UUID] [--default-limit N]
+
+--default-limit N is the server's PREFECT_SERVER_API_DEFAULT_LIMIT (200): a
+/filter body asking for more gets the real server's 422.
 
 Shapes follow shared/specs/prefect/prefect-3.x-openapi.json and, where the
 real server differs from it, shared/specs/prefect/NOTES.md.
@@ -14,12 +17,15 @@ real server differs from it, shared/specs/prefect/NOTES.md.
 
 import argparse
 import base64
+import collections
 import datetime as _dt
+import functools
 import hashlib
 import hmac
 import json
 import os
 import re
+import threading
 import sys
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
@@ -148,10 +154,13 @@ class Ent(dict):
 
 class PrefectApp(fl.App):
     name = "prefect"
+    TRS_CACHE_RUNS = 2048  # flow runs whose task runs stay made (a fleet's 720,000 are not held at once)
+    LISTINGS_KEPT = 8      # sorted listings kept (matching): a chunk's pages are asked for together
 
     def __init__(self, args):
         fl.App.__init__(self, args)
         self.mode = args.mode
+        self.limit = args.default_limit
         if args.api_key and args.auth_string:
             raise SystemExit("use --api-key or --auth-string, not both")
         if self.mode == "server":
@@ -199,8 +208,12 @@ class PrefectApp(fl.App):
         dag_pool = w.prefect.get("dag_work_pool") or {}
 
         self.flows, self.flow_by_name, self.deployments, self.dep_by_dag = [], {}, [], {}
+        first_run = {}  # dag_id -> its earliest run_after (one pass, not one per DAG)
+        for r in w.runs:
+            if r.run_after and (r.dag_id not in first_run or r.run_after < first_run[r.dag_id]):
+                first_run[r.dag_id] = r.run_after
         for dag in w.dags:
-            first = min([r.run_after for r in w.runs if r.dag_id == dag.dag_id and r.run_after] or [now])
+            first = first_run.get(dag.dag_id, now)
             created = first - _dt.timedelta(days=1)
             flow = Ent({"id": det_uuid("flow", dag.dag_id), "created": ts(created), "updated": ts(created),
                         "name": dag.dag_id, "tags": list(dag.tags), "labels": {}}, dag=dag, created=created)
@@ -232,14 +245,20 @@ class PrefectApp(fl.App):
             self.deployments.append(dep)
             self.dep_by_dag[dag.dag_id] = dep
 
-        self.flow_runs, self.fr_by_id, self.task_runs, self.tr_by_id = [], {}, [], {}
-        self.states = {}  # state id -> state json
+        self.flow_runs, self.fr_by_id = [], {}
+        self.tr_fr = {}  # task run id -> its flow run's id (task runs themselves: trs_of)
+        self.trs_cache = collections.OrderedDict()  # flow run id -> its task runs, the last TRS_CACHE_RUNS
+        self.tr_lock = threading.RLock()
+        self.listings = collections.OrderedDict()  # see matching()
+        self.fr_by_flow, self.fr_by_dep = {}, {}  # flow / deployment id -> its flow runs
         for run in w.runs:
             if run.dag_id not in self.dep_by_dag:
                 continue
             fr = self.make_flow_run(run)
             self.flow_runs.append(fr)
             self.fr_by_id[fr["id"]] = fr
+            self.fr_by_flow.setdefault(fr["flow_id"], []).append(fr)
+            self.fr_by_dep.setdefault(fr["deployment_id"], []).append(fr)
         self.log_cache = {}
 
     def state(self, kind, sid, typ, name, when, message=None, fr_id=None, tr_id=None, scheduled=None):
@@ -254,7 +273,6 @@ class PrefectApp(fl.App):
                 "task_parameters_id": None, "traceparent": None, "deployment_concurrency_lease_id": None,
             },
         }
-        self.states[sid] = (kind, st)
         return st
 
     def flow_run_name(self, run):
@@ -277,32 +295,13 @@ class PrefectApp(fl.App):
         created = min(x for x in (run.queued_at, expected, run.start_date) if x) - _dt.timedelta(hours=1) \
             if run.get("run_type", "scheduled") == "scheduled" else (run.queued_at or expected)
         fr = Ent({"id": fid}, run=run, dep=dep, flow=flow, pool=pool, expected=expected)
-        # task runs first: the flow run's final message counts them
-        trs = []
-        if run.start_date is not None and rstate not in ("late", "queued", "scheduled"):
-            for t in run.tis:
-                if t.get("state") in (None, "none", "removed"):
-                    continue
-                trs.append(self.make_task_run(fr, t))
-            by_task = {}
-            for tr in trs:
-                by_task.setdefault(tr.p["ti"].task_id, []).append(tr)
-            dag = w.dag_by_id.get(run.dag_id)
-            for tr in trs:
-                ups = dag.task_by_id[tr.p["ti"].task_id].upstream if dag and tr.p["ti"].task_id in dag.task_by_id \
-                    else []
-                deps = [{"input_type": "task_run", "id": u["id"]} for up in ups for u in by_task.get(up, [])]
-                tr["task_inputs"] = {"wait_for": deps} if deps else {}
-                tr.p["upstream"] = [u for up in ups for u in by_task.get(up, [])]
-            for tr in trs:
-                self.finish_task_run(tr)
+        # task runs are made when first asked for (trs_of)
+        fr.p["has_trs"] = run.start_date is not None and rstate not in ("late", "queued", "scheduled")
         # state history
         sts = []
 
-        def add(t, n, when, msg=None):
-            sid = det_uuid("flow_run_state", fid, len(sts))
-            sts.append(self.state("flow_run", sid, t, n, when, msg, fr_id=fid,
-                                  scheduled=expected if t == "SCHEDULED" else None))
+        def add(t, n, when, msg=None):  # planned here, made when asked for (states_of); the last one now
+            sts.append((len(sts), t, n, when, msg))
 
         add("SCHEDULED", "Scheduled", created)
         if rstate == "late":
@@ -313,19 +312,19 @@ class PrefectApp(fl.App):
             if rstate != "pending":
                 add("RUNNING", "Running", start)
             end = run.end_date or run.updated_at or start
-            failed = [tr for tr in trs if tr["state_type"] in ("FAILED", "CRASHED")]
             if rstate == "success":
                 add("COMPLETED", "Completed", end, run.get("state_message") or "All states completed.")
             elif rstate == "failed":
                 add("FAILED", "Failed", end, run.get("state_message") or
-                    "%d/%d states failed." % (max(1, len(failed)), max(1, len(trs))))
+                    "%d/%d states failed." % self.failed_of(fr))
             elif rstate == "crashed":
                 add("CRASHED", "Crashed", end, run.get("state_message") or
                     "Flow run infrastructure exited with non-zero status code 1.")
             elif rstate == "cancelled":
                 add("CANCELLING", "Cancelling", end - _dt.timedelta(seconds=5), "Cancelling flow run.")
                 add("CANCELLED", "Cancelled", end, run.get("state_message") or "Flow run was cancelled.")
-        cur = sts[-1]
+        fr.p["state_plan"] = sts
+        cur = self.flow_run_state(fr, sts[-1])
         start_time = run.start_date if cur["type"] not in ("SCHEDULED",) and rstate != "pending" else None
         end_time = run.end_date if cur["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
         total = fl.seconds_between(start_time, end_time or (w.now if cur["type"] == "RUNNING" else start_time)) \
@@ -357,10 +356,69 @@ class PrefectApp(fl.App):
             "created_by": None, "work_pool_id": pool["id"], "work_pool_name": pool["name"], "state": cur,
             "job_variables": {},
         })
-        fr.p["states"] = sts
-        fr.p["task_runs"] = trs
         fr.p["start"], fr.p["end"] = start_time, end_time
         return fr
+
+    def flow_run_state(self, fr, planned):
+        i, typ, name, when, msg = planned
+        return self.state("flow_run", det_uuid("flow_run_state", fr["id"], i), typ, name, when, msg, fr_id=fr["id"],
+                          scheduled=fr.p["expected"] if typ == "SCHEDULED" else None)
+
+    def states_of(self, fr):
+        """A flow run's state history (made on demand: a fleet has 360,000 states)."""
+        return [fr["state"] if i == len(fr.p["state_plan"]) - 1 else self.flow_run_state(fr, x)
+                for i, x in enumerate(fr.p["state_plan"])]
+
+    def trs_of(self, fr):
+        """The task runs of a flow run, made the first time they are asked for
+        (a fleet world starts in seconds, not in minutes)."""
+        with self.tr_lock:
+            got = self.trs_cache.get(fr["id"])
+            if got is not None:
+                self.trs_cache.move_to_end(fr["id"])
+                return got
+            w = self.world
+            run = fr.p["run"]
+            trs = [self.make_task_run(fr, t) for t in self.tis_of(fr)]
+            by_task = {}
+            for tr in trs:
+                by_task.setdefault(tr.p["ti"].task_id, []).append(tr)
+            dag = w.dag_by_id.get(run.dag_id)
+            for tr in trs:
+                ups = dag.task_by_id[tr.p["ti"].task_id].upstream if dag and tr.p["ti"].task_id in dag.task_by_id \
+                    else []
+                deps = [{"input_type": "task_run", "id": u["id"]} for up in ups for u in by_task.get(up, [])]
+                tr["task_inputs"] = {"wait_for": deps} if deps else {}
+                tr.p["upstream"] = [u for up in ups for u in by_task.get(up, [])]
+            for tr in trs:
+                self.finish_task_run(tr)
+            self.trs_cache[fr["id"]] = trs
+            while len(self.trs_cache) > self.TRS_CACHE_RUNS:
+                self.trs_cache.popitem(last=False)
+            return trs
+
+    def tis_of(self, fr):
+        """The world's task instances of a flow run that have a task run."""
+        if not fr.p["has_trs"]:
+            return []
+        return [t for t in fr.p["run"].tis if t.get("state") not in (None, "none", "removed")]
+
+    def failed_of(self, fr):
+        """(failed, all) task runs of a flow run, for its final message."""
+        tis = self.tis_of(fr)
+        failed = sum(1 for t in tis if t.tries and (t.tries[-1].get("state") or t.get("state")) == "failed")
+        return max(1, failed), max(1, len(tis))
+
+    def all_task_runs(self):
+        return [tr for fr in self.flow_runs for tr in self.trs_of(fr)]
+
+    def task_run(self, tid):
+        """A task run by id: its flow run's, made again when they were dropped;
+        every flow run's made (once) when it was never seen."""
+        if tid not in self.tr_fr:
+            self.all_task_runs()
+        fr = self.fr_by_id.get(self.tr_fr.get(tid))
+        return next((tr for tr in self.trs_of(fr) if tr["id"] == tid), None) if fr else None
 
     def make_task_run(self, fr, t):
         run = fr.p["run"]
@@ -370,8 +428,7 @@ class PrefectApp(fl.App):
         key = "%s-%s" % (t.task_id, hashlib.sha1((t.dag_id + "." + t.task_id).encode()).hexdigest()[:8])
         tr = Ent({"id": tid, "name": "%s-%s" % (t.task_id, dyn), "flow_run_id": fr["id"], "task_key": key,
                   "dynamic_key": dyn}, ti=t, fr=fr)
-        self.task_runs.append(tr)
-        self.tr_by_id[tid] = tr
+        self.tr_fr[tid] = fr["id"]
         return tr
 
     def finish_task_run(self, tr):
@@ -393,8 +450,9 @@ class PrefectApp(fl.App):
         for i, x in enumerate(t.tries):
             last = i == len(t.tries) - 1
             add("RUNNING", "Running" if i == 0 else "Retrying", x.start_date or expected)
-            log = w.log_of(x)
+            xstate = x.get("state") or (state if last else "failed")
             exc = None
+            log = w.log_of(x) if not (last and xstate == "success") else None  # a success says no exception
             if log is not None:
                 tail = log.tail if log.generated else log.text
                 exc = exc_of(tail[-20000:])
@@ -403,7 +461,6 @@ class PrefectApp(fl.App):
             if last and t.get("state_message"):
                 msg = t.state_message
             exc_msgs.append((exc, msg))
-            xstate = x.get("state") or (state if last else "failed")
             end = x.end_date or x.start_date
             if not last:
                 add("SCHEDULED", "AwaitingRetry", end, msg, scheduled=t.tries[i + 1].start_date)
@@ -527,7 +584,7 @@ class PrefectApp(fl.App):
                                            "prefect.flow_runs"):
                     recs.append(r)
                     seq += 1
-        for tr in fr.p["task_runs"]:
+        for tr in self.trs_of(fr):
             t = tr.p["ti"]
             for i, x in enumerate(t.tries):
                 log = w.log_of(x)
@@ -763,19 +820,19 @@ class PrefectApp(fl.App):
             raise self.invalid(req, errors, b)
         if paged:
             if limit is None:
-                limit = DEFAULT_LIMIT
+                limit = self.limit
             if limit < 0:
                 raise HttpError(json_resp(422, {"detail": "Invalid limit: must be greater than or equal to 0."}))
-            if limit > DEFAULT_LIMIT:
+            if limit > self.limit:
                 raise HttpError(json_resp(422, {"detail": "Invalid limit: must be less than or equal to %d." %
-                                                          DEFAULT_LIMIT}))
+                                                          self.limit}))
         return b, limit, offset or 0, sort
 
     # ------------------------------------------------------------------ filter evaluation
 
     def leaf(self, op, arg, value):
         if op in ("any_", "id_", "type_", "not_any_"):
-            want = {_norm(a) for a in arg}
+            want = _wanted(arg)
             if isinstance(value, list):
                 hit = any(_norm(v) in want for v in value)
             else:
@@ -875,7 +932,7 @@ class PrefectApp(fl.App):
             if not self.match("WorkQueueFilter", b["work_pool_queues"], q, self.QUEUE_GET):
                 return False
         if b.get("task_runs"):
-            if not any(self.match("TaskRunFilter", b["task_runs"], tr, self.TR_GET) for tr in fr.p["task_runs"]):
+            if not any(self.match("TaskRunFilter", b["task_runs"], tr, self.TR_GET) for tr in self.trs_of(fr)):
                 return False
         return True
 
@@ -894,16 +951,24 @@ class PrefectApp(fl.App):
     @staticmethod
     def sort_runs(items, sort):
         def t(v):
-            return fl.parse_ts(v) if v else None
+            return _parse_ts_cached(v) if v else None
 
         if sort == "ID_DESC":
             return sorted(items, key=lambda x: x["id"], reverse=True)
         if sort in ("NAME_ASC", "NAME_DESC"):
             return sorted(items, key=lambda x: x["name"], reverse=sort.endswith("DESC"))
-        col = {"START_TIME": lambda x: t(x.get("start_time")) or t(x.get("expected_start_time")),
-               "EXPECTED_START_TIME": lambda x: t(x.get("expected_start_time")),
-               "NEXT_SCHEDULED_START_TIME": lambda x: t(x.get("next_scheduled_start_time")),
-               "END_TIME": lambda x: t(x.get("end_time"))}[sort.rsplit("_", 1)[0]]
+        name = sort.rsplit("_", 1)[0]
+        parse = {"START_TIME": lambda x: t(x.get("start_time")) or t(x.get("expected_start_time")),
+                 "EXPECTED_START_TIME": lambda x: t(x.get("expected_start_time")),
+                 "NEXT_SCHEDULED_START_TIME": lambda x: t(x.get("next_scheduled_start_time")),
+                 "END_TIME": lambda x: t(x.get("end_time"))}[name]
+
+        def col(x):  # parsed once per object and column
+            got = x.p.get(("sort", name))
+            if got is None:
+                got = x.p[("sort", name)] = (parse(x),)
+            return got[0]
+
         desc = sort.endswith("DESC")
         present = sorted([x for x in items if col(x) is not None], key=lambda x: (col(x), x["id"]), reverse=desc)
         missing = sorted([x for x in items if col(x) is None], key=lambda x: x["id"], reverse=desc)
@@ -982,7 +1047,7 @@ class PrefectApp(fl.App):
                 continue
             if b.get("flow_runs") or b.get("task_runs"):
                 sub = {"flow_runs": b.get("flow_runs"), "task_runs": b.get("task_runs")}
-                if not any(self.fr_matches(fr, sub) for fr in self.flow_runs if fr["flow_id"] == f["id"]):
+                if not any(self.fr_matches(fr, sub) for fr in self.fr_by_flow.get(f["id"], [])):
                     continue
             out.append(f)
         out = self.sort_named(out, sort)
@@ -1026,7 +1091,7 @@ class PrefectApp(fl.App):
                     continue
             if b.get("flow_runs") or b.get("task_runs"):
                 sub = {"flow_runs": b.get("flow_runs"), "task_runs": b.get("task_runs")}
-                if not any(self.fr_matches(fr, sub) for fr in self.flow_runs if fr["deployment_id"] == d["id"]):
+                if not any(self.fr_matches(fr, sub) for fr in self.fr_by_dep.get(d["id"], [])):
                     continue
             out.append(d)
         return self.page_of(self.sort_named(out, sort), limit, offset)
@@ -1050,14 +1115,83 @@ class PrefectApp(fl.App):
                   "deployments": "DeploymentFilter", "work_pools": "WorkPoolFilter",
                   "work_pool_queues": "WorkQueueFilter"}
 
+    @staticmethod
+    def ids_of(b, model, key="id"):
+        """The any_ list of b[model][key] when the filter is and_ (it then
+        bounds the answer), else None."""
+        f = b.get(model) or {}
+        if f.get("operator") == "or_":
+            return None
+        ids = (f.get(key) or {}).get("any_")
+        return None if ids is None else {_norm(x) for x in ids if isinstance(x, str)}
+
+    @staticmethod
+    def without(b, model, key):
+        """b less b[model][key] (what an index answered already)."""
+        rest = dict(b)
+        rest[model] = {k: v for k, v in (b.get(model) or {}).items() if k != key}
+        return rest
+
+    def fr_candidates(self, b):
+        """(flow runs the filter can match, the filter left to test on them):
+        from the indexes when it names flows, deployments or flow runs by id."""
+        best = None
+        for model, index in (("flows", self.fr_by_flow), ("deployments", self.fr_by_dep),
+                             ("flow_runs", {})):
+            ids = self.ids_of(b, model)
+            if ids is None:
+                continue
+            if model == "flow_runs":
+                got = [self.fr_by_id[i] for i in sorted(ids) if i in self.fr_by_id]
+            else:
+                got = [fr for i in sorted(ids) for fr in index.get(i, [])]
+            if best is None or len(got) < len(best[0]):
+                best = (got, self.without(b, model, "id"))
+        return best if best else (self.flow_runs, b)
+
+    def tr_candidates(self, b):
+        """(task runs the filter can match, the filter left to test): those of
+        the flow runs it names (task_runs.flow_run_id), else of the flow runs
+        the other filters allow."""
+        frs = self.ids_of(b, "task_runs", "flow_run_id")
+        if frs is not None:
+            return ([tr for i in sorted(frs) if i in self.fr_by_id for tr in self.trs_of(self.fr_by_id[i])],
+                    self.without(b, "task_runs", "flow_run_id"))
+        if any(self.ids_of(b, k) is not None for k in ("flows", "deployments", "flow_runs")):
+            return [tr for fr in self.fr_candidates(b)[0] for tr in self.trs_of(fr)], b
+        return self.all_task_runs(), b
+
+    def matching(self, kind, b, sort):
+        """The objects a /filter body matches, sorted; the last listings are
+        kept (the world does not change), so each page of one is a slice."""
+        key = (kind, json.dumps({k: v for k, v in b.items() if k not in ("limit", "offset")}, sort_keys=True,
+                                default=str), sort)
+        with self.tr_lock:
+            got = self.listings.get(key)
+            if got is not None:
+                self.listings.move_to_end(key)
+                return got
+        if kind == "flow_runs":
+            cands, rest = self.fr_candidates(b)
+            got = [fr for fr in cands if self.fr_matches(fr, rest)]
+        else:
+            cands, rest = self.tr_candidates(b)
+            got = [tr for tr in cands if self.tr_matches(tr, rest)]
+        if sort:
+            got = self.sort_runs(got, sort)
+        with self.tr_lock:
+            self.listings[key] = got
+            while len(self.listings) > self.LISTINGS_KEPT:
+                self.listings.popitem(last=False)
+        return got
+
     def post_flow_runs_filter(self, req):
         b, limit, offset, sort = self.parse_listing(req, "flow_runs", self.FR_FILTERS)
-        out = self.sort_runs([fr for fr in self.flow_runs if self.fr_matches(fr, b)], sort)
-        return self.page_of(out, limit, offset)
+        return self.page_of(self.matching("flow_runs", b, sort), limit, offset)
 
     def post_flow_runs_count(self, req):
         b, _, _, _ = self.parse_listing(req, "count", self.FR_FILTERS, paged=False)
-        return json_resp(200, sum(1 for fr in self.flow_runs if self.fr_matches(fr, b)))
+        return json_resp(200, len(self.matching("flow_runs", b, None)))
 
     def get_flow_run(self, req):
         fr = self.fr_by_id.get(self.uuid_param(req, "id"))
@@ -1072,15 +1206,14 @@ class PrefectApp(fl.App):
 
     def post_task_runs_filter(self, req):
         b, limit, offset, sort = self.parse_listing(req, "task_runs", self.TR_FILTERS)
-        out = self.sort_runs([tr for tr in self.task_runs if self.tr_matches(tr, b)], sort)
-        return self.page_of(out, limit, offset)
+        return self.page_of(self.matching("task_runs", b, sort), limit, offset)
 
     def post_task_runs_count(self, req):
         b, _, _, _ = self.parse_listing(req, "count", self.TR_FILTERS, paged=False)
-        return json_resp(200, sum(1 for tr in self.task_runs if self.tr_matches(tr, b)))
+        return json_resp(200, len(self.matching("task_runs", b, None)))
 
     def get_task_run(self, req):
-        tr = self.tr_by_id.get(self.uuid_param(req, "id"))
+        tr = self.task_run(self.uuid_param(req, "id"))
         if tr is None:
             return json_resp(404, {"detail": "Task run not found"})
         return json_resp(200, dict(tr))
@@ -1090,20 +1223,23 @@ class PrefectApp(fl.App):
     def get_flow_run_states(self, req):
         fid = self.uuid_param(req, "flow_run_id", "query")
         fr = self.fr_by_id.get(fid)
-        return json_resp(200, fr.p["states"] if fr else [])
+        return json_resp(200, self.states_of(fr) if fr else [])
 
     def get_task_run_states(self, req):
         tid = self.uuid_param(req, "task_run_id", "query")
-        tr = self.tr_by_id.get(tid)
+        tr = self.task_run(tid)
         return json_resp(200, tr.p["states"] if tr else [])
 
     def get_state_by_id(self, kind, missing):
         def fn(req):
             sid = self.uuid_param(req, "id")
-            got = self.states.get(sid)
-            if got is None or got[0] != kind:
+            # states are made with their runs, on demand: look through them (rare)
+            runs = self.all_task_runs() if kind == "task_run" else self.flow_runs
+            sts = (x for r in runs for x in (r.p["states"] if kind == "task_run" else self.states_of(r)))
+            st = next((x for x in sts if x["id"] == sid), None)
+            if st is None:
                 return json_resp(404, {"detail": missing})
-            return json_resp(200, got[1])
+            return json_resp(200, st)
         return fn
 
     # ---- logs
@@ -1117,8 +1253,7 @@ class PrefectApp(fl.App):
         if want_fr is not None:
             frs = [self.fr_by_id[x.lower()] for x in want_fr if _is_uuid(x) and x.lower() in self.fr_by_id]
         elif want_tr is not None:
-            ids = {self.tr_by_id[x.lower()].p["fr"]["id"] for x in want_tr if _is_uuid(x) and x.lower() in
-                   self.tr_by_id}
+            ids = {self.task_run(x.lower()).p["fr"]["id"] for x in want_tr if _is_uuid(x) and self.task_run(x.lower())}
             frs = [fr for fr in self.flow_runs if fr["id"] in ids]
         getters = {"level": lambda r: r["level"], "timestamp": lambda r: r["timestamp"],
                    "flow_run_id": lambda r: r["flow_run_id"], "task_run_id": lambda r: r["task_run_id"],
@@ -1213,6 +1348,24 @@ class PrefectApp(fl.App):
         return self.page_of(out, limit, offset)
 
 
+_WANTED = {}  # id(list) -> (list, its normalised set): one set per filter, not one per object tested
+
+
+def _wanted(arg):
+    got = _WANTED.get(id(arg))
+    if got is None or got[0] is not arg:
+        if len(_WANTED) > 256:
+            _WANTED.clear()
+        got = (arg, {_norm(a) for a in arg})
+        _WANTED[id(arg)] = got
+    return got[1]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_ts_cached(v):
+    return fl.parse_ts(v)
+
+
 def _norm(v):
     return v.lower() if _is_uuid(v) else v
 
@@ -1243,6 +1396,8 @@ def build_parser():
     p.add_argument("--auth-string", help="server: require Basic auth with USER:PASS")
     p.add_argument("--account-id", default=ACCOUNT)
     p.add_argument("--workspace-id", default=WORKSPACE)
+    p.add_argument("--default-limit", type=int, default=DEFAULT_LIMIT,
+                   help="the most one /filter page may ask for (the server's PREFECT_SERVER_API_DEFAULT_LIMIT)")
     return p
 
 

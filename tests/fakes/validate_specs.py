@@ -822,6 +822,21 @@ def prefect_cases(c, base, cloud, world):
     c("task runs count", "POST", P("/task_runs/count"), 200, body={"flow_runs": {"id": {"any_": [etl5["id"]]}}},
       expect=eq(lambda j: j, 5))
     c("task runs limit 500", "POST", P("/task_runs/filter"), 422, body={"limit": 500})
+    # what the connector's fleet operations ask: id sets, counts, then pages
+    two = [flows[0]["id"], flows[1]["id"]]
+    since_runs = [r for r in runs if r["flow_id"] in two and r["expected_start_time"] >= "2026-03-08T00:00:00Z"]
+    fleet = {"flows": {"id": {"any_": two}}, "flow_runs": {"expected_start_time": {"after_": "2026-03-08T00:00:00Z"}}}
+    c("flow runs count of flows", "POST", P("/flow_runs/count"), 200, body=fleet, expect=eq(lambda j: j, len(since_runs)))
+    c("flow runs of flows page 2", "POST", P("/flow_runs/filter"), 200,
+      body=dict(fleet, sort="EXPECTED_START_TIME_ASC", limit=3, offset=3),
+      expect=eq(lambda j: [r["id"] for r in j],
+                [r["id"] for r in sorted(since_runs, key=lambda r: (r["expected_start_time"], r["id"]))][3:6]))
+    c("flow runs count of deployments", "POST", P("/flow_runs/count"), 200,
+      body={"deployments": {"id": {"any_": [d["id"] for d in deps]}}}, expect=eq(lambda j: j, 10))
+    both = {"task_runs": {"flow_run_id": {"any_": [etl5["id"], failed["id"]]}}}
+    n_both = len(c("task runs of flow runs", "POST", P("/task_runs/filter"), 200,
+                   body=dict(both, sort="EXPECTED_START_TIME_ASC")).json())
+    c("task runs count of flow runs", "POST", P("/task_runs/count"), 200, body=both, expect=eq(lambda j: j, n_both))
     c("task run missing", "GET", P("/task_runs/00000000-0000-4000-8000-000000000000"), 404,
       expect=eq(lambda j: j, {"detail": "Task run not found"}))
 

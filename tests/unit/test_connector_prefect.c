@@ -5,6 +5,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stddef.h>
 
 #include <cmocka.h>
@@ -505,6 +506,489 @@ static void test_log_paging_and_cap(void **state)
 	fake_rmdir(dir);
 }
 
+/* ---- fleet operations: the same data as the per-DAG ones, in fewer requests ---- */
+
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The lines of v sorted and joined (v released). */
+static char *sorted_dump(struct dd_strv *v)
+{
+	char *j;
+
+	qsort(v->v, v->n, sizeof(*v->v), by_str);
+	j = joined(v);
+	dd_strv_release(v);
+	return j;
+}
+
+static char *dag_line(const struct dd_dag *d)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	dd_buf_addf(&b, "%s file=%s ext=%s tasks:", d->dag_id, d->fileloc ? d->fileloc : "-",
+	            d->external_id ? d->external_id : "-");
+	for (size_t i = 0; i < d->n_tasks; i++) {
+		dd_buf_addf(&b, " %s(%s)->", d->tasks[i].task_id, d->tasks[i].operator_name);
+		for (size_t k = 0; k < d->tasks[i].n_downstream; k++)
+			dd_buf_addf(&b, "%s,", d->tasks[i].downstream[k]);
+	}
+	return dd_buf_detach(&b);
+}
+
+static int add_dag_result(size_t i, const struct dd_dag *d, const struct dd_error *err, void *ud)
+{
+	dd_strv_push_owned(ud, d ? dag_line(d) : dd_xasprintf("#%zu %d %s", i, err->code, err->msg));
+	return 0;
+}
+
+static int add_summary(const struct dd_dag *d, void *ud)
+{
+	dd_strv_push_owned(ud, dd_xasprintf("%s file=%s ext=%s", d->dag_id, d->fileloc ? d->fileloc : "-",
+	                                    d->external_id ? d->external_id : "-"));
+	return 0;
+}
+
+struct runs_of {
+	const char *const *dags;
+	struct dd_strv lines;
+	int64_t last_ms[8];     /* per DAG: oldest first */
+};
+
+static int add_dag_run(size_t i, const struct dd_run *r, void *ud)
+{
+	struct runs_of *u = ud;
+
+	assert_true(r->logical_ms >= u->last_ms[i]);
+	u->last_ms[i] = r->logical_ms;
+	dd_strv_push_owned(&u->lines, dd_xasprintf("%s %s %s %s %" PRId64, u->dags[i], r->run_id,
+	                                           dd_state_name(r->state), r->note ? r->note : "-",
+	                                           r->logical_ms));
+	return 0;
+}
+
+struct per_dag_run {
+	const char *dag;
+	struct dd_strv *lines;
+};
+
+static int add_run_of(const struct dd_run *r, void *ud)
+{
+	struct per_dag_run *u = ud;
+
+	dd_strv_push_owned(u->lines, dd_xasprintf("%s %s %s %s %" PRId64, u->dag, r->run_id, dd_state_name(r->state),
+	                                          r->note ? r->note : "-", r->logical_ms));
+	return 0;
+}
+
+/* One task instance and its tries, as a line. */
+static char *ti_line(const char *dag, const struct dd_task_instance *t, const struct dd_try *v, size_t n)
+{
+	struct dd_buf b = DD_BUF_INIT;
+
+	dd_buf_addf(&b, "%s %s %s %s try=%d max=%d %s:", dag, t->run_id, t->task_id, dd_state_name(t->state),
+	            t->try_number, t->max_tries, t->external_id);
+	for (size_t i = 0; i < n; i++)
+		dd_buf_addf(&b, " [%d %s %" PRId64 "-%" PRId64 " %s]", v[i].try_number, dd_state_name(v[i].state),
+		            v[i].start_ms, v[i].end_ms, v[i].note ? v[i].note : "-");
+	return dd_buf_detach(&b);
+}
+
+struct tis_seen {
+	struct dd_strv lines;
+	size_t runs, failed;
+	struct dd_error err;
+};
+
+static int add_run_tis(const struct dd_run_key *k, const struct dd_ti_tries *v, size_t n, const struct dd_error *err,
+                       void *ud)
+{
+	struct tis_seen *u = ud;
+
+	u->runs++;
+	if (err) {
+		u->failed++;
+		u->err = *err;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(v[i].ti.run_id, k->run_id);
+		dd_strv_push_owned(&u->lines, ti_line(k->dag_id, &v[i].ti, v[i].tries, v[i].n_tries));
+	}
+	return 0;
+}
+
+struct ti_list {
+	struct dd_task_instance *v;
+	size_t n;
+};
+
+static int keep_ti(const struct dd_task_instance *t, void *ud)
+{
+	struct ti_list *l = ud;
+
+	l->v = dd_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n] = *t;
+	l->v[l->n].run_id = dd_xstrdup(t->run_id);
+	l->v[l->n].task_id = dd_xstrdup(t->task_id);
+	l->v[l->n].operator_name = dd_xstrdup(t->operator_name);
+	l->v[l->n].hostname = dd_xstrdup(t->hostname);
+	l->v[l->n].external_id = dd_xstrdup(t->external_id);
+	l->v[l->n].note = dd_xstrdup(t->note);
+	l->n++;
+	return 0;
+}
+
+struct try_list {
+	struct dd_try v[64];
+	size_t n;
+};
+
+static int keep_try(const struct dd_try *t, void *ud)
+{
+	struct try_list *l = ud;
+
+	assert_true(l->n < 64);
+	l->v[l->n] = *t;
+	l->v[l->n].note = dd_xstrdup(t->note);
+	l->v[l->n].run_id = NULL;
+	l->v[l->n].task_id = NULL;
+	l->v[l->n].hostname = NULL;
+	l->n++;
+	return 0;
+}
+
+/* The per-DAG dump of the task instances and tries of runs[0..n). */
+static char *per_dag_tis(struct dd_conn *c, const struct dd_run_key *runs, size_t n)
+{
+	struct dd_strv lines = DD_STRV_INIT;
+	struct dd_error e = DD_ERROR_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ti_list l = { NULL, 0 };
+
+		assert_int_equal(conn_list_task_instances(c, runs[i].dag_id, runs[i].run_id, keep_ti, &l, &e), 0);
+		for (size_t k = 0; k < l.n; k++) {
+			struct try_list t = { .n = 0 };
+
+			assert_int_equal(conn_list_tries(c, runs[i].dag_id, &l.v[k], keep_try, &t, &e), 0);
+			dd_strv_push_owned(&lines, ti_line(runs[i].dag_id, &l.v[k], t.v, t.n));
+			for (size_t x = 0; x < t.n; x++)
+				free(t.v[x].note);
+			dd_task_instance_release(&l.v[k]);
+		}
+		free(l.v);
+	}
+	return sorted_dump(&lines);
+}
+
+/* Every run of dags[0..n) as keys (ids owned by *ids). */
+static struct dd_run_key *all_run_keys(struct dd_conn *c, const char *const *dags, size_t n, struct dd_strv *ids,
+                                       size_t *n_keys)
+{
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_run_key *keys;
+	struct dd_strv owner = DD_STRV_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		struct dd_strv v = DD_STRV_INIT;
+
+		assert_int_equal(conn_list_runs(c, dags[i], 0, add_run, &v, &e), 0);
+		for (size_t k = 0; k < v.n; k++) {
+			dd_strv_push_owned(ids, dd_xstrndup(v.v[k], strcspn(v.v[k], " ")));
+			dd_strv_push(&owner, dags[i]);
+		}
+		dd_strv_release(&v);
+	}
+	keys = dd_xcalloc(ids->n + 1, sizeof(*keys));
+	for (size_t i = 0; i < ids->n; i++) {
+		keys[i].dag_id = dags[0];
+		for (size_t d = 0; d < n; d++)
+			if (!strcmp(owner.v[i], dags[d]))
+				keys[i].dag_id = dags[d];
+		keys[i].run_id = ids->v[i];
+	}
+	dd_strv_release(&owner);
+	*n_keys = ids->n;
+	return keys;
+}
+
+/* Each fleet operation gives what the per-DAG ones give, on the fake at url. */
+static void check_fleet_same(const char *url, const char *api_key, const char *auth, const struct fake *f)
+{
+	static const char *const dags[] = { "etl_daily", "sync_crm", "train_churn", "etl_daily/default" };
+	struct dd_source s;
+	struct dd_conn *c = NULL, *fleet = NULL;
+	struct dd_error e = DD_ERROR_INIT;
+	struct dd_strv a = DD_STRV_INIT, b = DD_STRV_INIT, ids = DD_STRV_INIT;
+	struct runs_of ro = { dags, DD_STRV_INIT, { 0 } };
+	struct tis_seen seen = { DD_STRV_INIT, 0, 0, DD_ERROR_INIT };
+	int64_t since[4] = { 0, 0, 0, 0 };
+	struct dd_run_key *keys;
+	size_t n_keys;
+	char *x, *y;
+	int before;
+
+	fake_source(&s, DD_SOURCE_PREFECT, url);
+	s.api_key = (char *)api_key;
+	s.auth_string = (char *)auth;
+	assert_int_equal(conn_open(&s, 0, &c, &e), 0);
+	assert_int_equal(conn_open(&s, 0, &fleet, &e), 0);
+
+	/* summaries: the flows list_dags names, with get_dag's file and id */
+	assert_int_equal(conn_list_dag_summaries(fleet, add_summary, &a, &e), 0);
+	for (size_t i = 0; i < 3; i++) {
+		struct dd_dag d;
+
+		assert_int_equal(conn_get_dag(c, dags[i], &d, &e), 0);
+		dd_strv_push_owned(&b, dd_xasprintf("%s file=%s ext=%s", d.dag_id, d.fileloc, d.external_id));
+		add_dag_result(i, &d, NULL, &ro.lines);
+		dd_dag_release(&d);
+	}
+	x = sorted_dump(&a);
+	y = sorted_dump(&b);
+	assert_string_equal(x, y);
+	free(x);
+	free(y);
+
+	/* definitions, at once; a missing one gets its own sentence */
+	{
+		const char *want[] = { "etl_daily", "sync_crm", "train_churn", "etl_daily/default", "etl_dayly" };
+		struct dd_dag d;
+
+		assert_int_equal(conn_get_dag(c, "etl_daily/default", &d, &e), 0);
+		add_dag_result(3, &d, NULL, &ro.lines);
+		dd_dag_release(&d);
+		dd_strv_push_owned(&ro.lines, dd_xasprintf("#4 %d no flow named etl_dayly on test; did you mean "
+		                                           "etl_daily?", DD_ENOTFOUND));
+		assert_int_equal(conn_get_dags(fleet, want, 5, add_dag_result, &a, &e), 0);
+		x = sorted_dump(&a);
+		y = sorted_dump(&ro.lines);
+		assert_string_equal(x, y);
+		free(x);
+		free(y);
+	}
+
+	/* runs, each DAG from its own since, oldest first */
+	assert_int_equal(dd_parse_time("2026-03-08T00:00:00Z", &since[1]), 0);
+	for (size_t i = 0; i < 4; i++) {
+		struct per_dag_run u = { dags[i], &b };
+
+		assert_int_equal(conn_list_runs(c, dags[i], since[i], add_run_of, &u, &e), 0);
+	}
+	before = fake_count(f, "/flow_runs/");
+	assert_int_equal(conn_list_runs_multi(fleet, dags, since, 4, add_dag_run, &ro, &e), 0);
+	/* flows and deployments: one page each, the limit learnt on the first (422, then 200) */
+	assert_int_equal(fake_count(f, "/flow_runs/") - before, 3);
+	assert_int_equal(fake_count(f, "/flow_runs/filter 422"), 1);
+	x = sorted_dump(&ro.lines);
+	y = sorted_dump(&b);
+	assert_string_equal(x, y);
+	free(x);
+	free(y);
+
+	/* task runs and tries of every run at once */
+	keys = all_run_keys(c, dags, 3, &ids, &n_keys);
+	assert_int_equal(n_keys, 31);
+	y = per_dag_tis(c, keys, n_keys);
+	before = fake_count(f, "/task_runs/");
+	assert_int_equal(conn_list_run_tis(fleet, keys, n_keys, add_run_tis, &seen, &e), 0);
+	assert_int_equal(fake_count(f, "/task_runs/") - before, 1);   /* one page */
+	assert_int_equal(seen.runs, n_keys);
+	assert_int_equal(seen.failed, 0);
+	x = sorted_dump(&seen.lines);
+	assert_string_equal(x, y);
+	free(x);
+	free(y);
+	free(keys);
+	dd_strv_release(&ids);
+	conn_close(c);
+	conn_close(fleet);
+}
+
+static void test_fleet_server(void **state)
+{
+	check_fleet_same(api_url, NULL, "admin:pf-Secret-9", &srv);
+}
+
+static void test_fleet_cloud(void **state)
+{
+	struct fake f;
+	char url[256];
+	const char *args[] = { "--mode", "cloud", "--world", world_basic, "--api-key", "pnu_TESTKEY123", NULL };
+
+	assert_int_equal(fake_start(&f, "fake_prefect.py", args), 0);
+	snprintf(url, sizeof(url), "%s/api/accounts/%s/workspaces/%s", f.url, ACCOUNT, WORKSPACE);
+	check_fleet_same(url, "pnu_TESTKEY123", NULL, &f);
+	fake_stop(&f);
+}
+
+/* A world of one DAG with `runs` runs (tests/bench/gen_world.py), served by
+ * a fake with the given page limit. */
+static void start_bench(struct fake *f, char *dir, size_t n, int runs, const char *flags, const char *limit)
+{
+	char world[300], cmd[1024];
+	const char *args[] = { "--mode", "server", "--world", world, "--default-limit", limit, NULL };
+
+	fake_tmpdir(dir, n);
+	snprintf(world, sizeof(world), "%s/world.json", dir);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/bench/gen_world.py --runs %d %s %s", fake_root(), runs,
+	         flags, world);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fake_start(f, "fake_prefect.py", args), 0);
+}
+
+static struct dd_conn *open_bench(const struct fake *f, struct dd_source *s, char *url, size_t n)
+{
+	struct dd_conn *c = NULL;
+	struct dd_error e = DD_ERROR_INIT;
+
+	snprintf(url, n, "%s/api", f->url);
+	fake_source(s, DD_SOURCE_PREFECT, url);
+	assert_int_equal(conn_open(s, 0, &c, &e), 0);
+	return c;
+}
+
+static void bench_stop(struct fake *f, const char *dir, struct dd_conn *c, struct dd_run_key *keys,
+                       struct dd_strv *ids, struct tis_seen *seen)
+{
+	dd_strv_release(&seen->lines);
+	free(keys);
+	dd_strv_release(ids);
+	conn_close(c);
+	fake_stop(f);
+	fake_rmdir(dir);
+}
+
+/* Requests follow the pages, not the runs; the limit is the server's own. */
+static void test_fleet_requests_and_limit(void **state)
+{
+	static const char *const dag[] = { "bench_dag" };
+	struct fake f;
+	char dir[256], url[256];
+	struct dd_source s;
+	struct dd_conn *c;
+	struct dd_error e = DD_ERROR_INIT;
+	struct runs_of ro = { dag, DD_STRV_INIT, { 0 } };
+	struct tis_seen seen = { DD_STRV_INIT, 0, 0, DD_ERROR_INIT };
+	struct dd_strv ids = DD_STRV_INIT;
+	struct dd_run_key *keys;
+	int64_t since = 0;
+	size_t n_keys;
+
+	/* 600 runs, 1,200 task runs, one try each: pages of 1,000 */
+	start_bench(&f, dir, sizeof(dir), 600, "--success", "1000");
+	c = open_bench(&f, &s, url, sizeof(url));
+	assert_int_equal(conn_list_runs_multi(c, dag, &since, 1, add_dag_run, &ro, &e), 0);
+	assert_int_equal(ro.lines.n, 600);
+	assert_int_equal(fake_count(&f, "POST /api/flow_runs/filter 200"), 1);
+	assert_int_equal(fake_count(&f, "/flow_runs/count"), 0);   /* the first page said it all */
+	keys = all_run_keys(c, dag, 1, &ids, &n_keys);
+	assert_int_equal(conn_list_run_tis(c, keys, n_keys, add_run_tis, &seen, &e), 0);
+	assert_int_equal(seen.runs, 600);
+	assert_int_equal(seen.lines.n, 1200);
+	/* two chunks of runs (500 + 100): one page each, a count for the full one, no history asked */
+	assert_int_equal(fake_count(&f, "POST /api/task_runs/filter 200"), 2);
+	assert_int_equal(fake_count(&f, "POST /api/task_runs/count 200"), 1);
+	assert_int_equal(fake_count(&f, "/task_run_states/"), 0);
+	assert_int_equal(fake_count(&f, " 422"), 0);
+	dd_strv_release(&ro.lines);
+	bench_stop(&f, dir, c, keys, &ids, &seen);
+
+	/* a server whose limit is 100: learnt from its 422 once, then pages of 100 at once */
+	start_bench(&f, dir, sizeof(dir), 250, "--tries 2", "100");
+	c = open_bench(&f, &s, url, sizeof(url));
+	memset(ro.last_ms, 0, sizeof(ro.last_ms));
+	assert_int_equal(conn_list_runs_multi(c, dag, &since, 1, add_dag_run, &ro, &e), 0);
+	assert_int_equal(ro.lines.n, 250);
+	/* learnt on the first listing (the flows by name), kept for the connection */
+	assert_int_equal(fake_count(&f, "POST /api/flows/filter 422"), 1);
+	assert_int_equal(fake_count(&f, " 422"), 1);
+	assert_int_equal(fake_count(&f, "POST /api/flow_runs/filter 200"), 3);
+	assert_int_equal(fake_count(&f, "POST /api/flow_runs/count 200"), 1);
+	keys = all_run_keys(c, dag, 1, &ids, &n_keys);
+	assert_int_equal(fake_count(&f, " 422"), 1);   /* the per-DAG listings use it too */
+	assert_int_equal(conn_list_run_tis(c, keys, n_keys, add_run_tis, &seen, &e), 0);
+	assert_int_equal(seen.lines.n, 500);
+	assert_int_equal(fake_count(&f, "POST /api/task_runs/filter 200"), 5);
+	/* a history only for the task runs that ran twice (extract) */
+	assert_int_equal(fake_count(&f, "/task_run_states/"), 250);
+	assert_int_equal(fake_count(&f, " 422"), 1);
+	dd_strv_release(&ro.lines);
+	bench_stop(&f, dir, c, keys, &ids, &seen);
+}
+
+struct rejects {
+	struct dd_strv lines;
+};
+
+static void on_reject(const struct dd_reject *r, void *ud)
+{
+	struct rejects *u = ud;
+
+	dd_strv_push_owned(&u->lines, dd_xasprintf("%s|%s|%s|%s", r->dag_id ? r->dag_id : "-",
+	                                           r->run_id ? r->run_id : "-", r->object, r->problem));
+}
+
+/* A rejected task run names its DAG and run; a chunk whose listing failed
+ * after the retries gives err to its runs only. */
+static void test_fleet_reject_and_failed_chunk(void **state)
+{
+	static const char *const dag[] = { "bench_dag" };
+	struct fake f;
+	char dir[256], url[256], world[300], faults[300], cmd[1024];
+	const char *args[] = { "--mode", "server", "--world", world, "--faults", faults, NULL };
+	struct dd_source s;
+	struct dd_conn *c;
+	struct dd_error e = DD_ERROR_INIT;
+	struct tis_seen seen = { DD_STRV_INIT, 0, 0, DD_ERROR_INIT };
+	struct rejects rj = { DD_STRV_INIT };
+	struct dd_strv ids = DD_STRV_INIT;
+	struct dd_run_key *keys;
+	size_t n_keys;
+	char *w;
+
+	fake_tmpdir(dir, sizeof(dir));
+	snprintf(world, sizeof(world), "%s/world.json", dir);
+	snprintf(faults, sizeof(faults), "%s/faults.json", dir);
+	/* the first run's load task claims -5 retries */
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/bench/gen_world.py --runs 600 --success %s && "
+	         "/usr/bin/python3 -c 'import json,sys; w=json.load(open(sys.argv[1])); "
+	         "w[\"runs\"][0][\"task_instances\"][1][\"max_tries\"]=-6; json.dump(w,open(sys.argv[1],\"w\"))' %s",
+	         fake_root(), world, world);
+	assert_int_equal(system(cmd), 0);
+	/* the first chunk's listing answers 503 for all 8 attempts */
+	fake_write(faults, "[{\"path\": \"/task_runs/filter$\", \"kind\": \"503\", \"times\": 8}]\n");
+	assert_int_equal(fake_start(&f, "fake_prefect.py", args), 0);
+	http_set_retry_policy(1, 2, 60000);
+	c = open_bench(&f, &s, url, sizeof(url));
+	conn_on_reject(c, on_reject, &rj);
+	keys = all_run_keys(c, dag, 1, &ids, &n_keys);
+	assert_int_equal(n_keys, 600);
+	/* the rejected run first, in the second chunk */
+	{
+		struct dd_run_key k = keys[0];
+
+		keys[0] = keys[599];
+		keys[599] = k;
+	}
+	assert_int_equal(conn_list_run_tis(c, keys, n_keys, add_run_tis, &seen, &e), 0);
+	assert_int_equal(seen.runs, 600);
+	assert_int_equal(seen.failed, 500);
+	assert_int_equal(seen.err.code, DD_ENET);
+	assert_non_null(strstr(seen.err.msg, "503"));
+	assert_int_equal(seen.lines.n, 199);   /* 100 runs of two task runs, one rejected */
+	assert_int_equal(rj.lines.n, 1);
+	w = dd_xasprintf("bench_dag|%s|task instance load-0|", keys[599].run_id);
+	assert_true(dd_starts_with(rj.lines.v[0], w));
+	free(w);
+	http_set_retry_policy(0, 0, 0);
+	dd_strv_release(&rj.lines);
+	bench_stop(&f, dir, c, keys, &ids, &seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest server_tests[] = {
@@ -513,10 +997,14 @@ int main(void)
 		cmocka_unit_test(test_tis_tries_logs),
 		cmocka_unit_test(test_health_and_ui),
 		cmocka_unit_test(test_bad_auth),
+		cmocka_unit_test(test_fleet_server),
 	};
 	const struct CMUnitTest other_tests[] = {
 		cmocka_unit_test(test_cloud),
 		cmocka_unit_test(test_log_paging_and_cap),
+		cmocka_unit_test(test_fleet_cloud),
+		cmocka_unit_test(test_fleet_requests_and_limit),
+		cmocka_unit_test(test_fleet_reject_and_failed_chunk),
 	};
 	int rc;
 
