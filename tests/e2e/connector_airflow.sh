@@ -22,7 +22,7 @@ run "$DAGDOC" sync -v --store "$TMP/v2.db" $SINCE etl_daily
 expect_rc "v2: sync with a token from /auth/token exits 0" 0
 expect_out "v2: detected from /api/v2/version" '\(airflow 3\.2\.0 \(api v2\)\)'
 expect_err "v2: --verbose traces the token exchange" "^dagdoc: http: POST http://127\.0\.0\.1:$port/auth/token -> 201 \("
-expect_err "v2: --verbose traces run listing with its query" "^dagdoc: http: GET http://127\.0\.0\.1:$port/api/v2/dags/etl_daily/dagRuns\?order_by=run_after&run_after_gte=[^ ]+&limit=100&offset=0 -> 200 \("
+expect_err "v2: --verbose traces the run listing" "^dagdoc: http: POST http://127\.0\.0\.1:$port/api/v2/dags/~/dagRuns/list -> 200 \("
 expect_err "v2: --verbose traces the NDJSON log fetches" "GET http://127\.0\.0\.1:$port/api/v2/dags/etl_daily/dagRuns/scheduled__2026-03-05T02%3A00%3A00%2B00%3A00/taskInstances/transform/logs/2\?map_index=-1&full_content=true -> 200"
 expect_no "v2: the password is in no output" "$PW"
 expect_no "v2: no Authorization header in traces" "Authorization|Bearer ey"
@@ -55,8 +55,8 @@ expect_no "v1: the token is in no output" "$TOKEN"
 
 # ---- faults: retried, or one sentence --------------------------------------
 cat >"$TMP/faults.json" <<'EOF'
-[{"path": "/dagRuns$", "kind": "429", "times": 1, "retry_after": "1"},
- {"path": "/taskInstances$", "kind": "503", "times": 2},
+[{"path": "/dagRuns/list$", "kind": "429", "times": 1, "retry_after": "1"},
+ {"path": "/taskInstances/list$", "kind": "503", "times": 2},
  {"path": "/api/v1/importErrors$", "kind": "429", "times": 1, "retry_after": "Thu, 01 Jan 2026 00:00:00 GMT"}]
 EOF
 start_fake fake_airflow.py faults --api v1 --world "$WORLD" --faults "$TMP/faults.json"
@@ -65,7 +65,7 @@ run "$DAGDOC" sync -v --store "$TMP/f.db" $SINCE sync_crm
 expect_rc "faults: 429 (Retry-After both forms) and 503 are retried" 0
 expect_err "faults: the retry is traced with its reason" "-> 429 \([0-9]+ bytes, [0-9]+ ms\); retry 1 in 1\.0 s \(Retry-After\)$"
 eq "faults: each fault answered once or twice, then 200" \
-	"$(grep -c ' fault=' "$TMP/faults.req") $(grep -c '/dagRuns?.* 200$' "$TMP/faults.req")" "4 1"
+	"$(grep -c ' fault=' "$TMP/faults.req") $(grep -c '/dagRuns/list 200$' "$TMP/faults.req")" "4 1"
 
 echo '[{"path": "/api/v1/dags$", "kind": "malformed", "times": 1}]' >"$TMP/malformed.json"
 start_fake fake_airflow.py malformed --api v1 --world "$WORLD" --faults "$TMP/malformed.json"

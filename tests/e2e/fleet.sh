@@ -70,6 +70,30 @@ for api in v1 v2; do
 	eq "$api: a third sync: still nothing duplicated" "$(q "$DB" "SELECT count(*) FROM task_instances")" 1920
 done
 
+# ---- the same on Prefect: a flow plays the DAG, task runs of many flow runs per request
+start_fake fake_prefect.py pf --mode server --world fleet:8x30x4:7
+cat >"$TMP/pf.yaml" <<YAML
+sources:
+  - name: fleet
+    kind: prefect
+    url: http://127.0.0.1:$port/api
+YAML
+DB="$TMP/pf.db"
+run "$DAGDOC" sync --config "$TMP/pf.yaml" --store "$DB" --since 31d
+expect_rc "prefect: first sync exits 0" 0
+expect_out "prefect: 8 flows, 240 runs" '^synced 8 DAGs from fleet .*: 240 runs \(240 new\)'
+# (a flow run not started yet has no task runs)
+check "prefect: the task runs stored, each once" test "$(q "$DB" "SELECT count(*) FROM task_instances")" -gt 900
+# the 8 flows' own task lists, then pages of 200 task runs across flow runs
+# (and a count when a page comes back full)
+check "prefect: task runs asked for many flow runs at once ($(grep -c '/task_runs/filter ' "$TMP/pf.req") requests for 240 runs)" \
+	test "$(grep -c '/task_runs/filter ' "$TMP/pf.req")" -le 14
+before=$(wc -l <"$TMP/pf.req")
+run "$DAGDOC" sync --config "$TMP/pf.yaml" --store "$DB" --since 31d
+expect_out "prefect: second sync: 240 runs, none new" '240 runs \(0 new\)'
+second=$(( $(wc -l <"$TMP/pf.req") - before ))
+check "prefect: second sync: at most 10 requests for 8 flows (made $second)" test "$second" -le 10
+
 # ---- 3. an interrupted sync keeps what it stored; the next does not start over --
 start_fake fake_airflow.py int --api v1 --world fleet:6x60x4:3 --latency-ms 5
 config "$TMP/int.yaml" "$port"
