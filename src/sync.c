@@ -16,6 +16,10 @@
 #define CURSOR_RESUME "resume_ms"       /* list runs from here next time */
 #define CURSOR_COVERED "covered_from_ms" /* window start the cursor is valid for */
 #define CURSOR_DEFINED "defined_ms"     /* when the DAG's definition was last stored whole */
+/* "FROM SUCCESS_LOGS": every log the DAG wants from FROM on, with that
+ * success_logs, is stored (or known missing) for its stored runs; "0" when
+ * not (runs were added since, or a log could not be fetched). */
+#define CURSOR_LOGS_DONE "logs_done"
 #define DAGS_PER_LISTING 100            /* DAGs whose runs one listing asks for */
 #define RUNS_PER_BLOCK 500              /* runs whose task instances one call asks for */
 #define DEFAULT_LOG_BATCH 64            /* logs fetched (and written) together */
@@ -65,6 +69,8 @@ struct dag {
 	int hold_cursor;             /* a run was rejected from the listing */
 	size_t gaps;                 /* its objects rejected or runs left out (this sync) */
 	int runs_done;               /* runs stored and cursor moved */
+	int logs_were_done;          /* nothing to plan: every log it wants is stored */
+	size_t logs_failed;          /* its logs that could not be fetched (this sync) */
 };
 
 struct ctx {
@@ -586,6 +592,25 @@ static int plan_runs(struct ctx *x, struct dd_error *err)
 	return 0;
 }
 
+/* Says the DAG's logs are to be planned again (one small transaction). */
+static int logs_pending(struct ctx *x, struct dag *g, struct dd_error *err)
+{
+	int rc, redone = 0;
+
+	if (!g->n_fetch)
+		return 0;
+	do {
+		if ((rc = store_begin(x->s, err)) < 0)
+			break;
+		rc = store_cursor_put(x->s, x->source_ref, g->dag_id, CURSOR_LOGS_DONE, "0", err);
+		if (!rc)
+			rc = store_commit(x->s, err);
+		else
+			store_rollback(x->s);
+	} while (redo_busy(rc, &redone, err));
+	return rc;
+}
+
 /* Moves a DAG's cursor once every listed run is stored (one small
  * transaction), and records when its runs were read. */
 static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
@@ -596,7 +621,7 @@ static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
 	g->runs_done = 1;
 	x->st->dags_done++;
 	if (g->hold_cursor)
-		return 0;
+		return logs_pending(x, g, err);
 	if (g->oldest_open)
 		resume = g->oldest_open;
 	else if (g->newest)
@@ -611,6 +636,9 @@ static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
 			rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, CURSOR_RESUME, resume, err);
 		if (!rc)
 			rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, STORE_CURSOR_RUNS_READ, g->read_ms, err);
+		/* runs were added: their logs are to be planned */
+		if (!rc && g->n_fetch)
+			rc = store_cursor_put(x->s, x->source_ref, g->dag_id, CURSOR_LOGS_DONE, "0", err);
 		if (!rc)
 			rc = store_commit(x->s, err);
 		else
@@ -867,6 +895,14 @@ static void jobs_release(struct log_jobs *j)
 	dd_strv_release(&j->failing_tasks);
 }
 
+static void dag_log_failed(struct ctx *x, const struct log_job *job)
+{
+	struct dag *g = find_dag(x, job->dag_id);
+
+	if (g)
+		g->logs_failed++;
+}
+
 /* Called by the connector as each log arrives: cap and compress it now
  * (the text is only valid during the call), keep the blob for the write. */
 static int on_log(const struct dd_log_request *req, const char *text, size_t len, int truncated,
@@ -881,6 +917,7 @@ static int on_log(const struct dd_log_request *req, const char *text, size_t len
 		job->missing_reason = dd_xstrdup(lerr->msg);
 	} else if (lerr) {
 		job->outcome = JOB_FAILED;
+		dag_log_failed(x, job);
 		if (!x->st->logs_failed)
 			snprintf(x->st->first_log_error, sizeof(x->st->first_log_error), "%s", lerr->msg);
 		x->st->logs_failed++;
@@ -889,6 +926,7 @@ static int on_log(const struct dd_log_request *req, const char *text, size_t len
 		job->delivered = len;
 	} else {
 		job->outcome = JOB_FAILED;
+		dag_log_failed(x, job);
 		if (!x->st->logs_failed)
 			snprintf(x->st->first_log_error, sizeof(x->st->first_log_error), "%s", perr.msg);
 		x->st->logs_failed++;
@@ -972,6 +1010,49 @@ static int plan_logs(struct ctx *x, struct dag *g, struct log_jobs *j, struct dd
 	return rc;
 }
 
+/* Is every log the DAG wants already stored, for this window and
+ * success_logs (so planning them would find nothing)? */
+static int logs_done(struct ctx *x, struct dag *g)
+{
+	char *v = NULL;
+	long long from = 0;
+	int success_logs = -1, yes;
+
+	if (g->n_fetch || store_cursor_get(x->s, x->source_ref, g->dag_id, CURSOR_LOGS_DONE, &v, NULL) < 0 || !v)
+		return 0;
+	yes = sscanf(v, "%lld %d", &from, &success_logs) == 2 && from > 0 && from <= x->o->since_ms &&
+	      success_logs == x->src->success_logs;
+	free(v);
+	g->logs_were_done = yes;
+	return yes;
+}
+
+/* Records, for each DAG whose logs were planned and all fetched (none
+ * failed, none of its objects rejected), that nothing is left to plan. */
+static int note_logs_done(struct ctx *x, struct dd_error *err)
+{
+	int rc = 0, redone = 0;
+
+	do {
+		if ((rc = store_begin(x->s, err)) < 0)
+			break;
+		for (size_t i = 0; i < x->n_dags && rc == 0; i++) {
+			struct dag *g = &x->dags[i];
+			char v[64];
+
+			if (g->skip || !g->ref || g->logs_were_done || g->logs_failed || g->gaps || !g->runs_done)
+				continue;
+			snprintf(v, sizeof(v), "%lld %d", (long long)x->o->since_ms, x->src->success_logs);
+			rc = store_cursor_put(x->s, x->source_ref, g->dag_id, CURSOR_LOGS_DONE, v, err);
+		}
+		if (!rc)
+			rc = store_commit(x->s, err);
+		else
+			store_rollback(x->s);
+	} while (redo_busy(rc, &redone, err));
+	return rc;
+}
+
 /* Fetches the logs of every DAG, log_batch at a time whatever their DAG,
  * so the connector keeps its concurrency busy; one transaction per batch. */
 static int sync_logs(struct ctx *x, struct dd_error *err)
@@ -985,7 +1066,7 @@ static int sync_logs(struct ctx *x, struct dd_error *err)
 	if (j.log_cap && (!j.success_cap || j.success_cap > j.log_cap))
 		j.success_cap = j.log_cap;
 	for (size_t i = 0; i < x->n_dags && rc == 0; i++)
-		if (!x->dags[i].skip && x->dags[i].ref)
+		if (!x->dags[i].skip && x->dags[i].ref && !logs_done(x, &x->dags[i]))
 			rc = plan_logs(x, &x->dags[i], &j, err);
 	x->st->logs_planned = j.n;
 	for (size_t off = 0; off < j.n && rc == 0; off += batch) {
@@ -1014,6 +1095,8 @@ static int sync_logs(struct ctx *x, struct dd_error *err)
 			rc = write_logs(x, j.v + off, n, err);
 		free(reqs);
 	}
+	if (rc == 0)
+		rc = note_logs_done(x, err);
 	jobs_release(&j);
 	return rc;
 }
