@@ -694,7 +694,6 @@ static void multi_run_item(struct dd_conn *c, const cJSON *el, void *ud)
 {
 	struct runs_multi *u = ud;
 	const char *key = cJSON_IsObject(el) ? conn_jstr(NULL, el, u->id_key) : NULL;
-	int64_t expected = cJSON_IsObject(el) ? conn_jtime(NULL, el, "expected_start_time") : 0;
 
 	for (size_t k = key ? id_dag_first(u->chunk, u->n_chunk, key) : u->n_chunk;
 	     k < u->n_chunk && !strcmp(u->chunk[k].id, key); k++) {
@@ -703,8 +702,8 @@ static void multi_run_item(struct dd_conn *c, const cJSON *el, void *ud)
 		struct dd_run r;
 		struct dag_runs *dr = &u->runs[d];
 
-		if (u->since_ms[d] > 0 && expected < u->since_ms[d])
-			continue;   /* older than this DAG's own since */
+		/* validate, then use: a date that cannot be read is a rejected run,
+		 * never one taken for old and dropped */
 		if (pf_read_run(el, &r, &ck) < 0) {
 			const char *id = cJSON_IsObject(el) ? conn_jstr(NULL, el, "id") : NULL;
 			char what[300];
@@ -712,6 +711,10 @@ static void multi_run_item(struct dd_conn *c, const cJSON *el, void *ud)
 			snprintf(what, sizeof(what), "flow run %.200s", id ? id : "(no id)");
 			conn_reject_dag(c, u->dag_ids[d], what, id, &ck);
 			continue;
+		}
+		if (u->since_ms[d] > 0 && r.logical_ms < u->since_ms[d]) {
+			dd_run_release(&r);
+			continue;   /* older than this DAG's own since */
 		}
 		DD_GROW(dr->v, dr->cap, dr->n + 1);
 		dr->v[dr->n++] = r;
