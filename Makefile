@@ -55,8 +55,8 @@ DEPFILES   := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(addsuffix .d,$(UNIT_BIN))
 # Debian packages, by what needs them; a stamp per group records that
 # the group is installed (`make deps` is the build group).
 DEB_BUILD  := build-essential pkg-config libcurl4-openssl-dev libcjson-dev \
-              libpcre2-dev libgit2-dev libsqlite3-dev libyaml-dev zlib1g-dev libvectorscan-dev
-DEB_TEST   := libcmocka-dev python3 python3-yaml python3-jsonschema git sqlite3 chromium zsh fish
+              libpcre2-dev libgit2-dev libsqlite3-dev libyaml-dev zlib1g-dev libvectorscan-dev libpq-dev
+DEB_TEST   := libcmocka-dev python3 python3-yaml python3-jsonschema git sqlite3 postgresql chromium zsh fish
 DEB_FUZZ   := clang libclang-rt-14-dev
 DEB_BENCH  := ripgrep time hyperfine
 DEB_DEV    := clang-format valgrind
