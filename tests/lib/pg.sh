@@ -9,7 +9,10 @@
 #         export DAGDOC_TEST_PG_DIR=DIR
 #       and nothing else on stdout; fails with the log's tail on stderr.
 #   tests/lib/pg.sh createdb NAME
-#       (re)creates database NAME on $DAGDOC_TEST_PG, prints $DAGDOC_TEST_PG/NAME
+#       (re)creates database NAME on $DAGDOC_TEST_PG, prints $DAGDOC_TEST_PG/NAME.
+#       The database has SQLite's group_concat(x[, sep]) and hex(blob), in
+#       pg_catalog (so no search_path hides them and pg_dump leaves them
+#       out), so that the tests' queries read both backends alike.
 #   tests/lib/pg.sh stop DIR
 #       stops the server (immediate: nothing in it is worth keeping), removes DIR
 #
@@ -107,6 +110,16 @@ createdb() {
 	PGOPTIONS="-c client_min_messages=warning" "$psql" -X -q -v ON_ERROR_STOP=1 -d "$DAGDOC_TEST_PG/postgres" \
 		-c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\"" >/dev/null ||
 		die "cannot create database $name on $DAGDOC_TEST_PG"
+	"$psql" -X -q -v ON_ERROR_STOP=1 -d "$DAGDOC_TEST_PG/$name" >/dev/null <<'SQL' ||
+CREATE FUNCTION pg_catalog.dd_gc_step(acc text, v anyelement, sep text) RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v::text ELSE acc || sep || v::text END $$;
+CREATE FUNCTION pg_catalog.dd_gc_step(acc text, v anyelement) RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT pg_catalog.dd_gc_step(acc, v, ',') $$;
+CREATE AGGREGATE pg_catalog.group_concat(anyelement, text) (SFUNC = pg_catalog.dd_gc_step, STYPE = text);
+CREATE AGGREGATE pg_catalog.group_concat(anyelement) (SFUNC = pg_catalog.dd_gc_step, STYPE = text);
+CREATE FUNCTION pg_catalog.hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT upper(encode($1, 'hex')) $$;
+SQL
+		die "cannot add SQLite's functions to database $name"
 	echo "$DAGDOC_TEST_PG/$name"
 }
 
