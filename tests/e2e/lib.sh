@@ -13,6 +13,8 @@
 #   start_hook NAME ARGS...     the same for tests/fakes/fake_webhook.py (requests in $TMP/NAME.rec)
 #   new_store NAME              prints a fresh store for --store: $TMP/NAME.db, or with
 #                               DAGDOC_TEST_BACKEND=postgresql a new database's URL
+#   store NAME                  the store NAME of this test: made fresh by its first call
+#                               (new_store), the same one after
 #   store_sql STORE SQL         runs SQL on STORE (sqlite3 or psql), rows '|'-separated, no header
 #   store_dump STORE            everything STORE holds, to grep for what must not be there
 #   store_lacks STORE TEXT      STORE can be read and holds no TEXT (for check)
@@ -146,6 +148,13 @@ new_store() {
 		"$ROOT/tests/lib/pg.sh" createdb "$db"
 		;;
 	esac
+}
+store() {
+	if [ ! -e "$TMP/stores/$1" ]; then
+		mkdir -p "$TMP/stores"
+		new_store "$1" >"$TMP/stores/$1.tmp" && mv "$TMP/stores/$1.tmp" "$TMP/stores/$1"
+	fi
+	cat "$TMP/stores/$1"
 }
 _is_url() { case "$1" in postgres://* | postgresql://*) return 0 ;; esac; return 1; }
 # psql prints as sqlite3 does: unaligned, '|' between columns, no header,
