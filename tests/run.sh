@@ -9,7 +9,9 @@
 #
 # JOBS=N runs N tests at a time (default: the number of cores).  Each
 # test's output is kept in its own file and reported in the same order as a
-# serial run: units, then e2e scripts by name.
+# serial run: units, then e2e scripts by name.  Each runs in a folder of
+# its own under the run's temporary folder.  TIMES=1 adds how long each
+# took, slowest first, before the closing lines.
 #
 # A script with a line "# backends: sqlite postgresql" runs twice, the
 # second time as NAME[postgresql] with DAGDOC_TEST_BACKEND=postgresql;
@@ -142,15 +144,29 @@ for i in "${!names[@]}"; do
 		flush
 	done
 	IFS=$'\n' read -r -d '' -a cmd <<<"${cmds[$i]}"
+	# in a folder of its own: a stray relative path lands there, not in the repository
+	mkdir "$out_dir/$i.cwd"
 	(
+		cd "$out_dir/$i.cwd" || exit
+		t0=$EPOCHREALTIME
 		"${cmd[@]}" >"$out_dir/$i.log" 2>&1 </dev/null
 		echo $? >"$out_dir/$i.rc.tmp"
+		echo "$t0 $EPOCHREALTIME" >"$out_dir/$i.time"
 		mv "$out_dir/$i.rc.tmp" "$out_dir/$i.rc"
 	) &
 done
 wait
 flush
 
+# TIMES=1: how long each test took (wall clock), slowest first
+if [ "${TIMES:-0}" = 1 ]; then
+	echo
+	for i in "${!names[@]}"; do
+		[ -f "$out_dir/$i.time" ] || continue
+		read -r t0 t1 <"$out_dir/$i.time"
+		echo "$t0 $t1 ${names[$i]}"
+	done | awk '{ printf "time %7.1f s  %s\n", $2 - $1, $3 }' | sort -k2,2nr
+fi
 if [ ${#failures[@]} -gt 0 ]; then
 	echo
 	echo "failed: ${failures[*]}"
