@@ -22,7 +22,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
-PKGS       := libcurl libcjson libpcre2-8 libgit2 sqlite3 yaml-0.1 zlib libhs
+PKGS       := libcurl libcjson libpcre2-8 libgit2 sqlite3 libpq yaml-0.1 zlib libhs
 CC         ?= cc
 BUILD      ?= build
 SAN        ?=
@@ -55,8 +55,8 @@ DEPFILES   := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(addsuffix .d,$(UNIT_BIN))
 # Debian packages, by what needs them; a stamp per group records that
 # the group is installed (`make deps` is the build group).
 DEB_BUILD  := build-essential pkg-config libcurl4-openssl-dev libcjson-dev \
-              libpcre2-dev libgit2-dev libsqlite3-dev libyaml-dev zlib1g-dev libvectorscan-dev libpq-dev
-DEB_TEST   := libcmocka-dev python3 python3-yaml python3-jsonschema git sqlite3 postgresql chromium zsh fish
+              libpcre2-dev libgit2-dev libsqlite3-dev libpq-dev libyaml-dev zlib1g-dev libvectorscan-dev
+DEB_TEST   := libcmocka-dev python3 python3-yaml python3-jsonschema git sqlite3 chromium zsh fish postgresql
 DEB_FUZZ   := clang libclang-rt-14-dev
 DEB_BENCH  := ripgrep time hyperfine
 DEB_DEV    := clang-format valgrind

@@ -11,6 +11,7 @@
 #include "dagdoc/config.h"
 #include "dagdoc/redact.h"
 #include "dagdoc/secrets.h"
+#include "dagdoc/store.h"
 
 #define DEFAULT_CONCURRENCY 8
 #define DEFAULT_TIMEOUT_S 60
@@ -145,6 +146,8 @@ void config_release(struct dd_config *cfg)
 {
 	free(cfg->file);
 	free(cfg->store_path);
+	free(cfg->store_password_env);
+	free(cfg->store_password);
 	dd_strv_release(&cfg->pattern_dirs);
 	for (size_t i = 0; i < cfg->n_sources; i++)
 		source_release(&cfg->sources[i]);
@@ -259,6 +262,15 @@ static int get_path(struct reader *rd, yaml_node_t *n, const char *key, char **o
 		*out = expand_home(raw);
 	free(raw);
 	return 0;
+}
+
+/* store: a path (relative to the configuration's folder) or a PostgreSQL
+ * URL, taken as it is. */
+static int get_store(struct reader *rd, yaml_node_t *n, char **out)
+{
+	if (n->type == YAML_SCALAR_NODE && store_is_url((const char *)n->data.scalar.value))
+		return get_string(rd, n, "store", out);
+	return get_path(rd, n, "store", out);
 }
 
 static int get_int(struct reader *rd, yaml_node_t *n, const char *key, long min, long max, long *out)
@@ -581,7 +593,9 @@ static int read_root(struct reader *rd, yaml_node_t *root, int *literal_secret)
 	if (root->type != YAML_MAPPING_NODE)
 		return fail_at(rd, root, "the configuration must be a mapping (sources:, repos:, store:, patterns:, post:)");
 	FOR_EACH_PAIR(rd, root, k, v) {
-		if (key_is(k, "store")) rc = get_path(rd, v, "store", &rd->cfg->store_path);
+		if (key_is(k, "store")) rc = get_store(rd, v, &rd->cfg->store_path);
+		else if (key_is(k, "store_password_env")) rc = get_string(rd, v, "store_password_env",
+		                                                         &rd->cfg->store_password_env);
 		else if (key_is(k, "patterns")) rc = get_string_list(rd, v, "patterns", 1, &rd->cfg->pattern_dirs);
 		else if (key_is(k, "sources")) rc = read_list(rd, v, "sources", read_source, literal_secret);
 		else if (key_is(k, "repos")) rc = read_list(rd, v, "repos", read_repo_cb, NULL);
@@ -592,7 +606,8 @@ static int read_root(struct reader *rd, yaml_node_t *root, int *literal_secret)
 			rd->cfg->degraded_exit = (int)n;
 		}
 		else if (key_is(k, "post")) rc = read_post(rd, v);
-		else rc = unknown_key(rd, k, "the configuration", "sources, repos, store, patterns, degraded_exit, post");
+		else rc = unknown_key(rd, k, "the configuration",
+		                      "sources, repos, store, store_password_env, patterns, degraded_exit, post");
 		if (rc < 0)
 			return rc;
 	}
@@ -889,6 +904,16 @@ static void finish(struct dd_config *cfg)
 	}
 	if (!cfg->store_path)
 		cfg->store_path = config_default_store();
+	store_register_password(cfg->store_path);
+	if (cfg->store_password_env && (v = env_dup(cfg->store_password_env))) {
+		free(cfg->store_password);
+		cfg->store_password = v;
+		secrets_add(v);
+	} else if (cfg->store_password_env) {
+		dd_strv_push_owned(&cfg->warnings, dd_xasprintf("store_password_env names %s, which is not set in "
+		                                                "the environment (or is empty); export it, or fix "
+		                                                "the name", cfg->store_password_env));
+	}
 }
 
 int config_load_string(const char *name, const char *text, size_t len,
@@ -1157,7 +1182,13 @@ void config_print(const struct dd_config *cfg, FILE *out)
 	emit(&em, &ev);
 	begin(&em, 1);
 	emit_kv(&em, "file", cfg->file ? cfg->file : "(none: environment only)");
-	emit_kv(&em, "store", cfg->store_path);
+	{
+		char *shown = store_redact(cfg->store_path);
+
+		emit_kv(&em, "store", shown);
+		free(shown);
+	}
+	emit_kv(&em, "store_password_env", cfg->store_password_env);
 	emit_list(&em, "patterns", &cfg->pattern_dirs);
 	emit_kv_int(&em, "degraded_exit", cfg->degraded_exit);
 	emit_scalar(&em, "sources");

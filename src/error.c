@@ -74,6 +74,7 @@ const char *dd_code_name(int code)
 	case DD_EINTR: return "interrupted";
 	case DD_EGIT: return "git";
 	case DD_EEXIST: return "exists";
+	case DD_EBUSY: return "busy";
 	default: return "error";
 	}
 }

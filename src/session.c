@@ -27,14 +27,16 @@ int session_open(struct dd_session *s, struct dd_config *cfg, const char *store_
                  struct dd_error *err)
 {
 	struct dd_error ro = DD_ERROR_INIT;
+	struct store_opts o = { cfg ? cfg->store_password : NULL, 0 };
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->offline = offline;
-	rc = store_open(store_path, &s->store, err);
+	rc = store_open_with(store_path, &o, &s->store, err);
 	/* --offline only reads: a store this user may not write is read as it is */
-	if (rc < 0 && offline && store_open_readonly(store_path, &s->store, &ro) == 0) {
+	o.readonly = 1;
+	if (rc < 0 && offline && store_open_with(store_path, &o, &s->store, &ro) == 0) {
 		dd_error_clear(err);
 		rc = 0;
 	}
@@ -117,9 +119,14 @@ int session_sync(struct dd_session *s, const struct dd_source *src, const char *
 	}
 	opts.batch_hook = h->batch_hook;
 	opts.batch_hook_ud = h->batch_hook_ud;
-	rc = conn_open(src, h->verbose, &conn, err);
-	if (rc < 0)
+	/* one sync per source and store at a time, across processes */
+	if ((rc = store_sync_lock(s->store, src->name, err)) < 0)
 		return rc;
+	rc = conn_open(src, h->verbose, &conn, err);
+	if (rc < 0) {
+		store_sync_unlock(s->store, src->name);
+		return rc;
+	}
 	if (describe)
 		snprintf(describe, 256, "%s", conn_describe(conn));
 	if (h->sync_guard)
@@ -152,6 +159,7 @@ int session_sync(struct dd_session *s, const struct dd_source *src, const char *
 	if (h->sync_guard)
 		h->sync_guard(0, h->ud);
 	conn_close(conn);
+	store_sync_unlock(s->store, src->name);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < (n ? n : 1); i++)
@@ -387,7 +395,7 @@ static void record_verdicts(struct dd_session *s, const struct triage_result *t)
 	}
 	if (n)
 		note(s, dd_xasprintf("the store %s is read-only here: what the evidence established is not kept",
-		                     store_path(s->store)));
+		                     store_shown(s->store)));
 }
 
 static int triage_with_facts(struct dd_session *s, int64_t dag_ref, int64_t since_s, struct triage_result *t,
@@ -620,7 +628,7 @@ int session_report(struct dd_session *s, const struct session_report_scope *sc, 
 	free(picks.v);
 	if (record && store_readonly(s->store)) {
 		note(s, dd_xasprintf("the store %s is read-only here: this report's failures are not recorded (as "
-		                     "with --no-record)", store_path(s->store)));
+		                     "with --no-record)", store_shown(s->store)));
 		record = 0;
 	}
 	return report_finish(r, s->store, record, err);

@@ -6,12 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
 #include "dagdoc/secrets.h"
 #include "dagdoc/store.h"
+#include "store_db.h"
 
 /* ---- schema ------------------------------------------------------------ */
 
@@ -128,7 +128,7 @@ static const char *const migrations[] = {
 	"  metadatabase_status TEXT,"
 	"  detail TEXT);"
 	"CREATE INDEX health_by_source ON health_snapshots (source_id, taken_ms);"
-	"PRAGMA application_id = 1684105060;",   /* STORE_APPLICATION_ID */
+	"PRAGMA application_id = 1684105060;",   /* STORE_APPLICATION_ID (store_db.c) */
 
 	/* 2: report history (new vs recurring failures) and lookups by
 	 * fingerprint */
@@ -165,8 +165,6 @@ static const char *const migrations[] = {
 	"  at_ms INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (fingerprint, kind, what));",
 };
-
-#define STORE_APPLICATION_ID 1684105060   /* "dagd" */
 
 /* ---- prepared statements ------------------------------------------------ */
 
@@ -240,7 +238,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_SOURCE_PUT] =
 		"INSERT INTO sources (name, kind, description) VALUES (?1, ?2, ?3) "
 		"ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
-		"description = coalesce(excluded.description, description) RETURNING id",
+		"description = coalesce(excluded.description, sources.description) RETURNING id",
 	[S_SOURCE_REF] = "SELECT id FROM sources WHERE name = ?1",
 	[S_SOURCE_SYNCED] = "UPDATE sources SET last_sync_ms = ?2 WHERE id = ?1",
 	[S_SOURCE_UI_SET] = "UPDATE sources SET ui_form = ?2, ui_base = ?3 WHERE id = ?1",
@@ -248,8 +246,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_DAG_PUT] =
 		"INSERT INTO dags (source_id, dag_id, fileloc, external_id, is_paused, updated_ms) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (source_id, dag_id) DO UPDATE SET "
-		"fileloc = coalesce(excluded.fileloc, fileloc), "
-		"external_id = coalesce(excluded.external_id, external_id), "
+		"fileloc = coalesce(excluded.fileloc, dags.fileloc), "
+		"external_id = coalesce(excluded.external_id, dags.external_id), "
 		"is_paused = excluded.is_paused, updated_ms = excluded.updated_ms RETURNING id",
 	[S_DAG_REF] =
 		"SELECT d.id FROM dags d JOIN sources s ON s.id = d.source_id "
@@ -261,10 +259,11 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_TASKS_DEL] = "DELETE FROM tasks WHERE dag_ref = ?1",
 	[S_DEPS_DEL] = "DELETE FROM task_deps WHERE dag_ref = ?1",
 	[S_TASK_INS] =
-		"INSERT OR REPLACE INTO tasks (dag_ref, task_id, operator, is_sensor) "
-		"VALUES (?1, ?2, ?3, ?4)",
+		"INSERT INTO tasks (dag_ref, task_id, operator, is_sensor) VALUES (?1, ?2, ?3, ?4) "
+		"ON CONFLICT (dag_ref, task_id) DO UPDATE SET operator = excluded.operator, "
+		"is_sensor = excluded.is_sensor",
 	[S_DEP_INS] =
-		"INSERT OR IGNORE INTO task_deps (dag_ref, upstream, downstream) VALUES (?1, ?2, ?3)",
+		"INSERT INTO task_deps (dag_ref, upstream, downstream) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[S_TASKS_GET] =
 		"SELECT task_id, operator, is_sensor FROM tasks WHERE dag_ref = ?1 ORDER BY task_id",
 	[S_DEPS_GET] =
@@ -335,8 +334,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY task_key ORDER BY lms DESC, rref DESC) AS rn "
 		"FROM (SELECT " TRY_COLS ", " TASK_KEY " AS task_key, r.logical_ms AS lms, ti.run_ref AS rref, "
 		"row_number() OVER (PARTITION BY " TASK_KEY ", ti.run_ref ORDER BY ti.map_index, t.try_number DESC) "
-		"AS per_run " TRY_FROM "WHERE r.dag_ref = ?1 AND r.logical_ms >= ?2 AND +t.state = 'success') "
-		"WHERE per_run = 1) WHERE rn <= ?3 ORDER BY 14, 3, 5, 6, 7",
+		"AS per_run " TRY_FROM "WHERE r.dag_ref = ?1 AND r.logical_ms >= ?2 AND +t.state = 'success') AS runs_tries "
+		"WHERE per_run = 1) AS ranked WHERE rn <= ?3 ORDER BY 14, 3, 5, 6, 7",
 	[S_COUNT] =
 		"SELECT (SELECT count(*) FROM runs WHERE dag_ref = ?1), "
 		"(SELECT count(*) FROM task_instances ti JOIN runs r ON r.id = ti.run_ref "
@@ -347,13 +346,20 @@ static const char *const stmt_sql[S__COUNT] = {
 		" JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref "
 		" WHERE r.dag_ref = ?1 AND l.missing = 0)",
 	[S_LOG_PUT] =
-		"INSERT OR REPLACE INTO logs (try_ref, original_size, text_size, truncated, missing, "
-		"reason, data, fetched_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		"INSERT INTO logs (try_ref, original_size, text_size, truncated, missing, "
+		"reason, data, fetched_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		"ON CONFLICT (try_ref) DO UPDATE SET original_size = excluded.original_size, "
+		"text_size = excluded.text_size, truncated = excluded.truncated, missing = excluded.missing, "
+		"reason = excluded.reason, data = excluded.data, fetched_ms = excluded.fetched_ms",
 	[S_LOG_GET] =
 		"SELECT original_size, text_size, truncated, missing, data FROM logs WHERE try_ref = ?1",
 	[S_CLASS_PUT] =
-		"INSERT OR REPLACE INTO classifications (try_ref, library_hash, category, pattern_id, "
-		"fingerprint, confidence, failure_json, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		"INSERT INTO classifications (try_ref, library_hash, category, pattern_id, "
+		"fingerprint, confidence, failure_json, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		"ON CONFLICT (try_ref, library_hash) DO UPDATE SET category = excluded.category, "
+		"pattern_id = excluded.pattern_id, fingerprint = excluded.fingerprint, "
+		"confidence = excluded.confidence, failure_json = excluded.failure_json, "
+		"created_ms = excluded.created_ms",
 	[S_CLASS_GET] =
 		"SELECT category, pattern_id, fingerprint, confidence, failure_json, created_ms "
 		"FROM classifications WHERE try_ref = ?1 AND library_hash = ?2",
@@ -371,18 +377,18 @@ static const char *const stmt_sql[S__COUNT] = {
 		"SELECT taken_ms, scheduler_status, scheduler_heartbeat_ms, metadatabase_status, detail "
 		"FROM health_snapshots WHERE source_id = ?1 ORDER BY taken_ms DESC, id DESC LIMIT 1",
 	[S_CURSOR_PUT] =
-		"INSERT OR REPLACE INTO sync_cursors (source_id, dag_id, key, value) "
-		"VALUES (?1, ?2, ?3, ?4)",
+		"INSERT INTO sync_cursors (source_id, dag_id, key, value) VALUES (?1, ?2, ?3, ?4) "
+		"ON CONFLICT (source_id, dag_id, key) DO UPDATE SET value = excluded.value",
 	[S_CURSOR_GET] =
 		"SELECT value FROM sync_cursors WHERE source_id = ?1 AND dag_id = ?2 AND key = ?3",
 	[S_FACT_PUT] =
-		"INSERT OR IGNORE INTO established (fingerprint, kind, verdict, what, tool, detail, user, at_ms) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		"INSERT INTO established (fingerprint, kind, verdict, what, tool, detail, user, at_ms) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
 	[S_FACTS] =
 		"SELECT fingerprint, kind, verdict, what, tool, detail, user, at_ms FROM established "
 		"ORDER BY at_ms, fingerprint, kind, what",
 	[S_REPORT_PUT] =
-		"INSERT OR IGNORE INTO report_history (report_ms, scope, fingerprint) VALUES (?1, ?2, ?3)",
+		"INSERT INTO report_history (report_ms, scope, fingerprint) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	/* reports are counted by their UTC date: two of one day (a re-run) are one */
 	[S_REPORT_SEEN] =
 		"SELECT count(DISTINCT report_ms / 86400000), coalesce(min(report_ms), 0) FROM report_history "
@@ -402,147 +408,125 @@ static const char *const stmt_sql[S__COUNT] = {
 };
 
 struct dd_store {
-	sqlite3 *db;
-	char *path;
-	int in_tx;
+	struct db *db;
+	char *path;            /* as given (a URL may hold a password: messages use shown) */
+	const char *shown;     /* the location as messages show it (db_shown) */
 	int readonly;          /* store_open_readonly */
-	sqlite3_stmt *stmts[S__COUNT];
+	struct db_stmt *stmts[S__COUNT];
 };
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static int db_error(struct dd_store *s, struct dd_error *err, const char *what)
+/* The db layer's failure as err; a busy store (DD_EBUSY) has lost its
+ * transaction, which is rolled back here so the caller can redo it. */
+static int db_fail(struct dd_store *s, struct dd_error *err, const char *what)
 {
-	int rc = sqlite3_extended_errcode(s->db);
+	int rc = db_error(s->db, err, what);
 
-	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-		return dd_error_set(err, DD_ESTORE,
-		                    "%s: the store %s is busy (another dagdoc is writing it); "
-		                    "try again when it has finished", what, s->path);
-	if ((rc & 0xff) == SQLITE_FULL)
-		return dd_error_set(err, DD_ESTORE, "%s: the disk holding %s is full; free some space",
-		                    what, s->path);
-	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
-		return dd_error_set(err, DD_ESTORE,
-		                    "%s: the store %s is damaged (%s); move it away and run "
-		                    "'dagdoc sync' to rebuild it", what, s->path, sqlite3_errmsg(s->db));
-	if ((rc & 0xff) == SQLITE_READONLY)
-		return dd_error_set(err, DD_ESTORE, "%s: the store %s cannot be written here (%s); check its "
-		                    "permissions and its directory's, or read it with --offline", what, s->path,
-		                    sqlite3_errmsg(s->db));
-	return dd_error_set(err, DD_ESTORE, "%s: store %s: %s", what, s->path, sqlite3_errmsg(s->db));
+	if (rc == DD_EBUSY)
+		db_rollback(s->db);
+	return rc;
 }
 
-static sqlite3_stmt *stmt(struct dd_store *s, enum stmt_id id, struct dd_error *err)
+static struct db_stmt *stmt(struct dd_store *s, enum stmt_id id, struct dd_error *err)
 {
-	sqlite3_stmt *st = s->stmts[id];
+	struct db_stmt *st = s->stmts[id];
 
-	if (!st) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st,
-		                       NULL) != SQLITE_OK) {
-			db_error(s, err, "preparing a query");
-			return NULL;
-		}
+	if (!st && (st = db_prepare(s->db, stmt_sql[id], err)))
 		s->stmts[id] = st;
-	}
 	return st;
 }
 
 /* The prepared statement `id` with ?1 bound to ref, or NULL (err set). */
-static sqlite3_stmt *stmt_ref(struct dd_store *s, enum stmt_id id, int64_t ref,
-                              struct dd_error *err)
+static struct db_stmt *stmt_ref(struct dd_store *s, enum stmt_id id, int64_t ref,
+                                struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, id, err);
+	struct db_stmt *st = stmt(s, id, err);
 
 	if (st)
-		sqlite3_bind_int64(st, 1, ref);
+		db_bind_int64(st, 1, ref);
 	return st;
 }
 
-static void done(sqlite3_stmt *st)
+static void done(struct db_stmt *st)
 {
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
 }
 
 /* Binds v; a text holding a registered credential (a server echoed one
  * into a message) is stored masked. */
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+static void bind_text(struct db_stmt *st, int i, const char *v)
 {
-	if (!v) {
-		sqlite3_bind_null(st, i);
-	} else if (secrets_found(v, strlen(v))) {
+	if (v && secrets_found(v, strlen(v))) {
 		struct dd_buf b = DD_BUF_INIT;
 
 		secrets_mask_append(&b, v, strlen(v));
-		sqlite3_bind_text(st, i, dd_buf_detach(&b), -1, free);
+		db_bind_text_owned(st, i, dd_buf_detach(&b));
 	} else {
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+		db_bind_text(st, i, v);
 	}
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+static char *col_text(struct db_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? dd_xstrdup((const char *)t) : NULL;
+	return dd_xstrdup(db_col_text(st, i));
 }
 
 /* Binds the queued/start/end times and the note, ?i to ?i+3, of a run, task
  * instance or try. */
-static void bind_times(sqlite3_stmt *st, int i, int64_t queued_ms, int64_t start_ms,
+static void bind_times(struct db_stmt *st, int i, int64_t queued_ms, int64_t start_ms,
                        int64_t end_ms, const char *note)
 {
-	sqlite3_bind_int64(st, i, queued_ms);
-	sqlite3_bind_int64(st, i + 1, start_ms);
-	sqlite3_bind_int64(st, i + 2, end_ms);
+	db_bind_int64(st, i, queued_ms);
+	db_bind_int64(st, i + 1, start_ms);
+	db_bind_int64(st, i + 2, end_ms);
 	bind_text(st, i + 3, note);
 }
 
 /* Reads what bind_times binds, from columns i to i+3. */
-static void read_times(sqlite3_stmt *st, int i, int64_t *queued_ms, int64_t *start_ms,
+static void read_times(struct db_stmt *st, int i, int64_t *queued_ms, int64_t *start_ms,
                        int64_t *end_ms, char **note)
 {
-	*queued_ms = sqlite3_column_int64(st, i);
-	*start_ms = sqlite3_column_int64(st, i + 1);
-	*end_ms = sqlite3_column_int64(st, i + 2);
+	*queued_ms = db_col_int64(st, i);
+	*start_ms = db_col_int64(st, i + 1);
+	*end_ms = db_col_int64(st, i + 2);
 	*note = col_text(st, i + 3);
 }
 
 /* Ends a loop over rows: resets st; returns the callback's non-zero result
- * cb_rc, else a read error when the last step was not SQLITE_DONE, else 0. */
-static int rows_end(struct dd_store *s, sqlite3_stmt *st, int step_rc, int cb_rc,
+ * cb_rc, else a read error when the last step was not DB_DONE, else 0. */
+static int rows_end(struct dd_store *s, struct db_stmt *st, int step_rc, int cb_rc,
                     struct dd_error *err, const char *what)
 {
 	done(st);
 	if (cb_rc)
 		return cb_rc;
-	if (step_rc != SQLITE_DONE)
-		return db_error(s, err, what);
+	if (step_rc != DB_DONE)
+		return db_fail(s, err, what);
 	return 0;
 }
 
 /* Ends a one-row read: resets st; returns 0 when the step gave a row, 1
  * when there was none, else a read error. */
-static int row_end(struct dd_store *s, sqlite3_stmt *st, int step_rc, struct dd_error *err,
+static int row_end(struct dd_store *s, struct db_stmt *st, int step_rc, struct dd_error *err,
                    const char *what)
 {
 	done(st);
-	if (step_rc == SQLITE_ROW)
+	if (step_rc == DB_ROW)
 		return 0;
-	if (step_rc == SQLITE_DONE)
+	if (step_rc == DB_DONE)
 		return 1;
-	return db_error(s, err, what);
+	return db_fail(s, err, what);
 }
 
 /* Steps a write that returns no rows. */
-static int exec_stmt(struct dd_store *s, sqlite3_stmt *st, struct dd_error *err, const char *what)
+static int exec_stmt(struct dd_store *s, struct db_stmt *st, struct dd_error *err, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
 	done(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_error(s, err, what);
+	if (rc == DB_FAIL)
+		return db_fail(s, err, what);
 	return 0;
 }
 
@@ -550,92 +534,38 @@ static int exec_stmt(struct dd_store *s, sqlite3_stmt *st, struct dd_error *err,
 static int exec_with_ref(struct dd_store *s, enum stmt_id id, int64_t ref, struct dd_error *err,
                          const char *what)
 {
-	sqlite3_stmt *st = stmt_ref(s, id, ref, err);
+	struct db_stmt *st = stmt_ref(s, id, ref, err);
 
 	return st ? exec_stmt(s, st, err, what) : DD_ESTORE;
 }
 
 /* Steps a statement returning one integer (RETURNING id, SELECT id). */
-static int exec_ref(struct dd_store *s, sqlite3_stmt *st, int64_t *out, struct dd_error *err,
+static int exec_ref(struct dd_store *s, struct db_stmt *st, int64_t *out, struct dd_error *err,
                     const char *what, const char *notfound)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		if (out)
-			*out = sqlite3_column_int64(st, 0);
-		rc = sqlite3_step(st);   /* finish RETURNING statements */
+			*out = db_col_int64(st, 0);
+		rc = db_step(st);   /* finish RETURNING statements */
 		done(st);
-		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-			return db_error(s, err, what);
+		if (rc == DB_FAIL)
+			return db_fail(s, err, what);
 		return 0;
 	}
 	done(st);
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return dd_error_set(err, DD_ENOTFOUND, "%s", notfound ? notfound : "not found in the store");
-	return db_error(s, err, what);
+	return db_fail(s, err, what);
 }
 
 /* ---- open, migrate ---------------------------------------------------- */
 
-static int exec_sql(struct dd_store *s, const char *sql, struct dd_error *err, const char *what)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int r = db_error(s, err, what);
-
-		sqlite3_free(msg);
-		return r;
-	}
-	return 0;
-}
-
-/* Runs sql (a PRAGMA or SELECT giving one integer) into *out; `what` names
- * it in an error. */
-static int pragma_int(struct dd_store *s, const char *sql, int *out, struct dd_error *err,
-                      const char *what)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, what);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return db_error(s, err, what);
-	return 0;
-}
-
-static int get_user_version(struct dd_store *s, int *out, struct dd_error *err)
-{
-	return pragma_int(s, "PRAGMA user_version", out, err, "reading the schema version");
-}
-
-/* A file that is SQLite but belongs to someone else is never written. */
-static int check_owner(struct dd_store *s, struct dd_error *err)
-{
-	static const char what[] = "reading the store header";
-	int app = 0, version = 0, objects = 0, rc;
-
-	if ((rc = pragma_int(s, "PRAGMA application_id", &app, err, what)) < 0 ||
-	    (rc = pragma_int(s, "PRAGMA user_version", &version, err, what)) < 0 ||
-	    (rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &objects, err, what)) < 0)
-		return rc;
-	if (app == STORE_APPLICATION_ID || (app == 0 && version == 0 && objects == 0))
-		return 0;
-	return dd_error_set(err, DD_ESTORE, "%s is an SQLite database but not a dagdoc store "
-	                    "(application id %d, %d schema objects); dagdoc will not write into "
-	                    "it: pass another --store", s->path, app, objects);
-}
-
 static int migrate(struct dd_store *s, int target, struct dd_error *err)
 {
 	int version;
-	int rc = get_user_version(s, &version, err);
+	int rc = db_schema_version(s->db, &version, err);
 
 	if (rc < 0)
 		return rc;
@@ -643,179 +573,95 @@ static int migrate(struct dd_store *s, int target, struct dd_error *err)
 		return dd_error_set(err, DD_ESTORE,
 		                    "this store was written by a newer dagdoc (schema %d); upgrade "
 		                    "dagdoc or use another --store (%s, this dagdoc knows schema %d)",
-		                    version, s->path, STORE_SCHEMA_VERSION);
+		                    version, s->shown, STORE_SCHEMA_VERSION);
 	while (version < target) {
-		char pragma[64];
-
-		/* BEGIN IMMEDIATE, then re-read: another process may have migrated. */
-		if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err, "migrating the store")) < 0)
+		/* one process at a time, then re-read: another may have migrated */
+		if ((rc = db_begin_migration(s->db, err)) < 0)
 			return rc;
-		if ((rc = get_user_version(s, &version, err)) < 0)
+		if ((rc = db_schema_version(s->db, &version, err)) < 0)
 			goto fail;
 		if (version >= target) {
-			exec_sql(s, "COMMIT", NULL, "migrating the store");
+			db_commit(s->db, NULL);
 			break;
 		}
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
-		if ((rc = exec_sql(s, migrations[version], err, "migrating the store")) < 0 ||
-		    (rc = exec_sql(s, pragma, err, "migrating the store")) < 0 ||
-		    (rc = exec_sql(s, "COMMIT", err, "migrating the store")) < 0)
+		if ((rc = db_exec(s->db, migrations[version], err, "migrating the store")) < 0 ||
+		    (rc = db_set_schema_version(s->db, version + 1, err)) < 0 ||
+		    (rc = db_commit(s->db, err)) < 0)
 			goto fail;
 		version++;
 	}
 	return 0;
 fail:
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	db_rollback(s->db);
 	dd_error_prefix(err, "schema migration to version %d failed: ", version + 1);
 	return DD_ESTORE;
 }
 
-/* Is the file at path an SQLite file, or does it carry dagdoc's
- * application id where SQLite keeps it (header offset 68)?  Then a file
- * SQLite cannot read is a damaged store, not another file. */
-static int looks_like_store(const char *path)
+static struct dd_store *store_new(const char *where, struct db *db, int readonly)
 {
-	unsigned char h[72];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, h, sizeof(h)) : -1;
+	struct dd_store *s = dd_xcalloc(1, sizeof(*s));
 
-	if (fd >= 0)
-		close(fd);
-	if (n >= 16 && !memcmp(h, "SQLite format 3", 16))
-		return 1;
-	return n >= 72 && (((uint32_t)h[68] << 24) | ((uint32_t)h[69] << 16) | ((uint32_t)h[70] << 8) |
-	                   h[71]) == STORE_APPLICATION_ID;
+	s->db = db;
+	s->path = dd_xstrdup(where);
+	s->shown = db_shown(db);
+	s->readonly = readonly;
+	return s;
 }
 
-static int open_at(const char *path, int target, struct dd_store **out, struct dd_error *err)
+static int open_at(const char *where, const char *password, int target, struct dd_store **out,
+                   struct dd_error *err)
 {
-	struct dd_store *s;
+	struct db *db;
 	int rc;
 
 	*out = NULL;
-	if (!path || !*path)
-		return dd_error_set(err, DD_EUSAGE, "no store path; pass --store FILE");
-	if (strchr(path, '/') && (rc = dd_mkdir_parents(path, err)) < 0)
+	if ((rc = db_open(where, password, 0, &db, err)) < 0)
 		return rc;
-	{
-		/* Logs may quote private data: a new store is readable by its owner only. */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-		if (fd >= 0)
-			close(fd);
+	*out = store_new(where, db, 0);
+	if ((rc = migrate(*out, target, err)) < 0) {
+		store_close(*out);
+		*out = NULL;
 	}
-	s = dd_xcalloc(1, sizeof(*s));
-	s->path = dd_xstrdup(path);
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                     SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		if (!s->db) {
-			rc = dd_error_set(err, DD_ESTORE, "cannot open the store %s: out of memory", path);
-		} else {
-			int e = sqlite3_system_errno(s->db);
+	return rc;
+}
 
-			rc = dd_error_set(err, DD_ESTORE, "cannot open the store %s: %s%s%s; check the "
-			                  "path and its permissions, or use another --store", path,
-			                  sqlite3_errmsg(s->db), e ? ": " : "", e ? strerror(e) : "");
-		}
-		goto fail;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 5000);
-	/* The first statement reads the header: a non-SQLite file fails here. */
-	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		int code = rc & 0xff;
+static int open_readonly(const char *where, const char *password, struct dd_store **out, struct dd_error *err)
+{
+	struct db *db;
+	int version = 0, rc;
 
-		if ((code == SQLITE_NOTADB || code == SQLITE_CORRUPT) && looks_like_store(path))
-			rc = dd_error_set(err, DD_ESTORE, "the store %s is damaged (%s); move it away and run "
-			                  "'dagdoc sync' to rebuild it", path, sqlite3_errmsg(s->db));
-		else if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-			rc = dd_error_set(err, DD_ESTORE, "%s is not a dagdoc store (%s); move it away "
-			                  "or pass another --store, and dagdoc will create a fresh one",
-			                  path, sqlite3_errmsg(s->db));
-		else
-			rc = db_error(s, err, "opening the store");
-		goto fail;
+	*out = NULL;
+	if ((rc = db_open(where, password, 1, &db, err)) < 0)
+		return rc;
+	if ((rc = db_schema_version(db, &version, err)) == 0 && version != STORE_SCHEMA_VERSION)
+		rc = dd_error_set(err, DD_ESTORE, "the store %s has schema %d and this dagdoc reads schema %d; "
+		                  "it cannot be migrated while it is read-only: open it once where it can be "
+		                  "written", db_shown(db), version, STORE_SCHEMA_VERSION);
+	if (rc < 0) {
+		db_close(db);
+		return rc;
 	}
-	if ((rc = exec_sql(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err,
-	                   "opening the store")) < 0)
-		goto fail;
-	if ((rc = check_owner(s, err)) < 0 || (rc = migrate(s, target, err)) < 0)
-		goto fail;
-	*out = s;
+	*out = store_new(where, db, 1);
 	return 0;
-fail:
-	store_close(s);
-	return rc < 0 ? rc : DD_ESTORE;
+}
+
+int store_open_with(const char *where, const struct store_opts *o, struct dd_store **out, struct dd_error *err)
+{
+	const char *password = o ? o->password : NULL;
+
+	if (o && o->readonly)
+		return open_readonly(where, password, out, err);
+	return open_at(where, password, STORE_SCHEMA_VERSION, out, err);
 }
 
 int store_open(const char *path, struct dd_store **out, struct dd_error *err)
 {
-	return open_at(path, STORE_SCHEMA_VERSION, out, err);
+	return open_at(path, NULL, STORE_SCHEMA_VERSION, out, err);
 }
 
 int store_open_readonly(const char *path, struct dd_store **out, struct dd_error *err)
 {
-	struct dd_store *s;
-	int version = 0, rc;
-
-	*out = NULL;
-	s = dd_xcalloc(1, sizeof(*s));
-	s->path = dd_xstrdup(path);
-	s->readonly = 1;
-	for (int pass = 0; pass < 2; pass++) {
-		/* pass 1: a store in WAL mode in a directory that cannot be written
-		 * (no -shm to share) opens as immutable: nobody writes it there */
-		char *uri = NULL;
-		int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
-
-		if (pass) {
-			struct dd_buf b = DD_BUF_INIT;
-
-			dd_buf_adds(&b, "file:");
-			for (const char *p = path; *p; p++)
-				if (*p == '?' || *p == '#' || *p == '%')
-					dd_buf_addf(&b, "%%%02X", (unsigned char)*p);
-				else
-					dd_buf_addch(&b, *p);
-			dd_buf_adds(&b, "?immutable=1");
-			uri = dd_buf_detach(&b);
-			flags |= SQLITE_OPEN_URI;
-			sqlite3_close(s->db);
-			s->db = NULL;
-		}
-		rc = sqlite3_open_v2(uri ? uri : path, &s->db, flags, NULL);
-		free(uri);
-		if (rc == SQLITE_OK) {
-			sqlite3_extended_result_codes(s->db, 1);
-			sqlite3_busy_timeout(s->db, 5000);
-			rc = pragma_int(s, "PRAGMA user_version", &version, err, "reading the store");
-			if (rc == 0)
-				break;
-		}
-	}
-	if (!s->db || rc != 0) {
-		if (!err || !err->code)
-			dd_error_set(err, DD_ESTORE, "cannot open the store %s to read it: %s", path,
-			             s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		store_close(s);
-		return DD_ESTORE;
-	}
-	dd_error_clear(err);
-	if ((rc = check_owner(s, err)) < 0) {
-		store_close(s);
-		return rc;
-	}
-	if (version != STORE_SCHEMA_VERSION) {
-		rc = dd_error_set(err, DD_ESTORE, "the store %s has schema %d and this dagdoc reads schema %d; "
-		                  "it cannot be migrated while it is read-only: open it once where it can be "
-		                  "written", path, version, STORE_SCHEMA_VERSION);
-		store_close(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
+	return open_readonly(path, NULL, out, err);
 }
 
 int store_readonly(const struct dd_store *s)
@@ -831,7 +677,7 @@ int store_migrate_to(const char *path, int version, struct dd_error *err)
 	if (version < 1 || version > STORE_SCHEMA_VERSION)
 		return dd_error_set(err, DD_EUSAGE, "schema version %d is not between 1 and %d",
 		                    version, STORE_SCHEMA_VERSION);
-	rc = open_at(path, version, &s, err);
+	rc = open_at(path, NULL, version, &s, err);
 	store_close(s);
 	return rc;
 }
@@ -841,12 +687,8 @@ void store_close(struct dd_store *s)
 	if (!s)
 		return;
 	for (int i = 0; i < S__COUNT; i++)
-		sqlite3_finalize(s->stmts[i]);
-	if (s->db) {
-		if (s->in_tx)
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		sqlite3_close(s->db);
-	}
+		db_finalize(s->stmts[i]);
+	db_close(s->db);
 	free(s->path);
 	free(s);
 }
@@ -856,60 +698,80 @@ const char *store_path(const struct dd_store *s)
 	return s->path;
 }
 
+const char *store_shown(const struct dd_store *s)
+{
+	return s->shown;
+}
+
+int store_is_postgres(const struct dd_store *s)
+{
+	return db_backend(s->db) == DB_PG;
+}
+
+int store_is_url(const char *where)
+{
+	return db_is_url(where);
+}
+
+void store_register_password(const char *where)
+{
+	db_register_password(where);
+}
+
+char *store_redact(const char *where)
+{
+	return db_redact(where);
+}
+
 int store_schema_version(struct dd_store *s)
 {
 	int v = -1;
 
-	get_user_version(s, &v, NULL);
+	db_schema_version(s->db, &v, NULL);
 	return v;
 }
 
 int store_begin(struct dd_store *s, struct dd_error *err)
 {
-	int rc;
-
-	if (s->in_tx)
+	if (db_in_tx(s->db))
 		return dd_error_set(err, DD_ERR, "internal error: nested store transaction");
-	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err, "starting a store transaction")) < 0)
-		return rc;
-	s->in_tx = 1;
-	return 0;
+	return db_begin(s->db, err);
 }
 
 int store_commit(struct dd_store *s, struct dd_error *err)
 {
-	int rc;
-
-	if (!s->in_tx)
+	if (!db_in_tx(s->db))
 		return 0;
-	rc = exec_sql(s, "COMMIT", err, "saving to the store");
-	if (rc < 0) {
-		store_rollback(s);
-		return rc;
-	}
-	s->in_tx = 0;
-	return 0;
+	return db_commit(s->db, err);
 }
 
 void store_rollback(struct dd_store *s)
 {
-	if (!s || !s->in_tx)
-		return;
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	s->in_tx = 0;
+	if (s)
+		db_rollback(s->db);
 }
 
 int store_in_transaction(const struct dd_store *s)
 {
-	return s->in_tx;
+	return db_in_tx(s->db);
 }
 
+int store_sync_lock(struct dd_store *s, const char *source_name, struct dd_error *err)
+{
+	return db_sync_lock(s->db, source_name, err);
+}
+
+void store_sync_unlock(struct dd_store *s, const char *source_name)
+{
+	if (s)
+		db_sync_unlock(s->db, source_name);
+}
 /* ---- sources -------------------------------------------------------------- */
 
 int store_source_put(struct dd_store *s, const char *name, const char *kind,
                      const char *description, int64_t *source_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_SOURCE_PUT, err);
+	struct db_stmt *st = stmt(s, S_SOURCE_PUT, err);
 
 	if (!st)
 		return DD_ESTORE;
@@ -922,7 +784,7 @@ int store_source_put(struct dd_store *s, const char *name, const char *kind,
 int store_source_ref(struct dd_store *s, const char *name, int64_t *source_ref,
                      struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_SOURCE_REF, err);
+	struct db_stmt *st = stmt(s, S_SOURCE_REF, err);
 	char msg[300];
 
 	if (!st)
@@ -936,18 +798,18 @@ int store_source_ref(struct dd_store *s, const char *name, int64_t *source_ref,
 int store_source_set_synced(struct dd_store *s, int64_t source_ref, int64_t when_ms,
                             struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_SOURCE_SYNCED, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_SOURCE_SYNCED, source_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 2, when_ms);
+	db_bind_int64(st, 2, when_ms);
 	return exec_stmt(s, st, err, "saving a source");
 }
 
 int store_source_set_ui(struct dd_store *s, int64_t source_ref, const char *form, const char *base,
                         struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_SOURCE_UI_SET, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_SOURCE_UI_SET, source_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
@@ -958,14 +820,14 @@ int store_source_set_ui(struct dd_store *s, int64_t source_ref, const char *form
 
 int store_source_ui(struct dd_store *s, int64_t source_ref, char **form, char **base, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_SOURCE_UI_GET, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_SOURCE_UI_GET, source_ref, err);
 	int rc;
 
 	*form = *base = NULL;
 	if (!st)
 		return DD_ESTORE;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		*form = col_text(st, 0);
 		*base = col_text(st, 1);
 	}
@@ -978,7 +840,7 @@ int store_source_ui(struct dd_store *s, int64_t source_ref, char **form, char **
 int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *dag,
                   int64_t *dag_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_DAG_PUT, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_DAG_PUT, source_ref, err);
 	int64_t ref = 0;
 	int rc;
 
@@ -987,8 +849,8 @@ int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *d
 	bind_text(st, 2, dag->dag_id);
 	bind_text(st, 3, dag->fileloc);
 	bind_text(st, 4, dag->external_id);
-	sqlite3_bind_int(st, 5, dag->is_paused);
-	sqlite3_bind_int64(st, 6, dd_now_ms());
+	db_bind_int64(st, 5, dag->is_paused);
+	db_bind_int64(st, 6, dd_now_ms());
 	if ((rc = exec_ref(s, st, &ref, err, "saving a DAG", NULL)) < 0)
 		return rc;
 	if (dag_ref)
@@ -1007,7 +869,7 @@ int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *d
 			return DD_ESTORE;
 		bind_text(st, 2, t->task_id);
 		bind_text(st, 3, t->operator_name);
-		sqlite3_bind_int(st, 4, t->is_sensor);
+		db_bind_int64(st, 4, t->is_sensor);
 		if ((rc = exec_stmt(s, st, err, "saving a DAG's tasks")) < 0)
 			return rc;
 		for (size_t j = 0; j < t->n_downstream; j++) {
@@ -1027,7 +889,7 @@ int store_dag_put(struct dd_store *s, int64_t source_ref, const struct dd_dag *d
 int store_dag_ref(struct dd_store *s, const char *source_name, const char *dag_id,
                   int64_t *dag_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, source_name ? S_DAG_REF : S_DAG_REF_ANY, err);
+	struct db_stmt *st = stmt(s, source_name ? S_DAG_REF : S_DAG_REF_ANY, err);
 	char msg[600];
 
 	if (!st)
@@ -1055,15 +917,15 @@ static struct dd_task *find_task(struct dd_dag *d, const char *task_id)
 
 int store_dag_get(struct dd_store *s, int64_t dag_ref, struct dd_dag *out, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_DAG_GET, dag_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_DAG_GET, dag_ref, err);
 	size_t cap = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return DD_ESTORE;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc != DB_ROW) {
 		if ((rc = row_end(s, st, rc, err, "reading a DAG")) < 0)
 			return rc;
 		return dd_error_set(err, DD_ENOTFOUND, "no DAG with ref %lld in the store",
@@ -1072,12 +934,12 @@ int store_dag_get(struct dd_store *s, int64_t dag_ref, struct dd_dag *out, struc
 	out->dag_id = col_text(st, 0);
 	out->fileloc = col_text(st, 1);
 	out->external_id = col_text(st, 2);
-	out->is_paused = sqlite3_column_int(st, 3);
+	out->is_paused = db_col_int(st, 3);
 	done(st);
 
 	if (!(st = stmt_ref(s, S_TASKS_GET, dag_ref, err)))
 		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct dd_task *t;
 
 		DD_GROW(out->tasks, cap, out->n_tasks + 1);
@@ -1085,17 +947,17 @@ int store_dag_get(struct dd_store *s, int64_t dag_ref, struct dd_dag *out, struc
 		memset(t, 0, sizeof(*t));
 		t->task_id = col_text(st, 0);
 		t->operator_name = col_text(st, 1);
-		t->is_sensor = sqlite3_column_int(st, 2);
+		t->is_sensor = db_col_int(st, 2);
 	}
 	done(st);
-	if (rc != SQLITE_DONE) {
-		db_error(s, err, "reading a DAG's tasks");
+	if (rc != DB_DONE) {
+		db_fail(s, err, "reading a DAG's tasks");
 		goto fail;
 	}
 	if (!(st = stmt_ref(s, S_DEPS_GET, dag_ref, err)))
 		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct dd_task *t = find_task(out, (const char *)sqlite3_column_text(st, 0));
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct dd_task *t = find_task(out, db_col_text(st, 0));
 
 		if (!t)
 			continue;
@@ -1104,8 +966,8 @@ int store_dag_get(struct dd_store *s, int64_t dag_ref, struct dd_dag *out, struc
 		t->downstream[t->n_downstream] = NULL;
 	}
 	done(st);
-	if (rc != SQLITE_DONE) {
-		db_error(s, err, "reading a DAG's dependencies");
+	if (rc != DB_DONE) {
+		db_fail(s, err, "reading a DAG's dependencies");
 		goto fail;
 	}
 	return 0;
@@ -1117,22 +979,22 @@ fail:
 int store_dags(struct dd_store *s, int64_t source_ref, store_dag_cb cb, void *ud,
                struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_DAGS, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_DAGS, source_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct dd_store_dag d = {
-			.ref = sqlite3_column_int64(st, 0),
-			.source_ref = sqlite3_column_int64(st, 1),
-			.source_name = (const char *)sqlite3_column_text(st, 2),
-			.dag_id = (const char *)sqlite3_column_text(st, 3),
-			.fileloc = (const char *)sqlite3_column_text(st, 4),
-			.is_paused = sqlite3_column_int(st, 5),
-			.n_runs = sqlite3_column_int64(st, 6),
-			.last_logical_ms = sqlite3_column_int64(st, 7),
-			.source_kind = (const char *)sqlite3_column_text(st, 8),
+			.ref = db_col_int64(st, 0),
+			.source_ref = db_col_int64(st, 1),
+			.source_name = db_col_text(st, 2),
+			.dag_id = db_col_text(st, 3),
+			.fileloc = db_col_text(st, 4),
+			.is_paused = db_col_int(st, 5),
+			.n_runs = db_col_int64(st, 6),
+			.last_logical_ms = db_col_int64(st, 7),
+			.source_kind = db_col_text(st, 8),
 		};
 
 		if ((r = cb(&d, ud)) != 0)
@@ -1146,7 +1008,7 @@ int store_dags(struct dd_store *s, int64_t source_ref, store_dag_cb cb, void *ud
 int store_run_put(struct dd_store *s, int64_t dag_ref, const struct dd_run *run,
                   int64_t *run_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_RUN_PUT, dag_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_RUN_PUT, dag_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
@@ -1154,36 +1016,36 @@ int store_run_put(struct dd_store *s, int64_t dag_ref, const struct dd_run *run,
 	bind_text(st, 3, run->run_name);
 	bind_text(st, 4, dd_state_name(run->state));
 	bind_text(st, 5, run->run_type);
-	sqlite3_bind_int64(st, 6, run->logical_ms);
+	db_bind_int64(st, 6, run->logical_ms);
 	bind_times(st, 7, run->queued_ms, run->start_ms, run->end_ms, run->note);
 	return exec_ref(s, st, run_ref, err, "saving a run", NULL);
 }
 
-static void read_run(sqlite3_stmt *st, struct dd_store_run *r)
+static void read_run(struct db_stmt *st, struct dd_store_run *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->ref = sqlite3_column_int64(st, 0);
-	r->dag_ref = sqlite3_column_int64(st, 1);
+	r->ref = db_col_int64(st, 0);
+	r->dag_ref = db_col_int64(st, 1);
 	r->run.run_id = col_text(st, 2);
 	r->run.run_name = col_text(st, 3);
-	r->run.state = dd_state_parse((const char *)sqlite3_column_text(st, 4));
+	r->run.state = dd_state_parse(db_col_text(st, 4));
 	r->run.run_type = col_text(st, 5);
-	r->run.logical_ms = sqlite3_column_int64(st, 6);
+	r->run.logical_ms = db_col_int64(st, 6);
 	read_times(st, 7, &r->run.queued_ms, &r->run.start_ms, &r->run.end_ms, &r->run.note);
 }
 
 int store_run_get(struct dd_store *s, int64_t dag_ref, const char *run_id,
                   struct dd_store_run *out, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_RUN_GET, dag_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_RUN_GET, dag_ref, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 2, run_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		read_run(st, out);
 	if ((rc = row_end(s, st, rc, err, "reading a run")) != 1)
 		return rc;
@@ -1193,14 +1055,14 @@ int store_run_get(struct dd_store *s, int64_t dag_ref, const char *run_id,
 int store_runs(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
                store_run_cb cb, void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_RUNS, dag_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_RUNS, dag_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 2, from_ms);
-	sqlite3_bind_int64(st, 3, to_ms);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 2, from_ms);
+	db_bind_int64(st, 3, to_ms);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct dd_store_run run;
 
 		read_run(st, &run);
@@ -1215,30 +1077,30 @@ int store_runs(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_
 int store_run_version_put(struct dd_store *s, int64_t run_ref, const char *bundle_version, int dag_version,
                           struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_RUN_VERSION_PUT, run_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_RUN_VERSION_PUT, run_ref, err);
 	int rc;
 
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 2, bundle_version);
-	sqlite3_bind_int(st, 3, dag_version);
-	rc = sqlite3_step(st);
+	db_bind_int64(st, 3, dag_version);
+	rc = db_step(st);
 	done(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s, err, "saving a run's version");
+	return rc == DB_DONE ? 0 : db_fail(s, err, "saving a run's version");
 }
 
 int store_run_versions(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
                        store_run_version_cb cb, void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_RUN_VERSIONS, dag_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_RUN_VERSIONS, dag_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 2, from_ms);
-	sqlite3_bind_int64(st, 3, to_ms);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = cb(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), sqlite3_column_int(st, 2), ud);
+	db_bind_int64(st, 2, from_ms);
+	db_bind_int64(st, 3, to_ms);
+	while ((rc = db_step(st)) == DB_ROW) {
+		r = cb(db_col_int64(st, 0), db_col_text(st, 1), db_col_int(st, 2), ud);
 		if (r)
 			break;
 	}
@@ -1248,40 +1110,40 @@ int store_run_versions(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int
 int store_count(struct dd_store *s, int64_t dag_ref, int64_t *n_runs, int64_t *n_tis,
                 int64_t *n_tries, int64_t *n_logs, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_COUNT, dag_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_COUNT, dag_ref, err);
 	int rc;
 
 	if (!st)
 		return DD_ESTORE;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		if (n_runs)
-			*n_runs = sqlite3_column_int64(st, 0);
+			*n_runs = db_col_int64(st, 0);
 		if (n_tis)
-			*n_tis = sqlite3_column_int64(st, 1);
+			*n_tis = db_col_int64(st, 1);
 		if (n_tries)
-			*n_tries = sqlite3_column_int64(st, 2);
+			*n_tries = db_col_int64(st, 2);
 		if (n_logs)
-			*n_logs = sqlite3_column_int64(st, 3);
+			*n_logs = db_col_int64(st, 3);
 	}
 	done(st);
-	if (rc != SQLITE_ROW)
-		return db_error(s, err, "counting runs");
+	if (rc != DB_ROW)
+		return db_fail(s, err, "counting runs");
 	return 0;
 }
 
 int store_ti_put(struct dd_store *s, int64_t run_ref, const struct dd_task_instance *ti,
                  int64_t *ti_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_TI_PUT, run_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_TI_PUT, run_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 2, ti->task_id);
-	sqlite3_bind_int(st, 3, ti->map_index);
+	db_bind_int64(st, 3, ti->map_index);
 	bind_text(st, 4, dd_state_name(ti->state));
-	sqlite3_bind_int(st, 5, ti->try_number);
-	sqlite3_bind_int(st, 6, ti->max_tries);
+	db_bind_int64(st, 5, ti->try_number);
+	db_bind_int64(st, 6, ti->max_tries);
 	bind_text(st, 7, ti->operator_name);
 	bind_text(st, 8, ti->hostname);
 	bind_text(st, 9, ti->external_id);
@@ -1292,23 +1154,23 @@ int store_ti_put(struct dd_store *s, int64_t run_ref, const struct dd_task_insta
 int store_task_instances(struct dd_store *s, int64_t run_ref, store_ti_cb cb, void *ud,
                          struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_TIS, run_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_TIS, run_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct dd_store_ti x;
 
 		memset(&x, 0, sizeof(x));
-		x.ref = sqlite3_column_int64(st, 0);
-		x.run_ref = sqlite3_column_int64(st, 1);
+		x.ref = db_col_int64(st, 0);
+		x.run_ref = db_col_int64(st, 1);
 		x.ti.run_id = col_text(st, 2);
 		x.ti.task_id = col_text(st, 3);
-		x.ti.map_index = sqlite3_column_int(st, 4);
-		x.ti.state = dd_state_parse((const char *)sqlite3_column_text(st, 5));
-		x.ti.try_number = sqlite3_column_int(st, 6);
-		x.ti.max_tries = sqlite3_column_int(st, 7);
+		x.ti.map_index = db_col_int(st, 4);
+		x.ti.state = dd_state_parse(db_col_text(st, 5));
+		x.ti.try_number = db_col_int(st, 6);
+		x.ti.max_tries = db_col_int(st, 7);
 		x.ti.operator_name = col_text(st, 8);
 		x.ti.hostname = col_text(st, 9);
 		x.ti.external_id = col_text(st, 10);
@@ -1324,11 +1186,11 @@ int store_task_instances(struct dd_store *s, int64_t run_ref, store_ti_cb cb, vo
 int store_try_put(struct dd_store *s, int64_t ti_ref, const struct dd_try *t,
                   int64_t *try_ref, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_TRY_PUT, ti_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_TRY_PUT, ti_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int(st, 2, t->try_number);
+	db_bind_int64(st, 2, t->try_number);
 	bind_text(st, 3, dd_state_name(t->state));
 	bind_text(st, 4, t->hostname);
 	bind_times(st, 5, t->queued_ms, t->start_ms, t->end_ms, t->note);
@@ -1336,31 +1198,31 @@ int store_try_put(struct dd_store *s, int64_t ti_ref, const struct dd_try *t,
 }
 
 /* Iterates try rows (TRY_COLS) of a bound statement. */
-static int each_try(struct dd_store *s, sqlite3_stmt *st, store_try_cb cb, void *ud,
+static int each_try(struct dd_store *s, struct db_stmt *st, store_try_cb cb, void *ud,
                     int *n_rows, struct dd_error *err)
 {
 	int rc, r = 0, n = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct dd_store_try x;
 
 		memset(&x, 0, sizeof(x));
-		x.ref = sqlite3_column_int64(st, 0);
-		x.ti_ref = sqlite3_column_int64(st, 1);
-		x.run_ref = sqlite3_column_int64(st, 2);
+		x.ref = db_col_int64(st, 0);
+		x.ti_ref = db_col_int64(st, 1);
+		x.run_ref = db_col_int64(st, 2);
 		x.t.run_id = col_text(st, 3);
 		x.t.task_id = col_text(st, 4);
-		x.t.map_index = sqlite3_column_int(st, 5);
-		x.t.try_number = sqlite3_column_int(st, 6);
-		x.t.state = dd_state_parse((const char *)sqlite3_column_text(st, 7));
+		x.t.map_index = db_col_int(st, 5);
+		x.t.try_number = db_col_int(st, 6);
+		x.t.state = dd_state_parse(db_col_text(st, 7));
 		x.t.hostname = col_text(st, 8);
 		read_times(st, 9, &x.t.queued_ms, &x.t.start_ms, &x.t.end_ms, &x.t.note);
-		x.logical_ms = sqlite3_column_int64(st, 13);
-		x.ti_external_id = (const char *)sqlite3_column_text(st, 14);
-		x.has_log = sqlite3_column_int(st, 15);
-		x.log_missing = sqlite3_column_int(st, 16);
-		x.log_size = sqlite3_column_int64(st, 17);
-		x.log_truncated = sqlite3_column_int(st, 18);
+		x.logical_ms = db_col_int64(st, 13);
+		x.ti_external_id = db_col_text(st, 14);
+		x.has_log = db_col_int(st, 15);
+		x.log_missing = db_col_int(st, 16);
+		x.log_size = db_col_int64(st, 17);
+		x.log_truncated = db_col_int(st, 18);
 		n++;
 		r = cb(&x, ud);
 		dd_try_release(&x.t);
@@ -1375,7 +1237,7 @@ static int each_try(struct dd_store *s, sqlite3_stmt *st, store_try_cb cb, void 
 int store_tries(struct dd_store *s, int64_t run_ref, store_try_cb cb, void *ud,
                 struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_TRIES, run_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_TRIES, run_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
@@ -1385,26 +1247,26 @@ int store_tries(struct dd_store *s, int64_t run_ref, store_try_cb cb, void *ud,
 int store_failed_tries(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
                        int only_without_log, store_try_cb cb, void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_FAILED_TRIES, dag_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_FAILED_TRIES, dag_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 2, from_ms);
-	sqlite3_bind_int64(st, 3, to_ms);
-	sqlite3_bind_int(st, 4, only_without_log ? 1 : 0);
+	db_bind_int64(st, 2, from_ms);
+	db_bind_int64(st, 3, to_ms);
+	db_bind_int64(st, 4, only_without_log ? 1 : 0);
 	return each_try(s, st, cb, ud, NULL, err);
 }
 
 int store_last_success_try(struct dd_store *s, int64_t dag_ref, const char *task_id,
                            int64_t before_ms, store_try_cb cb, void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_LAST_SUCCESS, dag_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_LAST_SUCCESS, dag_ref, err);
 	int n = 0, rc;
 
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 2, task_id);
-	sqlite3_bind_int64(st, 3, before_ms);
+	db_bind_int64(st, 3, before_ms);
 	rc = each_try(s, st, cb, ud, &n, err);
 	if (rc)
 		return rc;
@@ -1417,12 +1279,12 @@ int store_last_success_try(struct dd_store *s, int64_t dag_ref, const char *task
 int store_recent_successes(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int per_task, store_try_cb cb,
                            void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_RECENT_SUCCESSES, dag_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_RECENT_SUCCESSES, dag_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 2, from_ms);
-	sqlite3_bind_int(st, 3, per_task);
+	db_bind_int64(st, 2, from_ms);
+	db_bind_int64(st, 3, per_task);
 	return each_try(s, st, cb, ud, NULL, err);
 }
 
@@ -1527,17 +1389,17 @@ void store_log_blob_release(struct dd_store_log_blob *b)
 int store_log_put_blob(struct dd_store *s, int64_t try_ref, const struct dd_store_log_blob *b,
                        struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_LOG_PUT, try_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_LOG_PUT, try_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 2, b->original_size);
-	sqlite3_bind_int64(st, 3, b->text_size);
-	sqlite3_bind_int(st, 4, b->truncated);
-	sqlite3_bind_int(st, 5, 0);
-	sqlite3_bind_null(st, 6);
-	sqlite3_bind_blob64(st, 7, b->data ? b->data : "", b->size, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, dd_now_ms());
+	db_bind_int64(st, 2, b->original_size);
+	db_bind_int64(st, 3, b->text_size);
+	db_bind_int64(st, 4, b->truncated);
+	db_bind_int64(st, 5, 0);
+	db_bind_null(st, 6);
+	db_bind_blob(st, 7, b->data, b->size);
+	db_bind_int64(st, 8, dd_now_ms());
 	return exec_stmt(s, st, err, "saving a log");
 }
 
@@ -1557,24 +1419,24 @@ int store_log_put(struct dd_store *s, int64_t try_ref, const char *text, size_t 
 int store_log_put_missing(struct dd_store *s, int64_t try_ref, const char *reason,
                           struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_LOG_PUT, try_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_LOG_PUT, try_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 2, 0);
-	sqlite3_bind_int64(st, 3, 0);
-	sqlite3_bind_int(st, 4, 0);
-	sqlite3_bind_int(st, 5, 1);
+	db_bind_int64(st, 2, 0);
+	db_bind_int64(st, 3, 0);
+	db_bind_int64(st, 4, 0);
+	db_bind_int64(st, 5, 1);
 	bind_text(st, 6, reason);
-	sqlite3_bind_null(st, 7);
-	sqlite3_bind_int64(st, 8, dd_now_ms());
+	db_bind_null(st, 7);
+	db_bind_int64(st, 8, dd_now_ms());
 	return exec_stmt(s, st, err, "saving a log");
 }
 
 int store_log_get(struct dd_store *s, int64_t try_ref, struct dd_buf *out,
                   struct dd_store_log_info *info, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_LOG_GET, try_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_LOG_GET, try_ref, err);
 	struct dd_store_log_info li;
 	int rc;
 
@@ -1583,18 +1445,18 @@ int store_log_get(struct dd_store *s, int64_t try_ref, struct dd_buf *out,
 		*info = li;
 	if (!st)
 		return DD_ESTORE;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc != DB_ROW) {
 		if ((rc = row_end(s, st, rc, err, "reading a log")) < 0)
 			return rc;
 		return dd_error_set(err, DD_ENOTFOUND, "no log stored for this try; run "
 		                    "'dagdoc sync' to fetch it");
 	}
-	li.original_size = sqlite3_column_int64(st, 0);
-	li.text_size = sqlite3_column_int64(st, 1);
-	li.truncated = sqlite3_column_int(st, 2);
-	li.missing = sqlite3_column_int(st, 3);
-	li.stored_size = sqlite3_column_bytes(st, 4);
+	li.original_size = db_col_int64(st, 0);
+	li.text_size = db_col_int64(st, 1);
+	li.truncated = db_col_int(st, 2);
+	li.missing = db_col_int(st, 3);
+	li.stored_size = db_col_bytes(st, 4);
 	if (info)
 		*info = li;
 	if (li.missing) {
@@ -1602,7 +1464,7 @@ int store_log_get(struct dd_store *s, int64_t try_ref, struct dd_buf *out,
 		return dd_error_set(err, DD_ENOTFOUND, "the source had no log for this try");
 	}
 	{
-		const Bytef *z = sqlite3_column_blob(st, 4);
+		const Bytef *z = db_col_blob(st, 4);
 		uLongf n = (uLongf)li.text_size;
 
 		dd_buf_grow(out, (size_t)li.text_size + 1);
@@ -1613,7 +1475,7 @@ int store_log_get(struct dd_store *s, int64_t try_ref, struct dd_buf *out,
 			if (out->data)
 				out->data[out->len] = '\0';
 			return dd_error_set(err, DD_ESTORE, "a stored log in %s is damaged; run "
-			                    "'dagdoc sync' again after deleting the store", s->path);
+			                    "'dagdoc sync' again after deleting the store", s->shown);
 		}
 		out->len += (size_t)li.text_size;
 		out->data[out->len] = '\0';
@@ -1636,7 +1498,7 @@ void store_classification_release(struct dd_store_classification *c)
 int store_classification_put(struct dd_store *s, int64_t try_ref, const char *library_hash,
                              const struct dd_store_classification *c, struct dd_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if (s->readonly)
 		return 0;       /* a cache: a store opened read-only keeps none */
@@ -1647,30 +1509,30 @@ int store_classification_put(struct dd_store *s, int64_t try_ref, const char *li
 	bind_text(st, 3, c->category);
 	bind_text(st, 4, c->pattern_id);
 	bind_text(st, 5, c->fingerprint);
-	sqlite3_bind_double(st, 6, c->confidence);
+	db_bind_double(st, 6, c->confidence);
 	bind_text(st, 7, c->failure_json);
-	sqlite3_bind_int64(st, 8, c->created_ms ? c->created_ms : dd_now_ms());
+	db_bind_int64(st, 8, c->created_ms ? c->created_ms : dd_now_ms());
 	return exec_stmt(s, st, err, "saving a classification");
 }
 
 int store_classification_get(struct dd_store *s, int64_t try_ref, const char *library_hash,
                              struct dd_store_classification *out, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_CLASS_GET, try_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_CLASS_GET, try_ref, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 2, library_hash);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		out->category = col_text(st, 0);
 		out->pattern_id = col_text(st, 1);
 		out->fingerprint = col_text(st, 2);
-		out->confidence = sqlite3_column_double(st, 3);
+		out->confidence = db_col_double(st, 3);
 		out->failure_json = col_text(st, 4);
-		out->created_ms = sqlite3_column_int64(st, 5);
+		out->created_ms = db_col_int64(st, 5);
 	}
 	if ((rc = row_end(s, st, rc, err, "reading a classification")) != 1)
 		return rc;
@@ -1684,7 +1546,7 @@ int store_import_errors_replace(struct dd_store *s, int64_t source_ref,
                                 const struct dd_import_error *ies, size_t n,
                                 struct dd_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((rc = exec_with_ref(s, S_IE_DEL, source_ref, err, "saving import errors")) < 0)
@@ -1694,7 +1556,7 @@ int store_import_errors_replace(struct dd_store *s, int64_t source_ref,
 			return DD_ESTORE;
 		bind_text(st, 2, ies[i].filename ? ies[i].filename : "");
 		bind_text(st, 3, ies[i].stack_trace);
-		sqlite3_bind_int64(st, 4, ies[i].timestamp_ms);
+		db_bind_int64(st, 4, ies[i].timestamp_ms);
 		if ((rc = exec_stmt(s, st, err, "saving import errors")) < 0)
 			return rc;
 	}
@@ -1704,16 +1566,16 @@ int store_import_errors_replace(struct dd_store *s, int64_t source_ref,
 int store_import_errors(struct dd_store *s, int64_t source_ref, dd_import_error_cb cb,
                         void *ud, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_IE_GET, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_IE_GET, source_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct dd_import_error ie = {
-			.filename = (char *)sqlite3_column_text(st, 0),
-			.stack_trace = (char *)sqlite3_column_text(st, 1),
-			.timestamp_ms = sqlite3_column_int64(st, 2),
+			.filename = (char *)db_col_text(st, 0),
+			.stack_trace = (char *)db_col_text(st, 1),
+			.timestamp_ms = db_col_int64(st, 2),
 		};
 
 		if ((r = cb(&ie, ud)) != 0)
@@ -1725,13 +1587,13 @@ int store_import_errors(struct dd_store *s, int64_t source_ref, dd_import_error_
 int store_health_put(struct dd_store *s, int64_t source_ref, int64_t taken_ms,
                      const struct dd_health *h, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_HEALTH_PUT, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_HEALTH_PUT, source_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
-	sqlite3_bind_int64(st, 2, taken_ms);
+	db_bind_int64(st, 2, taken_ms);
 	bind_text(st, 3, h->scheduler_status);
-	sqlite3_bind_int64(st, 4, h->scheduler_heartbeat_ms);
+	db_bind_int64(st, 4, h->scheduler_heartbeat_ms);
 	bind_text(st, 5, h->metadatabase_status);
 	bind_text(st, 6, h->detail);
 	return exec_stmt(s, st, err, "saving a health snapshot");
@@ -1740,18 +1602,18 @@ int store_health_put(struct dd_store *s, int64_t source_ref, int64_t taken_ms,
 int store_health_latest(struct dd_store *s, int64_t source_ref, struct dd_health *out,
                         int64_t *taken_ms, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_HEALTH_GET, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_HEALTH_GET, source_ref, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return DD_ESTORE;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		if (taken_ms)
-			*taken_ms = sqlite3_column_int64(st, 0);
+			*taken_ms = db_col_int64(st, 0);
 		out->scheduler_status = col_text(st, 1);
-		out->scheduler_heartbeat_ms = sqlite3_column_int64(st, 2);
+		out->scheduler_heartbeat_ms = db_col_int64(st, 2);
 		out->metadatabase_status = col_text(st, 3);
 		out->detail = col_text(st, 4);
 	}
@@ -1765,7 +1627,7 @@ int store_health_latest(struct dd_store *s, int64_t source_ref, struct dd_health
 int store_cursor_put(struct dd_store *s, int64_t source_ref, const char *dag_id,
                      const char *key, const char *value, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_CURSOR_PUT, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_CURSOR_PUT, source_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
@@ -1778,7 +1640,7 @@ int store_cursor_put(struct dd_store *s, int64_t source_ref, const char *dag_id,
 int store_cursor_get(struct dd_store *s, int64_t source_ref, const char *dag_id,
                      const char *key, char **value, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_CURSOR_GET, source_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_CURSOR_GET, source_ref, err);
 	int rc;
 
 	*value = NULL;
@@ -1786,8 +1648,8 @@ int store_cursor_get(struct dd_store *s, int64_t source_ref, const char *dag_id,
 		return DD_ESTORE;
 	bind_text(st, 2, dag_id ? dag_id : "");
 	bind_text(st, 3, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		*value = col_text(st, 0);
 	if ((rc = row_end(s, st, rc, err, "reading a sync cursor")) < 0 || (rc == 0 && *value))
 		return rc;
@@ -1829,7 +1691,7 @@ int store_cursor_get_i64(struct dd_store *s, int64_t source_ref, const char *dag
 int store_report_put(struct dd_store *s, int64_t report_ms, const char *scope,
                      const char *fingerprint, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt_ref(s, S_REPORT_PUT, report_ms, err);
+	struct db_stmt *st = stmt_ref(s, S_REPORT_PUT, report_ms, err);
 
 	if (!st)
 		return DD_ESTORE;
@@ -1842,24 +1704,24 @@ int store_report_seen(struct dd_store *s, const char *scope, const char *fingerp
                       int64_t before_ms, int64_t *count, int64_t *first_ms,
                       struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_REPORT_SEEN, err);
+	struct db_stmt *st = stmt(s, S_REPORT_SEEN, err);
 	int rc;
 
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 1, scope);
 	bind_text(st, 2, fingerprint);
-	sqlite3_bind_int64(st, 3, before_ms);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(st, 3, before_ms);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		if (count)
-			*count = sqlite3_column_int64(st, 0);
+			*count = db_col_int64(st, 0);
 		if (first_ms)
-			*first_ms = sqlite3_column_int64(st, 1);
+			*first_ms = db_col_int64(st, 1);
 	}
 	done(st);
-	if (rc != SQLITE_ROW)
-		return db_error(s, err, "reading report history");
+	if (rc != DB_ROW)
+		return db_fail(s, err, "reading report history");
 	return 0;
 }
 
@@ -1867,59 +1729,165 @@ int store_report_seen(struct dd_store *s, const char *scope, const char *fingerp
 
 int store_fact_put(struct dd_store *s, const struct dd_store_fact *f, struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_FACT_PUT, err);
+	struct db_stmt *st = stmt(s, S_FACT_PUT, err);
 
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 1, f->fingerprint);
 	bind_text(st, 2, f->kind);
-	sqlite3_bind_int(st, 3, f->verdict);
+	db_bind_int64(st, 3, f->verdict);
 	bind_text(st, 4, f->what);
 	bind_text(st, 5, f->tool);
 	bind_text(st, 6, f->detail);
 	bind_text(st, 7, f->user);
-	sqlite3_bind_int64(st, 8, f->at_ms);
+	db_bind_int64(st, 8, f->at_ms);
 	return exec_stmt(s, st, err, "saving what was established");
 }
 
 int store_facts(struct dd_store *s, int (*cb)(const struct dd_store_fact *f, void *ud), void *ud,
                 struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_FACTS, err);
+	struct db_stmt *st = stmt(s, S_FACTS, err);
 	int rc, stop = 0;
 
 	if (!st)
 		return DD_ESTORE;
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(st)) == DB_ROW) {
 		struct dd_store_fact f = {
-			(const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-			sqlite3_column_int(st, 2), (const char *)sqlite3_column_text(st, 3),
-			(const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
-			(const char *)sqlite3_column_text(st, 6), sqlite3_column_int64(st, 7),
+			db_col_text(st, 0), db_col_text(st, 1),
+			db_col_int(st, 2), db_col_text(st, 3),
+			db_col_text(st, 4), db_col_text(st, 5),
+			db_col_text(st, 6), db_col_int64(st, 7),
 		};
 
 		stop = cb(&f, ud);
 	}
 	done(st);
-	if (!stop && rc != SQLITE_DONE)
-		return db_error(s, err, "reading what was established");
+	if (!stop && rc != DB_DONE)
+		return db_fail(s, err, "reading what was established");
 	return stop;
 }
 
 int store_report_previous(struct dd_store *s, const char *scope, int64_t before_ms, struct dd_strv *out,
                           struct dd_error *err)
 {
-	sqlite3_stmt *st = stmt(s, S_REPORT_PREVIOUS, err);
+	struct db_stmt *st = stmt(s, S_REPORT_PREVIOUS, err);
 	int rc;
 
 	if (!st)
 		return DD_ESTORE;
 	bind_text(st, 1, scope);
-	sqlite3_bind_int64(st, 2, before_ms);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		dd_strv_push(out, (const char *)sqlite3_column_text(st, 0));
+	db_bind_int64(st, 2, before_ms);
+	while ((rc = db_step(st)) == DB_ROW)
+		dd_strv_push(out, db_col_text(st, 0));
 	done(st);
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "reading report history");
+	if (rc != DB_DONE)
+		return db_fail(s, err, "reading report history");
 	return 0;
+}
+
+/* ---- copying a store ------------------------------------------------------- */
+
+/* Every table, parents first; `id`: it has an identity column. */
+static const struct {
+	const char *name;
+	int id;
+} tables[] = {
+	{ "sources", 1 }, { "dags", 1 }, { "tasks", 0 }, { "task_deps", 0 }, { "runs", 1 },
+	{ "task_instances", 1 }, { "tries", 1 }, { "logs", 0 }, { "classifications", 0 },
+	{ "sync_cursors", 0 }, { "import_errors", 0 }, { "health_snapshots", 1 }, { "report_history", 0 },
+	{ "run_versions", 0 }, { "established", 0 },
+};
+
+/* The rows of a table, into *n. */
+static int count_rows(struct dd_store *s, const char *table, int64_t *n, struct dd_error *err)
+{
+	char *sql = dd_xasprintf("SELECT count(*) FROM %s", table);
+	struct db_stmt *st = db_prepare(s->db, sql, err);
+	int rc = DD_ESTORE;
+
+	free(sql);
+	if (st && (rc = db_step(st)) == DB_ROW) {
+		*n = db_col_int64(st, 0);
+		rc = 0;
+	} else if (st) {
+		rc = db_fail(s, err, "counting rows");
+	}
+	db_finalize(st);
+	return rc;
+}
+
+/* Copies table's rows from one store into the other, ids included. */
+static int copy_table(struct dd_store *from, struct dd_store *to, const char *table, int64_t *n,
+                      struct dd_error *err)
+{
+	char *sql = dd_xasprintf("SELECT * FROM %s", table);
+	struct db_stmt *rd = db_prepare(from->db, sql, err), *wr = NULL;
+	int rc = DD_ESTORE, step;
+
+	free(sql);
+	*n = 0;
+	if (!rd)
+		return rc;
+	while ((step = db_step(rd)) == DB_ROW) {
+		int ncol = db_col_count(rd);
+
+		if (!wr) {
+			struct dd_buf b = DD_BUF_INIT;
+
+			dd_buf_addf(&b, "INSERT INTO %s (", table);
+			for (int i = 0; i < ncol; i++)
+				dd_buf_addf(&b, "%s\"%s\"", i ? ", " : "", db_col_name(rd, i));
+			dd_buf_adds(&b, ") VALUES (");
+			for (int i = 0; i < ncol; i++)
+				dd_buf_addf(&b, "%s?%d", i ? ", " : "", i + 1);
+			dd_buf_adds(&b, ")");
+			wr = db_prepare(to->db, dd_buf_str(&b), err);
+			dd_buf_release(&b);
+			if (!wr)
+				goto out;
+		}
+		/* values as text: the target converts them to its columns' types */
+		for (int i = 0; i < ncol; i++)
+			switch (db_col_type(rd, i)) {
+			case DB_T_NULL: db_bind_null(wr, i + 1); break;
+			case DB_T_BLOB: db_bind_blob(wr, i + 1, db_col_blob(rd, i), db_col_bytes(rd, i)); break;
+			case DB_T_VALUE: db_bind_text(wr, i + 1, db_col_text(rd, i)); break;
+			}
+		if ((rc = exec_stmt(to, wr, err, "copying rows")) < 0)
+			goto out;
+		(*n)++;
+	}
+	rc = step == DB_DONE ? 0 : db_fail(from, err, "reading rows to copy");
+out:
+	db_finalize(wr);
+	db_finalize(rd);
+	return rc;
+}
+
+int store_copy(struct dd_store *from, struct dd_store *to, store_copy_cb cb, void *ud, struct dd_error *err)
+{
+	int64_t n;
+	int rc;
+
+	for (size_t i = 0; i < DD_ARRAY_SIZE(tables); i++) {
+		if ((rc = count_rows(to, tables[i].name, &n, err)) < 0)
+			return rc;
+		if (n)
+			return dd_error_set(err, DD_EEXIST, "the store %s already holds data (%lld rows in %s); "
+			                    "dagdoc copies into an empty database only: create a new one and "
+			                    "pass its URL", to->shown, (long long)n, tables[i].name);
+	}
+	if ((rc = store_begin(to, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < DD_ARRAY_SIZE(tables); i++) {
+		if ((rc = copy_table(from, to, tables[i].name, &n, err)) < 0 ||
+		    (tables[i].id && (rc = db_reset_identity(to->db, tables[i].name, err)) < 0)) {
+			store_rollback(to);
+			return rc;
+		}
+		if (cb)
+			cb(tables[i].name, n, ud);
+	}
+	return store_commit(to, err);
 }

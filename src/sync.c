@@ -176,6 +176,17 @@ static int interrupted(struct ctx *x, struct dd_error *err)
 	return 0;
 }
 
+/* A batch the store rolled back because it was busy (DD_EBUSY: another
+ * dagdoc wrote the same rows at once, on PostgreSQL) is written again,
+ * up to 3 times: `do { begin ... commit } while (redo_busy(rc, &n, err));` */
+static int redo_busy(int rc, int *redone, struct dd_error *err)
+{
+	if (rc != DD_EBUSY || ++*redone > 3)
+		return 0;
+	dd_error_clear(err);
+	return 1;
+}
+
 static int commit_batch(struct ctx *x, struct dd_error *err)
 {
 	x->batches++;
@@ -218,7 +229,7 @@ static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int
 	int *partial = dd_xcalloc(dag_ids->n + 1, sizeof(*partial));
 	struct ie_list ies = { NULL, 0, 0 };
 	struct dd_health health;
-	int have_health = 0, have_ies = 0, rc = 0;
+	int have_health = 0, have_ies = 0, rc = 0, redone = 0;
 
 	memset(&health, 0, sizeof(health));
 	for (size_t i = 0; i < dag_ids->n && !rc; i++) {
@@ -252,7 +263,9 @@ static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int
 		have_ies = conn_list_import_errors(x->c, add_import_error, &ies, &ignored) == 0 &&
 		           x->st->rejected == before;
 	}
-	if (!rc && (rc = store_begin(x->s, err)) == 0) {
+	if (!rc) do {
+		if ((rc = store_begin(x->s, err)) < 0)
+			break;
 		rc = store_source_put(x->s, x->src->name, dd_source_kind_name(x->src->kind),
 		                      conn_describe(x->c), &x->source_ref, err);
 		if (!rc) {
@@ -286,7 +299,7 @@ static int refresh_definitions(struct ctx *x, const struct dd_strv *dag_ids, int
 			rc = store_commit(x->s, err);
 		else
 			store_rollback(x->s);
-	}
+	} while (redo_busy(rc, &redone, err));
 	for (size_t i = 0; i < dag_ids->n; i++)
 		dd_dag_release(&dags[i]);
 	free(dags);
@@ -331,7 +344,7 @@ static int sync_one_run(struct ctx *x, const char *dag_id, int64_t dag_ref,
 	struct dd_store_run stored;
 	size_t rejected = x->st->rejected;
 	int64_t run_ref, ti_ref;
-	int rc;
+	int rc, redone = 0;
 
 	*is_new = 0;
 	rc = conn_list_task_instances(x->c, dag_id, r->run_id, on_ti, &ts, err);
@@ -353,6 +366,8 @@ static int sync_one_run(struct ctx *x, const char *dag_id, int64_t dag_ref,
 		rc = 1;             /* validate, then store: nothing of this run is written */
 		goto out;
 	}
+	do {
+	*is_new = 0;
 	if ((rc = store_begin(x->s, err)) < 0)
 		goto out;
 	rc = store_run_get(x->s, dag_ref, r->run_id, &stored, err);
@@ -376,6 +391,7 @@ static int sync_one_run(struct ctx *x, const char *dag_id, int64_t dag_ref,
 		rc = commit_batch(x, err);
 	else
 		store_rollback(x->s);
+	} while (redo_busy(rc, &redone, err));
 	if (!rc) {
 		x->st->tis += ts.n;
 		for (size_t i = 0; i < ts.n; i++)
@@ -392,7 +408,7 @@ static int sync_runs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct 
 	int64_t start = x->o->since_ms, covered = 0, resume = 0;
 	int64_t oldest_open = 0, newest = 0;
 	size_t rejected = x->st->rejected;
-	int rc, hold_cursor;
+	int rc, hold_cursor, redone = 0;
 
 	if (store_cursor_get_i64(x->s, x->source_ref, dag_id, CURSOR_COVERED, &covered, NULL) == 0 &&
 	    store_cursor_get_i64(x->s, x->source_ref, dag_id, CURSOR_RESUME, &resume, NULL) == 0 &&
@@ -449,7 +465,9 @@ static int sync_runs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct 
 		resume = newest;
 	else
 		resume = start;
-	if ((rc = store_begin(x->s, err)) == 0) {
+	do {
+		if ((rc = store_begin(x->s, err)) < 0)
+			break;
 		rc = store_cursor_put_i64(x->s, x->source_ref, dag_id, CURSOR_COVERED, covered, err);
 		if (!rc)
 			rc = store_cursor_put_i64(x->s, x->source_ref, dag_id, CURSOR_RESUME, resume, err);
@@ -457,7 +475,7 @@ static int sync_runs(struct ctx *x, const char *dag_id, int64_t dag_ref, struct 
 			rc = store_commit(x->s, err);
 		else
 			store_rollback(x->s);
-	}
+	} while (redo_busy(rc, &redone, err));
 out:
 	runs_release(&rs);
 	return rc;
@@ -588,10 +606,14 @@ static int on_log(const struct dd_log_request *req, const char *text, size_t len
 /* Writes one fetched batch of logs in one transaction. */
 static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_error *err)
 {
-	size_t logs = 0, missing = 0, baselines = 0, successes = 0;
-	uint64_t bytes = 0;
-	int rc = store_begin(x->s, err);
+	size_t logs, missing, baselines, successes;
+	uint64_t bytes;
+	int rc, redone = 0;
 
+	do {
+	logs = missing = baselines = successes = 0;
+	bytes = 0;
+	rc = store_begin(x->s, err);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct log_job *q = &jobs[i];
 
@@ -605,12 +627,14 @@ static int write_logs(struct ctx *x, struct log_job *jobs, size_t n, struct dd_e
 			rc = store_log_put_missing(x->s, q->try_ref, q->missing_reason, err);
 			missing++;
 		}
-		store_log_blob_release(&q->blob);
 	}
 	if (rc == 0)
 		rc = commit_batch(x, err);
 	else
 		store_rollback(x->s);
+	} while (redo_busy(rc, &redone, err));
+	for (size_t i = 0; i < n; i++)
+		store_log_blob_release(&jobs[i].blob);
 	if (rc == 0) {
 		x->st->logs += logs;
 		x->st->log_bytes += bytes;

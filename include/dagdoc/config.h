@@ -90,7 +90,9 @@ struct dd_post_config {
 
 struct dd_config {
 	char *file;                 /* path of the file read, NULL if none */
-	char *store_path;
+	char *store_path;           /* a file, or a postgresql:// URL (store.h) */
+	char *store_password_env;   /* the variable holding the PostgreSQL store's password */
+	char *store_password;       /* its value (a registered secret), NULL when unset */
 	struct dd_strv pattern_dirs;
 	struct dd_source *sources;
 	size_t n_sources;

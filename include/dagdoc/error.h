@@ -24,11 +24,13 @@ enum dd_code {
 	DD_EAUTH = -6,     /* 401/403, missing or expired credentials */
 	DD_ENET = -7,      /* DNS, refused, TLS, timeout, 5xx after retries */
 	DD_ELIMIT = -8,    /* a size, time or match limit was hit */
-	DD_ESTORE = -9,    /* SQLite */
+	DD_ESTORE = -9,    /* the store (SQLite, PostgreSQL) */
 	DD_EPROTO = -10,   /* a server answered something not in its API */
 	DD_EINTR = -11,    /* interrupted by a signal */
 	DD_EGIT = -12,     /* libgit2 */
 	DD_EEXIST = -13,   /* a file that must not be replaced exists */
+	DD_EBUSY = -14,    /* the store was busy (a deadlock, a conflict, a sync of the same
+	                    * source by another dagdoc): redo the transaction, or wait */
 };
 
 #define DD_ERROR_MSG_MAX 1024

@@ -1,33 +1,56 @@
 /*
- * store.h - the local SQLite store: the only way the rest of dagdoc
- * touches SQLite.
+ * store.h - the store: the only way the rest of dagdoc touches a database.
  *
- * One file ($XDG_STATE_HOME/dagdoc/dagdoc.db or --store FILE) in WAL mode,
- * busy_timeout 5000 ms, foreign_keys ON, synchronous NORMAL.  The schema is
- * versioned with PRAGMA user_version; store_open applies the missing
- * forward migrations in order, each in one transaction that also bumps
- * user_version.  A store written by a newer dagdoc is refused (DD_ESTORE),
- * and so is an SQLite file of another application (PRAGMA application_id
- * is "dagd" in every dagdoc store; an empty file is taken as new).  A file
- * SQLite cannot read is "damaged" when it has SQLite's header or dagdoc's
- * application id, else "not a dagdoc store".
+ * Where it is: a file path (SQLite, the default: $XDG_STATE_HOME/dagdoc/
+ * dagdoc.db or --store FILE) or a PostgreSQL URL (postgresql://... or
+ * postgres://..., a libpq connection URI: a team's shared store).  Both
+ * backends hold the same schema and answer every function below the same
+ * way; the private layer src/store_db.c keeps what differs between them.
+ *
+ * SQLite: WAL mode, busy_timeout 5000 ms, foreign_keys ON, synchronous
+ * NORMAL; the schema version is PRAGMA user_version and every dagdoc store
+ * has PRAGMA application_id "dagd" (an empty file is taken as new).  A
+ * file SQLite cannot read is "damaged" when it has SQLite's header or
+ * dagdoc's application id, else "not a dagdoc store".
+ * PostgreSQL: the table dagdoc_meta (key, value) names the application
+ * ("application" = "dagdoc") and the schema ("schema_version"); an empty
+ * database is initialised, one holding other tables but no dagdoc_meta is
+ * refused ("not a dagdoc store").  The password: the URL's, else
+ * store_opts.password (the configuration's store_password_env), else
+ * libpq's own (PGPASSWORD, PGSERVICE, ~/.pgpass).  Every password is
+ * registered with secrets.h and every message names the store redacted
+ * (store_redact: user@host:port/db, no password).
+ *
+ * The schema is versioned (STORE_SCHEMA_VERSION); opening applies the
+ * missing forward migrations in order, each in one transaction that also
+ * bumps the version, one process at a time.  A store written by a newer
+ * dagdoc is refused (DD_ESTORE), and so is another application's database.
  * Schema: 1 = core tables; 2 = report_history + classifications by
  * fingerprint; 3 = sources' UI; 4 = run_versions (what each run ran);
- * 5 = established (verdicts engineers reached with triage --evidence).  Migration steps live
- * in src/store.c, append only.
+ * 5 = established (verdicts engineers reached with triage --evidence).
+ * Migration steps live in src/store.c, append only, one list for both
+ * backends.
  * Every text bound into a statement and every log stored has the
  * registered credentials masked (secrets.h): what a server echoes back
- * never reaches the file.
+ * never reaches the store.
  * Every statement is prepared once (cached in the store) with bound
  * parameters.
  *
  * Rows are addressed by refs: int64 row ids handed out by the *_put and
  * lookup functions (a source ref, a DAG ref, a run ref, a task-instance
- * ref, a try ref).  Refs stay valid for the life of the file.
+ * ref, a try ref).  Refs stay valid for the life of the store (and
+ * store_copy keeps them).
  *
  * Transactions: store_begin/store_commit/store_rollback wrap a batch of
- * writes (BEGIN IMMEDIATE).  Outside of them every write commits on its
- * own.  A process killed inside a transaction loses that transaction only.
+ * writes (SQLite: BEGIN IMMEDIATE).  Outside of them every write commits on
+ * its own.  A process killed inside a transaction loses that transaction
+ * only.  Every put is an upsert on its natural key, so several dagdoc
+ * processes writing one PostgreSQL store at once lose and duplicate no row.
+ * A deadlock or serialization failure there (SQLSTATE 40P01, 40001) of a
+ * single write outside a transaction is retried inside the store; inside a
+ * transaction the failing put or store_commit returns DD_EBUSY after
+ * rolling the transaction back: the caller may redo the whole transaction
+ * (sync does, up to 3 times).
  *
  * Ownership:
  *  - store_open allocates the store; store_close frees it (NULL is fine).
@@ -39,10 +62,12 @@
  *    then owned by the caller: free them with the matching *_release
  *    (model.h releases for dd_run/dd_dag/..., store_*_release below).
  *  - Input structs and strings are only read, never kept.
+ *  - store_path and store_shown return the store's own strings.
  *
  * Errors: 0 or a negative DD_E* code with err filled; DD_ENOTFOUND when a
- * looked-up row does not exist; DD_ESTORE for SQLite failures, naming the
- * file and what to do.
+ * looked-up row does not exist; DD_ESTORE for database failures, naming the
+ * store (redacted) and what to do; DD_EBUSY as above and for a sync lock
+ * held by another process.
  */
 #ifndef DAGDOC_STORE_H
 #define DAGDOC_STORE_H
@@ -65,8 +90,8 @@
 
 struct dd_store;
 
-/* Opens (creating the file, mode 0600, and its parent directories when
- * missing) and migrates.  A corrupt or non-SQLite file, another
+/* Opens `where` (a path or a PostgreSQL URL; a file is created, mode 0600,
+ * with its parent directories when missing) and migrates.  A corrupt or non-SQLite file, another
  * application's database, or one from a newer dagdoc is DD_ESTORE with a
  * sentence naming the path and what to do. */
 int store_open(const char *path, struct dd_store **out, struct dd_error *err);
@@ -78,19 +103,54 @@ void store_close(struct dd_store *s);
  * which keeps nothing.  For --offline commands on a store they cannot
  * write. */
 int store_open_readonly(const char *path, struct dd_store **out, struct dd_error *err);
+/* How to open: store_open_with takes both (NULL: store_open's defaults). */
+struct store_opts {
+	const char *password;   /* PostgreSQL, when the URL has none; NULL: libpq's own */
+	int readonly;           /* as store_open_readonly */
+};
+int store_open_with(const char *where, const struct store_opts *o, struct dd_store **out,
+                    struct dd_error *err);
 int store_readonly(const struct dd_store *s);
+/* Where the store is, as given (a URL may hold a password: never print it). */
 const char *store_path(const struct dd_store *s);
+/* Where the store is, as messages show it (store_redact). */
+const char *store_shown(const struct dd_store *s);
+int store_is_postgres(const struct dd_store *s);
+/* Is `where` a PostgreSQL URL (postgresql://, postgres://)? */
+int store_is_url(const char *where);
+/* Registers the password of a store URL (if it holds one) with secrets.h. */
+void store_register_password(const char *where);
+/* A store location for people: a URL as scheme://user@host:port/db (no
+ * password, no parameters), a path as is.  Caller frees. */
+char *store_redact(const char *where);
 int store_schema_version(struct dd_store *s);
 
-/* Test and tooling hook: creates or migrates the file at `path` only up
- * to schema `version` (1..STORE_SCHEMA_VERSION) and closes it, so tests
- * can build an older store and watch store_open migrate it. */
+/* Test and tooling hook: creates or migrates the store at `path` (a file
+ * or a URL) only up to schema `version` (1..STORE_SCHEMA_VERSION) and
+ * closes it, so tests can build an older store and watch store_open
+ * migrate it. */
 int store_migrate_to(const char *path, int version, struct dd_error *err);
 
 int store_begin(struct dd_store *s, struct dd_error *err);
 int store_commit(struct dd_store *s, struct dd_error *err);
 void store_rollback(struct dd_store *s);   /* no-op outside a transaction */
 int store_in_transaction(const struct dd_store *s);
+
+/* One sync per source at a time, across processes: DD_EBUSY ("another
+ * dagdoc is syncing source NAME on this store; ...") while another holds
+ * it.  PostgreSQL: a session advisory lock keyed by a hash of the name.
+ * SQLite: an open-file-description lock on one byte (at a hash of the
+ * name) of the companion file <store>.lock (mode 0600), so sources lock
+ * independently.  Both go when the process dies.  Unlock when done. */
+int store_sync_lock(struct dd_store *s, const char *source_name, struct dd_error *err);
+void store_sync_unlock(struct dd_store *s, const char *source_name);
+
+/* Copies every table of `from` into `to`, which must hold no rows
+ * (DD_EEXIST otherwise), in one transaction, keeping every id; then moves
+ * `to`'s id sequences past them.  cb (may be NULL) hears each table's row
+ * count (before the commit). */
+typedef void (*store_copy_cb)(const char *table, int64_t rows, void *ud);
+int store_copy(struct dd_store *from, struct dd_store *to, store_copy_cb cb, void *ud, struct dd_error *err);
 
 /* ---- sources ------------------------------------------------------------ */
 

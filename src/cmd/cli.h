@@ -56,7 +56,7 @@ const char *cli_closest_command(const char *name);
 /* The options every command accepts, as its help ends with them. */
 #define CLI_COMMON_HELP \
 	"      --config FILE   configuration file (default $XDG_CONFIG_HOME/dagdoc/config.yaml)\n" \
-	"      --store FILE    store (default $XDG_STATE_HOME/dagdoc/dagdoc.db)\n" \
+	"      --store FILE    store: a file or a postgresql:// URL (default $XDG_STATE_HOME/dagdoc/dagdoc.db)\n" \
 	"  -v, --verbose       trace what is done on stderr (secrets are never shown)\n" \
 	"  -h, --help          this help\n"
 

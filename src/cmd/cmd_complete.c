@@ -47,7 +47,7 @@ static int cmd_complete(int argc, char **argv, struct dd_cli *cli)
 		char *path = cli_store_path(cli);
 		struct dd_session s;
 		struct dd_error err = DD_ERROR_INIT;
-		int exists = access(path, F_OK) == 0;
+		int exists = store_is_url(path) || access(path, F_OK) == 0;
 
 		free(path);
 		if (exists) {
