@@ -16,8 +16,9 @@
 # A script with a line "# backends: sqlite postgresql" runs twice, the
 # second time as NAME[postgresql] with DAGDOC_TEST_BACKEND=postgresql;
 # "# backends: postgresql" runs only that way.  They share one throwaway
-# PostgreSQL server (tests/lib/pg.sh), started here when any such script is
-# selected; DAGDOC_TEST_PG is its URL.  Without PostgreSQL those runs are
+# PostgreSQL server (tests/lib/pg.sh), started here when any such script or
+# a unit test is selected (test_store runs on both too); DAGDOC_TEST_PG is
+# its URL (or, when set already, names the server to use).  Without PostgreSQL those runs are
 # skipped, or fail the run when DAGDOC_REQUIRE_SHARED=1 (CI).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,9 +86,15 @@ for t in "$root"/tests/e2e/*.sh; do
 	esac
 done
 
-# One PostgreSQL server for the run, when a selected script wants one.
+# One PostgreSQL server for the run, when a selected test may want one
+# (the [postgresql] runs, the store's unit tests), unless DAGDOC_TEST_PG
+# names one already.
 pg_ok=0
-if [ "$n_pg" -gt 0 ]; then
+n_unit=0
+for k in "${kinds[@]}"; do [ "$k" = unit ] && n_unit=$((n_unit + 1)); done
+if [ -n "${DAGDOC_TEST_PG:-}" ]; then
+	pg_ok=1
+elif [ "$n_pg" -gt 0 ] || [ "$n_unit" -gt 0 ]; then
 	chmod 711 "$out_dir"   # the server's user (not root) goes through to $pg_dir
 	if pg_env=$("$root/tests/lib/pg.sh" start "$pg_dir" 2>"$out_dir/pg.err"); then
 		eval "$pg_env"
@@ -98,6 +105,7 @@ if [ "$n_pg" -gt 0 ]; then
 		echo "FAIL postgresql: the test server did not start (DAGDOC_REQUIRE_SHARED=1)"
 		sed 's/^/    /' "$out_dir/pg.err"
 	else
+		# the unit tests that need it say so themselves
 		skipped=$((skipped + n_pg))
 		skips+=("postgresql not available ($n_pg scripts' [postgresql] runs; $(head -1 "$out_dir/pg.err"))")
 	fi

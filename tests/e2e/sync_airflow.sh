@@ -48,7 +48,7 @@ check "v1 on a terminal: the progress names the DAG and counts N of M" \
 check "v1 on a terminal: the last DAG is 3 of 3" grep -qE '^sync prod: DAG 3 of 3 ' "$TMP/tty.lines"
 check "v1 on a terminal: the progress line is cleared, then the summary" grep -qE $'^\e\\[Ksynced 3 DAGs from prod' "$TMP/tty.lines"
 eq "v1: runs, tries, logs stored" "$(counts "$DB")" "31 122 99"
-eq "v1: run states of etl_daily" "$(store_sql "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY r.logical_ms)")" \
+eq "v1: run states of etl_daily" "$(store_sql "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY r.logical_ms) AS x")" \
 	"success,success,success,success,failed,failed,failed,failed,failed,running"
 eq "v1: retries of transform on 03-05" "$(store_sql "$DB" "SELECT group_concat(t.try_number || ':' || t.state, ',') FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE r.run_id = 'scheduled__2026-03-05T02:00:00+00:00' AND ti.task_id = 'transform'")" \
 	"1:up_for_retry,2:failed"
@@ -58,8 +58,8 @@ check "v1: baseline: transform's last success (03-04) is stored" \
 	grep -q "Marking task as SUCCESS" <(getlog "$DB" etl_daily scheduled__2026-03-04T02:00:00+00:00 transform 1)
 # successful tries: those of each task's newest 10 runs (success_logs' default; of a mapped task
 # the lowest map index) for quiet failures, and baselines (score_segments': map index 2)
-eq "v1: successful tries' logs: of at most 10 runs per task" "$(store_sql "$DB" "SELECT count(*) || ' ' || max(n) || ' ' || sum(k) FROM (SELECT count(DISTINCT r.id) AS n, count(*) AS k FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE t.state = 'success' GROUP BY r.dag_ref, ti.task_id)")" "11 10 82"
-eq "v1: DAG dependencies" "$(store_sql "$DB" "SELECT group_concat(upstream || '>' || downstream, ',') FROM (SELECT upstream, downstream FROM task_deps p JOIN dags d ON d.id = p.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY 1)")" \
+eq "v1: successful tries' logs: of at most 10 runs per task" "$(store_sql "$DB" "SELECT count(*) || ' ' || max(n) || ' ' || sum(k) FROM (SELECT count(DISTINCT r.id) AS n, count(*) AS k FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE t.state = 'success' GROUP BY r.dag_ref, ti.task_id) AS x")" "11 10 82"
+eq "v1: DAG dependencies" "$(store_sql "$DB" "SELECT group_concat(upstream || '>' || downstream, ',') FROM (SELECT upstream, downstream FROM task_deps p JOIN dags d ON d.id = p.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY 1) AS x")" \
 	"extract>transform,load>notify,transform>load,wait_for_raw_events>extract"
 eq "v1: import errors" "$(store_sql "$DB" "SELECT filename FROM import_errors")" "/opt/airflow/dags/quality/check_orders.py"
 eq "v1: health snapshot" "$(store_sql "$DB" "SELECT scheduler_status || ' ' || metadatabase_status FROM health_snapshots")" "healthy healthy"
@@ -118,7 +118,7 @@ DB=$(new_store mid)
 run "$DAGDOC" sync --config "$TMP/mid.yaml" --store "$DB" $SINCE etl_daily
 expect_rc "mid-sync protocol error: a partial sync, exit 3" 3
 expect_err "mid-sync protocol error: the connector's sentence" "^dagdoc sync: the store is incomplete: 1 run was left out \(first: Airflow at .* (not JSON|malformed|protocol)"
-eq "mid-sync error: that run absent, the others whole" "$(store_sql "$DB" "SELECT group_concat(substr(run_id, 12, 10), ',') FROM (SELECT run_id FROM runs ORDER BY logical_ms)")" \
+eq "mid-sync error: that run absent, the others whole" "$(store_sql "$DB" "SELECT group_concat(substr(run_id, 12, 10), ',') FROM (SELECT run_id FROM runs ORDER BY logical_ms) AS x")" \
 	"2026-03-01,2026-03-02,2026-03-03,2026-03-04,2026-03-05,2026-03-07,2026-03-08,2026-03-09,2026-03-10"
 eq "mid-sync error: no orphan task instance" "$(store_sql "$DB" "SELECT count(*) FROM task_instances WHERE run_ref NOT IN (SELECT id FROM runs)")" "0"
 # the file's own check: SQLite only

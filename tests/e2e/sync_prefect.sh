@@ -40,9 +40,9 @@ expect_rc "server: sync exits 0" 0
 expect_out "server: summary" '^synced 3 DAGs from flows \(prefect [0-9.]+\): 31 runs \(31 new\), 122 tries, 99 logs \([0-9.]+ kB\)$'
 eq "server: no progress line off a terminal" "$errout" ""
 eq "server: runs, tries, logs stored" "$(counts "$DB")" "31 122 99"
-eq "server: flows stored as DAGs" "$(store_sql "$DB" "SELECT group_concat(dag_id, ',') FROM (SELECT dag_id FROM dags ORDER BY dag_id)")" "etl_daily,sync_crm,train_churn"
+eq "server: flows stored as DAGs" "$(store_sql "$DB" "SELECT group_concat(dag_id, ',') FROM (SELECT dag_id FROM dags ORDER BY dag_id) AS x")" "etl_daily,sync_crm,train_churn"
 eq "server: flow runs keep their names" "$(store_sql "$DB" "SELECT count(*) FROM runs WHERE run_name IS NOT NULL AND run_name != ''")" "31"
-eq "server: run states of sync_crm" "$(store_sql "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'sync_crm' ORDER BY r.logical_ms)")" \
+eq "server: run states of sync_crm" "$(store_sql "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'sync_crm' ORDER BY r.logical_ms) AS x")" \
 	"success,success,success,success,success,failed,failed,crashed,success,late"
 check "server: the failed transform's log is stored with its failure" \
 	grep -q "AttributeError: 'DataFrame' object has no attribute 'append'" <(first_failed_log "$DB" transform)
