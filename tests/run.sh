@@ -9,8 +9,9 @@
 #
 # JOBS=N runs N tests at a time (default: the number of cores).  Each
 # test's output is kept in its own file and reported in the same order as a
-# serial run: units, then e2e scripts by name.  Each runs in a folder of
-# its own under the run's temporary folder.  TIMES=1 adds how long each
+# serial run: units, then e2e scripts by name.  Each script runs in a
+# folder of its own under the run's temporary folder.  Scripts with a line
+# "# slow" start first (both runs of them).  TIMES=1 adds how long each
 # took, slowest first, before the closing lines.
 #
 # A script with a line "# backends: sqlite postgresql" runs twice, the
@@ -133,8 +134,21 @@ report() {
 	fi
 }
 
-# Start each test in the background, at most $jobs at once; report the
-# finished ones in list order as soon as all before them are reported.
+# Start each test in the background, at most $jobs at once, the slow ones
+# first (a script's "# slow" line; both of its runs): the run ends when its
+# longest test does, so that one must not start last.  Report the finished
+# ones in list order as soon as all before them are reported.
+order=()
+for pass in slow rest; do
+	for i in "${!names[@]}"; do
+		slow=0
+		if [ "${kinds[$i]}" != unit ]; then
+			f=${names[$i]#e2e/}
+			grep -q '^# slow' "$root/tests/e2e/${f%%\[*}" && slow=1
+		fi
+		{ [ "$pass" = slow ] && [ "$slow" = 1 ]; } || { [ "$pass" = rest ] && [ "$slow" = 0 ]; } && order+=("$i")
+	done
+done
 next=0
 flush() {
 	while [ "$next" -lt "${#names[@]}" ] && [ -f "$out_dir/$next.rc" ]; do
@@ -142,7 +156,7 @@ flush() {
 		next=$((next + 1))
 	done
 }
-for i in "${!names[@]}"; do
+for i in "${order[@]}"; do
 	if [ "${kinds[$i]}" = pg ] && [ "$pg_ok" = 0 ]; then
 		echo 0 >"$out_dir/$i.rc"
 		continue
@@ -152,10 +166,12 @@ for i in "${!names[@]}"; do
 		flush
 	done
 	IFS=$'\n' read -r -d '' -a cmd <<<"${cmds[$i]}"
-	# in a folder of its own: a stray relative path lands there, not in the repository
-	mkdir "$out_dir/$i.cwd"
+	# a script in a folder of its own: a stray relative path lands there, not
+	# in the repository (the unit tests read their fixtures from the repository)
+	wd=$root
+	[ "${kinds[$i]}" = unit ] || { wd=$out_dir/$i.cwd; mkdir "$wd"; }
 	(
-		cd "$out_dir/$i.cwd" || exit
+		cd "$wd" || exit
 		t0=$EPOCHREALTIME
 		"${cmd[@]}" >"$out_dir/$i.log" 2>&1 </dev/null
 		echo $? >"$out_dir/$i.rc.tmp"

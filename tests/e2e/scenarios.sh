@@ -14,6 +14,7 @@
 #   VERBOSE=1        prints `triage --explain` for every miss
 #   KEEP=DIR         copies the built data, stores and results to DIR
 # backends: sqlite postgresql
+# slow: tests/run.sh starts it first
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
