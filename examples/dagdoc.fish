@@ -3,7 +3,7 @@
 # ~/.config/fish/completions/.  Commands, their options, the configured
 # source names and the DAG ids of the store (`dagdoc complete`).
 
-set -l commands init config sync classify patterns triage report runbook help version
+set -l commands init config sync classify patterns triage report runbook store help version
 
 # dagdoc complete sources|dags, with the --config, --store and --source the command line gives
 function __dagdoc_words
@@ -33,6 +33,10 @@ complete -c dagdoc -n "not __fish_seen_subcommand_from $commands" -a patterns -d
 complete -c dagdoc -n "not __fish_seen_subcommand_from $commands" -a triage -d 'why a DAG fails'
 complete -c dagdoc -n "not __fish_seen_subcommand_from $commands" -a report -d 'every DAG that ran, in one report'
 complete -c dagdoc -n "not __fish_seen_subcommand_from $commands" -a runbook -d 'what the on-call engineer needs'
+complete -c dagdoc -n "not __fish_seen_subcommand_from $commands" -a store -d 'copy the store into a PostgreSQL database'
+complete -c dagdoc -n "__fish_seen_subcommand_from store" -a migrate -d 'copy into an empty database'
+complete -c dagdoc -n "__fish_seen_subcommand_from store" -l to -x -d 'the PostgreSQL database URL'
+complete -c dagdoc -n "__fish_seen_subcommand_from store" -l from -r -d 'the store to copy'
 complete -c dagdoc -n "not __fish_seen_subcommand_from $commands" -a help -d 'help for dagdoc or one command'
 complete -c dagdoc -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version'
 complete -c dagdoc -n "__fish_seen_subcommand_from help" -a "$commands"

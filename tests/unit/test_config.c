@@ -108,7 +108,7 @@ static void test_errors(void **state)
 {
 	(void)state;
 	expect_error("sources: 3\n", "t.yaml:1:10: 'sources' must be a list, not a scalar");
-	expect_error("color: red\n", "t.yaml:1:1: unknown key 'color' in the configuration; expected one of: sources, repos, store, patterns, degraded_exit, post");
+	expect_error("color: red\n", "t.yaml:1:1: unknown key 'color' in the configuration; expected one of: sources, repos, store, store_password_env, patterns, degraded_exit, post");
 	expect_error("sources:\n  - name: a\n    kind: airflow\n", "t.yaml:2:5: source a needs 'url', the API base URL");
 	expect_error("sources:\n  - {name: a, kind: logs}\n", "t.yaml:2:5: source a is of kind logs and needs 'path', the log folder");
 	expect_error("sources:\n  - {name: a, kind: logs, path: /x}\n  - {name: a, kind: logs, path: /y}\n",

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The store on PostgreSQL: dagdoc store migrate --to URL, the same triage
+# from both backends, a password never printed, one sync per source at a
+# time.  Needs the test server tests/run.sh starts ($DAGDOC_TEST_PG).
+source "$(dirname "$0")/lib.sh"
+
+if [ -z "${DAGDOC_TEST_PG:-}" ]; then
+	if [ "${DAGDOC_REQUIRE_SHARED:-0}" = 1 ]; then
+		_fail "a PostgreSQL test server" "DAGDOC_TEST_PG is unset (tests/lib/pg.sh start DIR)"
+		finish
+	fi
+	echo "skip - store_pg: no PostgreSQL test server (DAGDOC_TEST_PG); DAGDOC_REQUIRE_SHARED=1 makes this a failure"
+	exit 0
+fi
+pw=Sekr1tStorePassw0rd
+with_pw() { sed "s#://\([^@/]*\)@#://\1:$pw@#" <<<"$1"; }
+
+/usr/bin/python3 "$ROOT/examples/demo/make_demo.py" "$TMP/demo" >/dev/null
+cd "$TMP/demo" || exit 1
+run "$DAGDOC" sync --config config.yaml --since 35d
+expect_rc "sync into the SQLite store" 0
+
+db=$("$ROOT/tests/lib/pg.sh" createdb "dd_e2e_$$_a")
+run "$DAGDOC" store migrate --config config.yaml --to "$(with_pw "$db")"
+expect_rc "store migrate: exit 0" 0
+expect_out "store migrate: rows per table" "^  runs +30$"
+expect_out "store migrate: the store redacted" "into ${db#postgresql://}|into $db"
+expect_no "store migrate: no password" "$pw"
+run "$DAGDOC" store migrate --config config.yaml --to "$db"
+expect_rc "store migrate into a store with data: exit 2" 2
+expect_err "store migrate into a store with data: refused" "already holds data"
+run "$DAGDOC" store migrate --config config.yaml --to /tmp/x.db
+expect_rc "store migrate needs a URL" 2
+
+"$DAGDOC" triage train_churn --since 35d --config config.yaml --offline >"$TMP/lite.txt" 2>&1
+run "$DAGDOC" triage train_churn --since 35d --config config.yaml --offline --store "$(with_pw "$db")"
+expect_rc "triage from the copy: failing" 1
+check "triage from the copy reads as from the file" diff "$TMP/lite.txt" "$TMP/out"
+
+printf 'store: %s\nstore_password_env: DD_TEST_STORE_PW\nsources:\n  - name: demo\n    kind: logs\n    path: logs\n' \
+	"$(with_pw "$db")" >pg.yaml
+DD_TEST_STORE_PW=$pw run "$DAGDOC" config --config pg.yaml
+expect_out "config: the store redacted" "^store: postgresql://[^:@]*@"
+expect_out "config: store_password_env" "^store_password_env: DD_TEST_STORE_PW"
+expect_no "config: no password" "$pw"
+
+# a sync straight into a fresh database answers as the file store does
+fresh=$("$ROOT/tests/lib/pg.sh" createdb "dd_e2e_$$_b")
+run "$DAGDOC" sync --config config.yaml --since 35d --store "$fresh"
+expect_rc "sync into PostgreSQL" 0
+run "$DAGDOC" triage train_churn --since 35d --config config.yaml --offline --store "$fresh"
+check "triage after a PostgreSQL sync reads as from the file" diff "$TMP/lite.txt" "$TMP/out"
+
+# one sync per source: a second one, while the first holds a batch open, is told so
+fresh=$("$ROOT/tests/lib/pg.sh" createdb "dd_e2e_$$_c")
+DAGDOC_TEST_SLOW_BATCH=1 "$DAGDOC" sync --config config.yaml --since 35d --store "$(with_pw "$fresh")" \
+	>"$TMP/first.out" 2>"$TMP/first.err" &
+first=$!
+for _ in $(seq 300); do grep -q "batch 1 open" "$TMP/first.err" && break; sleep 0.1; done
+check "the first sync holds a batch open" grep -q "batch 1 open" "$TMP/first.err"
+run "$DAGDOC" sync --config config.yaml --since 35d --store "$(with_pw "$fresh")"
+expect_rc "a second sync of the source: exit 2" 2
+expect_err "a second sync of the source: told why" \
+	"another dagdoc is syncing source demo on this store; wait for it to finish \(or stop it\) and run sync again"
+expect_no "a second sync: no password" "$pw"
+kill -INT "$first" 2>/dev/null
+wait "$first" 2>/dev/null
+run "$DAGDOC" sync --config config.yaml --since 35d --store "$fresh"
+expect_rc "after it stopped, sync runs" 0
+finish
