@@ -196,12 +196,14 @@ for round in $(seq "${ROUNDS:-1}"); do
 	rc=$flows_rc out=$(cat "$TMP/flows.out") errout=$(cat "$TMP/flows.err2")
 	expect_rc "round $round: the Prefect sync exits 0" 0
 	expect_out "round $round: ... and stored all of its source" '^synced 3 DAGs from flows .*: 31 runs \(31 new\), 122 tries, 99 logs'
-	# exit 1: a DAG is failing (the world has failures); 2 would be an error
-	eq "round $round: the report during the syncs exits 1 (failing DAGs), no error: $(head -c 300 "$TMP/report.err2")" \
-		"$report_rc" 1
+	# 0 or 1: what it read may or may not hold a failing DAG yet; 2 would be an error
+	rc=$report_rc out=$(cat "$TMP/report.out") errout=$(cat "$TMP/report.err2")
+	if [ "$rc" -le 1 ]; then _pass "round $round: the report during the syncs exits 0 or 1 (no error)"; else
+		_fail "round $round: the report during the syncs exits 0 or 1 (no error)" "exit $rc" "stderr: ${errout:0:600}"; fi
 	check "round $round: ... and its JSON is whole" "$PY" "$ROOT/tests/lib/check_json.py" report "$TMP/report.out"
-	check "round $round: the triage during the syncs exits 0 or 1, no error: $(head -c 300 "$TMP/triage.err2")" \
-		test "$triage_rc" -le 1
+	rc=$triage_rc out=$(cat "$TMP/triage.out") errout=$(cat "$TMP/triage.err2")
+	if [ "$rc" -le 1 ]; then _pass "round $round: the triage during the syncs exits 0 or 1 (no error)"; else
+		_fail "round $round: the triage during the syncs exits 0 or 1 (no error)" "exit $rc" "stderr: ${errout:0:600}"; fi
 	check "round $round: ... and its JSON is whole" "$PY" "$ROOT/tests/lib/check_json.py" triage "$TMP/triage.out"
 
 	# every row
