@@ -2,6 +2,7 @@
 # dagdoc classify: the corpus tests/fixtures/logs (expected.tsv), the JSON
 # shape, stdin, exit codes, redaction, user patterns, bad patterns, and
 # bounded memory on a large streamed log.
+# slow: tests/run.sh starts it first
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 LOGS="$ROOT/tests/fixtures/logs"

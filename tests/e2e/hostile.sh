@@ -13,6 +13,7 @@
 # Then what is not about the store: valid UTF-8 out of invalid logs, a
 # *_env naming an unset variable, classify on an endless input, two syncs
 # at once, a read-only store with --offline.
+# slow: tests/run.sh starts it first
 . "$(dirname "$0")/lib.sh"
 
 WORLD="$ROOT/tests/fakes/worlds/basic.json"

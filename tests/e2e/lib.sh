@@ -11,6 +11,17 @@
 #   start_fake SCRIPT NAME ARGS...  starts tests/fakes/SCRIPT on a free port (request log
 #                               $TMP/NAME.req, stderr $TMP/NAME.err), sets $port; stopped at exit
 #   start_hook NAME ARGS...     the same for tests/fakes/fake_webhook.py (requests in $TMP/NAME.rec)
+#   new_store NAME              prints a fresh store for --store: $TMP/NAME.db, or with
+#                               DAGDOC_TEST_BACKEND=postgresql a new database's URL
+#   store NAME                  the store NAME of this test: made fresh by its first call
+#                               (new_store), the same one after
+#   store_sql STORE SQL         runs SQL on STORE (sqlite3 or psql), rows '|'-separated, no header
+#   store_dump STORE            everything STORE holds, to grep for what must not be there
+#   store_lacks STORE TEXT      STORE can be read and holds no TEXT (for check)
+#   store_log STORE SQL         prints the log whose zlib data SQL selects as hex(...) ("<none>")
+#
+# A script that runs on both backends says so in a line "# backends: sqlite
+# postgresql" (tests/run.sh reads it); $BACKEND is the one of this run.
 : "${DAGDOC:?DAGDOC must name the binary}"
 : "${ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${SHARED:=$ROOT/../shared}"
@@ -90,9 +101,92 @@ start_hook() {
 	done
 	port=$(cat "$TMP/$name.port" 2>/dev/null)
 }
-# yesterday_reports DB: the reports the store DB recorded so far were made a day earlier
+# ---- the store's backend ------------------------------------------------
+# SQLite by default.  With DAGDOC_TEST_BACKEND=postgresql, stores are
+# databases on the server $DAGDOC_TEST_PG (tests/run.sh starts one per run);
+# without it (a script run by hand) this script starts its own in $TMP.
+# No PostgreSQL: the script ends in one skip line, or fails when
+# DAGDOC_REQUIRE_SHARED=1.
+BACKEND=${DAGDOC_TEST_BACKEND:-sqlite}
+_pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+_psql=${_pg_bin:+$_pg_bin/}psql
+_pg_dump=${_pg_bin:+$_pg_bin/}pg_dump
+case "$BACKEND" in
+sqlite) ;;
+postgresql)
+	if [ -z "${DAGDOC_TEST_PG:-}" ]; then
+		chmod 711 "$TMP"   # the server's user (postgres, when we are root) goes through
+		if _pg_env=$("$ROOT/tests/lib/pg.sh" start "$TMP/pg" 2>"$TMP/pg.err"); then
+			eval "$_pg_env"
+			_stop_pg() { "$ROOT/tests/lib/pg.sh" stop "$TMP/pg"; }
+			at_exit _stop_pg
+		elif [ "${DAGDOC_REQUIRE_SHARED:-0}" = 1 ]; then
+			_fail "postgresql: a test server starts" "$(cat "$TMP/pg.err")"
+			exit 1
+		else
+			echo "skip - postgresql not available: $(head -1 "$TMP/pg.err")"
+			exit 0
+		fi
+	fi
+	;;
+*)
+	_fail "DAGDOC_TEST_BACKEND=$BACKEND is known" "sqlite or postgresql"
+	exit 1
+	;;
+esac
+_n_stores=0
+new_store() {
+	case "$BACKEND" in
+	sqlite)
+		rm -f "$TMP/$1.db" "$TMP/$1.db-wal" "$TMP/$1.db-shm"
+		echo "$TMP/$1.db"
+		;;
+	postgresql)
+		# unique on the server that the scripts running at once share
+		local db
+		db=$(printf 'dd%s_%s' "$$" "$1" | tr -c 'A-Za-z0-9_' _ | cut -c1-63)
+		"$ROOT/tests/lib/pg.sh" createdb "$db"
+		;;
+	esac
+}
+store() {
+	if [ ! -e "$TMP/stores/$1" ]; then
+		mkdir -p "$TMP/stores"
+		new_store "$1" >"$TMP/stores/$1.tmp" && mv "$TMP/stores/$1.tmp" "$TMP/stores/$1"
+	fi
+	cat "$TMP/stores/$1"
+}
+_is_url() { case "$1" in postgres://* | postgresql://*) return 0 ;; esac; return 1; }
+# psql prints as sqlite3 does: unaligned, '|' between columns, no header,
+# NULL empty.  tests/lib/pg.sh createdb gives each database SQLite's
+# group_concat(x[, sep]) and hex(blob), so one query serves both.
+store_sql() {
+	if _is_url "$1"; then
+		PGOPTIONS="-c client_min_messages=warning" "$_psql" -X -q -A -t -F '|' -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+	else
+		sqlite3 "$1" "$2"
+	fi
+}
+store_dump() {
+	if _is_url "$1"; then
+		"$_pg_dump" --data-only "$1"
+	else
+		cat "$1" && if [ -f "$1-wal" ]; then cat "$1-wal"; fi
+	fi
+}
+store_lacks() {
+	store_dump "$1" >"$TMP/dump" || { echo "cannot read the store $1"; return 1; }
+	[ -s "$TMP/dump" ] || { echo "the store $1 is empty"; return 1; }
+	! grep -aqF -- "$2" "$TMP/dump"
+}
+store_log() {
+	store_sql "$1" "$2" | /usr/bin/python3 -c 'import sys, zlib
+h = sys.stdin.read().strip()
+sys.stdout.write(zlib.decompress(bytes.fromhex(h)).decode() if h else "<none>")'
+}
+# yesterday_reports STORE: the reports STORE recorded so far were made a day earlier
 yesterday_reports() {
-	/usr/bin/python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE report_history SET report_ms = report_ms - 86400000"); c.commit()' "$1"
+	store_sql "$1" "UPDATE report_history SET report_ms = report_ms - 86400000"
 }
 # need_shared NAME PATH: PATH is data beside the repository (../shared), which
 # a user's clone does not have.  Without it the script ends here with one

@@ -7,6 +7,7 @@
 # 2 with the report written), the URL from --post-env or the
 # configuration's post: section (never in argv, never printed), and a
 # retry the same day calling new what the first run called new.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -73,11 +74,16 @@ unset HOOK_URL DAGDOC_PAGERDUTY_ROUTING_KEY
 # ---- Slack Block Kit, the URL from --post-env --------------------------------------
 start_hook blocks --delay 0.5
 export HOOK_URL="http://127.0.0.1:$port$SECRET_PATH"
-"${R[@]}" --store "$TMP/blocks.db" --no-record -o "$TMP/blocks.txt" --post-env HOOK_URL --post-format blocks \
+BS=$(store blocks)
+"${R[@]}" --store "$BS" --no-record -o "$TMP/blocks.txt" --post-env HOOK_URL --post-format blocks \
 	>"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
-sleep 0.3
-argv=$(tr '\0' ' ' <"/proc/$bg/cmdline" 2>/dev/null)
+# its command line once it is dagdoc's (the hook's delay keeps it running; tests run in parallel)
+for _ in $(seq 100); do
+	argv=$(tr '\0' ' ' <"/proc/$bg/cmdline" 2>/dev/null)
+	[[ "$argv" == *' report '* ]] && break
+	sleep 0.05
+done
 wait "$bg"
 rc=$?
 out=$(cat "$TMP/bg.out") errout=$(cat "$TMP/bg.err")
@@ -118,7 +124,7 @@ start_hook generic --kind json
 export HOOK_URL="http://127.0.0.1:$port$SECRET_PATH"
 cp "$TMP/fleet.yaml" "$TMP/post.yaml"
 printf 'post:\n  url_env: HOOK_URL\n  format: json\n  report_url: https://reports.example.com/r.html\n' >>"$TMP/post.yaml"
-run "$DAGDOC" report --config "$TMP/post.yaml" --store "$TMP/json.db" --since 35d --no-record
+run "$DAGDOC" report --config "$TMP/post.yaml" --store "$(store json)" --since 35d --no-record
 expect_rc "json (post: in the config): posted; exit 1" 1
 no_secret "json"
 check "json: the documented object" "$PY" - "$TMP/generic.rec" <<'PY'
@@ -146,22 +152,22 @@ assert len(t["fingerprint"]) == 16, t
 assert t["links"] == {"dag": None, "report": "https://reports.example.com/r.html#dag-fleet-train_churn"}, t["links"]
 assert j["fixed"] == [] and j["sources_failed"] == [], j
 PY
-run "$DAGDOC" report --config "$TMP/post.yaml" --store "$TMP/json.db" --since 35d --no-record --no-post
+run "$DAGDOC" report --config "$TMP/post.yaml" --store "$(store json)" --since 35d --no-record --no-post
 expect_rc "--no-post: exit 1" 1
 eq "--no-post: nothing posted" "$(wc -l <"$TMP/generic.rec")" "1"
 unset HOOK_URL
-run "$DAGDOC" report --config "$TMP/post.yaml" --store "$TMP/json.db" --since 35d --no-record -o "$TMP/unset.txt"
+run "$DAGDOC" report --config "$TMP/post.yaml" --store "$(store json)" --since 35d --no-record -o "$TMP/unset.txt"
 expect_rc "post url_env not set: exit 2" 2
 expect_err "post url_env not set: says where and what" "post\.yaml:[0-9]+: post url_env names HOOK_URL, which is not set"
 check "post url_env not set: the report is still written" grep -q '^2 DAGs ran' "$TMP/unset.txt"
-run "${R[@]}" --store "$TMP/json.db" --no-record --post-env NO_SUCH_VAR
+run "${R[@]}" --store "$(store json)" --no-record --post-env NO_SUCH_VAR
 expect_rc "--post-env naming an unset variable: exit 2" 2
 expect_err "--post-env naming an unset variable: says so" "--post-env names NO_SUCH_VAR, which is not set"
 
 # ---- PagerDuty: triggers, the same again on a retry, then a resolve --------------------------
 export DAGDOC_PAGERDUTY_ROUTING_KEY=$KEY
 start_hook pd --kind pagerduty --routing-key "$KEY" --fail 1 --fail-status 429 --retry-after 0
-PD=("${R[@]}" --store "$TMP/pd.db" --post-format pagerduty --post "http://127.0.0.1:$port$SECRET_PATH" --format json)
+PD=("${R[@]}" --store "$(store pd)" --post-format pagerduty --post "http://127.0.0.1:$port$SECRET_PATH" --format json)
 run "${PD[@]}"
 expect_rc "pagerduty: posted; exit 1" 1
 no_secret "pagerduty"
@@ -174,7 +180,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))["summary"]
 assert (s["new_failures"], s["recurring_failures"]) == (2, 0), s
 PY
-yesterday_reports "$TMP/pd.db"
+yesterday_reports "$(store pd)"
 fixrun "$TMP/fleet" load_orders         # the next day load_orders passes
 run "${PD[@]}"
 expect_rc "pagerduty, the next day: exit 1 (train_churn still fails)" 1
@@ -215,7 +221,7 @@ unset DAGDOC_PAGERDUTY_ROUTING_KEY
 run "${PD[@]}" --no-record
 expect_rc "pagerduty without a routing key: exit 2" 2
 expect_err "pagerduty without a routing key: says where it goes" "routing key .* in DAGDOC_PAGERDUTY_ROUTING_KEY, which is not set"
-run "${R[@]}" --store "$TMP/pd.db" --no-record --post-format teams
+run "${R[@]}" --store "$(store pd)" --no-record --post-format teams
 expect_rc "--post-format teams: exit 2" 2
 expect_err "--post-format teams: lists the formats" "slack, blocks, json or pagerduty"
 finish

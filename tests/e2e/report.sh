@@ -7,6 +7,7 @@
 # new vs recurring over two successive reports, and --post to a fake
 # Slack-compatible webhook (retried on 500, a 404 is a clear error, the URL
 # never printed).
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -41,7 +42,7 @@ PY
 }
 
 # ---- text ------------------------------------------------------------------
-run "${R[@]}" --store "$TMP/text.db" --format text
+run "${R[@]}" --store "$(store text)" --format text
 expect_rc "text: exit 1 when a DAG is failing" 1
 expect_out "text: summary line" '^1 DAG ran: 1 failing, 0 recovered, 0 healthy; failures: 1 new, 0 recurring$'
 expect_out "text: the failing DAG and its top cause" '^   failing   train_churn \(demo\): Dependency upgrade: pandas 1\.5\.3 -> 2\.0\.0, confidence 0\.95 \[new\]$'
@@ -51,7 +52,7 @@ expect_out "text: grid row of the run states" '^   run      \.{8}X{6}$'
 eq "text: nothing on stderr" "$errout" ""
 
 # ---- Markdown --------------------------------------------------------------
-run "${R[@]}" --store "$TMP/md.db" --format md --no-record
+run "${R[@]}" --store "$(store md)" --format md --no-record
 expect_rc "md: exit 1" 1
 expect_out "md: summary table row" '^\| `train_churn` \| demo \| failing \| Dependency upgrade: pandas 1\.5\.3 -> 2\.0\.0 \| 0\.95 \| \*\*new\*\* \|$'
 expect_out "md: heading per DAG" '^### train_churn — 6 of the last 30 runs failed'
@@ -59,7 +60,7 @@ eq "md: code fences balanced" "$(( $(grep -c '^```' "$TMP/out") % 2 ))" "0"
 expect_no "md: no ANSI colour" $'\x1b\\['
 
 # ---- JSON ------------------------------------------------------------------
-run "${R[@]}" --store "$TMP/json.db" --format json --no-record
+run "${R[@]}" --store "$(store json)" --format json --no-record
 expect_rc "json: exit 1" 1
 check "json: shape" "$PY" - "$TMP/out" <<'PY'
 import json, sys
@@ -99,7 +100,7 @@ PY
 
 # ---- HTML and -o -------------------------------------------------------------
 mkdir -p "$TMP/outdir"
-run "${R[@]}" --store "$TMP/html.db" --format html -o "$TMP/outdir/report.html" --no-record
+run "${R[@]}" --store "$(store html)" --format html -o "$TMP/outdir/report.html" --no-record
 expect_rc "html -o: exit 1" 1
 eq "html -o: nothing on stdout" "$out" ""
 eq "html -o: only the report in the directory (no temporary left)" "$(ls "$TMP/outdir")" "report.html"
@@ -109,21 +110,21 @@ check "html: the DAG's section" grep -q '<section class="dag" id="dag-demo-train
 eq "html: 14 run cells + 3 tasks x 14 cells" "$(grep -c '<rect ' "$TMP/outdir/report.html")" "56"
 eq "html: no script, nothing from the network" "$(grep -Ec '<script|<link|src="http|@import|url\(' "$TMP/outdir/report.html")" "0"
 # --explain is honoured in HTML too: the weights and the sum
-run "${R[@]}" --store "$TMP/html.db" --format html --explain --no-record
+run "${R[@]}" --store "$(store html)" --format html --explain --no-record
 expect_out "html --explain: the evidence with its weights" '<b>why \(evidence weights\)</b><ul><li>\+[0-9]\.[0-9]{2} '
 expect_out "html --explain: the sum and the confidence" '<li>= [0-9.]+  -&gt; confidence 1 - e\^-'
 # the same answer in every format: as many checks and fixes in text, md,
 # JSON and HTML
-run "${R[@]}" --store "$TMP/html.db" --format json --no-record
+run "${R[@]}" --store "$(store html)" --format json --no-record
 nfix=$("$PY" -c 'import json,sys; c=json.load(sys.stdin)["dags"][0]["triage"]["causes"][0]; print(len(c["fix"]), len(c["checks"]))' <<<"$out")
-run "${R[@]}" --store "$TMP/html.db" --format html --no-record
+run "${R[@]}" --store "$(store html)" --format html --no-record
 html_n=$("$PY" -c '
 import re,sys
 h=sys.stdin.read(); c=h[h.index("class=\"cause"):]
 def n(label): m=re.search("<b>"+label+"</b><ul>(.*?)</ul>", c); return m.group(1).count("<li>")
 print(n("fix"), n("checks"))' <<<"$out")
 eq "html shows the fixes and checks JSON has" "$html_n" "$nfix"
-run "${R[@]}" --store "$TMP/html.db" --format md --no-record
+run "${R[@]}" --store "$(store html)" --format md --no-record
 first_cause=$(awk '/^\*\*1\. /{c=1} /^\*\*2\. |^```/{c=0} c' <<<"$out")
 md_n="$(grep -c '^- fix: ' <<<"$first_cause") $(grep -c '^- check: ' <<<"$first_cause")"
 eq "md shows the fixes and checks JSON has" "$md_n" "$nfix"
@@ -132,14 +133,14 @@ expect_out "md: an arrow stays an arrow" '^\*\*1\. Dependency upgrade: pandas 1\
 expect_no "md: no backslash before > or [" '\\[>[]'
 # -o replaces an existing file whole; a missing directory is an error (2).
 echo stale >"$TMP/outdir/report.txt"
-run "${R[@]}" --store "$TMP/html.db" -o "$TMP/outdir/report.txt" --no-record
+run "${R[@]}" --store "$(store html)" -o "$TMP/outdir/report.txt" --no-record
 expect_rc "-o text: exit 1" 1
 check "-o text: the old content replaced" grep -q '^1 DAG ran: 1 failing' "$TMP/outdir/report.txt"
 check "-o text: no stale line" bash -c "! grep -q '^stale' '$TMP/outdir/report.txt'"
-run "${R[@]}" --store "$TMP/html.db" -o "$TMP/nodir/report.html" --no-record
+run "${R[@]}" --store "$(store html)" -o "$TMP/nodir/report.html" --no-record
 expect_rc "-o into a missing directory: exit 2" 2
 expect_err "-o into a missing directory: says so" 'cannot write .*/nodir/report\.html.*: No such file or directory'
-run "${R[@]}" --store "$TMP/html.db" --format pdf
+run "${R[@]}" --store "$(store html)" --format pdf
 expect_rc "--format pdf: exit 2" 2
 expect_err "--format pdf: lists the formats" 'text, md, json or html'
 
@@ -195,7 +196,7 @@ for ui in v1 v2 prefect; do
 	printf 'sources:\n  - name: s\n    %s\n' "$src" >"$TMP/ui$ui.yaml"
 	for mode in online offline; do
 		[ $mode = offline ] && off=--offline || off=
-		AF_TOKEN=g-t0ken run "$DAGDOC" report --config "$TMP/ui$ui.yaml" --store "$TMP/ui$ui.db" --since 3650d \
+		AF_TOKEN=g-t0ken run "$DAGDOC" report --config "$TMP/ui$ui.yaml" --store "$(store ui$ui)" --since 3650d \
 			--history 3650d --format html -o "$TMP/ui$ui-$mode.html" --no-record $off etl_daily
 		expect_rc "$ui $mode: exit 1 (failing)" 1
 		"$PY" "$TMP/grid.py" "$TMP/ui$ui-$mode.html" dag-s-etl_daily >"$TMP/ui$ui-$mode.grid"
@@ -203,7 +204,7 @@ for ui in v1 v2 prefect; do
 	eq "$ui: rows in the DAG's order" "$(head -1 "$TMP/ui$ui-online.grid")" \
 		"rows wait_for_raw_events extract transform load notify"
 	eq "$ui: --offline links the same" "$(cat "$TMP/ui$ui-offline.grid")" "$(cat "$TMP/ui$ui-online.grid")"
-	AF_TOKEN=g-t0ken run "$DAGDOC" report --config "$TMP/ui$ui.yaml" --store "$TMP/ui$ui.db" --since 3650d \
+	AF_TOKEN=g-t0ken run "$DAGDOC" report --config "$TMP/ui$ui.yaml" --store "$(store ui$ui)" --since 3650d \
 		--history 3650d --format json --no-record --offline etl_daily
 	eq "$ui: JSON has the HTML's links" "$(printf '%s' "$out" | "$PY" -c '
 import json, sys
@@ -227,7 +228,7 @@ done
 # ---- all healthy: exit 0 ----------------------------------------------------
 mkdags "$D/logs" "$TMP/healthy/logs" ok_dag healthy
 printf 'sources:\n  - name: h\n    kind: logs\n    path: %s\n' "$TMP/healthy/logs" >"$TMP/healthy.yaml"
-run "$DAGDOC" report --config "$TMP/healthy.yaml" --store "$TMP/healthy.db" --since 35d
+run "$DAGDOC" report --config "$TMP/healthy.yaml" --store "$(store healthy)" --since 35d
 expect_rc "healthy: exit 0" 0
 expect_out "healthy: summary" '^1 DAG ran: 0 failing, 0 recovered, 1 healthy; failures: 0 new, 0 recurring$'
 expect_out "healthy: listed" '^healthy: ok_dag \(24 runs\)$'
@@ -235,7 +236,7 @@ expect_out "healthy: listed" '^healthy: ok_dag \(24 runs\)$'
 # ---- new vs recurring over two successive reports ------------------------------
 cp -r "$D/logs" "$TMP/fleet"
 printf 'sources:\n  - name: fleet\n    kind: logs\n    path: %s\n' "$TMP/fleet" >"$TMP/fleet.yaml"
-FR=("$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --format json)
+FR=("$DAGDOC" report --config "$TMP/fleet.yaml" --store "$(store fleet)" --since 35d --format json)
 run "${FR[@]}" --no-record    # a preview does not count as an earlier report
 run "${FR[@]}"
 expect_rc "first report: exit 1" 1
@@ -246,7 +247,7 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 assert (j["summary"]["new_failures"], j["summary"]["recurring_failures"]) == (1, 0), j["summary"]
 PY
-yesterday_reports "$TMP/fleet.db"
+yesterday_reports "$(store fleet)"
 mkdags "$D/logs" "$TMP/fleet" load_orders failing     # a new failing DAG appears
 run "${FR[@]}"
 expect_rc "second report: exit 1" 1
@@ -270,19 +271,19 @@ assert b["new_failures"][0]["fingerprint"] != fp
 assert (b["summary"]["dags"], b["summary"]["failing"], b["summary"]["new_failures"],
         b["summary"]["recurring_failures"]) == (2, 2, 1, 1), b["summary"]
 PY
-yesterday_reports "$TMP/fleet.db"
-run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record
+yesterday_reports "$(store fleet)"
+run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$(store fleet)" --since 35d --no-record
 expect_out "third report (text): both recurring now" '^2 DAGs ran: 2 failing, 0 recovered, 0 healthy; failures: 0 new, 2 recurring$'
-run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record load_orders
+run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$(store fleet)" --since 35d --no-record load_orders
 expect_out "naming one DAG reports only it" '^1 DAG ran: 1 failing'
-run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$TMP/fleet.db" --since 35d --no-record no_such_dag
+run "$DAGDOC" report --config "$TMP/fleet.yaml" --store "$(store fleet)" --since 35d --no-record no_such_dag
 expect_rc "an unknown DAG named: exit 2" 2
 expect_err "an unknown DAG named: says so" "no DAG named 'no_such_dag'"
 
 # ---- --post to a fake webhook ------------------------------------------------
 SECRET_PATH=/services/T0E2E/B0E2E/s3cr3tW3bh00kT0k3n
 start_hook flaky --fail 2
-run "${R[@]}" --store "$TMP/hook.db" --no-record --format html -o "$TMP/hook.html" --post "http://127.0.0.1:$port$SECRET_PATH"
+run "${R[@]}" --store "$(store hook)" --no-record --format html -o "$TMP/hook.html" --post "http://127.0.0.1:$port$SECRET_PATH"
 expect_rc "post: delivered after two 500s; exit 1 for the failing DAG" 1
 eq "post: three requests, 500 500 200" "$("$PY" -c 'import json,sys; print(" ".join(str(json.loads(l)["status"]) for l in open(sys.argv[1])))' "$TMP/flaky.rec")" "500 500 200"
 check "post: the summary as Slack JSON" "$PY" - "$TMP/flaky.rec" <<'PY'
@@ -298,14 +299,14 @@ check "post: the report is written too" grep -q '<section id="summary">' "$TMP/h
 expect_no "post: the webhook token is never printed" 's3cr3tW3bh00kT0k3n'
 
 start_hook down --fail 100
-run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
+run "${R[@]}" --store "$(store hook)" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
 expect_rc "post 500 every time: exit 2" 2
 expect_err "post 500 every time: a clear error" "the webhook at http://127\.0\.0\.1:$port kept answering 500 \(rollup_error\) after 4 attempts; the report was written but its summary not posted"
 eq "post 500 every time: four attempts" "$(wc -l <"$TMP/down.rec")" "4"
 expect_no "post 500 every time: the token is never printed" 's3cr3tW3bh00kT0k3n'
 
 start_hook busy --fail 100 --fail-status 503
-run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
+run "${R[@]}" --store "$(store hook)" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
 expect_rc "post 503 every time: exit 2" 2
 eq "post 503 every time: four attempts in all, not 4 x 4" "$(wc -l <"$TMP/busy.rec")" "4"
 expect_err "post 503 every time: a clear error" "kept answering 503 .*after 4 attempts"
@@ -313,13 +314,13 @@ expect_err "post 503 every time: a clear error" "kept answering 503 .*after 4 at
 # nothing listening: the port of a server started and stopped
 start_hook gone0
 kill "$hook_pid"; wait "$hook_pid" 2>/dev/null
-run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
+run "${R[@]}" --store "$(store hook)" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
 expect_rc "post, nothing listening: exit 2" 2
 expect_err "post, nothing listening: a clear error" "cannot post to the webhook at http://127\.0\.0\.1:$port: "
 expect_no "post, nothing listening: the token is never printed" 's3cr3tW3bh00kT0k3n'
 
 start_hook gone --reject 404
-run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
+run "${R[@]}" --store "$(store hook)" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port$SECRET_PATH"
 expect_rc "post 404: exit 2" 2
 expect_err "post 404: a clear error naming only the origin" "the webhook at http://127\.0\.0\.1:$port refused the summary with 404 \(invalid_payload\); check the --post URL"
 eq "post 404: not retried" "$(wc -l <"$TMP/gone.rec")" "1"
@@ -327,11 +328,11 @@ expect_no "post 404: the webhook token is never printed" 's3cr3tW3bh00kT0k3n'
 check "post 404: the report is still written" grep -q '^1 DAG ran' "$TMP/hook.txt"
 
 start_hook wrongpath
-run "${R[@]}" --store "$TMP/hook.db" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port/services/T0E2E/B0E2E/wrongT0k3nXYZ"
+run "${R[@]}" --store "$(store hook)" --no-record -o "$TMP/hook.txt" --post "http://127.0.0.1:$port/services/T0E2E/B0E2E/wrongT0k3nXYZ"
 expect_rc "post to a wrong path: exit 2" 2
 expect_err "post to a wrong path: 404 no_service" 'refused the summary with 404 \(no_service\)'
 expect_no "post to a wrong path: the token is never printed" 'wrongT0k3nXYZ'
 
-run "${R[@]}" --store "$TMP/hook.db" --no-record --post "ftp://127.0.0.1/x"
+run "${R[@]}" --store "$(store hook)" --no-record --post "ftp://127.0.0.1/x"
 expect_rc "post to a non-http URL: exit 2" 2
 finish

@@ -13,6 +13,8 @@
 #   SCENARIOS="a b"  runs only those
 #   VERBOSE=1        prints `triage --explain` for every miss
 #   KEEP=DIR         copies the built data, stores and results to DIR
+# backends: sqlite postgresql
+# slow: tests/run.sh starts it first
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -81,7 +83,7 @@ for name in $names; do
 		continue
 	}
 	sed -i "s/PORT/$port/" "$wd/config.yaml"
-	run "$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$wd/store.db" --since "$since" --format json
+	run "$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$(store "$name")" --since "$since" --format json
 	printf '%s\n' "$out" >"$wd/triage.json"
 	if [ "$rc" -gt 1 ]; then
 		_fail "scenario $name: triage exited $rc" "stderr: ${errout:0:800}"
@@ -89,7 +91,7 @@ for name in $names; do
 		continue
 	fi
 	# the --explain text: which link tied the failure to its change (expect "link")
-	"$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$wd/store.db" --since "$since" \
+	"$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$(store "$name")" --since "$since" \
 		--offline --explain >"$wd/explain.txt" 2>&1
 	if "$PY" "$SC/lib/scenario.py" check "$dir" "$rc" "$wd/triage.json" "$wd" >"$wd/check.out"; then
 		cat "$wd/check.out"
@@ -101,10 +103,10 @@ for name in $names; do
 	# the engineer pastes the outputs of the checks: the ranking after them
 	mapfile -t evfiles < <("$PY" "$SC/lib/scenario.py" evidence "$dir")
 	if [ "${#evfiles[@]}" -gt 0 ]; then
-		run "$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$wd/store.db" --since "$since" \
+		run "$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$(store "$name")" --since "$since" \
 			--offline --format json --evidence "${evfiles[@]}"
 		printf '%s\n' "$out" >"$wd/triage_evidence.json"
-		"$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$wd/store.db" --since "$since" \
+		"$DAGDOC" triage "$dag" --config "$wd/config.yaml" --store "$(store "$name")" --since "$since" \
 			--offline --explain >"$wd/explain_evidence.txt" 2>&1
 		if "$PY" "$SC/lib/scenario.py" check-evidence "$dir" "$rc" "$wd/triage_evidence.json" "$wd" \
 			>"$wd/check_evidence.out"; then

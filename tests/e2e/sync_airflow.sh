@@ -3,6 +3,7 @@
 # stored, incrementality counted in requests, a permanent error mid-sync
 # (exit 2, nothing half-written, resumed), a killed sync resumed, and a huge
 # log capped with memory bounded.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
 WORLD="$ROOT/tests/fakes/worlds/basic.json"
@@ -20,19 +21,13 @@ config() {   # FILE PORT [extra yaml lines]
 eq() {
 	if [ "$2" = "$3" ]; then _pass "$1"; else _fail "$1" "got:  $2" "want: $3"; fi
 }
-# getlog DB DAG RUN TASK TRY: the stored log text (decompressed with Python's zlib).
+# getlog STORE DAG RUN TASK TRY: the stored log text.
 getlog() {
-	"$PY" - "$@" <<'PY'
-import sqlite3, sys, zlib
-db, dag, run, task, try_ = sys.argv[1:6]
-row = sqlite3.connect(db).execute(
-    "SELECT l.data FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref "
-    "JOIN runs r ON r.id = ti.run_ref JOIN dags d ON d.id = r.dag_ref "
-    "WHERE d.dag_id = ? AND r.run_id = ? AND ti.task_id = ? AND t.try_number = ?", (dag, run, task, int(try_))).fetchone()
-sys.stdout.write(zlib.decompress(row[0]).decode() if row and row[0] is not None else "<none>")
-PY
+	store_log "$1" "SELECT hex(l.data) FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref
+		JOIN runs r ON r.id = ti.run_ref JOIN dags d ON d.id = r.dag_ref
+		WHERE d.dag_id = '$2' AND r.run_id = '$3' AND ti.task_id = '$4' AND t.try_number = $5"
 }
-counts() { sqlite3 "$1" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM tries) || ' ' || (SELECT count(*) FROM logs)"; }
+counts() { store_sql "$1" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM tries) || ' ' || (SELECT count(*) FROM logs)"; }
 
 export AF_TOKEN=t0ken-e2e-9f8e7d AF_PASSWORD=pa55-e2e-4c3b
 SINCE=--since=3650d
@@ -40,14 +35,14 @@ SINCE=--since=3650d
 # ---- API v1 (Airflow 2.x), bearer token -----------------------------------
 start_fake fake_airflow.py v1 --api v1 --world "$WORLD" --token "$AF_TOKEN"
 config v1.yaml "$port" "token_env: AF_TOKEN"
-DB="$TMP/v1.db"
+DB=$(new_store v1)
 run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE
 expect_rc "v1: sync exits 0" 0
 expect_out "v1: summary" '^synced 3 DAGs from prod \(airflow 2\.10\.5 \(api v1\)\): 31 runs \(31 new\), 122 tries, 99 logs \([0-9.]+ kB\)$'
 eq "v1: no progress line off a terminal" "$errout" ""
 # On a terminal (script(1) gives one): DAGs done of all, runs fetched of
 # those to fetch, logs, bytes received, retries
-script -qec "'$DAGDOC' sync --config '$TMP/v1.yaml' --store '$TMP/v1-tty.db' $SINCE" /dev/null >"$TMP/tty.out" 2>&1
+script -qec "'$DAGDOC' sync --config '$TMP/v1.yaml' --store '$(new_store v1-tty)' $SINCE" /dev/null >"$TMP/tty.out" 2>&1
 tr '\r' '\n' <"$TMP/tty.out" >"$TMP/tty.lines"
 check "v1 on a terminal: the progress counts DAGs and runs N of M" \
 	grep -qE '^sync prod: [0-3] of 3 DAGs, [0-9]+ of 31 runs, [0-9]+ logs?, [0-9.]+ [kM]?B, [0-9]+ retr' "$TMP/tty.lines"
@@ -55,9 +50,9 @@ check "v1 on a terminal: the last line has every DAG and run" \
 	grep -qE '^sync prod: 3 of 3 DAGs, 31 of 31 runs, 99 logs, ' "$TMP/tty.lines"
 check "v1 on a terminal: the progress line is cleared, then the summary" grep -qE $'^\e\\[Ksynced 3 DAGs from prod' "$TMP/tty.lines"
 eq "v1: runs, tries, logs stored" "$(counts "$DB")" "31 122 99"
-eq "v1: run states of etl_daily" "$(sqlite3 "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY r.logical_ms)")" \
+eq "v1: run states of etl_daily" "$(store_sql "$DB" "SELECT group_concat(state, ',') FROM (SELECT r.state FROM runs r JOIN dags d ON d.id = r.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY r.logical_ms) AS x")" \
 	"success,success,success,success,failed,failed,failed,failed,failed,running"
-eq "v1: retries of transform on 03-05" "$(sqlite3 "$DB" "SELECT group_concat(t.try_number || ':' || t.state, ',') FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE r.run_id = 'scheduled__2026-03-05T02:00:00+00:00' AND ti.task_id = 'transform'")" \
+eq "v1: retries of transform on 03-05" "$(store_sql "$DB" "SELECT group_concat(t.try_number || ':' || t.state, ',') FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE r.run_id = 'scheduled__2026-03-05T02:00:00+00:00' AND ti.task_id = 'transform'")" \
 	"1:up_for_retry,2:failed"
 check "v1: the failed try's log is stored and ends with its failure" \
 	grep -q "AttributeError: 'DataFrame' object has no attribute 'append'" <(getlog "$DB" etl_daily scheduled__2026-03-05T02:00:00+00:00 transform 2)
@@ -65,12 +60,12 @@ check "v1: baseline: transform's last success (03-04) is stored" \
 	grep -q "Marking task as SUCCESS" <(getlog "$DB" etl_daily scheduled__2026-03-04T02:00:00+00:00 transform 1)
 # successful tries: those of each task's newest 10 runs (success_logs' default; of a mapped task
 # the lowest map index) for quiet failures, and baselines (score_segments': map index 2)
-eq "v1: successful tries' logs: of at most 10 runs per task" "$(sqlite3 "$DB" "SELECT count(*) || ' ' || max(n) || ' ' || sum(k) FROM (SELECT count(DISTINCT r.id) AS n, count(*) AS k FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE t.state = 'success' GROUP BY r.dag_ref, ti.task_id)")" "11 10 82"
-eq "v1: DAG dependencies" "$(sqlite3 "$DB" "SELECT group_concat(upstream || '>' || downstream, ',') FROM (SELECT upstream, downstream FROM task_deps p JOIN dags d ON d.id = p.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY 1)")" \
+eq "v1: successful tries' logs: of at most 10 runs per task" "$(store_sql "$DB" "SELECT count(*) || ' ' || max(n) || ' ' || sum(k) FROM (SELECT count(DISTINCT r.id) AS n, count(*) AS k FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE t.state = 'success' GROUP BY r.dag_ref, ti.task_id) AS x")" "11 10 82"
+eq "v1: DAG dependencies" "$(store_sql "$DB" "SELECT group_concat(upstream || '>' || downstream, ',') FROM (SELECT upstream, downstream FROM task_deps p JOIN dags d ON d.id = p.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY 1) AS x")" \
 	"extract>transform,load>notify,transform>load,wait_for_raw_events>extract"
-eq "v1: import errors" "$(sqlite3 "$DB" "SELECT filename FROM import_errors")" "/opt/airflow/dags/quality/check_orders.py"
-eq "v1: health snapshot" "$(sqlite3 "$DB" "SELECT scheduler_status || ' ' || metadatabase_status FROM health_snapshots")" "healthy healthy"
-check "v1: the token never reaches the store" sh -c "! grep -aq '$AF_TOKEN' '$DB' '$DB-wal' 2>/dev/null"
+eq "v1: import errors" "$(store_sql "$DB" "SELECT filename FROM import_errors")" "/opt/airflow/dags/quality/check_orders.py"
+eq "v1: health snapshot" "$(store_sql "$DB" "SELECT scheduler_status || ' ' || metadatabase_status FROM health_snapshots")" "healthy healthy"
+check "v1: the token never reaches the store" store_lacks "$DB" "$AF_TOKEN"
 
 # Second sync: only the unfinished runs are asked for their task instances
 # (both in one request), and no log at all.
@@ -92,15 +87,16 @@ eq "v1: nothing duplicated" "$(counts "$DB")" "31 122 99"
 # requests, and a second sync nothing: as many requests as with success_logs: 0.
 config off.yaml "$port" "token_env: AF_TOKEN" "success_logs: 0"
 before=$(wc -l <"$TMP/v1.req")
-run "$DAGDOC" sync --config "$TMP/off.yaml" --store "$TMP/off.db" $SINCE
+OFF=$(new_store off)
+run "$DAGDOC" sync --config "$TMP/off.yaml" --store "$OFF" $SINCE
 first_off=$(($(wc -l <"$TMP/v1.req") - before))
 before=$(wc -l <"$TMP/v1.req")
-run "$DAGDOC" sync --config "$TMP/off.yaml" --store "$TMP/off.db" $SINCE
+run "$DAGDOC" sync --config "$TMP/off.yaml" --store "$OFF" $SINCE
 second_off=$(($(wc -l <"$TMP/v1.req") - before))
 first_on=$(head -n "$(($(wc -l <"$TMP/v1.req") - first_off - second_off))" "$TMP/v1.req" | wc -l)
 eq "v1: a second sync makes as many requests with success logs as without" "$(wc -l <"$TMP/v1.req2")" "$second_off"
 echo "    (requests: first sync $((first_on - $(wc -l <"$TMP/v1.req2"))) with success logs, $first_off without; second sync $(wc -l <"$TMP/v1.req2") and $second_off)"
-run "$DAGDOC" sync -v --config "$TMP/v1.yaml" --store "$TMP/whole.db" $SINCE
+run "$DAGDOC" sync -v --config "$TMP/v1.yaml" --store "$(new_store whole)" $SINCE
 check "v1: second sync lists runs from the cursor, not the whole window ($(listed_bytes "$TMP/second.err") of $(listed_bytes "$TMP/err") bytes)" \
 	test "$(( $(listed_bytes "$TMP/second.err") * 3 ))" -lt "$(listed_bytes "$TMP/err")"
 
@@ -108,14 +104,15 @@ check "v1: second sync lists runs from the cursor, not the whole window ($(liste
 run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE etl_dialy
 expect_rc "v1: unknown DAG exits 2" 2
 expect_err "v1: unknown DAG named" "^dagdoc sync: .*etl_dialy"
-eq "v1: unknown DAG not stored" "$(sqlite3 "$DB" "SELECT count(*) FROM dags WHERE dag_id = 'etl_dialy'")" "0"
+eq "v1: unknown DAG not stored" "$(store_sql "$DB" "SELECT count(*) FROM dags WHERE dag_id = 'etl_dialy'")" "0"
 
 # Wrong token: permanent, exit 2, nothing written to a fresh store.
-AF_TOKEN=wrong run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$TMP/bad.db" $SINCE
+BAD=$(new_store bad)
+AF_TOKEN=wrong run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$BAD" $SINCE
 expect_rc "v1: wrong token exits 2" 2
 expect_err "v1: wrong token explained" "^dagdoc sync: .*(401|[Uu]nauthori[sz]ed|token)"
 expect_no "v1: wrong token not echoed" "wrong"
-eq "v1: wrong token: nothing stored" "$(counts "$TMP/bad.db")" "0 0 0"
+eq "v1: wrong token: nothing stored" "$(counts "$BAD")" "0 0 0"
 
 # ---- an answer not in the API in the middle of a sync ----------------------
 # The request for the runs' task instances comes back broken: those runs are
@@ -127,27 +124,28 @@ cat >"$TMP/faults.json" <<'JSON'
 JSON
 start_fake fake_airflow.py mid --api v1 --world "$WORLD" --token "$AF_TOKEN" --faults "$TMP/faults.json"
 config mid.yaml "$port" "token_env: AF_TOKEN"
-DB="$TMP/mid.db"
+DB=$(new_store mid)
 run "$DAGDOC" sync --config "$TMP/mid.yaml" --store "$DB" $SINCE etl_daily
 expect_rc "mid-sync protocol error: a partial sync, exit 3" 3
 expect_err "mid-sync protocol error: the connector's sentence" "^dagdoc sync: the store is incomplete: 10 runs were left out \(first: Airflow at .* (not JSON|malformed|protocol)"
-eq "mid-sync error: those runs absent, the DAG stored" "$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM dags), (SELECT count(*) FROM tasks)")" "0|1|5"
-eq "mid-sync error: no orphan task instance" "$(sqlite3 "$DB" "SELECT count(*) FROM task_instances WHERE run_ref NOT IN (SELECT id FROM runs)")" "0"
-eq "mid-sync error: integrity" "$(sqlite3 "$DB" "PRAGMA integrity_check")" "ok"
+eq "mid-sync error: those runs absent, the DAG stored" "$(store_sql "$DB" "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM dags), (SELECT count(*) FROM tasks)")" "0|1|5"
+eq "mid-sync error: no orphan task instance" "$(store_sql "$DB" "SELECT count(*) FROM task_instances WHERE run_ref NOT IN (SELECT id FROM runs)")" "0"
+# the file's own check: SQLite only
+[ "$BACKEND" = sqlite ] && eq "mid-sync error: integrity" "$(store_sql "$DB" "PRAGMA integrity_check")" "ok"
 run "$DAGDOC" sync --config "$TMP/mid.yaml" --store "$DB" $SINCE etl_daily
 expect_rc "after the error, the next sync completes" 0
 expect_out "the next sync stores the rest" '10 runs \(10 new\)'
 
 # ---- a killed sync, resumed -----------------------------------------------
-DB="$TMP/killed.db"
+DB=$(new_store killed)
 DAGDOC_TEST_SLOW_BATCH=7 "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE >"$TMP/k.out" 2>"$TMP/k.err" &
 kpid=$!
 for _ in $(seq 300); do grep -q "batch 7 open" "$TMP/k.err" && break; sleep 0.1; done
 check "killed: writer reached batch 7" grep -q "batch 7 open" "$TMP/k.err"
 kill -KILL "$kpid"
 wait "$kpid" 2>/dev/null
-eq "killed: integrity_check" "$(sqlite3 "$DB" "PRAGMA integrity_check")" "ok"
-eq "killed: only the 6 committed runs" "$(sqlite3 "$DB" "SELECT count(*) FROM runs")" "6"
+[ "$BACKEND" = sqlite ] && eq "killed: integrity_check" "$(store_sql "$DB" "PRAGMA integrity_check")" "ok"
+eq "killed: only the 6 committed runs" "$(store_sql "$DB" "SELECT count(*) FROM runs")" "6"
 run "$DAGDOC" sync --config "$TMP/v1.yaml" --store "$DB" $SINCE
 expect_rc "killed: resumed sync exits 0" 0
 expect_out "killed: resumed sync stores the rest" '31 runs \(25 new\)'
@@ -156,7 +154,7 @@ eq "killed: same content as an uninterrupted sync" "$(counts "$DB")" "31 122 99"
 # ---- API v2 (Airflow 3.x), username/password -> JWT ------------------------
 start_fake fake_airflow.py v2 --api v2 --world "$WORLD" --user admin --password "$AF_PASSWORD"
 config v2.yaml "$port" "username: admin" "password_env: AF_PASSWORD"
-DB="$TMP/v2.db"
+DB=$(new_store v2)
 run "$DAGDOC" sync --config "$TMP/v2.yaml" --store "$DB" $SINCE
 expect_rc "v2: sync exits 0" 0
 expect_out "v2: summary" '^synced 3 DAGs from prod \(airflow [0-9.]+ \(api v2\)\): 31 runs \(31 new\), 122 tries, 99 logs'
@@ -179,12 +177,12 @@ json.dump(w, open(sys.argv[2], "w"))
 PY
 start_fake fake_airflow.py huge --api v1 --world "$TMP/huge.json" --token "$AF_TOKEN"
 config huge.yaml "$port" "token_env: AF_TOKEN" "max_log_mb: 1"
-DB="$TMP/huge.db"
+DB=$(new_store huge)
 /usr/bin/time -f '%M' -o "$TMP/rss" "$DAGDOC" sync --config "$TMP/huge.yaml" --store "$DB" $SINCE etl_daily >"$TMP/out" 2>"$TMP/err"
 rc=$?
 out=$(cat "$TMP/out") errout=$(cat "$TMP/err")
 expect_rc "huge: sync exits 0" 0
-eq "huge: the 120 MB log is stored capped at 1 MiB" "$(sqlite3 "$DB" "SELECT l.truncated || ' ' || (l.text_size <= 1048576) || ' ' || (l.text_size > 900000) FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE r.run_id = 'scheduled__2026-03-05T02:00:00+00:00' AND ti.task_id = 'transform' AND t.try_number = 2")" "1 1 1"
+eq "huge: the 120 MB log is stored capped at 1 MiB" "$(store_sql "$DB" "SELECT CAST(l.truncated AS integer) || ' ' || CASE WHEN l.text_size <= 1048576 THEN 1 ELSE 0 END || ' ' || CASE WHEN l.text_size > 900000 THEN 1 ELSE 0 END FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref JOIN runs r ON r.id = ti.run_ref WHERE r.run_id = 'scheduled__2026-03-05T02:00:00+00:00' AND ti.task_id = 'transform' AND t.try_number = 2")" "1 1 1"
 check "huge: the failure at the end survives the cap" \
 	grep -q "AttributeError: 'DataFrame' object has no attribute 'append'" <(getlog "$DB" etl_daily scheduled__2026-03-05T02:00:00+00:00 transform 2)
 rss=$(cat "$TMP/rss")
