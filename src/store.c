@@ -333,7 +333,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_RECENT_SUCCESSES] =
 		"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY task_key ORDER BY lms DESC, rref DESC) AS rn "
 		"FROM (SELECT " TRY_COLS ", " TASK_KEY " AS task_key, r.logical_ms AS lms, ti.run_ref AS rref, "
-		"row_number() OVER (PARTITION BY " TASK_KEY ", ti.run_ref ORDER BY ti.map_index, t.try_number DESC) "
+		"row_number() OVER (PARTITION BY " TASK_KEY ", ti.run_ref ORDER BY ti.map_index, ti.task_id, t.try_number DESC) "
 		"AS per_run " TRY_FROM "WHERE r.dag_ref = ?1 AND r.logical_ms >= ?2 AND +t.state = 'success') AS runs_tries "
 		"WHERE per_run = 1) AS ranked WHERE rn <= ?3 ORDER BY 14, 3, 5, 6, 7",
 	[S_COUNT] =
