@@ -181,9 +181,6 @@ int conn_ti_emit(struct dd_conn *c, struct conn_ti_ud *u, struct dd_task_instanc
  * them all and frees v; returns the callback's last result. */
 int conn_emit_tries(struct dd_try *v, size_t n, dd_try_cb cb, void *ud);
 
-/* Frees v[0..n) (each task instance and its tries) and v. */
-void conn_ti_tries_release(struct dd_ti_tries *v, size_t n);
-
 /* What http_run returns when a log callback asked to stop. */
 #define CONN_STOP (-1000)
 

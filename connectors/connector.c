@@ -191,24 +191,13 @@ struct tis_acc {
 	size_t n, cap;
 };
 
-static void copy_ti(struct dd_task_instance *d, const struct dd_task_instance *s)
-{
-	*d = *s;
-	d->run_id = dd_xstrdup(s->run_id);
-	d->task_id = dd_xstrdup(s->task_id);
-	d->operator_name = dd_xstrdup(s->operator_name);
-	d->hostname = dd_xstrdup(s->hostname);
-	d->external_id = dd_xstrdup(s->external_id);
-	d->note = dd_xstrdup(s->note);
-}
-
 static int acc_ti(const struct dd_task_instance *ti, void *ud)
 {
 	struct tis_acc *a = ud;
 
 	DD_GROW(a->v, a->cap, a->n + 1);
 	memset(&a->v[a->n], 0, sizeof(a->v[a->n]));
-	copy_ti(&a->v[a->n++].ti, ti);
+	dd_task_instance_copy(&a->v[a->n++].ti, ti);
 	return 0;
 }
 
@@ -219,11 +208,7 @@ static int acc_try(const struct dd_try *t, void *ud)
 
 	x->tries = dd_xrealloc(x->tries, (x->n_tries + 1) * sizeof(*x->tries));
 	d = &x->tries[x->n_tries++];
-	*d = *t;
-	d->run_id = dd_xstrdup(t->run_id);
-	d->task_id = dd_xstrdup(t->task_id);
-	d->hostname = dd_xstrdup(t->hostname);
-	d->note = dd_xstrdup(t->note);
+	dd_try_copy(d, t);
 	return 0;
 }
 

@@ -144,3 +144,33 @@ void dd_try_release(struct dd_try *t)
 	free(t->note);
 	memset(t, 0, sizeof(*t));
 }
+
+void dd_run_copy(struct dd_run *d, const struct dd_run *s)
+{
+	*d = *s;
+	d->run_id = dd_xstrdup(s->run_id);
+	d->run_name = dd_xstrdup(s->run_name);
+	d->run_type = dd_xstrdup(s->run_type);
+	d->note = dd_xstrdup(s->note);
+	d->bundle_version = dd_xstrdup(s->bundle_version);
+}
+
+void dd_task_instance_copy(struct dd_task_instance *d, const struct dd_task_instance *s)
+{
+	*d = *s;
+	d->run_id = dd_xstrdup(s->run_id);
+	d->task_id = dd_xstrdup(s->task_id);
+	d->operator_name = dd_xstrdup(s->operator_name);
+	d->hostname = dd_xstrdup(s->hostname);
+	d->external_id = dd_xstrdup(s->external_id);
+	d->note = dd_xstrdup(s->note);
+}
+
+void dd_try_copy(struct dd_try *d, const struct dd_try *s)
+{
+	*d = *s;
+	d->run_id = dd_xstrdup(s->run_id);
+	d->task_id = dd_xstrdup(s->task_id);
+	d->hostname = dd_xstrdup(s->hostname);
+	d->note = dd_xstrdup(s->note);
+}

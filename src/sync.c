@@ -11,6 +11,8 @@
  */
 #include "dagdoc/util.h"
 
+#include <pthread.h>
+
 #include "dagdoc/sync.h"
 
 #define CURSOR_RESUME "resume_ms"       /* list runs from here next time */
@@ -21,21 +23,11 @@
  * not (runs were added since, or a log could not be fetched). */
 #define CURSOR_LOGS_DONE "logs_done"
 #define DAGS_PER_LISTING 100            /* DAGs whose runs one listing asks for */
-#define RUNS_PER_BLOCK 500              /* runs whose task instances one call asks for */
+#define RUNS_PER_BLOCK 2000             /* runs whose task instances one call asks for */
 #define DEFAULT_LOG_BATCH 64            /* logs fetched (and written) together */
 /* A DAG with new runs has its definition read again; one whose runs are
  * only unfinished ones read again, when the stored one is older than this. */
 #define DEFINITION_MAX_AGE_MS (3600 * 1000)
-
-static void copy_run(struct dd_run *d, const struct dd_run *s)
-{
-	*d = *s;
-	d->run_id = dd_xstrdup(s->run_id);
-	d->run_name = dd_xstrdup(s->run_name);
-	d->run_type = dd_xstrdup(s->run_type);
-	d->note = dd_xstrdup(s->note);
-	d->bundle_version = dd_xstrdup(s->bundle_version);
-}
 
 struct runs {
 	struct dd_run *v;
@@ -87,8 +79,7 @@ struct ctx {
 	size_t reject_unplaced;      /* rejected objects of no known DAG */
 	int net_streak;              /* network failures in a row (runs, DAGs) */
 	char last_run_failure[DD_ERROR_MSG_MAX];   /* the sentence of the last run left out */
-	size_t runless_rejects;      /* rejected objects of no known run (this sync) */
-	size_t runless_at_block;     /* ... when the current block of runs was asked for */
+	int fetching;                /* a thread is fetching task instances (fetch_runs) */
 	int fatal_rc;                /* a callback's reason to stop */
 	struct dd_error fatal_err;
 };
@@ -141,8 +132,6 @@ static void on_reject(const struct dd_reject *r, void *ud)
 	note_problem(x, msg);
 	if (d)
 		d->gaps++;
-	if (!r->run_id)
-		x->runless_rejects++;
 	if (r->run_id) {
 		char *k = run_key(d ? d->dag_id : r->dag_id, r->run_id);
 
@@ -179,10 +168,14 @@ static void progress(struct ctx *x)
 {
 	struct dd_conn_stats cs;
 
-	conn_stats(x->c, &cs);
-	x->st->requests = cs.requests;
-	x->st->retries = cs.retries;
-	x->st->bytes = cs.bytes;
+	/* while another thread uses the connection its counters come with
+	 * each block (write_block) */
+	if (!x->fetching) {
+		conn_stats(x->c, &cs);
+		x->st->requests = cs.requests;
+		x->st->retries = cs.retries;
+		x->st->bytes = cs.bytes;
+	}
 	if (x->o->progress)
 		x->o->progress(x->st, x->o->progress_ud);
 }
@@ -440,7 +433,7 @@ static int on_listed_run(size_t i, const struct dd_run *r, void *ud)
 	struct dag *g = group[i];
 
 	DD_GROW(g->listed.v, g->listed.cap, g->listed.n + 1);
-	copy_run(&g->listed.v[g->listed.n++], r);
+	dd_run_copy(&g->listed.v[g->listed.n++], r);
 	return 0;
 }
 
@@ -698,24 +691,23 @@ static void leave_out(struct ctx *x, struct dag *g, const struct dd_run *r)
 		g->oldest_open = r->logical_ms;
 }
 
-/* Called by the connector as each run's task instances are in. */
-static int on_run_tis(const struct dd_run_key *k, const struct dd_ti_tries *v, size_t n, const struct dd_error *e,
-                      void *ud)
+/* Writes one run as its task instances came (or leaves it out): in the
+ * writing thread. */
+static int write_answer(struct ctx *x, const struct dd_run_key *k, const struct dd_ti_tries *v, size_t n,
+                        const struct dd_error *e, int tainted, struct dd_error *err)
 {
-	struct ctx *x = ud;
 	struct dag *g = find_dag(x, k->dag_id);
 	const struct dd_run *r = k->user;
-	struct dd_error err = DD_ERROR_INIT;
 	int is_new, rc, redone = 0;
 
 	if (!g)
 		return 0;
 	g->n_delivered++;
-	if (interrupted(x, &err) < 0)
-		return stop(x, err.code, &err);
 	if (e) {
-		if (e->code != DD_ENOTFOUND && run_fatal(x, e))
-			return stop(x, e->code, e);
+		if (e->code != DD_ENOTFOUND && run_fatal(x, e)) {
+			*err = *e;
+			return e->code;
+		}
 		note_problem(x, e->msg);    /* gone meanwhile, or this run only */
 		leave_out(x, g, r);
 		return 0;
@@ -723,17 +715,17 @@ static int on_run_tis(const struct dd_run_key *k, const struct dd_ti_tries *v, s
 	x->net_streak = 0;
 	x->last_run_failure[0] = '\0';
 	/* validate, then store: nothing of a run with an object rejected is
-	 * written, nor of any run after an object that named no run (it may be
-	 * of any run of its request) */
-	if (run_rejected(x, k->dag_id, k->run_id) || x->runless_rejects > x->runless_at_block) {
+	 * written, nor of any run of a request with an object that named no
+	 * run (it may be of any of them) */
+	if (tainted || run_rejected(x, k->dag_id, k->run_id)) {
 		leave_out(x, g, r);
 		return 0;
 	}
 	do
-		rc = write_run(x, g, r, v, n, &is_new, &err);
-	while (redo_busy(rc, &redone, &err));
+		rc = write_run(x, g, r, v, n, &is_new, err);
+	while (redo_busy(rc, &redone, err));
 	if (rc < 0)
-		return stop(x, rc, &err);
+		return rc;
 	if (is_new)
 		x->st->runs_new++;
 	else
@@ -743,41 +735,240 @@ static int on_run_tis(const struct dd_run_key *k, const struct dd_ti_tries *v, s
 	return 0;
 }
 
+/* ---- task instances: one thread asks, the sync's own thread writes ---------------
+ * So the requests of the next block of runs are in flight while the last
+ * block is written.  The fetching thread touches only the connection and
+ * its block; what the connector reports (answers, rejected objects, its
+ * counters) is copied into the block and applied by the writing thread. */
+
+struct held_reject {
+	char *endpoint, *object, *dag_id, *run_id, *problem;
+};
+
+struct run_answer {
+	struct dd_run_key key;
+	struct dd_ti_tries *v;
+	size_t n;
+	int failed;
+	struct dd_error err;
+};
+
+struct block {
+	struct dd_run_key *keys;
+	size_t n;
+	struct run_answer *answers;
+	size_t n_answers;
+	struct held_reject *rejects;
+	size_t n_rejects, cap_rejects;
+	int rc;                       /* the connector call's own result */
+	struct dd_error err;
+	struct dd_conn_stats stats;   /* the connector's counters after the call */
+};
+
+struct fetcher {
+	struct ctx *x;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct block *ready;          /* fetched, not taken yet (one at most) */
+	int done;                     /* the fetcher has no more blocks */
+	int stop;                     /* the writer stopped: ask no more */
+	size_t di, ri;                /* where the next block starts */
+	struct block *current;        /* the block being fetched */
+};
+
+static void block_free(struct block *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n_answers; i++)
+		conn_ti_tries_release(b->answers[i].v, b->answers[i].n);
+	for (size_t i = 0; i < b->n_rejects; i++) {
+		free(b->rejects[i].endpoint);
+		free(b->rejects[i].object);
+		free(b->rejects[i].dag_id);
+		free(b->rejects[i].run_id);
+		free(b->rejects[i].problem);
+	}
+	free(b->rejects);
+	free(b->answers);
+	free(b->keys);
+	free(b);
+}
+
+static void hold_reject(const struct dd_reject *r, void *ud)
+{
+	struct block *b = ((struct fetcher *)ud)->current;
+	struct held_reject *h;
+
+	DD_GROW(b->rejects, b->cap_rejects, b->n_rejects + 1);
+	h = &b->rejects[b->n_rejects++];
+	h->endpoint = dd_xstrdup(r->endpoint);
+	h->object = dd_xstrdup(r->object);
+	h->dag_id = dd_xstrdup(r->dag_id);
+	h->run_id = dd_xstrdup(r->run_id);
+	h->problem = dd_xstrdup(r->problem);
+}
+
+static int stopped(struct fetcher *f)
+{
+	int stop;
+
+	pthread_mutex_lock(&f->lock);
+	stop = f->stop;
+	pthread_mutex_unlock(&f->lock);
+	return stop || (f->x->o->interrupted && *f->x->o->interrupted);
+}
+
+static int hold_answer(const struct dd_run_key *k, const struct dd_ti_tries *v, size_t n, const struct dd_error *e,
+                       void *ud)
+{
+	struct fetcher *f = ud;
+	struct block *b = f->current;
+	struct run_answer *a = &b->answers[b->n_answers++];
+
+	a->key = *k;
+	if (e) {
+		a->failed = 1;
+		a->err = *e;
+	} else if (n) {
+		a->v = dd_xcalloc(n, sizeof(*a->v));
+		a->n = n;
+		for (size_t i = 0; i < n; i++) {
+			dd_task_instance_copy(&a->v[i].ti, &v[i].ti);
+			a->v[i].tries = dd_xcalloc(v[i].n_tries + 1, sizeof(*a->v[i].tries));
+			a->v[i].n_tries = v[i].n_tries;
+			for (size_t j = 0; j < v[i].n_tries; j++)
+				dd_try_copy(&a->v[i].tries[j], &v[i].tries[j]);
+		}
+	}
+	return stopped(f) ? DD_EINTR : 0;
+}
+
+/* The next RUNS_PER_BLOCK runs to fetch, in DAG order. */
+static struct block *next_block(struct fetcher *f)
+{
+	struct ctx *x = f->x;
+	struct block *b = dd_xcalloc(1, sizeof(*b));
+
+	b->keys = dd_xcalloc(RUNS_PER_BLOCK, sizeof(*b->keys));
+	for (; f->di < x->n_dags && b->n < RUNS_PER_BLOCK; f->di++, f->ri = 0) {
+		struct dag *g = &x->dags[f->di];
+
+		if (g->skip || !g->ref)
+			continue;
+		for (; f->ri < g->listed.n && b->n < RUNS_PER_BLOCK; f->ri++)
+			if (g->fetch[f->ri]) {
+				b->keys[b->n].dag_id = g->dag_id;
+				b->keys[b->n].run_id = g->listed.v[f->ri].run_id;
+				b->keys[b->n++].user = &g->listed.v[f->ri];
+			}
+		if (f->ri < g->listed.n)
+			break;          /* the block is full inside this DAG */
+	}
+	b->answers = dd_xcalloc(b->n + 1, sizeof(*b->answers));
+	return b;
+}
+
+static void *fetch_blocks(void *arg)
+{
+	struct fetcher *f = arg;
+	struct ctx *x = f->x;
+
+	conn_on_reject(x->c, hold_reject, f);
+	for (;;) {
+		struct block *b = next_block(f);
+
+		if (!b->n || stopped(f)) {
+			block_free(b);
+			break;
+		}
+		f->current = b;
+		b->rc = conn_list_run_tis(x->c, b->keys, b->n, hold_answer, f, &b->err);
+		conn_stats(x->c, &b->stats);
+		pthread_mutex_lock(&f->lock);
+		while (f->ready && !f->stop)
+			pthread_cond_wait(&f->cond, &f->lock);
+		if (f->stop) {
+			pthread_mutex_unlock(&f->lock);
+			block_free(b);
+			break;
+		}
+		f->ready = b;
+		pthread_cond_broadcast(&f->cond);
+		pthread_mutex_unlock(&f->lock);
+		if (b->rc)
+			break;
+	}
+	pthread_mutex_lock(&f->lock);
+	f->done = 1;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+/* Writes one fetched block: its rejected objects first (they came before
+ * the runs they belong to), then each run. */
+static int write_block(struct ctx *x, struct block *b, struct dd_error *err)
+{
+	int tainted = 0, rc = 0;
+
+	x->st->requests = b->stats.requests;
+	x->st->retries = b->stats.retries;
+	x->st->bytes = b->stats.bytes;
+	for (size_t i = 0; i < b->n_rejects; i++) {
+		struct held_reject *h = &b->rejects[i];
+		struct dd_reject r = { h->endpoint, h->object, h->dag_id, h->run_id, h->problem };
+
+		on_reject(&r, x);
+		tainted |= !h->run_id;
+	}
+	/* Ctrl-C: stop after the run being written (the others are asked for
+	 * again by the next sync) */
+	for (size_t i = 0; i < b->n_answers && rc == 0 && (rc = interrupted(x, err)) == 0; i++) {
+		struct run_answer *a = &b->answers[i];
+
+		rc = write_answer(x, &a->key, a->v, a->n, a->failed ? &a->err : NULL, tainted, err);
+	}
+	if (rc == 0 && b->rc == DD_EINTR)   /* the fetcher saw Ctrl-C */
+		rc = dd_error_set(err, DD_EINTR, "interrupted; run the same command again to finish");
+	else if (rc == 0 && b->rc) {
+		rc = b->rc < 0 ? b->rc : DD_ERR;
+		*err = b->err;
+	}
+	return rc;
+}
+
 /* Fetches the task instances of every run to fetch, RUNS_PER_BLOCK runs
- * per connector call, in DAG order; each DAG's cursor moves once its last
- * run is in. */
+ * per connector call in DAG order (the next block is fetched while one is
+ * written); each DAG's cursor moves once its last run is in. */
 static int fetch_runs(struct ctx *x, struct dd_error *err)
 {
-	struct dd_run_key *keys = dd_xcalloc(RUNS_PER_BLOCK, sizeof(*keys));
-	size_t di = 0, ri = 0, first_open = 0;
+	struct fetcher f = { .x = x };
+	pthread_t thread;
+	size_t first_open = 0;
 	int rc = 0;
 
-	while (rc == 0) {
-		size_t n = 0;
+	pthread_mutex_init(&f.lock, NULL);
+	pthread_cond_init(&f.cond, NULL);
+	x->fetching = 1;
+	if (pthread_create(&thread, NULL, fetch_blocks, &f) != 0) {
+		x->fetching = 0;
+		return dd_error_set(err, DD_ERR, "could not start a thread to fetch task instances");
+	}
+	for (;;) {
+		struct block *b;
 
-		/* fill a block */
-		for (; di < x->n_dags && n < RUNS_PER_BLOCK; di++, ri = 0) {
-			struct dag *g = &x->dags[di];
-
-			if (g->skip || !g->ref)
-				continue;
-			for (; ri < g->listed.n && n < RUNS_PER_BLOCK; ri++)
-				if (g->fetch[ri]) {
-					keys[n].dag_id = g->dag_id;
-					keys[n].run_id = g->listed.v[ri].run_id;
-					keys[n++].user = &g->listed.v[ri];
-				}
-			if (ri < g->listed.n)
-				break;          /* the block is full inside this DAG */
-		}
-		if (n) {
-			if ((rc = interrupted(x, err)) < 0)
-				break;
-			x->runless_at_block = x->runless_rejects;
-			rc = op_result(x, conn_list_run_tis(x->c, keys, n, on_run_tis, x, err), err);
-			if (rc > 0)
-				rc = DD_ERR;
-		}
+		pthread_mutex_lock(&f.lock);
+		while (!f.ready && !f.done)
+			pthread_cond_wait(&f.cond, &f.lock);
+		b = f.ready;
+		f.ready = NULL;
+		pthread_cond_broadcast(&f.cond);
+		pthread_mutex_unlock(&f.lock);
+		if (!b)
+			break;
+		rc = write_block(x, b, err);
+		block_free(b);
 		/* DAGs whose every run is now in: move their cursors */
 		for (; rc == 0 && first_open < x->n_dags; first_open++) {
 			struct dag *g = &x->dags[first_open];
@@ -793,10 +984,34 @@ static int fetch_runs(struct ctx *x, struct dd_error *err)
 		}
 		if (rc == 0)
 			progress(x);
-		if (!n)
+		if (rc)
 			break;
 	}
-	free(keys);
+	pthread_mutex_lock(&f.lock);
+	f.stop = 1;
+	pthread_cond_broadcast(&f.cond);
+	pthread_mutex_unlock(&f.lock);
+	pthread_join(thread, NULL);
+	block_free(f.ready);
+	x->fetching = 0;
+	conn_on_reject(x->c, on_reject, x);
+	pthread_cond_destroy(&f.cond);
+	pthread_mutex_destroy(&f.lock);
+	/* the last DAGs, when every block was written */
+	for (; rc == 0 && first_open < x->n_dags; first_open++) {
+		struct dag *g = &x->dags[first_open];
+
+		if (g->skip || !g->ref) {
+			x->st->dags_done += !g->runs_done;
+			g->runs_done = 1;
+			continue;
+		}
+		if (g->n_delivered < g->n_fetch)
+			break;
+		rc = finish_runs(x, g, err);
+	}
+	if (rc == 0 && interrupted(x, err) < 0)
+		rc = DD_EINTR;
 	return rc;
 }
 

@@ -164,6 +164,9 @@ struct dd_ti_tries {
  * when they could not be fetched (after the HTTP client's retries).  An
  * object of the run that failed its checks was reported to the reject
  * callback before this call and is not in v. */
+/* Frees v[0..n) (each task instance and its tries) and v (a copy the
+ * caller made and owns). */
+void conn_ti_tries_release(struct dd_ti_tries *v, size_t n);
 typedef int (*dd_run_tis_cb)(const struct dd_run_key *run, const struct dd_ti_tries *v, size_t n,
                              const struct dd_error *err, void *ud);
 int conn_list_run_tis(struct dd_conn *c, const struct dd_run_key *runs, size_t n, dd_run_tis_cb cb,

@@ -116,5 +116,9 @@ void dd_dag_release(struct dd_dag *d);            /* frees tasks too */
 void dd_run_release(struct dd_run *r);
 void dd_task_instance_release(struct dd_task_instance *ti);
 void dd_try_release(struct dd_try *t);
+/* Deep copies (*d owns its strings; release with the matching release). */
+void dd_run_copy(struct dd_run *d, const struct dd_run *s);
+void dd_task_instance_copy(struct dd_task_instance *d, const struct dd_task_instance *s);
+void dd_try_copy(struct dd_try *d, const struct dd_try *s);
 
 #endif
