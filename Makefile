@@ -121,7 +121,7 @@ test: all $(BUILD)/.deps-test unit
 	@BUILD=$(BUILD) DAGDOC=$(abspath $(BUILD))/dagdoc tests/run.sh
 
 check:
-	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
+	@DAGDOC_TEST_BACKENDS=sqlite $(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
 fuzz: $(DEPS_STAMP) build/.deps-fuzz
