@@ -5,6 +5,7 @@
 # second sync with nothing new makes a few requests whatever the number of
 # DAGs, an interrupted sync keeps what it stored and the next one does not
 # start over, and several sources sync at once.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
 eq() {
@@ -17,7 +18,7 @@ wait_for() {   # FILE REGEX: up to 30 s
 	done
 	return 1
 }
-q() { sqlite3 "$1" "$2"; }
+q() { store_sql "$1" "$2"; }
 config() {   # FILE PORT [extra yaml lines]
 	local file=$1 p=$2
 	shift 2
@@ -36,7 +37,7 @@ for api in v1 v2; do
 	# ---- 1. a first sync: what the data needs, no request per run -----------
 	start_fake fake_airflow.py "f$api" --api "$api" --world fleet:12x40x4:7
 	config "$TMP/$api.yaml" "$port"
-	DB="$TMP/$api.db"
+	DB=$(new_store "$api")
 	run "$DAGDOC" sync --config "$TMP/$api.yaml" --store "$DB" --since 31d
 	expect_rc "$api: first sync exits 0" 0
 	expect_out "$api: 12 DAGs, 480 runs" '^synced 12 DAGs from fleet .*: 480 runs \(480 new\)'
@@ -78,7 +79,7 @@ sources:
     kind: prefect
     url: http://127.0.0.1:$port/api
 YAML
-DB="$TMP/pf.db"
+DB=$(new_store pf)
 run "$DAGDOC" sync --config "$TMP/pf.yaml" --store "$DB" --since 31d
 expect_rc "prefect: first sync exits 0" 0
 expect_out "prefect: 8 flows, 240 runs" '^synced 8 DAGs from fleet .*: 240 runs \(240 new\)'
@@ -97,7 +98,7 @@ check "prefect: second sync: at most 10 requests for 8 flows (made $second)" tes
 # ---- 3. an interrupted sync keeps what it stored; the next does not start over --
 start_fake fake_airflow.py int --api v1 --world fleet:6x60x4:3 --latency-ms 5
 config "$TMP/int.yaml" "$port"
-DB="$TMP/int.db"
+DB=$(new_store int)
 DAGDOC_TEST_SLOW_BATCH=150 "$DAGDOC" sync --config "$TMP/int.yaml" --store "$DB" --since 31d \
 	>"$TMP/int.out" 2>"$TMP/int.err" &
 pid=$!
@@ -136,15 +137,16 @@ sources:
     kind: airflow
     url: http://127.0.0.1:$p2
 YAML
-run "$DAGDOC" sync --config "$TMP/two.yaml" --store "$TMP/two.db" --since 31d
+TWO=$(new_store two)
+run "$DAGDOC" sync --config "$TMP/two.yaml" --store "$TWO" --since 31d
 expect_rc "two sources: sync exits 0" 0
 expect_out "two sources: a line for the first" '^synced 3 DAGs from one .*: 72 runs \(72 new\)'
 expect_out "two sources: a line for the second" '^synced 4 DAGs from two .*: 96 runs \(96 new\)'
 eq "two sources: both in the store" \
-	"$(q "$TMP/two.db" "SELECT s.name, count(*) FROM runs r JOIN dags d ON d.id = r.dag_ref JOIN sources s ON s.id = d.source_id GROUP BY s.name ORDER BY s.name" | tr '\n' ' ')" \
+	"$(q "$TWO" "SELECT s.name, count(*) FROM runs r JOIN dags d ON d.id = r.dag_ref JOIN sources s ON s.id = d.source_id GROUP BY s.name ORDER BY s.name" | tr '\n' ' ')" \
 	"one|72 two|96 "
 if command -v script >/dev/null; then
-	script -qec "'$DAGDOC' sync --config '$TMP/two.yaml' --store '$TMP/two-tty.db' --since 31d" /dev/null >"$TMP/tty.out" 2>&1
+	script -qec "'$DAGDOC' sync --config '$TMP/two.yaml' --store '$(new_store two-tty)' --since 31d" /dev/null >"$TMP/tty.out" 2>&1
 	tr '\r' '\n' <"$TMP/tty.out" >"$TMP/tty.lines"
 	check "two sources on a terminal: a line for the first" grep -q '^sync one: 3 of 3 DAGs, 72 of 72 runs' "$TMP/tty.lines"
 	check "two sources on a terminal: a line for the second" grep -q '^sync two: 4 of 4 DAGs, 96 of 96 runs' "$TMP/tty.lines"
