@@ -824,8 +824,11 @@ static int hold_answer(const struct dd_run_key *k, const struct dd_ti_tries *v, 
 {
 	struct fetcher *f = ud;
 	struct block *b = f->current;
-	struct run_answer *a = &b->answers[b->n_answers++];
+	struct run_answer *a;
 
+	if (b->n_answers >= b->n)
+		return 0;          /* a run delivered twice: the first answer stands */
+	a = &b->answers[b->n_answers++];
 	a->key = *k;
 	if (e) {
 		a->failed = 1;
