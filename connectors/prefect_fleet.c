@@ -872,6 +872,17 @@ static void chunk_ti_item(struct dd_conn *c, const cJSON *el, void *ud)
 	struct tis_chunk *t = ud;
 	const char *fr = cJSON_IsObject(el) ? conn_jstr(NULL, el, "flow_run_id") : NULL;
 
+	if (!fr) {
+		/* validate, then use: a task run that names no flow run is rejected
+		 * (its run unknown: every run of the request is left out), never
+		 * skipped as if it were not there */
+		struct conn_check ck = CONN_CHECK_INIT;
+
+		conn_check_fail(&ck, cJSON_IsObject(el) ? "flow_run_id: missing where the task run's flow run is expected"
+		                                         : "a task run that is not an object");
+		conn_reject_dag(c, NULL, "task run", NULL, &ck);
+		return;
+	}
 	for (size_t k = fr ? id_dag_first(t->by_run, t->n, fr) : t->n; k < t->n && !strcmp(t->by_run[k].id, fr);
 	     k++) {
 		struct run_slot *s = &t->slots[t->by_run[k].dag];

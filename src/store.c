@@ -1836,8 +1836,13 @@ static int copy_table(struct dd_store *from, struct dd_store *to, const char *ta
 			struct dd_buf b = DD_BUF_INIT;
 
 			dd_buf_addf(&b, "INSERT INTO %s (", table);
-			for (int i = 0; i < ncol; i++)
-				dd_buf_addf(&b, "%s\"%s\"", i ? ", " : "", db_col_name(rd, i));
+			/* column names come from the file: quoted, a '"' doubled */
+			for (int i = 0; i < ncol; i++) {
+				dd_buf_adds(&b, i ? ", \"" : "\"");
+				for (const char *p = db_col_name(rd, i); p && *p; p++)
+					dd_buf_adds(&b, *p == '"' ? "\"\"" : (char[]){ *p, 0 });
+				dd_buf_adds(&b, "\"");
+			}
 			dd_buf_adds(&b, ") VALUES (");
 			for (int i = 0; i < ncol; i++)
 				dd_buf_addf(&b, "%s?%d", i ? ", " : "", i + 1);

@@ -20,7 +20,8 @@
 #define CURSOR_DEFINED "defined_ms"     /* when the DAG's definition was last stored whole */
 /* "FROM SUCCESS_LOGS": every log the DAG wants from FROM on, with that
  * success_logs, is stored (or known missing) for its stored runs; "0" when
- * not (runs were added since, or a log could not be fetched). */
+ * not: set in the transaction of the first run written for the DAG, and
+ * left so when a log could not be fetched. */
 #define CURSOR_LOGS_DONE "logs_done"
 #define DAGS_PER_LISTING 100            /* DAGs whose runs one listing asks for */
 #define RUNS_PER_BLOCK 2000             /* runs whose task instances one call asks for */
@@ -44,7 +45,7 @@ static void runs_release(struct runs *rs)
 
 /* What the sync knows of one DAG. */
 struct dag {
-	const char *dag_id;          /* in ctx.ids */
+	const char *dag_id;          /* owned */
 	int64_t ref;                 /* 0: not stored (yet), or left out this time */
 	int stored_paused;           /* -1: not stored */
 	int listed_paused;           /* from the listing; -1 unknown */
@@ -62,6 +63,7 @@ struct dag {
 	size_t gaps;                 /* its objects rejected or runs left out (this sync) */
 	int runs_done;               /* runs stored and cursor moved */
 	int logs_were_done;          /* nothing to plan: every log it wants is stored */
+	int logs_reset;              /* its logs_done cursor was cleared by a run written */
 	size_t logs_failed;          /* its logs that could not be fetched (this sync) */
 };
 
@@ -239,6 +241,7 @@ static int add_summary(const struct dd_dag *d, void *ud)
 	memset(g, 0, sizeof(*g));
 	g->dag_id = dd_xstrdup(d->dag_id);
 	g->listed_paused = d->is_paused;
+	g->stored_paused = -1;
 	return 0;
 }
 
@@ -418,6 +421,9 @@ static int refresh_definitions(struct ctx *x, struct dd_error *err)
 		if (f.which[i]->refresh) {
 			f.which[i]->refresh = 0;
 			f.which[i]->skip = 1;
+			f.which[i]->gaps++;
+			x->st->dags_failed++;
+			note_problem(x, "a DAG's definition did not come with the others");
 		}
 	free(f.gaps_before);
 	free(f.which);
@@ -585,25 +591,6 @@ static int plan_runs(struct ctx *x, struct dd_error *err)
 	return 0;
 }
 
-/* Says the DAG's logs are to be planned again (one small transaction). */
-static int logs_pending(struct ctx *x, struct dag *g, struct dd_error *err)
-{
-	int rc, redone = 0;
-
-	if (!g->n_fetch)
-		return 0;
-	do {
-		if ((rc = store_begin(x->s, err)) < 0)
-			break;
-		rc = store_cursor_put(x->s, x->source_ref, g->dag_id, CURSOR_LOGS_DONE, "0", err);
-		if (!rc)
-			rc = store_commit(x->s, err);
-		else
-			store_rollback(x->s);
-	} while (redo_busy(rc, &redone, err));
-	return rc;
-}
-
 /* Moves a DAG's cursor once every listed run is stored (one small
  * transaction), and records when its runs were read. */
 static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
@@ -614,7 +601,7 @@ static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
 	g->runs_done = 1;
 	x->st->dags_done++;
 	if (g->hold_cursor)
-		return logs_pending(x, g, err);
+		return 0;
 	if (g->oldest_open)
 		resume = g->oldest_open;
 	else if (g->newest)
@@ -629,9 +616,6 @@ static int finish_runs(struct ctx *x, struct dag *g, struct dd_error *err)
 			rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, CURSOR_RESUME, resume, err);
 		if (!rc)
 			rc = store_cursor_put_i64(x->s, x->source_ref, g->dag_id, STORE_CURSOR_RUNS_READ, g->read_ms, err);
-		/* runs were added: their logs are to be planned */
-		if (!rc && g->n_fetch)
-			rc = store_cursor_put(x->s, x->source_ref, g->dag_id, CURSOR_LOGS_DONE, "0", err);
 		if (!rc)
 			rc = store_commit(x->s, err);
 		else
@@ -663,6 +647,9 @@ static int write_run(struct ctx *x, struct dag *g, const struct dd_run *r, const
 	}
 	if (!rc)
 		rc = store_run_put(x->s, g->ref, r, &run_ref, err);
+	/* a run added: the DAG's logs are to be planned, whatever stops this sync */
+	if (!rc && !g->logs_reset)
+		rc = store_cursor_put(x->s, x->source_ref, g->dag_id, CURSOR_LOGS_DONE, "0", err);
 	if (!rc && (r->bundle_version || r->dag_version))
 		rc = store_run_version_put(x->s, run_ref, r->bundle_version, r->dag_version, err);
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -675,6 +662,7 @@ static int write_run(struct ctx *x, struct dag *g, const struct dd_run *r, const
 	else
 		store_rollback(x->s);
 	if (!rc) {
+		g->logs_reset = 1;
 		x->st->tis += n;
 		for (size_t i = 0; i < n; i++)
 			x->st->tries += v[i].n_tries;
@@ -826,8 +814,11 @@ static int hold_answer(const struct dd_run_key *k, const struct dd_ti_tries *v, 
 	struct block *b = f->current;
 	struct run_answer *a;
 
+	for (size_t i = 0; i < b->n_answers; i++)
+		if (b->answers[i].key.user == k->user)
+			return 0;      /* a run delivered twice: the first answer stands */
 	if (b->n_answers >= b->n)
-		return 0;          /* a run delivered twice: the first answer stands */
+		return 0;
 	a = &b->answers[b->n_answers++];
 	a->key = *k;
 	if (e) {
@@ -931,6 +922,23 @@ static int write_block(struct ctx *x, struct block *b, struct dd_error *err)
 		struct run_answer *a = &b->answers[i];
 
 		rc = write_answer(x, &a->key, a->v, a->n, a->failed ? &a->err : NULL, tainted, err);
+	}
+	/* a run the connector never answered for (the call stopped early, or a
+	 * connector's fault): left out, so no cursor passes it */
+	for (size_t i = 0; rc == 0 && b->rc == 0 && i < b->n; i++) {
+		int answered = 0;
+
+		for (size_t k = 0; k < b->n_answers && !answered; k++)
+			answered = b->answers[k].key.user == b->keys[i].user;
+		if (!answered) {
+			struct dag *g = find_dag(x, b->keys[i].dag_id);
+
+			if (g) {
+				g->n_delivered++;
+				note_problem(x, "the server's answer left a run out");
+				leave_out(x, g, b->keys[i].user);
+			}
+		}
 	}
 	if (rc == 0 && b->rc == DD_EINTR)   /* the fetcher saw Ctrl-C */
 		rc = dd_error_set(err, DD_EINTR, "interrupted; run the same command again to finish");

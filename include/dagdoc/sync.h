@@ -60,13 +60,15 @@
  *  - Credentials refused, the store failing, Ctrl-C, or a DAG named that
  *    the source does not have stop the sync: the current batch is rolled
  *    back and the connector's sentence returned.  So does a third network
- *    failure in a row (the server is gone).
- *  - Any other failure of one run's requests (network after the HTTP
- *    client's retries, an answer not in the API, a size limit) leaves
- *    that run out, counted in stats->runs_incomplete, and the sync goes
- *    on; one of a DAG's listing leaves that DAG out (stats->dags_failed).
- *    Either is fetched again by the next sync (the cursor never passes a
- *    run left out).
+ *    failure in a row (the server is gone): the runs of one failed request
+ *    count once; a run listing counts once for each DAG it covers, so a
+ *    listing of three DAGs or more that the network fails stops the sync.
+ *  - Any other failure of a request for task instances (network after the
+ *    HTTP client's retries, an answer not in the API, a size limit) leaves
+ *    the runs it was for out, counted in stats->runs_incomplete, and the
+ *    sync goes on; a failed run listing leaves its DAGs out
+ *    (stats->dags_failed).  Either is fetched again by the next sync (the
+ *    cursor never passes a run left out).
  *  - A log that cannot be fetched, or whose body fails its checks (a
  *    compressed stream cut short, an HTML page, not the JSON asked for)
  *    does not stop the sync: it is counted in stats->logs_failed (first

@@ -122,6 +122,12 @@ check "interrupt: the next sync asks for fewer task instance pages than a whole 
 	test "$pages" -lt 15
 eq "interrupt: 360 runs, 1440 task instances, once each" \
 	"$(q "$DB" "SELECT count(*), (SELECT count(*) FROM task_instances) FROM runs")" "360|1440"
+# the logs of the runs stored before the interrupt are fetched too: as many
+# as a sync that was never interrupted stores
+WHOLE=$(new_store int-whole)
+run "$DAGDOC" sync --config "$TMP/int.yaml" --store "$WHOLE" --since 31d
+eq "interrupt: then every log a whole sync stores" "$(q "$DB" "SELECT count(*) FROM logs")" \
+	"$(q "$WHOLE" "SELECT count(*) FROM logs")"
 
 # ---- 4. several sources at once ------------------------------------------------
 start_fake fake_airflow.py s1 --api v1 --world fleet:3x24x3:5
