@@ -867,6 +867,7 @@ static void *fetch_blocks(void *arg)
 {
 	struct fetcher *f = arg;
 	struct ctx *x = f->x;
+	int last;
 
 	conn_on_reject(x->c, hold_reject, f);
 	for (;;) {
@@ -879,6 +880,7 @@ static void *fetch_blocks(void *arg)
 		f->current = b;
 		b->rc = conn_list_run_tis(x->c, b->keys, b->n, hold_answer, f, &b->err);
 		conn_stats(x->c, &b->stats);
+		last = b->rc != 0;     /* b is the writer's once handed over */
 		pthread_mutex_lock(&f->lock);
 		while (f->ready && !f->stop)
 			pthread_cond_wait(&f->cond, &f->lock);
@@ -890,7 +892,7 @@ static void *fetch_blocks(void *arg)
 		f->ready = b;
 		pthread_cond_broadcast(&f->cond);
 		pthread_mutex_unlock(&f->lock);
-		if (b->rc)
+		if (last)
 			break;
 	}
 	pthread_mutex_lock(&f->lock);
