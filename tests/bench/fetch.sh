@@ -43,7 +43,7 @@ stop_last() {
 mkdir -p build/bench
 cc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -Iconnectors -o build/bench/fetch_bench \
 	tests/bench/fetch_bench.c build/libdagdoc.a \
-	$(pkg-config --libs libcurl libcjson libpcre2-8 libgit2 sqlite3 yaml-0.1 zlib) \
+	$(pkg-config --libs libcurl libcjson libpcre2-8 libgit2 sqlite3 libpq yaml-0.1 zlib) \
 	$(pkg-config --exists libhs && pkg-config --libs libhs) -lm -lpthread
 "$PY" tests/bench/gen_world.py --runs "$RUNS" --tries 2 "$tmp/world.json"
 

@@ -29,7 +29,7 @@ fi
 mkdir -p "$out"
 mv -f "$out.build.log" "$out/build.log"
 
-pkgs="libcurl libcjson libpcre2-8 libgit2 sqlite3 yaml-0.1 zlib libhs"
+pkgs="libcurl libcjson libpcre2-8 libgit2 sqlite3 libpq yaml-0.1 zlib libhs"
 cflags="-std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude -Iconnectors $(pkg-config --cflags $pkgs) -DDD_DATADIR=\"/usr/local/share/dagdoc\" -DDD_VERSION=\"fuzz\""
 libs="$(pkg-config --libs $pkgs) -lm -lpthread"
 status=0
