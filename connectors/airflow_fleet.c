@@ -471,8 +471,7 @@ int af_list_runs_multi(struct dd_conn *c, const char *const *dag_ids, const int6
 	snprintf(path, sizeof(path), "%s/dags/~/dagRuns/list", a->prefix);
 	for (size_t i = 0; i < n; i++)
 		u.dags[i] = (struct key_ref){ dag_ids[i], NULL, i };
-	if (n > 1)   /* qsort wants an array, even of nothing */
-		qsort(u.dags, n, sizeof(*u.dags), cmp_key_ref);
+	dd_qsort(u.dags, n, sizeof(*u.dags), cmp_key_ref);
 	for (size_t k = 0; k < n_ls; k++) {
 		size_t lo = k * AF_IDS_PER_BODY, hi = lo + AF_IDS_PER_BODY < n ? lo + AF_IDS_PER_BODY : n;
 		int64_t since = INT64_MAX;
@@ -501,8 +500,7 @@ int af_list_runs_multi(struct dd_conn *c, const char *const *dag_ids, const int6
 	for (size_t i = 0; i < n; i++) {
 		struct dag_runs *d = &u.per_dag[i];
 
-		if (d->n > 1)   /* qsort wants an array, even of nothing */
-			qsort(d->v, d->n, sizeof(*d->v), cmp_run_at);
+		dd_qsort(d->v, d->n, sizeof(*d->v), cmp_run_at);
 		for (size_t j = 0; j < d->n; j++) {
 			if (rc == 0)
 				rc = cb(i, &d->v[j].run, ud);
@@ -706,8 +704,7 @@ int af_list_run_tis(struct dd_conn *c, const struct dd_run_key *runs, size_t n, 
 	snprintf(path, sizeof(path), "%s/dags/~/dagRuns/~/taskInstances/list", a->prefix);
 	for (size_t i = 0; i < n; i++)
 		u.keys[i] = (struct key_ref){ runs[i].dag_id, runs[i].run_id, i };
-	if (n > 1)   /* qsort wants an array, even of nothing */
-		qsort(u.keys, n, sizeof(*u.keys), cmp_key_ref);
+	dd_qsort(u.keys, n, sizeof(*u.keys), cmp_key_ref);
 	n_ls = tis_listings(a, u.keys, n, &ls);
 	rc = fetch_listings(&call, ls, n_ls, err);
 	/* a chunk that could not be read: its runs get its error */
@@ -728,8 +725,7 @@ int af_list_run_tis(struct dd_conn *c, const struct dd_run_key *runs, size_t n, 
 		struct run_tis *r = &u.per_run[i];
 
 		if (rc == 0) {
-			if (r->n > 1)   /* qsort wants an array, even of nothing */
-				qsort(r->v, r->n, sizeof(*r->v), cmp_ti_tries);
+			dd_qsort(r->v, r->n, sizeof(*r->v), cmp_ti_tries);
 			rc = cb(&runs[i], r->rc < 0 ? NULL : r->v, r->rc < 0 ? 0 : r->n, r->rc < 0 ? &r->err : NULL, ud);
 		}
 		conn_ti_tries_release(r->v, r->n);

@@ -743,8 +743,7 @@ static int deliver_runs(size_t d, struct dag_runs *dr, dd_dag_run_cb cb, void *u
 {
 	int rc = 0;
 
-	if (dr->n > 1)   /* qsort wants an array, even of nothing */
-		qsort(dr->v, dr->n, sizeof(*dr->v), run_cmp);
+	dd_qsort(dr->v, dr->n, sizeof(*dr->v), run_cmp);
 	for (size_t i = 0; i < dr->n && rc == 0; i++)
 		if (!(i > 0 && !strcmp(dr->v[i].run_id, dr->v[i - 1].run_id)))
 			rc = cb(d, &dr->v[i], ud);
@@ -833,10 +832,8 @@ int pf_list_runs_multi(struct dd_conn *c, const char *const *dag_ids, const int6
 		else
 			flows[n_flows++] = (struct id_dag){ f->flow_id, i };
 	}
-	if (n_flows > 1)   /* qsort wants an array, even of nothing */
-		qsort(flows, n_flows, sizeof(*flows), id_dag_cmp);
-	if (n_deps > 1)   /* qsort wants an array, even of nothing */
-		qsort(deps, n_deps, sizeof(*deps), id_dag_cmp);
+	dd_qsort(flows, n_flows, sizeof(*flows), id_dag_cmp);
+	dd_qsort(deps, n_deps, sizeof(*deps), id_dag_cmp);
 	if (rc == 0 && n_flows) {
 		u.id_key = "flow_id";
 		rc = runs_of_ids(c, &u, flows, n_flows, "flows", cb, ud, err);
@@ -1011,8 +1008,7 @@ static int run_tis_chunk(struct dd_conn *c, const struct dd_run_key *runs, size_
 		t.slots[i].key = &runs[i];
 		t.by_run[i] = (struct id_dag){ runs[i].run_id, i };
 	}
-	if (n > 1)   /* qsort wants an array, even of nothing */
-		qsort(t.by_run, n, sizeof(*t.by_run), id_dag_cmp);
+	dd_qsort(t.by_run, n, sizeof(*t.by_run), id_dag_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!n_ids || strcmp(ids[n_ids - 1], t.by_run[i].id))
 			ids[n_ids++] = t.by_run[i].id;

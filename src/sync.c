@@ -733,8 +733,8 @@ struct held_reject {
 	char *endpoint, *object, *dag_id, *run_id, *problem;
 };
 
-struct run_answer {
-	struct dd_run_key key;
+struct run_answer {              /* answers[i] is for keys[i] */
+	int answered;
 	struct dd_ti_tries *v;
 	size_t n;
 	int failed;
@@ -745,7 +745,6 @@ struct block {
 	struct dd_run_key *keys;
 	size_t n;
 	struct run_answer *answers;
-	size_t n_answers;
 	struct held_reject *rejects;
 	size_t n_rejects, cap_rejects;
 	int rc;                       /* the connector call's own result */
@@ -768,7 +767,7 @@ static void block_free(struct block *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->n_answers; i++)
+	for (size_t i = 0; i < b->n; i++)
 		conn_ti_tries_release(b->answers[i].v, b->answers[i].n);
 	for (size_t i = 0; i < b->n_rejects; i++) {
 		free(b->rejects[i].endpoint);
@@ -812,27 +811,26 @@ static int hold_answer(const struct dd_run_key *k, const struct dd_ti_tries *v, 
 {
 	struct fetcher *f = ud;
 	struct block *b = f->current;
+	/* k is one of the keys the call was given (connector.h) */
+	size_t i = (size_t)((uintptr_t)k - (uintptr_t)b->keys) / sizeof(*k);
 	struct run_answer *a;
 
-	for (size_t i = 0; i < b->n_answers; i++)
-		if (b->answers[i].key.user == k->user)
-			return 0;      /* a run delivered twice: the first answer stands */
-	if (b->n_answers >= b->n)
-		return 0;
-	a = &b->answers[b->n_answers++];
-	a->key = *k;
+	if ((uintptr_t)k < (uintptr_t)b->keys || i >= b->n || b->answers[i].answered)
+		return 0;          /* not asked for, or delivered twice: the first answer stands */
+	a = &b->answers[i];
+	a->answered = 1;
 	if (e) {
 		a->failed = 1;
 		a->err = *e;
 	} else if (n) {
 		a->v = dd_xcalloc(n, sizeof(*a->v));
 		a->n = n;
-		for (size_t i = 0; i < n; i++) {
-			dd_task_instance_copy(&a->v[i].ti, &v[i].ti);
-			a->v[i].tries = dd_xcalloc(v[i].n_tries + 1, sizeof(*a->v[i].tries));
-			a->v[i].n_tries = v[i].n_tries;
-			for (size_t j = 0; j < v[i].n_tries; j++)
-				dd_try_copy(&a->v[i].tries[j], &v[i].tries[j]);
+		for (size_t t = 0; t < n; t++) {
+			dd_task_instance_copy(&a->v[t].ti, &v[t].ti);
+			a->v[t].tries = dd_xcalloc(v[t].n_tries + 1, sizeof(*a->v[t].tries));
+			a->v[t].n_tries = v[t].n_tries;
+			for (size_t j = 0; j < v[t].n_tries; j++)
+				dd_try_copy(&a->v[t].tries[j], &v[t].tries[j]);
 		}
 	}
 	return stopped(f) ? DD_EINTR : 0;
@@ -919,27 +917,18 @@ static int write_block(struct ctx *x, struct block *b, struct dd_error *err)
 		tainted |= !h->run_id;
 	}
 	/* Ctrl-C: stop after the run being written (the others are asked for
-	 * again by the next sync) */
-	for (size_t i = 0; i < b->n_answers && rc == 0 && (rc = interrupted(x, err)) == 0; i++) {
+	 * again by the next sync).  A run the connector never answered for in
+	 * a call that went through is left out, so no cursor passes it. */
+	for (size_t i = 0; i < b->n && rc == 0 && (rc = interrupted(x, err)) == 0; i++) {
 		struct run_answer *a = &b->answers[i];
+		struct dag *g;
 
-		rc = write_answer(x, &a->key, a->v, a->n, a->failed ? &a->err : NULL, tainted, err);
-	}
-	/* a run the connector never answered for (the call stopped early, or a
-	 * connector's fault): left out, so no cursor passes it */
-	for (size_t i = 0; rc == 0 && b->rc == 0 && i < b->n; i++) {
-		int answered = 0;
-
-		for (size_t k = 0; k < b->n_answers && !answered; k++)
-			answered = b->answers[k].key.user == b->keys[i].user;
-		if (!answered) {
-			struct dag *g = find_dag(x, b->keys[i].dag_id);
-
-			if (g) {
-				g->n_delivered++;
-				note_problem(x, "the server's answer left a run out");
-				leave_out(x, g, b->keys[i].user);
-			}
+		if (a->answered)
+			rc = write_answer(x, &b->keys[i], a->v, a->n, a->failed ? &a->err : NULL, tainted, err);
+		else if (b->rc == 0 && (g = find_dag(x, b->keys[i].dag_id))) {
+			g->n_delivered++;
+			note_problem(x, "the server's answer left a run out");
+			leave_out(x, g, b->keys[i].user);
 		}
 	}
 	if (rc == 0 && b->rc == DD_EINTR)   /* the fetcher saw Ctrl-C */
@@ -947,6 +936,27 @@ static int write_block(struct ctx *x, struct block *b, struct dd_error *err)
 	else if (rc == 0 && b->rc) {
 		rc = b->rc < 0 ? b->rc : DD_ERR;
 		*err = b->err;
+	}
+	return rc;
+}
+
+/* Moves the cursors of the DAGs from *first_open on whose every run is
+ * in, in DAG order (a DAG still waiting for runs stops it there). */
+static int finish_dags(struct ctx *x, size_t *first_open, struct dd_error *err)
+{
+	int rc = 0;
+
+	for (; rc == 0 && *first_open < x->n_dags; ++*first_open) {
+		struct dag *g = &x->dags[*first_open];
+
+		if (g->skip || !g->ref) {
+			x->st->dags_done += !g->runs_done;
+			g->runs_done = 1;
+			continue;
+		}
+		if (g->n_delivered < g->n_fetch)
+			break;
+		rc = finish_runs(x, g, err);
 	}
 	return rc;
 }
@@ -982,19 +992,8 @@ static int fetch_runs(struct ctx *x, struct dd_error *err)
 			break;
 		rc = write_block(x, b, err);
 		block_free(b);
-		/* DAGs whose every run is now in: move their cursors */
-		for (; rc == 0 && first_open < x->n_dags; first_open++) {
-			struct dag *g = &x->dags[first_open];
-
-			if (g->skip || !g->ref) {
-				x->st->dags_done += !g->runs_done;
-				g->runs_done = 1;
-				continue;
-			}
-			if (g->n_delivered < g->n_fetch)
-				break;
-			rc = finish_runs(x, g, err);
-		}
+		if (rc == 0)
+			rc = finish_dags(x, &first_open, err);
 		if (rc == 0)
 			progress(x);
 		if (rc)
@@ -1010,19 +1009,8 @@ static int fetch_runs(struct ctx *x, struct dd_error *err)
 	conn_on_reject(x->c, on_reject, x);
 	pthread_cond_destroy(&f.cond);
 	pthread_mutex_destroy(&f.lock);
-	/* the last DAGs, when every block was written */
-	for (; rc == 0 && first_open < x->n_dags; first_open++) {
-		struct dag *g = &x->dags[first_open];
-
-		if (g->skip || !g->ref) {
-			x->st->dags_done += !g->runs_done;
-			g->runs_done = 1;
-			continue;
-		}
-		if (g->n_delivered < g->n_fetch)
-			break;
-		rc = finish_runs(x, g, err);
-	}
+	if (rc == 0)
+		rc = finish_dags(x, &first_open, err);   /* the last ones */
 	if (rc == 0 && interrupted(x, err) < 0)
 		rc = DD_EINTR;
 	return rc;

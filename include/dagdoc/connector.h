@@ -159,7 +159,8 @@ struct dd_ti_tries {
 	struct dd_try *tries;
 	size_t n_tries;
 };
-/* Called once per requested run, in any order, when all its task
+/* Called once per requested run, in any order, with `run` pointing at
+ * its entry of the runs[] the call was given, when all its task
  * instances and their tries are in: v[0..n) (n 0: it has none), or err
  * when they could not be fetched (after the HTTP client's retries).  An
  * object of the run that failed its checks was reported to the reject

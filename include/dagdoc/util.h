@@ -134,6 +134,8 @@ char *dd_utf8_excerpt(const char *s);
 /* ---- time ---------------------------------------------------------------
  * All times in dagdoc are int64 milliseconds since the Unix epoch, UTC;
  * 0 means unknown. */
+/* qsort that takes an empty array as NULL (qsort itself may not). */
+void dd_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 /* The median of v[0..n), sorting v in place (n log n); NAN when n is 0. */
 double dd_median_sort(double *v, size_t n);
 int64_t dd_now_ms(void);
