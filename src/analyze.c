@@ -72,10 +72,32 @@ const char *an_stall_kind_name(enum an_stall_kind k)
 
 /* ---- loading ------------------------------------------------------------------ */
 
+/* The rows of a history's task instances, tries and versions come in the
+ * order of its runs: each finds its run from where the one before was. */
+struct run_walk {
+	struct ctx *c;
+	size_t at;
+};
+
+/* The run run_ref (w->at is its index), or NULL when it was not loaded. */
+static struct run_rec *walk_to(struct run_walk *w, int64_t run_ref)
+{
+	size_t n = w->c->res->n_runs;
+
+	while (w->at < n && w->c->runs[w->at].ref != run_ref)
+		w->at++;
+	if (w->at == n)                 /* not in order after all: look again from the start */
+		for (w->at = 0; w->at < n && w->c->runs[w->at].ref != run_ref; w->at++)
+			;
+	return w->at < n ? &w->c->runs[w->at] : NULL;
+}
+
 static int on_try(const struct dd_store_try *t, void *ud)
 {
-	struct run_rec *rr = ud;
+	struct run_rec *rr = walk_to(ud, t->run_ref);
 
+	if (!rr)
+		return 0;
 	for (size_t i = 0; i < rr->n_tis; i++) {
 		struct ti_rec *ti = &rr->tis[i];
 		struct try_rec *tr;
@@ -110,9 +132,11 @@ static char *task_identity(int prefect, const char *task_id, const char *task_na
 
 static int on_ti(const struct dd_store_ti *t, void *ud)
 {
-	struct run_rec *rr = ud;
+	struct run_rec *rr = walk_to(ud, t->run_ref);
 	struct ti_rec *ti;
 
+	if (!rr)
+		return 0;
 	DD_GROW(rr->tis, rr->cap_tis, rr->n_tis + 1);
 	ti = &rr->tis[rr->n_tis++];
 	memset(ti, 0, sizeof(*ti));
@@ -155,28 +179,17 @@ static int on_run(const struct dd_store_run *r, void *ud)
 	return 0;
 }
 
-struct versions {
-	struct ctx *c;
-	size_t at;      /* runs and versions come in the same order */
-};
-
 static int on_version(int64_t run_ref, const char *bundle_version, int dag_version, void *ud)
 {
-	struct versions *v = ud;
-	struct an_result *res = v->c->res;
+	struct run_walk *w = ud;
+	struct an_result *res = w->c->res;
 
-	while (v->at < res->n_runs && v->c->runs[v->at].ref != run_ref)
-		v->at++;
-	if (v->at == res->n_runs) {     /* not in order after all: look again from the start */
-		for (v->at = 0; v->at < res->n_runs && v->c->runs[v->at].ref != run_ref; v->at++)
-			;
-		if (v->at == res->n_runs)
-			return 0;
-	}
+	if (!walk_to(w, run_ref))
+		return 0;
 	if (!res->ran)
 		res->ran = dd_xcalloc(res->n_runs, sizeof(*res->ran));
-	an_set_str(&res->ran[v->at].bundle_version, bundle_version);
-	res->ran[v->at].dag_version = dag_version;
+	an_set_str(&res->ran[w->at].bundle_version, bundle_version);
+	res->ran[w->at].dag_version = dag_version;
 	return 0;
 }
 
@@ -204,17 +217,16 @@ static int on_import_error(const struct dd_import_error *ie, void *ud)
 static int load_history(struct ctx *c, int64_t from_ms, int64_t to_ms)
 {
 	struct dd_error ignored = DD_ERROR_INIT;
-	int rc = store_runs(c->store, c->dag_ref, from_ms, to_ms ? to_ms + 1 : 0, on_run, c, c->err);
-	struct versions v = { c, 0 };
+	int64_t end_ms = to_ms ? to_ms + 1 : 0;
+	int rc = store_runs(c->store, c->dag_ref, from_ms, end_ms, on_run, c, c->err);
+	struct run_walk versions = { c, 0 }, tis = { c, 0 }, tries = { c, 0 };
 
 	if (rc == 0)
-		rc = store_run_versions(c->store, c->dag_ref, from_ms, to_ms ? to_ms + 1 : 0, on_version, &v, c->err);
-
-	for (size_t i = 0; rc == 0 && i < c->res->n_runs; i++) {
-		rc = store_task_instances(c->store, c->runs[i].ref, on_ti, &c->runs[i], c->err);
-		if (rc == 0)
-			rc = store_tries(c->store, c->runs[i].ref, on_try, &c->runs[i], c->err);
-	}
+		rc = store_run_versions(c->store, c->dag_ref, from_ms, end_ms, on_version, &versions, c->err);
+	if (rc == 0)
+		rc = store_task_instances(c->store, c->dag_ref, from_ms, end_ms, on_ti, &tis, c->err);
+	if (rc == 0)
+		rc = store_tries(c->store, c->dag_ref, from_ms, end_ms, on_try, &tries, c->err);
 	if (rc < 0 || !c->source_ref)
 		return rc;
 	/* the source's state is a hint: a store without it still analyses */

@@ -226,6 +226,8 @@ enum stmt_id {
 #define TRY_FROM \
 	"FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref " \
 	"JOIN runs r ON r.id = ti.run_ref LEFT JOIN logs l ON l.try_ref = t.id "
+/* runs r of DAG ?1 with logical date in [?2, ?3) (?3 0: open), as store_runs reads them */
+#define RUNS_IN_WINDOW "r.dag_ref = ?1 AND r.logical_ms >= ?2 AND (?3 = 0 OR r.logical_ms < ?3) "
 #define FAILURE_STATES "('failed', 'up_for_retry', 'crashed', 'timed_out')"
 /* The task a task instance is of: a Prefect task run (external id) named
  * <task>-<key> is of its task, which the connector keeps as the operator. */
@@ -304,8 +306,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		"SELECT ti.id, ti.run_ref, r.run_id, ti.task_id, ti.map_index, ti.state, "
 		"ti.try_number, ti.max_tries, ti.operator, ti.hostname, ti.external_id, "
 		"ti.queued_ms, ti.start_ms, ti.end_ms, ti.note FROM task_instances ti "
-		"JOIN runs r ON r.id = ti.run_ref WHERE ti.run_ref = ?1 "
-		"ORDER BY ti.task_id, ti.map_index",
+		"JOIN runs r ON r.id = ti.run_ref WHERE " RUNS_IN_WINDOW
+		"ORDER BY r.logical_ms, r.id, ti.task_id, ti.map_index",
 	[S_TRY_PUT] =
 		"INSERT INTO tries (ti_ref, try_number, state, hostname, queued_ms, start_ms, "
 		"end_ms, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
@@ -314,8 +316,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		"start_ms = excluded.start_ms, end_ms = excluded.end_ms, note = excluded.note "
 		"RETURNING id",
 	[S_TRIES] =
-		"SELECT " TRY_COLS TRY_FROM "WHERE ti.run_ref = ?1 "
-		"ORDER BY ti.task_id, ti.map_index, t.try_number",
+		"SELECT " TRY_COLS TRY_FROM "WHERE " RUNS_IN_WINDOW
+		"ORDER BY r.logical_ms, r.id, ti.task_id, ti.map_index, t.try_number",
 	[S_FAILED_TRIES] =
 		"SELECT " TRY_COLS TRY_FROM "WHERE r.dag_ref = ?1 AND r.logical_ms >= ?2 "
 		"AND (?3 = 0 OR r.logical_ms < ?3) AND t.state IN " FAILURE_STATES " "
@@ -766,6 +768,12 @@ void store_sync_unlock(struct dd_store *s, const char *source_name)
 	if (s)
 		db_sync_unlock(s->db, source_name);
 }
+
+int store_refresh_statistics(struct dd_store *s, struct dd_error *err)
+{
+	return db_refresh_statistics(s->db, err);
+}
+
 /* ---- sources -------------------------------------------------------------- */
 
 int store_source_put(struct dd_store *s, const char *name, const char *kind,
@@ -1151,14 +1159,16 @@ int store_ti_put(struct dd_store *s, int64_t run_ref, const struct dd_task_insta
 	return exec_ref(s, st, ti_ref, err, "saving a task instance", NULL);
 }
 
-int store_task_instances(struct dd_store *s, int64_t run_ref, store_ti_cb cb, void *ud,
-                         struct dd_error *err)
+int store_task_instances(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+                         store_ti_cb cb, void *ud, struct dd_error *err)
 {
-	struct db_stmt *st = stmt_ref(s, S_TIS, run_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_TIS, dag_ref, err);
 	int rc, r = 0;
 
 	if (!st)
 		return DD_ESTORE;
+	db_bind_int64(st, 2, from_ms);
+	db_bind_int64(st, 3, to_ms);
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct dd_store_ti x;
 
@@ -1234,13 +1244,15 @@ static int each_try(struct dd_store *s, struct db_stmt *st, store_try_cb cb, voi
 	return rows_end(s, st, rc, r, err, "reading tries");
 }
 
-int store_tries(struct dd_store *s, int64_t run_ref, store_try_cb cb, void *ud,
-                struct dd_error *err)
+int store_tries(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+                store_try_cb cb, void *ud, struct dd_error *err)
 {
-	struct db_stmt *st = stmt_ref(s, S_TRIES, run_ref, err);
+	struct db_stmt *st = stmt_ref(s, S_TRIES, dag_ref, err);
 
 	if (!st)
 		return DD_ESTORE;
+	db_bind_int64(st, 2, from_ms);
+	db_bind_int64(st, 3, to_ms);
 	return each_try(s, st, cb, ud, NULL, err);
 }
 
@@ -1894,5 +1906,7 @@ int store_copy(struct dd_store *from, struct dd_store *to, store_copy_cb cb, voi
 		if (cb)
 			cb(tables[i].name, n, ud);
 	}
-	return store_commit(to, err);
+	if ((rc = store_commit(to, err)) < 0)
+		return rc;
+	return db_refresh_statistics(to->db, err);
 }

@@ -322,10 +322,15 @@ static int check_owner(struct db *db, struct dd_error *err)
 {
 	static const char what[] = "reading the store header";
 	int app = 0, version = 0, objects = 0, meta = 0, rc;
+	PGresult *res;
 
 	if (db->backend == DB_PG) {
-		if ((rc = pg_int(db, "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()",
-		                 &objects, err, what)) < 0 ||
+		/* dagdoc writes into the current schema only (a team may give it
+		 * one of its own through search_path): whatever lives there that
+		 * a table would sit beside, tables, views and sequences, is someone's */
+		if ((rc = pg_int(db, "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+		                 "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+		                 "AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')", &objects, err, what)) < 0 ||
 		    (rc = pg_int(db, "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
 		                 "AND tablename = 'dagdoc_meta'", &meta, err, what)) < 0)
 			return rc;
@@ -334,9 +339,14 @@ static int check_owner(struct db *db, struct dd_error *err)
 			return rc;
 		if (app || objects == 0)
 			return 0;
-		return dd_error_set(err, DD_ESTORE, "the database %s is not a dagdoc store (%d tables, no dagdoc_meta "
-		                    "naming dagdoc); dagdoc will not write into it: pass another --store (an empty "
-		                    "database)", db->shown, objects);
+		res = pg_exec(db, "SELECT current_schema()");
+		rc = dd_error_set(err, DD_ESTORE, "the database %s is not a dagdoc store (%d %s in schema %s, no "
+		                  "dagdoc_meta naming dagdoc); dagdoc will not write into it: pass another --store "
+		                  "(an empty database, or a schema of its own through search_path)", db->shown,
+		                  objects, objects == 1 ? "table, view or sequence" : "tables, views or sequences",
+		                  res && PQntuples(res) ? PQgetvalue(res, 0, 0) : "?");
+		PQclear(res);
+		return rc;
 	}
 	if ((rc = lite_int(db, "PRAGMA application_id", &app, err, what)) < 0 ||
 	    (rc = lite_int(db, "PRAGMA user_version", &version, err, what)) < 0 ||
@@ -1060,15 +1070,27 @@ static int pg_lock(struct db *db, const char *source_name, const char *fn, int *
 	return rc;
 }
 
+/* The server ends a dead client's session (and its locks) a moment after
+ * the process died, when it sees the connection closed: a sync started
+ * right after a killed one waits that out before it is refused. */
+#define PG_SYNC_LOCK_WAIT_MS 3000
+#define PG_SYNC_LOCK_POLL_MS 100
+
 int db_sync_lock(struct db *db, const char *source_name, struct dd_error *err)
 {
 	int got = 0, rc;
 
 	if (db->backend == DB_SQLITE)
 		return lite_lock(db, source_name, 1, err);
-	if ((rc = pg_lock(db, source_name, "pg_try_advisory_lock", &got, err)) < 0)
-		return rc;
-	return got ? 0 : held_elsewhere(source_name, err);
+	for (int waited = 0;; waited += PG_SYNC_LOCK_POLL_MS) {
+		if ((rc = pg_lock(db, source_name, "pg_try_advisory_lock", &got, err)) < 0)
+			return rc;
+		if (got)
+			return 0;
+		if (waited >= PG_SYNC_LOCK_WAIT_MS)
+			return held_elsewhere(source_name, err);
+		usleep(PG_SYNC_LOCK_POLL_MS * 1000u);
+	}
 }
 
 void db_sync_unlock(struct db *db, const char *source_name)
@@ -1079,6 +1101,14 @@ void db_sync_unlock(struct db *db, const char *source_name)
 		lite_lock(db, source_name, 0, NULL);
 	else
 		pg_lock(db, source_name, "pg_advisory_unlock", &got, NULL);
+}
+
+int db_refresh_statistics(struct db *db, struct dd_error *err)
+{
+	if (db->backend == DB_SQLITE)
+		return 0;
+	return db_exec(db, "ANALYZE dags, runs, task_instances, tries, logs", err,
+	               "refreshing the store's statistics");
 }
 
 int db_reset_identity(struct db *db, const char *table, struct dd_error *err)

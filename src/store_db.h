@@ -116,6 +116,9 @@ int db_error(struct db *db, struct dd_error *err, const char *what);
 int db_sync_lock(struct db *db, const char *source_name, struct dd_error *err);
 void db_sync_unlock(struct db *db, const char *source_name);
 
+/* PostgreSQL: ANALYZE of the tables a sync fills; SQLite: nothing. */
+int db_refresh_statistics(struct db *db, struct dd_error *err);
+
 /* PostgreSQL: moves table's identity sequence past its largest id
  * (after rows were copied with their ids); SQLite: nothing. */
 int db_reset_identity(struct db *db, const char *table, struct dd_error *err);

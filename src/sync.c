@@ -26,6 +26,9 @@
 #define DAGS_PER_LISTING 100            /* DAGs whose runs one listing asks for */
 #define RUNS_PER_BLOCK 2000             /* runs whose task instances one call asks for */
 #define DEFAULT_LOG_BATCH 64            /* logs fetched (and written) together */
+/* A sync that added this many runs, a tenth of its window or more, has
+ * the store refresh its statistics (store_refresh_statistics). */
+#define STATISTICS_AFTER_RUNS 200
 /* A DAG with new runs has its definition read again; one whose runs are
  * only unfinished ones read again, when the stored one is older than this. */
 #define DEFINITION_MAX_AGE_MS (3600 * 1000)
@@ -1372,6 +1375,12 @@ int sync_run(struct dd_store *s, struct dd_conn *c, const struct dd_source *src,
 	}
 	if (rc == 0)
 		stats->dags_done = x.n_dags;
+	if (rc == 0 && stats->runs_new >= STATISTICS_AFTER_RUNS &&
+	    stats->runs_new * 10 >= stats->runs_in_window) {
+		struct dd_error ignored = DD_ERROR_INIT;
+
+		store_refresh_statistics(s, &ignored);   /* only ever a speed-up */
+	}
 	if (rc == 0 && x.source_ref)
 		rc = store_source_set_synced(s, x.source_ref, dd_now_ms(), err);
 	if (store_in_transaction(s))

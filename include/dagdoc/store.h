@@ -141,14 +141,23 @@ int store_in_transaction(const struct dd_store *s);
  * it.  PostgreSQL: a session advisory lock keyed by a hash of the name.
  * SQLite: an open-file-description lock on one byte (at a hash of the
  * name) of the companion file <store>.lock (mode 0600), so sources lock
- * independently.  Both go when the process dies.  Unlock when done. */
+ * independently.  Both go when the process dies (on PostgreSQL when the
+ * server notices, a moment later: a held lock is tried again for up to
+ * 3 s before DD_EBUSY).  Unlock when done. */
 int store_sync_lock(struct dd_store *s, const char *source_name, struct dd_error *err);
 void store_sync_unlock(struct dd_store *s, const char *source_name);
 
+/* After a write of many rows (a first sync, a copy): the database
+ * re-reads what its tables hold, so that the next queries are planned
+ * for it.  PostgreSQL: ANALYZE of the history tables (autovacuum would,
+ * but a minute later: a report right after a first sync ran twice as
+ * long without it).  SQLite: nothing (its plans follow its indexes). */
+int store_refresh_statistics(struct dd_store *s, struct dd_error *err);
+
 /* Copies every table of `from` into `to`, which must hold no rows
  * (DD_EEXIST otherwise), in one transaction, keeping every id; then moves
- * `to`'s id sequences past them.  cb (may be NULL) hears each table's row
- * count (before the commit). */
+ * `to`'s id sequences past them and refreshes its statistics.  cb (may
+ * be NULL) hears each table's row count (before the commit). */
 typedef void (*store_copy_cb)(const char *table, int64_t rows, void *ud);
 int store_copy(struct dd_store *from, struct dd_store *to, store_copy_cb cb, void *ud, struct dd_error *err);
 
@@ -256,12 +265,14 @@ int store_run_versions(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int
 /* Counts of a DAG's runs and tries (for tests and summaries). */
 int store_count(struct dd_store *s, int64_t dag_ref, int64_t *n_runs, int64_t *n_tis,
                 int64_t *n_tries, int64_t *n_logs, struct dd_error *err);
-/* Task instances of a run by task_id, map_index. */
-int store_task_instances(struct dd_store *s, int64_t run_ref, store_ti_cb cb, void *ud,
-                         struct dd_error *err);
-/* Tries of a run by task_id, map_index, try_number. */
-int store_tries(struct dd_store *s, int64_t run_ref, store_try_cb cb, void *ud,
-                struct dd_error *err);
+/* Task instances of the runs store_runs gives for the same arguments, run
+ * by run in its order, then by task_id, map_index: one query for a whole
+ * history (a PostgreSQL store answers each query over the network). */
+int store_task_instances(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+                         store_ti_cb cb, void *ud, struct dd_error *err);
+/* Tries of those runs, in the same order, then by try_number. */
+int store_tries(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
+                store_try_cb cb, void *ud, struct dd_error *err);
 /* Tries in a failure state (failed, up_for_retry, crashed, timed_out) of
  * runs with logical date in [from_ms, to_ms) (to_ms 0: open), oldest run
  * first.  only_without_log: skip tries whose log is already stored. */

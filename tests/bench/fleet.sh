@@ -19,7 +19,9 @@
 #     under 10 s) and peak memory, run twice (the first classifies).
 # The fleet's runs end at the present hour (FAKE_FLEET_NOW).
 # Run from the project root after `make` (make bench does).  FLEET, API
-# (v1|v2), LATENCY_MS and CONCURRENCY may be set in the environment.
+# (v1|v2), LATENCY_MS and CONCURRENCY may be set in the environment;
+# STORE_BACKEND=postgresql puts the store in a throwaway PostgreSQL server
+# (tests/lib/pg.sh) instead of an SQLite file.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -27,6 +29,7 @@ FLEET=${FLEET:-100x720x10}
 API=${API:-v1}
 LATENCY_MS=${LATENCY_MS:-50}
 CONCURRENCY=${CONCURRENCY:-8}
+STORE_BACKEND=${STORE_BACKEND:-sqlite}
 PAGE_LIMIT=100          # the fake's maximum_page_limit, Airflow's default
 PY=/usr/bin/python3
 tmp=${BENCH_DIR:-$(mktemp -d)}
@@ -34,6 +37,7 @@ mkdir -p "$tmp"
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	[ "$STORE_BACKEND" = sqlite ] || tests/lib/pg.sh stop "$tmp/pg"
 	[ -n "${BENCH_DIR:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -49,12 +53,25 @@ start_fake() {   # NAME ARGS... ; sets $port
 	port=$(cat "$tmp/$name.port")
 }
 secs() { awk "BEGIN { printf \"%.2f\", ($2 - $1) }"; }
-q() { sqlite3 "$tmp/store.db" "$1"; }
+case "$STORE_BACKEND" in
+sqlite)
+	store=$tmp/store.db
+	rm -f "$store"*
+	q() { sqlite3 "$store" "$1"; }
+	;;
+postgresql)
+	chmod 711 "$tmp"   # the server's user goes through (as root it is postgres)
+	eval "$(tests/lib/pg.sh start "$tmp/pg")"
+	store=$(tests/lib/pg.sh createdb fleet)
+	psql=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)/psql
+	q() { "$psql" -X -q -A -t -d "$store" -c "$1"; }
+	;;
+*) echo "STORE_BACKEND is sqlite or postgresql" >&2; exit 2 ;;
+esac
 
 export XDG_CONFIG_HOME="$tmp/xdg" XDG_STATE_HOME="$tmp/xdg" XDG_CACHE_HOME="$tmp/cache"
 # the fleet's runs end now, as a live deployment's do
 export FAKE_FLEET_NOW=${FAKE_FLEET_NOW:-$(date -u +%Y-%m-%dT%H:00:00+00:00)}
-rm -f "$tmp/store.db"*
 t0=$(date +%s.%N)
 start_fake fleet --api "$API" --world "fleet:$FLEET" --latency-ms "$LATENCY_MS"
 t1=$(date +%s.%N)
@@ -65,11 +82,11 @@ sources:
     url: http://127.0.0.1:$port
     concurrency: $CONCURRENCY
 YAML
-echo "== fleet $FLEET, fake Airflow API $API, ${LATENCY_MS} ms per request, concurrency $CONCURRENCY (fake up in $(secs "$t0" "$t1") s)"
+echo "== fleet $FLEET, fake Airflow API $API, ${LATENCY_MS} ms per request, concurrency $CONCURRENCY, store on $STORE_BACKEND (fake up in $(secs "$t0" "$t1") s)"
 
 # 1. first sync
 /usr/bin/time -f "%e %M" -o "$tmp/first.time" \
-	./dagdoc sync --config "$tmp/config.yaml" --store "$tmp/store.db" --since 31d >"$tmp/first.out" || {
+	./dagdoc sync --config "$tmp/config.yaml" --store "$store" --since 31d >"$tmp/first.out" || {
 	echo "first sync failed:"; cat "$tmp/first.out"; exit 1; }
 read -r first_s first_kb < <(tail -1 "$tmp/first.time")
 first_req=$(wc -l <"$tmp/fleet.req")
@@ -95,7 +112,7 @@ sed 's/?.*//; s/ [0-9]*$//; s#/dags/[^/ ]*/dagRuns/[^/ ]*/taskInstances/[^ ]*#/d
 # 2. warm sync, nothing new
 before=$(wc -l <"$tmp/fleet.req")
 /usr/bin/time -f "%e %M" -o "$tmp/warm.time" \
-	./dagdoc sync --config "$tmp/config.yaml" --store "$tmp/store.db" --since 31d >"$tmp/warm.out"
+	./dagdoc sync --config "$tmp/config.yaml" --store "$store" --since 31d >"$tmp/warm.out"
 read -r warm_s warm_kb < <(tail -1 "$tmp/warm.time")
 tail -n +"$((before + 1))" "$tmp/fleet.req" >"$tmp/warm.req"
 echo "warm sync: $(cat "$tmp/warm.out")"
@@ -107,7 +124,7 @@ sed 's/?.*//; s/ [0-9]*$//' "$tmp/warm.req" | sort | uniq -c | sed 's/^/    /'
 # stored log, the next reads the classifications back
 for pass in first second; do
 	/usr/bin/time -f "%e %M" -o "$tmp/report.time" \
-		./dagdoc report --config "$tmp/config.yaml" --store "$tmp/store.db" --offline --since 24h \
+		./dagdoc report --config "$tmp/config.yaml" --store "$store" --offline --since 24h \
 		--history 30d --no-record >"$tmp/report.out" 2>"$tmp/report.err" || true
 	read -r report_s report_kb < <(tail -1 "$tmp/report.time")
 	echo "report --offline over $dags DAGs ($pass): ${report_s} s (target < 10 s), peak memory" \

@@ -54,6 +54,11 @@ for api in v1 v2; do
 	eq "$api: one request per log" "$(grep -c '/logs/' "$req")" "$logs"
 	check "$api: some task was retried (the fleet's flaky DAGs)" test "$retried" -gt 0
 	eq "$api: no per-run task instance request" "$(grep -cE 'dagRuns/[^~/ ]+/taskInstances[ ?]' "$req")" 0
+	if [ "$BACKEND" = postgresql ]; then
+		# a report right after a first sync is planned on what the tables hold
+		eq "$api: a first sync has PostgreSQL analyse what it wrote" \
+			"$(q "$DB" "SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname IN ('runs', 'task_instances', 'tries', 'logs')")" 4
+	fi
 
 	# ---- 2. nothing new: a few requests, not one per DAG -----------------------
 	before=$(wc -l <"$req")

@@ -364,10 +364,10 @@ static void test_roundtrip(void **state)
 	assert_int_equal(store_last_success_try(s, dag, "zzz", 0, collect_tries, &b, &err),
 	                 DD_ENOTFOUND);
 
-	/* Tries of one run. */
+	/* Tries of the runs in a window: one run. */
 	dd_buf_reset(&b);
 	assert_int_equal(store_run_get(s, dag, "scheduled__2026-03-04", &run, &err), 0);
-	assert_int_equal(store_tries(s, run.ref, collect_tries, &b, &err), 0);
+	assert_int_equal(store_tries(s, dag, run.run.logical_ms, run.run.logical_ms + 1, collect_tries, &b, &err), 0);
 	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-04/a/-1/1:up_for_retry:1;"
 	                                    "scheduled__2026-03-04/a/-1/2:failed:0;");
 	dd_run_release(&run.run);
@@ -409,11 +409,18 @@ static void test_task_instances_and_dags(void **state)
 	dag = fill(s, tries);
 	assert_int_equal(store_run_get(s, dag, "scheduled__2026-03-02", &r, &err), 0);
 	run = r.ref;
-	dd_run_release(&r.run);
 	assert_int_equal(store_ti_put(s, run, &m, NULL, &err), 0);
-	assert_int_equal(store_task_instances(s, run, collect_tis, &b, &err), 0);
+	assert_int_equal(store_task_instances(s, dag, r.run.logical_ms, r.run.logical_ms + 1, collect_tis, &b, &err), 0);
 	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-02/a/-1:success:1/2:-;"
 	                                    "scheduled__2026-03-02/a/3:success:1/0:w2;");
+	/* the whole history: run by run, oldest first, as store_runs gives them */
+	dd_buf_reset(&b);
+	assert_int_equal(store_task_instances(s, dag, 0, 0, collect_tis, &b, &err), 0);
+	assert_string_equal(dd_buf_str(&b), "scheduled__2026-03-02/a/-1:success:1/2:-;"
+	                                    "scheduled__2026-03-02/a/3:success:1/0:w2;"
+	                                    "scheduled__2026-03-03/a/-1:success:1/2:-;"
+	                                    "scheduled__2026-03-04/a/-1:failed:2/2:-;");
+	dd_run_release(&r.run);
 	/* A DAG given without tasks keeps its stored tasks. */
 	{
 		struct dd_dag bare = { .dag_id = "etl", .is_paused = 1 }, got;
@@ -850,8 +857,20 @@ static void test_migrate_from_v0(void **state)
 	assert_int_equal(raw_int(other, on_pg ? "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
 	                                      : "SELECT count(*) FROM sqlite_master"), 1);
 	assert_int_equal(raw_int(other, "SELECT count(*) FROM notes"), 1);
-	if (on_pg)
+	if (on_pg) {
+		/* a schema holding only a view and a sequence is someone's too;
+		 * tables in another schema are not dagdoc's concern */
+		raw_exec(other, "CREATE SCHEMA app; ALTER TABLE notes SET SCHEMA app; "
+		                "CREATE VIEW v AS SELECT 1 AS one; CREATE SEQUENCE seq;");
+		assert_int_equal(store_open(other, &s, &err), DD_ESTORE);
+		assert_non_null(strstr(err.msg, "(2 tables, views or sequences in schema public"));
+		raw_exec(other, "DROP VIEW v; DROP SEQUENCE seq;");
+		s = NULL;
+		assert_int_equal(store_open(other, &s, &err), 0);
+		store_close(s);
+		assert_int_equal(raw_int(other, "SELECT count(*) FROM app.notes"), 1);
 		pg_drop(other_db);
+	}
 }
 
 static void test_newer_store_refused(void **state)

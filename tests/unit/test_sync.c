@@ -429,7 +429,7 @@ static void test_incremental(void **state)
 		int64_t try_ref = 0;
 
 		assert_int_equal(store_run_get(store, dag_ref(), "r3", &r, NULL), 0);
-		assert_int_equal(store_tries(store, r.ref, first_try_ref, &try_ref, NULL), 1);
+		assert_int_equal(store_tries(store, dag_ref(), r.run.logical_ms, r.run.logical_ms + 1, first_try_ref, &try_ref, NULL), 1);
 		assert_int_equal(store_log_get(store, try_ref, &b, &info, &err), 0);
 		assert_string_equal(b.data, "a failed on day 3\n");
 		assert_int_equal(info.truncated, 0);
