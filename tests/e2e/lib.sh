@@ -15,6 +15,9 @@
 #                               DAGDOC_TEST_BACKEND=postgresql a new database's URL
 #   store NAME                  the store NAME of this test: made fresh by its first call
 #                               (new_store), the same one after
+#   copy_store SRC NAME         prints a fresh store NAME holding what store SRC holds (a copy
+#                               of the file, or a database made from SRC as its template);
+#                               no dagdoc may have SRC open
 #   store_sql STORE SQL         runs SQL on STORE (sqlite3 or psql), rows '|'-separated, no header
 #   store_dump STORE            everything STORE holds, to grep for what must not be there
 #   store_lacks STORE TEXT      STORE can be read and holds no TEXT (for check)
@@ -142,11 +145,20 @@ new_store() {
 		echo "$TMP/$1.db"
 		;;
 	postgresql)
-		# unique on the server that the scripts running at once share
-		local db
-		db=$(printf 'dd%s_%s' "$$" "$1" | tr -c 'A-Za-z0-9_' _ | cut -c1-63)
-		"$ROOT/tests/lib/pg.sh" createdb "$db"
+		"$ROOT/tests/lib/pg.sh" createdb "$(_pg_db "$1")"
 		;;
+	esac
+}
+# _pg_db NAME: the database of store NAME, unique on the server that the
+# scripts running at once share
+_pg_db() { printf 'dd%s_%s' "$$" "$1" | tr -c 'A-Za-z0-9_' _ | cut -c1-63; }
+copy_store() {
+	case "$BACKEND" in
+	sqlite)
+		local to
+		to=$(new_store "$2") && cp "$1" "$to" && echo "$to"
+		;;
+	postgresql) "$ROOT/tests/lib/pg.sh" copydb "${1##*/}" "$(_pg_db "$2")" ;;
 	esac
 }
 store() {

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # dagdoc sync from a local Airflow log folder (tests/fixtures/logdir):
-# what is stored, incrementality, symlinks, unknown DAGs, a huge log capped
-# with memory bounded.
+# what is stored, incrementality, symlinks, unknown DAGs, stores it refuses
+# (not a store, another application's database, a newer schema), a huge log
+# capped with memory bounded.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
 FIX="$ROOT/tests/fixtures/logdir/current"
-DB="$TMP/dagdoc.db"
+DB=$(store dagdoc)
 cat >"$TMP/config.yaml" <<YAML
 sources:
   - name: local
@@ -15,7 +17,7 @@ sources:
 YAML
 # success_logs: 0 keeps the log set to failed tries and baselines here; the
 # logs of successful tries (quiet failures) are checked after.
-q() { sqlite3 "$DB" "$1"; }
+q() { store_sql "$DB" "$1"; }
 eq() {   # NAME ACTUAL EXPECTED
 	if [ "$2" = "$3" ]; then _pass "$1"; else _fail "$1" "got:  $2" "want: $3"; fi
 }
@@ -40,7 +42,7 @@ eq "mapped task instances" "$(q "SELECT ti.map_index || ' ' || ti.state FROM tas
 "0 success
 1 failed
 2 success"
-eq "no DAG from the symlink out of the folder" "$(q "SELECT group_concat(dag_id, ',') FROM (SELECT dag_id FROM dags ORDER BY dag_id)")" "etl_daily,ml_train"
+eq "no DAG from the symlink out of the folder" "$(q "SELECT group_concat(dag_id, ',') FROM (SELECT dag_id FROM dags ORDER BY dag_id) AS d")" "etl_daily,ml_train"
 eq "logs: failed tries plus last-success baselines" "$(q "SELECT ti.task_id || '/' || ti.map_index || '/' || t.try_number || ' ' || t.state
   FROM logs l JOIN tries t ON t.id = l.try_ref JOIN task_instances ti ON ti.id = t.ti_ref
   JOIN runs r ON r.id = ti.run_ref ORDER BY r.logical_ms, ti.task_id, ti.map_index, t.try_number")" \
@@ -53,12 +55,18 @@ extract/-1/2 failed
 transform/1/1 failed
 transform/2/1 success"
 eq "logs are stored compressed, not truncated" "$(q "SELECT count(*) FROM logs WHERE truncated = 0 AND length(data) < text_size AND missing = 0")" "8"
-eq "dag tasks from the folders" "$(q "SELECT group_concat(task_id || ':' || coalesce(operator, '-'), ',') FROM (SELECT t.task_id, t.operator FROM tasks t JOIN dags d ON d.id = t.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY t.task_id)")" \
+eq "dag tasks from the folders" "$(q "SELECT group_concat(task_id || ':' || coalesce(operator, '-'), ',') FROM (SELECT t.task_id, t.operator FROM tasks t JOIN dags d ON d.id = t.dag_ref WHERE d.dag_id = 'etl_daily' ORDER BY t.task_id) AS k")" \
 "extract:PythonOperator,load:PythonOperator,transform:_PythonDecoratedOperator"
 eq "no (empty) health snapshot for a log folder" "$(q "SELECT count(*) FROM health_snapshots")" "0"
-eq "store schema version" "$(q "PRAGMA user_version")" "5"
-eq "store is in WAL mode" "$(q "PRAGMA journal_mode")" "wal"
-check "store is readable by its owner only" test "$(stat -c %a "$DB")" = 600
+if [ "$BACKEND" = sqlite ]; then
+	eq "store schema version" "$(q "PRAGMA user_version")" "5"
+	eq "store is in WAL mode" "$(q "PRAGMA journal_mode")" "wal"
+	check "store is readable by its owner only" test "$(stat -c %a "$DB")" = 600
+else
+	eq "store schema version, the database named dagdoc's" \
+		"$(q "SELECT group_concat(key || '=' || value, ' ') FROM (SELECT key, value FROM dagdoc_meta ORDER BY key) AS m")" \
+		"application=dagdoc schema_version=5"
+fi
 
 run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$DB" --since 3650d
 expect_rc "second sync exits 0" 0
@@ -68,11 +76,12 @@ eq "no duplicate rows" "$(q "SELECT (SELECT count(*) FROM runs) || ' ' || (SELEC
 # The default success_logs (10): every successful try of this small folder is
 # read too, each once; a second sync reads none.
 sed '/success_logs/d' "$TMP/config.yaml" >"$TMP/quiet.yaml"
-run "$DAGDOC" sync --config "$TMP/quiet.yaml" --store "$TMP/quiet.db" --since 3650d
+QUIET=$(store quiet)
+run "$DAGDOC" sync --config "$TMP/quiet.yaml" --store "$QUIET" --since 3650d
 expect_out "success logs: every successful try's log is stored" ', 12 tries, 12 logs '
-eq "success logs: one per successful try" "$(sqlite3 "$TMP/quiet.db" "SELECT count(*) FROM logs l JOIN tries t ON t.id = l.try_ref WHERE t.state = 'success'")" \
-	"$(sqlite3 "$TMP/quiet.db" "SELECT count(*) FROM tries WHERE state = 'success'")"
-run "$DAGDOC" sync --config "$TMP/quiet.yaml" --store "$TMP/quiet.db" --since 3650d
+eq "success logs: one per successful try" "$(store_sql "$QUIET" "SELECT count(*) FROM logs l JOIN tries t ON t.id = l.try_ref WHERE t.state = 'success'")" \
+	"$(store_sql "$QUIET" "SELECT count(*) FROM tries WHERE state = 'success'")"
+run "$DAGDOC" sync --config "$TMP/quiet.yaml" --store "$QUIET" --since 3650d
 expect_out "success logs: a second sync reads no log" '6 runs \(0 new\), 0 tries, 0 logs'
 
 run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$DB" --since 3650d ml_train
@@ -90,28 +99,46 @@ expect_err "bad --since explained" "'3x' is not a duration"
 
 # On a terminal (script(1) gives one) a progress line goes to stderr.
 if command -v script >/dev/null; then
-	script -qec "'$DAGDOC' sync --config '$TMP/config.yaml' --store '$TMP/tty.db' --since 3650d" /dev/null >"$TMP/tty.out"
+	script -qec "'$DAGDOC' sync --config '$TMP/config.yaml' --store '$(store tty)' --since 3650d" /dev/null >"$TMP/tty.out"
 	check "progress line on a terminal" grep -q $'\rsync local: 2 of 2 DAGs, 6 of 6 runs, 8 logs, 42.4 kB, 0 retries\033\\[K' "$TMP/tty.out"
 	check "progress line cleared before the summary" grep -q $'\r\033\\[Ksynced 2 DAGs from local' "$TMP/tty.out"
 fi
 
-# A store path that is not a store.
-echo "not a database at all, just text that is long enough to be a header" >"$TMP/notadb"
-run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$TMP/notadb"
-expect_rc "non-SQLite store exits 2" 2
-expect_err "non-SQLite store: path and what to do" "$TMP/notadb is not a dagdoc store .*another --store"
+# A store path that is not a store (a file: the SQLite side of --store).
+if [ "$BACKEND" = sqlite ]; then
+	echo "not a database at all, just text that is long enough to be a header" >"$TMP/notadb"
+	run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$TMP/notadb"
+	expect_rc "non-SQLite store exits 2" 2
+	expect_err "non-SQLite store: path and what to do" "$TMP/notadb is not a dagdoc store .*another --store"
+fi
 
-# Another application's SQLite database: refused, untouched.
-sqlite3 "$TMP/other.db" "CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('mine')"
-run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$TMP/other.db"
-expect_rc "foreign SQLite database exits 2" 2
-expect_err "foreign SQLite database explained" "$TMP/other.db is an SQLite database but not a dagdoc store.*pass another --store"
-eq "foreign SQLite database untouched" "$(sqlite3 "$TMP/other.db" "SELECT count(*) FROM sqlite_master")" "1"
+# Another application's database (on PostgreSQL its table in the schema
+# dagdoc would use): refused, untouched.
+OTHER=$(store other)
+store_sql "$OTHER" "CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('mine')"
+run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$OTHER"
+expect_rc "foreign database exits 2" 2
+if [ "$BACKEND" = sqlite ]; then
+	expect_err "foreign SQLite database explained" "$OTHER is an SQLite database but not a dagdoc store.*pass another --store"
+	eq "foreign SQLite database untouched" "$(store_sql "$OTHER" "SELECT count(*) FROM sqlite_master")" "1"
+else
+	expect_err "foreign PostgreSQL database explained" \
+		"^dagdoc sync: the database $OTHER is not a dagdoc store \(1 tables, no dagdoc_meta naming dagdoc\); dagdoc will not write into it: pass another --store \(an empty database\)$"
+	eq "foreign PostgreSQL database untouched: its table alone" "$(store_sql "$OTHER" "SELECT group_concat(n.nspname || '.' || c.relname, ',')
+	  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'")" "public.notes"
+fi
+eq "foreign database: its row kept" "$(store_sql "$OTHER" "SELECT group_concat(x, ',') FROM notes")" "mine"
 
-# A store from a newer dagdoc.
-cp "$DB" "$TMP/newer.db"
-sqlite3 "$TMP/newer.db" "PRAGMA user_version = 7"
-run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$TMP/newer.db"
+# A store from a newer dagdoc (the schema version: SQLite's user_version,
+# PostgreSQL's dagdoc_meta).
+NEWER=$(copy_store "$DB" newer)
+if [ "$BACKEND" = sqlite ]; then
+	store_sql "$NEWER" "PRAGMA user_version = 7"
+else
+	store_sql "$NEWER" "UPDATE dagdoc_meta SET value = '7' WHERE key = 'schema_version'"
+fi
+run "$DAGDOC" sync --config "$TMP/config.yaml" --store "$NEWER"
 expect_rc "newer store exits 2" 2
 expect_err "newer store explained" "this store was written by a newer dagdoc \(schema 7\); upgrade dagdoc or use another --store"
 
@@ -133,26 +160,26 @@ sources:
     path: $TMP/biglogs
     max_log_mb: 1
 YAML
-/usr/bin/time -f '%M' -o "$TMP/rss" "$DAGDOC" sync --config "$TMP/big.yaml" --store "$TMP/big.db" --since 3650d >"$TMP/out" 2>"$TMP/err"
+BIGSTORE=$(store big)
+/usr/bin/time -f '%M' -o "$TMP/rss" "$DAGDOC" sync --config "$TMP/big.yaml" --store "$BIGSTORE" --since 3650d >"$TMP/out" 2>"$TMP/err"
 rc=$?
 out=$(cat "$TMP/out")
 expect_rc "huge log sync exits 0" 0
 check "the log is over 100 MB" test "$size" -gt 100000000
-eq "huge log stored capped" "$(sqlite3 "$TMP/big.db" "SELECT truncated || ' ' || (text_size <= 1048576) || ' ' || (text_size > 1000000) FROM logs")" "1 1 1"
+eq "huge log stored capped" "$(store_sql "$BIGSTORE" "SELECT truncated || ' ' || CAST(text_size <= 1048576 AS INTEGER) || ' ' || CAST(text_size > 1000000 AS INTEGER) FROM logs")" "1 1 1"
 rss_kb=$(cat "$TMP/rss")
 check "memory bounded: max RSS ${rss_kb} kB < 100000 kB for a ${size}-byte log" test "$rss_kb" -lt 100000
 # The head and the failure at the end survive the cap (the stored blob is
-# plain zlib: decompress it independently of dagdoc).
-tail_ok=$(/usr/bin/python3 - "$TMP/big.db" <<'PY'
-import sqlite3, sys, zlib
-db = sqlite3.connect(sys.argv[1])
-data, = db.execute("SELECT data FROM logs").fetchone()
-text = zlib.decompress(data).decode()
+# plain zlib: store_log decompresses it independently of dagdoc).
+store_log "$BIGSTORE" "SELECT hex(data) FROM logs" >"$TMP/big.log"
+tail_ok=$(/usr/bin/python3 - "$TMP/big.log" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
 print(text.startswith("[2026-03-05T00:00:00.000+0000] {taskinstance.py:1369} INFO - Starting attempt 1 of 1\n"),
       "ValueError: the failure at the very end\n" in text, "bytes omitted; the log was longer than 1048576 bytes]" in text)
 PY
 )
 eq "huge log keeps head, marker and the failure at the end" "$tail_ok" "True True True"
-eq "huge log's try inferred failed from its last line" "$(sqlite3 "$TMP/big.db" "SELECT state FROM tries")" "failed"
+eq "huge log's try inferred failed from its last line" "$(store_sql "$BIGSTORE" "SELECT state FROM tries")" "failed"
 
 finish

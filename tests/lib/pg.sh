@@ -13,6 +13,11 @@
 #       The database has SQLite's group_concat(x[, sep]) and hex(blob), in
 #       pg_catalog (so no search_path hides them and pg_dump leaves them
 #       out), so that the tests' queries read both backends alike.
+#   tests/lib/pg.sh copydb SRC NAME
+#       (re)creates database NAME on $DAGDOC_TEST_PG as a copy of database
+#       SRC (its template: the functions above come along), prints
+#       $DAGDOC_TEST_PG/NAME.  Nobody may be connected to SRC (the server
+#       waits a few seconds for sessions that are ending).
 #   tests/lib/pg.sh stop DIR
 #       stops the server (immediate: nothing in it is worth keeping), removes DIR
 #
@@ -43,6 +48,9 @@ pg_bin() {
 }
 
 bin=$(pg_bin)
+psql=psql
+[ -n "$bin" ] && [ -x "$bin/psql" ] && psql=$bin/psql
+usage="usage: $0 start DIR | createdb NAME | copydb SRC NAME | stop DIR"
 
 # as_owner CMD...: runs CMD as the user the server runs as
 owner=
@@ -101,15 +109,22 @@ start() {
 	exit 1
 }
 
+valid_name() {
+	[[ "$1" =~ ^[A-Za-z0-9_]+$ ]] || die "database name '$1': letters, digits and _ only"
+}
+
+# recreate NAME OPTIONS: drops database NAME if it exists (whoever is
+# connected), then CREATE DATABASE NAME OPTIONS
+recreate() {
+	: "${DAGDOC_TEST_PG:?DAGDOC_TEST_PG is not set: eval \"\$(tests/lib/pg.sh start DIR)\" first}"
+	valid_name "$1"
+	PGOPTIONS="-c client_min_messages=warning" "$psql" -X -q -v ON_ERROR_STOP=1 -d "$DAGDOC_TEST_PG/postgres" \
+		-c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\"$2" >/dev/null
+}
+
 createdb() {
 	local name=$1
-	: "${DAGDOC_TEST_PG:?DAGDOC_TEST_PG is not set: eval \"\$(tests/lib/pg.sh start DIR)\" first}"
-	[[ "$name" =~ ^[A-Za-z0-9_]+$ ]] || die "database name '$name': letters, digits and _ only"
-	local psql=psql
-	[ -n "$bin" ] && [ -x "$bin/psql" ] && psql=$bin/psql
-	PGOPTIONS="-c client_min_messages=warning" "$psql" -X -q -v ON_ERROR_STOP=1 -d "$DAGDOC_TEST_PG/postgres" \
-		-c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\"" >/dev/null ||
-		die "cannot create database $name on $DAGDOC_TEST_PG"
+	recreate "$name" "" || die "cannot create database $name on $DAGDOC_TEST_PG"
 	"$psql" -X -q -v ON_ERROR_STOP=1 -d "$DAGDOC_TEST_PG/$name" >/dev/null <<'SQL' ||
 CREATE FUNCTION pg_catalog.dd_gc_step(acc text, v anyelement, sep text) RETURNS text LANGUAGE sql IMMUTABLE AS
 $$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v::text ELSE acc || sep || v::text END $$;
@@ -120,6 +135,13 @@ CREATE AGGREGATE pg_catalog.group_concat(anyelement) (SFUNC = pg_catalog.dd_gc_s
 CREATE FUNCTION pg_catalog.hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT upper(encode($1, 'hex')) $$;
 SQL
 		die "cannot add SQLite's functions to database $name"
+	echo "$DAGDOC_TEST_PG/$name"
+}
+
+copydb() {
+	local src=$1 name=$2
+	valid_name "$src"
+	recreate "$name" " TEMPLATE \"$src\"" || die "cannot copy database $src to $name on $DAGDOC_TEST_PG"
 	echo "$DAGDOC_TEST_PG/$name"
 }
 
@@ -134,8 +156,12 @@ stop() {
 
 case "${1:-}" in
 start | stop | createdb)
-	[ $# -eq 2 ] || die "usage: $0 start DIR | createdb NAME | stop DIR"
+	[ $# -eq 2 ] || die "$usage"
 	"$1" "$2"
 	;;
-*) die "usage: $0 start DIR | createdb NAME | stop DIR" ;;
+copydb)
+	[ $# -eq 3 ] || die "$usage"
+	copydb "$2" "$3"
+	;;
+*) die "$usage" ;;
 esac
