@@ -123,7 +123,7 @@ if [ "$BACKEND" = sqlite ]; then
 	eq "foreign SQLite database untouched" "$(store_sql "$OTHER" "SELECT count(*) FROM sqlite_master")" "1"
 else
 	expect_err "foreign PostgreSQL database explained" \
-		"^dagdoc sync: the database $OTHER is not a dagdoc store \(1 tables, no dagdoc_meta naming dagdoc\); dagdoc will not write into it: pass another --store \(an empty database\)$"
+		"^dagdoc sync: the database $OTHER is not a dagdoc store \(1 table, view or sequence in schema public, no dagdoc_meta naming dagdoc\); dagdoc will not write into it: pass another --store \(an empty database, or a schema of its own through search_path\)$"
 	eq "foreign PostgreSQL database untouched: its table alone" "$(store_sql "$OTHER" "SELECT group_concat(n.nspname || '.' || c.relname, ',')
 	  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'")" "public.notes"
