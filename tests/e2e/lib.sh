@@ -22,6 +22,8 @@
 #   store_dump STORE            everything STORE holds, to grep for what must not be there
 #   store_lacks STORE TEXT      STORE can be read and holds no TEXT (for check)
 #   store_log STORE SQL         prints the log whose zlib data SQL selects as hex(...) ("<none>")
+#   need_pg                     a PostgreSQL server for a script that needs one whatever
+#                               $BACKEND is (DAGDOC_TEST_PG; started here when unset)
 #
 # A script that runs on both backends says so in a line "# backends: sqlite
 # postgresql" (tests/run.sh reads it); $BACKEND is the one of this run.
@@ -114,24 +116,26 @@ BACKEND=${DAGDOC_TEST_BACKEND:-sqlite}
 _pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 _psql=${_pg_bin:+$_pg_bin/}psql
 _pg_dump=${_pg_bin:+$_pg_bin/}pg_dump
+# need_pg: $DAGDOC_TEST_PG names a server (tests/run.sh's, or one started
+# here in $TMP for this script alone)
+need_pg() {
+	[ -n "${DAGDOC_TEST_PG:-}" ] && return 0
+	chmod 711 "$TMP"   # the server's user (postgres, when we are root) goes through
+	if _pg_env=$("$ROOT/tests/lib/pg.sh" start "$TMP/pg" 2>"$TMP/pg.err"); then
+		eval "$_pg_env"
+		_stop_pg() { "$ROOT/tests/lib/pg.sh" stop "$TMP/pg"; }
+		at_exit _stop_pg
+	elif [ "${DAGDOC_REQUIRE_SHARED:-0}" = 1 ]; then
+		_fail "postgresql: a test server starts" "$(cat "$TMP/pg.err")"
+		exit 1
+	else
+		echo "skip - postgresql not available: $(head -1 "$TMP/pg.err")"
+		exit 0
+	fi
+}
 case "$BACKEND" in
 sqlite) ;;
-postgresql)
-	if [ -z "${DAGDOC_TEST_PG:-}" ]; then
-		chmod 711 "$TMP"   # the server's user (postgres, when we are root) goes through
-		if _pg_env=$("$ROOT/tests/lib/pg.sh" start "$TMP/pg" 2>"$TMP/pg.err"); then
-			eval "$_pg_env"
-			_stop_pg() { "$ROOT/tests/lib/pg.sh" stop "$TMP/pg"; }
-			at_exit _stop_pg
-		elif [ "${DAGDOC_REQUIRE_SHARED:-0}" = 1 ]; then
-			_fail "postgresql: a test server starts" "$(cat "$TMP/pg.err")"
-			exit 1
-		else
-			echo "skip - postgresql not available: $(head -1 "$TMP/pg.err")"
-			exit 0
-		fi
-	fi
-	;;
+postgresql) need_pg ;;
 *)
 	_fail "DAGDOC_TEST_BACKEND=$BACKEND is known" "sqlite or postgresql"
 	exit 1

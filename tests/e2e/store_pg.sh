@@ -1,17 +1,10 @@
 #!/usr/bin/env bash
 # The store on PostgreSQL: dagdoc store migrate --to URL, the same triage
 # from both backends, a password never printed, one sync per source at a
-# time.  Needs the test server tests/run.sh starts ($DAGDOC_TEST_PG).
+# time.  Uses the test server tests/run.sh starts ($DAGDOC_TEST_PG), or
+# starts its own.
 source "$(dirname "$0")/lib.sh"
-
-if [ -z "${DAGDOC_TEST_PG:-}" ]; then
-	if [ "${DAGDOC_REQUIRE_SHARED:-0}" = 1 ]; then
-		_fail "a PostgreSQL test server" "DAGDOC_TEST_PG is unset (tests/lib/pg.sh start DIR)"
-		finish
-	fi
-	echo "skip - store_pg: no PostgreSQL test server (DAGDOC_TEST_PG); DAGDOC_REQUIRE_SHARED=1 makes this a failure"
-	exit 0
-fi
+need_pg
 pw=Sekr1tStorePassw0rd
 with_pw() { sed "s#://\([^@/]*\)@#://\1:$pw@#" <<<"$1"; }
 
