@@ -3,7 +3,8 @@
 # fake Airflow (v1) and a sync of the fake Prefect, each paused (SIGSTOP)
 # mid-sync, holding its source's lock and an open batch; meanwhile a second
 # sync of the Airflow source must refuse ("another dagdoc is syncing
-# source"); then both resume while a report and a triage read the store.
+# source"); then both resume while a report and a triage read the store;
+# at the end two on-call triages of one DAG run at the same time.
 # Afterwards every row is checked: each table's natural keys (and states)
 # equal those of the same two syncs run one after the other into a fresh
 # SQLite store, that reference holds what the fakes serve, and no natural
@@ -214,5 +215,26 @@ for round in $(seq "${ROUNDS:-1}"); do
 	twice "$S" >"$TMP/twice" 2>&1
 	check "round $round: no natural key stored twice (and the queries ran)" \
 		sh -c "! test -s '$TMP/twice'"
+
+	# two on-call engineers triage the same failing DAG at once, both
+	# classifying afresh: the same diagnosis, one cached classification per try
+	store_sql "$S" "DELETE FROM classifications"
+	for i in 1 2; do
+		"$DAGDOC" triage etl_daily "${C[@]}" --store "$S" --source air --since 3650d --offline --format json \
+			>"$TMP/oncall$i.out" 2>"$TMP/oncall$i.err" &
+		oncall_pid[i]=$!
+	done
+	for i in 1 2; do
+		wait "${oncall_pid[i]}"
+		rc=$? out=$(cat "$TMP/oncall$i.out") errout=$(cat "$TMP/oncall$i.err")
+		expect_rc "round $round: on-call triage $i at the same time: a failing DAG (exit 1)" 1
+	done
+	causes() { "$PY" -c 'import json, sys; print(json.dumps([[c["category"], c.get("pattern"), c.get("fingerprint")] for c in json.load(open(sys.argv[1]))["causes"]]))' "$1"; }
+	eq "round $round: ... both name the same causes" "$(causes "$TMP/oncall1.out")" "$(causes "$TMP/oncall2.out")"
+	check "round $round: ... the first cause is pandas' removed method" grep -q '"dep.pandas-removed-method"' "$TMP/oncall1.out"
+	eq "round $round: ... each failed try classified once" \
+		"$(store_sql "$S" "SELECT count(*) FROM (SELECT try_ref FROM classifications GROUP BY try_ref, library_hash HAVING count(*) > 1) AS twice")" 0
+	check "round $round: ... and classified (the cache was filled again)" \
+		test "$(store_sql "$S" "SELECT count(*) FROM classifications")" -gt 0
 done
 finish
