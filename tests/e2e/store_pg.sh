@@ -13,7 +13,11 @@ if [ -z "${DAGDOC_TEST_PG:-}" ]; then
 	exit 0
 fi
 pw=Sekr1tStorePassw0rd
-with_pw() { sed "s#://\([^@/]*\)@#://\1:$pw@#" <<<"$1"; }
+# with_pw URL [PASSWORD]: URL with a password ($pw unless given)
+with_pw() { sed "s#://\([^@/]*\)@#://\1:${2:-$pw}@#" <<<"$1"; }
+# too short for the masking of secrets (under 6 bytes): only the URL's
+# redaction keeps it out of messages
+short=Xq7Zk
 
 /usr/bin/python3 "$ROOT/examples/demo/make_demo.py" "$TMP/demo" >/dev/null
 cd "$TMP/demo" || exit 1
@@ -46,6 +50,14 @@ expect_no "config: no password" "$pw"
 
 # a sync straight into a fresh database answers as the file store does
 fresh=$("$ROOT/tests/lib/pg.sh" createdb "dd_e2e_$$_b")
+# empty so far: the message names it, not the configuration's dagdoc.db,
+# and without its password, from --store or DAGDOC_STORE alike
+run "$DAGDOC" triage train_churn --since 35d --config config.yaml --offline --store "$(with_pw "$fresh" "$short")"
+expect_rc "an empty store: exit 2" 2
+expect_err "an empty store from --store: that one named, without its password" "the store $fresh is empty: "
+DAGDOC_STORE=$(with_pw "$fresh" "$short") run "$DAGDOC" triage train_churn --since 35d --config config.yaml --offline
+expect_err "an empty store from DAGDOC_STORE: named without its password" "the store $fresh is empty: "
+expect_no "an empty store from DAGDOC_STORE: not even a short password" "$short"
 run "$DAGDOC" sync --config config.yaml --since 35d --store "$fresh"
 expect_rc "sync into PostgreSQL" 0
 run "$DAGDOC" triage train_churn --since 35d --config config.yaml --offline --store "$fresh"
