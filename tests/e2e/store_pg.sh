@@ -3,17 +3,11 @@
 # from both backends and from a configuration's store URL, the URL's
 # password never printed wherever the store is named (migrate, config,
 # errors; even a password too short to be masked), one sync per source at
-# a time.  Needs the test server tests/run.sh starts ($DAGDOC_TEST_PG).
+# a time.  On the test server tests/run.sh starts, or, run by hand, on
+# one lib.sh starts.
+# backends: postgresql
+DAGDOC_TEST_BACKEND=postgresql   # by hand too: lib.sh then starts a server
 source "$(dirname "$0")/lib.sh"
-
-if [ -z "${DAGDOC_TEST_PG:-}" ]; then
-	if [ "${DAGDOC_REQUIRE_SHARED:-0}" = 1 ]; then
-		_fail "a PostgreSQL test server" "DAGDOC_TEST_PG is unset (tests/lib/pg.sh start DIR)"
-		finish
-	fi
-	echo "skip - store_pg: no PostgreSQL test server (DAGDOC_TEST_PG); DAGDOC_REQUIRE_SHARED=1 makes this a failure"
-	exit 0
-fi
 pw=Sekr1tStorePassw0rd
 # with_pw URL [PASSWORD]: URL with a password ($pw unless given)
 with_pw() { sed "s#://\([^@/]*\)@#://\1:${2:-$pw}@#" <<<"$1"; }
