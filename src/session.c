@@ -341,7 +341,7 @@ static int no_such_dag(struct dd_session *s, const char *dag_id, struct dd_error
 		             dd_closest_pick(&sd.near));
 	else if (s->offline && !sd.n)
 		dd_error_set(err, DD_ENOTFOUND, "the store %s is empty: nothing has been synced into it yet; %s",
-		             s->cfg->store_path ? s->cfg->store_path : "", s->cfg->n_sources
+		             store_shown(s->store), s->cfg->n_sources
 		             ? "run 'dagdoc sync' (without --offline) to fill it"
 		             : "configure a source ('dagdoc init' writes a config) and run 'dagdoc sync'");
 	else if (s->offline)

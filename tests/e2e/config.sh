@@ -55,6 +55,10 @@ expect_no "file airflow source wins over DAGDOC_AIRFLOW_URL" 'airflow.example:80
 
 run "$DAGDOC" config --store /tmp/other.db
 expect_out "--store overrides the file" 'store: /tmp/other.db'
+DAGDOC_STORE=/tmp/env.db run "$DAGDOC" config
+expect_out "DAGDOC_STORE overrides the file" 'store: /tmp/env\.db$'
+DAGDOC_STORE=/tmp/env.db run "$DAGDOC" config --store /tmp/other.db
+expect_out "--store overrides DAGDOC_STORE" 'store: /tmp/other\.db$'
 
 # Errors: file, line, column, what was expected.
 bad="$TMP/bad.yaml"

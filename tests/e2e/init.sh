@@ -64,6 +64,8 @@ done
 run "$DAGDOC" triage etl --offline
 expect_rc "--offline on an empty store: exit 2" 2
 expect_err "says the store is empty" 'the store .* is empty: nothing has been synced into it yet'
+run "$DAGDOC" triage etl --offline --store "$TMP/other.db"
+expect_err "an empty store named by --store: that one is named" "the store $TMP/other\.db is empty"
 run "$DAGDOC" report --ofline
 expect_rc "an option typo: exit 2" 2
 expect_err "did you mean, for options too" "unknown option '--ofline' \(did you mean '--offline'\?\)"

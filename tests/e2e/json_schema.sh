@@ -4,6 +4,7 @@
 # bundled demo (a log folder), the fake Airflow 2 and 3 and the fake
 # Prefect, with and without --explain.  A schema that stopped describing
 # the output fails here, so the files cannot drift from the code.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 CHECK=("$PY" "$ROOT/tests/lib/check_json.py")
@@ -17,7 +18,7 @@ valid() {   # NAME KIND FILE...
 
 D="$TMP/demo"
 "$PY" "$ROOT/examples/demo/make_demo.py" "$D" >/dev/null || { echo "not ok - make_demo.py"; exit 1; }
-C=(--config "$D/config.yaml")
+C=(--config "$D/config.yaml" --store "$(store demo)")
 "$DAGDOC" triage train_churn "${C[@]}" --since 35d --format json >"$TMP/demo-triage.json"
 "$DAGDOC" triage train_churn "${C[@]}" --since 35d --format json --explain --offline >"$TMP/demo-triage-x.json"
 "$DAGDOC" report "${C[@]}" --since 35d --format json --offline --no-record >"$TMP/demo-report.json"
@@ -47,10 +48,10 @@ for api in v1 v2 prefect; do
 	fi
 	export JS_TOKEN=js-t0ken-1
 	for dag in etl_daily sync_crm train_churn; do
-		"$DAGDOC" triage "$dag" --config "$TMP/$api.yaml" --store "$TMP/$api.db" --since 3650d --format json \
+		"$DAGDOC" triage "$dag" --config "$TMP/$api.yaml" --store "$(store $api)" --since 3650d --format json \
 			--explain >"$TMP/$api-$dag.json" 2>/dev/null
 	done
-	"$DAGDOC" report --config "$TMP/$api.yaml" --store "$TMP/$api.db" --since 3650d --history 3650d --format json \
+	"$DAGDOC" report --config "$TMP/$api.yaml" --store "$(store $api)" --since 3650d --history 3650d --format json \
 		--no-record --offline >"$TMP/$api-report.json" 2>/dev/null
 	valid "$api: triage of every DAG" triage "$TMP/$api"-{etl_daily,sync_crm,train_churn}.json
 	valid "$api: report" report "$TMP/$api-report.json"

@@ -8,6 +8,7 @@
 # probe script, checked against a control that does overflow).  --dump-dom
 # shows the expected sections, the grid before the causes, and no script.
 # A report whose log text holds markup renders it as text.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
@@ -28,7 +29,7 @@ chromium() {   # ARGS...: headless, offline, a throwaway profile
 }
 
 "$PY" "$ROOT/examples/demo/make_demo.py" "$TMP/demo" >/dev/null || { echo "not ok - make_demo.py"; exit 1; }
-run "$DAGDOC" report --config "$TMP/demo/config.yaml" --store "$TMP/r.db" --since 35d --format html \
+run "$DAGDOC" report --config "$TMP/demo/config.yaml" --store "$(store r)" --since 35d --format html \
 	-o "$TMP/report.html" --no-record
 expect_rc "report: exit 1 (failing)" 1
 
@@ -141,7 +142,7 @@ import sys; d = open(sys.argv[1]).read(); assert -1 < d.index("<svg class=\"grid
 # ---- markup in log text stays text ---------------------------------------------
 f=$(grep -rl "AttributeError: 'DataFrame' object has no attribute 'append'" "$TMP/demo/logs" | sort | tail -1)
 sed -i "s|AttributeError: 'DataFrame' object has no attribute 'append'|AttributeError: 'DataFrame' <script>document.title='pwned'</script>\"><img src=x onerror=alert(1)>|" "$f"
-run "$DAGDOC" report --config "$TMP/demo/config.yaml" --store "$TMP/x.db" --since 35d --format html \
+run "$DAGDOC" report --config "$TMP/demo/config.yaml" --store "$(store x)" --since 35d --format html \
 	-o "$TMP/x.html" --no-record
 expect_rc "hostile log: exit 1" 1
 check "hostile log: the text is in the page, escaped" grep -qF '&lt;script&gt;document.title=' "$TMP/x.html"

@@ -2,6 +2,7 @@
 # dagdoc runbook: a DAG's runbook in under 25 lines (the demo log folder and
 # the fake Airflow, whose grid URL is the link), a pattern's runbook, and an
 # unknown id (exit 2 with a suggestion).
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -12,7 +13,7 @@ lines() { printf '%s\n' "$out" | wc -l; }
 
 # ---- the demo (a log folder: no UI) -----------------------------------------
 "$PY" "$ROOT/examples/demo/make_demo.py" "$TMP/demo" >/dev/null || { echo "not ok - make_demo.py"; exit 1; }
-RB=("$DAGDOC" runbook --config "$TMP/demo/config.yaml" --store "$TMP/demo.db" --since 35d)
+RB=("$DAGDOC" runbook --config "$TMP/demo/config.yaml" --store "$(store demo)" --since 35d)
 run "${RB[@]}" train_churn
 expect_rc "demo: exit 1 (failing)" 1
 check "demo: at most 24 lines" test "$(lines)" -le 24
@@ -34,7 +35,7 @@ for d in "$TMP"/healthy/dag_id=train_churn/run_id=*; do
 	if grep -rqE 'Marking task as FAILED|UP_FOR_RETRY' "$d"; then rm -rf "$d"; fi
 done
 printf 'sources:\n  - name: h\n    kind: logs\n    path: %s\n' "$TMP/healthy" >"$TMP/healthy.yaml"
-run "$DAGDOC" runbook --config "$TMP/healthy.yaml" --store "$TMP/healthy.db" --since 35d train_churn
+run "$DAGDOC" runbook --config "$TMP/healthy.yaml" --store "$(store healthy)" --since 35d train_churn
 expect_rc "healthy: exit 0" 0
 expect_out "healthy: state" '^train_churn \(h\) — healthy: 24 of the last 24 runs succeeded$'
 expect_out "healthy: the last run" '^last run 20[0-9-]+ 02:00 success \(scheduled__'
@@ -73,7 +74,7 @@ done
 port=$(cat "$TMP/af.port")
 printf 'sources:\n  - name: prod\n    kind: airflow\n    url: http://127.0.0.1:%s\n    token_env: AF_TOKEN\n' "$port" >"$TMP/af.yaml"
 export AF_TOKEN=rb-t0ken-31337
-run "$DAGDOC" runbook --config "$TMP/af.yaml" --store "$TMP/af.db" --since 3650d etl_daily
+run "$DAGDOC" runbook --config "$TMP/af.yaml" --store "$(store af)" --since 3650d etl_daily
 expect_rc "airflow: exit 1 (failing)" 1
 check "airflow: at most 24 lines" test "$(lines)" -le 24
 expect_out "airflow: state" '^etl_daily \(prod\) — FAILING: 5 of the last 10 runs failed, since 2026-03-06 02:02 UTC$'
@@ -85,7 +86,7 @@ expect_out "airflow: the grid link to the failing run and task" \
 # in March, synced now: stuck), the sensor's upstream stall, the extract blip.
 expect_out "airflow: the next cause" '^also     3 other causes, next: .*; details: dagdoc triage etl_daily$'
 expect_no "airflow: the token is never printed" 'rb-t0ken-31337'
-run "$DAGDOC" runbook --config "$TMP/af.yaml" --store "$TMP/af.db" --since 3650d etl_daly
+run "$DAGDOC" runbook --config "$TMP/af.yaml" --store "$(store af)" --since 3650d etl_daly
 expect_rc "airflow: a mistyped DAG: exit 2" 2
 expect_err "airflow: a mistyped DAG: suggests it" "etl_daily"
 finish
