@@ -13,6 +13,7 @@
 # PostgreSQL only: SQLite has one writer at a time by construction.
 # ROUNDS=N repeats the whole exercise N times (default 1).
 # backends: postgresql
+DAGDOC_TEST_BACKEND=postgresql   # its stores are PostgreSQL ones, run by hand too
 . "$(dirname "$0")/lib.sh"
 
 WORLD="$ROOT/tests/fakes/worlds/basic.json"

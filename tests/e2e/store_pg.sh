@@ -81,7 +81,7 @@ fresh=$("$ROOT/tests/lib/pg.sh" createdb "dd_e2e_$$_c")
 DAGDOC_TEST_SLOW_BATCH=1 "$DAGDOC" sync --config config.yaml --since 35d --store "$(with_pw "$fresh")" \
 	>"$TMP/first.out" 2>"$TMP/first.err" &
 first=$!
-for _ in $(seq 300); do grep -q "batch 1 open" "$TMP/first.err" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -qs "batch 1 open" "$TMP/first.err" && break; sleep 0.1; done
 check "the first sync holds a batch open" grep -q "batch 1 open" "$TMP/first.err"
 run "$DAGDOC" sync --config config.yaml --since 35d --store "$(with_pw "$fresh")"
 expect_rc "a second sync of the source: exit 2" 2
