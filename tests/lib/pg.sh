@@ -3,8 +3,10 @@
 #
 #   eval "$(tests/lib/pg.sh start DIR)"
 #       initdb + start a server in DIR (created if missing): trust auth,
-#       superuser role dagdoc, 127.0.0.1 on a free port, unix socket in DIR,
-#       fsync off, small shared_buffers, log in DIR/log.  Prints
+#       except for the roles in group dd_password, which log in over TCP
+#       with their password (scram-sha-256: a test can see a wrong one
+#       refused); superuser role dagdoc, 127.0.0.1 on a free port, unix
+#       socket in DIR, fsync off, small shared_buffers, log in DIR/log.  Prints
 #         export DAGDOC_TEST_PG=postgresql://dagdoc@127.0.0.1:PORT
 #         export DAGDOC_TEST_PG_DIR=DIR
 #       and nothing else on stdout; fails with the log's tail on stderr.
@@ -43,6 +45,8 @@ pg_bin() {
 }
 
 bin=$(pg_bin)
+psql=psql
+[ -n "$bin" ] && [ -x "$bin/psql" ] && psql=$bin/psql
 
 # as_owner CMD...: runs CMD as the user the server runs as
 owner=
@@ -78,6 +82,9 @@ start() {
 		tail -n 25 "$dir/initdb.log" | sed 's/^/    /' >&2
 		exit 1
 	fi
+	# first match wins: this line before initdb's trust lines
+	as_owner sh -c 'f=$1/pg_hba.conf; { echo "host all +dd_password 127.0.0.1/32 scram-sha-256"; cat "$f"; } >"$f.new" &&
+		mv "$f.new" "$f"' sh "$dir/data" || die "cannot write $dir/data/pg_hba.conf"
 	local port attempt
 	for attempt in 1 2 3 4 5; do
 		port=$(free_port) || die "cannot find a free port (python3)"
@@ -85,6 +92,13 @@ start() {
 		if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 -s start \
 			-o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=200" \
 			>/dev/null 2>"$dir/pg_ctl.err"; then
+			if ! "$psql" -X -q -v ON_ERROR_STOP=1 -d "postgresql://dagdoc@127.0.0.1:$port/postgres" \
+				-c "CREATE ROLE dd_password NOLOGIN" >/dev/null 2>"$dir/pg_ctl.err"; then
+				echo "pg.sh: cannot create role dd_password on the server in $dir/data:" >&2
+				sed 's/^/    /' "$dir/pg_ctl.err" >&2
+				as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -s stop >/dev/null 2>&1
+				exit 1
+			fi
 			echo "export DAGDOC_TEST_PG=postgresql://dagdoc@127.0.0.1:$port"
 			echo "export DAGDOC_TEST_PG_DIR=$dir"
 			return 0
@@ -105,8 +119,6 @@ createdb() {
 	local name=$1
 	: "${DAGDOC_TEST_PG:?DAGDOC_TEST_PG is not set: eval \"\$(tests/lib/pg.sh start DIR)\" first}"
 	[[ "$name" =~ ^[A-Za-z0-9_]+$ ]] || die "database name '$name': letters, digits and _ only"
-	local psql=psql
-	[ -n "$bin" ] && [ -x "$bin/psql" ] && psql=$bin/psql
 	PGOPTIONS="-c client_min_messages=warning" "$psql" -X -q -v ON_ERROR_STOP=1 -d "$DAGDOC_TEST_PG/postgres" \
 		-c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\"" >/dev/null ||
 		die "cannot create database $name on $DAGDOC_TEST_PG"
