@@ -119,10 +119,19 @@ createdb() {
 	local name=$1
 	: "${DAGDOC_TEST_PG:?DAGDOC_TEST_PG is not set: eval \"\$(tests/lib/pg.sh start DIR)\" first}"
 	[[ "$name" =~ ^[A-Za-z0-9_]+$ ]] || die "database name '$name': letters, digits and _ only"
+	# one psql makes the database and adds the functions (a test may make
+	# dozens of databases); from PostgreSQL 15 on, copying the template's
+	# files is the faster way with fsync off
 	PGOPTIONS="-c client_min_messages=warning" "$psql" -X -q -v ON_ERROR_STOP=1 -d "$DAGDOC_TEST_PG/postgres" \
-		-c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\"" >/dev/null ||
-		die "cannot create database $name on $DAGDOC_TEST_PG"
-	"$psql" -X -q -v ON_ERROR_STOP=1 -d "$DAGDOC_TEST_PG/$name" >/dev/null <<'SQL' ||
+		-v db="$name" -v url="$DAGDOC_TEST_PG/$name" >/dev/null <<'SQL' ||
+DROP DATABASE IF EXISTS :"db" WITH (FORCE);
+SELECT :SERVER_VERSION_NUM >= 150000 AS file_copy \gset
+\if :file_copy
+CREATE DATABASE :"db" STRATEGY = FILE_COPY;
+\else
+CREATE DATABASE :"db";
+\endif
+\connect :url
 CREATE FUNCTION pg_catalog.dd_gc_step(acc text, v anyelement, sep text) RETURNS text LANGUAGE sql IMMUTABLE AS
 $$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v::text ELSE acc || sep || v::text END $$;
 CREATE FUNCTION pg_catalog.dd_gc_step(acc text, v anyelement) RETURNS text LANGUAGE sql IMMUTABLE AS
@@ -131,7 +140,7 @@ CREATE AGGREGATE pg_catalog.group_concat(anyelement, text) (SFUNC = pg_catalog.d
 CREATE AGGREGATE pg_catalog.group_concat(anyelement) (SFUNC = pg_catalog.dd_gc_step, STYPE = text);
 CREATE FUNCTION pg_catalog.hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT upper(encode($1, 'hex')) $$;
 SQL
-		die "cannot add SQLite's functions to database $name"
+		die "cannot create database $name on $DAGDOC_TEST_PG with SQLite's functions"
 	echo "$DAGDOC_TEST_PG/$name"
 }
 
