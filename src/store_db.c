@@ -801,21 +801,52 @@ void db_bind_double(struct db_stmt *st, int i, double v)
 	}
 }
 
+/* PostgreSQL text is valid UTF-8 (a UTF8 database refuses other bytes, and
+ * the whole statement with them), but a value taken from a log or a server
+ * may hold any: each byte that is not UTF-8 goes in as U+FFFD, as every
+ * output of dagdoc shows it.  The fixed copy of v, or NULL when v is fine. */
+static char *pg_text(const char *v)
+{
+	struct dd_buf b = DD_BUF_INIT;
+	const char *p = v;
+
+	while (p && *p && (unsigned char)*p < 0x80)
+		p++;
+	if (!p || !*p || !dd_utf8_fix(&b, v, strlen(v))) {
+		dd_buf_release(&b);
+		return NULL;
+	}
+	return dd_buf_detach(&b);
+}
+
 void db_bind_text(struct db_stmt *st, int i, const char *v)
 {
-	if (st->lite)
+	struct pg_param *p;
+	char *fixed;
+
+	if (st->lite) {
 		sqlite3_bind_text(st->lite, i, v, -1, SQLITE_STATIC);
+		return;
+	}
+	fixed = pg_text(v);
+	if ((p = param(st, i, fixed ? fixed : v, 0, 0, 0)))
+		p->owned = fixed;
 	else
-		param(st, i, v, 0, 0, 0);
+		free(fixed);
 }
 
 void db_bind_text_owned(struct db_stmt *st, int i, char *v)
 {
 	struct pg_param *p;
+	char *fixed;
 
 	if (st->lite) {
 		sqlite3_bind_text(st->lite, i, v, -1, free);
 		return;
+	}
+	if ((fixed = pg_text(v))) {
+		free(v);
+		v = fixed;
 	}
 	if ((p = param(st, i, v, 0, 0, 0)))
 		p->owned = v;

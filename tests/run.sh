@@ -76,14 +76,14 @@ backends() {       # $1 = script: the backends it runs on
 
 for t in "$root/$build"/tests/test_*; do
 	[ -x "$t" ] || continue
-	case "$t" in *"$filter"*) ;; *) continue ;; esac
+	case "${t##*/}" in *"$filter"*) ;; *) continue ;; esac
 	add unit "unit/$(basename "$t")" "$t"
 done
 n_pg=0
 for t in "$root"/tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
 	[ "$(basename "$t")" = lib.sh ] && continue
-	case "$t" in *"$filter"*) ;; *) continue ;; esac
+	case "${t##*/}" in *"$filter"*) ;; *) continue ;; esac
 	b=" $(backends "$t") "
 	case "$b" in *" sqlite "*) add e2e "e2e/$(basename "$t")" bash "$t" ;; esac
 	case " $run_backends " in *" postgresql "*) ;; *) continue ;; esac

@@ -574,6 +574,13 @@ static void test_classification_cursors_misc(void **state)
 	assert_string_equal(got.category, "code_bug");
 	assert_null(got.pattern_id);
 	store_classification_release(&got);
+	/* what a log says need not be UTF-8: kept all the same (PostgreSQL, whose
+	 * text is UTF-8, keeps each byte that is not as U+FFFD) */
+	c.failure_json = "{\"exc_message\":\"bad \xff byte\"}";
+	assert_int_equal(store_classification_put(s, tries[3], "lib1", &c, &err), 0);
+	assert_int_equal(store_classification_get(s, tries[3], "lib1", &got, &err), 0);
+	assert_string_equal(got.failure_json, on_pg ? "{\"exc_message\":\"bad \xef\xbf\xbd byte\"}" : c.failure_json);
+	store_classification_release(&got);
 
 	assert_int_equal(store_cursor_get(s, src, "etl", "runs_from", &value, &err), DD_ENOTFOUND);
 	assert_int_equal(store_cursor_put_i64(s, src, "etl", "runs_from", 1234567890123LL, &err), 0);
