@@ -620,7 +620,7 @@ static int open_at(const char *where, const char *password, int target, struct d
 	if ((rc = db_open(where, password, 0, &db, err)) < 0)
 		return rc;
 	*out = store_new(where, db, 0);
-	if ((rc = migrate(*out, target, err)) < 0) {
+	if ((rc = migrate(*out, target, err)) < 0 || (rc = db_check_writable(db, err)) < 0) {
 		store_close(*out);
 		*out = NULL;
 	}

@@ -1134,6 +1134,30 @@ void db_sync_unlock(struct db *db, const char *source_name)
 		pg_lock(db, source_name, "pg_advisory_unlock", &got, NULL);
 }
 
+int db_check_writable(struct db *db, struct dd_error *err)
+{
+	static const char what[] = "opening the store";
+	int read_only = 0, may_write = 0, rc;
+
+	if (db->backend == DB_SQLITE || db->readonly)
+		return 0;
+	if ((rc = pg_int(db, "SELECT (current_setting('transaction_read_only') = 'on')::int", &read_only, err,
+	                 what)) < 0 ||
+	    (rc = pg_int(db, "SELECT (has_table_privilege('runs', 'INSERT, UPDATE, DELETE') AND "
+	                 "has_table_privilege('classifications', 'INSERT, UPDATE, DELETE'))::int", &may_write,
+	                 err, what)) < 0)
+		return rc;
+	if (read_only)
+		return dd_error_set(err, DD_ESTORE, "%s: the store %s refused (its sessions are read-only: "
+		                    "default_transaction_read_only is on); read it with --offline, or write it "
+		                    "through a server that is not a read-only standby", what, db->shown);
+	if (!may_write)
+		return dd_error_set(err, DD_ESTORE, "%s: the store %s refused (this user may only read its tables); "
+		                    "grant the user the rights on the database's tables, or read it with --offline",
+		                    what, db->shown);
+	return 0;
+}
+
 int db_refresh_statistics(struct db *db, struct dd_error *err)
 {
 	if (db->backend == DB_SQLITE)

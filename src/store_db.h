@@ -116,6 +116,12 @@ int db_error(struct db *db, struct dd_error *err, const char *what);
 int db_sync_lock(struct db *db, const char *source_name, struct dd_error *err);
 void db_sync_unlock(struct db *db, const char *source_name);
 
+/* PostgreSQL, a store opened for writing: DD_ESTORE when this session
+ * may not write it (a read-only user or server), said before the first
+ * write fails, so that --offline can read it instead (store_open falls
+ * back to read-only for a file it cannot write).  SQLite: 0. */
+int db_check_writable(struct db *db, struct dd_error *err);
+
 /* PostgreSQL: ANALYZE of the tables a sync fills; SQLite: nothing. */
 int db_refresh_statistics(struct db *db, struct dd_error *err);
 

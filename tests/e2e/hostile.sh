@@ -14,7 +14,8 @@
 # *_env naming an unset variable, classify on an endless input, two syncs
 # at once; and a store that cannot be used as it is: on SQLite a damaged
 # file and a read-only one read with --offline, on PostgreSQL a database
-# that is not there, a wrong password and a user that may only read.
+# that is not there, a wrong password, and a user or sessions that may
+# only read (sync refused and told why, --offline reads it).
 # slow: tests/run.sh starts it first
 # backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
@@ -394,13 +395,25 @@ else
 	run "$DAGDOC" sync --config "$TMP/ref_v1.yaml" --store "postgresql://dd$$_ro:$STORE_PW@$host/${ref##*/}" --since 3650d
 	expect_rc "read-only user: sync exits 2" 2
 	expect_err "read-only user: sync says what to grant" \
-		"the store postgresql://dd$$_ro@$host/${ref##*/} refused \(permission denied for table [a-z_]+\); grant the user the rights"
+		"^dagdoc sync: opening the store: the store postgresql://dd$$_ro@$host/${ref##*/} refused \(this user may only read its tables\); grant the user the rights on the database's tables, or read it with --offline$"
 	expect_no "read-only user: no password" "$STORE_PW"
-	# Not checked yet: triage --offline as this user, which should read the
-	# store as it reads a read-only file.  dagdoc opens the database for
-	# writing (nothing refuses that), then fails saving the classification
-	# cache ("saving a classification: ... refused (permission denied for
-	# table classifications)", exit 2).
+	# ... and --offline reads it as it is, as it reads a file it may not write
+	run "$DAGDOC" triage etl_daily --offline --store "postgresql://dd$$_ro:$STORE_PW@$host/${ref##*/}" --since 3650d
+	expect_rc "read-only user: triage --offline reads the store (a failing DAG: exit 1)" 1
+	expect_out "read-only user: the triage" 'etl_daily'
+	expect_no "read-only user: triage: no password" "$STORE_PW"
+	run "$DAGDOC" report --offline --store "postgresql://dd$$_ro:$STORE_PW@$host/${ref##*/}" --since 3650d
+	expect_rc "read-only user: report --offline reads it (a failing DAG: exit 1)" 1
+	expect_err "read-only user: ... and says it records nothing" 'is read-only here: this report.s failures are not recorded'
+	# a server whose sessions are read-only (a standby, or set so): the same
+	store_sql "$ref" "CREATE ROLE dd$$_rs LOGIN PASSWORD '$STORE_PW' IN ROLE dd_password;
+		GRANT ALL ON ALL TABLES IN SCHEMA public TO dd$$_rs;
+		ALTER ROLE dd$$_rs SET default_transaction_read_only = on" >/dev/null
+	run "$DAGDOC" sync --config "$TMP/ref_v1.yaml" --store "postgresql://dd$$_rs:$STORE_PW@$host/${ref##*/}" --since 3650d
+	expect_rc "read-only sessions: sync exits 2" 2
+	expect_err "read-only sessions: said" 'refused \(its sessions are read-only: default_transaction_read_only is on\); read it with --offline'
+	run "$DAGDOC" triage etl_daily --offline --store "postgresql://dd$$_rs:$STORE_PW@$host/${ref##*/}" --since 3650d
+	expect_rc "read-only sessions: triage --offline reads the store (exit 1)" 1
 fi
 
 finish
