@@ -591,6 +591,12 @@ void db_register_password(const char *where)
 	free(pw);
 }
 
+static void pg_drop_notice(void *ud, const char *message)
+{
+	(void)ud;
+	(void)message;
+}
+
 static int pg_open(struct db *db, const char *password, struct dd_error *err)
 {
 	char *in_url = url_password(db->where);
@@ -620,9 +626,12 @@ static int pg_open(struct db *db, const char *password, struct dd_error *err)
 		free(why);
 		return rc;
 	}
+	/* the server's notices and warnings (CREATE TABLE IF NOT EXISTS, an
+	 * ANALYZE skipping a table another role owns) are not dagdoc's output:
+	 * libpq would print them on stderr */
+	PQsetNoticeProcessor(db->pg, pg_drop_notice, NULL);
 	if (db->readonly)
 		return db_exec(db, "SET SESSION default_transaction_read_only = on", err, "opening the store");
-	/* no NOTICE on the terminal (CREATE TABLE IF NOT EXISTS ...) */
 	return db_exec(db, "SET client_min_messages = warning", err, "opening the store");
 }
 
