@@ -226,6 +226,29 @@ enum stmt_id {
 #define TRY_FROM \
 	"FROM tries t JOIN task_instances ti ON ti.id = t.ti_ref " \
 	"JOIN runs r ON r.id = ti.run_ref LEFT JOIN logs l ON l.try_ref = t.id "
+/* Task instances and tries are written one row per statement
+ * (store_ti_put, store_try_put) or many (store_tis_put): the same
+ * statement around one VALUES tuple per row. */
+#define TI_INSERT \
+	"INSERT INTO task_instances (run_ref, task_id, map_index, state, try_number, " \
+	"max_tries, operator, hostname, external_id, queued_ms, start_ms, end_ms, note) VALUES "
+#define TI_COLS 13
+#define TI_UPSERT \
+	" ON CONFLICT (run_ref, task_id, map_index) DO UPDATE SET state = excluded.state, " \
+	"try_number = excluded.try_number, max_tries = excluded.max_tries, " \
+	"operator = excluded.operator, hostname = excluded.hostname, " \
+	"external_id = excluded.external_id, queued_ms = excluded.queued_ms, " \
+	"start_ms = excluded.start_ms, end_ms = excluded.end_ms, note = excluded.note "
+#define TRY_INSERT \
+	"INSERT INTO tries (ti_ref, try_number, state, hostname, queued_ms, start_ms, " \
+	"end_ms, note) VALUES "
+#define TRY_COLS_PUT 8
+#define TRY_UPSERT \
+	" ON CONFLICT (ti_ref, try_number) DO UPDATE SET state = excluded.state, " \
+	"hostname = excluded.hostname, queued_ms = excluded.queued_ms, " \
+	"start_ms = excluded.start_ms, end_ms = excluded.end_ms, note = excluded.note "
+/* rows one statement of store_tis_put writes at most */
+#define ROWS_PER_PUT 32
 /* runs r of DAG ?1 with logical date in [?2, ?3) (?3 0: open), as store_runs reads them */
 #define RUNS_IN_WINDOW "r.dag_ref = ?1 AND r.logical_ms >= ?2 AND (?3 = 0 OR r.logical_ms < ?3) "
 #define FAILURE_STATES "('failed', 'up_for_retry', 'crashed', 'timed_out')"
@@ -292,29 +315,14 @@ static const char *const stmt_sql[S__COUNT] = {
 		"SELECT id, dag_ref, run_id, run_name, state, run_type, logical_ms, queued_ms, "
 		"start_ms, end_ms, note FROM runs WHERE dag_ref = ?1 AND logical_ms >= ?2 "
 		"AND (?3 = 0 OR logical_ms < ?3) ORDER BY logical_ms, id",
-	[S_TI_PUT] =
-		"INSERT INTO task_instances (run_ref, task_id, map_index, state, try_number, "
-		"max_tries, operator, hostname, external_id, queued_ms, start_ms, end_ms, note) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-		"ON CONFLICT (run_ref, task_id, map_index) DO UPDATE SET state = excluded.state, "
-		"try_number = excluded.try_number, max_tries = excluded.max_tries, "
-		"operator = excluded.operator, hostname = excluded.hostname, "
-		"external_id = excluded.external_id, queued_ms = excluded.queued_ms, "
-		"start_ms = excluded.start_ms, end_ms = excluded.end_ms, note = excluded.note "
-		"RETURNING id",
+	[S_TI_PUT] = TI_INSERT "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)" TI_UPSERT "RETURNING id",
 	[S_TIS] =
 		"SELECT ti.id, ti.run_ref, r.run_id, ti.task_id, ti.map_index, ti.state, "
 		"ti.try_number, ti.max_tries, ti.operator, ti.hostname, ti.external_id, "
 		"ti.queued_ms, ti.start_ms, ti.end_ms, ti.note FROM task_instances ti "
 		"JOIN runs r ON r.id = ti.run_ref WHERE " RUNS_IN_WINDOW
 		"ORDER BY r.logical_ms, r.id, ti.task_id, ti.map_index",
-	[S_TRY_PUT] =
-		"INSERT INTO tries (ti_ref, try_number, state, hostname, queued_ms, start_ms, "
-		"end_ms, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-		"ON CONFLICT (ti_ref, try_number) DO UPDATE SET state = excluded.state, "
-		"hostname = excluded.hostname, queued_ms = excluded.queued_ms, "
-		"start_ms = excluded.start_ms, end_ms = excluded.end_ms, note = excluded.note "
-		"RETURNING id",
+	[S_TRY_PUT] = TRY_INSERT "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" TRY_UPSERT "RETURNING id",
 	[S_TRIES] =
 		"SELECT " TRY_COLS TRY_FROM "WHERE " RUNS_IN_WINDOW
 		"ORDER BY r.logical_ms, r.id, ti.task_id, ti.map_index, t.try_number",
@@ -415,6 +423,8 @@ struct dd_store {
 	const char *shown;     /* the location as messages show it (db_shown) */
 	int readonly;          /* store_open_readonly */
 	struct db_stmt *stmts[S__COUNT];
+	/* store_tis_put's statements by row count: [0] task instances, [1] tries */
+	struct db_stmt *puts[2][ROWS_PER_PUT + 1];
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -690,6 +700,9 @@ void store_close(struct dd_store *s)
 		return;
 	for (int i = 0; i < S__COUNT; i++)
 		db_finalize(s->stmts[i]);
+	for (int k = 0; k < 2; k++)
+		for (int r = 0; r <= ROWS_PER_PUT; r++)
+			db_finalize(s->puts[k][r]);
 	db_close(s->db);
 	free(s->path);
 	free(s);
@@ -1140,23 +1153,207 @@ int store_count(struct dd_store *s, int64_t dag_ref, int64_t *n_runs, int64_t *n
 	return 0;
 }
 
+/* Binds a task instance's row, ?(at+1) to ?(at+TI_COLS). */
+static void bind_ti(struct db_stmt *st, int at, int64_t run_ref, const struct dd_task_instance *ti)
+{
+	db_bind_int64(st, at + 1, run_ref);
+	bind_text(st, at + 2, ti->task_id);
+	db_bind_int64(st, at + 3, ti->map_index);
+	bind_text(st, at + 4, dd_state_name(ti->state));
+	db_bind_int64(st, at + 5, ti->try_number);
+	db_bind_int64(st, at + 6, ti->max_tries);
+	bind_text(st, at + 7, ti->operator_name);
+	bind_text(st, at + 8, ti->hostname);
+	bind_text(st, at + 9, ti->external_id);
+	bind_times(st, at + 10, ti->queued_ms, ti->start_ms, ti->end_ms, ti->note);
+}
+
+/* Binds a try's row, ?(at+1) to ?(at+TRY_COLS_PUT). */
+static void bind_try(struct db_stmt *st, int at, int64_t ti_ref, const struct dd_try *t)
+{
+	db_bind_int64(st, at + 1, ti_ref);
+	db_bind_int64(st, at + 2, t->try_number);
+	bind_text(st, at + 3, dd_state_name(t->state));
+	bind_text(st, at + 4, t->hostname);
+	bind_times(st, at + 5, t->queued_ms, t->start_ms, t->end_ms, t->note);
+}
+
 int store_ti_put(struct dd_store *s, int64_t run_ref, const struct dd_task_instance *ti,
                  int64_t *ti_ref, struct dd_error *err)
 {
-	struct db_stmt *st = stmt_ref(s, S_TI_PUT, run_ref, err);
+	struct db_stmt *st = stmt(s, S_TI_PUT, err);
 
 	if (!st)
 		return DD_ESTORE;
-	bind_text(st, 2, ti->task_id);
-	db_bind_int64(st, 3, ti->map_index);
-	bind_text(st, 4, dd_state_name(ti->state));
-	db_bind_int64(st, 5, ti->try_number);
-	db_bind_int64(st, 6, ti->max_tries);
-	bind_text(st, 7, ti->operator_name);
-	bind_text(st, 8, ti->hostname);
-	bind_text(st, 9, ti->external_id);
-	bind_times(st, 10, ti->queued_ms, ti->start_ms, ti->end_ms, ti->note);
+	bind_ti(st, 0, run_ref, ti);
 	return exec_ref(s, st, ti_ref, err, "saving a task instance", NULL);
+}
+
+/* ---- many task instances and tries per statement -------------------------- */
+
+struct ti_key {                 /* a task instance of store_tis_put's rows */
+	const struct dd_task_instance *ti;
+	size_t at;                  /* its index in rows[] */
+	int64_t ref;
+};
+
+struct try_key {
+	int64_t ti_ref;
+	const struct dd_try *t;
+	size_t at;                  /* its order among the run's tries */
+};
+
+/* Task instances by their key in a run: task_id, map_index. */
+static int cmp_ti(const struct dd_task_instance *a, const struct dd_task_instance *b)
+{
+	int c = strcmp(a->task_id ? a->task_id : "", b->task_id ? b->task_id : "");
+
+	if (c)
+		return c;
+	return a->map_index < b->map_index ? -1 : a->map_index > b->map_index;
+}
+
+static int cmp_ti_key(const void *a, const void *b)
+{
+	const struct ti_key *x = a, *y = b;
+	int c = cmp_ti(x->ti, y->ti);
+
+	return c ? c : x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int cmp_try_key(const void *a, const void *b)
+{
+	const struct try_key *x = a, *y = b;
+
+	if (x->ti_ref != y->ti_ref)
+		return x->ti_ref < y->ti_ref ? -1 : 1;
+	if (x->t->try_number != y->t->try_number)
+		return x->t->try_number < y->t->try_number ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The statement writing `rows` rows of kind 0 (task instances, returning
+ * id, task_id, map_index) or 1 (tries), prepared at its first use. */
+static struct db_stmt *put_stmt(struct dd_store *s, int kind, int rows, struct dd_error *err)
+{
+	struct db_stmt **st = &s->puts[kind][rows];
+	int cols = kind ? TRY_COLS_PUT : TI_COLS;
+	struct dd_buf b = DD_BUF_INIT;
+
+	if (*st)
+		return *st;
+	dd_buf_adds(&b, kind ? TRY_INSERT : TI_INSERT);
+	for (int r = 0; r < rows; r++) {
+		dd_buf_adds(&b, r ? ", (" : "(");
+		for (int c = 1; c <= cols; c++)
+			dd_buf_addf(&b, "%s?%d", c > 1 ? ", " : "", r * cols + c);
+		dd_buf_adds(&b, ")");
+	}
+	dd_buf_adds(&b, kind ? TRY_UPSERT : TI_UPSERT "RETURNING id, task_id, map_index");
+	*st = db_prepare(s->db, dd_buf_str(&b), err);
+	dd_buf_release(&b);
+	return *st;
+}
+
+/* Writes keys[0..n) (distinct task instances) and sets their refs from
+ * what the statement returns (found by key: the order rows come back in
+ * is not promised). */
+static int put_tis(struct dd_store *s, int64_t run_ref, struct ti_key *keys, size_t n, struct dd_error *err)
+{
+	for (size_t from = 0; from < n; from += ROWS_PER_PUT) {
+		int rows = (int)(n - from < ROWS_PER_PUT ? n - from : ROWS_PER_PUT), rc;
+		struct db_stmt *st = put_stmt(s, 0, rows, err);
+
+		if (!st)
+			return DD_ESTORE;
+		for (int r = 0; r < rows; r++)
+			bind_ti(st, r * TI_COLS, run_ref, keys[from + (size_t)r].ti);
+		while ((rc = db_step(st)) == DB_ROW) {
+			struct dd_task_instance got = { .task_id = (char *)db_col_text(st, 1),
+			                                .map_index = db_col_int(st, 2) };
+
+			for (size_t i = from; i < from + (size_t)rows; i++)
+				if (!cmp_ti(&got, keys[i].ti)) {
+					keys[i].ref = db_col_int64(st, 0);
+					break;
+				}
+		}
+		done(st);
+		if (rc == DB_FAIL)
+			return db_fail(s, err, "saving task instances");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!keys[i].ref)
+			return dd_error_set(err, DD_ESTORE, "saving task instances: the store %s did not return "
+			                    "the id of %s[%d]", s->shown, keys[i].ti->task_id, keys[i].ti->map_index);
+	return 0;
+}
+
+static int put_tries(struct dd_store *s, const struct try_key *keys, size_t n, struct dd_error *err)
+{
+	for (size_t from = 0; from < n; from += ROWS_PER_PUT) {
+		int rows = (int)(n - from < ROWS_PER_PUT ? n - from : ROWS_PER_PUT), rc;
+		struct db_stmt *st = put_stmt(s, 1, rows, err);
+
+		if (!st)
+			return DD_ESTORE;
+		for (int r = 0; r < rows; r++)
+			bind_try(st, r * TRY_COLS_PUT, keys[from + (size_t)r].ti_ref, keys[from + (size_t)r].t);
+		if ((rc = exec_stmt(s, st, err, "saving tries")) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int store_tis_put(struct dd_store *s, int64_t run_ref, const struct store_ti_rows *rows, size_t n,
+                  struct dd_error *err)
+{
+	struct ti_key *keys = dd_xcalloc(n + 1, sizeof(*keys));
+	struct try_key *tries = NULL;
+	size_t n_keys = 0, n_tries = 0, total = 0;
+	int rc;
+
+	/* one row per key, the last given (as one upsert after another keeps) */
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (struct ti_key){ .ti = rows[i].ti, .at = i };
+	dd_qsort(keys, n, sizeof(*keys), cmp_ti_key);
+	for (size_t i = 0; i < n; i++)
+		if (i + 1 == n || cmp_ti(keys[i].ti, keys[i + 1].ti))
+			keys[n_keys++] = keys[i];
+	rc = put_tis(s, run_ref, keys, n_keys, err);
+	/* every row's tries, under its key's ref; a try given twice: the last */
+	for (size_t i = 0; i < n && rc == 0; i++)
+		total += rows[i].n_tries;
+	if (rc == 0 && total) {
+		tries = dd_xcalloc(total, sizeof(*tries));
+		for (size_t i = 0; i < n; i++) {
+			const struct ti_key *k = NULL;
+
+			for (size_t lo = 0, hi = n_keys; lo < hi && !k;) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = cmp_ti(rows[i].ti, keys[mid].ti);
+
+				if (c == 0)
+					k = &keys[mid];
+				else if (c < 0)
+					hi = mid;
+				else
+					lo = mid + 1;
+			}
+			for (size_t j = 0; k && j < rows[i].n_tries; j++, n_tries++)
+				tries[n_tries] = (struct try_key){ k->ref, &rows[i].tries[j], n_tries };
+		}
+		dd_qsort(tries, n_tries, sizeof(*tries), cmp_try_key);
+		total = 0;
+		for (size_t i = 0; i < n_tries; i++)
+			if (i + 1 == n_tries || tries[i].ti_ref != tries[i + 1].ti_ref ||
+			    tries[i].t->try_number != tries[i + 1].t->try_number)
+				tries[total++] = tries[i];
+		rc = put_tries(s, tries, total, err);
+	}
+	free(tries);
+	free(keys);
+	return rc;
 }
 
 int store_task_instances(struct dd_store *s, int64_t dag_ref, int64_t from_ms, int64_t to_ms,
@@ -1196,14 +1393,11 @@ int store_task_instances(struct dd_store *s, int64_t dag_ref, int64_t from_ms, i
 int store_try_put(struct dd_store *s, int64_t ti_ref, const struct dd_try *t,
                   int64_t *try_ref, struct dd_error *err)
 {
-	struct db_stmt *st = stmt_ref(s, S_TRY_PUT, ti_ref, err);
+	struct db_stmt *st = stmt(s, S_TRY_PUT, err);
 
 	if (!st)
 		return DD_ESTORE;
-	db_bind_int64(st, 2, t->try_number);
-	bind_text(st, 3, dd_state_name(t->state));
-	bind_text(st, 4, t->hostname);
-	bind_times(st, 5, t->queued_ms, t->start_ms, t->end_ms, t->note);
+	bind_try(st, 0, ti_ref, t);
 	return exec_ref(s, st, try_ref, err, "saving a try", NULL);
 }
 

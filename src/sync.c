@@ -634,7 +634,7 @@ static int write_run(struct ctx *x, struct dag *g, const struct dd_run *r, const
                      int *is_new, struct dd_error *err)
 {
 	struct dd_store_run stored;
-	int64_t run_ref, ti_ref;
+	int64_t run_ref;
 	int rc;
 
 	*is_new = 0;
@@ -655,10 +655,13 @@ static int write_run(struct ctx *x, struct dag *g, const struct dd_run *r, const
 		rc = store_cursor_put(x->s, x->source_ref, g->dag_id, CURSOR_LOGS_DONE, "0", err);
 	if (!rc && (r->bundle_version || r->dag_version))
 		rc = store_run_version_put(x->s, run_ref, r->bundle_version, r->dag_version, err);
-	for (size_t i = 0; i < n && !rc; i++) {
-		rc = store_ti_put(x->s, run_ref, &v[i].ti, &ti_ref, err);
-		for (size_t j = 0; j < v[i].n_tries && !rc; j++)
-			rc = store_try_put(x->s, ti_ref, &v[i].tries[j], NULL, err);
+	if (!rc && n) {
+		struct store_ti_rows *rows = dd_xcalloc(n, sizeof(*rows));
+
+		for (size_t i = 0; i < n; i++)
+			rows[i] = (struct store_ti_rows){ &v[i].ti, v[i].tries, v[i].n_tries };
+		rc = store_tis_put(x->s, run_ref, rows, n, err);
+		free(rows);
 	}
 	if (!rc)
 		rc = commit_batch(x, err);

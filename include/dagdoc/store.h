@@ -241,6 +241,17 @@ int store_run_put(struct dd_store *s, int64_t dag_ref, const struct dd_run *run,
                   int64_t *run_ref, struct dd_error *err);
 int store_ti_put(struct dd_store *s, int64_t run_ref, const struct dd_task_instance *ti,
                  int64_t *ti_ref, struct dd_error *err);
+/* A run's task instances and the tries of each, in a few statements of
+ * many rows (a PostgreSQL store answers each statement over the network):
+ * the same upserts as store_ti_put and store_try_put one after another,
+ * so of rows with the same key the last given is kept. */
+struct store_ti_rows {
+	const struct dd_task_instance *ti;
+	const struct dd_try *tries;
+	size_t n_tries;
+};
+int store_tis_put(struct dd_store *s, int64_t run_ref, const struct store_ti_rows *rows, size_t n,
+                  struct dd_error *err);
 int store_try_put(struct dd_store *s, int64_t ti_ref, const struct dd_try *t,
                   int64_t *try_ref, struct dd_error *err);
 

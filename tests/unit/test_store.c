@@ -394,6 +394,59 @@ static int collect_dags(const struct dd_store_dag *d, void *ud)
 	return 0;
 }
 
+/* A run's task instances and tries in a few statements: more rows than
+ * one statement writes, a task instance and a try given twice (the last
+ * kept, as one upsert after another keeps it), and written again as an
+ * update, with nothing stored twice. */
+static void test_tis_put_many(void **state)
+{
+	struct dd_store *s = open_ok();
+	struct dd_error err = DD_ERROR_INIT;
+	struct dd_buf b = DD_BUF_INIT;
+	int64_t tries[4], dag, run, n_runs, n_tis, n_tries, n_logs;
+	struct dd_run r = { .run_id = "manual__big", .state = DD_STATE_FAILED, .logical_ms = 1772409600000LL };
+	struct dd_task_instance tis[41];
+	struct dd_try one = { .try_number = 1, .state = DD_STATE_SUCCESS, .hostname = "w1" };
+	struct dd_try twice[3] = {
+		{ .try_number = 1, .state = DD_STATE_UP_FOR_RETRY, .hostname = "w1" },
+		{ .try_number = 2, .state = DD_STATE_SUCCESS, .hostname = "w1" },
+		{ .try_number = 2, .state = DD_STATE_FAILED, .hostname = "w2" },
+	};
+	struct store_ti_rows rows[41];
+	char names[40][8];
+
+	(void)state;
+	dag = fill(s, tries);
+	assert_int_equal(store_count(s, dag, &n_runs, &n_tis, &n_tries, &n_logs, &err), 0);
+	assert_int_equal(store_run_put(s, dag, &r, &run, &err), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(names[i], sizeof(names[i]), "t%02d", i);
+		tis[i] = (struct dd_task_instance){ .task_id = names[i], .map_index = -1, .state = DD_STATE_SUCCESS,
+		                                    .try_number = 1 };
+		rows[i] = (struct store_ti_rows){ &tis[i], &one, 1 };
+	}
+	/* t05 again, last: failed after two tries, its second given twice */
+	tis[40] = (struct dd_task_instance){ .task_id = "t05", .map_index = -1, .state = DD_STATE_FAILED,
+	                                     .try_number = 2, .hostname = "w2" };
+	rows[40] = (struct store_ti_rows){ &tis[40], twice, 3 };
+	for (int pass = 0; pass < 2; pass++) {
+		int64_t runs2, tis2, tries2, logs2;
+
+		assert_int_equal(store_tis_put(s, run, rows, 41, &err), 0);
+		assert_int_equal(store_count(s, dag, &runs2, &tis2, &tries2, &logs2, &err), 0);
+		assert_int_equal(tis2 - n_tis, 40);
+		assert_int_equal(tries2 - n_tries, 41);      /* 39 + t05's 1 and 2 */
+	}
+	assert_int_equal(store_task_instances(s, dag, r.logical_ms, r.logical_ms + 1, collect_tis, &b, &err), 0);
+	assert_non_null(strstr(dd_buf_str(&b), "manual__big/t05/-1:failed:2/0:w2;"));
+	assert_non_null(strstr(dd_buf_str(&b), "manual__big/t39/-1:success:1/0:-;"));
+	dd_buf_reset(&b);
+	assert_int_equal(store_tries(s, dag, r.logical_ms, r.logical_ms + 1, collect_tries, &b, &err), 0);
+	assert_non_null(strstr(dd_buf_str(&b), "manual__big/t05/-1/1:up_for_retry:0;manual__big/t05/-1/2:failed:0;"));
+	dd_buf_release(&b);
+	store_close(s);
+}
+
 static void test_task_instances_and_dags(void **state)
 {
 	struct dd_store *s = open_ok();
@@ -1343,6 +1396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_fresh, setup, teardown), \
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown), \
 		cmocka_unit_test_setup_teardown(test_task_instances_and_dags, setup, teardown), \
+		cmocka_unit_test_setup_teardown(test_tis_put_many, setup, teardown), \
 		cmocka_unit_test_setup_teardown(test_logs, setup, teardown), \
 		cmocka_unit_test(test_log_cap_small), \
 		cmocka_unit_test_setup_teardown(test_classification_cursors_misc, setup, teardown), \
