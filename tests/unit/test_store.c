@@ -413,7 +413,7 @@ static void test_tis_put_many(void **state)
 		{ .try_number = 2, .state = DD_STATE_FAILED, .hostname = "w2" },
 	};
 	struct store_ti_rows rows[41];
-	char names[40][8];
+	char names[40][16];
 
 	(void)state;
 	dag = fill(s, tries);
