@@ -575,9 +575,7 @@ static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 	long status = 0;
 	int rc;
 
-	dd_buf_adds(&url, a->prefix);
-	dd_buf_adds(&url, "/dags");
-	af_add_seg(&url, dag_id);
+	af_dag_path(a, &url, dag_id);
 	dd_buf_adds(&url, "/dagRuns");
 	if (a->api == 2) {
 		dd_buf_adds(&url, "?order_by=run_after");
@@ -598,9 +596,7 @@ static int af_list_runs(struct dd_conn *c, const char *dag_id, int64_t since_ms,
 		struct dd_error e2 = DD_ERROR_INIT;
 
 		url = (struct dd_buf)DD_BUF_INIT;
-		dd_buf_adds(&url, a->prefix);
-		dd_buf_adds(&url, "/dags");
-		af_add_seg(&url, dag_id);
+		af_dag_path(a, &url, dag_id);
 		rc = af_json(c, url.data, NULL, &j, &status, &e2);
 		dd_buf_release(&url);
 		cJSON_Delete(j);
@@ -660,9 +656,7 @@ static int ti_item(struct dd_conn *c, const cJSON *el, void *ud)
 
 void af_ti_path(struct af *a, struct dd_buf *url, const char *dag_id, const char *run_id)
 {
-	dd_buf_adds(url, a->prefix);
-	dd_buf_adds(url, "/dags");
-	af_add_seg(url, dag_id);
+	af_dag_path(a, url, dag_id);
 	dd_buf_adds(url, "/dagRuns");
 	af_add_seg(url, run_id);
 	dd_buf_adds(url, "/taskInstances");

@@ -37,7 +37,6 @@ struct listing {
 	int64_t total;            /* total_entries of its first page, -1 unknown */
 	int64_t first_n;          /* items on its first page */
 	uint64_t first_hash;      /* its first page's items (a later page the same: offset ignored) */
-	void *user;               /* the caller's: what the listing is for */
 };
 
 struct listing_call {
@@ -57,15 +56,6 @@ struct page {
 	int rc;                   /* this page's failure */
 	struct dd_error err;
 };
-
-static uint64_t items_hash(const cJSON *items)
-{
-	char *text = cJSON_GetArraySize(items) ? cJSON_PrintUnformatted(items) : NULL;
-	uint64_t h = text ? dd_fnv1a(DD_FNV_INIT, text, strlen(text)) : 0;
-
-	cJSON_free(text);
-	return h;
-}
 
 static int page_done(struct http_xfer *x)
 {
@@ -92,8 +82,8 @@ static int page_done(struct http_xfer *x)
 		l->total = cJSON_IsNumber(total) && total->valuedouble >= 0 && total->valuedouble < 1e15 ?
 		           (int64_t)total->valuedouble : -1;
 		l->first_n = cJSON_GetArraySize(arr);
-		l->first_hash = items_hash(arr);
-	} else if (cJSON_GetArraySize(arr) > 0 && items_hash(arr) == l->first_hash) {
+		l->first_hash = conn_items_hash(arr);
+	} else if (cJSON_GetArraySize(arr) > 0 && conn_items_hash(arr) == l->first_hash) {
 		p->rc = dd_error_set(&p->err, DD_EPROTO, "%s at %s answered the page at offset %lld with its first "
 		                     "page again while claiming %lld entries; stopped (does the server ignore "
 		                     "page_offset?)", c->source->name, c->endpoint, (long long)p->offset,
@@ -608,7 +598,6 @@ static int fetch_tries(struct dd_conn *c, struct tis_call *u, struct dd_error *e
 			if (t->ti.try_number <= 1)
 				continue;
 			DD_GROW(jobs, cap, nj + 1);
-			memset(&jobs[nj], 0, sizeof(jobs[nj]));
 			af_tries_path(a, &url, u->runs[i].dag_id, &t->ti);
 			jobs[nj] = (struct tries_job){ .c = c, .dag_id = u->runs[i].dag_id, .run = r, .t = t,
 			                               .url = dd_buf_detach(&url) };

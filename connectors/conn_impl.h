@@ -143,6 +143,11 @@ struct conn_pager {
 };
 int conn_page_check(struct dd_conn *c, struct conn_pager *p, const struct cJSON *items,
                     struct dd_error *err);
+/* What conn_page_check compares pages by: a hash of the items (0 for none). */
+uint64_t conn_items_hash(const struct cJSON *items);
+/* Does rc stop a whole call (authentication, an interrupt, the store, a
+ * usage error), rather than leave out some DAGs or runs? */
+int conn_stops_all(int rc);
 
 /* A page item callback (ud: struct conn_id_ud): hands the element's id
  * on, or rejects an element without one. */

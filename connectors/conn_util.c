@@ -273,12 +273,24 @@ void conn_http_opts(struct http_opts *o, const struct dd_conn *c)
 	o->trace = c->verbose;
 }
 
-int conn_page_check(struct dd_conn *c, struct conn_pager *p, const cJSON *items, struct dd_error *err)
+uint64_t conn_items_hash(const cJSON *items)
 {
 	char *text = cJSON_GetArraySize(items) ? cJSON_PrintUnformatted(items) : NULL;
 	uint64_t h = text ? dd_fnv1a(DD_FNV_INIT, text, strlen(text)) : 0;
 
 	cJSON_free(text);
+	return h;
+}
+
+int conn_stops_all(int rc)
+{
+	return rc == DD_EAUTH || rc == DD_EINTR || rc == DD_ESTORE || rc == DD_EUSAGE;
+}
+
+int conn_page_check(struct dd_conn *c, struct conn_pager *p, const cJSON *items, struct dd_error *err)
+{
+	uint64_t h = conn_items_hash(items);
+
 	if (++p->pages > CONN_MAX_PAGES)
 		return dd_error_set(err, DD_EPROTO, "%s at %s: the listing went on past %d pages; stopped "
 		                    "(does the server ignore offset?)", c->source->name, c->endpoint,

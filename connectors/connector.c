@@ -124,12 +124,6 @@ int conn_list_dag_summaries(struct dd_conn *c, dd_dag_cb cb, void *ud, struct dd
 	return c->ops->list_dags(c, summary_of_id, &u, err);
 }
 
-/* A stop or a failure of the whole source (not of this one item)? */
-static int stops_all(int rc)
-{
-	return rc == DD_EAUTH || rc == DD_EINTR || rc == DD_ESTORE || rc == DD_EUSAGE;
-}
-
 int conn_get_dags(struct dd_conn *c, const char *const *dag_ids, size_t n, dd_dag_result_cb cb,
                   void *ud, struct dd_error *err)
 {
@@ -144,7 +138,7 @@ int conn_get_dags(struct dd_conn *c, const char *const *dag_ids, size_t n, dd_da
 		c->reject_dag = dag_ids[i];
 		rc = c->ops->get_dag(c, dag_ids[i], &d, &e);
 		c->reject_dag = NULL;
-		if (rc < 0 && stops_all(rc)) {
+		if (rc < 0 && conn_stops_all(rc)) {
 			*err = e;
 			break;
 		}
@@ -242,7 +236,7 @@ int conn_list_run_tis(struct dd_conn *c, const struct dd_run_key *runs, size_t n
 			rc = c->ops->list_tries(c, runs[i].dag_id, &a.v[k].ti, acc_try, &a.v[k], &e);
 		}
 		c->reject_dag = NULL;
-		if (rc < 0 && stops_all(rc))
+		if (rc < 0 && conn_stops_all(rc))
 			*err = e;
 		else
 			rc = cb(&runs[i], rc < 0 ? NULL : a.v, rc < 0 ? 0 : a.n, rc < 0 ? &e : NULL, ud);

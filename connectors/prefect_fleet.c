@@ -50,12 +50,6 @@ static void add_any(cJSON *body, const char *model, const char *key, const char 
 		cJSON_AddItemToArray(any, cJSON_CreateString(ids[i]));
 }
 
-/* A stop for the whole call rather than for some DAGs or runs. */
-static int stops_call(int rc)
-{
-	return rc == DD_EAUTH || rc == DD_EINTR || rc == DD_EUSAGE;
-}
-
 /* ---- a listing in pages requested at once ------------------------------------ */
 
 struct listing {
@@ -358,7 +352,7 @@ static int refs_of(struct dd_conn *c, const char *const *dag_ids, size_t n, ptrd
 		struct flow_ref *f = pf_find_ref(p, dag_ids[i]);
 		int r = f ? 0 : pf_resolve(c, dag_ids[i], &f, &errs[i]);
 
-		if (r < 0 && stops_call(r)) {
+		if (r < 0 && conn_stops_all(r)) {
 			*err = errs[i];
 			return r;
 		}
@@ -473,7 +467,7 @@ static int dag_done(struct http_xfer *x)
 	if (rc < 0) {
 		cJSON_Delete(jv);
 		j->rc = rc;
-		return stops_call(rc) ? rc : 0;
+		return conn_stops_all(rc) ? rc : 0;
 	}
 	c->reject_dag = j->dag_id;
 	switch (j->step) {
@@ -931,7 +925,7 @@ static int states_done(struct http_xfer *x)
 			j->slot->rc = rc;
 			j->slot->err = e;
 		}
-		return stops_call(rc) ? rc : 0;
+		return conn_stops_all(rc) ? rc : 0;
 	}
 	if (pf_tries_of(p, &t->ti, jv, &t->tries, &t->n_tries, &ck) < 0) {
 		char what[200];
@@ -1025,7 +1019,7 @@ static int run_tis_chunk(struct dd_conn *c, const struct dd_run_key *runs, size_
 		t.slots[i].rc = rc;
 		t.slots[i].err = e;
 	}
-	if (rc < 0 && stops_call(rc))
+	if (rc < 0 && conn_stops_all(rc))
 		*err = e;
 	else
 		rc = chunk_tries(c, t.slots, n, err);
@@ -1046,17 +1040,15 @@ static int run_tis_chunk(struct dd_conn *c, const struct dd_run_key *runs, size_
 int pf_list_run_tis(struct dd_conn *c, const struct dd_run_key *runs, size_t n, dd_run_tis_cb cb, void *ud,
                     struct dd_error *err)
 {
+	const char **ids = dd_xcalloc(n + 1, sizeof(*ids));
 	int rc = 0;
 
+	for (size_t i = 0; i < n; i++)
+		ids[i] = runs[i].run_id;
 	for (size_t from = 0, to; from < n && rc == 0; from = to) {
-		size_t bytes = 0;
-
-		for (to = from; to < n && to - from < IDS_PER_FILTER; to++) {
-			bytes += strlen(runs[to].run_id) + 4;
-			if (bytes > MAX_IDS_BYTES && to > from)
-				break;
-		}
+		to = chunk_end(ids, from, n);
 		rc = run_tis_chunk(c, runs + from, to - from, cb, ud, err);
 	}
+	free(ids);
 	return rc;
 }

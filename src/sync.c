@@ -79,7 +79,7 @@ struct ctx {
 	int64_t source_ref;
 	size_t batches;
 	struct dag *dags;
-	size_t n_dags;
+	size_t n_dags, cap_dags;
 	struct dd_strv reject_runs;  /* "dag\037run" an object was rejected from (this sync) */
 	size_t reject_unplaced;      /* rejected objects of no known DAG */
 	int net_streak;              /* network failures in a row (runs, DAGs) */
@@ -223,10 +223,8 @@ static int stop(struct ctx *x, int rc, const struct dd_error *e)
  * stop put back in err. */
 static int op_result(struct ctx *x, int rc, struct dd_error *err)
 {
-	if (x->fatal_rc && rc == x->fatal_rc) {
+	if (x->fatal_rc && rc == x->fatal_rc)
 		*err = x->fatal_err;
-		return rc;
-	}
 	return rc;
 }
 
@@ -239,7 +237,7 @@ static int add_summary(const struct dd_dag *d, void *ud)
 
 	if (!d->dag_id || find_dag(x, d->dag_id))
 		return 0;
-	x->dags = dd_xrealloc(x->dags, (x->n_dags + 1) * sizeof(*x->dags));
+	DD_GROW(x->dags, x->cap_dags, x->n_dags + 1);
 	g = &x->dags[x->n_dags++];
 	memset(g, 0, sizeof(*g));
 	g->dag_id = dd_xstrdup(d->dag_id);
@@ -548,12 +546,14 @@ static int needs_fetch(struct ctx *x, int64_t dag_ref, const struct dd_run *r, s
 
 /* Was the DAG's definition stored whole (not by name only, nor kept from
  * before because a part of a newer one was rejected) less than max_age ago? */
-static int defined_since(struct ctx *x, const struct dag *g, int64_t max_age)
+/* When g's definition was last stored whole (0: never, or not whole). */
+static int64_t defined_ms(struct ctx *x, const struct dag *g)
 {
 	int64_t when = 0;
 
-	return store_cursor_get_i64(x->s, x->source_ref, g->dag_id, CURSOR_DEFINED, &when, NULL) == 0 && when > 0 &&
-	       dd_now_ms() - when < max_age;
+	if (store_cursor_get_i64(x->s, x->source_ref, g->dag_id, CURSOR_DEFINED, &when, NULL) < 0)
+		return 0;
+	return when > 0 ? when : 0;
 }
 
 /* Decides, for each DAG, which listed runs to fetch and whether its
@@ -586,10 +586,13 @@ static int plan_runs(struct ctx *x, struct dd_error *err)
 				x->st->runs_skipped++;
 		}
 		x->st->runs_to_fetch += g->n_fetch;
-		if (!g->defined && (!g->ref || g->n_new || !defined_since(x, g, INT64_MAX) ||
-		                    (g->n_fetch && !defined_since(x, g, DEFINITION_MAX_AGE_MS)) ||
-		                    (g->listed_paused >= 0 && g->listed_paused != g->stored_paused)))
-			g->refresh = 1;
+		if (!g->defined) {
+			int64_t when = g->ref ? defined_ms(x, g) : 0;
+
+			if (!when || g->n_new || (g->n_fetch && dd_now_ms() - when >= DEFINITION_MAX_AGE_MS) ||
+			    (g->listed_paused >= 0 && g->listed_paused != g->stored_paused))
+				g->refresh = 1;
+		}
 	}
 	return 0;
 }

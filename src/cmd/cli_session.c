@@ -24,6 +24,7 @@ static void on_signal(int sig)
 struct terminal {
 	int progress_shown;        /* lines of the progress display on screen */
 	int64_t started_ms;        /* the sync's first progress call */
+	int64_t drawn_ms;          /* the display's last redraw */
 	const char *sources[PROGRESS_SOURCES];   /* the line of each, in order of first report */
 	char lines[PROGRESS_SOURCES][200];
 	struct sigaction old_int, old_term;
@@ -35,7 +36,10 @@ static struct terminal term;
 /* One line per source, redrawn in place (sources synced at once share
  * the display, a line each): DAGs whose runs are in, runs, logs, bytes,
  * retries and the time left.  The time left is the pace so far over the
- * work known: runs to fetch, then logs to fetch (a log counts as a run). */
+ * work known: runs to fetch, then logs to fetch (a log counts as a run).
+ * Sync reports every run and log written: the display is redrawn at most
+ * every PROGRESS_REDRAW_MS, and always for a new source or one done. */
+#define PROGRESS_REDRAW_MS 100
 static void on_progress(const char *source, const struct dd_sync_stats *st, void *ud)
 {
 	struct terminal *t = ud;
@@ -64,6 +68,9 @@ static void on_progress(const char *source, const struct dd_sync_stats *st, void
 	         DD_PLURAL(st->retries, "retry", "retries"), eta);
 	if (line + 1 > t->progress_shown)
 		t->progress_shown = line + 1;
+	else if (now - t->drawn_ms < PROGRESS_REDRAW_MS && (st->dags_done < st->dags_total || done < todo))
+		return;
+	t->drawn_ms = now;
 	/* back to the first line, then every line again */
 	if (shown > 1)
 		fprintf(stderr, "\033[%dA", shown - 1);
