@@ -1146,22 +1146,24 @@ void db_sync_unlock(struct db *db, const char *source_name)
 int db_check_writable(struct db *db, struct dd_error *err)
 {
 	static const char what[] = "opening the store";
-	int read_only = 0, may_write = 0, rc;
+	int why = 0, rc;
 
 	if (db->backend == DB_SQLITE || db->readonly)
 		return 0;
-	if ((rc = pg_int(db, "SELECT (current_setting('transaction_read_only') = 'on')::int", &read_only, err,
-	                 what)) < 0 ||
-	    (rc = pg_int(db, "SELECT (has_table_privilege('runs', 'INSERT, UPDATE, DELETE') AND "
-	                 "has_table_privilege('classifications', 'INSERT, UPDATE, DELETE'))::int", &may_write,
-	                 err, what)) < 0)
+	/* one round trip; has_table_privilege with a list of rights is true
+	 * for any of them, so each right is asked on its own */
+	if ((rc = pg_int(db, "SELECT CASE WHEN current_setting('transaction_read_only') = 'on' THEN 1 "
+	                 "WHEN NOT (has_table_privilege('runs', 'INSERT') AND has_table_privilege('runs', 'UPDATE') "
+	                 "AND has_table_privilege('runs', 'DELETE') AND has_table_privilege('classifications', 'INSERT') "
+	                 "AND has_table_privilege('classifications', 'UPDATE') "
+	                 "AND has_table_privilege('classifications', 'DELETE')) THEN 2 ELSE 0 END", &why, err, what)) < 0)
 		return rc;
-	if (read_only)
+	if (why == 1)
 		return dd_error_set(err, DD_ESTORE, "%s: the store %s refused (its sessions are read-only: "
 		                    "default_transaction_read_only is on); read it with --offline, or write it "
 		                    "through a server that is not a read-only standby", what, db->shown);
-	if (!may_write)
-		return dd_error_set(err, DD_ESTORE, "%s: the store %s refused (this user may only read its tables); "
+	if (why == 2)
+		return dd_error_set(err, DD_ESTORE, "%s: the store %s refused (this user may not write its tables); "
 		                    "grant the user the rights on the database's tables, or read it with --offline",
 		                    what, db->shown);
 	return 0;

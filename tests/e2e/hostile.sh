@@ -395,7 +395,7 @@ else
 	run "$DAGDOC" sync --config "$TMP/ref_v1.yaml" --store "postgresql://dd$$_ro:$STORE_PW@$host/${ref##*/}" --since 3650d
 	expect_rc "read-only user: sync exits 2" 2
 	expect_err "read-only user: sync says what to grant" \
-		"^dagdoc sync: opening the store: the store postgresql://dd$$_ro@$host/${ref##*/} refused \(this user may only read its tables\); grant the user the rights on the database's tables, or read it with --offline$"
+		"^dagdoc sync: opening the store: the store postgresql://dd$$_ro@$host/${ref##*/} refused \(this user may not write its tables\); grant the user the rights on the database's tables, or read it with --offline$"
 	expect_no "read-only user: no password" "$STORE_PW"
 	# ... and --offline reads it as it is, as it reads a file it may not write
 	run "$DAGDOC" triage etl_daily --offline --store "postgresql://dd$$_ro:$STORE_PW@$host/${ref##*/}" --since 3650d

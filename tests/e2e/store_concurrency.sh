@@ -233,8 +233,8 @@ for round in $(seq "${ROUNDS:-1}"); do
 	causes() { "$PY" -c 'import json, sys; print(json.dumps([[c["category"], c.get("pattern"), c.get("fingerprint")] for c in json.load(open(sys.argv[1]))["causes"]]))' "$1"; }
 	eq "round $round: ... both name the same causes" "$(causes "$TMP/oncall1.out")" "$(causes "$TMP/oncall2.out")"
 	check "round $round: ... the first cause is pandas' removed method" grep -q '"dep.pandas-removed-method"' "$TMP/oncall1.out"
-	eq "round $round: ... each failed try classified once" \
-		"$(store_sql "$S" "SELECT count(*) FROM (SELECT try_ref FROM classifications GROUP BY try_ref, library_hash HAVING count(*) > 1) AS twice")" 0
+	# (the cache's key makes a second row impossible: a race would be an error)
+	check "round $round: ... neither reports an error" sh -c "! grep -q . '$TMP/oncall1.err' '$TMP/oncall2.err'"
 	check "round $round: ... and classified (the cache was filled again)" \
 		test "$(store_sql "$S" "SELECT count(*) FROM classifications")" -gt 0
 done
