@@ -80,6 +80,7 @@ struct ctx {
 	size_t batches;
 	struct dag *dags;
 	size_t n_dags, cap_dags;
+	size_t last_found;           /* find_dag's last answer: runs and logs come DAG by DAG */
 	struct dd_strv reject_runs;  /* "dag\037run" an object was rejected from (this sync) */
 	size_t reject_unplaced;      /* rejected objects of no known DAG */
 	int net_streak;              /* network failures in a row (runs, DAGs) */
@@ -102,9 +103,13 @@ static struct dag *find_dag(struct ctx *x, const char *dag_id)
 {
 	if (!dag_id)
 		return NULL;
+	if (x->last_found < x->n_dags && !strcmp(x->dags[x->last_found].dag_id, dag_id))
+		return &x->dags[x->last_found];
 	for (size_t i = 0; i < x->n_dags; i++)
-		if (!strcmp(x->dags[i].dag_id, dag_id))
+		if (!strcmp(x->dags[i].dag_id, dag_id)) {
+			x->last_found = i;
 			return &x->dags[i];
+		}
 	return NULL;
 }
 
